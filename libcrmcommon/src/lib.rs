@@ -1,0 +1,3 @@
+//! Shared building blocks of the pacemaker-rs daemons and libraries.
+
+pub mod xml;
