@@ -1,3 +1,8 @@
 //! Shared building blocks of the pacemaker-rs daemons and libraries.
 
+pub mod ipc;
+pub mod logging;
+pub mod mainloop;
+pub mod options;
+pub mod users;
 pub mod xml;
