@@ -45,7 +45,9 @@ impl Visit for MessageVisitor {
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        if field.name() == "message" {
+        if field.name() == "function" {
+            self.function = Some(format!("{value:?}"));
+        } else if field.name() == "message" {
             let _ = write!(self.message, "{value:?}");
         } else {
             let _ = write!(self.message, " {}={:?}", field.name(), value);
@@ -183,10 +185,10 @@ unsafe extern "C" fn libqb_log_sink(
         std::ffi::CStr::from_ptr((*cs).function).to_string_lossy()
     };
     match (*cs).priority as i32 {
-        p if p <= libc::LOG_ERR => tracing::error!(function = %function, "{}", text),
-        p if p <= libc::LOG_WARNING => tracing::warn!(function = %function, "{}", text),
-        p if p <= libc::LOG_INFO => tracing::info!(function = %function, "{}", text),
-        _ => tracing::debug!(function = %function, "{}", text),
+        p if p <= libc::LOG_ERR => tracing::error!(function = &*function, "{}", text),
+        p if p <= libc::LOG_WARNING => tracing::warn!(function = &*function, "{}", text),
+        p if p <= libc::LOG_INFO => tracing::info!(function = &*function, "{}", text),
+        _ => tracing::debug!(function = &*function, "{}", text),
     }
 }
 

@@ -1,0 +1,383 @@
+//! The CIB manager: owns the CIB, serves `cib_ro`/`cib_rw`/`cib_shm`, applies operations,
+//! replies, notifies and persists.
+
+use crate::notify::{self, NotifyFlags};
+use crate::ops;
+use crate::perform::{self, WriteOutcome};
+use crate::request::{op_info, CibRequest};
+use crate::store::Store;
+use crate::support;
+use crate::writer::DiskWriter;
+use libcib::protocol::{attr, call_opt, element, msg_type, op, rc};
+use libcrmcommon::ipc::server::{self as ipc, ServerEvent};
+use libcrmcommon::ipc::{flags, ClientId, Message, ServerId};
+use libcrmcommon::xml::{self, Element};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// CRM_EX_PROTOCOL: what a nack carries for an unparsable message.
+const EXIT_PROTOCOL: i32 = 76;
+const EXIT_INVALID_PARAM: i32 = 2;
+
+#[derive(Debug, Default)]
+struct CibClient {
+    name: Option<String>,
+    notify: NotifyFlags,
+    /// IPC id of the synchronous request awaiting its reply.
+    sync_request: Option<i32>,
+}
+
+pub struct Config {
+    pub node_name: String,
+    pub stand_alone: bool,
+    pub cib_dir: std::path::PathBuf,
+    pub disk_writes: bool,
+}
+
+pub struct Based {
+    node_name: String,
+    cib: Element,
+    /// Non-zero when the CIB could not be loaded usably: every request gets this code.
+    cib_status: i32,
+    primary: bool,
+    read_only_server: Option<ServerId>,
+    clients: HashMap<ClientId, CibClient>,
+    writer: DiskWriter,
+    digest_expires: Instant,
+}
+
+impl Based {
+    pub fn new(config: Config) -> Based {
+        let store = Store::new(&config.cib_dir);
+        let loaded = store.load();
+        tracing::info!("Loaded the CIB from {}", loaded.source);
+        let mut cib_status = rc::OK;
+        if let Err(e) = support::validate(&loaded.cib) {
+            tracing::error!("CIB does not validate against its schema: {}", e);
+            cib_status = rc::SCHEMA_VALIDATION;
+        }
+        Based {
+            node_name: config.node_name,
+            cib: loaded.cib,
+            cib_status,
+            primary: config.stand_alone,
+            read_only_server: None,
+            clients: HashMap::new(),
+            writer: DiskWriter::start(store, config.disk_writes),
+            digest_expires: Instant::now(),
+        }
+    }
+
+    pub fn cib(&self) -> &Element {
+        &self.cib
+    }
+
+    /// Starts the three IPC servers.
+    pub fn serve(&mut self) -> Result<(), ipc::ServerError> {
+        self.read_only_server = Some(ipc::serve("cib_ro")?);
+        ipc::serve("cib_rw")?;
+        ipc::serve_typed("cib_shm", libqb_sys::qb_ipc_type::QB_IPC_SHM)?;
+        Ok(())
+    }
+
+    pub fn flush_disk(&self) {
+        self.writer.flush();
+    }
+
+    /// Housekeeping after each loop iteration.
+    pub fn after_iteration(&mut self) {
+        if let Some(failure) = self.writer.take_failure() {
+            tracing::error!("{}; disk writes are now disabled", failure);
+        }
+    }
+
+    pub fn on_ipc_event(&mut self, event: ServerEvent) {
+        match event {
+            ServerEvent::Connected { client } => {
+                self.clients.insert(client, CibClient::default());
+            }
+            ServerEvent::Disconnected { client, info } => {
+                tracing::debug!("Client {} (pid {}) disconnected", info.uuid, info.pid);
+                self.clients.remove(&client);
+            }
+            ServerEvent::BadRequest { client, id, flags: f, error } => {
+                tracing::warn!("Invalid message from client {:?}: {}", client, error);
+                self.send_ack(client, id, f, "nack", EXIT_PROTOCOL);
+            }
+            ServerEvent::Request { client, request } => self.on_client_message(client, request),
+        }
+    }
+
+    fn send_ack(&self, client: ClientId, id: i32, request_flags: u32, name: &str, status: i32) {
+        if request_flags & flags::CLIENT_RESPONSE == 0 {
+            return;
+        }
+        let ack = Element::new(name)
+            .with_attr("function", "cib_common_callback")
+            .with_attr("line", "0")
+            .with_attr("status", status.to_string());
+        if let Err(e) = ipc::send_response(client, id, &ack) {
+            tracing::warn!("Could not send {} to client: {}", name, e);
+        }
+    }
+
+    fn on_client_message(&mut self, client: ClientId, message: Message) {
+        let Ok(mut msg) = xml::parse(&message.text) else {
+            tracing::warn!("Unparsable message from client {:?}; sending nack", client);
+            self.send_ack(client, message.header.id, message.header.flags, "nack", EXIT_PROTOCOL);
+            return;
+        };
+        let Some(info) = ipc::client_info(client) else { return };
+        let ipc_limit = self.cluster_option("cluster-ipc-limit").and_then(|v| v.trim().parse().ok()).unwrap_or(500);
+        let cib_client = self.clients.entry(client).or_default();
+        let op_name = msg.attr(attr::OPERATION).unwrap_or("").to_owned();
+        let sync_flag = message.header.flags & flags::CLIENT_RESPONSE != 0;
+
+        if op_name == op::REGISTER {
+            if sync_flag {
+                let reply = Element::new(element::REGISTER_REPLY)
+                    .with_attr(attr::OPERATION, op::REGISTER)
+                    .with_attr(attr::CLIENT_ID, info.uuid.clone());
+                if let Err(e) = ipc::send_response(client, message.header.id, &reply) {
+                    tracing::warn!("Could not answer registration: {}", e);
+                }
+            }
+            if cib_client.name.is_none() {
+                cib_client.name = msg.attr(attr::CLIENT_NAME).map(str::to_owned);
+            }
+            return;
+        }
+        if op_name == op::NOTIFY {
+            let on = msg.attr(attr::NOTIFY_ACTIVATE).and_then(|v| v.trim().parse::<i64>().ok()).unwrap_or(0) != 0;
+            let status = match msg.attr(attr::NOTIFY_TYPE).and_then(NotifyFlags::for_type) {
+                Some(bit) => {
+                    cib_client.notify.set(bit, on);
+                    0
+                }
+                None => EXIT_INVALID_PARAM,
+            };
+            self.send_ack(client, message.header.id, message.header.flags, "ack", status);
+            return;
+        }
+
+        let call_options = CibRequest::from_element(msg.clone()).call_options;
+        if call_options & call_opt::SYNC_CALL != 0 {
+            cib_client.sync_request = Some(message.header.id);
+        }
+        if cib_client.name.is_none() {
+            cib_client.name = Some(msg.attr(attr::CLIENT_NAME).map(str::to_owned).unwrap_or_else(|| info.pid.to_string()));
+            if let Some(n) = &cib_client.name {
+                if libcib::protocol::DAEMON_CLIENT_NAMES.contains(&n.as_str()) {
+                    ipc::set_queue_max(client, ipc_limit);
+                }
+            }
+        }
+        let name = cib_client.name.clone().unwrap_or_default();
+        msg.set_attr(attr::CLIENT_ID, info.uuid.clone());
+        msg.set_attr(attr::CLIENT_NAME, name);
+        // Root and hacluster may act on behalf of another user; everyone else is themselves.
+        let user = match msg.attr(attr::USER) {
+            Some(u) if info.privileged && !u.is_empty() => u.to_owned(),
+            _ => info.user.clone(),
+        };
+        msg.set_attr(attr::USER, user.clone());
+        msg.set_attr(attr::ACL_TARGET, user);
+        msg.set_attr(attr::ORIGIN, self.node_name.clone());
+        let privileged_channel = Some(info.server) != self.read_only_server;
+        self.process_request(CibRequest::from_element(msg), privileged_channel, Some(client));
+    }
+
+    fn cluster_option(&self, name: &str) -> Option<String> {
+        let crm_config = self.cib.child("configuration")?.child("crm_config")?;
+        crm_config
+            .elements()
+            .flat_map(|set| set.elements())
+            .find(|nv| nv.name == "nvpair" && nv.attr("name") == Some(name))
+            .and_then(|nv| nv.attr("value"))
+            .map(str::to_owned)
+    }
+
+    /// Runs a request and answers the local client that sent it.
+    fn process_request(&mut self, request: CibRequest, privileged: bool, client: Option<ClientId>) {
+        let Some(info) = op_info(&request.op) else {
+            tracing::error!(
+                "Operation {:?} from client {} is not valid; replying with an error",
+                request.op,
+                request.attr(attr::CLIENT_NAME).unwrap_or("unknown")
+            );
+            if let Some(c) = client {
+                let reply = self.reply_skeleton(&request, rc::EOPNOTSUPP);
+                self.send_reply(c, &request, &reply);
+            }
+            return;
+        };
+        let reply = if self.cib_status != rc::OK {
+            tracing::error!("Operation ignored, cluster configuration is invalid. Please repair and restart");
+            let mut r = self.reply_skeleton(&request, self.cib_status);
+            r.push_child(Element::new(element::CALLDATA)).push_child(self.cib.clone());
+            r
+        } else {
+            self.process_command(&request, info, privileged)
+        };
+        if request.call_options & call_opt::DISCARD_REPLY != 0 {
+            return;
+        }
+        if let Some(c) = client {
+            self.send_reply(c, &request, &reply);
+        }
+    }
+
+    fn reply_skeleton(&self, request: &CibRequest, result: i32) -> Element {
+        let mut reply = Element::new(element::REPLY)
+            .with_attr(attr::TYPE, msg_type::CIB)
+            .with_attr(attr::OPERATION, request.op.clone());
+        if let Some(id) = &request.call_id {
+            reply.set_attr(attr::CALL_ID, id.clone());
+        }
+        if let Some(cid) = request.attr(attr::CLIENT_ID) {
+            reply.set_attr(attr::CLIENT_ID, cid);
+        }
+        reply.set_attr(attr::CALL_OPTIONS, (request.call_options as i32).to_string());
+        reply.set_attr(attr::RC, result.to_string());
+        reply
+    }
+
+    fn send_reply(&mut self, client: ClientId, request: &CibRequest, reply: &Element) {
+        let sync = request.call_options & call_opt::SYNC_CALL != 0;
+        let pending = self.clients.get_mut(&client).and_then(|c| c.sync_request.take());
+        let result = match (sync, pending) {
+            (true, Some(id)) => ipc::send_response(client, id, reply),
+            _ => ipc::send_event(client, reply),
+        };
+        if let Err(e) = result {
+            tracing::warn!(
+                "{} reply to client failed: {}",
+                if sync { "Synchronous" } else { "Asynchronous" },
+                e
+            );
+        }
+    }
+
+    fn process_command(&mut self, request: &CibRequest, info: crate::request::OpInfo, privileged: bool) -> Element {
+        if !privileged && info.needs_privileges {
+            return self.reply_skeleton(request, rc::EACCES);
+        }
+        let section = request.section.as_deref();
+        let opts = request.call_options;
+        let input = request.input();
+        if !info.modifies {
+            let (result, output) = self.run_read_only(request, section, opts);
+            let mut reply = self.reply_skeleton(request, result);
+            if let Some(out) = output {
+                reply.push_child(Element::new(element::CALLDATA)).push_child(out);
+            }
+            return reply;
+        }
+        if request.op == op::PRIMARY {
+            if !self.primary {
+                tracing::info!("We are now in R/W mode");
+            }
+            self.primary = true;
+            return self.reply_skeleton(request, rc::OK);
+        }
+        let with_digest = Instant::now() >= self.digest_expires;
+        if with_digest {
+            self.digest_expires = Instant::now() + Duration::from_secs(60);
+        }
+        let outcome = perform::perform_write(request, input.as_ref(), &self.cib, with_digest);
+        let WriteOutcome { result, result_cib, diff, config_changed, output, change_sections } = outcome;
+        let mut effective_opts = opts;
+        if section == Some("status") && opts & call_opt::DRYRUN == 0 {
+            effective_opts |= call_opt::ZERO_COPY;
+        }
+        let mut reply_output = output;
+        if result == rc::OK && opts & call_opt::DRYRUN == 0 {
+            if let Some(new_cib) = result_cib {
+                self.cib = new_cib;
+                if config_changed || request.op == op::REPLACE {
+                    self.writer.request(&self.cib);
+                }
+            }
+        } else if result == rc::SCHEMA_VALIDATION {
+            reply_output = result_cib;
+        }
+        tracing::info!(
+            "Completed {} operation for section {}: {} (rc={}, origin={}/{}/{}, version={}.{}.{})",
+            request.op,
+            section.unwrap_or("'all'"),
+            libcib::protocol::rc_text(result),
+            result,
+            request.attr(attr::ORIGIN).unwrap_or("local"),
+            request.attr(attr::CLIENT_NAME).unwrap_or(""),
+            request.call_id.as_deref().unwrap_or(""),
+            self.cib.attr("admin_epoch").unwrap_or("0"),
+            self.cib.attr("epoch").unwrap_or("0"),
+            self.cib.attr("num_updates").unwrap_or("0"),
+        );
+        if opts & (call_opt::INHIBIT_NOTIFY | call_opt::DRYRUN) == 0 {
+            if let Some(d) = &diff {
+                let note = notify::diff_notification(&request.op, input.as_ref(), result, d, &self.cib);
+                self.broadcast(&note, NotifyFlags::DIFF);
+            }
+        }
+        if result == rc::OK && change_sections != 0 {
+            if let Some(d) = &diff {
+                let _ = d;
+                let note = notify::replace_notification(result, change_sections, &self.cib);
+                self.broadcast(&note, NotifyFlags::REPLACE);
+            }
+        }
+        let mut reply = self.reply_skeleton(request, result);
+        reply.set_attr(attr::CALL_OPTIONS, (effective_opts as i32).to_string());
+        if let Some(out) = reply_output {
+            reply.push_child(Element::new(element::CALLDATA)).push_child(out);
+        }
+        reply
+    }
+
+    fn run_read_only(&mut self, request: &CibRequest, section: Option<&str>, opts: u32) -> (i32, Option<Element>) {
+        match request.op.as_str() {
+            op::QUERY => {
+                let user = request.attr(attr::USER).unwrap_or("root");
+                let view = perform::readable_view(&self.cib, user);
+                let Some(view) = view else { return (rc::EACCES, None) };
+                match ops::query(opts, section, &view) {
+                    Ok(out) => (rc::OK, out),
+                    Err((code, out)) => (code, out),
+                }
+            }
+            op::PING => {
+                let mut answer = Element::new(element::PING_RESPONSE)
+                    .with_attr(attr::FEATURE_SET, libcib::protocol::FEATURE_SET)
+                    .with_attr(attr::DIGEST, support::versioned_digest(&self.cib));
+                if let Some(id) = request.attr(attr::PING_ID) {
+                    answer.set_attr(attr::PING_ID, id);
+                }
+                answer.push_child(Element::new(element::CALLDATA)).push_child(self.cib.shallow_copy());
+                (rc::OK, Some(answer))
+            }
+            op::IS_PRIMARY => (if self.primary { rc::OK } else { rc::EPERM }, None),
+            op::SECONDARY | op::ALL_SECONDARY => {
+                if self.primary {
+                    tracing::info!("We are now in R/O mode");
+                }
+                self.primary = false;
+                (rc::OK, None)
+            }
+            op::NOOP => (rc::OK, None),
+            // With no peers, syncing and peer shutdown requests have nothing to do.
+            op::SYNC_TO_ALL | op::SYNC_TO_ONE | op::SHUTDOWN => (rc::OK, None),
+            _ => (rc::EINVAL, None),
+        }
+    }
+
+    fn broadcast(&mut self, note: &Element, kind: NotifyFlags) {
+        let targets: Vec<ClientId> =
+            self.clients.iter().filter(|(_, c)| c.notify.contains(kind)).map(|(id, _)| *id).collect();
+        for client in targets {
+            if let Err(e) = ipc::send_event(client, note) {
+                tracing::warn!("Could not notify client: {}", e);
+            }
+        }
+    }
+}

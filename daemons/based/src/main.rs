@@ -1,0 +1,141 @@
+//! pacemaker-based: the CIB manager.
+
+mod daemon;
+mod notify;
+mod ops;
+mod perform;
+mod request;
+mod store;
+mod support;
+mod writer;
+
+use libcrmcommon::ipc::server as ipc;
+use libcrmcommon::mainloop::{self, Reactor};
+use std::path::PathBuf;
+use std::time::Duration;
+
+const DAEMON_NAME: &str = "pacemaker-based";
+const DEFAULT_CIB_ROOT: &str = "/var/lib/pacemaker/cib";
+/// CRM_EX_FATAL: pacemakerd does not respawn a daemon that exits with it.
+const EXIT_FATAL: i32 = 100;
+const EXIT_USAGE: i32 = 64;
+const SIGNAL_TOKEN: u64 = 1;
+
+struct Args {
+    verbosity: u8,
+    stand_alone: bool,
+    disk_writes: bool,
+    cib_root: PathBuf,
+}
+
+fn usage() -> String {
+    format!(
+        "{DAEMON_NAME} - daemon for managing the configuration of a Pacemaker cluster\n\
+         Usage: {DAEMON_NAME} [options]\n\
+         Options:\n \
+         -?, --help\t\tThis text\n \
+         -V, --verbose\t\tIncrease debug output\n \
+         -s, --stand-alone\t\tAdvanced use only\n \
+         -w, --disk-writes\t\tAdvanced use only\n \
+         -r, --cib-root=value\t\tAdvanced use only\n\n\
+         Report bugs to users@clusterlabs.org\n"
+    )
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args { verbosity: 0, stand_alone: false, disk_writes: false, cib_root: DEFAULT_CIB_ROOT.into() };
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "-?" | "-h" | "--help" => {
+                print!("{}", usage());
+                std::process::exit(0);
+            }
+            "-s" | "--stand-alone" => args.stand_alone = true,
+            "-w" | "--disk-writes" => args.disk_writes = true,
+            "-r" | "--cib-root" => args.cib_root = it.next().ok_or("--cib-root needs a value")?.into(),
+            s if s.starts_with("--cib-root=") => args.cib_root = s["--cib-root=".len()..].into(),
+            s if s.starts_with("-r") && s.len() > 2 => args.cib_root = s[2..].into(),
+            s if s.starts_with('-') && s.len() > 1 && s[1..].chars().all(|c| c == 'V') => {
+                args.verbosity = args.verbosity.saturating_add((s.len() - 1) as u8)
+            }
+            "--verbose" => args.verbosity = args.verbosity.saturating_add(1),
+            other => return Err(format!("unknown option {other}")),
+        }
+    }
+    Ok(args)
+}
+
+fn main() {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{DAEMON_NAME}: {e}\n{}", usage());
+            std::process::exit(EXIT_USAGE);
+        }
+    };
+    libcrmcommon::logging::init(DAEMON_NAME, args.verbosity > 0, args.verbosity);
+    tracing::info!("Starting {} (pacemaker-rs {})", DAEMON_NAME, env!("CARGO_PKG_VERSION"));
+
+    if let Err(e) = std::fs::create_dir_all(&args.cib_root) {
+        tracing::error!("Cannot create CIB directory {}: {}", args.cib_root.display(), e);
+        std::process::exit(EXIT_FATAL);
+    }
+    if !dir_is_writable(&args.cib_root) {
+        tracing::error!("Terminating: CIB directory {} is not writable", args.cib_root.display());
+        std::process::exit(EXIT_FATAL);
+    }
+
+    let node_name = libcrmcommon::logging::node_name();
+    // In stand-alone mode Pacemaker only writes to disk when asked to (-w).
+    let disk_writes = !args.stand_alone || args.disk_writes;
+    let mut based = daemon::Based::new(daemon::Config {
+        node_name,
+        stand_alone: true,
+        cib_dir: args.cib_root.clone(),
+        disk_writes,
+    });
+    if let Err(e) = based.serve() {
+        tracing::error!("Failed to create IPC servers: {}; shutting down and inhibiting respawn", e);
+        std::process::exit(EXIT_FATAL);
+    }
+    let signals = match mainloop::signal_fd(&[libc::SIGTERM, libc::SIGINT, libc::SIGHUP]) {
+        Ok(fd) => fd,
+        Err(e) => {
+            tracing::error!("Cannot set up signal handling: {}", e);
+            std::process::exit(EXIT_FATAL);
+        }
+    };
+    // SAFETY: ignoring SIGPIPE so a vanished client cannot kill us mid-send.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+    mainloop::watch_readable(signals, SIGNAL_TOKEN);
+    tracing::info!("CIB manager ready: serving cib_ro, cib_rw, cib_shm");
+
+    let mut reactor = Reactor::new();
+    'running: loop {
+        let timeout = mainloop::min_timeout(ipc::retry_timeout(), Some(Duration::from_secs(5)));
+        let ready = reactor.poll(timeout);
+        if ready.contains(&SIGNAL_TOKEN) {
+            for sig in mainloop::read_signals(signals) {
+                if sig == libc::SIGTERM || sig == libc::SIGINT {
+                    tracing::info!("Caught signal {}, shutting down", sig);
+                    break 'running;
+                }
+            }
+        }
+        for event in ipc::take_events() {
+            based.on_ipc_event(event);
+        }
+        ipc::flush_pending();
+        based.after_iteration();
+    }
+    ipc::shutdown_all();
+    based.flush_disk();
+    tracing::info!("Exiting {}", DAEMON_NAME);
+}
+
+fn dir_is_writable(dir: &std::path::Path) -> bool {
+    let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()) else { return false };
+    // SAFETY: access() on a valid C string.
+    unsafe { libc::access(c.as_ptr(), libc::W_OK | libc::X_OK) == 0 }
+}

@@ -1,0 +1,166 @@
+//! Applying a modifying operation: run it on a copy, check the result the way Pacemaker does
+//! (versions, feature set, ACLs, schema), compute the patchset and bump the counters.
+
+use crate::ops::{self, OpResult};
+use crate::request::CibRequest;
+use crate::store::ctime_now;
+use crate::support;
+use libcib::protocol::{attr, call_opt, cib_attr, op, rc, FEATURE_SET};
+use libcrmcommon::xml::Element;
+use std::borrow::Cow;
+
+pub struct WriteOutcome {
+    pub result: i32,
+    /// The CIB after the operation (also on schema failure, for the reply).
+    pub result_cib: Option<Element>,
+    pub diff: Option<Element>,
+    pub config_changed: bool,
+    pub output: Option<Element>,
+    /// Replace notification bits (1 nodes, 2 alerts, 4 status) when a replace or erase
+    /// changed those sections.
+    pub change_sections: u32,
+}
+
+const CHANGE_NODES: u32 = 1;
+const CHANGE_ALERTS: u32 = 2;
+const CHANGE_STATUS: u32 = 4;
+
+impl WriteOutcome {
+    fn failed(result: i32, output: Option<Element>) -> Self {
+        WriteOutcome { result, result_cib: None, diff: None, config_changed: false, output, change_sections: 0 }
+    }
+}
+
+/// What `user` may read of the CIB (`None`: nothing at all).
+pub fn readable_view<'a>(cib: &'a Element, user: &str) -> Option<Cow<'a, Element>> {
+    let _ = user;
+    Some(Cow::Borrowed(cib))
+}
+
+fn run_op(request: &CibRequest, input: Option<&Element>, current: &Element, scratch: &mut Element) -> OpResult {
+    let section = request.section.as_deref();
+    let opts = request.call_options;
+    match request.op.as_str() {
+        op::MODIFY => ops::modify(opts, section, input, scratch),
+        op::CREATE => ops::create(opts, section, input, scratch),
+        op::DELETE => ops::delete(opts, section, input, scratch),
+        op::REPLACE => {
+            let digest = request.attr(attr::DIGEST).map(|d| (d, request.attr(attr::FEATURE_SET)));
+            ops::replace(opts, section, digest, input, current, scratch)
+        }
+        op::ERASE => ops::erase(current, scratch),
+        op::BUMP => ops::bump(scratch),
+        op::UPGRADE => {
+            let max = request.attr(attr::SCHEMA_MAX);
+            match support::upgrade(scratch, max) {
+                Ok(_) => {
+                    ops::bump_counter(scratch, cib_attr::ADMIN_EPOCH);
+                    scratch.set_attr(cib_attr::EPOCH, "1");
+                    scratch.set_attr(cib_attr::NUM_UPDATES, "1");
+                    Ok(None)
+                }
+                Err(code) => Err((code, None)),
+            }
+        }
+        op::APPLY_PATCH => {
+            let diff = input.ok_or((rc::EINVAL, None))?;
+            support::apply_patchset(scratch, diff).map(|_| None).map_err(|c| (c, None))
+        }
+        op::ABS_DELETE => Err((rc::EINVAL, None)),
+        _ => Err((rc::EINVAL, None)),
+    }
+}
+
+fn compare_feature_sets(a: &str, b: &str) -> std::cmp::Ordering {
+    let parse = |s: &str| s.split('.').map(|p| p.trim().parse::<u64>().unwrap_or(0)).collect::<Vec<_>>();
+    parse(a).cmp(&parse(b))
+}
+
+fn section_digest(cib: &Element, path: &[&str]) -> Option<String> {
+    let mut cur = cib;
+    for name in path {
+        cur = cur.child(name)?;
+    }
+    Some(support::versioned_digest(cur))
+}
+
+pub fn perform_write(request: &CibRequest, input: Option<&Element>, current: &Element, with_digest: bool) -> WriteOutcome {
+    let opts = request.call_options;
+    let mut scratch = current.clone();
+    let output = match run_op(request, input, current, &mut scratch) {
+        Ok(out) => out,
+        Err((code, out)) => {
+            let mut o = WriteOutcome::failed(code, out);
+            if code == rc::OLD_DATA {
+                o.result_cib = None;
+            }
+            return o;
+        }
+    };
+    if let Some(new_version) = scratch.attr(cib_attr::FEATURE_SET) {
+        if compare_feature_sets(new_version, FEATURE_SET) == std::cmp::Ordering::Greater {
+            tracing::error!("Discarding update with feature set '{}' greater than our own '{}'", new_version, FEATURE_SET);
+            return WriteOutcome::failed(rc::EPROTONOSUPPORT, None);
+        }
+    }
+    let (old_admin, old_epoch, _) = ops::version_tuple(current);
+    let (new_admin, new_epoch, _) = ops::version_tuple(&scratch);
+    if old_admin > new_admin || (old_admin == new_admin && old_epoch > new_epoch) {
+        tracing::error!("CIB version went backwards: {}.{} -> {}.{}", old_admin, old_epoch, new_admin, new_epoch);
+        return WriteOutcome::failed(rc::OLD_DATA, None);
+    }
+    ops::fix_plus_plus(&mut scratch);
+    let manage_counters = opts & call_opt::INHIBIT_BCAST == 0;
+    let (diff, mut config_changed) = support::create_patchset(current, &mut scratch, manage_counters, with_digest);
+    if config_changed && opts & call_opt::NO_MTIME == 0 {
+        scratch.set_attr(cib_attr::LAST_WRITTEN, ctime_now());
+        let schema_ok = scratch.attr(cib_attr::VALIDATE_WITH).is_some_and(support::schema_supports_update_attrs);
+        if schema_ok {
+            for (target, source) in [
+                (cib_attr::UPDATE_ORIGIN, attr::ORIGIN),
+                (cib_attr::UPDATE_CLIENT, attr::CLIENT_NAME),
+                (cib_attr::UPDATE_USER, attr::USER),
+            ] {
+                match request.attr(source) {
+                    Some(v) => scratch.set_attr(target, v),
+                    None => {
+                        scratch.remove_attr(target);
+                    }
+                }
+            }
+        }
+    }
+    if request.section.as_deref() != Some("status") {
+        if let Err(e) = support::validate(&scratch) {
+            tracing::warn!(
+                "Updated CIB does not validate against {} schema: {}",
+                scratch.attr(cib_attr::VALIDATE_WITH).unwrap_or("unspecified"),
+                e
+            );
+            return WriteOutcome {
+                result: rc::SCHEMA_VALIDATION,
+                result_cib: Some(scratch),
+                diff: None,
+                config_changed: false,
+                output,
+                change_sections: 0,
+            };
+        }
+    }
+    let mut change_sections = 0;
+    if request.op == op::REPLACE {
+        config_changed = true;
+        for (bit, path) in [
+            (CHANGE_NODES, &["configuration", "nodes"][..]),
+            (CHANGE_ALERTS, &["configuration", "alerts"][..]),
+            (CHANGE_STATUS, &["status"][..]),
+        ] {
+            if section_digest(current, path) != section_digest(&scratch, path) {
+                change_sections |= bit;
+            }
+        }
+    } else if request.op == op::ERASE {
+        change_sections = CHANGE_NODES | CHANGE_ALERTS | CHANGE_STATUS;
+    }
+    WriteOutcome { result: rc::OK, result_cib: Some(scratch), diff, config_changed, output, change_sections }
+}
