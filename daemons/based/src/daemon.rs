@@ -68,10 +68,6 @@ impl Based {
         }
     }
 
-    pub fn cib(&self) -> &Element {
-        &self.cib
-    }
-
     /// Starts the three IPC servers.
     pub fn serve(&mut self) -> Result<(), ipc::ServerError> {
         self.read_only_server = Some(ipc::serve("cib_ro")?);

@@ -59,10 +59,6 @@ impl Store {
         Store { dir: dir.into(), owner }
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     fn path(&self, name: &str) -> PathBuf {
         self.dir.join(name)
     }

@@ -13,7 +13,6 @@ struct Shared {
     busy: bool,
     stop: bool,
     failure: Option<String>,
-    written: u64,
 }
 
 pub struct DiskWriter {
@@ -67,10 +66,6 @@ impl DiskWriter {
             };
         }
     }
-
-    pub fn writes_done(&self) -> u64 {
-        self.shared.0.lock().map(|s| s.written).unwrap_or(0)
-    }
 }
 
 impl Drop for DiskWriter {
@@ -111,7 +106,7 @@ fn writer_loop(store: Store, shared: Arc<(Mutex<Shared>, Condvar)>) {
         let Ok(mut s) = lock.lock() else { return };
         s.busy = false;
         match result {
-            Ok(()) => s.written += 1,
+            Ok(()) => {}
             Err(e) => {
                 let msg = match e {
                     StoreError::ManuallyModified => e.to_string(),
