@@ -183,6 +183,7 @@ impl ClusterLayer for LocalCluster {
             sender_type: MessageType::for_sender(group, self.pid),
             destination_type,
             addressed: to.is_some(),
+            compressed: false,
             payload: delivered,
         };
         self.queue(ClusterEvent::Message(message));

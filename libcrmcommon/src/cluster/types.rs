@@ -188,6 +188,8 @@ pub struct ClusterMessage {
     pub destination_type: MessageType,
     /// Whether the message was addressed to this node (rather than broadcast).
     pub addressed: bool,
+    /// Whether the payload travelled bzip2-compressed (diagnostics only).
+    pub compressed: bool,
     /// The XML, with the `src` attribute set to `from_name` as every C daemon
     /// does on delivery.
     pub payload: Element,

@@ -256,6 +256,7 @@ impl CorosyncCluster {
             sender_type: MessageType(message.sender.message_type),
             destination_type: MessageType(message.destination.message_type),
             addressed,
+            compressed: message.was_compressed,
             payload,
         }))
     }
