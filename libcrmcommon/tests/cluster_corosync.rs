@@ -182,7 +182,7 @@ impl Drop for Daemon {
     }
 }
 
-fn start_corosync(dir: &Path) -> Daemon {
+fn start_corosync() -> Daemon {
     let child = Command::new("/usr/sbin/corosync")
         .args(["-f", "-c", "/etc/corosync/corosync.conf"])
         .stdout(Stdio::null())
@@ -199,7 +199,6 @@ fn start_corosync(dir: &Path) -> Daemon {
             .map(|s| s.success())
             .unwrap_or(false)
     });
-    let _ = dir;
     daemon
 }
 
@@ -382,7 +381,7 @@ fn cpg_peer_role() {
 
 #[test]
 fn two_processes_exchange_messages_membership_and_quorum() {
-    let Some(dir) = sandbox_dir() else {
+    let Some(_dir) = sandbox_dir() else {
         if let Some(why) = skip_reason(false) {
             eprintln!("SKIPPED two_processes_exchange_messages_membership_and_quorum: {why}");
             return;
@@ -390,7 +389,7 @@ fn two_processes_exchange_messages_membership_and_quorum() {
         run_in_sandbox("two_processes_exchange_messages_membership_and_quorum", false);
         return;
     };
-    let _corosync = start_corosync(&dir);
+    let _corosync = start_corosync();
     assert_eq!(cluster_name().expect("cmap"), Some(CLUSTER_NAME.to_string()));
 
     let exe = std::env::current_exe().expect("test binary");
@@ -486,7 +485,7 @@ fn interoperates_with_c_pacemaker_based() {
         run_in_sandbox("interoperates_with_c_pacemaker_based", true);
         return;
     };
-    let _corosync = start_corosync(&dir);
+    let _corosync = start_corosync();
     // based runs as hacluster, which corosync refuses until this is set.
     authorize_group(haclient_gid().expect("haclient gid")).expect("set uidgid.gid");
     let based = start_based(&dir);
@@ -608,7 +607,17 @@ fn interoperates_with_c_pacemaker_based() {
     let expected_digest = cibadmin(&["--md5-sum-versioned", "--xml-pipe"], Some(&cib));
     assert_eq!(answer.attr("digest"), Some(expected_digest.trim()));
 
-    drop(cluster);
+    // 5. based leaves: the membership change names it.
     drop(based);
+    let events = pump(&mut cluster, Duration::from_secs(10), "based leaving group cib", |seen| {
+        seen.iter().any(|e| matches!(e,
+            ClusterEvent::Membership { left, .. } if left.iter().any(|c| c.member.pid == based_pid)))
+    });
+    println!("after based stopped: {events:?}");
+    let still_member = events.iter().any(|e| matches!(e,
+        ClusterEvent::Membership { local_is_member: true, members, .. }
+            if members.iter().all(|m| m.pid != based_pid)));
+    assert!(still_member, "we stay in the group without based");
     println!("SANDBOX-OK");
 }
+

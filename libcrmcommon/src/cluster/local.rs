@@ -161,11 +161,11 @@ impl ClusterLayer for LocalCluster {
         let for_us = match to {
             None => true,
             Some(target) => {
-                (target.node_id == 0 || target.node_id == self.identity.id)
-                    && target
-                        .name
-                        .as_deref()
-                        .map_or(true, |n| n.eq_ignore_ascii_case(&self.identity.name))
+                let name_matches = match &target.name {
+                    None => true,
+                    Some(name) => name.eq_ignore_ascii_case(&self.identity.name),
+                };
+                (target.node_id == 0 || target.node_id == self.identity.id) && name_matches
             }
         };
         if !for_us {

@@ -175,7 +175,9 @@ pub fn compress(data: &[u8]) -> Result<Vec<u8>, ClusterError> {
 }
 
 fn decompress(data: &[u8], expected_len: usize) -> Result<Vec<u8>, DecodeError> {
-    let mut out = Vec::with_capacity(expected_len);
+    // The header's size is the sender's claim: let the buffer grow as the
+    // data really decompresses instead of trusting it for the allocation.
+    let mut out = Vec::with_capacity(expected_len.min(1 << 20));
     let decoder = bzip2::read::BzDecoder::new(data);
     // Read one byte more than expected so an over-long stream is detected
     // without unbounded allocation.

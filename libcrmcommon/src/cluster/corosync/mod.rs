@@ -205,7 +205,12 @@ impl CorosyncCluster {
                     );
                     break;
                 }
-                Err(e) => return Err(corosync_error("cpg_mcast_joined", e)),
+                Err(e) => {
+                    // Not something waiting helps with: drop this message so
+                    // it cannot block the ones behind it.
+                    connection.outbox.pop_front();
+                    return Err(corosync_error("cpg_mcast_joined", e));
+                }
             }
         }
         Ok(())
