@@ -446,6 +446,18 @@ fn start_based(dir: &Path) -> Daemon {
     daemon
 }
 
+/// Whether a process running as hacluster:haclient may use corosync's cmap.
+fn cmap_readable_as_hacluster() -> bool {
+    Command::new("setpriv")
+        .args(["--reuid=hacluster", "--regid=haclient", "--init-groups", "--"])
+        .args(["corosync-cmapctl", "-g", "totem.cluster_name"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
 fn cibadmin(args: &[&str], input: Option<&str>) -> String {
     let mut child = Command::new("cibadmin")
         .args(args)
@@ -487,7 +499,9 @@ fn interoperates_with_c_pacemaker_based() {
     };
     let _corosync = start_corosync();
     // based runs as hacluster, which corosync refuses until this is set.
+    assert!(!cmap_readable_as_hacluster(), "corosync let hacluster in before uidgid was set");
     authorize_group(haclient_gid().expect("haclient gid")).expect("set uidgid.gid");
+    assert!(cmap_readable_as_hacluster(), "uidgid.gid.<haclient> did not let hacluster in");
     let based = start_based(&dir);
     let based_pid = based.child.id();
 

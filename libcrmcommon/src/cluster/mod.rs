@@ -11,48 +11,75 @@
 //! * [`CorosyncCluster`]: the real thing, wire-compatible with Pacemaker 2.1.5.
 //! * [`LocalCluster`]: one node, no corosync, for the embedded single-node mode.
 //!
-//! # Protocol facts (checked against Pacemaker 2.1.5 and corosync 3.1.7)
+//! # Protocol facts (Pacemaker 2.1.5, corosync 3.1.7)
 //!
-//! Verified by the interop tests in `tests/cluster_corosync.rs`, which run
-//! Debian's C `pacemaker-based` in a private corosync:
+//! Read from Pacemaker's lib/cluster/cpg.c, lib/cluster/corosync.c and
+//! daemons/based; the ones marked (tested) are exercised against the real
+//! stack by `tests/cluster_corosync.rs`, which runs corosync and Debian's C
+//! `pacemaker-based` in a private sandbox.
 //!
-//! * Group names: Pacemaker joins `cib`, `crmd`, `attrd`, `stonith-ng` with
-//!   the name length counting the terminating NUL. Corosync compares length
-//!   and bytes, so a group joined as the 3 bytes "cib" is a different group
-//!   from C's 4-byte "cib\0": joining with the NUL is what makes us see C's
-//!   traffic.
-//! * Every message is one `cpg_mcast_joined(CPG_TYPE_AGREED)` of a 592-byte
-//!   packed header plus the payload (see [`wire`] for the layout). The header
-//!   class is 0 (`crm_class_cluster`), the libqb error field 1 (`CS_OK`), the
-//!   libqb size field the total length. The sender leaves its node id 0 and
-//!   fills pid, type (its daemon type, `crm_ais_msg_types`, or its pid if it
-//!   is no daemon) and its node name; receivers take the node id from CPG.
-//! * The payload is the unformatted XML plus one NUL. From 128 KiB
-//!   (`CRM_BZ2_THRESHOLD`, counting the NUL) it is bzip2 compressed (block
-//!   size 4) including the NUL; `size` stays the uncompressed length and
-//!   `compressed_size` the length on the wire.
-//! * Addressing: CPG delivers every message to every member. An addressed
-//!   message carries the destination's node id and/or name in the header;
-//!   receivers drop it unless the id is 0 or theirs and the name is empty or
-//!   theirs ignoring case. The sender receives its own broadcasts.
+//! * Group names (tested): Pacemaker joins `cib`, `crmd`, `attrd`,
+//!   `stonith-ng` with the name length counting the terminating NUL.
+//!   Corosync compares length and bytes, so the 3-byte "cib" is a different
+//!   group from C's 4-byte "cib\0": joined without the NUL we never see based
+//!   (tried). rust-corosync copies `str::len()` bytes, so we pass "cib\0".
+//! * Framing (tested): one `cpg_mcast_joined(CPG_TYPE_AGREED)` per message: a
+//!   592-byte packed header plus the payload ([`wire`] has the layout). Class
+//!   0 (`crm_class_cluster`), libqb error field 1 (`CS_OK`), libqb size field
+//!   = total length. The sender leaves its node id 0 and fills pid, type (its
+//!   daemon's `crm_ais_msg_types` value, or its pid if it is no daemon) and
+//!   node name; receivers take the node id from CPG. based's messages carry
+//!   sender and destination type 3 (`cib`).
+//! * Payload (tested): unformatted XML plus one NUL. From 128 KiB
+//!   (`CRM_BZ2_THRESHOLD`, NUL included) it is bzip2-compressed (block size
+//!   4), NUL included; `size` stays the uncompressed length and
+//!   `compressed_size` is the length on the wire. A 190 KB request forwarded
+//!   by based arrived compressed and decoded to the XML cibadmin sent.
+//! * Size: libcpg fragments messages above its atomic size and reassembles
+//!   them; 20 MiB of incompressible text went through one send in a trial.
+//!   This layer refuses payloads above
+//!   [`wire::MAX_UNCOMPRESSED_PAYLOAD`] (256 MiB) in both directions.
+//! * Addressing (tested): CPG delivers every message to every member, the
+//!   sender included. An addressed message carries the destination's node id
+//!   and/or name; receivers drop it unless the id is 0 or theirs and the name
+//!   is empty or theirs ignoring case.
 //! * On delivery every C daemon sets the attribute `src` (`F_ORIG`) of the
 //!   parsed XML to the sender's node name; this layer does it for all.
-//! * based forwards every CIB write (`cibadmin --modify` etc.) as the client's
-//!   `cib_command` request, with `cib_delegated_from` = its node, broadcast
-//!   to the `cib` group, sender type 3 (`cib`).
-//! * A peer request `<cib_command t="cib" cib_op="cib_query" cib_host=NODE
-//!   .../>` addressed to that node is answered by based with a
-//!   `<cib-reply t="cib" cib_op="cib_query" cib_rc="0" cib_isreplyto=OUR_NODE
-//!   ...><cib_calldata><cib .../></cib_calldata></cib-reply>` addressed back
-//!   to the requesting node.
-//! * Node names come from cmap `nodelist.node.<i>.name`, else a `ring0_addr`
-//!   that is not an IP address, else (local node only) `uname -n`.
-//! * Quorum: `quorum_initialize` must report a quorum provider
-//!   (`QUORUM_SET`); the first notification after `quorum_trackstart` carries
-//!   the current view; empty views before the first real one are skipped.
-//! * A process running as hacluster gets `CS_ERR_ACCESS` from every corosync
-//!   service until root sets cmap `uidgid.gid.<haclient gid>` = 1
-//!   ([`authorize_group`]).
+//! * CIB writes (tested): based forwards each client write as the client's
+//!   request, e.g. `<cib_command __name__="cib_command" t="cib"
+//!   cib_op="cib_modify" cib_section=.. cib_callid=.. cib_callopt=..
+//!   cib_clientid=.. cib_clientname="cibadmin" acl_target="root"
+//!   cib_user="root" src=NODE cib_delegated_from=NODE><cib_calldata>...`,
+//!   broadcast to group `cib`.
+//! * Peer query (tested): `<cib_command t="cib" cib_op="cib_query"
+//!   cib_host=NODE cib_section=.. cib_callid=.. cib_callopt="0"
+//!   cib_clientid=.. cib_clientname=../>` addressed to NODE is answered with
+//!   `<cib-reply t="cib" cib_op="cib_query" cib_callid=.. cib_clientid=..
+//!   cib_callopt=.. cib_rc="0" cib_isreplyto=OUR_NODE><cib_calldata>SECTION
+//!   </cib_calldata></cib-reply>`, addressed to the requesting node.
+//! * Ping (tested): a broadcast `cib_op="ping"` with `cib_ping_id` is answered
+//!   the same way; the calldata is `<ping_response crm_feature_set="3.16.1"
+//!   digest=.. cib_ping_id=..><cib_calldata><cib ...version attributes.../>`,
+//!   and the digest equals `cibadmin --md5-sum-versioned` of the CIB.
+//! * Node names (tested for the local node): cmap `nodelist.node.<i>.name`
+//!   for the entry whose `.nodeid` matches, else its `ring0_addr` unless
+//!   that is an IP address, else (local node only) `uname -n`.
+//! * Membership (tested): CPG confchg lists processes (node id, pid); a
+//!   process stopping normally leaves with reason "leave". C treats its own
+//!   (node id, pid) missing from the list as eviction.
+//! * Quorum (tested): `quorum_initialize` must report a provider
+//!   (`QUORUM_SET`); after `quorum_trackstart` the first notification carries
+//!   the current view (quorate, ring sequence, node ids). C skips empty views
+//!   until the first real one, and so does this layer.
+//! * Access (tested through based): a process running as hacluster gets
+//!   `CS_ERR_ACCESS` from every corosync service until root sets cmap
+//!   `uidgid.gid.<haclient gid>` = 1 ([`authorize_group`]), as pacemakerd
+//!   does. Pacemaker also insists that corosync itself runs as root; so do we.
+//! * rust-corosync 3.2.0 quirks: callbacks are plain `fn`s (routed through a
+//!   thread-local inbox keyed by a context set with `context_set`, because
+//!   the `context` argument of its `initialize` stores a stack address);
+//!   `TrackFlags` cannot be combined, but corosync sends the current quorum
+//!   view for `CS_TRACK_CHANGES` alone.
 
 mod corosync;
 mod local;
