@@ -102,9 +102,10 @@ use crate::xml::Element;
 /// Attribute every daemon sets on a delivered message: the sender's node name.
 pub const ORIGIN_ATTRIBUTE: &str = "src";
 
-/// Longest group name: corosync's `CPG_MAX_NAME_LENGTH` (128) less the NUL
-/// that Pacemaker counts in the name.
-pub const MAX_GROUP_NAME: usize = 127;
+/// Longest group name. Corosync's names hold 128 bytes and Pacemaker counts
+/// the NUL in them, which would leave 127; rust-corosync accepts at most 127
+/// bytes including that NUL, so 126.
+pub const MAX_GROUP_NAME: usize = 126;
 
 fn check_group_name(group: &str) -> Result<(), ClusterError> {
     if group.is_empty() || group.len() > MAX_GROUP_NAME || group.contains('\0') {

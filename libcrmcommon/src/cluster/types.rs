@@ -267,3 +267,24 @@ impl fmt::Display for ClusterError {
 }
 
 impl std::error::Error for ClusterError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sender_types_follow_text2msg_type() {
+        assert_eq!(MessageType::for_sender("cib", 77), MessageType::CIB);
+        assert_eq!(MessageType::for_sender("pacemaker-based", 77), MessageType::CIB);
+        assert_eq!(MessageType::for_sender("crmd", 77), MessageType::CRMD);
+        assert_eq!(MessageType::for_sender("dc", 77), MessageType::CRMD);
+        assert_eq!(MessageType::for_sender("attrd", 77), MessageType::ATTRD);
+        assert_eq!(MessageType::for_sender("stonith-ng", 77), MessageType::STONITH_NG);
+        assert_eq!(MessageType::for_sender("X", 77), MessageType(77));
+        // Numeric names above the enum are taken as they are, small ones not.
+        assert_eq!(MessageType::from_system_name("1234"), MessageType(1234));
+        assert_eq!(MessageType::from_system_name("3"), MessageType::NONE);
+        assert_eq!(MessageType::STONITH_NG.name(), "stonith-ng");
+        assert_eq!(MessageType(4242).name(), "unknown");
+    }
+}

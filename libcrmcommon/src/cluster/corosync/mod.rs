@@ -35,6 +35,29 @@ fn is_transient(error: CsError) -> bool {
     matches!(error, CsError::CsErrTryAgain | CsError::CsErrQueueFull)
 }
 
+/// Call `operation` until corosync stops answering "try again" (it does while
+/// it synchronises after a membership change), for up to about 3 seconds.
+/// C retries these calls too, sleeping in between; this blocks the caller
+/// the same way, which only matters at connect and join time.
+fn retry_transient<T>(
+    call: &'static str,
+    mut operation: impl FnMut() -> Result<T, CsError>,
+) -> Result<T, ClusterError> {
+    let mut delay = Duration::from_millis(50);
+    let mut waited = Duration::ZERO;
+    loop {
+        match operation() {
+            Ok(value) => return Ok(value),
+            Err(e) if is_transient(e) && waited < Duration::from_secs(3) => {
+                std::thread::sleep(delay);
+                waited += delay;
+                delay = (delay * 2).min(Duration::from_millis(500));
+            }
+            Err(e) => return Err(corosync_error(call, e)),
+        }
+    }
+}
+
 /// The name under which a group is joined on the wire. Pacemaker's group
 /// names count the terminating NUL in their length (`strlen + 1`), and
 /// corosync compares names by length and bytes, so "cib" without the NUL
@@ -122,7 +145,7 @@ impl CorosyncCluster {
             confchg_fn: Some(callbacks::on_cpg_confchg),
             totem_confchg_fn: None,
         });
-        let handle = cpg::initialize(&model, 0).map_err(|e| corosync_error("cpg_initialize", e))?;
+        let handle = retry_transient("cpg_initialize", || cpg::initialize(&model, 0))?;
         cpg::context_set(&handle, context).map_err(|e| corosync_error("cpg_context_set", e))?;
         let fd = cpg::fd_get(&handle).map_err(|e| corosync_error("cpg_fd_get", e))?;
         auth::require_root_provider(fd, "cpg")?;
@@ -323,18 +346,7 @@ impl ClusterLayer for CorosyncCluster {
         }
         let (handle, fd) = Self::open_cpg(self.context)?;
         let wire_name = wire_group_name(group);
-        let mut attempt = 0;
-        loop {
-            match cpg::join(&handle, &wire_name) {
-                Ok(()) => break,
-                // corosync answers TRY_AGAIN while it syncs; C retries too.
-                Err(e) if is_transient(e) && attempt < 30 => {
-                    attempt += 1;
-                    std::thread::sleep(Duration::from_millis(100));
-                }
-                Err(e) => return Err(corosync_error("cpg_join", e)),
-            }
-        }
+        retry_transient("cpg_join", || cpg::join(&handle, &wire_name))?;
         let connection = GroupConnection {
             handle,
             fd,
