@@ -7,6 +7,23 @@
 //! cannot take yet are queued, and the loop calls
 //! [`flush`](ClusterLayer::flush) after [`retry_after`](ClusterLayer::retry_after).
 //!
+//! ```
+//! use libcrmcommon::cluster::{ClusterEvent, ClusterLayer, LocalCluster, MessageType, NodeIdentity};
+//! use libcrmcommon::xml::Element;
+//!
+//! let mut cluster = LocalCluster::new(NodeIdentity { id: 1, name: "node1".into() })?;
+//! cluster.join("attrd")?;
+//! let update = Element::new("attrd_update").with_attr("attr_name", "foo");
+//! cluster.send("attrd", None, MessageType::ATTRD, &update)?;
+//! // A daemon would wait for cluster.poll_fds() to be readable first.
+//! for event in cluster.dispatch() {
+//!     if let ClusterEvent::Message(message) = event {
+//!         assert_eq!(message.payload.attr("src"), Some("node1"));
+//!     }
+//! }
+//! # Ok::<(), libcrmcommon::cluster::ClusterError>(())
+//! ```
+//!
 //! Two implementations:
 //! * [`CorosyncCluster`]: the real thing, wire-compatible with Pacemaker 2.1.5.
 //! * [`LocalCluster`]: one node, no corosync, for the embedded single-node mode.
