@@ -1,5 +1,6 @@
 //! Shared building blocks of the pacemaker-rs daemons and libraries.
 
+pub mod cluster;
 pub mod ipc;
 pub mod logging;
 pub mod mainloop;
