@@ -10,6 +10,7 @@ use crate::support;
 use crate::writer::DiskWriter;
 use libcib::protocol::{attr, call_opt, element, msg_type, op, rc};
 use libcrmcommon::ipc::server::{self as ipc, ServerEvent};
+use libcrmcommon::cluster::{ClusterEvent, ClusterLayer, MessageType, Target};
 use libcrmcommon::ipc::{flags, ClientId, Message, ServerId};
 use libcrmcommon::xml::{self, Element};
 use std::collections::HashMap;
@@ -27,9 +28,14 @@ struct CibClient {
     sync_request: Option<i32>,
 }
 
+/// The CPG group the CIB managers of a cluster share.
+pub const CIB_GROUP: &str = "cib";
+
 pub struct Config {
     pub node_name: String,
     pub stand_alone: bool,
+    /// Peers to replicate through; `None` in stand-alone mode.
+    pub cluster: Option<Box<dyn ClusterLayer>>,
     pub cib_dir: std::path::PathBuf,
     pub disk_writes: bool,
 }
@@ -42,6 +48,9 @@ pub struct Based {
     primary: bool,
     read_only_server: Option<ServerId>,
     clients: HashMap<ClientId, CibClient>,
+    /// Client tokens (`cib_clientid`) to connections, for replies that come back via peers.
+    by_token: HashMap<String, ClientId>,
+    cluster: Option<Box<dyn ClusterLayer>>,
     writer: DiskWriter,
     digest_expires: Instant,
 }
@@ -63,6 +72,8 @@ impl Based {
             primary: config.stand_alone,
             read_only_server: None,
             clients: HashMap::new(),
+            by_token: HashMap::new(),
+            cluster: config.cluster,
             writer: DiskWriter::start(store, config.disk_writes),
             digest_expires: Instant::now(),
         }
@@ -91,10 +102,14 @@ impl Based {
         match event {
             ServerEvent::Connected { client } => {
                 self.clients.insert(client, CibClient::default());
+                if let Some(info) = ipc::client_info(client) {
+                    self.by_token.insert(info.uuid, client);
+                }
             }
             ServerEvent::Disconnected { client, info } => {
                 tracing::debug!("Client {} (pid {}) disconnected", info.uuid, info.pid);
                 self.clients.remove(&client);
+                self.by_token.remove(&info.uuid);
             }
             ServerEvent::BadRequest { client, id, flags: f, error } => {
                 tracing::warn!("Invalid message from client {:?}: {}", client, error);
@@ -193,8 +208,9 @@ impl Based {
             .map(str::to_owned)
     }
 
-    /// Runs a request and answers the local client that sent it.
-    fn process_request(&mut self, request: CibRequest, privileged: bool, client: Option<ClientId>) {
+    /// A request from a local client: writes go through the cluster so every replica applies
+    /// them in the same order; reads are answered here (or by the node named in `cib_host`).
+    fn process_request(&mut self, mut request: CibRequest, privileged: bool, client: Option<ClientId>) {
         let Some(info) = op_info(&request.op) else {
             tracing::error!(
                 "Operation {:?} from client {} is not valid; replying with an error",
@@ -207,20 +223,212 @@ impl Based {
             }
             return;
         };
-        let reply = if self.cib_status != rc::OK {
-            tracing::error!("Operation ignored, cluster configuration is invalid. Please repair and restart");
-            let mut r = self.reply_skeleton(&request, self.cib_status);
-            r.push_child(Element::new(element::CALLDATA)).push_child(self.cib.clone());
-            r
-        } else {
-            self.process_command(&request, info, privileged)
-        };
+        let host = request.attr(attr::HOST).filter(|h| !h.is_empty()).map(str::to_owned);
+        let local_only = matches!(request.op.as_str(), op::PRIMARY | op::SECONDARY);
+        if self.cluster.is_some() && self.cib_status == rc::OK {
+            if info.modifies && !local_only {
+                if !privileged && info.needs_privileges {
+                    if let Some(c) = client {
+                        let reply = self.reply_skeleton(&request, rc::EACCES);
+                        self.send_reply(c, &request, &reply);
+                    }
+                    return;
+                }
+                request.msg.set_attr(attr::DELEGATED_FROM, self.node_name.clone());
+                self.cluster_send(host.as_deref(), &request.msg);
+                return;
+            }
+            if let Some(h) = host.filter(|h| !h.eq_ignore_ascii_case(&self.node_name)) {
+                request.msg.set_attr(attr::DELEGATED_FROM, self.node_name.clone());
+                self.cluster_send(Some(&h), &request.msg);
+                return;
+            }
+        }
+        let reply = self.execute(&request, info, privileged);
         if request.call_options & call_opt::DISCARD_REPLY != 0 {
             return;
         }
         if let Some(c) = client {
             self.send_reply(c, &request, &reply);
         }
+    }
+
+    /// Runs an operation (or reports the load failure that blocks all operations).
+    fn execute(&mut self, request: &CibRequest, info: crate::request::OpInfo, privileged: bool) -> Element {
+        if self.cib_status != rc::OK {
+            tracing::error!("Operation ignored, cluster configuration is invalid. Please repair and restart");
+            let mut r = self.reply_skeleton(request, self.cib_status);
+            r.push_child(Element::new(element::CALLDATA)).push_child(self.cib.clone());
+            return r;
+        }
+        match request.op.as_str() {
+            op::SYNC_TO_ALL | op::SYNC_TO_ONE if self.cluster.is_some() => {
+                let all = request.op == op::SYNC_TO_ALL;
+                let result = self.sync_our_cib(request, all);
+                return self.reply_skeleton(request, result);
+            }
+            _ => {}
+        }
+        self.process_command(request, info, privileged)
+    }
+
+    fn cluster_send(&mut self, host: Option<&str>, msg: &Element) {
+        let Some(cluster) = self.cluster.as_mut() else { return };
+        let target = host.map(Target::by_name);
+        if let Err(e) = cluster.send(CIB_GROUP, target.as_ref(), MessageType::CIB, msg) {
+            tracing::error!("Could not send CIB message to {}: {}", host.unwrap_or("the cluster"), e);
+        }
+    }
+
+    /// Sends our whole CIB to every peer (or the requester) as a replace, as the DC asks for
+    /// when nodes join.
+    fn sync_our_cib(&mut self, request: &CibRequest, all: bool) -> i32 {
+        const COPIED: [&str; 12] = [
+            attr::TYPE, attr::CLIENT_ID, attr::CALL_OPTIONS, attr::CALL_ID, attr::SECTION, attr::HOST,
+            attr::DELEGATED_FROM, attr::ASYNC_ID, attr::CLIENT_NAME, attr::USER, attr::ACL_TARGET, "__name__",
+        ];
+        let host = request.attr(attr::ORIGIN).map(str::to_owned);
+        let mut replace = Element::new("cib_command");
+        for a in COPIED {
+            if let Some(v) = request.attr(a) {
+                replace.set_attr(a, v);
+            }
+        }
+        if let Some(h) = &host {
+            replace.set_attr(attr::IS_REPLY_TO, h.clone());
+        }
+        if all {
+            replace.remove_attr(attr::HOST);
+        }
+        replace.set_attr(attr::OPERATION, op::REPLACE);
+        replace.set_attr("original_cib_op", request.op.clone());
+        replace.set_attr(attr::GLOBAL_UPDATE, "true");
+        replace.set_attr(attr::FEATURE_SET, libcib::protocol::FEATURE_SET);
+        replace.set_attr(attr::DIGEST, support::versioned_digest(&self.cib));
+        replace.push_child(Element::new(element::CALLDATA)).push_child(self.cib.clone());
+        tracing::debug!("Syncing CIB to {}", if all { "all peers" } else { host.as_deref().unwrap_or("?") });
+        let to = if all { None } else { host };
+        self.cluster_send(to.as_deref(), &replace);
+        rc::OK
+    }
+
+    /// Handles whatever the cluster layer delivered.
+    pub fn on_cluster_events(&mut self) {
+        let events = match self.cluster.as_mut() {
+            Some(c) => c.dispatch(),
+            None => return,
+        };
+        for event in events {
+            match event {
+                ClusterEvent::Message(m) if m.group == CIB_GROUP => self.on_peer_message(m.payload),
+                ClusterEvent::Membership { group, members, local_is_member, .. } if group == CIB_GROUP => {
+                    tracing::info!("CIB peer membership changed: {} member process(es)", members.len());
+                    if !local_is_member {
+                        tracing::error!("We were evicted from the cib process group");
+                    }
+                }
+                ClusterEvent::Disconnected { service, reason } => {
+                    tracing::error!("Lost connection to cluster layer ({}: {}), shutting down", service, reason);
+                    std::process::exit(libc::EXIT_FAILURE);
+                }
+                _ => {}
+            }
+        }
+        if let Some(c) = self.cluster.as_mut() {
+            let _ = c.flush();
+        }
+    }
+
+    /// Fds and retry timeout of the cluster layer, for the main loop.
+    pub fn cluster_fds(&self) -> Vec<std::os::unix::io::RawFd> {
+        self.cluster.as_ref().map(|c| c.poll_fds()).unwrap_or_default()
+    }
+
+    pub fn cluster_retry(&self) -> Option<Duration> {
+        self.cluster.as_ref().and_then(|c| c.retry_after())
+    }
+
+    /// A CIB message from a peer (or our own write coming back through the cluster).
+    fn on_peer_message(&mut self, msg: Element) {
+        if msg.attr(attr::TYPE) != Some(msg_type::CIB) {
+            return;
+        }
+        let request = CibRequest::from_element(msg);
+        let our = self.node_name.clone();
+        let same = |v: Option<&str>| v.is_some_and(|v| v.eq_ignore_ascii_case(&our));
+        let reply_to = request.attr(attr::IS_REPLY_TO).map(str::to_owned);
+        let is_reply = same(reply_to.as_deref());
+        let Some(info) = op_info(&request.op) else {
+            tracing::warn!("Ignoring peer CIB message with unknown operation {:?}", request.op);
+            return;
+        };
+        let mut delegated = request.attr(attr::DELEGATED_FROM).map(str::to_owned);
+        let mut skip_reply_check = false;
+        match request.op.as_str() {
+            op::REPLACE => {
+                if reply_to.is_some() {
+                    delegated = reply_to.clone();
+                }
+                skip_reply_check = true;
+            }
+            op::SYNC_TO_ALL => {}
+            op::PING if is_reply => return, // digest comparison is the primary's business
+            op::UPGRADE => {
+                if let Some(upgrade_rc) = request.attr(attr::UPGRADE_RC).map(str::to_owned) {
+                    let mut r = request.msg.clone();
+                    r.set_attr(attr::RC, upgrade_rc);
+                    if same(delegated.as_deref()) {
+                        self.deliver_to_local_client(&r, &request);
+                    }
+                    return;
+                }
+                if request.attr(attr::SCHEMA_MAX).is_none() && !self.primary {
+                    return;
+                }
+                skip_reply_check = true;
+            }
+            _ if request.attr(attr::GLOBAL_UPDATE).is_some_and(libcrmcommon::options::is_true) => {
+                tracing::warn!("Ignoring legacy {} global update from {}", request.op, request.attr(attr::ORIGIN).unwrap_or("?"));
+                return;
+            }
+            _ if is_reply && info.modifies => return,
+            _ => {}
+        }
+        if is_reply && !skip_reply_check {
+            // The answer to a request we forwarded to one node.
+            self.deliver_to_local_client(&request.msg, &request);
+            return;
+        }
+        let local_notify = same(delegated.as_deref());
+        let host = request.attr(attr::HOST).map(str::to_owned);
+        let mut needs_reply = false;
+        match host {
+            Some(h) if h.eq_ignore_ascii_case(&our) => needs_reply = true,
+            Some(_) => return,
+            None if request.op == op::PING => needs_reply = true,
+            None => {}
+        }
+        let reply = self.execute(&request, info, true);
+        if needs_reply {
+            if let Some(origin) = request.attr(attr::ORIGIN).map(str::to_owned) {
+                let mut r = reply.clone();
+                r.set_attr(attr::IS_REPLY_TO, origin.clone());
+                self.cluster_send(Some(&origin), &r);
+            }
+        }
+        if local_notify && request.call_options & call_opt::DISCARD_REPLY == 0 {
+            self.deliver_to_local_client(&reply, &request);
+        }
+    }
+
+    /// Sends a reply to the local client named by the request's `cib_clientid`.
+    fn deliver_to_local_client(&mut self, reply: &Element, request: &CibRequest) {
+        let Some(token) = request.attr(attr::CLIENT_ID) else { return };
+        let Some(&client) = self.by_token.get(token) else {
+            tracing::debug!("Could not send response {}: client {} not found", request.call_id.as_deref().unwrap_or("?"), token);
+            return;
+        };
+        self.send_reply(client, request, reply);
     }
 
     fn reply_skeleton(&self, request: &CibRequest, result: i32) -> Element {

@@ -20,6 +20,7 @@ const DEFAULT_CIB_ROOT: &str = "/var/lib/pacemaker/cib";
 const EXIT_FATAL: i32 = 100;
 const EXIT_USAGE: i32 = 64;
 const SIGNAL_TOKEN: u64 = 1;
+const CLUSTER_TOKEN: u64 = 2;
 
 struct Args {
     verbosity: u8,
@@ -86,12 +87,17 @@ fn main() {
         std::process::exit(EXIT_FATAL);
     }
 
-    let node_name = libcrmcommon::logging::node_name();
+    let cluster = if args.stand_alone { None } else { Some(sign_in()) };
+    let node_name = match &cluster {
+        Some(c) => c.local_node().name.clone(),
+        None => libcrmcommon::logging::node_name(),
+    };
     // In stand-alone mode Pacemaker only writes to disk when asked to (-w).
     let disk_writes = !args.stand_alone || args.disk_writes;
     let mut based = daemon::Based::new(daemon::Config {
         node_name,
-        stand_alone: true,
+        cluster,
+        stand_alone: args.stand_alone,
         cib_dir: args.cib_root.clone(),
         disk_writes,
     });
@@ -112,9 +118,24 @@ fn main() {
     tracing::info!("CIB manager ready: serving cib_ro, cib_rw, cib_shm");
 
     let mut reactor = Reactor::new();
+    let mut watched_cluster_fds: Vec<i32> = Vec::new();
     'running: loop {
+        let fds = based.cluster_fds();
+        if fds != watched_cluster_fds {
+            for fd in &watched_cluster_fds {
+                mainloop::unwatch(*fd);
+            }
+            for fd in &fds {
+                mainloop::watch_readable(*fd, CLUSTER_TOKEN);
+            }
+            watched_cluster_fds = fds;
+        }
         let timeout = mainloop::min_timeout(ipc::retry_timeout(), Some(Duration::from_secs(5)));
+        let timeout = mainloop::min_timeout(timeout, based.cluster_retry());
         let ready = reactor.poll(timeout);
+        if ready.contains(&CLUSTER_TOKEN) || based.cluster_retry().is_some() {
+            based.on_cluster_events();
+        }
         if ready.contains(&SIGNAL_TOKEN) {
             for sig in mainloop::read_signals(signals) {
                 if sig == libc::SIGTERM || sig == libc::SIGINT {
@@ -126,12 +147,45 @@ fn main() {
         for event in ipc::take_events() {
             based.on_ipc_event(event);
         }
+        // Writes forwarded just now through a local (in-process) cluster come straight back.
+        based.on_cluster_events();
         ipc::flush_pending();
         based.after_iteration();
     }
     ipc::shutdown_all();
     based.flush_disk();
     tracing::info!("Exiting {}", DAEMON_NAME);
+}
+
+/// Connects to the cluster layer and joins the CIB group, or exits as Pacemaker does.
+/// `PCMK_cluster_type=local` selects the built-in single-node stack instead of corosync.
+fn sign_in() -> Box<dyn libcrmcommon::cluster::ClusterLayer> {
+    use libcrmcommon::cluster::{ClusterLayer, CorosyncCluster, LocalCluster};
+    let local = libcrmcommon::options::env_option("cluster_type").is_some_and(|t| t == "local");
+    let mut cluster: Box<dyn ClusterLayer> = if local {
+        match LocalCluster::for_this_host() {
+            Ok(c) => Box::new(c),
+            Err(e) => {
+                tracing::error!("Cannot start the local cluster layer: {}", e);
+                std::process::exit(EXIT_FATAL);
+            }
+        }
+    } else {
+        match CorosyncCluster::connect() {
+            Ok(c) => Box::new(c),
+            Err(e) => {
+                tracing::error!("Could not connect to the cluster layer (corosync): {}", e);
+                tracing::error!("Cannot sign in to the cluster... terminating");
+                std::process::exit(EXIT_FATAL);
+            }
+        }
+    };
+    if let Err(e) = cluster.join(daemon::CIB_GROUP) {
+        tracing::error!("Could not join the {} process group: {}; terminating", daemon::CIB_GROUP, e);
+        std::process::exit(EXIT_FATAL);
+    }
+    tracing::info!("Joined the cluster as {} (node id {})", cluster.local_node().name, cluster.local_node().id);
+    cluster
 }
 
 fn dir_is_writable(dir: &std::path::Path) -> bool {

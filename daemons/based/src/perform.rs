@@ -110,7 +110,9 @@ pub fn perform_write(request: &CibRequest, input: Option<&Element>, current: &El
         return WriteOutcome::failed(rc::OLD_DATA, None);
     }
     ops::fix_plus_plus(&mut scratch);
-    let manage_counters = opts & call_opt::INHIBIT_BCAST == 0;
+    // A peer's full-CIB sync carries its own versions; they must not be bumped again.
+    let global_update = request.attr(attr::GLOBAL_UPDATE).is_some_and(libcrmcommon::options::is_true);
+    let manage_counters = opts & call_opt::INHIBIT_BCAST == 0 && !global_update;
     let (diff, mut config_changed) = support::create_patchset(current, &mut scratch, manage_counters, with_digest);
     if config_changed && opts & call_opt::NO_MTIME == 0 {
         scratch.set_attr(cib_attr::LAST_WRITTEN, ctime_now());
