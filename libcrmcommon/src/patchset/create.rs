@@ -50,7 +50,7 @@ pub fn create(old: &Element, new: &Element, options: &CreateOptions) -> Option<E
     if !changes.any() {
         return None;
     }
-    let mut diff = build(old, new, &changes);
+    let mut diff = build(old, &changes);
     if options.with_digest {
         diff.set_attr("digest", digest::versioned_for(new, old.attr("crm_feature_set")));
     }
@@ -96,18 +96,24 @@ fn is_config_change(changes: &TrackedChanges) -> bool {
     config_dirty || changes.deleted.iter().any(|d| d.path.contains("/cib/configuration"))
 }
 
-fn version_element(name: &str, cib: &Element) -> Element {
+fn version_element(name: &str, lookup: impl Fn(&str) -> Option<String>) -> Element {
     let mut v = Element::new(name);
     for attr in VERSION_ATTRS {
-        v.set_attr(attr, cib.attr(attr).unwrap_or("1"));
+        v.set_attr(attr, lookup(attr).unwrap_or_else(|| "1".to_owned()));
     }
     v
 }
 
-fn build(old: &Element, new: &Element, changes: &TrackedChanges) -> Element {
+fn build(old: &Element, changes: &TrackedChanges) -> Element {
     let mut diff = Element::new("diff").with_attr("format", "2");
     diff.push_child(
-        Element::new("version").with_child(version_element("source", old)).with_child(version_element("target", new)),
+        Element::new("version")
+            .with_child(version_element("source", |name| old.attr(name).map(str::to_owned)))
+            // C reads the target versions while removed attributes are still present
+            // (flagged deleted), so a removed version attribute reports its old value.
+            .with_child(version_element("target", |name| {
+                changes.new.attrs().iter().find(|a| a.name == name).map(|a| a.value.clone())
+            })),
     );
     for deleted in &changes.deleted {
         let mut change = Element::new("change").with_attr("operation", "delete").with_attr("path", &deleted.path);
@@ -135,7 +141,7 @@ fn add_node_changes(siblings: &[TrackedNode], index: usize, parent_path: &str, d
             .with_attr("position", node_position().to_string());
         match &node.kind {
             TrackedKind::Element { .. } => {
-                if let Some(e) = node.to_element() {
+                if let Some(e) = node.to_element_as_tracked() {
                     change.children.push(XmlNode::Element(e));
                 }
             }

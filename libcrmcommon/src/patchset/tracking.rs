@@ -106,25 +106,24 @@ impl TrackedNode {
         self.flags & flag != 0
     }
 
-    /// Back to a plain element, leaving out attributes flagged deleted.
-    pub fn to_element(&self) -> Option<Element> {
+    /// Back to a plain element *including* attributes flagged deleted: C copies created
+    /// subtrees into the patchset before dropping those, so when an unmatched old child
+    /// was compared with a new child that later turns out to be "created" (old child
+    /// without id, new one with), the copy carries the removed attributes.
+    pub fn to_element_as_tracked(&self) -> Option<Element> {
         match &self.kind {
             TrackedKind::Element { name, attrs, children } => Some(Element {
                 name: name.clone(),
-                attrs: attrs
-                    .iter()
-                    .filter(|a| a.flags & DELETED == 0)
-                    .map(|a| (a.name.clone(), a.value.clone()))
-                    .collect(),
-                children: children.iter().filter_map(TrackedNode::to_xml_node).collect(),
+                attrs: attrs.iter().map(|a| (a.name.clone(), a.value.clone())).collect(),
+                children: children.iter().filter_map(TrackedNode::to_xml_node_as_tracked).collect(),
             }),
             TrackedKind::Comment(_) => None,
         }
     }
 
-    fn to_xml_node(&self) -> Option<XmlNode> {
+    fn to_xml_node_as_tracked(&self) -> Option<XmlNode> {
         match &self.kind {
-            TrackedKind::Element { .. } => self.to_element().map(XmlNode::Element),
+            TrackedKind::Element { .. } => self.to_element_as_tracked().map(XmlNode::Element),
             TrackedKind::Comment(text) => Some(XmlNode::Comment(text.clone())),
         }
     }

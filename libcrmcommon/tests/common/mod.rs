@@ -1,6 +1,8 @@
 //! Helpers shared by the tests that compare us with Debian's Pacemaker 2.1.5 tools.
 #![allow(dead_code)]
 
+pub mod mutate;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
