@@ -7,7 +7,7 @@
 //! whitespace, a component without a well-formed `[@id='` predicate is matched by its tag
 //! alone, and a path that stops parsing part-way resolves to the last element reached.
 
-use crate::xml::{Element, XmlNode};
+use super::arena::{Arena, NodeId, Payload};
 
 /// Path of a child named `name` with optional `id` under the element at `parent_path`
 /// (the root's parent path is empty).
@@ -84,54 +84,46 @@ fn parse_section(section: &str) -> Option<Step> {
     Some(Step { tag, id })
 }
 
-/// The node a path designates, as indices into successive `children` lists; the empty
-/// list is the root element itself.
-pub(crate) type NodeAddress = Vec<usize>;
-
-/// Resolves `path` against the document whose root is `root`. `comment_position`, when
-/// set, requires a comment reached by the last step to sit at that position.
-/// Returns `None` when nothing matches, or when the path designates the document itself
-/// (no step could be parsed), which no change can sensibly target.
-pub(crate) fn resolve(root: &Element, path: &str, comment_position: Option<usize>) -> Option<NodeAddress> {
+/// Resolves `path` in `tree` (`search_v2_xpath`). `comment_position`, when set,
+/// requires a comment reached by the last step to sit at that position among its
+/// siblings. Returns `None` when nothing matches, and also when no step could be parsed:
+/// C then "finds" the document node itself, which no change can sensibly target.
+pub(crate) fn resolve(tree: &Arena, path: &str, comment_position: Option<usize>) -> Option<NodeId> {
     let parsed = parse(path);
     if parsed.broken || parsed.steps.is_empty() {
         return None;
     }
+    let last = parsed.steps.len() - 1;
     // The first step is matched against the document node, whose only child is the root.
-    let first = &parsed.steps[0];
-    if root.name != first.tag || (first.id.is_some() && root.id() != first.id.as_deref()) {
+    let mut current = tree.root;
+    if !step_matches(tree, tree.root, &parsed.steps[0], 0, if last == 0 { comment_position } else { None }) {
         return None;
     }
-    let mut address = Vec::new();
-    let mut current = root;
-    let last = parsed.steps.len() - 1;
     for (n, step) in parsed.steps.iter().enumerate().skip(1) {
         let position = if n == last { comment_position } else { None };
-        let index = first_matching_child(current, step, position)?;
-        address.push(index);
-        match &current.children[index] {
-            XmlNode::Element(e) => current = e,
-            XmlNode::Comment(_) => {
-                // Comments have no children: a further step cannot match.
-                if n != last {
-                    return None;
-                }
-            }
-        }
+        let children = &tree.node(current).children;
+        current = *children
+            .iter()
+            .enumerate()
+            .find(|&(i, &child)| step_matches(tree, child, step, i, position))?
+            .1;
     }
-    Some(address)
+    Some(current)
 }
 
-/// `first_matching_xml_child`: comments are named "comment" and have no id.
-fn first_matching_child(parent: &Element, step: &Step, comment_position: Option<usize>) -> Option<usize> {
-    parent.children.iter().enumerate().position(|(i, child)| match child {
-        XmlNode::Element(e) => e.name == step.tag && (step.id.is_none() || e.id() == step.id.as_deref()),
-        XmlNode::Comment(_) => {
+/// `first_matching_xml_child`'s test: comments are named "comment" and have no id.
+fn step_matches(tree: &Arena, node: NodeId, step: &Step, index: usize, comment_position: Option<usize>) -> bool {
+    match &tree.node(node).payload {
+        Payload::Element { name, attrs } => {
+            *name == step.tag
+                && step.id.as_deref().map_or(true, |id| attrs.iter().any(|(n, v)| n == "id" && v == id))
+        }
+        Payload::Comment(_) => {
             step.tag == super::tracking::COMMENT_NODE_NAME
                 && step.id.is_none()
-                && comment_position.map_or(true, |p| p == i)
+                && comment_position.map_or(true, |p| p == index)
         }
-    })
+    }
 }
 
 #[cfg(test)]
@@ -163,12 +155,15 @@ mod tests {
     #[test]
     fn resolves_elements_and_positioned_comments() {
         let root = crate::xml::parse("<cib><c><!--a--><x id='1'/><!--b--></c></cib>").unwrap();
-        assert_eq!(resolve(&root, "/cib", None), Some(vec![]));
-        assert_eq!(resolve(&root, "/cib/c/x[@id='1']", None), Some(vec![0, 1]));
-        assert_eq!(resolve(&root, "/cib/c/x[@id='2']", None), None);
-        assert_eq!(resolve(&root, "/cib/c/comment", None), Some(vec![0, 0]));
-        assert_eq!(resolve(&root, "/cib/c/comment", Some(2)), Some(vec![0, 2]));
-        assert_eq!(resolve(&root, "/cib/c/comment", Some(1)), None);
-        assert_eq!(resolve(&root, "/cob", None), None);
+        let tree = Arena::from_element(&root);
+        let c = tree.node(tree.root).children[0];
+        let child = |i: usize| Some(tree.node(c).children[i]);
+        assert_eq!(resolve(&tree, "/cib", None), Some(tree.root));
+        assert_eq!(resolve(&tree, "/cib/c/x[@id='1']", None), child(1));
+        assert_eq!(resolve(&tree, "/cib/c/x[@id='2']", None), None);
+        assert_eq!(resolve(&tree, "/cib/c/comment", None), child(0));
+        assert_eq!(resolve(&tree, "/cib/c/comment", Some(2)), child(2));
+        assert_eq!(resolve(&tree, "/cib/c/comment", Some(1)), None);
+        assert_eq!(resolve(&tree, "/cob", None), None);
     }
 }
