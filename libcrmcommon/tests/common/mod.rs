@@ -23,6 +23,11 @@ pub fn run_tool(tool: &str, args: &[&str]) -> Option<Output> {
     }
 }
 
+/// Whether `tool` can be run at all.
+pub fn tool_installed(tool: &str) -> bool {
+    Command::new(tool).arg("--version").output().is_ok()
+}
+
 /// Sorted `*.xml` files of a fixture directory.
 pub fn xml_files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
