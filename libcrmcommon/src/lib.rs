@@ -1,9 +1,11 @@
 //! Shared building blocks of the pacemaker-rs daemons and libraries.
 
 pub mod cluster;
+pub mod digest;
 pub mod ipc;
 pub mod logging;
 pub mod mainloop;
 pub mod options;
+pub mod patchset;
 pub mod users;
 pub mod xml;

@@ -1,0 +1,25 @@
+//! CIB patchsets: the `<diff>` documents Pacemaker nodes exchange to replicate CIB
+//! changes, created and applied as Pacemaker 2.1.5 does (lib/common/patchset.c).
+//!
+//! * [`create`] builds a v2 patchset from two trees (what `crm_diff -o OLD -n NEW`
+//!   prints), [`config_changed`] and [`bump_versions`] give the CIB manager's version
+//!   rule.
+//! * [`apply`] applies a v2 (or legacy v1) patchset, with C's version checks and error
+//!   codes ([`PatchError::legacy_code`]).
+
+mod apply;
+mod arena;
+mod create;
+mod error;
+mod tracking;
+mod v1;
+mod version;
+mod xpath;
+
+pub use apply::{apply, apply_with, versions, ApplyOptions};
+pub use create::{bump_versions, config_changed, create, CreateOptions};
+pub use error::{
+    PatchError, LEGACY_DIFF_FAILED, LEGACY_DIFF_RESYNC, LEGACY_EINVAL, LEGACY_ENOMSG, LEGACY_ENOTUNIQ,
+    LEGACY_OLD_DATA,
+};
+pub use version::{VersionBump, VERSION_ATTRS};
