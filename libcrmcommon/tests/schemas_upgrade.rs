@@ -132,6 +132,11 @@ fn invalid_document_fails_validation() {
     assert_eq!(failure.error, UpgradeError::SchemaValidation);
     assert_eq!(failure.error.legacy_rc(), -203);
     assert!(failure.messages.iter().any(|m| m.contains("bogus")), "{:#?}", failure.messages);
+    assert_eq!(schemas.check_upgrade_request(&original).unwrap_err().error, UpgradeError::SchemaValidation);
+    // cibadmin cannot even load such a file CIB; it must stay untouched.
+    let (status, _, theirs) = cibadmin_upgrade(&text, None);
+    assert_ne!(status, 0);
+    assert_eq!(theirs, original);
 
     // Without transforms C trusts the claimed schema and only looks for newer ones; the
     // failure at 1.3 just ends the search, reporting success at the claimed 1.2.

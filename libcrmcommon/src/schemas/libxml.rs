@@ -132,6 +132,8 @@ fn run_stylesheet(path: &CStr, doc: &LibxmlDoc, sink: &mut SinkRef<'_>) -> Resul
         return Err("the transformation failed".into());
     }
     let result = Owned { ptr: result, free: ffi::xmlFreeDoc };
+    // Release the context before the result document, as xsltproc does.
+    drop(ctxt);
     let mut text: *mut c_char = std::ptr::null_mut();
     let mut len: c_int = 0;
     // SAFETY: out-pointers are valid; the buffer is released with libxml2's free below.
