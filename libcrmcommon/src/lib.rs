@@ -7,5 +7,6 @@ pub mod logging;
 pub mod mainloop;
 pub mod options;
 pub mod patchset;
+pub mod schemas;
 pub mod users;
 pub mod xml;
