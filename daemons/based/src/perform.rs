@@ -52,15 +52,7 @@ fn run_op(request: &CibRequest, input: Option<&Element>, current: &Element, scra
         op::BUMP => ops::bump(scratch),
         op::UPGRADE => {
             let max = request.attr(attr::SCHEMA_MAX);
-            match support::upgrade(scratch, max) {
-                Ok(_) => {
-                    ops::bump_counter(scratch, cib_attr::ADMIN_EPOCH);
-                    scratch.set_attr(cib_attr::EPOCH, "1");
-                    scratch.set_attr(cib_attr::NUM_UPDATES, "1");
-                    Ok(None)
-                }
-                Err(code) => Err((code, None)),
-            }
+            support::upgrade(scratch, max).map(|_| None).map_err(|code| (code, None))
         }
         op::APPLY_PATCH => {
             let diff = input.ok_or((rc::EINVAL, None))?;

@@ -3,40 +3,40 @@
 
 use libcib::protocol::{cib_attr, FEATURE_SET};
 use libcrmcommon::xml::Element;
-use md5::{Digest, Md5};
 
+/// What a new CIB validates with when the schema catalog is unavailable.
 pub const LATEST_SCHEMA: &str = "pacemaker-3.9";
 
 /// Elements matched by an XPath expression, as child-index paths in document order.
+/// Unsupported or malformed expressions are logged and treated as matching nothing.
 pub fn xpath_select(root: &Element, expr: &str) -> Result<Vec<Vec<usize>>, String> {
-    let _ = root;
-    tracing::error!("XPath expression not supported yet: {}", expr);
-    Err(format!("unsupported XPath expression: {expr}"))
-}
-
-fn md5_hex(text: &str) -> String {
-    let mut h = Md5::new();
-    h.update(text.as_bytes());
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    libcrmcommon::xml::xpath::select(root, expr).map_err(|e| {
+        tracing::error!("Could not evaluate XPath expression {:?}: {}", expr, e);
+        e.to_string()
+    })
 }
 
 /// The digest written to cib.xml.sig.
 pub fn on_disk_digest(cib: &Element) -> String {
-    md5_hex(&format!(" {}\n", libcrmcommon::xml::to_compact(cib)))
+    libcrmcommon::digest::on_disk(cib)
 }
-
-const DIGEST_FILTERED: [&str; 5] = ["crm-debug-origin", "cib-last-written", "update-origin", "update-client", "update-user"];
 
 /// The versioned digest used by patchsets, pings and sync.
 pub fn versioned_digest(cib: &Element) -> String {
-    md5_hex(&libcrmcommon::xml::to_compact_filtered(cib, &|n| DIGEST_FILTERED.contains(&n)))
+    libcrmcommon::digest::versioned(cib)
+}
+
+/// The newest installed schema, which new CIBs validate with.
+pub fn latest_schema() -> String {
+    let latest = libcrmcommon::schemas::Schemas::system().latest();
+    if latest.is_empty() { LATEST_SCHEMA.to_owned() } else { latest.to_owned() }
 }
 
 /// A new, empty CIB as Pacemaker creates it.
 pub fn empty_cib(epoch: i64) -> Element {
     let mut cib = Element::new("cib")
         .with_attr(cib_attr::FEATURE_SET, FEATURE_SET)
-        .with_attr(cib_attr::VALIDATE_WITH, LATEST_SCHEMA)
+        .with_attr(cib_attr::VALIDATE_WITH, latest_schema())
         .with_attr(cib_attr::EPOCH, epoch.to_string())
         .with_attr(cib_attr::NUM_UPDATES, "0")
         .with_attr(cib_attr::ADMIN_EPOCH, "0");
@@ -48,46 +48,46 @@ pub fn empty_cib(epoch: i64) -> Element {
     cib
 }
 
-/// Whether anything under /cib/configuration (or the schema/version of the CIB) differs.
-pub fn config_changed(old: &Element, new: &Element) -> bool {
-    old.child("configuration") != new.child("configuration")
-        || ["admin_epoch", "epoch", "validate-with", "crm_feature_set", "remote-clear-port", "remote-tls-port"]
-            .iter()
-            .any(|a| old.attr(a) != new.attr(a))
-}
-
 /// The v2 patchset from `old` to `new`, if anything changed. Versions on `new` are bumped
 /// first when `manage_counters`; returns (patchset, config_changed).
 pub fn create_patchset(old: &Element, new: &mut Element, manage_counters: bool, with_digest: bool) -> (Option<Element>, bool) {
-    let changed = config_changed(old, new);
-    if manage_counters {
-        if changed {
-            crate::ops::bump_counter(new, cib_attr::EPOCH);
-            new.set_attr(cib_attr::NUM_UPDATES, "0");
-        } else {
-            crate::ops::bump_counter(new, cib_attr::NUM_UPDATES);
-        }
-    }
-    let _ = with_digest;
-    (None, changed)
+    use libcrmcommon::patchset::{self, CreateOptions, VersionBump};
+    let config_changed = if manage_counters {
+        matches!(patchset::bump_versions(old, new), VersionBump::Configuration)
+    } else {
+        patchset::config_changed(old, new)
+    };
+    let diff = patchset::create(old, new, &CreateOptions { with_digest, ..Default::default() });
+    (diff, config_changed)
 }
 
 /// Applies a patchset received in `cib_apply_diff`.
 pub fn apply_patchset(cib: &mut Element, diff: &Element) -> Result<(), i32> {
-    let _ = (cib, diff);
-    Err(libcib::protocol::rc::EOPNOTSUPP)
+    libcrmcommon::patchset::apply(cib, diff, true).map_err(|e| {
+        tracing::warn!("Could not apply patchset: {}", e);
+        e.legacy_code()
+    })
 }
 
 /// Validates the CIB against its `validate-with` schema.
 pub fn validate(cib: &Element) -> Result<(), String> {
-    let _ = cib;
-    Ok(())
+    libcrmcommon::schemas::Schemas::system().validate_document(cib).map_err(|e| e.to_string())
 }
 
-/// Upgrades to the newest schema (up to `max`); returns the new schema name.
-pub fn upgrade(cib: &mut Element, max: Option<&str>) -> Result<String, i32> {
-    let _ = (cib, max);
-    Err(libcib::protocol::rc::SCHEMA_UNCHANGED)
+/// The `cib_upgrade` operation: upgrades to the newest schema (up to `max`), bumping the
+/// version counters as Pacemaker does.
+pub fn upgrade(cib: &mut Element, max: Option<&str>) -> Result<(), i32> {
+    match libcrmcommon::schemas::Schemas::system().cib_upgrade(cib, max) {
+        Ok(done) if done.upgraded => {
+            *cib = done.document;
+            Ok(())
+        }
+        Ok(_) => Err(libcib::protocol::rc::SCHEMA_UNCHANGED),
+        Err(failure) => {
+            tracing::warn!("CIB upgrade failed: {}", failure);
+            Err(failure.error.legacy_rc())
+        }
+    }
 }
 
 /// Whether `schema` is at least pacemaker-1.2 (supports the update-* attributes).
