@@ -7,7 +7,8 @@
 //! rules can neither read nor write anything.
 //!
 //! - [`AclContext::filter_readable`]: what a query returns (`xml_acl_filtered_copy`).
-//! - [`AclContext::check_write`]: whether a change is allowed (-EACCES otherwise).
+//! - [`AclContext::check_write`], [`AclContext::check_replace`]: whether a change is
+//!   allowed (-EACCES otherwise).
 //! - [`AclContext::access`]: per-element access as `cibadmin --show-access` displays it.
 //!   cibadmin computes that client side from a full CIB query (made as the invoking,
 //!   normally privileged, user), so the server needs nothing beyond a normal query;
@@ -25,6 +26,7 @@ pub use write::AclDenied;
 
 use crate::xml::Element;
 use flags::{walk_grants, MarkTree, Marks};
+use write::ChangeKind;
 
 /// The user Pacemaker's daemons run as.
 pub const DAEMON_USER: &str = "hacluster";
@@ -121,12 +123,25 @@ impl AclContext {
         }
     }
 
-    /// Whether the user may change `old` into `new`. Call it on the change the client
-    /// asked for, before the server's own updates (version counters, digests).
+    /// Whether the user may change `old` into `new` by editing it in place (modify,
+    /// create, delete, patch requests). Call it on the change the client asked for,
+    /// before the server's own updates (version counters, digests).
     pub fn check_write(&self, old: &Element, new: &Element) -> Result<(), AclDenied> {
+        self.check(old, new, ChangeKind::InPlace)
+    }
+
+    /// Like [`check_write`](Self::check_write) for a replace request, where the element
+    /// at `replaced` (a path in `new`; empty for the whole CIB) was swapped for the
+    /// client's copy. Pacemaker then judges that subtree by the rules' matches in the
+    /// new document, so the outcome can differ from an equivalent in-place edit.
+    pub fn check_replace(&self, old: &Element, new: &Element, replaced: &[usize]) -> Result<(), AclDenied> {
+        self.check(old, new, ChangeKind::Replaced(replaced))
+    }
+
+    fn check(&self, old: &Element, new: &Element, kind: ChangeKind<'_>) -> Result<(), AclDenied> {
         match &self.rules {
             None => Ok(()),
-            Some(rules) => write::check(&self.user, rules, old, new),
+            Some(rules) => write::check(&self.user, rules, old, new, kind),
         }
     }
 

@@ -15,10 +15,10 @@
 //!
 //! Write access is decided by walking from the element towards the root: the first
 //! element marked `write` (and not `deny`) grants it, the first marked `deny` refuses
-//! it, and without either it is refused. Marks for existing elements come from the old
-//! document (Pacemaker marks the copy before the change); new elements are marked by
-//! evaluating the rules on the new document, and their existing ancestors carry both.
-//! Reordering children is not checked, as in Pacemaker.
+//! it, and without either it is refused. Which document's rule matches mark an element
+//! depends on how the change was made (see [`ChangeKind`]): new elements are always
+//! marked by evaluating the rules on the new document. Reordering children is not
+//! checked, as in Pacemaker.
 
 use std::fmt;
 
@@ -44,9 +44,30 @@ impl fmt::Display for AclDenied {
 
 impl std::error::Error for AclDenied {}
 
-pub(super) fn check(user: &str, rules: &[AclRule], old: &Element, new: &Element) -> Result<(), AclDenied> {
+/// How the new document was produced, which decides where Pacemaker takes an existing
+/// element's marks from.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum ChangeKind<'p> {
+    /// Edited in place (modify, create, delete, patch): existing elements keep the marks
+    /// of the old document; when new elements are checked, their ancestors also carry
+    /// the new document's marks.
+    InPlace,
+    /// The element at this path of the new document (empty: the whole CIB) replaced its
+    /// old counterpart (`cibadmin --replace`): inside it, marks come from the new
+    /// document only; above it, from both documents.
+    Replaced(&'p [usize]),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    ModifyOrDelete,
+    Create,
+}
+
+pub(super) fn check(user: &str, rules: &[AclRule], old: &Element, new: &Element, kind: ChangeKind<'_>) -> Result<(), AclDenied> {
     let checker = Checker {
         user,
+        kind,
         old_root: old,
         new_root: new,
         old_marks: MarkTree::for_document(old, rules),
@@ -61,6 +82,7 @@ pub(super) fn check(user: &str, rules: &[AclRule], old: &Element, new: &Element)
 
 struct Checker<'a> {
     user: &'a str,
+    kind: ChangeKind<'a>,
     old_root: &'a Element,
     new_root: &'a Element,
     old_marks: MarkTree,
@@ -80,42 +102,63 @@ impl Checker<'_> {
         }
     }
 
-    /// Marks for an existing element when checking creations below it: those from the
-    /// old document plus those from the new one.
-    fn combined_chain(&self, old_path: &[usize], new_path: &[usize]) -> Vec<Marks> {
-        let old_chain = self.old_marks.chain(old_path);
-        let new_chain = self.new_marks.chain(new_path);
-        old_chain.iter().zip(new_chain.iter()).map(|(a, b)| a.union(*b)).collect()
+    /// The marks Pacemaker sees on an element present in both documents.
+    fn matched_marks(&self, old_path: &[usize], new_path: &[usize], purpose: Purpose) -> Marks {
+        let old = self.old_marks.at_path(old_path).map_or_else(Marks::default, |m| m.marks);
+        let new = self.new_marks.at_path(new_path).map_or_else(Marks::default, |m| m.marks);
+        match self.kind {
+            ChangeKind::InPlace if purpose == Purpose::ModifyOrDelete => old,
+            ChangeKind::InPlace => old.union(new),
+            ChangeKind::Replaced(root) if new_path.starts_with(root) => new,
+            ChangeKind::Replaced(_) => old.union(new),
+        }
+    }
+
+    /// Marks from the root down to a matched element (paths of equal length).
+    fn matched_chain(&self, old_path: &[usize], new_path: &[usize], purpose: Purpose) -> Vec<Marks> {
+        (0..=old_path.len().min(new_path.len()))
+            .map(|depth| self.matched_marks(&old_path[..depth], &new_path[..depth], purpose))
+            .collect()
     }
 
     /// Compares matched elements `old` (at `old_path`) and `new` (at `new_path`).
     fn compare(&self, old: &Element, new: &Element, old_path: &mut Vec<usize>, new_path: &mut Vec<usize>) -> Result<(), AclDenied> {
         if attributes_differ(old, new) {
-            self.require(&self.old_marks.chain(old_path), "modify", self.old_root, old_path)?;
+            let chain = self.matched_chain(old_path, new_path, Purpose::ModifyOrDelete);
+            self.require(&chain, "modify", self.old_root, old_path)?;
         }
         for (i, old_child) in old.children.iter().enumerate() {
-            old_path.push(i);
             let result = match find_match(&new.children, old_child) {
                 Some(j) => match (old_child, &new.children[j]) {
                     (XmlNode::Element(o), XmlNode::Element(n)) => {
+                        old_path.push(i);
                         new_path.push(j);
                         let r = self.compare(o, n, old_path, new_path);
                         new_path.pop();
+                        old_path.pop();
                         r
                     }
                     _ => Ok(()),
                 },
-                None => self.require(&self.old_marks.chain(old_path), "delete", self.old_root, old_path),
+                None => {
+                    // The removed element keeps its own (old) marks; Pacemaker re-marks
+                    // it in place before checking.
+                    let mut chain = self.matched_chain(old_path, new_path, Purpose::ModifyOrDelete);
+                    old_path.push(i);
+                    chain.push(self.old_marks.at_path(old_path).map_or_else(Marks::default, |m| m.marks));
+                    let r = self.require(&chain, "delete", self.old_root, old_path);
+                    old_path.pop();
+                    r
+                }
             };
-            old_path.pop();
             result?;
         }
         for (j, new_child) in new.children.iter().enumerate() {
             if find_match(&old.children, new_child).is_some() {
                 continue;
             }
+            let mut chain = self.matched_chain(old_path, new_path, Purpose::Create);
             new_path.push(j);
-            let mut chain = self.combined_chain(old_path, &new_path[..new_path.len() - 1]);
             let result = self.check_created(new_child, &mut chain, new_path);
             new_path.pop();
             result?;
