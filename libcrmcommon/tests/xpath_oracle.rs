@@ -198,6 +198,29 @@ const GENERAL_EXPRESSIONS: &[&str] = &[
     "//expression/ancestor-or-self::rsc_location",
     "/*/*[2]/*",
     "//primitive/preceding::node[1]",
+    // positional predicates after `//` (must not be treated as descendant::…)
+    "//lrm_rsc_op[@call-id][2]",
+    "//nvpair[string-length(@value) - 1]",
+    "//op[round(1.2)]",
+    "//nvpair[contains(@id, position())]",
+    "//nvpair[@id = concat('fs-instance_attributes-', 'device')][1]",
+    "//meta_attributes[nvpair[1][@name='target-role']]",
+    // axes from attribute and comment nodes
+    "//primitive[@id='ip']/@class/following::op[1]",
+    "//op/@interval/preceding::nvpair[1]",
+    "//primitive[@id='ip']/@class/preceding::*[2]",
+    "//nvpair/@value/..",
+    "//@provider/ancestor::group",
+    "//primitive/@type/parent::*[@class='stonith']",
+    "//@*[. = 'ip']",
+    "//@id[starts-with(., 'fs')]/..",
+    "//@id/self::node()[. = 'web']",
+    "//@id/descendant-or-self::node()[. = 'fs']",
+    "//@id/following-sibling::*",
+    "//comment()/following-sibling::*[1]",
+    "//comment()/preceding::*[1]",
+    "//comment()/following::primitive[2]",
+    "//comment()/parent::resources",
 ];
 
 #[test]

@@ -100,7 +100,8 @@ impl XPath {
             return Err(XPathError::too_complex(format!("longer than {MAX_EXPRESSION_LEN} bytes")));
         }
         let tokens = lexer::tokenize(expression)?;
-        let expr = parser::Parser::new(&tokens, expression.len()).parse()?;
+        let mut expr = parser::Parser::new(&tokens, expression.len()).parse()?;
+        ast::optimize(&mut expr);
         if !expr.yields_node_set() {
             return Err(XPathError::NotANodeSet);
         }
@@ -119,7 +120,7 @@ impl XPath {
     }
 
     pub fn select_with_budget(&self, root: &Element, budget: u64) -> Result<Vec<Vec<usize>>, XPathError> {
-        let doc = Document::new(root);
+        let doc = Document::new(root).ok_or_else(|| XPathError::Evaluation("document too large to index".into()))?;
         let mut evaluator = Evaluator::new(&doc, budget);
         let ctx = evaluator.root_context();
         let nodes = evaluator.eval_nodes(&self.expr, ctx)?;

@@ -68,6 +68,9 @@ impl<'d, 'a> Evaluator<'d, 'a> {
                 Value::Boolean(true)
             }
             Expr::Binary(op, left, right) => {
+                if let Some(result) = self.compare_attribute_with_constant(*op, left, right, ctx) {
+                    return Ok(Value::Boolean(result));
+                }
                 let left = self.eval(left, ctx)?;
                 let right = self.eval(right, ctx)?;
                 self.binary(*op, left, right)?
@@ -159,15 +162,15 @@ impl<'d, 'a> Evaluator<'d, 'a> {
     }
 
     fn matches(&self, node: NodeId, axis: Axis, test: &NodeTest) -> bool {
-        let kind = self.doc.node(node).kind;
-        let principal = |kind: &NodeKind| match axis {
+        let kind = self.doc.kind(node);
+        let principal = match axis {
             Axis::Attribute => matches!(kind, NodeKind::Attribute { .. }),
             _ => matches!(kind, NodeKind::Element(_)),
         };
         match test {
             NodeTest::AnyNode => true,
-            NodeTest::AnyName => principal(&kind),
-            NodeTest::Name(name) => principal(&kind) && self.doc.name(node) == name,
+            NodeTest::AnyName => principal,
+            NodeTest::Name(name) => principal && self.doc.name(node) == name,
             NodeTest::Comment => matches!(kind, NodeKind::Comment(_)),
             // Our trees keep no text nodes or processing instructions.
             NodeTest::Text | NodeTest::ProcessingInstruction => false,
@@ -178,7 +181,6 @@ impl<'d, 'a> Evaluator<'d, 'a> {
     /// (reverse document order for reverse axes).
     fn collect_axis(&mut self, context: NodeId, axis: Axis, test: &NodeTest, out: &mut Vec<NodeId>) -> Result<(), XPathError> {
         let doc = self.doc;
-        let entry = doc.node(context);
         let mut visited: u64 = 0;
         let mut consider = |node: NodeId, out: &mut Vec<NodeId>| {
             visited += 1;
@@ -189,31 +191,27 @@ impl<'d, 'a> Evaluator<'d, 'a> {
         match axis {
             Axis::SelfAxis => consider(context, out),
             Axis::Child => {
-                let mut child = entry.first_child;
+                let mut child = doc.first_child(context);
                 while let Some(c) = child {
                     consider(c, out);
-                    child = doc.node(c).next_sibling;
+                    child = doc.next_sibling(c);
                 }
             }
             Axis::Attribute => {
-                if matches!(entry.kind, NodeKind::Element(_)) {
-                    for a in context + 1..entry.attrs_end {
-                        consider(a, out);
-                    }
+                for attribute in doc.attributes(context) {
+                    consider(attribute, out);
                 }
             }
             Axis::Descendant | Axis::DescendantOrSelf => {
                 if axis == Axis::DescendantOrSelf {
                     consider(context, out);
                 }
-                for node in context + 1..entry.subtree_end {
-                    if !doc.is_attribute(node) {
-                        consider(node, out);
-                    }
+                for node in doc.descendants(context) {
+                    consider(node, out);
                 }
             }
             Axis::Parent => {
-                if let Some(p) = entry.parent {
+                if let Some(p) = doc.parent(context) {
                     consider(p, out);
                 }
             }
@@ -221,48 +219,85 @@ impl<'d, 'a> Evaluator<'d, 'a> {
                 if axis == Axis::AncestorOrSelf {
                     consider(context, out);
                 }
-                let mut current = entry.parent;
+                let mut current = doc.parent(context);
                 while let Some(p) = current {
                     consider(p, out);
-                    current = doc.node(p).parent;
+                    current = doc.parent(p);
                 }
             }
             Axis::FollowingSibling => {
-                let mut sibling = entry.next_sibling;
+                let mut sibling = doc.next_sibling(context);
                 while let Some(s) = sibling {
                     consider(s, out);
-                    sibling = doc.node(s).next_sibling;
+                    sibling = doc.next_sibling(s);
                 }
             }
             Axis::PrecedingSibling => {
-                let mut sibling = entry.previous_sibling;
+                let mut sibling = doc.previous_sibling(context);
                 while let Some(s) = sibling {
                     consider(s, out);
-                    sibling = doc.node(s).previous_sibling;
+                    sibling = doc.previous_sibling(s);
                 }
             }
             Axis::Following => {
-                for node in entry.subtree_end..doc.len() {
-                    if !doc.is_attribute(node) {
-                        consider(node, out);
-                    }
+                for node in doc.following(context) {
+                    consider(node, out);
                 }
             }
             Axis::Preceding => {
                 let mut ancestors = HashSet::new();
-                let mut current = entry.parent;
+                let mut current = doc.parent(context);
                 while let Some(p) = current {
                     ancestors.insert(p);
-                    current = doc.node(p).parent;
+                    current = doc.parent(p);
                 }
-                for node in (0..context).rev() {
-                    if !doc.is_attribute(node) && !ancestors.contains(&node) {
+                // Entries (never attributes) before the context, nearest first. For an
+                // attribute that starts below its owner, an ancestor.
+                for index in (0..Document::entry_index(context)).rev() {
+                    let node = Document::entry_node(index);
+                    if !ancestors.contains(&node) {
                         consider(node, out);
                     }
                 }
             }
         }
         self.charge(visited)
+    }
+
+    /// Fast path for the predicate nearly every CIB query uses, `@name = 'value'` (any
+    /// comparison of one attribute of the context node with a literal or number),
+    /// avoiding node-set construction. Same result as the general path.
+    fn compare_attribute_with_constant(&self, op: BinaryOp, left: &Expr, right: &Expr, ctx: Context) -> Option<bool> {
+        if !matches!(
+            op,
+            BinaryOp::Equal | BinaryOp::NotEqual | BinaryOp::Less | BinaryOp::LessEqual | BinaryOp::Greater | BinaryOp::GreaterEqual
+        ) {
+            return None;
+        }
+        let (attribute, constant, swapped) = match (single_attribute(left), single_attribute(right)) {
+            (Some(name), None) => (name, right, false),
+            (None, Some(name)) => (name, left, true),
+            _ => return None,
+        };
+        let constant = match constant {
+            Expr::Literal(text) if matches!(op, BinaryOp::Equal | BinaryOp::NotEqual) => Value::String(text.clone()),
+            Expr::Literal(text) => Value::Number(string_to_number(text)),
+            Expr::Number(n) => Value::Number(*n),
+            _ => return None,
+        };
+        // The attribute axis is empty on non-elements, and namespace declarations are
+        // not attributes; an empty node-set compares false with anything.
+        let NodeKind::Element(element) = self.doc.kind(ctx.node) else { return Some(false) };
+        if attribute == "xmlns" || attribute.starts_with("xmlns:") {
+            return Some(false);
+        }
+        let Some(value) = element.attr(attribute) else { return Some(false) };
+        // A node-set of one attribute: the comparison holds if it holds for its value.
+        let mine = match constant {
+            Value::Number(_) => Value::Number(string_to_number(value)),
+            _ => Value::String(value.to_string()),
+        };
+        Some(if swapped { self.compare_atoms(op, &constant, &mine) } else { self.compare_atoms(op, &mine, &constant) })
     }
 
     // ---- conversions ----
@@ -414,5 +449,16 @@ fn compare_numbers(op: BinaryOp, a: f64, b: f64) -> bool {
         BinaryOp::GreaterEqual => a >= b,
         BinaryOp::Equal => a == b,
         _ => a != b,
+    }
+}
+
+/// The attribute name if `expr` is exactly `@name` (relative, no predicates).
+fn single_attribute(expr: &Expr) -> Option<&str> {
+    match expr {
+        Expr::Path { start: PathStart::Context, steps } => match steps.as_slice() {
+            [Step { axis: Axis::Attribute, test: NodeTest::Name(name), predicates }] if predicates.is_empty() => Some(name),
+            _ => None,
+        },
+        _ => None,
     }
 }

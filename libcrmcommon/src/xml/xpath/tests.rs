@@ -1,5 +1,5 @@
 use super::*;
-use crate::xml::parse;
+use crate::xml::{parse, XmlNode};
 
 const DOC: &str = r#"<cib epoch="1">
   <configuration>
@@ -210,8 +210,14 @@ fn deep_trees_do_not_overflow() {
     let found = select(&root, "//d[not(d)]").unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].len(), 20_000);
-    // Dropping the deep tree is the caller's concern; leak it rather than recurse in Drop.
-    std::mem::forget(root);
+    // Element's derived Drop recurses; take the tree apart iteratively instead.
+    let mut pending = vec![root];
+    while let Some(mut element) = pending.pop() {
+        pending.extend(element.children.drain(..).filter_map(|c| match c {
+            XmlNode::Element(e) => Some(e),
+            XmlNode::Comment(_) => None,
+        }));
+    }
 }
 
 #[test]
