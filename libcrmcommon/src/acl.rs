@@ -16,6 +16,7 @@
 
 mod flags;
 mod groups;
+mod options;
 mod read;
 mod rules;
 mod write;
@@ -36,25 +37,39 @@ pub fn acl_required(user: &str) -> bool {
     !(user.is_empty() || user == DAEMON_USER || user == "root")
 }
 
+/// Whether `user` is one of the users Pacemaker trusts to act for others.
+pub fn is_privileged(user: &str) -> bool {
+    user == DAEMON_USER || user == "root"
+}
+
+/// The user a daemon should check a request's ACLs against (Pacemaker's
+/// `pcmk__update_acl_user`), given the daemon's own user, the IPC peer's user if known,
+/// and the user the request names (its `acl_target` attribute, else the daemon's legacy
+/// user field such as `cib_user`). Unprivileged daemons and peers act as themselves;
+/// privileged peers may delegate to the requested user. The daemon should then write
+/// the result into the request's `acl_target` (and legacy field).
+pub fn effective_request_user<'a>(own_user: &'a str, peer_user: Option<&'a str>, requested_user: Option<&'a str>) -> &'a str {
+    if !is_privileged(own_user) {
+        return own_user;
+    }
+    match (peer_user, requested_user) {
+        (None, None) => own_user,
+        (None, Some(requested)) => requested,
+        (Some(peer), _) if !is_privileged(peer) => peer,
+        (Some(peer), None) => peer,
+        (Some(_), Some(requested)) => requested,
+    }
+}
+
 /// Pacemaker's `crm_is_true`.
 fn is_true(value: &str) -> bool {
     ["true", "on", "yes", "y", "1"].iter().any(|t| value.eq_ignore_ascii_case(t))
 }
 
-/// Whether the CIB's `enable-acl` option is true. Reads the first `enable-acl` nvpair of
-/// the `cluster_property_set`s in `crm_config`; rules inside property sets are not
-/// evaluated (a CIB scoping `enable-acl` by rule is not supported).
+/// Whether the CIB's `enable-acl` cluster option is true (see `options` for how the
+/// property sets are read).
 pub fn acls_enabled(cib: &Element) -> bool {
-    let Some(crm_config) = cib.child("configuration").and_then(|c| c.child("crm_config")) else {
-        return false;
-    };
-    crm_config
-        .elements()
-        .filter(|set| set.name == "cluster_property_set")
-        .flat_map(|set| set.elements())
-        .find(|nvpair| nvpair.name == "nvpair" && nvpair.attr("name") == Some("enable-acl"))
-        .and_then(|nvpair| nvpair.attr("value"))
-        .is_some_and(is_true)
+    options::cluster_option(cib, "enable-acl").is_some_and(is_true)
 }
 
 /// How a user may access one element (attributes and comments share their element's).

@@ -267,3 +267,31 @@ fn writes_match_cibadmin() {
     assert!(failures.is_empty(), "{} of {compared} differ:\n{}", failures.len(), failures.join("\n"));
     assert!(accepted > 60 && refused > 150, "accepted {accepted}, refused {refused}");
 }
+
+/// `enable-acl` spread over several property sets: whether ACLs apply to a user who is
+/// denied everything tells whether libcib considers them enabled.
+#[test]
+fn enable_acl_resolution_matches_cibadmin() {
+    if !cibadmin_available() {
+        eprintln!("cibadmin not found; skipping");
+        return;
+    }
+    let scratch = Scratch::new("options");
+    let extra_sets = [
+        "",
+        r#"<cluster_property_set id="zz"><nvpair id="zz1" name="enable-acl" value="false"/></cluster_property_set>"#,
+        r#"<cluster_property_set id="zz" score="5"><nvpair id="zz1" name="enable-acl" value="false"/></cluster_property_set>"#,
+        r##"<cluster_property_set id="zz"><nvpair id="zz1" name="enable-acl" value="#default"/></cluster_property_set>"##,
+        r#"<cluster_property_set id="a" score="3"><nvpair id="a1" name="enable-acl" value="no"/></cluster_property_set><cluster_property_set id="b" score="2"><nvpair id="b1" name="enable-acl" value="Yes"/></cluster_property_set>"#,
+        r#"<cluster_property_set id="a"><nvpair id="a1" name="enable-acl" value="no"/></cluster_property_set><cluster_property_set id="b"><nvpair id="b1" name="enable-acl" value="on"/></cluster_property_set>"#,
+        r#"<cluster_property_set id="a"><nvpair id="a1" name="enable-acl" value="off"/><nvpair id="a2" name="enable-acl" value="1"/></cluster_property_set>"#,
+    ];
+    for (n, extra) in extra_sets.iter().enumerate() {
+        let text = fixture_text().replacen("</cluster_property_set>", &format!("</cluster_property_set>{extra}"), 1);
+        let file = scratch.dir.join(format!("options-{n}.xml"));
+        std::fs::write(&file, &text).unwrap();
+        let c_enabled = !cibadmin(&file, Some("crook"), &["-Q"]).success;
+        let cib = xml::parse(&text).unwrap();
+        assert_eq!(libcrmcommon::acl::acls_enabled(&cib), c_enabled, "extra sets: {extra}");
+    }
+}

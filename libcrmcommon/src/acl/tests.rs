@@ -254,3 +254,17 @@ fn cyclic_roles_and_bad_xpaths_are_harmless() {
     assert_eq!(context.rules().len(), 1);
     assert_eq!(context.filter_readable(&doc), None);
 }
+
+#[test]
+fn request_user_delegation() {
+    // An unprivileged daemon always acts as itself.
+    assert_eq!(effective_request_user("alice", Some("root"), Some("bob")), "alice");
+    // A privileged daemon: unprivileged peers act as themselves, whatever they ask.
+    assert_eq!(effective_request_user("root", Some("alice"), Some("root")), "alice");
+    // Privileged peers (and unknown peers) may delegate.
+    assert_eq!(effective_request_user("hacluster", Some("root"), Some("bob")), "bob");
+    assert_eq!(effective_request_user("hacluster", None, Some("bob")), "bob");
+    assert_eq!(effective_request_user("hacluster", Some("hacluster"), None), "hacluster");
+    assert_eq!(effective_request_user("root", None, None), "root");
+    assert!(acl_required("alice") && !acl_required("hacluster") && !acl_required(""));
+}
