@@ -14,9 +14,18 @@ use super::XPathError;
 /// The evaluation context of XPath 1.0: a node, its position and the context size.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Context {
-    pub node: NodeId,
+    /// `None` at the top level: Pacemaker evaluates with no context node, so relative
+    /// paths there (`cib/configuration`, `.`) select nothing.
+    pub node: Option<NodeId>,
     pub position: usize,
     pub size: usize,
+}
+
+impl Context {
+    /// The context node as a node-set (empty without one).
+    pub fn nodes(&self) -> Vec<NodeId> {
+        self.node.into_iter().collect()
+    }
 }
 
 pub(super) struct Evaluator<'d, 'a> {
@@ -43,7 +52,7 @@ impl<'d, 'a> Evaluator<'d, 'a> {
     }
 
     pub fn root_context(&self) -> Context {
-        Context { node: DOCUMENT, position: 1, size: 1 }
+        Context { node: None, position: 1, size: 1 }
     }
 
     pub fn eval(&mut self, expr: &Expr, ctx: Context) -> Result<Value, XPathError> {
@@ -93,7 +102,7 @@ impl<'d, 'a> Evaluator<'d, 'a> {
             Expr::Path { start, steps } => {
                 let mut nodes = match start {
                     PathStart::Root => vec![DOCUMENT],
-                    PathStart::Context => vec![ctx.node],
+                    PathStart::Context => ctx.nodes(),
                     PathStart::Filter(inner) => self.eval_nodes(inner, ctx)?,
                 };
                 for step in steps {
@@ -149,7 +158,7 @@ impl<'d, 'a> Evaluator<'d, 'a> {
         let size = nodes.len();
         let mut kept = Vec::new();
         for (i, &node) in nodes.iter().enumerate() {
-            let ctx = Context { node, position: i + 1, size };
+            let ctx = Context { node: Some(node), position: i + 1, size };
             let keep = match self.eval(predicate, ctx)? {
                 Value::Number(n) => n == (i + 1) as f64,
                 other => self.boolean(&other),
@@ -287,7 +296,7 @@ impl<'d, 'a> Evaluator<'d, 'a> {
         };
         // The attribute axis is empty on non-elements, and namespace declarations are
         // not attributes; an empty node-set compares false with anything.
-        let NodeKind::Element(element) = self.doc.kind(ctx.node) else { return Some(false) };
+        let Some(NodeKind::Element(element)) = ctx.node.map(|n| self.doc.kind(n)) else { return Some(false) };
         if attribute == "xmlns" || attribute.starts_with("xmlns:") {
             return Some(false);
         }

@@ -234,3 +234,35 @@ fn element_xpath_matches_pacemaker_format() {
     // Round trip: the generated path selects the element again.
     assert_eq!(select(&root, &element_xpath(&root, path).unwrap()).unwrap(), vec![path.clone()]);
 }
+
+#[test]
+fn outermost_drops_nested_matches() {
+    let root = doc();
+    let matches = select(&root, "//primitive | //group | //meta_attributes/nvpair").unwrap();
+    let kept: Vec<String> = outermost(&matches)
+        .iter()
+        .map(|p| root.at_path(p).unwrap().id().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(kept, ["a", "g"]);
+    // The root swallows everything.
+    assert_eq!(outermost(&select(&root, "//* | /cib").unwrap()), vec![Vec::<usize>::new()]);
+}
+
+#[test]
+fn top_level_relative_paths_match_nothing_like_pacemaker() {
+    assert_eq!(ids("cib/configuration"), Vec::<String>::new());
+    assert_eq!(ids("."), Vec::<String>::new());
+    assert_eq!(ids("./cib | child::cib"), Vec::<String>::new());
+    // Inside predicates the context node is the candidate, as usual.
+    assert_eq!(ids("/cib[configuration/resources]"), ["cib"]);
+}
+
+#[test]
+fn select_matches_keeps_one_entry_per_matched_node() {
+    let root = doc();
+    let raw = XPath::compile("//primitive[@id='a']/@* | //group").unwrap().select_matches(&root).unwrap();
+    // primitive a has three attributes (id, class, type), each standing for a.
+    assert_eq!(raw.len(), 4);
+    assert!(raw[..3].iter().all(|p| p == &raw[0]));
+    assert_eq!(root.at_path(&raw[3]).unwrap().id(), Some("g"));
+}
