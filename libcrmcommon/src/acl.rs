@@ -131,6 +131,9 @@ impl AclContext {
 
     /// What the user may read of `doc`: a copy with denied elements and attributes
     /// removed, or `None` if nothing is readable (Pacemaker answers -EACCES then).
+    /// Pacemaker filters the whole CIB this way and then runs the query (section,
+    /// XPath) on the filtered copy; it also answers failed writes with the filtered
+    /// copy of the rejected result.
     pub fn filter_readable(&self, doc: &Element) -> Option<Element> {
         match &self.rules {
             None => Some(doc.clone()),

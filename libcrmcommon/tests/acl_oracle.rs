@@ -295,3 +295,24 @@ fn enable_acl_resolution_matches_cibadmin() {
         assert_eq!(libcrmcommon::acl::acls_enabled(&cib), c_enabled, "extra sets: {extra}");
     }
 }
+
+/// Pacemaker consults only groups' member lists: a user's primary group does not make
+/// `acl_group` entries apply (unlike getgrouplist). Uses Debian's postgres account
+/// (primary group postgres, listed in ssl-cert) when present.
+#[test]
+fn primary_groups_do_not_count() {
+    if !cibadmin_available() || libcrmcommon::acl::group_members("postgres").is_none() {
+        eprintln!("cibadmin or the postgres group not found; skipping");
+        return;
+    }
+    let scratch = Scratch::new("groups");
+    for group in ["ssl-cert", "postgres"] {
+        let text = fixture_text().replace(r#"<acl_group id="ssl-cert">"#, &format!(r#"<acl_group id="{group}">"#));
+        let file = scratch.dir.join(format!("{group}.xml"));
+        std::fs::write(&file, &text).unwrap();
+        let c_reads = cibadmin(&file, Some("postgres"), &["-Q"]).success;
+        let cib = xml::parse(&text).unwrap();
+        let ours = AclContext::for_user(&cib, "postgres").filter_readable(&cib).is_some();
+        assert_eq!(ours, c_reads, "acl_group {group}");
+    }
+}
