@@ -268,3 +268,48 @@ fn request_user_delegation() {
     assert_eq!(effective_request_user("root", None, None), "root");
     assert!(acl_required("alice") && !acl_required("hacluster") && !acl_required(""));
 }
+
+/// Random edits of a realistic CIB: no panics, and an unchanged CIB is always writable.
+#[test]
+fn random_edits_never_panic() {
+    let cib = parse(include_str!("../../tests/fixtures/cib-acls.xml")).unwrap();
+    let users = ["alice", "bob", "crook", "badidea", "carol", "dave", "erin", "frank", "gina", "hank", "zed"];
+    let contexts: Vec<AclContext> = users.iter().map(|u| AclContext::for_user_with_groups(&cib, u, &no_groups)).collect();
+    let paths: Vec<Vec<usize>> = crate::xml::xpath::select(&cib, "//*").unwrap();
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |bound: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % bound as u64) as usize
+    };
+    for context in &contexts {
+        assert_eq!(context.check_write(&cib, &cib), Ok(()), "{}", context.user());
+        let _ = context.filter_readable(&cib);
+    }
+    for _ in 0..300 {
+        let mut new = cib.clone();
+        let target = paths[next(paths.len())].clone();
+        let Some(element) = new.at_path_mut(&target) else { continue };
+        match next(4) {
+            0 => element.set_attr("random", "x"),
+            1 => {
+                element.attrs.retain(|(n, _)| n != "id");
+            }
+            2 => {
+                element.push_child(Element::new("nvpair").with_attr("id", "rnd").with_attr("value", "hank"));
+            }
+            _ => {
+                if let Some((&last, parent)) = target.split_last() {
+                    new.at_path_mut(parent).unwrap().children.remove(last);
+                }
+            }
+        }
+        let context = &contexts[next(contexts.len())];
+        let _ = context.check_write(&cib, &new);
+        let _ = context.check_replace(&cib, &new, &[]);
+        let _ = context.check_replace(&cib, &new, &target[..target.len().min(2)]);
+        let _ = context.filter_readable(&new);
+        let _ = context.access(&new);
+    }
+}

@@ -266,3 +266,34 @@ fn select_matches_keeps_one_entry_per_matched_node() {
     assert!(raw[..3].iter().all(|p| p == &raw[0]));
     assert_eq!(root.at_path(&raw[3]).unwrap().id(), Some("g"));
 }
+
+/// Random token soup must never panic, and whatever compiles must evaluate (or fail
+/// cleanly) within the budget.
+#[test]
+fn random_expressions_never_panic() {
+    const PIECES: &[&str] = &[
+        "/", "//", "*", ".", "..", "@", "@id", "[", "]", "(", ")", "|", "=", "!=", "<", ">=", "+", "-", "div", "mod",
+        "and", "or", "'x'", "\"a\"", "1", "2.5", "primitive", "nvpair", "group", "child::", "ancestor::", "following::",
+        "preceding::", "attribute::", "self::", "node()", "comment()", "text()", "last()", "position()", "count(", "name(",
+        "contains(", "substring(", "translate(", "not(", ",", " ", "::", "$", ":", "!", "\u{e9}",
+    ];
+    let root = doc();
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut compiled = 0;
+    for _ in 0..30_000 {
+        let len = (next() % 12) as usize + 1;
+        let expr: String = (0..len).map(|_| PIECES[(next() % PIECES.len() as u64) as usize]).collect();
+        if let Ok(xpath) = XPath::compile(&expr) {
+            compiled += 1;
+            let _ = xpath.select_with_budget(&root, 1_000_000);
+            let _ = xpath.select_matches(&root);
+        }
+    }
+    assert!(compiled > 1000, "only {compiled} random expressions compiled");
+}
