@@ -1,5 +1,6 @@
 //! Shared building blocks of the pacemaker-rs daemons and libraries.
 
+pub mod acl;
 pub mod cluster;
 pub mod digest;
 pub mod ipc;

@@ -198,6 +198,29 @@ const GENERAL_EXPRESSIONS: &[&str] = &[
     "//expression/ancestor-or-self::rsc_location",
     "/*/*[2]/*",
     "//primitive/preceding::node[1]",
+    // positional predicates after `//` (must not be treated as descendant::…)
+    "//lrm_rsc_op[@call-id][2]",
+    "//nvpair[string-length(@value) - 1]",
+    "//op[round(1.2)]",
+    "//nvpair[contains(@id, position())]",
+    "//nvpair[@id = concat('fs-instance_attributes-', 'device')][1]",
+    "//meta_attributes[nvpair[1][@name='target-role']]",
+    // axes from attribute and comment nodes
+    "//primitive[@id='ip']/@class/following::op[1]",
+    "//op/@interval/preceding::nvpair[1]",
+    "//primitive[@id='ip']/@class/preceding::*[2]",
+    "//nvpair/@value/..",
+    "//@provider/ancestor::group",
+    "//primitive/@type/parent::*[@class='stonith']",
+    "//@*[. = 'ip']",
+    "//@id[starts-with(., 'fs')]/..",
+    "//@id/self::node()[. = 'web']",
+    "//@id/descendant-or-self::node()[. = 'fs']",
+    "//@id/following-sibling::*",
+    "//comment()/following-sibling::*[1]",
+    "//comment()/preceding::*[1]",
+    "//comment()/following::primitive[2]",
+    "//comment()/parent::resources",
 ];
 
 #[test]
@@ -229,4 +252,65 @@ fn selections_match_libxml2() {
     assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
     // Guard against a broken harness that makes both sides trivially empty.
     assert!(nonempty > 100, "only {nonempty} expressions matched anything");
+}
+
+/// Expressions whose Pacemaker-specific handling differs from xmllint's: no context
+/// node at the top level, and duplicates for attribute matches.
+const PACEMAKER_SPECIFIC: &[&str] = &[
+    "cib/configuration/nodes",
+    ".",
+    "./cib",
+    "child::cib",
+    "/",
+    "//nvpair[@name='target-role']/@*",
+    "//primitive[@id='ip']/@class | //primitive[@id='ip']",
+    "(//op/@*)[2]",
+];
+
+fn cibadmin_available() -> bool {
+    Command::new("cibadmin").arg("--version").output().is_ok_and(|o| o.status.success())
+}
+
+/// `cibadmin --query --xpath EXPR --node-path` on a file-backed CIB lists Pacemaker's
+/// own matches (after its attribute-to-element mapping, duplicates kept) as element
+/// XPaths; compare them with `select_matches` + `element_xpath`.
+#[test]
+fn matches_and_paths_match_pacemaker() {
+    if !cibadmin_available() {
+        eprintln!("cibadmin not found; skipping the Pacemaker comparison");
+        return;
+    }
+    let cib = fixture();
+    let dir = std::env::temp_dir().join(format!("xpath-cibadmin-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("cib.xml");
+    std::fs::write(&file, xml::to_formatted(&cib)).unwrap();
+
+    let mut failures = Vec::new();
+    for expr in CLIENT_EXPRESSIONS.iter().chain(GENERAL_EXPRESSIONS).chain(PACEMAKER_SPECIFIC) {
+        let out = Command::new("cibadmin")
+            .env("CIB_file", &file)
+            .args(["--query", "--node-path", "--xpath", expr])
+            .output()
+            .unwrap();
+        let theirs: Vec<String> = if out.status.success() {
+            String::from_utf8(out.stdout).unwrap().lines().map(str::to_string).collect()
+        } else {
+            // No match: "No such device or address" (ENXIO).
+            assert_eq!(out.status.code(), Some(105), "{expr}: {}", String::from_utf8_lossy(&out.stderr));
+            Vec::new()
+        };
+        let ours: Vec<String> = xpath::XPath::compile(expr)
+            .unwrap()
+            .select_matches(&cib)
+            .unwrap()
+            .iter()
+            .map(|path| xpath::element_xpath(&cib, path).unwrap())
+            .collect();
+        if ours != theirs {
+            failures.push(format!("{expr}\n  ours:      {ours:?}\n  pacemaker: {theirs:?}"));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
 }

@@ -7,10 +7,21 @@
 //! result mapped the way Pacemaker's `getXpathResult` maps libxml2's: attributes and
 //! comments stand for their owning element and `/` stands for the root element.
 //!
+//! Like Pacemaker's `xpath_search`, expressions are evaluated without a context node:
+//! relative paths at the top level (`cib/configuration`, `.`) select nothing; only
+//! absolute paths (and filters of them) do. Where libxml2 departs from the XPath 1.0
+//! spec, we follow libxml2 (the `following` axis of an attribute starts after its
+//! owner's subtree).
+//!
 //! Not supported, reported as [`XPathError::Unsupported`]: variables, namespace prefixes,
-//! the namespace axis, `id()`, `lang()` and unknown functions. Our trees hold no text
-//! nodes, so `text()` never matches and elements have empty string-values (Pacemaker's
-//! own documents carry no text either).
+//! the namespace axis, `lang()`, unknown functions, and `id()` (in Pacemaker it finds
+//! attributes the CIB schema types as IDs; no client we know of uses it). Our trees hold
+//! no text nodes, so `text()` never matches and elements have empty string-values
+//! (Pacemaker's own documents carry no text either).
+//!
+//! Pacemaker itself treats a malformed or non-node-set expression as matching nothing
+//! (a query answers -ENXIO, a delete succeeds); callers wanting that compatibility map
+//! every [`XPathError`] accordingly.
 //!
 //! Hostile input is bounded: expressions longer than [`MAX_EXPRESSION_LEN`] are refused,
 //! nesting and operator counts are capped at compile time, and evaluation stops with
@@ -100,7 +111,8 @@ impl XPath {
             return Err(XPathError::too_complex(format!("longer than {MAX_EXPRESSION_LEN} bytes")));
         }
         let tokens = lexer::tokenize(expression)?;
-        let expr = parser::Parser::new(&tokens, expression.len()).parse()?;
+        let mut expr = parser::Parser::new(&tokens, expression.len()).parse()?;
+        ast::optimize(&mut expr);
         if !expr.yields_node_set() {
             return Err(XPathError::NotANodeSet);
         }
@@ -119,21 +131,48 @@ impl XPath {
     }
 
     pub fn select_with_budget(&self, root: &Element, budget: u64) -> Result<Vec<Vec<usize>>, XPathError> {
-        let doc = Document::new(root);
-        let mut evaluator = Evaluator::new(&doc, budget);
-        let ctx = evaluator.root_context();
-        let nodes = evaluator.eval_nodes(&self.expr, ctx)?;
-        let mut elements: Vec<_> = nodes.into_iter().map(|n| doc.owning_element(n)).collect();
+        let doc = Document::new(root).ok_or_else(|| XPathError::Evaluation("document too large to index".into()))?;
+        let mut elements = self.owners(&doc, budget)?;
         // A comment's owner precedes the comment's earlier siblings: re-sort.
         elements.sort_unstable();
         elements.dedup();
         Ok(elements.into_iter().map(|e| doc.child_path(e)).collect())
+    }
+
+    /// One entry per matched node, in libxml2's (document) order, each attribute or
+    /// comment replaced by its owning element and duplicates kept, exactly the list
+    /// Pacemaker's `cib_process_xpath` walks: `//nvpair/@*` yields each nvpair once per
+    /// attribute, and a query answer with more than one entry is wrapped in
+    /// `<xpath-query>`.
+    pub fn select_matches(&self, root: &Element) -> Result<Vec<Vec<usize>>, XPathError> {
+        let doc = Document::new(root).ok_or_else(|| XPathError::Evaluation("document too large to index".into()))?;
+        Ok(self.owners(&doc, DEFAULT_BUDGET)?.into_iter().map(|e| doc.child_path(e)).collect())
+    }
+
+    fn owners(&self, doc: &Document<'_>, budget: u64) -> Result<Vec<document::NodeId>, XPathError> {
+        let mut evaluator = Evaluator::new(doc, budget);
+        let ctx = evaluator.root_context();
+        let nodes = evaluator.eval_nodes(&self.expr, ctx)?;
+        Ok(nodes.into_iter().map(|n| doc.owning_element(n)).collect())
     }
 }
 
 /// Compiles and evaluates `expression` against `root` in one go.
 pub fn select(root: &Element, expression: &str) -> Result<Vec<Vec<usize>>, XPathError> {
     XPath::compile(expression)?.select(root)
+}
+
+/// Drops every match that lies inside another match, as Pacemaker's
+/// `dedupXpathResults` does before deleting all matches (`cib_multiple`). The input is
+/// in document order, as [`XPath::select`] returns it; so is the output. Delete the
+/// survivors last to first so earlier paths stay valid.
+pub fn outermost(paths: &[Vec<usize>]) -> Vec<Vec<usize>> {
+    let all: std::collections::HashSet<&[usize]> = paths.iter().map(Vec::as_slice).collect();
+    paths
+        .iter()
+        .filter(|path| !(0..path.len()).any(|len| all.contains(&path[..len])))
+        .cloned()
+        .collect()
 }
 
 /// Pacemaker's XPath for an element (`pcmk__element_xpath`): each element from the root

@@ -176,3 +176,91 @@ impl Expr {
         }
     }
 }
+
+/// Whether evaluating `expr` as a predicate depends on the context position or size:
+/// it calls `position()`/`last()` in its own context, or may yield a number (which a
+/// predicate compares with the position). Predicates of nested steps and filters have
+/// their own context and do not count.
+fn depends_on_position(expr: &Expr) -> bool {
+    uses_context_position(expr) || may_be_number(expr)
+}
+
+fn uses_context_position(expr: &Expr) -> bool {
+    match expr {
+        Expr::Call(Function::Position | Function::Last, _) => true,
+        Expr::Call(_, args) => args.iter().any(uses_context_position),
+        Expr::Or(items) | Expr::And(items) | Expr::Union(items) => items.iter().any(uses_context_position),
+        Expr::Binary(_, left, right) => uses_context_position(left) || uses_context_position(right),
+        Expr::Negate(inner) => uses_context_position(inner),
+        Expr::Path { start: PathStart::Filter(inner), .. } => uses_context_position(inner),
+        Expr::Path { .. } => false,
+        Expr::Filter { primary, .. } => uses_context_position(primary),
+        Expr::Literal(_) | Expr::Number(_) => false,
+    }
+}
+
+fn may_be_number(expr: &Expr) -> bool {
+    match expr {
+        Expr::Number(_) | Expr::Negate(_) => true,
+        Expr::Binary(op, _, _) => {
+            matches!(op, BinaryOp::Add | BinaryOp::Subtract | BinaryOp::Multiply | BinaryOp::Divide | BinaryOp::Modulo)
+        }
+        Expr::Call(function, _) => matches!(
+            function,
+            Function::Last
+                | Function::Position
+                | Function::Count
+                | Function::StringLength
+                | Function::Number
+                | Function::Sum
+                | Function::Floor
+                | Function::Ceiling
+                | Function::Round
+        ),
+        _ => false,
+    }
+}
+
+/// Rewrites `//name[…]` (`descendant-or-self::node()/child::name[…]`) into the
+/// equivalent and much cheaper `descendant::name[…]`, which is only equivalent when
+/// the predicates ignore positions (`//a[1]` means "first a child", not "first a").
+pub(super) fn optimize(expr: &mut Expr) {
+    match expr {
+        Expr::Or(items) | Expr::And(items) | Expr::Union(items) => items.iter_mut().for_each(optimize),
+        Expr::Binary(_, left, right) => {
+            optimize(left);
+            optimize(right);
+        }
+        Expr::Negate(inner) => optimize(inner),
+        Expr::Call(_, args) => args.iter_mut().for_each(optimize),
+        Expr::Filter { primary, predicates } => {
+            optimize(primary);
+            predicates.iter_mut().for_each(optimize);
+        }
+        Expr::Path { start, steps } => {
+            if let PathStart::Filter(inner) = start {
+                optimize(inner);
+            }
+            for step in steps.iter_mut() {
+                step.predicates.iter_mut().for_each(optimize);
+            }
+            fuse_descendant_steps(steps);
+        }
+        Expr::Literal(_) | Expr::Number(_) => {}
+    }
+}
+
+fn fuse_descendant_steps(steps: &mut Vec<Step>) {
+    let mut i = 0;
+    while i + 1 < steps.len() {
+        let any_descendant_or_self = steps[i].axis == Axis::DescendantOrSelf
+            && steps[i].test == NodeTest::AnyNode
+            && steps[i].predicates.is_empty();
+        let next = &steps[i + 1];
+        if any_descendant_or_self && next.axis == Axis::Child && !next.predicates.iter().any(depends_on_position) {
+            steps.remove(i);
+            steps[i].axis = Axis::Descendant;
+        }
+        i += 1;
+    }
+}

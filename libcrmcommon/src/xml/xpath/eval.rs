@@ -14,9 +14,18 @@ use super::XPathError;
 /// The evaluation context of XPath 1.0: a node, its position and the context size.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Context {
-    pub node: NodeId,
+    /// `None` at the top level: Pacemaker evaluates with no context node, so relative
+    /// paths there (`cib/configuration`, `.`) select nothing.
+    pub node: Option<NodeId>,
     pub position: usize,
     pub size: usize,
+}
+
+impl Context {
+    /// The context node as a node-set (empty without one).
+    pub fn nodes(&self) -> Vec<NodeId> {
+        self.node.into_iter().collect()
+    }
 }
 
 pub(super) struct Evaluator<'d, 'a> {
@@ -43,7 +52,7 @@ impl<'d, 'a> Evaluator<'d, 'a> {
     }
 
     pub fn root_context(&self) -> Context {
-        Context { node: DOCUMENT, position: 1, size: 1 }
+        Context { node: None, position: 1, size: 1 }
     }
 
     pub fn eval(&mut self, expr: &Expr, ctx: Context) -> Result<Value, XPathError> {
@@ -68,6 +77,9 @@ impl<'d, 'a> Evaluator<'d, 'a> {
                 Value::Boolean(true)
             }
             Expr::Binary(op, left, right) => {
+                if let Some(result) = self.compare_attribute_with_constant(*op, left, right, ctx) {
+                    return Ok(Value::Boolean(result));
+                }
                 let left = self.eval(left, ctx)?;
                 let right = self.eval(right, ctx)?;
                 self.binary(*op, left, right)?
@@ -90,7 +102,7 @@ impl<'d, 'a> Evaluator<'d, 'a> {
             Expr::Path { start, steps } => {
                 let mut nodes = match start {
                     PathStart::Root => vec![DOCUMENT],
-                    PathStart::Context => vec![ctx.node],
+                    PathStart::Context => ctx.nodes(),
                     PathStart::Filter(inner) => self.eval_nodes(inner, ctx)?,
                 };
                 for step in steps {
@@ -146,7 +158,7 @@ impl<'d, 'a> Evaluator<'d, 'a> {
         let size = nodes.len();
         let mut kept = Vec::new();
         for (i, &node) in nodes.iter().enumerate() {
-            let ctx = Context { node, position: i + 1, size };
+            let ctx = Context { node: Some(node), position: i + 1, size };
             let keep = match self.eval(predicate, ctx)? {
                 Value::Number(n) => n == (i + 1) as f64,
                 other => self.boolean(&other),
@@ -159,15 +171,15 @@ impl<'d, 'a> Evaluator<'d, 'a> {
     }
 
     fn matches(&self, node: NodeId, axis: Axis, test: &NodeTest) -> bool {
-        let kind = self.doc.node(node).kind;
-        let principal = |kind: &NodeKind| match axis {
+        let kind = self.doc.kind(node);
+        let principal = match axis {
             Axis::Attribute => matches!(kind, NodeKind::Attribute { .. }),
             _ => matches!(kind, NodeKind::Element(_)),
         };
         match test {
             NodeTest::AnyNode => true,
-            NodeTest::AnyName => principal(&kind),
-            NodeTest::Name(name) => principal(&kind) && self.doc.name(node) == name,
+            NodeTest::AnyName => principal,
+            NodeTest::Name(name) => principal && self.doc.name(node) == name,
             NodeTest::Comment => matches!(kind, NodeKind::Comment(_)),
             // Our trees keep no text nodes or processing instructions.
             NodeTest::Text | NodeTest::ProcessingInstruction => false,
@@ -178,7 +190,6 @@ impl<'d, 'a> Evaluator<'d, 'a> {
     /// (reverse document order for reverse axes).
     fn collect_axis(&mut self, context: NodeId, axis: Axis, test: &NodeTest, out: &mut Vec<NodeId>) -> Result<(), XPathError> {
         let doc = self.doc;
-        let entry = doc.node(context);
         let mut visited: u64 = 0;
         let mut consider = |node: NodeId, out: &mut Vec<NodeId>| {
             visited += 1;
@@ -189,31 +200,27 @@ impl<'d, 'a> Evaluator<'d, 'a> {
         match axis {
             Axis::SelfAxis => consider(context, out),
             Axis::Child => {
-                let mut child = entry.first_child;
+                let mut child = doc.first_child(context);
                 while let Some(c) = child {
                     consider(c, out);
-                    child = doc.node(c).next_sibling;
+                    child = doc.next_sibling(c);
                 }
             }
             Axis::Attribute => {
-                if matches!(entry.kind, NodeKind::Element(_)) {
-                    for a in context + 1..entry.attrs_end {
-                        consider(a, out);
-                    }
+                for attribute in doc.attributes(context) {
+                    consider(attribute, out);
                 }
             }
             Axis::Descendant | Axis::DescendantOrSelf => {
                 if axis == Axis::DescendantOrSelf {
                     consider(context, out);
                 }
-                for node in context + 1..entry.subtree_end {
-                    if !doc.is_attribute(node) {
-                        consider(node, out);
-                    }
+                for node in doc.descendants(context) {
+                    consider(node, out);
                 }
             }
             Axis::Parent => {
-                if let Some(p) = entry.parent {
+                if let Some(p) = doc.parent(context) {
                     consider(p, out);
                 }
             }
@@ -221,48 +228,85 @@ impl<'d, 'a> Evaluator<'d, 'a> {
                 if axis == Axis::AncestorOrSelf {
                     consider(context, out);
                 }
-                let mut current = entry.parent;
+                let mut current = doc.parent(context);
                 while let Some(p) = current {
                     consider(p, out);
-                    current = doc.node(p).parent;
+                    current = doc.parent(p);
                 }
             }
             Axis::FollowingSibling => {
-                let mut sibling = entry.next_sibling;
+                let mut sibling = doc.next_sibling(context);
                 while let Some(s) = sibling {
                     consider(s, out);
-                    sibling = doc.node(s).next_sibling;
+                    sibling = doc.next_sibling(s);
                 }
             }
             Axis::PrecedingSibling => {
-                let mut sibling = entry.previous_sibling;
+                let mut sibling = doc.previous_sibling(context);
                 while let Some(s) = sibling {
                     consider(s, out);
-                    sibling = doc.node(s).previous_sibling;
+                    sibling = doc.previous_sibling(s);
                 }
             }
             Axis::Following => {
-                for node in entry.subtree_end..doc.len() {
-                    if !doc.is_attribute(node) {
-                        consider(node, out);
-                    }
+                for node in doc.following(context) {
+                    consider(node, out);
                 }
             }
             Axis::Preceding => {
                 let mut ancestors = HashSet::new();
-                let mut current = entry.parent;
+                let mut current = doc.parent(context);
                 while let Some(p) = current {
                     ancestors.insert(p);
-                    current = doc.node(p).parent;
+                    current = doc.parent(p);
                 }
-                for node in (0..context).rev() {
-                    if !doc.is_attribute(node) && !ancestors.contains(&node) {
+                // Entries (never attributes) before the context, nearest first. For an
+                // attribute that starts below its owner, an ancestor.
+                for index in (0..Document::entry_index(context)).rev() {
+                    let node = Document::entry_node(index);
+                    if !ancestors.contains(&node) {
                         consider(node, out);
                     }
                 }
             }
         }
         self.charge(visited)
+    }
+
+    /// Fast path for the predicate nearly every CIB query uses, `@name = 'value'` (any
+    /// comparison of one attribute of the context node with a literal or number),
+    /// avoiding node-set construction. Same result as the general path.
+    fn compare_attribute_with_constant(&self, op: BinaryOp, left: &Expr, right: &Expr, ctx: Context) -> Option<bool> {
+        if !matches!(
+            op,
+            BinaryOp::Equal | BinaryOp::NotEqual | BinaryOp::Less | BinaryOp::LessEqual | BinaryOp::Greater | BinaryOp::GreaterEqual
+        ) {
+            return None;
+        }
+        let (attribute, constant, swapped) = match (single_attribute(left), single_attribute(right)) {
+            (Some(name), None) => (name, right, false),
+            (None, Some(name)) => (name, left, true),
+            _ => return None,
+        };
+        let constant = match constant {
+            Expr::Literal(text) if matches!(op, BinaryOp::Equal | BinaryOp::NotEqual) => Value::String(text.clone()),
+            Expr::Literal(text) => Value::Number(string_to_number(text)),
+            Expr::Number(n) => Value::Number(*n),
+            _ => return None,
+        };
+        // The attribute axis is empty on non-elements, and namespace declarations are
+        // not attributes; an empty node-set compares false with anything.
+        let Some(NodeKind::Element(element)) = ctx.node.map(|n| self.doc.kind(n)) else { return Some(false) };
+        if attribute == "xmlns" || attribute.starts_with("xmlns:") {
+            return Some(false);
+        }
+        let Some(value) = element.attr(attribute) else { return Some(false) };
+        // A node-set of one attribute: the comparison holds if it holds for its value.
+        let mine = match constant {
+            Value::Number(_) => Value::Number(string_to_number(value)),
+            _ => Value::String(value.to_string()),
+        };
+        Some(if swapped { self.compare_atoms(op, &constant, &mine) } else { self.compare_atoms(op, &mine, &constant) })
     }
 
     // ---- conversions ----
@@ -414,5 +458,16 @@ fn compare_numbers(op: BinaryOp, a: f64, b: f64) -> bool {
         BinaryOp::GreaterEqual => a >= b,
         BinaryOp::Equal => a == b,
         _ => a != b,
+    }
+}
+
+/// The attribute name if `expr` is exactly `@name` (relative, no predicates).
+fn single_attribute(expr: &Expr) -> Option<&str> {
+    match expr {
+        Expr::Path { start: PathStart::Context, steps } => match steps.as_slice() {
+            [Step { axis: Axis::Attribute, test: NodeTest::Name(name), predicates }] if predicates.is_empty() => Some(name),
+            _ => None,
+        },
+        _ => None,
     }
 }

@@ -90,7 +90,7 @@ impl Evaluator<'_, '_> {
                     let value = self.eval(a, ctx)?;
                     Value::Number(self.number(&value))
                 }
-                None => Value::Number(self.number(&Value::Nodes(vec![ctx.node]))),
+                None => Value::Number(self.number(&Value::Nodes(ctx.nodes()))),
             },
             Sum => {
                 let nodes = self.eval_nodes(arg(args, 0)?, ctx)?;
@@ -106,7 +106,7 @@ impl Evaluator<'_, '_> {
     /// The first node of the optional node-set argument, or the context node.
     fn optional_node_arg(&mut self, args: &[Expr], ctx: Context) -> Result<Option<NodeId>, XPathError> {
         match args.first() {
-            None => Ok(Some(ctx.node)),
+            None => Ok(ctx.node),
             Some(a) => Ok(self.eval_nodes(a, ctx)?.first().copied()),
         }
     }
@@ -119,7 +119,7 @@ impl Evaluator<'_, '_> {
     fn string_arg_or_context(&mut self, args: &[Expr], ctx: Context) -> Result<String, XPathError> {
         match args.first() {
             Some(_) => self.string_arg(args, 0, ctx),
-            None => Ok(self.string(&Value::Nodes(vec![ctx.node]))),
+            None => Ok(self.string(&Value::Nodes(ctx.nodes()))),
         }
     }
 

@@ -1,5 +1,5 @@
 use super::*;
-use crate::xml::parse;
+use crate::xml::{parse, XmlNode};
 
 const DOC: &str = r#"<cib epoch="1">
   <configuration>
@@ -210,8 +210,14 @@ fn deep_trees_do_not_overflow() {
     let found = select(&root, "//d[not(d)]").unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].len(), 20_000);
-    // Dropping the deep tree is the caller's concern; leak it rather than recurse in Drop.
-    std::mem::forget(root);
+    // Element's derived Drop recurses; take the tree apart iteratively instead.
+    let mut pending = vec![root];
+    while let Some(mut element) = pending.pop() {
+        pending.extend(element.children.drain(..).filter_map(|c| match c {
+            XmlNode::Element(e) => Some(e),
+            XmlNode::Comment(_) => None,
+        }));
+    }
 }
 
 #[test]
@@ -227,4 +233,67 @@ fn element_xpath_matches_pacemaker_format() {
     assert_eq!(element_xpath(&root, &[9]), None);
     // Round trip: the generated path selects the element again.
     assert_eq!(select(&root, &element_xpath(&root, path).unwrap()).unwrap(), vec![path.clone()]);
+}
+
+#[test]
+fn outermost_drops_nested_matches() {
+    let root = doc();
+    let matches = select(&root, "//primitive | //group | //meta_attributes/nvpair").unwrap();
+    let kept: Vec<String> = outermost(&matches)
+        .iter()
+        .map(|p| root.at_path(p).unwrap().id().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(kept, ["a", "g"]);
+    // The root swallows everything.
+    assert_eq!(outermost(&select(&root, "//* | /cib").unwrap()), vec![Vec::<usize>::new()]);
+}
+
+#[test]
+fn top_level_relative_paths_match_nothing_like_pacemaker() {
+    assert_eq!(ids("cib/configuration"), Vec::<String>::new());
+    assert_eq!(ids("."), Vec::<String>::new());
+    assert_eq!(ids("./cib | child::cib"), Vec::<String>::new());
+    // Inside predicates the context node is the candidate, as usual.
+    assert_eq!(ids("/cib[configuration/resources]"), ["cib"]);
+}
+
+#[test]
+fn select_matches_keeps_one_entry_per_matched_node() {
+    let root = doc();
+    let raw = XPath::compile("//primitive[@id='a']/@* | //group").unwrap().select_matches(&root).unwrap();
+    // primitive a has three attributes (id, class, type), each standing for a.
+    assert_eq!(raw.len(), 4);
+    assert!(raw[..3].iter().all(|p| p == &raw[0]));
+    assert_eq!(root.at_path(&raw[3]).unwrap().id(), Some("g"));
+}
+
+/// Random token soup must never panic, and whatever compiles must evaluate (or fail
+/// cleanly) within the budget.
+#[test]
+fn random_expressions_never_panic() {
+    const PIECES: &[&str] = &[
+        "/", "//", "*", ".", "..", "@", "@id", "[", "]", "(", ")", "|", "=", "!=", "<", ">=", "+", "-", "div", "mod",
+        "and", "or", "'x'", "\"a\"", "1", "2.5", "primitive", "nvpair", "group", "child::", "ancestor::", "following::",
+        "preceding::", "attribute::", "self::", "node()", "comment()", "text()", "last()", "position()", "count(", "name(",
+        "contains(", "substring(", "translate(", "not(", ",", " ", "::", "$", ":", "!", "\u{e9}",
+    ];
+    let root = doc();
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut compiled = 0;
+    for _ in 0..30_000 {
+        let len = (next() % 12) as usize + 1;
+        let expr: String = (0..len).map(|_| PIECES[(next() % PIECES.len() as u64) as usize]).collect();
+        if let Ok(xpath) = XPath::compile(&expr) {
+            compiled += 1;
+            let _ = xpath.select_with_budget(&root, 1_000_000);
+            let _ = xpath.select_matches(&root);
+        }
+    }
+    assert!(compiled > 1000, "only {compiled} random expressions compiled");
 }
