@@ -42,6 +42,8 @@ pub struct Config {
 
 pub struct Based {
     node_name: String,
+    /// The user this daemon runs as (root or hacluster), which decides who may delegate.
+    daemon_user: String,
     cib: Element,
     /// Non-zero when the CIB could not be loaded usably: every request gets this code.
     cib_status: i32,
@@ -65,8 +67,11 @@ impl Based {
             tracing::error!("CIB does not validate against its schema: {}", e);
             cib_status = rc::SCHEMA_VALIDATION;
         }
+        // SAFETY: geteuid cannot fail.
+        let daemon_user = libcrmcommon::users::user_name(unsafe { libc::geteuid() }).unwrap_or_else(|| "root".into());
         Based {
             node_name: config.node_name,
+            daemon_user,
             cib: loaded.cib,
             cib_status,
             primary: config.stand_alone,
@@ -187,10 +192,8 @@ impl Based {
         msg.set_attr(attr::CLIENT_ID, info.uuid.clone());
         msg.set_attr(attr::CLIENT_NAME, name);
         // Root and hacluster may act on behalf of another user; everyone else is themselves.
-        let user = match msg.attr(attr::USER) {
-            Some(u) if info.privileged && !u.is_empty() => u.to_owned(),
-            _ => info.user.clone(),
-        };
+        let requested = msg.attr(attr::ACL_TARGET).or(msg.attr(attr::USER)).filter(|u| !u.is_empty());
+        let user = libcrmcommon::acl::effective_request_user(&self.daemon_user, Some(&info.user), requested).to_owned();
         msg.set_attr(attr::USER, user.clone());
         msg.set_attr(attr::ACL_TARGET, user);
         msg.set_attr(attr::ORIGIN, self.node_name.clone());

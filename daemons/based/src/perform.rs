@@ -7,6 +7,7 @@ use crate::store::ctime_now;
 use crate::support;
 use libcib::protocol::{attr, call_opt, cib_attr, op, rc, FEATURE_SET};
 use libcrmcommon::xml::Element;
+use libcrmcommon::acl::AclContext;
 use std::borrow::Cow;
 
 pub struct WriteOutcome {
@@ -33,8 +34,59 @@ impl WriteOutcome {
 
 /// What `user` may read of the CIB (`None`: nothing at all).
 pub fn readable_view<'a>(cib: &'a Element, user: &str) -> Option<Cow<'a, Element>> {
-    let _ = user;
-    Some(Cow::Borrowed(cib))
+    let acl = AclContext::for_user(cib, user);
+    if !acl.is_restricted() {
+        return Some(Cow::Borrowed(cib));
+    }
+    match acl.filter_readable(cib) {
+        Some(view) => Some(Cow::Owned(view)),
+        None => {
+            tracing::debug!("User {} may read nothing of the CIB", user);
+            None
+        }
+    }
+}
+
+/// Path of the first element of `root` equal to `wanted` (where a replace put its input).
+fn path_of_equal(root: &Element, wanted: &Element) -> Option<Vec<usize>> {
+    if root == wanted {
+        return Some(Vec::new());
+    }
+    for (i, child) in root.children.iter().enumerate() {
+        if let Some(e) = child.as_element() {
+            if let Some(mut p) = path_of_equal(e, wanted) {
+                p.insert(0, i);
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+/// Pacemaker's ACL check of a client's change, before the server's own bookkeeping.
+fn check_acls(request: &CibRequest, input: Option<&Element>, current: &Element, scratch: &Element) -> Result<(), i32> {
+    let user = request.attr(attr::USER).unwrap_or("");
+    let acl = AclContext::for_user(current, user);
+    if !acl.is_restricted() {
+        return Ok(());
+    }
+    let verdict = if request.op == op::REPLACE {
+        let replaced = match input {
+            Some(i) if i.name == "cib" => Some(Vec::new()),
+            Some(i) => path_of_equal(scratch, i),
+            None => None,
+        };
+        match replaced {
+            Some(path) => acl.check_replace(current, scratch, &path),
+            None => acl.check_write(current, scratch),
+        }
+    } else {
+        acl.check_write(current, scratch)
+    };
+    verdict.map_err(|denied| {
+        tracing::info!("User {} may not make this change: {}", user, denied);
+        rc::EACCES
+    })
 }
 
 fn run_op(request: &CibRequest, input: Option<&Element>, current: &Element, scratch: &mut Element) -> OpResult {
@@ -89,6 +141,9 @@ pub fn perform_write(request: &CibRequest, input: Option<&Element>, current: &El
             return o;
         }
     };
+    if let Err(code) = check_acls(request, input, current, &scratch) {
+        return WriteOutcome::failed(code, None);
+    }
     if let Some(new_version) = scratch.attr(cib_attr::FEATURE_SET) {
         if compare_feature_sets(new_version, FEATURE_SET) == std::cmp::Ordering::Greater {
             tracing::error!("Discarding update with feature set '{}' greater than our own '{}'", new_version, FEATURE_SET);
