@@ -1,0 +1,464 @@
+//! One isolated single-node "cluster": its directories, namespaces and daemons.
+
+use crate::accounts::{ClusterIds, CLUSTER_GROUP, CLUSTER_USER};
+use crate::command::{Command, Output, DEFAULT_TIMEOUT};
+use crate::corosync;
+use crate::implementation::{Impl, ImplKind, C_BASED};
+use crate::sandbox::{shell_quote, Sandbox, REAPER};
+use libcrmcommon::xml::Element;
+use std::cell::Cell;
+use std::fmt;
+use std::fs;
+use std::io;
+use std::os::unix::fs::{chown, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+/// How long corosync and the CIB manager get to start answering.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+const POLL: Duration = Duration::from_millis(50);
+/// PATH inside a node.
+const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+/// Environment variables of the test process handed on to the daemons (debugging aids).
+const PASSED_TO_DAEMONS: &[&str] = &["PCMK_debug", "PCMK_trace_functions", "RUST_LOG", "RUST_BACKTRACE"];
+
+/// Other Debian C daemons a node can run beside the CIB manager.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CDaemon {
+    Fenced,
+    Execd,
+    Attrd,
+    Schedulerd,
+    Controld,
+}
+
+impl CDaemon {
+    pub fn binary_name(self) -> &'static str {
+        match self {
+            CDaemon::Fenced => "pacemaker-fenced",
+            CDaemon::Execd => "pacemaker-execd",
+            CDaemon::Attrd => "pacemaker-attrd",
+            CDaemon::Schedulerd => "pacemaker-schedulerd",
+            CDaemon::Controld => "pacemaker-controld",
+        }
+    }
+
+    /// Whether pacemakerd would start it as hacluster (else root).
+    fn runs_as_cluster_user(self) -> bool {
+        matches!(self, CDaemon::Attrd | CDaemon::Schedulerd | CDaemon::Controld)
+    }
+}
+
+/// What a node runs.
+#[derive(Debug, Clone)]
+pub struct NodeOpts {
+    /// The pacemaker-based under test.
+    pub based: Impl,
+    /// Run corosync (one node on 127.0.0.1). Without it pacemaker-based gets
+    /// `--stand-alone` (the C one then refuses writes).
+    pub corosync: bool,
+    /// Initial `/var/lib/pacemaker/cib/cib.xml` (no `.sig` is written; based accepts that).
+    pub cib_xml: Option<String>,
+    /// Further C daemons, started in this order after pacemaker-based answers.
+    pub extra_daemons: Vec<CDaemon>,
+    /// Name of the node's directory under the output directory (any text; sanitised).
+    pub name: String,
+}
+
+impl NodeOpts {
+    /// Defaults for `based`: corosync unless it is the Rust daemon (see
+    /// [`Impl::wants_corosync_by_default`]), empty CIB, no other daemons.
+    pub fn new(based: Impl) -> NodeOpts {
+        let corosync = based.wants_corosync_by_default();
+        NodeOpts { based, corosync, cib_xml: None, extra_daemons: Vec::new(), name: "node".to_owned() }
+    }
+}
+
+/// Why a node did not start; its directory is kept for inspection.
+#[derive(Debug)]
+pub struct StartError {
+    pub message: String,
+    pub dir: PathBuf,
+}
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (logs in {})", self.message, self.dir.display())
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// A daemon started inside the node. `nsenter` (our child) waits for it, so the daemon is
+/// alive exactly as long as that child has not exited.
+#[derive(Debug)]
+struct Daemon {
+    name: String,
+    nsenter: Child,
+    stderr_file: PathBuf,
+}
+
+/// A running node. Dropping it kills every process in it; its directory is removed unless
+/// the test is failing (panicking) or [`Node::keep_logs`] was called.
+#[derive(Debug)]
+pub struct Node {
+    based: Impl,
+    corosync: bool,
+    dir: PathBuf,
+    sandbox: Sandbox,
+    daemons: Vec<Daemon>,
+    keep: Cell<bool>,
+}
+
+impl Node {
+    /// Creates the node's directory and namespaces, starts corosync (if asked) and
+    /// pacemaker-based, and returns once `cibadmin -Q` succeeds inside.
+    pub fn start(opts: NodeOpts) -> Result<Node, StartError> {
+        let dir = output_dir().join(sanitize(&opts.name));
+        let fail = |message: String| StartError { message, dir: dir.clone() };
+        if !crate::running_as_root() {
+            return Err(fail("the compat-test harness needs root".to_owned()));
+        }
+        let ids = ClusterIds::lookup().map_err(|e| fail(e.to_string()))?;
+        prepare_dir(&dir, ids, &opts).map_err(|e| fail(format!("preparing {}: {e}", dir.display())))?;
+        let script = setup_script(&dir, &opts.based);
+        let sandbox = Sandbox::create(&script, &dir.join("ready"), &dir.join("holder.log"))
+            .map_err(|e| fail(format!("creating the namespaces: {e}")))?;
+        let mut node = Node {
+            based: opts.based.clone(),
+            corosync: opts.corosync,
+            dir: dir.clone(),
+            sandbox,
+            daemons: Vec::new(),
+            keep: Cell::new(false),
+        };
+        if let Err(message) = node.boot(&opts) {
+            node.keep_logs();
+            let tails = node.daemon_stderr_tails();
+            drop(node);
+            return Err(fail(format!("{message}{tails}")));
+        }
+        Ok(node)
+    }
+
+    fn boot(&mut self, opts: &NodeOpts) -> Result<(), String> {
+        if opts.corosync {
+            self.spawn_daemon("corosync", &["/usr/sbin/corosync", "-f"], false)?;
+            self.wait_for("corosync", &["corosync-cmapctl", "-g", "runtime.votequorum.this_node_id"])?;
+        }
+        // With --stand-alone the C daemon switches to hacluster:haclient by itself (its
+        // -s option handler calls setgid/initgroups/setuid) and exits 100 if it cannot,
+        // i.e. when not started as root. Without it, pacemakerd would start it as
+        // hacluster, which the harness does instead.
+        if opts.corosync {
+            self.spawn_daemon("pacemaker-based", &[C_BASED], true)?;
+        } else {
+            self.spawn_daemon("pacemaker-based", &[C_BASED, "--stand-alone"], false)?;
+        }
+        self.wait_for("pacemaker-based", &["cibadmin", "-Q"])?;
+        for daemon in &opts.extra_daemons {
+            let path = format!("/usr/lib/pacemaker/{}", daemon.binary_name());
+            self.spawn_daemon(daemon.binary_name(), &[&path], daemon.runs_as_cluster_user())?;
+        }
+        Ok(())
+    }
+
+    /// Starts `argv` inside the node with the daemons' environment, stdout and stderr into
+    /// `<dir>/<name>.stderr`.
+    fn spawn_daemon(&mut self, name: &str, argv: &[&str], as_cluster_user: bool) -> Result<(), String> {
+        let stderr_file = self.dir.join(format!("{name}.stderr"));
+        let out = fs::File::create(&stderr_file).map_err(|e| format!("creating {}: {e}", stderr_file.display()))?;
+        let err = out.try_clone().map_err(|e| e.to_string())?;
+        let mut command = self.sandbox.command("env");
+        command.args(["-i", &format!("PATH={PATH}"), "LANG=C.UTF-8", "HOME=/var/lib/pacemaker"]);
+        command.args(["PCMK_logfile=/var/log/pacemaker/pacemaker.log", "PCMK_logfacility=none", "PCMK_stderr=1"]);
+        for variable in PASSED_TO_DAEMONS {
+            if let Ok(value) = std::env::var(variable) {
+                command.arg(format!("{variable}={value}"));
+            }
+        }
+        if as_cluster_user {
+            command.args(["setpriv", &format!("--reuid={CLUSTER_USER}"), &format!("--regid={CLUSTER_GROUP}")]);
+            command.arg("--init-groups");
+        }
+        command.args(argv).stdin(Stdio::null()).stdout(out).stderr(err);
+        let nsenter = command.spawn().map_err(|e| format!("starting {name}: {e}"))?;
+        self.daemons.push(Daemon { name: name.to_owned(), nsenter, stderr_file });
+        Ok(())
+    }
+
+    /// Polls `probe` until it exits 0, failing early if a daemon died.
+    fn wait_for(&mut self, what: &str, probe: &[&str]) -> Result<(), String> {
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            let output = self.cmd(probe).timeout(Duration::from_secs(5)).run_unlogged();
+            if output.success() {
+                return Ok(());
+            }
+            if let Some(dead) = self.first_dead_daemon() {
+                return Err(format!("{dead} exited while waiting for {what}"));
+            }
+            if Instant::now() > deadline {
+                return Err(format!("{what} not ready after {START_TIMEOUT:?}; last probe:\n{output}"));
+            }
+            sleep(POLL);
+        }
+    }
+
+    /// Name and exit status of the first daemon that is no longer running.
+    fn first_dead_daemon(&mut self) -> Option<String> {
+        self.daemons.iter_mut().find_map(|daemon| match daemon.nsenter.try_wait() {
+            Ok(None) => None,
+            Ok(Some(status)) => Some(format!("{} ({status})", daemon.name)),
+            Err(error) => Some(format!("{} (cannot check: {error})", daemon.name)),
+        })
+    }
+
+    fn daemon_stderr_tails(&self) -> String {
+        let mut text = String::new();
+        for daemon in &self.daemons {
+            let content = fs::read_to_string(&daemon.stderr_file).unwrap_or_default();
+            let lines: Vec<&str> = content.lines().collect();
+            let tail = lines[lines.len().saturating_sub(15)..].join("\n");
+            text.push_str(&format!("\n--- last lines of {}:\n{tail}", daemon.stderr_file.display()));
+        }
+        text
+    }
+
+    /// A command to run inside the node as root, with a clean environment: PATH, LANG=C.UTF-8,
+    /// HOME and TMPDIR in the node's directory (crmsh and pcs write there), TERM=dumb.
+    pub fn cmd(&self, args: &[&str]) -> Command<'_> {
+        let home = self.dir.join("home");
+        let tmp = self.dir.join("tmp");
+        Command {
+            sandbox: &self.sandbox,
+            base_env: vec![
+                ("PATH".to_owned(), PATH.to_owned()),
+                ("LANG".to_owned(), "C.UTF-8".to_owned()),
+                ("HOME".to_owned(), home.display().to_string()),
+                ("TMPDIR".to_owned(), tmp.display().to_string()),
+                ("TERM".to_owned(), "dumb".to_owned()),
+            ],
+            log: self.dir.join("commands.log"),
+            args: args.iter().map(|arg| (*arg).to_owned()).collect(),
+            env: Vec::new(),
+            stdin: None,
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+
+    /// Runs `args` inside the node (see [`Node::cmd`] for stdin, environment, timeout).
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).run()
+    }
+
+    /// The whole CIB (`cibadmin -Q`), parsed; panics if the query fails.
+    #[track_caller]
+    pub fn cib(&self) -> Element {
+        self.run(&["cibadmin", "-Q"]).expect_ok().xml()
+    }
+
+    pub fn implementation(&self) -> &Impl {
+        &self.based
+    }
+
+    pub fn kind(&self) -> ImplKind {
+        self.based.kind()
+    }
+
+    pub fn has_corosync(&self) -> bool {
+        self.corosync
+    }
+
+    /// The node's directory on the host (logs, CIB files, command transcript).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Host PID of the node's PID 1.
+    pub fn holder_pid(&self) -> u32 {
+        self.sandbox.holder_pid()
+    }
+
+    /// Host PIDs of every process inside the node.
+    pub fn host_pids(&self) -> Vec<u32> {
+        self.sandbox.members()
+    }
+
+    /// Keeps the node's directory after it is dropped even if the test passes.
+    pub fn keep_logs(&self) {
+        self.keep.set(true);
+    }
+
+    /// Panics unless every daemon the node started is still running (a crash during a
+    /// test must fail it even when every command happened to succeed).
+    #[track_caller]
+    pub fn assert_daemons_alive(&self) {
+        let mut dead = Vec::new();
+        for daemon in &self.daemons {
+            // try_wait needs &mut; a zero-timeout check through /proc avoids that: the
+            // nsenter child stays a zombie (not reaped) after the daemon exits.
+            if process_finished(daemon.nsenter.id()) {
+                dead.push(daemon.name.clone());
+            }
+        }
+        if !dead.is_empty() {
+            self.keep_logs();
+            panic!("daemons exited during the test: {dead:?}{}", self.daemon_stderr_tails());
+        }
+    }
+
+    /// Kills everything in the node and reports processes that survived (the directory
+    /// is handled as on drop).
+    pub fn stop(mut self) -> Result<(), String> {
+        self.teardown()
+    }
+
+    fn teardown(&mut self) -> Result<(), String> {
+        let result = self.sandbox.destroy();
+        for daemon in &mut self.daemons {
+            daemon.nsenter.kill().ok();
+            daemon.nsenter.wait().ok();
+        }
+        result
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let teardown = self.teardown();
+        if let Err(error) = &teardown {
+            eprintln!("compat-tests: {error}");
+        }
+        let failed = std::thread::panicking() || teardown.is_err();
+        if failed || self.keep.get() || std::env::var_os("PCMK_COMPAT_KEEP").is_some() {
+            eprintln!("compat-tests: node files kept in {}", self.dir.display());
+        } else if let Err(error) = fs::remove_dir_all(&self.dir) {
+            eprintln!("compat-tests: cannot remove {}: {error}", self.dir.display());
+        }
+    }
+}
+
+impl Command<'_> {
+    /// Runs without appending to commands.log (readiness polling would flood it).
+    fn run_unlogged(mut self) -> Output {
+        self.log = PathBuf::from("/dev/null");
+        self.run()
+    }
+}
+
+/// Whether `pid` (a child of ours) has exited and is a zombie, or is gone.
+fn process_finished(pid: u32) -> bool {
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the parenthesised command name, which may contain spaces.
+        Ok(stat) => stat.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X'])),
+        Err(_) => true,
+    }
+}
+
+/// `compat-tests/out`, or `PCMK_COMPAT_OUT` when set.
+fn output_dir() -> PathBuf {
+    match std::env::var_os("PCMK_COMPAT_OUT") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("out"),
+    }
+}
+
+/// A directory name from a test path: `cibadmin::query::c` → `cibadmin.query.c`.
+fn sanitize(name: &str) -> String {
+    let dotted = name.replace("::", ".");
+    let clean: String = dotted
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
+        .collect();
+    if clean.is_empty() || clean.starts_with('.') {
+        format!("node{clean}")
+    } else {
+        clean
+    }
+}
+
+/// Creates the node's host-side directories with the owners and modes Debian's packages
+/// give their counterparts.
+fn prepare_dir(dir: &Path, ids: ClusterIds, opts: &NodeOpts) -> io::Result<()> {
+    if dir.exists() {
+        fs::remove_dir_all(dir)?;
+    }
+    for sub in ["etc-corosync", "var-lib-corosync", "log-corosync", "home", "tmp"] {
+        fs::create_dir_all(dir.join(sub))?;
+    }
+    fs::set_permissions(dir.join("tmp"), fs::Permissions::from_mode(0o1777))?;
+    let cluster_owned = |path: &Path, mode: u32| -> io::Result<()> {
+        fs::create_dir_all(path)?;
+        chown(path, Some(ids.uid), Some(ids.gid))?;
+        fs::set_permissions(path, fs::Permissions::from_mode(mode))
+    };
+    cluster_owned(&dir.join("var-lib-pacemaker"), 0o750)?;
+    for sub in ["cib", "pengine", "blackbox", "cores"] {
+        cluster_owned(&dir.join("var-lib-pacemaker").join(sub), 0o750)?;
+    }
+    cluster_owned(&dir.join("log-pacemaker"), 0o770)?;
+    fs::write(dir.join("etc-corosync/corosync.conf"), corosync::config())?;
+    if let Some(cib) = &opts.cib_xml {
+        let path = dir.join("var-lib-pacemaker/cib/cib.xml");
+        fs::write(&path, cib)?;
+        chown(&path, Some(ids.uid), Some(ids.gid))?;
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
+/// The holder's setup: private /run, /dev/shm, pacemaker and corosync state, loopback up,
+/// and for the Rust daemon its binary in place of the C one.
+fn setup_script(dir: &Path, based: &Impl) -> String {
+    let host = |sub: &str| shell_quote(&dir.join(sub).display().to_string());
+    let mut script = format!(
+        "hostname {node}
+ip link set lo up
+# pacemaker's panic path writes to sysrq-trigger; keep it away from the host
+if [ -e /proc/sysrq-trigger ]; then mount --bind /dev/null /proc/sysrq-trigger; fi
+mount -t tmpfs -o mode=0755 tmpfs /run
+mkdir -p /run/lock /run/crm /run/resource-agents /run/fence-agents /run/corosync
+chmod 1777 /run/lock
+chmod 1755 /run/resource-agents /run/fence-agents
+chown {CLUSTER_USER}:{CLUSTER_GROUP} /run/crm
+chmod 0750 /run/crm
+ln -s /dev/shm /run/shm
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+mount --bind {etc_corosync} /etc/corosync
+mount --bind {var_lib_corosync} /var/lib/corosync
+mount --bind {log_corosync} /var/log/corosync
+mount --bind {var_lib_pacemaker} /var/lib/pacemaker
+mount --bind {log_pacemaker} /var/log/pacemaker
+",
+        node = corosync::NODE_NAME,
+        etc_corosync = host("etc-corosync"),
+        var_lib_corosync = host("var-lib-corosync"),
+        log_corosync = host("log-corosync"),
+        var_lib_pacemaker = host("var-lib-pacemaker"),
+        log_pacemaker = host("log-pacemaker"),
+    );
+    if let Impl::Rust(binary) = based {
+        script.push_str(&format!(
+            "mount --bind {} {C_BASED}\n",
+            shell_quote(&binary.display().to_string())
+        ));
+    }
+    script.push_str(&format!("touch {}\n{REAPER}\n", host("ready")));
+    script
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sanitize;
+
+    #[test]
+    fn directory_names_are_plain() {
+        assert_eq!(sanitize("cibadmin::query::c"), "cibadmin.query.c");
+        assert_eq!(sanitize("a b/../c"), "a_b_.._c");
+        assert_eq!(sanitize(""), "node");
+        assert_eq!(sanitize("..x"), "node..x");
+    }
+}
