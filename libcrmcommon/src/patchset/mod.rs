@@ -16,7 +16,7 @@ mod v1;
 mod version;
 mod xpath;
 
-pub use apply::{apply, apply_with, versions, ApplyOptions};
+pub use apply::{apply, versions};
 pub use create::{bump_versions, config_changed, create, CreateOptions};
 pub use error::{
     PatchError, LEGACY_DIFF_FAILED, LEGACY_DIFF_RESYNC, LEGACY_EINVAL, LEGACY_ENOMSG, LEGACY_ENOTUNIQ,
