@@ -186,7 +186,10 @@ fn random_patches_apply_like_crm_diff() {
         }
         let as_cib = rng.below(3) == 0;
         std::fs::write(&old_path, xml::to_formatted(&old)).expect("write");
+        // Apply to what crm_diff reads: serialization is lossy (TAB, newline).
+        let old = xml::parse(&std::fs::read_to_string(&old_path).expect("read")).expect("reparse");
         std::fs::write(&patch_path, xml::to_formatted(&patch)).expect("write");
+        let patch = xml::parse(&std::fs::read_to_string(&patch_path).expect("read")).expect("reparse");
         let result = ours(&old, &patch, as_cib);
         if !have_crm_diff {
             continue;
