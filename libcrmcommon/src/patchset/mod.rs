@@ -22,4 +22,4 @@ pub use error::{
     PatchError, LEGACY_DIFF_FAILED, LEGACY_DIFF_RESYNC, LEGACY_EINVAL, LEGACY_ENOMSG, LEGACY_ENOTUNIQ,
     LEGACY_OLD_DATA,
 };
-pub use version::{VersionBump, VERSION_ATTRS};
+pub use version::{check_not_older, VersionBump, VERSION_ATTRS};
