@@ -16,6 +16,10 @@ use md5::{Digest, Md5};
 pub const FILTERED_ATTRS: [&str; 5] =
     ["crm-debug-origin", "cib-last-written", "update-origin", "update-client", "update-user"];
 
+/// `CRM_FEATURE_SET` of Pacemaker 2.1.5: the CIB manager takes its ping and sync digests
+/// with this feature set rather than the CIB's own.
+pub const PACEMAKER_FEATURE_SET: &str = "3.16.1";
+
 /// Oldest feature set whose versioned digests use the v2 recipe.
 const FIRST_V2_DIGEST_FEATURE_SET: &str = "3.0.5";
 
@@ -39,8 +43,12 @@ fn v1_digest(e: &Element) -> String {
     md5_hex(&format!(" {}\n", to_compact(e)))
 }
 
-fn v2_digest(e: &Element) -> String {
-    md5_hex(&to_compact_filtered(e, &is_filtered_attr))
+fn v2_digest(e: &Element, filtered: bool) -> String {
+    if filtered {
+        md5_hex(&to_compact_filtered(e, &is_filtered_attr))
+    } else {
+        md5_hex(&to_compact(e))
+    }
 }
 
 /// The digest stored in `cib.xml.sig` (`calculate_on_disk_digest`).
@@ -51,12 +59,25 @@ pub fn on_disk(e: &Element) -> String {
 /// The digest of a whole CIB as exchanged between nodes (`calculate_xml_versioned_digest`
 /// with filtering and no sorting): v2 when `feature_set` is at least 3.0.5, else v1.
 pub fn versioned_for(e: &Element, feature_set: Option<&str>) -> String {
+    calculate_versioned(e, feature_set, true)
+}
+
+/// `calculate_xml_versioned_digest(e, FALSE, filtered, feature_set)` in full: the v1
+/// recipe (which never filters) below feature set 3.0.5 or without one, else v2,
+/// filtered or not (the scheduler digests its input unfiltered).
+pub fn calculate_versioned(e: &Element, feature_set: Option<&str>, filtered: bool) -> String {
     match feature_set {
         Some(v) if compare_versions(FIRST_V2_DIGEST_FEATURE_SET, v) != std::cmp::Ordering::Greater => {
-            v2_digest(e)
+            v2_digest(e, filtered)
         }
         _ => v1_digest(e),
     }
+}
+
+/// The digest the CIB manager answers pings and sync requests with: filtered v2 under
+/// Pacemaker 2.1.5's own feature set, whatever the CIB says.
+pub fn ping(e: &Element) -> String {
+    versioned_for(e, Some(PACEMAKER_FEATURE_SET))
 }
 
 /// [`versioned_for`] with the element's own `crm_feature_set`, as `cibadmin
@@ -127,6 +148,8 @@ mod tests {
         assert_eq!(versioned_for(&e, Some("3.0.5")), md5_hex("<cib epoch=\"1\"/>"));
         assert_eq!(versioned_for(&e, Some("3.0.4")), md5_hex(" <cib update-origin=\"n1\" epoch=\"1\"/>\n"));
         assert_eq!(versioned_for(&e, None), on_disk(&e));
+        assert_eq!(ping(&e), md5_hex("<cib epoch=\"1\"/>"));
+        assert_eq!(calculate_versioned(&e, Some("3.16.1"), false), md5_hex("<cib update-origin=\"n1\" epoch=\"1\"/>"));
     }
 
     #[test]

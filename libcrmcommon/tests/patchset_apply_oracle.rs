@@ -186,7 +186,10 @@ fn random_patches_apply_like_crm_diff() {
         }
         let as_cib = rng.below(3) == 0;
         std::fs::write(&old_path, xml::to_formatted(&old)).expect("write");
+        // Apply to what crm_diff reads: serialization is lossy (TAB, newline).
+        let old = xml::parse(&std::fs::read_to_string(&old_path).expect("read")).expect("reparse");
         std::fs::write(&patch_path, xml::to_formatted(&patch)).expect("write");
+        let patch = xml::parse(&std::fs::read_to_string(&patch_path).expect("read")).expect("reparse");
         let result = ours(&old, &patch, as_cib);
         if !have_crm_diff {
             continue;
@@ -232,4 +235,51 @@ fn malformed_patches_are_errors() {
     assert_eq!(patchset::apply(&mut target, &newer, true), Err(PatchError::DiffResync));
     let older = xml::parse("<diff format=\"2\"><version><source admin_epoch=\"0\" epoch=\"0\" num_updates=\"0\"/><target admin_epoch=\"0\" epoch=\"1\" num_updates=\"0\"/></version></diff>").expect("parses");
     assert_eq!(patchset::apply(&mut target, &older, true), Err(PatchError::OldData));
+}
+
+/// Legacy v1 patches: crm_diff writes them when OLD's feature set is 3.0.8 or older.
+/// Ours must apply them as crm_diff -p does.
+#[test]
+fn v1_patches_from_crm_diff_apply_alike() {
+    if !common::tool_installed("crm_diff") {
+        return;
+    }
+    let dir = common::fixtures("patchset");
+    let mut base = load(&dir.join("attr-set.old.xml"));
+    base.set_attr("crm_feature_set", "3.0.7");
+    let tmp = std::env::temp_dir().join(format!("pcmk-rs-v1-apply-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).expect("temp dir");
+    let (old_path, new_path, patch_path) = (tmp.join("old.xml"), tmp.join("new.xml"), tmp.join("patch.xml"));
+    let pairs: u64 = std::env::var("PCMK_RS_RANDOM_PAIRS").ok().and_then(|v| v.parse().ok()).unwrap_or(100);
+    let mut compared = 0;
+    for seed in 0..pairs {
+        let mut rng = Rng::new(seed + 1000);
+        let mut new = base.clone();
+        let edits = 1 + rng.below(5);
+        mutate(&mut new, &mut rng, edits);
+        std::fs::write(&old_path, xml::to_formatted(&base)).expect("write");
+        std::fs::write(&new_path, xml::to_formatted(&new)).expect("write");
+        let args = ["-o", old_path.to_str().expect("UTF-8"), "-n", new_path.to_str().expect("UTF-8")];
+        let Some(out) = common::run_tool("crm_diff", &args) else { return };
+        let printed = String::from_utf8(out.stdout).expect("UTF-8");
+        if printed.trim().is_empty() {
+            continue;
+        }
+        let patch = xml::parse(&printed).expect("v1 patch parses");
+        assert_eq!(patch.attr("format"), Some("1"), "seed {seed}: expected a v1 patch");
+        std::fs::write(&patch_path, &printed).expect("write");
+        let as_cib = rng.below(2) == 0;
+        let result = ours(&base, &patch, as_cib);
+        let Some(theirs) = crm_diff_apply(&old_path, &patch_path, as_cib) else { continue };
+        if result != theirs {
+            let keep = tmp.join(format!("seed-{seed}"));
+            std::fs::create_dir_all(&keep).ok();
+            std::fs::copy(&old_path, keep.join("old.xml")).ok();
+            std::fs::copy(&patch_path, keep.join("patch.xml")).ok();
+            panic!("seed {seed} (cib {as_cib}): ours {result:?}\ntheirs {theirs:?}\nkept in {}", keep.display());
+        }
+        compared += 1;
+    }
+    assert!(compared > pairs / 2, "only {compared} v1 patches compared");
+    std::fs::remove_dir_all(&tmp).ok();
 }

@@ -37,6 +37,9 @@ fn random_edits_match_crm_diff() {
         mutate(&mut new, &mut rng, edits);
         std::fs::write(&old_path, xml::to_formatted(&old)).expect("write");
         std::fs::write(&new_path, xml::to_formatted(&new)).expect("write");
+        // Compare on what crm_diff reads: serialization is lossy (TAB, newline).
+        let old = xml::parse(&std::fs::read_to_string(&old_path).expect("read")).expect("reparse");
+        let new = xml::parse(&std::fs::read_to_string(&new_path).expect("read")).expect("reparse");
 
         for (flags, options) in [
             (&[][..], CreateOptions::default()),

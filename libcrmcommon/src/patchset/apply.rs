@@ -17,34 +17,22 @@ use super::{v1, xpath};
 use crate::digest;
 use crate::xml::{Element, XmlNode};
 
-/// How to apply a patchset.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ApplyOptions {
-    /// Refuse patches whose source version is not the CIB's current version
-    /// (`check_version`; `crm_diff --cib` and the CIB manager set it).
-    pub check_version: bool,
-    /// Give a `modify` the attribute order of a change-tracking document, as in the CIB
-    /// manager (`cib_process_diff` runs on a tracked copy): attributes the element keeps
-    /// stay where they were, new ones are appended in the order of the change result.
-    /// Without it the element takes the change result's order (crm_diff, client
-    /// libraries).
-    pub tracked_attribute_order: bool,
-}
-
 /// Applies `diff` to `cib` (`xml_apply_patchset(cib, diff, check_version)`). The digest
 /// is checked whenever the patch carries one, as in C. On error `cib` is unchanged.
+///
+/// `check_version` refuses patches whose source version is not the CIB's current one
+/// (`crm_diff --cib` and the CIB manager's `cib_process_diff` set it).
+///
+/// Attribute order after a `modify` is the change result's order: the CIB manager, too,
+/// applies patches to an untracked copy of its CIB.
 pub fn apply(cib: &mut Element, diff: &Element, check_version: bool) -> Result<(), PatchError> {
-    apply_with(cib, diff, &ApplyOptions { check_version, ..Default::default() })
-}
-
-pub fn apply_with(cib: &mut Element, diff: &Element, options: &ApplyOptions) -> Result<(), PatchError> {
     let format = int_attr(diff, "format").or(1);
-    if options.check_version {
-        check_versions(cib, diff, format)?;
+    if check_version {
+        check_versions(cib, diff)?;
     }
     let patched = match format {
         1 => v1::apply(cib, diff)?,
-        2 => apply_v2(cib, diff, options)?,
+        2 => apply_v2(cib, diff)?,
         other => return Err(PatchError::UnknownFormat(other)),
     };
     if let Some(expected) = diff.attr("digest") {
@@ -84,9 +72,8 @@ fn version_node(diff: &Element, format: i32, target: bool) -> Option<&Element> {
 }
 
 /// `xml_patch_version_check`.
-fn check_versions(cib: &Element, diff: &Element, format: i32) -> Result<(), PatchError> {
+fn check_versions(cib: &Element, diff: &Element) -> Result<(), PatchError> {
     let current = triple(cib, [0; 3]).map(|v| v.max(0));
-    let _ = format; // the format only selects where versions live, read by `versions`
     let (source, target) = versions(diff, current, [current[0], current[1], current[2].wrapping_add(1)]);
     for field in 0..VERSION_ATTRS.len() {
         if current[field] < source[field] {
@@ -109,7 +96,7 @@ struct Deferred<'a> {
     is_create: bool,
 }
 
-fn apply_v2(cib: &Element, diff: &Element, options: &ApplyOptions) -> Result<Element, PatchError> {
+fn apply_v2(cib: &Element, diff: &Element) -> Result<Element, PatchError> {
     let mut tree = Arena::from_element(cib);
     let mut failure: Option<PatchError> = None;
     let mut deferred: Vec<Deferred<'_>> = Vec::new();
@@ -144,7 +131,7 @@ fn apply_v2(cib: &Element, diff: &Element, options: &ApplyOptions) -> Result<Ele
                 }
             }
             "modify" => {
-                if let Err(e) = modify(&mut tree, target, change, options) {
+                if let Err(e) = modify(&mut tree, target, change) {
                     failure = Some(e);
                 }
             }
@@ -175,7 +162,7 @@ fn park_at_end(tree: &mut Arena, node: NodeId) {
     }
 }
 
-fn modify(tree: &mut Arena, target: NodeId, change: &Element, options: &ApplyOptions) -> Result<(), PatchError> {
+fn modify(tree: &mut Arena, target: NodeId, change: &Element) -> Result<(), PatchError> {
     let result = change
         .child("change-result")
         .and_then(|r| r.children.first())
@@ -187,17 +174,7 @@ fn modify(tree: &mut Arena, target: NodeId, change: &Element, options: &ApplyOpt
     };
     // Setting attributes on a comment fails silently in C.
     if let Payload::Element { attrs, .. } = &mut tree.node_mut(target).payload {
-        if options.tracked_attribute_order {
-            attrs.retain(|(name, _)| wanted.iter().any(|(n, _)| n == name));
-            for (name, value) in wanted {
-                match attrs.iter_mut().find(|(n, _)| n == name) {
-                    Some(slot) => slot.1 = value.clone(),
-                    None => attrs.push((name.clone(), value.clone())),
-                }
-            }
-        } else {
-            *attrs = wanted.to_vec();
-        }
+        *attrs = wanted.to_vec();
     }
     Ok(())
 }

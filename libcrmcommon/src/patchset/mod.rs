@@ -6,6 +6,13 @@
 //!   rule.
 //! * [`apply`] applies a v2 (or legacy v1) patchset, with C's version checks and error
 //!   codes ([`PatchError::legacy_code`]).
+//!
+//! C's quirks are reproduced on purpose, since C peers produce and consume the same
+//! documents: e.g. a new child without id after a same-named sibling is reported as a
+//! "move" that C itself then fails to apply, and paths are split at whitespace. Where C
+//! would crash or free the document (a `create` without content, deleting the root) we
+//! return [`PatchError::DiffFailed`] instead. Only v2 patchsets are created; C would
+//! write v1 for CIBs with a feature set of 3.0.8 or older.
 
 mod apply;
 mod arena;
@@ -16,10 +23,10 @@ mod v1;
 mod version;
 mod xpath;
 
-pub use apply::{apply, apply_with, versions, ApplyOptions};
+pub use apply::{apply, versions};
 pub use create::{bump_versions, config_changed, create, CreateOptions};
 pub use error::{
     PatchError, LEGACY_DIFF_FAILED, LEGACY_DIFF_RESYNC, LEGACY_EINVAL, LEGACY_ENOMSG, LEGACY_ENOTUNIQ,
     LEGACY_OLD_DATA,
 };
-pub use version::{VersionBump, VERSION_ATTRS};
+pub use version::{check_not_older, VersionBump, VERSION_ATTRS};

@@ -86,6 +86,22 @@ pub(crate) fn bump(new: &mut Element, config_changed: bool) -> VersionBump {
     }
 }
 
+/// `cib_perform_op`'s guard against an operation taking the CIB backwards: the new
+/// `admin_epoch` may not be lower, nor (with equal `admin_epoch`) the new `epoch`.
+/// `num_updates` may go down. Missing counters count as 0, unparsable ones as -1.
+pub fn check_not_older(current: &Element, new: &Element) -> Result<(), super::PatchError> {
+    for name in ["admin_epoch", "epoch"] {
+        let (old, now) = (int_attr(current, name).or(0), int_attr(new, name).or(0));
+        if old > now {
+            return Err(super::PatchError::OldData);
+        }
+        if old < now {
+            break;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,6 +118,18 @@ mod tests {
         assert_eq!(int_attr(&e, "c"), IntAttr::Invalid);
         assert_eq!(int_attr(&e, "d"), IntAttr::Value(-3));
         assert_eq!(int_attr(&e, "z"), IntAttr::Missing);
+    }
+
+    #[test]
+    fn going_backwards_is_refused() {
+        let cib = |a: &str, e: &str, n: &str| {
+            Element::new("cib").with_attr("admin_epoch", a).with_attr("epoch", e).with_attr("num_updates", n)
+        };
+        assert!(check_not_older(&cib("1", "5", "5"), &cib("1", "5", "0")).is_ok());
+        assert!(check_not_older(&cib("1", "5", "5"), &cib("2", "0", "0")).is_ok());
+        assert!(check_not_older(&cib("1", "5", "5"), &cib("1", "4", "9")).is_err());
+        assert!(check_not_older(&cib("1", "5", "5"), &cib("0", "9", "9")).is_err());
+        assert!(check_not_older(&cib("1", "5", "5"), &Element::new("cib")).is_err());
     }
 
     #[test]

@@ -43,9 +43,8 @@ pub(crate) struct ParsedPath {
 pub(crate) fn parse(path: &str) -> ParsedPath {
     let mut steps = Vec::new();
     let mut current = path;
-    loop {
-        // "/%[^/]%s": a literal slash, then one or more non-slash characters ...
-        let Some(after_slash) = current.strip_prefix('/') else { break };
+    // "/%[^/]%s": a literal slash, then one or more non-slash characters ...
+    while let Some(after_slash) = current.strip_prefix('/') {
         let section_len = after_slash.find('/').unwrap_or(after_slash.len());
         if section_len == 0 {
             break;
@@ -116,12 +115,15 @@ fn step_matches(tree: &Arena, node: NodeId, step: &Step, index: usize, comment_p
     match &tree.node(node).payload {
         Payload::Element { name, attrs } => {
             *name == step.tag
-                && step.id.as_deref().map_or(true, |id| attrs.iter().any(|(n, v)| n == "id" && v == id))
+                && match step.id.as_deref() {
+                    None => true,
+                    Some(id) => attrs.iter().any(|(n, v)| n == "id" && v == id),
+                }
         }
         Payload::Comment(_) => {
             step.tag == super::tracking::COMMENT_NODE_NAME
                 && step.id.is_none()
-                && comment_position.map_or(true, |p| p == index)
+                && comment_position.unwrap_or(index) == index
         }
     }
 }

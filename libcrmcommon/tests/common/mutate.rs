@@ -40,13 +40,24 @@ fn element_addresses(e: &Element, here: &mut Vec<usize>, out: &mut Vec<Vec<usize
 fn random_element(rng: &mut Rng) -> Element {
     let mut e = Element::new(rng.pick(&["nvpair", "op", "rule", "node", "primitive"]));
     if rng.below(3) > 0 {
-        e.set_attr("id", format!("r{}", rng.below(6)));
+        e.set_attr("id", random_text(rng, "r"));
     }
-    e.set_attr(rng.pick(&["name", "value", "score"]), format!("v{}", rng.below(4)));
+    e.set_attr(rng.pick(&["name", "value", "score"]), random_text(rng, "v"));
     if rng.below(4) == 0 {
         e.push_child(random_element(rng));
     }
     e
+}
+
+/// Mostly plain short values, sometimes with characters that stress paths, escaping and
+/// digests: quotes, slashes, brackets, whitespace, non-ASCII.
+fn random_text(rng: &mut Rng, prefix: &str) -> String {
+    let odd = ["'", "\"", "/", "[", "]", " ", "\t", "\n", "&", "<", "é", "€", "@id='x'"];
+    if rng.below(5) == 0 {
+        format!("{prefix}{}{}", odd[rng.below(odd.len())], rng.below(3))
+    } else {
+        format!("{prefix}{}", rng.below(6))
+    }
 }
 
 /// Applies `edits` random edits to `root` (never to the root's name).
@@ -59,7 +70,8 @@ pub fn mutate(root: &mut Element, rng: &mut Rng, edits: usize) {
         match rng.below(9) {
             0 => {
                 let name = rng.pick(&["id", "name", "value", "score", "description", "epoch"]);
-                target.set_attr(name, format!("x{}", rng.below(5)));
+                let value = random_text(rng, "x");
+                target.set_attr(name, value);
             }
             1 => {
                 if !target.attrs.is_empty() {
