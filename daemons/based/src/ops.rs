@@ -19,7 +19,8 @@ pub fn section_path(cib: &Element, section: Option<&str>) -> Option<Vec<usize>> 
         Some(s) if sec::parent_of(s) == Some("configuration") => {
             return find_names(cib, &["configuration", s]);
         }
-        Some(_) => return None,
+        // Pacemaker has no lookup path for a name it does not know and ends up at the root.
+        Some(_) => &[],
     };
     find_names(cib, names)
 }

@@ -97,6 +97,19 @@ impl IpcClient {
         }
     }
 
+    /// Waits up to `timeout` for a response to something sent raw with the synchronous flag:
+    /// `None` if none came (the server ignored the message).
+    pub fn request_raw_wait(&mut self, timeout: Duration) -> Result<Option<Element>, ClientError> {
+        let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
+        // SAFETY: buffer is ours and sized as declared.
+        let n = unsafe { qb::qb_ipcc_recv(self.conn, self.buffer.as_mut_ptr() as *mut c_void, self.buffer.len(), ms) };
+        if n == -(libc::ETIMEDOUT as isize) || n == -(libc::EAGAIN as isize) {
+            return Ok(None);
+        }
+        let msg = self.decode_received(n)?;
+        xml::parse(&msg.text).map(Some).map_err(ClientError::Xml)
+    }
+
     /// Waits up to `timeout` for the next event.
     pub fn next_event(&mut self, timeout: Duration) -> Result<Element, ClientError> {
         let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
