@@ -10,6 +10,17 @@ use libcrmcommon::xml::{Element, XmlNode};
 /// What an operation hands back: the payload for `cib_calldata`, or a failure.
 pub type OpResult = Result<Option<Element>, (i32, Option<Element>)>;
 
+/// Side facts about how an operation changed the tree that Pacemaker's change tracking
+/// would see differently from a plain before/after comparison.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct OpEffects {
+    /// A copy of the client's XML was linked in as a whole (Pacemaker's `add_node_copy`).
+    /// Pacemaker's tracking then marks only the new subtree, not its ancestors, so such a
+    /// change alone never counts as a configuration change: `num_updates` is bumped instead
+    /// of `epoch`. Peers compare versions, so we must bump the same way.
+    pub untracked_insert: bool,
+}
+
 /// Child-index path of a CIB section, following Pacemaker's section table.
 pub fn section_path(cib: &Element, section: Option<&str>) -> Option<Vec<usize>> {
     let names: &[&str] = match section {
@@ -111,9 +122,9 @@ fn address_of(root: &Element, path: &[usize]) -> String {
     out
 }
 
-pub fn modify(opts: u32, section: Option<&str>, input: Option<&Element>, scratch: &mut Element) -> OpResult {
+pub fn modify(opts: u32, section: Option<&str>, input: Option<&Element>, scratch: &mut Element, effects: &mut OpEffects) -> OpResult {
     if opts & call_opt::XPATH != 0 {
-        return xpath_write(libcib::protocol::op::MODIFY, opts, section.unwrap_or(""), input, scratch);
+        return xpath_write(libcib::protocol::op::MODIFY, opts, section.unwrap_or(""), input, scratch, effects);
     }
     let input = input.ok_or((rc::EINVAL, None))?;
     let section = section.filter(|s| !s.eq_ignore_ascii_case(sec::ALL));
@@ -133,6 +144,7 @@ pub fn modify(opts: u32, section: Option<&str>, input: Option<&Element>, scratch
     if !update_matching(root, input) {
         if opts & call_opt::CAN_CREATE != 0 {
             root.push_child(input.clone());
+            effects.untracked_insert = true;
         } else {
             return Err((rc::ENXIO, None));
         }
@@ -140,7 +152,7 @@ pub fn modify(opts: u32, section: Option<&str>, input: Option<&Element>, scratch
     Ok(None)
 }
 
-pub fn create(opts: u32, section: Option<&str>, input: Option<&Element>, scratch: &mut Element) -> OpResult {
+pub fn create(opts: u32, section: Option<&str>, input: Option<&Element>, scratch: &mut Element, effects: &mut OpEffects) -> OpResult {
     let input = input.ok_or((rc::EINVAL, None))?;
     let section = match section {
         Some(s) if s.eq_ignore_ascii_case(sec::ALL) || s.eq_ignore_ascii_case(sec::CIB) => None,
@@ -148,7 +160,7 @@ pub fn create(opts: u32, section: Option<&str>, input: Option<&Element>, scratch
         other => other,
     };
     let Some(section_name) = section else {
-        return modify(opts & !call_opt::XPATH, None, Some(input), scratch);
+        return modify(opts & !call_opt::XPATH, None, Some(input), scratch, effects);
     };
     let path = section_path(scratch, Some(section_name)).ok_or((rc::EINVAL, None))?;
     let parent = scratch.at_path_mut(&path).ok_or((rc::EINVAL, None))?;
@@ -338,7 +350,7 @@ pub fn fix_plus_plus(e: &mut Element) {
 
 pub fn delete(opts: u32, section: Option<&str>, input: Option<&Element>, scratch: &mut Element) -> OpResult {
     if opts & call_opt::XPATH != 0 {
-        return xpath_write(libcib::protocol::op::DELETE, opts, section.unwrap_or(""), input, scratch);
+        return xpath_write(libcib::protocol::op::DELETE, opts, section.unwrap_or(""), input, scratch, &mut OpEffects::default());
     }
     let input = input.ok_or((rc::EINVAL, None))?;
     let Some(path) = section_path(scratch, section.filter(|s| !s.eq_ignore_ascii_case(sec::ALL))) else {
@@ -404,7 +416,7 @@ pub fn replace(
     scratch: &mut Element,
 ) -> OpResult {
     if opts & call_opt::XPATH != 0 {
-        return xpath_write(libcib::protocol::op::REPLACE, opts, section.unwrap_or(""), input, scratch);
+        return xpath_write(libcib::protocol::op::REPLACE, opts, section.unwrap_or(""), input, scratch, &mut OpEffects::default());
     }
     let input = input.ok_or((rc::EINVAL, None))?;
     let section = effective_section(section, Some(input));
@@ -469,7 +481,14 @@ pub fn bump_counter(e: &mut Element, name: &str) {
 }
 
 /// The xpath forms of modify, delete, create and replace.
-fn xpath_write(op: &str, opts: u32, expr: &str, input: Option<&Element>, scratch: &mut Element) -> OpResult {
+fn xpath_write(
+    op: &str,
+    opts: u32,
+    expr: &str,
+    input: Option<&Element>,
+    scratch: &mut Element,
+    effects: &mut OpEffects,
+) -> OpResult {
     use libcib::protocol::op as o;
     let mut matches = support::xpath_select(scratch, expr).map_err(|_| (rc::ENXIO, None))?;
     if matches.is_empty() {
@@ -519,6 +538,7 @@ fn xpath_write(op: &str, opts: u32, expr: &str, input: Option<&Element>, scratch
             let input = input.ok_or((rc::EINVAL, None))?;
             if let Some(target) = scratch.at_path_mut(&matches[0]) {
                 target.push_child(input.clone());
+                effects.untracked_insert = true;
             }
             Ok(None)
         }
@@ -564,11 +584,11 @@ mod tests {
     fn modify_merges_and_creates_only_when_allowed() {
         let mut c = cib();
         let upd = parse(r#"<nvpair id="o-a" value="2"/>"#).unwrap();
-        assert!(modify(0, Some("crm_config"), Some(&upd), &mut c).is_ok());
+        assert!(modify(0, Some("crm_config"), Some(&upd), &mut c, &mut OpEffects::default()).is_ok());
         assert!(libcrmcommon::xml::to_compact(&c).contains(r#"<nvpair id="o-a" name="a" value="2"/>"#));
         let new = parse(r#"<cluster_property_set id="n"/>"#).unwrap();
-        assert_eq!(modify(0, Some("crm_config"), Some(&new), &mut c).unwrap_err().0, rc::ENXIO);
-        assert!(modify(call_opt::CAN_CREATE, Some("crm_config"), Some(&new), &mut c).is_ok());
+        assert_eq!(modify(0, Some("crm_config"), Some(&new), &mut c, &mut OpEffects::default()).unwrap_err().0, rc::ENXIO);
+        assert!(modify(call_opt::CAN_CREATE, Some("crm_config"), Some(&new), &mut c, &mut OpEffects::default()).is_ok());
         assert!(c.at_path(&section_path(&c, Some("crm_config")).unwrap()).unwrap().child_by_id("cluster_property_set", Some("n")).is_some());
     }
 
@@ -576,11 +596,11 @@ mod tests {
     fn create_refuses_duplicates() {
         let mut c = cib();
         let p = parse(r#"<primitive id="d1" class="ocf" type="Dummy"/>"#).unwrap();
-        let (code, failed) = create(0, Some("resources"), Some(&p), &mut c).unwrap_err();
+        let (code, failed) = create(0, Some("resources"), Some(&p), &mut c, &mut OpEffects::default()).unwrap_err();
         assert_eq!(code, rc::EEXIST);
         assert_eq!(failed.unwrap().first_element().unwrap().attr("reason"), Some("File exists"));
         let p2 = parse(r#"<primitive id="d2" class="ocf" type="Dummy"/>"#).unwrap();
-        assert!(create(0, Some("resources"), Some(&p2), &mut c).is_ok());
+        assert!(create(0, Some("resources"), Some(&p2), &mut c, &mut OpEffects::default()).is_ok());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Applying a modifying operation: run it on a copy, check the result the way Pacemaker does
 //! (versions, feature set, ACLs, schema), compute the patchset and bump the counters.
 
-use crate::ops::{self, OpResult};
+use crate::ops::{self, OpEffects, OpResult};
 use crate::request::CibRequest;
 use crate::store::ctime_now;
 use crate::support;
@@ -89,12 +89,18 @@ fn check_acls(request: &CibRequest, input: Option<&Element>, current: &Element, 
     })
 }
 
-fn run_op(request: &CibRequest, input: Option<&Element>, current: &Element, scratch: &mut Element) -> OpResult {
+fn run_op(
+    request: &CibRequest,
+    input: Option<&Element>,
+    current: &Element,
+    scratch: &mut Element,
+    effects: &mut OpEffects,
+) -> OpResult {
     let section = request.section.as_deref();
     let opts = request.call_options;
     match request.op.as_str() {
-        op::MODIFY => ops::modify(opts, section, input, scratch),
-        op::CREATE => ops::create(opts, section, input, scratch),
+        op::MODIFY => ops::modify(opts, section, input, scratch, effects),
+        op::CREATE => ops::create(opts, section, input, scratch, effects),
         op::DELETE => ops::delete(opts, section, input, scratch),
         op::REPLACE => {
             let digest = request.attr(attr::DIGEST).map(|d| (d, request.attr(attr::FEATURE_SET)));
@@ -131,7 +137,8 @@ fn section_digest(cib: &Element, path: &[&str]) -> Option<String> {
 pub fn perform_write(request: &CibRequest, input: Option<&Element>, current: &Element, with_digest: bool) -> WriteOutcome {
     let opts = request.call_options;
     let mut scratch = current.clone();
-    let output = match run_op(request, input, current, &mut scratch) {
+    let mut effects = OpEffects::default();
+    let output = match run_op(request, input, current, &mut scratch, &mut effects) {
         Ok(out) => out,
         Err((code, out)) => {
             let mut o = WriteOutcome::failed(code, out);
@@ -160,8 +167,20 @@ pub fn perform_write(request: &CibRequest, input: Option<&Element>, current: &El
     // A peer's full-CIB sync carries its own versions; they must not be bumped again.
     let global_update = request.attr(attr::GLOBAL_UPDATE).is_some_and(libcrmcommon::options::is_true);
     let manage_counters = opts & call_opt::INHIBIT_BCAST == 0 && !global_update;
-    let (diff, mut config_changed) = support::create_patchset(current, &mut scratch, manage_counters, with_digest);
-    if config_changed && opts & call_opt::NO_MTIME == 0 {
+    // `tracked_config_change` is what Pacemaker's change tracking concludes (it decides the
+    // version bump and the write-time attributes); `config_changed` says whether the
+    // configuration differs at all, which decides the disk write.
+    let (diff, mut config_changed, tracked_config_change) = if effects.untracked_insert && manage_counters {
+        if scratch != *current {
+            ops::bump_counter(&mut scratch, cib_attr::NUM_UPDATES);
+        }
+        let (diff, changed) = support::create_patchset(current, &mut scratch, false, with_digest);
+        (diff, changed, false)
+    } else {
+        let (diff, changed) = support::create_patchset(current, &mut scratch, manage_counters, with_digest);
+        (diff, changed, changed)
+    };
+    if tracked_config_change && opts & call_opt::NO_MTIME == 0 {
         scratch.set_attr(cib_attr::LAST_WRITTEN, ctime_now());
         let schema_ok = scratch.attr(cib_attr::VALIDATE_WITH).is_some_and(support::schema_supports_update_attrs);
         if schema_ok {
