@@ -61,6 +61,9 @@ pub struct NodeOpts {
     pub corosync: bool,
     /// Initial `/var/lib/pacemaker/cib/cib.xml` (no `.sig` is written; based accepts that).
     pub cib_xml: Option<String>,
+    /// Further files to put in `/var/lib/pacemaker/cib` before the start (name, content), e.g.
+    /// a `cib.xml` with its `cib.xml.sig` written by another implementation.
+    pub cib_files: Vec<(String, Vec<u8>)>,
     /// Further C daemons, started in this order after pacemaker-based answers.
     pub extra_daemons: Vec<CDaemon>,
     /// Name of the node's directory under the output directory (any text; sanitised).
@@ -72,7 +75,7 @@ impl NodeOpts {
     /// [`Impl::wants_corosync_by_default`]), empty CIB, no other daemons.
     pub fn new(based: Impl) -> NodeOpts {
         let corosync = based.wants_corosync_by_default();
-        NodeOpts { based, corosync, cib_xml: None, extra_daemons: Vec::new(), name: "node".to_owned() }
+        NodeOpts { based, corosync, cib_xml: None, cib_files: Vec::new(), extra_daemons: Vec::new(), name: "node".to_owned() }
     }
 }
 
@@ -401,9 +404,13 @@ fn prepare_dir(dir: &Path, ids: ClusterIds, opts: &NodeOpts) -> io::Result<()> {
     }
     cluster_owned(&dir.join("log-pacemaker"), 0o770)?;
     fs::write(dir.join("etc-corosync/corosync.conf"), corosync::config())?;
+    let mut files: Vec<(&str, &[u8])> = opts.cib_files.iter().map(|(n, c)| (n.as_str(), c.as_slice())).collect();
     if let Some(cib) = &opts.cib_xml {
-        let path = dir.join("var-lib-pacemaker/cib/cib.xml");
-        fs::write(&path, cib)?;
+        files.push(("cib.xml", cib.as_bytes()));
+    }
+    for (name, content) in files {
+        let path = dir.join("var-lib-pacemaker/cib").join(name);
+        fs::write(&path, content)?;
         chown(&path, Some(ids.uid), Some(ids.gid))?;
         fs::set_permissions(&path, fs::Permissions::from_mode(0o600))?;
     }
