@@ -127,6 +127,29 @@ fn main() {
                 await_answer(&mut ipc, false);
             }
         }
+        // Subscribes to diff and replace notifications and prints the next N of them, one per
+        // line (N = second argument), then exits; "ready" is printed once subscribed.
+        "notify" => {
+            let count: usize = std::env::args().nth(2).and_then(|n| n.parse().ok()).unwrap_or(1);
+            for kind in ["cib_diff_notify", "cib_refresh_notify"] {
+                let sub = Element::new("cib-callback")
+                    .with_attr("cib_op", "cib_notify")
+                    .with_attr("cib_notify_type", kind)
+                    .with_attr("cib_notify_activate", "1");
+                let ack = ipc.request(&sub, WAIT).expect("subscribe");
+                assert_eq!(ack.attr("status"), Some("0"), "subscription refused: {}", xml::to_compact(&ack));
+            }
+            println!("ready");
+            for _ in 0..count {
+                match ipc.next_event(Duration::from_secs(30)) {
+                    Ok(event) => println!("{}", xml::to_compact(&event)),
+                    Err(e) => {
+                        println!("disconnected: {e}");
+                        break;
+                    }
+                }
+            }
+        }
         other => {
             eprintln!("cib-probe: unknown kind {other:?}");
             std::process::exit(2);
