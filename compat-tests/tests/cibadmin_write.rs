@@ -291,3 +291,24 @@ fn upgrade_without_primary(node: &Node) {
     assert_eq!(node.cib().attr("validate-with"), Some("pacemaker-3.9"));
 }
 compat_test!(upgrade_without_primary);
+
+/// Input that is not XML at all never reaches the daemon: cibadmin refuses it (exit 78).
+fn create_not_xml(node: &Node) {
+    let refused = create(node, "resources", "not xml").expect_code(78);
+    assert_eq!(refused.stdout, "");
+    assert_eq!(refused.stderr, "Couldn't parse input from input string.\n");
+    assert_eq!(version(node), (0, 0, 0));
+}
+compat_test!(create_not_xml);
+
+/// -s/--sync-call writes give the same results as the default (asynchronous) calls; only
+/// cibadmin's failure message differs ("Call failed", without the operation name).
+fn sync_call_writes(node: &Node) {
+    node.run(&["cibadmin", "-s", "--create", "-o", "resources", "--xml-text", DUMMY_D1]).expect_ok();
+    let again = node.run(&["cibadmin", "--sync-call", "--create", "-o", "resources", "--xml-text", DUMMY_D1]).expect_code(108);
+    assert_eq!(again.stderr, "Call failed: File exists\n");
+    node.run(&["cibadmin", "-s", "-D", "-o", "resources", "-X", r#"<primitive id="d1"/>"#]).expect_ok();
+    assert_eq!(compact(&section(node, "resources")), "<resources/>");
+    assert_eq!(version(node), (0, 2, 0));
+}
+compat_test!(sync_call_writes);
