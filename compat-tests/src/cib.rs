@@ -38,6 +38,11 @@ pub fn version(cib: &Element) -> (i64, i64, i64) {
     (counter("admin_epoch"), counter("epoch"), counter("num_updates"))
 }
 
+/// Pacemaker's unformatted serialization of `element` (one line, attributes in order).
+pub fn compact(element: &Element) -> String {
+    xml::to_compact(element)
+}
+
 /// Names of the element children of `element`, in order.
 pub fn child_names(element: &Element) -> Vec<&str> {
     element.elements().map(|child| child.name.as_str()).collect()

@@ -48,7 +48,9 @@ impl Command<'_> {
     pub fn run(self) -> Output {
         let mut command = self.sandbox.command("timeout");
         command
-            .args(["--kill-after=5", &format!("{}", self.timeout.as_secs().max(1))])
+            // SIGKILL makes a harness timeout exit 137, distinct from the 124 that
+            // cibadmin itself returns for "Timer expired".
+            .args(["--signal=KILL", &format!("{}", self.timeout.as_secs().max(1))])
             .arg("env")
             .arg("-i");
         for (name, value) in self.base_env.iter().chain(&self.env) {
@@ -84,7 +86,7 @@ impl Command<'_> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Output {
     pub args: Vec<String>,
-    /// Exit code; `None` when killed by a signal. 124 means the harness' timeout hit.
+    /// Exit code; `None` when killed by a signal. 137 means the harness' timeout hit.
     pub code: Option<i32>,
     pub stdout: String,
     pub stderr: String,

@@ -109,8 +109,12 @@ fn rust_binary() -> Result<PathBuf, String> {
             if let Some(dir) = profile_dir_of_this_test() {
                 paths.push(dir.join("pacemaker-based"));
             }
-            let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-            paths.push(workspace.join("target/release/pacemaker-based"));
+            let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+            let workspace = manifest_dir.parent().unwrap_or(manifest_dir);
+            let release = workspace.join("target/release/pacemaker-based");
+            if !paths.contains(&release) {
+                paths.push(release);
+            }
             paths
         }
     };

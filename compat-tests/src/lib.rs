@@ -73,5 +73,7 @@ pub fn run_test(
 /// run that skipped everything says so.
 pub fn report_skip(test_path: &str, kind: ImplKind, reason: &str) {
     use std::io::Write;
-    writeln!(std::io::stderr(), "SKIPPED {test_path} [{}]: {reason}", kind.label()).ok();
+    // One write call, so that parallel tests do not interleave inside the line.
+    let line = format!("SKIPPED {test_path} [{}]: {reason}\n", kind.label());
+    std::io::stderr().write_all(line.as_bytes()).ok();
 }
