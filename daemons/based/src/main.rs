@@ -43,7 +43,33 @@ fn usage() -> String {
     )
 }
 
+/// The cluster options this daemon owns, as `pacemaker-based metadata` prints them (pcs reads
+/// this to validate `pcs property set`).
+const METADATA: &str = r#"<?xml version="1.0"?>
+<resource-agent name="pacemaker-based" version="2.1.5">
+  <version>1.1</version>
+  <longdesc lang="en">Cluster options used by Pacemaker&apos;s Cluster Information Base manager</longdesc>
+  <shortdesc lang="en">Cluster Information Base manager options</shortdesc>
+  <parameters>
+    <parameter name="enable-acl">
+      <longdesc lang="en">Enable Access Control Lists (ACLs) for the CIB</longdesc>
+      <shortdesc lang="en">Enable Access Control Lists (ACLs) for the CIB</shortdesc>
+      <content type="boolean" default="false"/>
+    </parameter>
+    <parameter name="cluster-ipc-limit">
+      <longdesc lang="en">Raise this if log has &quot;Evicting client&quot; messages for cluster daemon PIDs (a good value is the number of resources in the cluster multiplied by the number of nodes).</longdesc>
+      <shortdesc lang="en">Maximum IPC message backlog before disconnecting a cluster daemon</shortdesc>
+      <content type="integer" default="500"/>
+    </parameter>
+  </parameters>
+</resource-agent>
+"#;
+
 fn parse_args() -> Result<Args, String> {
+    if std::env::args().nth(1).as_deref() == Some("metadata") {
+        print!("{METADATA}");
+        std::process::exit(0);
+    }
     let mut args = Args { verbosity: 0, stand_alone: false, disk_writes: false, cib_root: DEFAULT_CIB_ROOT.into() };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
