@@ -139,6 +139,32 @@ pub fn modify(opts: u32, section: Option<&str>, input: Option<&Element>, scratch
     Ok(None)
 }
 
+/// Whether [`modify`] on `current` takes its create branch: `cib_can_create` is set and
+/// nothing at or below the section matches the input's name and id, so the input is
+/// appended as a copy (C: `add_node_copy`, also used to add a missing section).
+///
+/// Pacemaker's in-place change tracking does not see such a copy as a change of its new
+/// ancestors (the copied nodes come with the "created" flag already set, so marking them
+/// created skips the dirty propagation). The configuration therefore stays "unchanged":
+/// the C daemon bumps `num_updates`, not `epoch`, and every replica must do the same.
+pub fn modify_appends_copy(opts: u32, section: Option<&str>, input: Option<&Element>, current: &Element) -> bool {
+    if opts & call_opt::XPATH != 0 || opts & call_opt::CAN_CREATE == 0 {
+        return false;
+    }
+    let Some(input) = input else { return false };
+    let section = section.filter(|s| !s.eq_ignore_ascii_case(sec::ALL));
+    match section_path(current, section).and_then(|path| current.at_path(&path)) {
+        Some(root) => !has_matching(root, input),
+        // A missing section is created empty, so nothing can match in it.
+        None => section.is_some_and(|name| sec::parent_of(name).is_some_and(|p| !p.is_empty())),
+    }
+}
+
+/// Whether [`update_matching`] would find an element to merge `update` into.
+fn has_matching(root: &Element, update: &Element) -> bool {
+    (root.name == update.name && root.id() == update.id()) || root.elements().any(|child| has_matching(child, update))
+}
+
 pub fn create(opts: u32, section: Option<&str>, input: Option<&Element>, scratch: &mut Element) -> OpResult {
     let input = input.ok_or((rc::EINVAL, None))?;
     let section = match section {
@@ -569,6 +595,18 @@ mod tests {
         assert_eq!(modify(0, Some("crm_config"), Some(&new), &mut c).unwrap_err().0, rc::ENXIO);
         assert!(modify(call_opt::CAN_CREATE, Some("crm_config"), Some(&new), &mut c).is_ok());
         assert!(c.at_path(&section_path(&c, Some("crm_config")).unwrap()).unwrap().child_by_id("cluster_property_set", Some("n")).is_some());
+    }
+
+    #[test]
+    fn only_an_unmatched_modify_with_create_appends_a_copy() {
+        let c = cib();
+        let new_set = parse(r#"<cluster_property_set id="n"/>"#).unwrap();
+        let existing = parse(r#"<nvpair id="o-a" value="2"/>"#).unwrap();
+        assert!(modify_appends_copy(call_opt::CAN_CREATE, Some("crm_config"), Some(&new_set), &c));
+        assert!(!modify_appends_copy(0, Some("crm_config"), Some(&new_set), &c), "no create without cib_can_create");
+        assert!(!modify_appends_copy(call_opt::CAN_CREATE, Some("crm_config"), Some(&existing), &c), "a match is merged");
+        // A missing section is added empty first, so nothing matches in it.
+        assert!(modify_appends_copy(call_opt::CAN_CREATE, Some("rsc_defaults"), Some(&new_set), &c));
     }
 
     #[test]
