@@ -78,6 +78,17 @@ fn main() {
     libcrmcommon::logging::init(DAEMON_NAME, args.verbosity > 0, args.verbosity);
     tracing::info!("Starting {} (pacemaker-rs {})", DAEMON_NAME, env!("CARGO_PKG_VERSION"));
 
+    // Before any thread exists: the blocked mask is per thread and inherited by threads
+    // spawned later (the disk writer). A thread that does not block SIGTERM would take a
+    // process-directed SIGTERM with the default action and kill the daemon unflushed
+    // (pacemakerd then logs "terminated with signal 15" on every shutdown).
+    let signals = match mainloop::signal_fd(&[libc::SIGTERM, libc::SIGINT, libc::SIGHUP]) {
+        Ok(fd) => fd,
+        Err(e) => {
+            tracing::error!("Cannot set up signal handling: {}", e);
+            std::process::exit(EXIT_FATAL);
+        }
+    };
     if let Err(e) = std::fs::create_dir_all(&args.cib_root) {
         tracing::error!("Cannot create CIB directory {}: {}", args.cib_root.display(), e);
         std::process::exit(EXIT_FATAL);
@@ -105,13 +116,6 @@ fn main() {
         tracing::error!("Failed to create IPC servers: {}; shutting down and inhibiting respawn", e);
         std::process::exit(EXIT_FATAL);
     }
-    let signals = match mainloop::signal_fd(&[libc::SIGTERM, libc::SIGINT, libc::SIGHUP]) {
-        Ok(fd) => fd,
-        Err(e) => {
-            tracing::error!("Cannot set up signal handling: {}", e);
-            std::process::exit(EXIT_FATAL);
-        }
-    };
     // SAFETY: ignoring SIGPIPE so a vanished client cannot kill us mid-send.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
     mainloop::watch_readable(signals, SIGNAL_TOKEN);
