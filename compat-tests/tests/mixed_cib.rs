@@ -277,6 +277,10 @@ fn rejoining_node_is_resynced_and_resources_agree(cluster: &mut Cluster) {
     wait_for_one_cib(cluster, "one CIB after the start", |_| Ok(()));
 
     cluster.stop_member(2);
+    // pacemakerd's view of the stop: every daemon must exit by itself on its SIGTERM.
+    let log = std::fs::read_to_string(cluster.member(2).pacemaker_log()).unwrap_or_default();
+    let killed: Vec<&str> = log.lines().filter(|line| line.contains("terminated with signal")).collect();
+    assert!(killed.is_empty(), "daemons of node2 died of a signal at shutdown:\n{}", killed.join("\n"));
     let node1 = cluster.member(1);
     write(node1, &["crm_attribute", "-t", "crm_config", "-n", "changed-while-node2-down", "-v", "yes"]);
     write(node1, &["cibadmin", "-C", "-o", "crm_config", "-X", r#"<cluster_property_set id="set-offline"/>"#]);
