@@ -289,7 +289,12 @@ fn rejoining_node_is_resynced_and_resources_agree(cluster: &mut Cluster) {
     assert!(older < newer, "node2 stopped with epoch {older}, the cluster is at {newer}");
 
     cluster.start_member(2);
-    wait_for_agreement(cluster, "node2 back online", |_| Ok(()));
+    // node1 became DC when node2 left and stays DC, so it is node1's CIB manager that
+    // pushes the CIB (cib_sync) to node2's.
+    wait_for_agreement(cluster, "node2 back online under node1 as DC", |view| match view.dc.as_deref() {
+        Some("node1") => Ok(()),
+        other => Err(format!("DC is {other:?}")),
+    });
     wait_for_one_cib(cluster, "node2 resynced", |cib| {
         match cib::nvpair_value(cib, "changed-while-node2-down") {
             Some("yes") => has_id("set-offline")(cib),
@@ -307,5 +312,22 @@ fn rejoining_node_is_resynced_and_resources_agree(cluster: &mut Cluster) {
     });
     assert!(view.dc.is_some());
     wait_for_one_cib(cluster, "one CIB with d1", has_id("d1"));
+    no_digest_mismatch_reported(cluster);
+}
+
+/// A C primary (the DC's CIB manager) pings its peers 5 s after its last change and logs
+/// "Local CIB ... differs from <peer>" (then pushes its CIB) when a peer's digest differs.
+/// Watches every log for that long enough to cover one ping after the last change.
+fn no_digest_mismatch_reported(cluster: &Cluster) {
+    const PING_DELAY_AND_MARGIN: Duration = Duration::from_secs(7);
+    let deadline = std::time::Instant::now() + PING_DELAY_AND_MARGIN;
+    while std::time::Instant::now() < deadline {
+        for member in cluster.members() {
+            let log = std::fs::read_to_string(member.pacemaker_log()).unwrap_or_default();
+            let mismatch: Vec<&str> = log.lines().filter(|line| line.contains("differs from")).collect();
+            assert!(mismatch.is_empty(), "{} reports a CIB digest mismatch:\n{}", member.name(), mismatch.join("\n"));
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
 }
 mixed_test!(rejoining_node_is_resynced_and_resources_agree, full_stack);
