@@ -1,6 +1,7 @@
 //! pacemaker-based: the CIB manager.
 
 mod daemon;
+mod digest_check;
 mod notify;
 mod ops;
 mod perform;
@@ -136,6 +137,7 @@ fn main() {
         }
         let timeout = mainloop::min_timeout(ipc::retry_timeout(), Some(Duration::from_secs(5)));
         let timeout = mainloop::min_timeout(timeout, based.cluster_retry());
+        let timeout = mainloop::min_timeout(timeout, based.timer_timeout());
         let ready = reactor.poll(timeout);
         if ready.contains(&CLUSTER_TOKEN) || based.cluster_retry().is_some() {
             based.on_cluster_events();
@@ -153,6 +155,7 @@ fn main() {
         }
         // Writes forwarded just now through a local (in-process) cluster come straight back.
         based.on_cluster_events();
+        based.on_timers();
         ipc::flush_pending();
         based.after_iteration();
     }
