@@ -331,3 +331,47 @@ fn no_digest_mismatch_reported(cluster: &Cluster) {
     }
 }
 mixed_test!(rejoining_node_is_resynced_and_resources_agree, full_stack);
+
+// ---- d. the primary's digest check heals a diverged replica ----------------------------
+
+/// A write sent with `--node` (cib_host) is applied by that node only, so the replicas
+/// diverge. The DC's CIB manager (the primary) pings every peer 5 s after its own last
+/// change, compares their digests with its own and pushes its CIB to a peer that differs.
+fn primary_heals_a_diverged_replica(cluster: &mut Cluster) {
+    let view = wait_for_agreement(cluster, "a DC and both nodes online", |_| Ok(()));
+    wait_for_one_cib(cluster, "one CIB after the start", |_| Ok(()));
+    let primary_index = if view.dc.as_deref() == Some("node1") { 1 } else { 2 };
+    let (primary, replica) = (cluster.member(primary_index), cluster.member(3 - primary_index));
+
+    // Appending a new set counts as a non-configuration change (num_updates only), so the
+    // primary's next configuration change makes both versions equal again, and the
+    // primary's replacement is not refused as older.
+    // The C daemons never answer the client of a targeted write (the replica's reply is
+    // dropped as a reply to a modifying op), so cibadmin can only time out.
+    primary
+        .cmd(&["cibadmin", "-M", "-c", "-o", "crm_config", "--node", &replica.name(), "-t", "2", "-X",
+            r#"<cluster_property_set id="only-on-replica"><nvpair id="only-on-replica-a" name="a" value="1"/></cluster_property_set>"#])
+        .timeout(Duration::from_secs(10))
+        .run();
+    wait_until("the replica to apply the targeted write", REPLICATION_TIMEOUT, || {
+        has_id("only-on-replica")(&replica.cib())
+    });
+    assert!(cib::by_id(&primary.cib(), "only-on-replica").is_none(), "the primary did not apply it");
+
+    write(primary, &["crm_attribute", "-t", "crm_config", "-n", "heal-trigger", "-v", "1"]);
+    wait_until("the primary to push its CIB to the replica", HEAL_TIMEOUT, || {
+        let cib = replica.cib();
+        match cib::by_id(&cib, "only-on-replica") {
+            Some(_) => Err(format!("still diverged at {:?}", cib::version(&cib))),
+            None => Ok(()),
+        }
+    });
+    wait_for_one_cib(cluster, "one CIB after the heal", |cib| match cib::nvpair_value(cib, "heal-trigger") {
+        Some("1") => lacks_id("only-on-replica")(cib),
+        other => Err(format!("heal-trigger is {other:?}")),
+    });
+}
+mixed_test!(primary_heals_a_diverged_replica, full_stack);
+
+/// Ping delay (5 s after the primary's last change) plus margin.
+const HEAL_TIMEOUT: Duration = Duration::from_secs(15);
