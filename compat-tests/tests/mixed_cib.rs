@@ -339,9 +339,18 @@ mixed_test!(rejoining_node_is_resynced_and_resources_agree, full_stack);
 /// change, compares their digests with its own and pushes its CIB to a peer that differs.
 fn primary_heals_a_diverged_replica(cluster: &mut Cluster) {
     let view = wait_for_agreement(cluster, "a DC and both nodes online", |_| Ok(()));
+    // node1 is to be the primary, so that the mix decides which implementation checks and
+    // which one is healed. A DC keeps its role while another node (re)joins.
+    if view.dc.as_deref() != Some("node1") {
+        cluster.stop_member(2);
+        cluster.start_member(2);
+        wait_for_agreement(cluster, "node1 as DC", |view| match view.dc.as_deref() {
+            Some("node1") => Ok(()),
+            other => Err(format!("DC is {other:?}")),
+        });
+    }
     wait_for_one_cib(cluster, "one CIB after the start", |_| Ok(()));
-    let primary_index = if view.dc.as_deref() == Some("node1") { 1 } else { 2 };
-    let (primary, replica) = (cluster.member(primary_index), cluster.member(3 - primary_index));
+    let (primary, replica) = (cluster.member(1), cluster.member(2));
 
     // Appending a new set counts as a non-configuration change (num_updates only), so the
     // primary's next configuration change makes both versions equal again, and the
