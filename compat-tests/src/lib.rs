@@ -19,6 +19,9 @@
 
 mod accounts;
 pub mod cib;
+mod cluster;
+mod cluster_member;
+mod cluster_setup;
 mod command;
 mod corosync;
 mod implementation;
@@ -26,6 +29,9 @@ mod macros;
 mod node;
 mod sandbox;
 
+pub use cluster::{select_mix, wait_until, Cluster, ClusterOpts, Stack};
+pub use cluster_member::Member;
+pub use cluster_setup::seed_cib;
 pub use command::{Command, Output};
 pub use implementation::{select, Impl, ImplKind, Selection};
 pub use libcrmcommon::xml::Element;

@@ -1,6 +1,7 @@
 //! The CIB manager: owns the CIB, serves `cib_ro`/`cib_rw`/`cib_shm`, applies operations,
 //! replies, notifies and persists.
 
+use crate::digest_check::{DigestCheck, Verdict};
 use crate::notify::{self, NotifyFlags};
 use crate::ops;
 use crate::perform::{self, WriteOutcome};
@@ -55,6 +56,8 @@ pub struct Based {
     cluster: Option<Box<dyn ClusterLayer>>,
     writer: DiskWriter,
     digest_expires: Instant,
+    /// The primary's periodic comparison of its peers' CIB digests with its own.
+    digest_check: DigestCheck,
 }
 
 impl Based {
@@ -81,6 +84,7 @@ impl Based {
             cluster: config.cluster,
             writer: DiskWriter::start(store, config.disk_writes),
             digest_expires: Instant::now(),
+            digest_check: DigestCheck::default(),
         }
     }
 
@@ -342,6 +346,46 @@ impl Based {
         }
     }
 
+    /// How long until [`Based::on_timers`] has something to do.
+    pub fn timer_timeout(&self) -> Option<Duration> {
+        self.digest_check.time_left()
+    }
+
+    /// Runs what is due: the primary asks every peer for its CIB digest.
+    pub fn on_timers(&mut self) {
+        if !self.digest_check.take_expired() || !self.primary || self.cluster.is_none() {
+            return;
+        }
+        let ping = self.digest_check.next_ping();
+        tracing::trace!("Requesting peer digests ({})", ping.attr(attr::PING_ID).unwrap_or("?"));
+        self.cluster_send(None, &ping);
+    }
+
+    /// A peer's answer to our ping: push our CIB to it when its digest differs.
+    fn on_ping_reply(&mut self, reply: &CibRequest) {
+        let peer = reply.attr(attr::ORIGIN).unwrap_or("?").to_owned();
+        match self.digest_check.judge(&reply.msg, &self.cib) {
+            Verdict::Ignore(reason) => tracing::trace!("Ignoring ping reply from {}: {}", peer, reason),
+            Verdict::Same => tracing::trace!("CIB of {} matches ours", peer),
+            Verdict::Differs { ours, theirs } => {
+                let theirs_version = reply
+                    .msg
+                    .child(element::CALLDATA)
+                    .and_then(Element::first_element)
+                    .and_then(|pong| pong.child(element::CALLDATA))
+                    .and_then(Element::first_element)
+                    .map(|cib| {
+                        let (a, e, n) = ops::version_tuple(cib);
+                        format!("{a}.{e}.{n}")
+                    })
+                    .unwrap_or_else(|| "_._._".to_owned());
+                let (a, e, n) = ops::version_tuple(&self.cib);
+                tracing::info!("Local CIB {a}.{e}.{n}.{ours} differs from {peer}: {theirs_version}.{theirs}");
+                self.sync_our_cib(reply, false);
+            }
+        }
+    }
+
     /// Fds and retry timeout of the cluster layer, for the main loop.
     pub fn cluster_fds(&self) -> Vec<std::os::unix::io::RawFd> {
         self.cluster.as_ref().map(|c| c.poll_fds()).unwrap_or_default()
@@ -375,7 +419,10 @@ impl Based {
                 skip_reply_check = true;
             }
             op::SYNC_TO_ALL => {}
-            op::PING if is_reply => return, // digest comparison is the primary's business
+            op::PING if is_reply => {
+                self.on_ping_reply(&request);
+                return;
+            }
             op::UPGRADE => {
                 if let Some(upgrade_rc) = request.attr(attr::UPGRADE_RC).map(str::to_owned) {
                     let mut r = request.msg.clone();
@@ -487,6 +534,7 @@ impl Based {
             self.primary = true;
             return self.reply_skeleton(request, rc::OK);
         }
+        self.digest_check.note_write();
         let with_digest = Instant::now() >= self.digest_expires;
         if with_digest {
             self.digest_expires = Instant::now() + Duration::from_secs(60);
@@ -499,6 +547,7 @@ impl Based {
         }
         let mut reply_output = output;
         if result == rc::OK && opts & call_opt::DRYRUN == 0 {
+            self.digest_check.restart_timer();
             if let Some(new_cib) = result_cib {
                 self.cib = new_cib;
                 if config_changed || request.op == op::REPLACE {

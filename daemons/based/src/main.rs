@@ -1,6 +1,7 @@
 //! pacemaker-based: the CIB manager.
 
 mod daemon;
+mod digest_check;
 mod notify;
 mod ops;
 mod perform;
@@ -104,6 +105,17 @@ fn main() {
     libcrmcommon::logging::init(DAEMON_NAME, args.verbosity > 0, args.verbosity);
     tracing::info!("Starting {} (pacemaker-rs {})", DAEMON_NAME, env!("CARGO_PKG_VERSION"));
 
+    // Before any thread exists: the blocked mask is per thread and inherited by threads
+    // spawned later (the disk writer). A thread that does not block SIGTERM would take a
+    // process-directed SIGTERM with the default action and kill the daemon unflushed
+    // (pacemakerd then logs "terminated with signal 15" on every shutdown).
+    let signals = match mainloop::signal_fd(&[libc::SIGTERM, libc::SIGINT, libc::SIGHUP]) {
+        Ok(fd) => fd,
+        Err(e) => {
+            tracing::error!("Cannot set up signal handling: {}", e);
+            std::process::exit(EXIT_FATAL);
+        }
+    };
     if let Err(e) = std::fs::create_dir_all(&args.cib_root) {
         tracing::error!("Cannot create CIB directory {}: {}", args.cib_root.display(), e);
         std::process::exit(EXIT_FATAL);
@@ -131,13 +143,6 @@ fn main() {
         tracing::error!("Failed to create IPC servers: {}; shutting down and inhibiting respawn", e);
         std::process::exit(EXIT_FATAL);
     }
-    let signals = match mainloop::signal_fd(&[libc::SIGTERM, libc::SIGINT, libc::SIGHUP]) {
-        Ok(fd) => fd,
-        Err(e) => {
-            tracing::error!("Cannot set up signal handling: {}", e);
-            std::process::exit(EXIT_FATAL);
-        }
-    };
     // SAFETY: ignoring SIGPIPE so a vanished client cannot kill us mid-send.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
     mainloop::watch_readable(signals, SIGNAL_TOKEN);
@@ -158,6 +163,7 @@ fn main() {
         }
         let timeout = mainloop::min_timeout(ipc::retry_timeout(), Some(Duration::from_secs(5)));
         let timeout = mainloop::min_timeout(timeout, based.cluster_retry());
+        let timeout = mainloop::min_timeout(timeout, based.timer_timeout());
         let ready = reactor.poll(timeout);
         if ready.contains(&CLUSTER_TOKEN) || based.cluster_retry().is_some() {
             based.on_cluster_events();
@@ -175,6 +181,7 @@ fn main() {
         }
         // Writes forwarded just now through a local (in-process) cluster come straight back.
         based.on_cluster_events();
+        based.on_timers();
         ipc::flush_pending();
         based.after_iteration();
     }

@@ -10,17 +10,6 @@ use libcrmcommon::xml::{Element, XmlNode};
 /// What an operation hands back: the payload for `cib_calldata`, or a failure.
 pub type OpResult = Result<Option<Element>, (i32, Option<Element>)>;
 
-/// Side facts about how an operation changed the tree that Pacemaker's change tracking
-/// would see differently from a plain before/after comparison.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct OpEffects {
-    /// A copy of the client's XML was linked in as a whole (Pacemaker's `add_node_copy`).
-    /// Pacemaker's tracking then marks only the new subtree, not its ancestors, so such a
-    /// change alone never counts as a configuration change: `num_updates` is bumped instead
-    /// of `epoch`. Peers compare versions, so we must bump the same way.
-    pub untracked_insert: bool,
-}
-
 /// Child-index path of a CIB section, following Pacemaker's section table.
 pub fn section_path(cib: &Element, section: Option<&str>) -> Option<Vec<usize>> {
     let names: &[&str] = match section {
@@ -122,9 +111,9 @@ fn address_of(root: &Element, path: &[usize]) -> String {
     out
 }
 
-pub fn modify(opts: u32, section: Option<&str>, input: Option<&Element>, scratch: &mut Element, effects: &mut OpEffects) -> OpResult {
+pub fn modify(opts: u32, section: Option<&str>, input: Option<&Element>, scratch: &mut Element) -> OpResult {
     if opts & call_opt::XPATH != 0 {
-        return xpath_write(libcib::protocol::op::MODIFY, opts, section.unwrap_or(""), input, scratch, effects);
+        return xpath_write(libcib::protocol::op::MODIFY, opts, section.unwrap_or(""), input, scratch);
     }
     let input = input.ok_or((rc::EINVAL, None))?;
     let section = section.filter(|s| !s.eq_ignore_ascii_case(sec::ALL));
@@ -144,7 +133,6 @@ pub fn modify(opts: u32, section: Option<&str>, input: Option<&Element>, scratch
     if !update_matching(root, input) {
         if opts & call_opt::CAN_CREATE != 0 {
             root.push_child(input.clone());
-            effects.untracked_insert = true;
         } else {
             return Err((rc::ENXIO, None));
         }
@@ -152,7 +140,33 @@ pub fn modify(opts: u32, section: Option<&str>, input: Option<&Element>, scratch
     Ok(None)
 }
 
-pub fn create(opts: u32, section: Option<&str>, input: Option<&Element>, scratch: &mut Element, effects: &mut OpEffects) -> OpResult {
+/// Whether [`modify`] on `current` takes its create branch: `cib_can_create` is set and
+/// nothing at or below the section matches the input's name and id, so the input is
+/// appended as a copy (C: `add_node_copy`, also used to add a missing section).
+///
+/// Pacemaker's in-place change tracking does not see such a copy as a change of its new
+/// ancestors (the copied nodes come with the "created" flag already set, so marking them
+/// created skips the dirty propagation). The configuration therefore stays "unchanged":
+/// the C daemon bumps `num_updates`, not `epoch`, and every replica must do the same.
+pub fn modify_appends_copy(opts: u32, section: Option<&str>, input: Option<&Element>, current: &Element) -> bool {
+    if opts & call_opt::XPATH != 0 || opts & call_opt::CAN_CREATE == 0 {
+        return false;
+    }
+    let Some(input) = input else { return false };
+    let section = section.filter(|s| !s.eq_ignore_ascii_case(sec::ALL));
+    match section_path(current, section).and_then(|path| current.at_path(&path)) {
+        Some(root) => !has_matching(root, input),
+        // A missing section is created empty, so nothing can match in it.
+        None => section.is_some_and(|name| sec::parent_of(name).is_some_and(|p| !p.is_empty())),
+    }
+}
+
+/// Whether [`update_matching`] would find an element to merge `update` into.
+fn has_matching(root: &Element, update: &Element) -> bool {
+    (root.name == update.name && root.id() == update.id()) || root.elements().any(|child| has_matching(child, update))
+}
+
+pub fn create(opts: u32, section: Option<&str>, input: Option<&Element>, scratch: &mut Element) -> OpResult {
     let input = input.ok_or((rc::EINVAL, None))?;
     let section = match section {
         Some(s) if s.eq_ignore_ascii_case(sec::ALL) || s.eq_ignore_ascii_case(sec::CIB) => None,
@@ -160,7 +174,7 @@ pub fn create(opts: u32, section: Option<&str>, input: Option<&Element>, scratch
         other => other,
     };
     let Some(section_name) = section else {
-        return modify(opts & !call_opt::XPATH, None, Some(input), scratch, effects);
+        return modify(opts & !call_opt::XPATH, None, Some(input), scratch);
     };
     let path = section_path(scratch, Some(section_name)).ok_or((rc::EINVAL, None))?;
     let parent = scratch.at_path_mut(&path).ok_or((rc::EINVAL, None))?;
@@ -350,7 +364,7 @@ pub fn fix_plus_plus(e: &mut Element) {
 
 pub fn delete(opts: u32, section: Option<&str>, input: Option<&Element>, scratch: &mut Element) -> OpResult {
     if opts & call_opt::XPATH != 0 {
-        return xpath_write(libcib::protocol::op::DELETE, opts, section.unwrap_or(""), input, scratch, &mut OpEffects::default());
+        return xpath_write(libcib::protocol::op::DELETE, opts, section.unwrap_or(""), input, scratch);
     }
     let input = input.ok_or((rc::EINVAL, None))?;
     let Some(path) = section_path(scratch, section.filter(|s| !s.eq_ignore_ascii_case(sec::ALL))) else {
@@ -416,7 +430,7 @@ pub fn replace(
     scratch: &mut Element,
 ) -> OpResult {
     if opts & call_opt::XPATH != 0 {
-        return xpath_write(libcib::protocol::op::REPLACE, opts, section.unwrap_or(""), input, scratch, &mut OpEffects::default());
+        return xpath_write(libcib::protocol::op::REPLACE, opts, section.unwrap_or(""), input, scratch);
     }
     let input = input.ok_or((rc::EINVAL, None))?;
     let section = effective_section(section, Some(input));
@@ -481,14 +495,7 @@ pub fn bump_counter(e: &mut Element, name: &str) {
 }
 
 /// The xpath forms of modify, delete, create and replace.
-fn xpath_write(
-    op: &str,
-    opts: u32,
-    expr: &str,
-    input: Option<&Element>,
-    scratch: &mut Element,
-    effects: &mut OpEffects,
-) -> OpResult {
+fn xpath_write(op: &str, opts: u32, expr: &str, input: Option<&Element>, scratch: &mut Element) -> OpResult {
     use libcib::protocol::op as o;
     let mut matches = support::xpath_select(scratch, expr).map_err(|_| (rc::ENXIO, None))?;
     if matches.is_empty() {
@@ -538,7 +545,6 @@ fn xpath_write(
             let input = input.ok_or((rc::EINVAL, None))?;
             if let Some(target) = scratch.at_path_mut(&matches[0]) {
                 target.push_child(input.clone());
-                effects.untracked_insert = true;
             }
             Ok(None)
         }
@@ -584,23 +590,35 @@ mod tests {
     fn modify_merges_and_creates_only_when_allowed() {
         let mut c = cib();
         let upd = parse(r#"<nvpair id="o-a" value="2"/>"#).unwrap();
-        assert!(modify(0, Some("crm_config"), Some(&upd), &mut c, &mut OpEffects::default()).is_ok());
+        assert!(modify(0, Some("crm_config"), Some(&upd), &mut c).is_ok());
         assert!(libcrmcommon::xml::to_compact(&c).contains(r#"<nvpair id="o-a" name="a" value="2"/>"#));
         let new = parse(r#"<cluster_property_set id="n"/>"#).unwrap();
-        assert_eq!(modify(0, Some("crm_config"), Some(&new), &mut c, &mut OpEffects::default()).unwrap_err().0, rc::ENXIO);
-        assert!(modify(call_opt::CAN_CREATE, Some("crm_config"), Some(&new), &mut c, &mut OpEffects::default()).is_ok());
+        assert_eq!(modify(0, Some("crm_config"), Some(&new), &mut c).unwrap_err().0, rc::ENXIO);
+        assert!(modify(call_opt::CAN_CREATE, Some("crm_config"), Some(&new), &mut c).is_ok());
         assert!(c.at_path(&section_path(&c, Some("crm_config")).unwrap()).unwrap().child_by_id("cluster_property_set", Some("n")).is_some());
+    }
+
+    #[test]
+    fn only_an_unmatched_modify_with_create_appends_a_copy() {
+        let c = cib();
+        let new_set = parse(r#"<cluster_property_set id="n"/>"#).unwrap();
+        let existing = parse(r#"<nvpair id="o-a" value="2"/>"#).unwrap();
+        assert!(modify_appends_copy(call_opt::CAN_CREATE, Some("crm_config"), Some(&new_set), &c));
+        assert!(!modify_appends_copy(0, Some("crm_config"), Some(&new_set), &c), "no create without cib_can_create");
+        assert!(!modify_appends_copy(call_opt::CAN_CREATE, Some("crm_config"), Some(&existing), &c), "a match is merged");
+        // A missing section is added empty first, so nothing matches in it.
+        assert!(modify_appends_copy(call_opt::CAN_CREATE, Some("rsc_defaults"), Some(&new_set), &c));
     }
 
     #[test]
     fn create_refuses_duplicates() {
         let mut c = cib();
         let p = parse(r#"<primitive id="d1" class="ocf" type="Dummy"/>"#).unwrap();
-        let (code, failed) = create(0, Some("resources"), Some(&p), &mut c, &mut OpEffects::default()).unwrap_err();
+        let (code, failed) = create(0, Some("resources"), Some(&p), &mut c).unwrap_err();
         assert_eq!(code, rc::EEXIST);
         assert_eq!(failed.unwrap().first_element().unwrap().attr("reason"), Some("File exists"));
         let p2 = parse(r#"<primitive id="d2" class="ocf" type="Dummy"/>"#).unwrap();
-        assert!(create(0, Some("resources"), Some(&p2), &mut c, &mut OpEffects::default()).is_ok());
+        assert!(create(0, Some("resources"), Some(&p2), &mut c).is_ok());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Applying a modifying operation: run it on a copy, check the result the way Pacemaker does
 //! (versions, feature set, ACLs, schema), compute the patchset and bump the counters.
 
-use crate::ops::{self, OpEffects, OpResult};
+use crate::ops::{self, OpResult};
 use crate::request::CibRequest;
 use crate::store::ctime_now;
 use crate::support;
@@ -89,18 +89,12 @@ fn check_acls(request: &CibRequest, input: Option<&Element>, current: &Element, 
     })
 }
 
-fn run_op(
-    request: &CibRequest,
-    input: Option<&Element>,
-    current: &Element,
-    scratch: &mut Element,
-    effects: &mut OpEffects,
-) -> OpResult {
+fn run_op(request: &CibRequest, input: Option<&Element>, current: &Element, scratch: &mut Element) -> OpResult {
     let section = request.section.as_deref();
     let opts = request.call_options;
     match request.op.as_str() {
-        op::MODIFY => ops::modify(opts, section, input, scratch, effects),
-        op::CREATE => ops::create(opts, section, input, scratch, effects),
+        op::MODIFY => ops::modify(opts, section, input, scratch),
+        op::CREATE => ops::create(opts, section, input, scratch),
         op::DELETE => ops::delete(opts, section, input, scratch),
         op::REPLACE => {
             let digest = request.attr(attr::DIGEST).map(|d| (d, request.attr(attr::FEATURE_SET)));
@@ -137,8 +131,7 @@ fn section_digest(cib: &Element, path: &[&str]) -> Option<String> {
 pub fn perform_write(request: &CibRequest, input: Option<&Element>, current: &Element, with_digest: bool) -> WriteOutcome {
     let opts = request.call_options;
     let mut scratch = current.clone();
-    let mut effects = OpEffects::default();
-    let output = match run_op(request, input, current, &mut scratch, &mut effects) {
+    let output = match run_op(request, input, current, &mut scratch) {
         Ok(out) => out,
         Err((code, out)) => {
             let mut o = WriteOutcome::failed(code, out);
@@ -167,20 +160,13 @@ pub fn perform_write(request: &CibRequest, input: Option<&Element>, current: &El
     // A peer's full-CIB sync carries its own versions; they must not be bumped again.
     let global_update = request.attr(attr::GLOBAL_UPDATE).is_some_and(libcrmcommon::options::is_true);
     let manage_counters = opts & call_opt::INHIBIT_BCAST == 0 && !global_update;
-    // `tracked_config_change` is what Pacemaker's change tracking concludes (it decides the
-    // version bump and the write-time attributes); `config_changed` says whether the
-    // configuration differs at all, which decides the disk write.
-    let (diff, mut config_changed, tracked_config_change) = if effects.untracked_insert && manage_counters {
-        if scratch != *current {
-            ops::bump_counter(&mut scratch, cib_attr::NUM_UPDATES);
-        }
-        let (diff, changed) = support::create_patchset(current, &mut scratch, false, with_digest);
-        (diff, changed, false)
+    let tracking = if request.op == op::MODIFY && ops::modify_appends_copy(opts, request.section.as_deref(), input, current) {
+        support::Tracking::AppendedCopy { has_attributes: input.is_some_and(support::has_any_attribute) }
     } else {
-        let (diff, changed) = support::create_patchset(current, &mut scratch, manage_counters, with_digest);
-        (diff, changed, changed)
+        support::Tracking::Compared
     };
-    if tracked_config_change && opts & call_opt::NO_MTIME == 0 {
+    let (diff, mut config_changed) = support::create_patchset(current, &mut scratch, manage_counters, with_digest, tracking);
+    if config_changed && opts & call_opt::NO_MTIME == 0 {
         scratch.set_attr(cib_attr::LAST_WRITTEN, ctime_now());
         let schema_ok = scratch.attr(cib_attr::VALIDATE_WITH).is_some_and(support::schema_supports_update_attrs);
         if schema_ok {
@@ -231,4 +217,45 @@ pub fn perform_write(request: &CibRequest, input: Option<&Element>, current: &El
         change_sections = CHANGE_NODES | CHANGE_ALERTS | CHANGE_STATUS;
     }
     WriteOutcome { result: rc::OK, result_cib: Some(scratch), diff, config_changed, output, change_sections }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use libcrmcommon::xml::parse;
+
+    const CIB: &str = r#"<cib epoch="3" num_updates="0" admin_epoch="0" validate-with="pacemaker-3.9" crm_feature_set="3.16.1"><configuration><crm_config><cluster_property_set id="o"><nvpair id="o-a" name="a" value="1"/></cluster_property_set></crm_config><nodes/><resources/><constraints/></configuration><status/></cib>"#;
+
+    fn modify(input: &str) -> WriteOutcome {
+        let request = parse(&format!(
+            r#"<cib_command cib_op="cib_modify" cib_section="crm_config" cib_callopt="{}"><cib_calldata>{input}</cib_calldata></cib_command>"#,
+            call_opt::CAN_CREATE
+        ))
+        .unwrap();
+        let request = CibRequest::from_element(request);
+        let current = parse(CIB).unwrap();
+        perform_write(&request, request.input().as_ref(), &current, false)
+    }
+
+    fn version(outcome: &WriteOutcome) -> (i64, i64, i64) {
+        ops::version_tuple(outcome.result_cib.as_ref().expect("the write succeeded"))
+    }
+
+    // Versions as Pacemaker 2.1.5's C daemon produced them for the same requests (observed
+    // in a two-node cluster: "Completed cib_modify ... version=0.3.1").
+    #[test]
+    fn modify_that_appends_a_new_set_counts_as_a_status_change() {
+        let outcome = modify(r#"<cluster_property_set id="n"><nvpair id="n-b" name="b" value="1"/></cluster_property_set>"#);
+        assert_eq!(outcome.result, rc::OK);
+        assert_eq!(version(&outcome), (0, 3, 1));
+        assert!(!outcome.config_changed);
+        assert!(outcome.diff.is_some(), "the append is still notified");
+    }
+
+    #[test]
+    fn modify_that_merges_into_an_existing_set_changes_the_configuration() {
+        let outcome = modify(r#"<cluster_property_set id="o"><nvpair id="o-b" name="b" value="1"/></cluster_property_set>"#);
+        assert_eq!(version(&outcome), (0, 4, 0));
+        assert!(outcome.config_changed);
+    }
 }

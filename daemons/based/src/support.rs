@@ -48,10 +48,40 @@ pub fn empty_cib(epoch: i64) -> Element {
     cib
 }
 
+/// How an operation changed the document, as far as Pacemaker's change tracking sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tracking {
+    /// Every difference between the old and new CIB counts (compare the trees).
+    Compared,
+    /// The operation's only change was appending a copy of `copied` (C `add_node_copy`):
+    /// tracked as a change of the document but not of any ancestor, so never a
+    /// configuration change; and not even a document change when the copy holds no
+    /// attribute at all (only new attributes mark the document dirty).
+    AppendedCopy { has_attributes: bool },
+}
+
 /// The v2 patchset from `old` to `new`, if anything changed. Versions on `new` are bumped
 /// first when `manage_counters`; returns (patchset, config_changed).
-pub fn create_patchset(old: &Element, new: &mut Element, manage_counters: bool, with_digest: bool) -> (Option<Element>, bool) {
+pub fn create_patchset(
+    old: &Element,
+    new: &mut Element,
+    manage_counters: bool,
+    with_digest: bool,
+    tracking: Tracking,
+) -> (Option<Element>, bool) {
     use libcrmcommon::patchset::{self, CreateOptions, VersionBump};
+    if let Tracking::AppendedCopy { has_attributes } = tracking {
+        if !has_attributes {
+            return (None, false);
+        }
+        if manage_counters {
+            // Pacemaker's rule for a change outside the configuration; missing counts as 0.
+            let updates = new.attr("num_updates").and_then(|v| v.trim().parse::<i64>().ok()).unwrap_or(0);
+            new.set_attr("num_updates", updates.wrapping_add(1).to_string());
+        }
+        let diff = patchset::create(old, new, &CreateOptions { with_digest, ..Default::default() });
+        return (diff, false);
+    }
     let config_changed = if manage_counters {
         matches!(patchset::bump_versions(old, new), VersionBump::Configuration)
     } else {
@@ -100,4 +130,9 @@ pub fn schema_supports_update_attrs(schema: &str) -> bool {
         }
         None => schema == "pacemaker-next",
     }
+}
+
+/// Whether `element` or any element below it has an attribute.
+pub fn has_any_attribute(element: &Element) -> bool {
+    !element.attrs.is_empty() || element.elements().any(has_any_attribute)
 }

@@ -1,0 +1,401 @@
+//! One member of a [`crate::Cluster`]: its directories, namespaces and daemons.
+
+use crate::accounts::{ClusterIds, CLUSTER_GROUP, CLUSTER_USER};
+use crate::cluster::Stack;
+use crate::cluster_setup;
+use crate::command::{Command, Output, DEFAULT_TIMEOUT};
+use crate::implementation::{Impl, ImplKind, C_BASED};
+use crate::sandbox::Sandbox;
+use libcrmcommon::xml::Element;
+use std::fs;
+use std::io;
+use std::os::unix::fs::{chown, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a graceful stop may take before the member is killed anyway.
+const STOP_TIMEOUT: Duration = Duration::from_secs(30);
+const POLL: Duration = Duration::from_millis(50);
+const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+/// Environment variables of the test process handed on to the daemons (debugging aids).
+const PASSED_TO_DAEMONS: &[&str] = &["PCMK_debug", "PCMK_trace_functions", "RUST_LOG", "RUST_BACKTRACE"];
+
+/// A daemon the harness started in the member; `nsenter` (our child) waits for it.
+#[derive(Debug)]
+struct MemberDaemon {
+    name: String,
+    nsenter: Child,
+    stderr_file: PathBuf,
+}
+
+/// One node of a cluster. It is running between a start and a stop of the cluster's
+/// `start_member`/`stop_member`; commands on a stopped member panic.
+#[derive(Debug)]
+pub struct Member {
+    index: usize,
+    based: Impl,
+    stack: Stack,
+    dir: PathBuf,
+    sandbox: Option<Sandbox>,
+    daemons: Vec<MemberDaemon>,
+    /// How many times its namespaces were created (names the bridge port).
+    incarnations: u32,
+}
+
+impl Member {
+    /// Creates the member's host-side directories (Debian's owners and modes), its
+    /// corosync.conf and seed CIB.
+    pub(crate) fn prepare(
+        cluster_dir: &Path,
+        index: usize,
+        members: usize,
+        based: Impl,
+        stack: Stack,
+        seed_cib: Option<&str>,
+        ids: ClusterIds,
+    ) -> io::Result<Member> {
+        let dir = cluster_dir.join(cluster_setup::member_name(index));
+        for sub in ["etc-corosync", "var-lib-corosync", "log-corosync", "home", "tmp"] {
+            fs::create_dir_all(dir.join(sub))?;
+        }
+        fs::set_permissions(dir.join("tmp"), fs::Permissions::from_mode(0o1777))?;
+        let cluster_owned = |path: &Path, mode: u32| -> io::Result<()> {
+            fs::create_dir_all(path)?;
+            chown(path, Some(ids.uid), Some(ids.gid))?;
+            fs::set_permissions(path, fs::Permissions::from_mode(mode))
+        };
+        cluster_owned(&dir.join("var-lib-pacemaker"), 0o750)?;
+        for sub in ["cib", "pengine", "blackbox", "cores"] {
+            cluster_owned(&dir.join("var-lib-pacemaker").join(sub), 0o750)?;
+        }
+        cluster_owned(&dir.join("log-pacemaker"), 0o770)?;
+        fs::write(dir.join("etc-corosync/corosync.conf"), cluster_setup::corosync_config(members))?;
+        if let Some(cib) = seed_cib {
+            let path = dir.join("var-lib-pacemaker/cib/cib.xml");
+            fs::write(&path, cib)?;
+            chown(&path, Some(ids.uid), Some(ids.gid))?;
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o600))?;
+        }
+        Ok(Member { index, based, stack, dir, sandbox: None, daemons: Vec::new(), incarnations: 0 })
+    }
+
+    /// `node<index>`: hostname and corosync node name.
+    pub fn name(&self) -> String {
+        cluster_setup::member_name(self.index)
+    }
+
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    pub fn kind(&self) -> ImplKind {
+        self.based.kind()
+    }
+
+    /// The member's directory on the host (logs, CIB files, command transcript).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The Pacemaker log of the member, as seen from the host.
+    pub fn pacemaker_log(&self) -> PathBuf {
+        self.dir.join("log-pacemaker/pacemaker.log")
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.sandbox.is_some()
+    }
+
+    pub(crate) fn holder_pid(&self) -> Option<u32> {
+        self.sandbox.as_ref().map(Sandbox::holder_pid)
+    }
+
+    pub(crate) fn incarnation(&self) -> u32 {
+        self.incarnations
+    }
+
+    pub(crate) fn create_sandbox(&mut self) -> Result<(), String> {
+        if self.sandbox.is_some() {
+            return Err(format!("{} is already running", self.name()));
+        }
+        self.incarnations += 1;
+        let ready = self.dir.join("ready");
+        fs::remove_file(&ready).ok();
+        let script = cluster_setup::member_script(&self.dir, self.index, &self.based, &ready);
+        let log = self.dir.join(format!("holder.{}.log", self.incarnations));
+        let sandbox = Sandbox::create(&script, &ready, &log).map_err(|e| format!("creating the namespaces: {e}"))?;
+        self.sandbox = Some(sandbox);
+        Ok(())
+    }
+
+    pub(crate) fn start_corosync(&mut self) -> Result<(), String> {
+        self.spawn_daemon("corosync", &["/usr/sbin/corosync", "-f"], false)
+    }
+
+    pub(crate) fn wait_for_corosync(&mut self) -> Result<(), String> {
+        self.wait_for("corosync", &["corosync-cmapctl", "-g", "runtime.votequorum.this_node_id"])
+    }
+
+    /// Starts pacemaker-based as hacluster (as pacemakerd would), or pacemakerd as root.
+    pub(crate) fn start_pacemaker(&mut self) -> Result<(), String> {
+        match self.stack {
+            Stack::BasedOnly => self.spawn_daemon("pacemaker-based", &[C_BASED], true),
+            Stack::Full => self.spawn_daemon("pacemakerd", &["/usr/sbin/pacemakerd"], false),
+        }
+    }
+
+    pub(crate) fn wait_for_cib(&mut self) -> Result<(), String> {
+        self.wait_for("the CIB manager", &["cibadmin", "-Q", "-l"])
+    }
+
+    /// Waits until the CPG group `group` (e.g. `cib`) has `members` processes as this
+    /// member's corosync sees it: before that, a write is not seen by the missing ones.
+    pub(crate) fn wait_for_group(&mut self, group: &str, members: usize) -> Result<(), String> {
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            let mut command = self.cmd(&["corosync-cpgtool", "-e"]).timeout(Duration::from_secs(5));
+            command.log = PathBuf::from("/dev/null");
+            let output = command.run();
+            let seen = group_size(&output.stdout, group);
+            if output.success() && seen == members {
+                return Ok(());
+            }
+            self.check_daemons_alive().map_err(|dead| format!("while waiting for CPG group {group}: {dead}"))?;
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "CPG group {group} on {} has {seen} of {members} members after {START_TIMEOUT:?}:\n{output}",
+                    self.name()
+                ));
+            }
+            sleep(POLL);
+        }
+    }
+
+    /// Graceful stop: the Pacemaker side first (`pacemakerd --shutdown`, or SIGTERM to
+    /// based), then corosync (SIGTERM), then the namespaces. A member that does not stop
+    /// in time is killed and the delay reported as an error.
+    pub(crate) fn stop(&mut self) -> Result<(), String> {
+        if self.sandbox.is_none() {
+            return Err(format!("{} is not running", self.name()));
+        }
+        let mut problems = Vec::new();
+        let pacemaker = match self.stack {
+            Stack::BasedOnly => "pacemaker-based",
+            Stack::Full => "pacemakerd",
+        };
+        if self.stack == Stack::Full {
+            let asked = self.cmd(&["pacemakerd", "--shutdown"]).timeout(Duration::from_secs(20)).run();
+            if !asked.success() {
+                problems.push(format!("pacemakerd --shutdown failed:\n{asked}"));
+                self.signal_daemon(pacemaker, libc::SIGTERM);
+            }
+        } else {
+            self.signal_daemon(pacemaker, libc::SIGTERM);
+        }
+        if let Err(error) = self.wait_for_exit(pacemaker) {
+            problems.push(error);
+        }
+        self.signal_daemon("corosync", libc::SIGTERM);
+        if let Err(error) = self.wait_for_exit("corosync") {
+            problems.push(error);
+        }
+        if let Err(error) = self.destroy() {
+            problems.push(error);
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems.join("\n"))
+        }
+    }
+
+    /// Kills everything in the member's namespaces (no-op when stopped).
+    pub(crate) fn destroy(&mut self) -> Result<(), String> {
+        let result = match self.sandbox.as_mut() {
+            Some(sandbox) => sandbox.destroy(),
+            None => Ok(()),
+        };
+        for daemon in &mut self.daemons {
+            daemon.nsenter.kill().ok();
+            daemon.nsenter.wait().ok();
+        }
+        self.daemons.clear();
+        self.sandbox = None;
+        result
+    }
+
+    /// A command to run inside the member as root with a clean environment (PATH,
+    /// LANG=C.UTF-8, HOME and TMPDIR in the member's directory, TERM=dumb).
+    #[track_caller]
+    pub fn cmd(&self, args: &[&str]) -> Command<'_> {
+        let Some(sandbox) = self.sandbox.as_ref() else {
+            panic!("{} is stopped; cannot run {args:?}", self.name());
+        };
+        Command {
+            sandbox,
+            base_env: vec![
+                ("PATH".to_owned(), PATH.to_owned()),
+                ("LANG".to_owned(), "C.UTF-8".to_owned()),
+                ("HOME".to_owned(), self.dir.join("home").display().to_string()),
+                ("TMPDIR".to_owned(), self.dir.join("tmp").display().to_string()),
+                ("TERM".to_owned(), "dumb".to_owned()),
+            ],
+            log: self.dir.join("commands.log"),
+            args: args.iter().map(|arg| (*arg).to_owned()).collect(),
+            env: Vec::new(),
+            stdin: None,
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+
+    /// Runs `args` inside the member and returns what it did.
+    #[track_caller]
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).run()
+    }
+
+    /// Like [`Member::run`] but not written to commands.log (for polling).
+    #[track_caller]
+    pub fn run_quietly(&self, args: &[&str]) -> Output {
+        let mut command = self.cmd(args);
+        command.log = PathBuf::from("/dev/null");
+        command.run()
+    }
+
+    /// This member's whole CIB as its own CIB manager has it (`cibadmin -Q -l`).
+    #[track_caller]
+    pub fn cib(&self) -> Element {
+        self.run(&["cibadmin", "-Q", "-l"]).expect_ok().xml()
+    }
+
+    /// Checks that every daemon the harness started here still runs.
+    pub(crate) fn check_daemons_alive(&self) -> Result<(), String> {
+        let dead: Vec<&str> = self
+            .daemons
+            .iter()
+            .filter(|daemon| process_finished(daemon.nsenter.id()))
+            .map(|daemon| daemon.name.as_str())
+            .collect();
+        if dead.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("daemons of {} exited: {dead:?}{}", self.name(), self.daemon_stderr_tails()))
+        }
+    }
+
+    pub(crate) fn daemon_stderr_tails(&self) -> String {
+        let mut text = String::new();
+        for daemon in &self.daemons {
+            let content = fs::read_to_string(&daemon.stderr_file).unwrap_or_default();
+            let lines: Vec<&str> = content.lines().collect();
+            let tail = lines[lines.len().saturating_sub(15)..].join("\n");
+            text.push_str(&format!("\n--- last lines of {}:\n{tail}", daemon.stderr_file.display()));
+        }
+        text
+    }
+
+    fn spawn_daemon(&mut self, name: &str, argv: &[&str], as_cluster_user: bool) -> Result<(), String> {
+        let sandbox = self.sandbox.as_ref().ok_or_else(|| format!("{} is stopped", cluster_setup::member_name(self.index)))?;
+        let stderr_file = self.dir.join(format!("{name}.{}.stderr", self.incarnations));
+        let out = fs::File::create(&stderr_file).map_err(|e| format!("creating {}: {e}", stderr_file.display()))?;
+        let err = out.try_clone().map_err(|e| e.to_string())?;
+        let mut command = sandbox.command("env");
+        command.args(["-i", &format!("PATH={PATH}"), "LANG=C.UTF-8", "HOME=/var/lib/pacemaker"]);
+        command.args(["PCMK_logfile=/var/log/pacemaker/pacemaker.log", "PCMK_logfacility=none", "PCMK_stderr=1"]);
+        for variable in PASSED_TO_DAEMONS {
+            if let Ok(value) = std::env::var(variable) {
+                command.arg(format!("{variable}={value}"));
+            }
+        }
+        if as_cluster_user {
+            command.args(["setpriv", &format!("--reuid={CLUSTER_USER}"), &format!("--regid={CLUSTER_GROUP}")]);
+            command.arg("--init-groups");
+        }
+        command.args(argv).stdin(Stdio::null()).stdout(out).stderr(err);
+        let nsenter = command.spawn().map_err(|e| format!("starting {name}: {e}"))?;
+        self.daemons.push(MemberDaemon { name: name.to_owned(), nsenter, stderr_file });
+        Ok(())
+    }
+
+    /// Sends `signal` to the daemon process itself: the child of its `nsenter` (env and
+    /// setpriv exec, so that child is the daemon).
+    fn signal_daemon(&self, name: &str, signal: i32) {
+        let Some(daemon) = self.daemons.iter().find(|daemon| daemon.name == name) else { return };
+        let nsenter = daemon.nsenter.id();
+        let children = fs::read_to_string(format!("/proc/{nsenter}/task/{nsenter}/children")).unwrap_or_default();
+        for pid in children.split_whitespace().filter_map(|pid| pid.parse::<i32>().ok()) {
+            // SAFETY: kill has no memory preconditions; the PID is our grandchild, which
+            // nsenter has not reaped while it is listed as its child.
+            unsafe { libc::kill(pid, signal) };
+        }
+    }
+
+    fn wait_for_exit(&mut self, name: &str) -> Result<(), String> {
+        let deadline = Instant::now() + STOP_TIMEOUT;
+        let Some(daemon) = self.daemons.iter_mut().find(|daemon| daemon.name == name) else { return Ok(()) };
+        loop {
+            match daemon.nsenter.try_wait() {
+                Ok(Some(_)) => return Ok(()),
+                Ok(None) if Instant::now() > deadline => {
+                    return Err(format!("{name} did not exit within {STOP_TIMEOUT:?}"))
+                }
+                Ok(None) => sleep(POLL),
+                Err(error) => return Err(format!("waiting for {name}: {error}")),
+            }
+        }
+    }
+
+    /// Polls `probe` until it exits 0, failing early if a daemon died.
+    fn wait_for(&mut self, what: &str, probe: &[&str]) -> Result<(), String> {
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            let mut command = self.cmd(probe).timeout(Duration::from_secs(5));
+            command.log = PathBuf::from("/dev/null");
+            let output = command.run();
+            if output.success() {
+                return Ok(());
+            }
+            self.check_daemons_alive().map_err(|dead| format!("while waiting for {what}: {dead}"))?;
+            if Instant::now() > deadline {
+                return Err(format!("{what} on {} not ready after {START_TIMEOUT:?}; last probe:\n{output}", self.name()));
+            }
+            sleep(POLL);
+        }
+    }
+}
+
+/// Number of members `corosync-cpgtool` lists for `group`: the indented lines below the
+/// group's own (unindented) line. corosync-cpgtool -e prints the name with its
+/// terminating NUL, hence the trimming.
+fn group_size(cpgtool_output: &str, group: &str) -> usize {
+    let name_of = |line: &str| line.trim_end_matches(|c: char| c.is_whitespace() || c == '\0').to_owned();
+    let mut lines = cpgtool_output.lines().skip_while(|line| name_of(line) != group);
+    if lines.next().is_none() {
+        return 0;
+    }
+    lines.take_while(|line| line.starts_with([' ', '\t'])).count()
+}
+
+/// Whether `pid` (a child of ours) has exited and is a zombie, or is gone.
+fn process_finished(pid: u32) -> bool {
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X'])),
+        Err(_) => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::group_size;
+
+    #[test]
+    fn counts_the_members_of_one_cpg_group() {
+        let output = "Group Name\t       PID\t   Node ID\ncib\0 \n\t\t        38\t         1 (10.213.0.1)\n\t\t        30\t         2 (10.213.0.2)\ncrmd\n\t\t        41\t         1 (10.213.0.1)\n";
+        assert_eq!(group_size(output, "cib"), 2);
+        assert_eq!(group_size(output, "crmd"), 1);
+        assert_eq!(group_size(output, "attrd"), 0);
+    }
+}

@@ -1,0 +1,190 @@
+//! Files and scripts of a multi-node test cluster: corosync.conf with a node list on the
+//! test bridge, the namespace setup of a member, the switch namespace, and seed CIBs.
+
+use crate::accounts::{CLUSTER_GROUP, CLUSTER_USER};
+use crate::implementation::{Impl, C_BASED};
+use crate::sandbox::{shell_quote, REAPER};
+use std::path::Path;
+
+/// `totem.cluster_name` of every test cluster.
+pub const CLUSTER_NAME: &str = "compatmulti";
+/// The /24 the members' `eth0` addresses come from. It only exists inside the test's
+/// private network namespaces, so every test can use the same one.
+pub const SUBNET: &str = "10.213.0";
+/// Name of the bridge inside the switch namespace.
+pub const BRIDGE: &str = "br0";
+
+/// Hostname and corosync node name of member `index` (1-based).
+pub fn member_name(index: usize) -> String {
+    format!("node{index}")
+}
+
+/// Address of member `index` on the test bridge.
+pub fn member_address(index: usize) -> String {
+    format!("{SUBNET}.{index}")
+}
+
+/// corosync.conf for `members` nodes on the bridge.
+///
+/// `token: 1000` makes a lost member noticed in ~2 s instead of ~8 s. With two nodes
+/// `two_node: 1` keeps the survivor quorate when the other one leaves (it implies
+/// `wait_for_all`, which the tests satisfy by starting every member at once).
+/// `uidgid { gid: haclient }` lets a hand-started hacluster daemon use corosync's IPC
+/// (pacemakerd would grant that at run time).
+pub fn corosync_config(members: usize) -> String {
+    let mut nodes = String::new();
+    for index in 1..=members {
+        nodes.push_str(&format!(
+            "    node {{\n        name: {}\n        nodeid: {index}\n        ring0_addr: {}\n    }}\n",
+            member_name(index),
+            member_address(index)
+        ));
+    }
+    let two_node = if members == 2 { "    two_node: 1\n" } else { "" };
+    format!(
+        "totem {{
+    version: 2
+    cluster_name: {CLUSTER_NAME}
+    transport: knet
+    crypto_cipher: none
+    crypto_hash: none
+    token: 1000
+}}
+logging {{
+    fileline: off
+    to_stderr: no
+    to_logfile: yes
+    logfile: /var/log/corosync/corosync.log
+    to_syslog: no
+    timestamp: hires
+    debug: off
+}}
+quorum {{
+    provider: corosync_votequorum
+{two_node}}}
+uidgid {{
+    gid: {CLUSTER_GROUP}
+}}
+system {{
+    state_dir: /var/lib/corosync
+}}
+nodelist {{
+{nodes}}}
+"
+    )
+}
+
+/// The switch: a network namespace holding only the bridge the members are plugged into.
+pub fn switch_script(ready: &Path) -> String {
+    format!(
+        "ip link set lo up
+ip link add {BRIDGE} type bridge
+ip link set {BRIDGE} up
+touch {ready}
+{REAPER}
+",
+        ready = shell_quote(&ready.display().to_string())
+    )
+}
+
+/// PID 1 of a member: private /run, /dev/shm and state directories (as the single-node
+/// harness does), hostname `nodeN`, and for the Rust CIB manager its binary bind-mounted
+/// over Debian's, which is the path pacemakerd starts (it has the directory compiled in).
+pub fn member_script(dir: &Path, index: usize, based: &Impl, ready: &Path) -> String {
+    let host = |sub: &str| shell_quote(&dir.join(sub).display().to_string());
+    let mut script = format!(
+        "hostname {name}
+ip link set lo up
+# pacemaker's panic path writes to sysrq-trigger; keep it away from the host
+if [ -e /proc/sysrq-trigger ]; then mount --bind /dev/null /proc/sysrq-trigger; fi
+mount -t tmpfs -o mode=0755 tmpfs /run
+mkdir -p /run/lock /run/crm /run/resource-agents /run/fence-agents /run/corosync
+chmod 1777 /run/lock
+chmod 1755 /run/resource-agents /run/fence-agents
+chown {CLUSTER_USER}:{CLUSTER_GROUP} /run/crm
+chmod 0750 /run/crm
+ln -s /dev/shm /run/shm
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+mount --bind {etc_corosync} /etc/corosync
+mount --bind {var_lib_corosync} /var/lib/corosync
+mount --bind {log_corosync} /var/log/corosync
+mount --bind {var_lib_pacemaker} /var/lib/pacemaker
+mount --bind {log_pacemaker} /var/log/pacemaker
+",
+        name = member_name(index),
+        etc_corosync = host("etc-corosync"),
+        var_lib_corosync = host("var-lib-corosync"),
+        log_corosync = host("log-corosync"),
+        var_lib_pacemaker = host("var-lib-pacemaker"),
+        log_pacemaker = host("log-pacemaker"),
+    );
+    if let Impl::Rust(binary) = based {
+        script.push_str(&format!("mount --bind {} {C_BASED}\n", shell_quote(&binary.display().to_string())));
+    }
+    script.push_str(&format!("touch {}\n{REAPER}\n", shell_quote(&ready.display().to_string())));
+    script
+}
+
+/// A minimal CIB with the given cluster options in `cib-bootstrap-options`.
+pub fn seed_cib(options: &[(&str, &str)]) -> String {
+    let mut pairs = String::new();
+    for (name, value) in options {
+        pairs.push_str(&format!(
+            "        <nvpair id=\"cib-bootstrap-options-{name}\" name=\"{name}\" value=\"{value}\"/>\n"
+        ));
+    }
+    format!(
+        "<cib crm_feature_set=\"3.16.1\" validate-with=\"pacemaker-3.9\" epoch=\"1\" num_updates=\"0\" admin_epoch=\"0\">
+  <configuration>
+    <crm_config>
+      <cluster_property_set id=\"cib-bootstrap-options\">
+{pairs}      </cluster_property_set>
+    </crm_config>
+    <nodes/>
+    <resources/>
+    <constraints/>
+  </configuration>
+  <status/>
+</cib>
+"
+    )
+}
+
+/// A directory name from a test path: `mixed_cib::x::c_rust` → `mixed_cib.x.c_rust`.
+pub fn sanitize(name: &str) -> String {
+    let dotted = name.replace("::", ".");
+    let clean: String = dotted
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
+        .collect();
+    if clean.is_empty() || clean.starts_with('.') {
+        format!("cluster{clean}")
+    } else {
+        clean
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_node_config_lists_both_members_on_the_bridge() {
+        let config = corosync_config(2);
+        assert!(config.contains("name: node2\n        nodeid: 2\n        ring0_addr: 10.213.0.2"));
+        assert!(config.contains("two_node: 1"));
+        assert!(!corosync_config(3).contains("two_node"));
+    }
+
+    #[test]
+    fn seed_cib_parses_and_holds_the_options() {
+        let cib = crate::cib::parse(&seed_cib(&[("dc-deadtime", "2s")])).expect("seed parses");
+        assert_eq!(crate::cib::nvpair_value(&cib, "dc-deadtime"), Some("2s"));
+    }
+
+    #[test]
+    fn directory_names_are_plain() {
+        assert_eq!(sanitize("mixed_cib::a::c_rust"), "mixed_cib.a.c_rust");
+        assert_eq!(sanitize(""), "cluster");
+    }
+}
