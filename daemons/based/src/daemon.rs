@@ -432,7 +432,11 @@ impl Based {
                     }
                     return;
                 }
-                if request.attr(attr::SCHEMA_MAX).is_none() && !self.primary {
+                if request.attr(attr::SCHEMA_MAX).is_none() {
+                    // Only the primary decides; it re-broadcasts the upgrade with a limit.
+                    if self.primary {
+                        self.upgrade_as_primary(&request);
+                    }
                     return;
                 }
                 skip_reply_check = true;
@@ -468,6 +472,42 @@ impl Based {
         }
         if local_notify && request.call_options & call_opt::DISCARD_REPLY == 0 {
             self.deliver_to_local_client(&reply, &request);
+        }
+    }
+
+    /// The primary's part of a cluster-wide upgrade: check that the CIB can be upgraded, then
+    /// ask every node (itself included) to upgrade up to that schema, or tell the originator
+    /// why not. The originator answers its client when the outcome reaches it.
+    fn upgrade_as_primary(&mut self, request: &CibRequest) {
+        let host = request.attr(attr::ORIGIN).unwrap_or("").to_owned();
+        let mut up = Element::new("cib_process_upgrade_server")
+            .with_attr(attr::TYPE, msg_type::CIB)
+            .with_attr(attr::OPERATION, op::UPGRADE);
+        match libcrmcommon::schemas::Schemas::system().check_upgrade_request(&self.cib) {
+            Ok(target) => {
+                tracing::info!("Upgrade request from {} verified", host);
+                up.set_attr(attr::SCHEMA_MAX, target);
+                up.set_attr(attr::DELEGATED_FROM, host.clone());
+                self.copy_call_identity(request, &mut up);
+                self.cluster_send(None, &up);
+            }
+            Err(failure) => {
+                let code = failure.error.legacy_rc();
+                tracing::info!("Rejecting upgrade request from {}: {} (rc={})", host, failure, code);
+                up.set_attr(attr::DELEGATED_FROM, host.clone());
+                up.set_attr(attr::IS_REPLY_TO, host.clone());
+                self.copy_call_identity(request, &mut up);
+                up.set_attr(attr::UPGRADE_RC, code.to_string());
+                self.cluster_send(Some(&host), &up);
+            }
+        }
+    }
+
+    fn copy_call_identity(&self, request: &CibRequest, to: &mut Element) {
+        for a in [attr::CLIENT_ID, attr::CALL_OPTIONS, attr::CALL_ID] {
+            if let Some(v) = request.attr(a) {
+                to.set_attr(a, v);
+            }
         }
     }
 
