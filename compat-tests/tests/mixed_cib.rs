@@ -164,6 +164,39 @@ fn writes_on_either_node_replicate(cluster: &mut Cluster) {
         lacks_id("r1")(cib)
     });
     step("delete on node1", node1, &["cibadmin", "-D", "-X", r#"<primitive id="r2"/>"#], &lacks_id("r2"));
+    // A modify-with-create into a section that does not exist yet (as crm_attribute does;
+    // crm_attribute itself needs a controller, which this stack lacks).
+    step("modify --allow-create of a missing section on node2", node2,
+        &["cibadmin", "-M", "-c", "-o", "rsc_defaults", "-X",
+          r#"<meta_attributes id="rsc-options"><nvpair id="rsc-options-resource-stickiness" name="resource-stickiness" value="5"/></meta_attributes>"#],
+        &|cib| match cib::nvpair_value(cib, "resource-stickiness") {
+            Some("5") => Ok(()),
+            other => Err(format!("resource-stickiness is {other:?}")),
+        });
+    step("bump on node1", node1, &["cibadmin", "-B"], &|_| Ok(()));
+    // A patch made by Debian's crm_diff from node2's CIB to a changed copy.
+    let patch = patch_adding_primitive(node2, "from-patch");
+    step("patch on node2", node2, &["cibadmin", "-P", "-X", &patch], &has_id("from-patch"));
+    step("erase on node1", node1, &["cibadmin", "-E", "--force"], &lacks_id("from-patch"));
+}
+
+/// `crm_diff -c` from `member`'s CIB to the same CIB with one more primitive and the
+/// epoch bumped (a patch must lead to a newer version).
+fn patch_adding_primitive(member: &Member, id: &str) -> String {
+    let original = member.run(&["cibadmin", "-Q", "-l"]).expect_ok().stdout;
+    let mut changed = cib::parse(&original).expect("the CIB parses");
+    changed.set_attr("epoch", (epoch(&changed) + 1).to_string());
+    let resources = changed
+        .elements_mut()
+        .find(|e| e.name == "configuration")
+        .and_then(|configuration| configuration.elements_mut().find(|e| e.name == "resources"))
+        .expect("the CIB has a resources section");
+    resources.push_child(
+        Element::new("primitive").with_attr("id", id).with_attr("class", "ocf").with_attr("provider", "heartbeat").with_attr("type", "Dummy"),
+    );
+    let new = libcrmcommon::xml::to_compact(&changed);
+    // crm_diff exits 1 when it found differences, which is the case here.
+    member.run(&["crm_diff", "-c", "-O", &original, "-N", &new]).expect_code(1).stdout
 }
 mixed_test!(writes_on_either_node_replicate, based_only);
 
