@@ -156,9 +156,7 @@ impl Member {
     pub(crate) fn wait_for_group(&mut self, group: &str, members: usize) -> Result<(), String> {
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
-            let mut command = self.cmd(&["corosync-cpgtool", "-e"]).timeout(Duration::from_secs(5));
-            command.log = PathBuf::from("/dev/null");
-            let output = command.run();
+            let output = self.quiet_cmd(&["corosync-cpgtool", "-e"]).timeout(Duration::from_secs(5)).run();
             let seen = group_size(&output.stdout, group);
             if output.success() && seen == members {
                 return Ok(());
@@ -257,12 +255,18 @@ impl Member {
         self.cmd(args).run()
     }
 
+    /// Like [`Member::cmd`] but not written to commands.log (for polling).
+    #[track_caller]
+    pub fn quiet_cmd(&self, args: &[&str]) -> Command<'_> {
+        let mut command = self.cmd(args);
+        command.log = PathBuf::from("/dev/null");
+        command
+    }
+
     /// Like [`Member::run`] but not written to commands.log (for polling).
     #[track_caller]
     pub fn run_quietly(&self, args: &[&str]) -> Output {
-        let mut command = self.cmd(args);
-        command.log = PathBuf::from("/dev/null");
-        command.run()
+        self.quiet_cmd(args).run()
     }
 
     /// This member's whole CIB as its own CIB manager has it (`cibadmin -Q -l`).
@@ -352,9 +356,7 @@ impl Member {
     fn wait_for(&mut self, what: &str, probe: &[&str]) -> Result<(), String> {
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
-            let mut command = self.cmd(probe).timeout(Duration::from_secs(5));
-            command.log = PathBuf::from("/dev/null");
-            let output = command.run();
+            let output = self.quiet_cmd(probe).timeout(Duration::from_secs(5)).run();
             if output.success() {
                 return Ok(());
             }

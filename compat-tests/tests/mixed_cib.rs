@@ -1,6 +1,7 @@
 //! Two nodes whose CIB managers are any mix of Debian's C pacemaker-based and ours keep one
-//! CIB: writes on either node reach the other, peer queries reach the named node, and a
-//! full Pacemaker stack resyncs a node that rejoins with an older CIB.
+//! CIB: (a) writes on either node reach the other, (b) peer queries reach the named node,
+//! (c) a full Pacemaker stack resyncs a node that rejoins with an older CIB and runs a
+//! resource both nodes agree on, (d) the DC's CIB manager heals a diverged replica.
 //!
 //! Every test runs for the mixes (C,C) — which proves the test itself right — and
 //! (Rust,C), (C,Rust), (Rust,Rust). The judge of "one CIB" is Debian's
@@ -61,22 +62,13 @@ fn run_mix(
 
 /// Debian's `cibadmin --md5-sum-versioned` of `cib_text`, computed inside `member`.
 fn versioned_digest(member: &Member, cib_text: &str) -> String {
-    let output = member.cmd(&["cibadmin", "--md5-sum-versioned", "-p"]).stdin(cib_text).run().expect_ok();
+    let output = member.quiet_cmd(&["cibadmin", "--md5-sum-versioned", "-p"]).stdin(cib_text).run().expect_ok();
     output.stdout.split_whitespace().next().unwrap_or_default().to_owned()
 }
 
 /// Each running member's own CIB (`cibadmin -Q -l`), raw and parsed.
 fn local_cibs(cluster: &Cluster) -> Result<Vec<(String, Element)>, String> {
-    let mut cibs = Vec::new();
-    for member in cluster.members().iter().filter(|member| member.is_running()) {
-        let output = member.run_quietly(&["cibadmin", "-Q", "-l"]);
-        if !output.success() {
-            return Err(format!("query on {} failed:\n{output}", member.name()));
-        }
-        let parsed = cib::parse(&output.stdout).map_err(|e| format!("{}: unparsable CIB: {e}", member.name()))?;
-        cibs.push((output.stdout, parsed));
-    }
-    Ok(cibs)
+    cluster.members().iter().filter(|member| member.is_running()).map(polled_cib_text).collect()
 }
 
 /// Waits until every running member's CIB has the same versioned digest and version
@@ -98,6 +90,20 @@ fn wait_for_one_cib(cluster: &Cluster, what: &str, check: impl Fn(&Element) -> R
             Err(format!("CIBs differ (node, digest, version): {seen:?}"))
         }
     })
+}
+
+/// `member`'s own CIB for a polling loop (not logged; a failure is a state to retry).
+fn polled_cib(member: &Member) -> Result<Element, String> {
+    polled_cib_text(member).map(|(_, parsed)| parsed)
+}
+
+fn polled_cib_text(member: &Member) -> Result<(String, Element), String> {
+    let output = member.run_quietly(&["cibadmin", "-Q", "-l"]);
+    if !output.success() {
+        return Err(format!("query on {} failed:\n{output}", member.name()));
+    }
+    let parsed = cib::parse(&output.stdout).map_err(|e| format!("{}: unparsable CIB: {e}", member.name()))?;
+    Ok((output.stdout, parsed))
 }
 
 /// Runs a cibadmin write on `member` and insists it succeeded.
@@ -164,6 +170,39 @@ fn writes_on_either_node_replicate(cluster: &mut Cluster) {
         lacks_id("r1")(cib)
     });
     step("delete on node1", node1, &["cibadmin", "-D", "-X", r#"<primitive id="r2"/>"#], &lacks_id("r2"));
+    // A modify-with-create into a section that does not exist yet (as crm_attribute does;
+    // crm_attribute itself needs a controller, which this stack lacks).
+    step("modify --allow-create of a missing section on node2", node2,
+        &["cibadmin", "-M", "-c", "-o", "rsc_defaults", "-X",
+          r#"<meta_attributes id="rsc-options"><nvpair id="rsc-options-resource-stickiness" name="resource-stickiness" value="5"/></meta_attributes>"#],
+        &|cib| match cib::nvpair_value(cib, "resource-stickiness") {
+            Some("5") => Ok(()),
+            other => Err(format!("resource-stickiness is {other:?}")),
+        });
+    step("bump on node1", node1, &["cibadmin", "-B"], &|_| Ok(()));
+    // A patch made by Debian's crm_diff from node2's CIB to a changed copy.
+    let patch = patch_adding_primitive(node2, "from-patch");
+    step("patch on node2", node2, &["cibadmin", "-P", "-X", &patch], &has_id("from-patch"));
+    step("erase on node1", node1, &["cibadmin", "-E", "--force"], &lacks_id("from-patch"));
+}
+
+/// `crm_diff -c` from `member`'s CIB to the same CIB with one more primitive and the
+/// epoch bumped (a patch must lead to a newer version).
+fn patch_adding_primitive(member: &Member, id: &str) -> String {
+    let original = member.run(&["cibadmin", "-Q", "-l"]).expect_ok().stdout;
+    let mut changed = cib::parse(&original).expect("the CIB parses");
+    changed.set_attr("epoch", (epoch(&changed) + 1).to_string());
+    let resources = changed
+        .elements_mut()
+        .find(|e| e.name == "configuration")
+        .and_then(|configuration| configuration.elements_mut().find(|e| e.name == "resources"))
+        .expect("the CIB has a resources section");
+    resources.push_child(
+        Element::new("primitive").with_attr("id", id).with_attr("class", "ocf").with_attr("provider", "heartbeat").with_attr("type", "Dummy"),
+    );
+    let new = libcrmcommon::xml::to_compact(&changed);
+    // crm_diff exits 1 when it found differences, which is the case here.
+    member.run(&["crm_diff", "-c", "-O", &original, "-N", &new]).expect_code(1).stdout
 }
 mixed_test!(writes_on_either_node_replicate, based_only);
 
@@ -363,13 +402,13 @@ fn primary_heals_a_diverged_replica(cluster: &mut Cluster) {
         .timeout(Duration::from_secs(10))
         .run();
     wait_until("the replica to apply the targeted write", REPLICATION_TIMEOUT, || {
-        has_id("only-on-replica")(&replica.cib())
+        has_id("only-on-replica")(&polled_cib(replica)?)
     });
     assert!(cib::by_id(&primary.cib(), "only-on-replica").is_none(), "the primary did not apply it");
 
     write(primary, &["crm_attribute", "-t", "crm_config", "-n", "heal-trigger", "-v", "1"]);
     wait_until("the primary to push its CIB to the replica", HEAL_TIMEOUT, || {
-        let cib = replica.cib();
+        let cib = polled_cib(replica)?;
         match cib::by_id(&cib, "only-on-replica") {
             Some(_) => Err(format!("still diverged at {:?}", cib::version(&cib))),
             None => Ok(()),
