@@ -39,6 +39,8 @@ pub struct Config {
     pub cluster: Option<Box<dyn ClusterLayer>>,
     pub cib_dir: std::path::PathBuf,
     pub disk_writes: bool,
+    /// Keep the status section found on disk instead of starting with an empty one.
+    pub preserve_status: bool,
 }
 
 pub struct Based {
@@ -63,7 +65,7 @@ pub struct Based {
 impl Based {
     pub fn new(config: Config) -> Based {
         let store = Store::new(&config.cib_dir);
-        let loaded = store.load();
+        let loaded = store.load(config.preserve_status);
         tracing::info!("Loaded the CIB from {}", loaded.source);
         let mut cib_status = rc::OK;
         if let Err(e) = support::validate(&loaded.cib) {

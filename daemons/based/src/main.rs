@@ -102,6 +102,13 @@ fn main() {
             std::process::exit(EXIT_USAGE);
         }
     };
+    if args.stand_alone {
+        // As Pacemaker does: a stand-alone CIB manager always runs as the cluster user.
+        if let Err(e) = become_cluster_user() {
+            eprintln!("{DAEMON_NAME}: {e}");
+            std::process::exit(EXIT_FATAL);
+        }
+    }
     libcrmcommon::logging::init(DAEMON_NAME, args.verbosity > 0, args.verbosity);
     tracing::info!("Starting {} (pacemaker-rs {})", DAEMON_NAME, env!("CARGO_PKG_VERSION"));
 
@@ -128,7 +135,8 @@ fn main() {
     let cluster = if args.stand_alone { None } else { Some(sign_in()) };
     let node_name = match &cluster {
         Some(c) => c.local_node().name.clone(),
-        None => libcrmcommon::logging::node_name(),
+        // Pacemaker's name for itself when it is not in a cluster.
+        None => "localhost".to_owned(),
     };
     // In stand-alone mode Pacemaker only writes to disk when asked to (-w).
     let disk_writes = !args.stand_alone || args.disk_writes;
@@ -136,6 +144,8 @@ fn main() {
         node_name,
         cluster,
         stand_alone: args.stand_alone,
+        // Stand-alone, the status section on disk is kept (nothing else would rebuild it).
+        preserve_status: args.stand_alone,
         cib_dir: args.cib_root.clone(),
         disk_writes,
     });
@@ -219,6 +229,26 @@ fn sign_in() -> Box<dyn libcrmcommon::cluster::ClusterLayer> {
     }
     tracing::info!("Joined the cluster as {} (node id {})", cluster.local_node().name, cluster.local_node().id);
     cluster
+}
+
+/// Switches to hacluster:haclient with its supplementary groups (setgid, initgroups, setuid).
+fn become_cluster_user() -> Result<(), String> {
+    use libcrmcommon::users::{user_ids, CLUSTER_USER};
+    let (uid, gid) = user_ids(CLUSTER_USER).ok_or_else(|| format!("Invalid uid ({CLUSTER_USER}) specified"))?;
+    let name = std::ffi::CString::new(CLUSTER_USER).map_err(|e| e.to_string())?;
+    // SAFETY: plain credential syscalls, in this order so each step is still permitted.
+    unsafe {
+        if libc::setgid(gid) < 0 {
+            return Err(format!("Could not set group to {gid}: {}", std::io::Error::last_os_error()));
+        }
+        if libc::initgroups(name.as_ptr(), gid) < 0 {
+            return Err(format!("Could not setup groups for user {uid}: {}", std::io::Error::last_os_error()));
+        }
+        if libc::setuid(uid) < 0 {
+            return Err(format!("Could not set user to {uid}: {}", std::io::Error::last_os_error()));
+        }
+    }
+    Ok(())
 }
 
 fn dir_is_writable(dir: &std::path::Path) -> bool {

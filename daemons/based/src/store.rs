@@ -64,10 +64,10 @@ impl Store {
     }
 
     /// Loads cib.xml (or the newest usable backup, or an empty CIB) the way Pacemaker does.
-    pub fn load(&self) -> Loaded {
+    pub fn load(&self, preserve_status: bool) -> Loaded {
         let primary = self.path(CIB_FILE);
         match self.read_verified(&primary) {
-            Ok(Some(cib)) => return Loaded { cib: normalize_loaded(cib), source: primary.display().to_string() },
+            Ok(Some(cib)) => return Loaded { cib: normalize_loaded(cib, preserve_status), source: primary.display().to_string() },
             Ok(None) => {
                 tracing::warn!("Primary configuration corrupt or unusable, trying backups in {}", self.dir.display());
                 self.quarantine_primary();
@@ -80,11 +80,11 @@ impl Store {
         for backup in self.backups_newest_first() {
             if let Ok(Some(cib)) = self.read_verified(&backup) {
                 tracing::warn!("Continuing with last valid configuration archive: {}", backup.display());
-                return Loaded { cib: normalize_loaded(cib), source: backup.display().to_string() };
+                return Loaded { cib: normalize_loaded(cib, preserve_status), source: backup.display().to_string() };
             }
         }
         tracing::warn!("Continuing with an empty configuration");
-        Loaded { cib: normalize_loaded(support::empty_cib(0)), source: "empty".into() }
+        Loaded { cib: normalize_loaded(support::empty_cib(0), preserve_status), source: "empty".into() }
     }
 
     /// Reads a CIB file and checks it against its .sig when one exists. `Ok(None)` means the
@@ -232,14 +232,17 @@ pub fn on_disk_form(cib: &Element) -> Element {
     copy
 }
 
-/// A loaded CIB gets default counters, loses dc-uuid and any stale status.
-fn normalize_loaded(mut cib: Element) -> Element {
+/// A loaded CIB gets default counters, loses dc-uuid and (unless kept) any stale status.
+fn normalize_loaded(mut cib: Element, preserve_status: bool) -> Element {
     for counter in ["admin_epoch", "epoch", "num_updates"] {
         if !cib.has_attr(counter) {
             cib.set_attr(counter, "0");
         }
     }
     cib.remove_attr("dc-uuid");
+    if preserve_status && cib.child("status").is_some() {
+        return cib;
+    }
     cib.children.retain(|c| c.as_element().is_none_or(|e| e.name != "status"));
     cib.push_child(Element::new("status"));
     cib
@@ -292,7 +295,7 @@ mod tests {
         store.write(&cib).unwrap();
         assert!(d.join("cib-0.raw").exists());
         assert_eq!(fs::read_to_string(d.join("cib.last")).unwrap(), "1");
-        let loaded = store.load();
+        let loaded = store.load(false);
         assert_eq!(loaded.cib.attr("epoch"), Some("4"));
         assert!(loaded.cib.child("status").is_some());
         let _ = fs::remove_dir_all(&d);
@@ -307,7 +310,7 @@ mod tests {
         fs::write(d.join(CIB_FILE), &text).unwrap();
         assert!(matches!(store.write(&support::empty_cib(6)), Err(StoreError::ManuallyModified)));
         assert_eq!(fs::read_to_string(d.join(CIB_FILE)).unwrap(), text);
-        let loaded = store.load();
+        let loaded = store.load(false);
         assert_ne!(loaded.cib.attr("epoch"), Some("50"));
         let _ = fs::remove_dir_all(&d);
     }
