@@ -49,16 +49,17 @@ pub fn empty_cib(epoch: i64) -> Element {
 }
 
 /// The v2 patchset from `old` to `new`, if anything changed. Versions on `new` are bumped
-/// first when `manage_counters`; returns (patchset, config_changed).
+/// first when `manage_counters` (comparing the trees once for both); returns (patchset,
+/// config_changed).
 pub fn create_patchset(old: &Element, new: &mut Element, manage_counters: bool, with_digest: bool) -> (Option<Element>, bool) {
     use libcrmcommon::patchset::{self, CreateOptions, VersionBump};
-    let config_changed = if manage_counters {
-        matches!(patchset::bump_versions(old, new), VersionBump::Configuration)
+    let options = CreateOptions { with_digest, ..Default::default() };
+    if manage_counters {
+        let (diff, bump) = patchset::bump_and_create(old, new, &options);
+        (diff, bump == VersionBump::Configuration)
     } else {
-        patchset::config_changed(old, new)
-    };
-    let diff = patchset::create(old, new, &CreateOptions { with_digest, ..Default::default() });
-    (diff, config_changed)
+        (patchset::create(old, new, &options), patchset::config_changed(old, new))
+    }
 }
 
 /// Applies a patchset received in `cib_apply_diff`.
