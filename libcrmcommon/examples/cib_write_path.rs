@@ -93,10 +93,16 @@ fn main() {
         let mut text = String::new();
         time("serialize (to_compact)", &mut || text = xml::to_compact(&one_pass));
         time("on-disk digest", &mut || sink += libcrmcommon::digest::on_disk(&one_pass).len());
-        time("IPC frame encode (bzip2)", &mut || {
-            let frame = libcrmcommon::ipc::frame::encode(1, 0, &text, 128 * 1024);
-            sink += frame.map_or(0, |(_, payload)| payload.len());
-        });
+        // A query reply: a per-call start tag around the CIB. The first one after a change
+        // compresses everything; a repeated one reuses the compressed CIB.
+        let reply = |call: usize| format!("<cib-reply cib_callid=\"{call}\"><cib_calldata>{text}</cib_calldata></cib-reply>");
+        for (name, call) in [("query reply frame, new CIB (bzip2)", 2 * round), ("query reply frame, same CIB", 2 * round + 1)] {
+            let reply = reply(call);
+            time(name, &mut || {
+                let frame = libcrmcommon::ipc::frame::encode(1, 0, &reply, 128 * 1024);
+                sink += frame.map_or(0, |(_, payload)| payload.len());
+            });
+        }
     }
     println!("{} rounds on {path} ({} bytes), median per step:", rounds, text.len());
     for step in &mut steps {
