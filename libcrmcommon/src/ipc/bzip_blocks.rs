@@ -155,7 +155,7 @@ fn copy_bits(data: &[u8], start: usize, count: usize, writer: &mut BitWriter) {
     // Whole source bytes when the source is byte-aligned (fast path), bits otherwise.
     while at < stop {
         let take = (stop - at).min(32);
-        let value = if at % 8 == 0 && take == 32 {
+        let value = if at.is_multiple_of(8) && take == 32 {
             u64::from(u32::from_be_bytes([data[at / 8], data[at / 8 + 1], data[at / 8 + 2], data[at / 8 + 3]]))
         } else {
             read_bits(data, at, take)

@@ -320,8 +320,8 @@ impl Walker<'_> {
         let mut dirty = false;
         let mut old_skips = SkipCounter::new(&old_skipped);
         let mut new_position = 0;
-        for ni in 0..new_children.len() {
-            let found = match new_children[ni].source {
+        for new_child in new_children.iter_mut() {
+            let found = match new_child.source {
                 Source::Element(e) => old_index.find(old_children, &e.name, e.id()),
                 Source::Comment(text) => find_comment(old_children, |i| old_skipped[i], new_position, text),
             };
@@ -329,26 +329,26 @@ impl Walker<'_> {
                 None => {
                     // `pcmk__mark_xml_created`: C flags the whole subtree; the patchset
                     // copies a created node whole, so the flag on its root is enough.
-                    new_children[ni].flags |= SKIP | CREATED | DIRTY;
+                    new_child.flags |= SKIP | CREATED | DIRTY;
                     dirty = true;
                 }
                 Some(oi) => {
                     let old_position = oi - old_skips.skipped_before(oi);
                     if new_position != old_position {
-                        new_children[ni].flags |= MOVED;
+                        new_child.flags |= MOVED;
                         if old_position > new_position {
                             if !old_skipped[oi] {
                                 old_skipped[oi] = true;
                                 old_skips.mark(oi);
                             }
                         } else {
-                            new_children[ni].flags |= SKIP;
+                            new_child.flags |= SKIP;
                         }
                         dirty = true;
                     }
                 }
             }
-            if !new_children[ni].has(SKIP) {
+            if !new_child.has(SKIP) {
                 new_position += 1;
             }
         }
