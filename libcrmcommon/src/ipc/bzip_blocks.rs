@@ -19,8 +19,9 @@ pub(crate) const BLOCK_SIZE_100K: u32 = 4;
 const CHUNK: usize = 300_000;
 /// Payloads below this are compressed in one go (there is little to gain).
 const SPLIT_MIN: usize = 32 * 1024;
-/// Compressed chunks remembered.
-const CACHE_ENTRIES: usize = 4;
+/// How much chunk text the cache keeps (with each chunk's much smaller compressed block):
+/// enough for every chunk of a CIB of several megabytes.
+const CACHE_BYTES: usize = 8 * 1024 * 1024;
 
 const BLOCK_MAGIC: u64 = 0x3141_5926_5359;
 const END_MAGIC: u64 = 0x1772_4538_5090;
@@ -91,7 +92,17 @@ fn cached_block_of(chunk: &[u8]) -> Result<Option<Block>, String> {
     let Some(block) = block_of(chunk)? else { return Ok(None) };
     let mut cache = CACHE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     cache.insert(0, CachedChunk { text: chunk.to_vec(), block: block.clone() });
-    cache.truncate(CACHE_ENTRIES);
+    // Keep the most recently used chunks within the budget (at least the newest one).
+    let mut kept_bytes = 0;
+    let keep = cache
+        .iter()
+        .position(|c| {
+            kept_bytes += c.text.len();
+            kept_bytes > CACHE_BYTES
+        })
+        .unwrap_or(cache.len())
+        .max(1);
+    cache.truncate(keep);
     Ok(Some(block))
 }
 
@@ -232,6 +243,19 @@ mod tests {
                 assert_eq!(decompress(&compressed), payload, "{lines} lines, call {call_id}");
             }
         }
+    }
+
+    #[test]
+    fn repeated_bodies_are_served_from_the_cache() {
+        let body = big_body(9_000) + "<unique-to-the-cache-test/>";
+        let first = reply(1, &body);
+        compress(&first).expect("compresses");
+        let head_len = first.iter().position(|&b| b == b'>').map_or(0, |i| i + 1);
+        let chunk = first[head_len..].chunks(CHUNK).next().expect("a body").to_vec();
+        let cached = CACHE.lock().unwrap_or_else(|p| p.into_inner()).iter().any(|c| c.text == chunk);
+        assert!(cached, "the body chunk is remembered");
+        let second = reply(2, &body);
+        assert_eq!(decompress(&compress(&second).expect("compresses")), second);
     }
 
     #[test]
