@@ -15,6 +15,7 @@ use libcrmcommon::cluster::{ClusterEvent, ClusterLayer, MessageType, Target};
 use libcrmcommon::ipc::{flags, ClientId, Message, ServerId};
 use libcrmcommon::xml::{self, Element};
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// CRM_EX_PROTOCOL: what a nack carries for an unparsable message.
@@ -47,7 +48,8 @@ pub struct Based {
     node_name: String,
     /// The user this daemon runs as (root or hacluster), which decides who may delegate.
     daemon_user: String,
-    cib: Element,
+    /// Shared with the disk writer, which gets the same tree instead of a copy.
+    cib: Arc<Element>,
     /// Non-zero when the CIB could not be loaded usably: every request gets this code.
     cib_status: i32,
     primary: bool,
@@ -77,7 +79,7 @@ impl Based {
         Based {
             node_name: config.node_name,
             daemon_user,
-            cib: loaded.cib,
+            cib: Arc::new(loaded.cib),
             cib_status,
             primary: config.stand_alone,
             read_only_server: None,
@@ -267,7 +269,7 @@ impl Based {
         if self.cib_status != rc::OK {
             tracing::error!("Operation ignored, cluster configuration is invalid. Please repair and restart");
             let mut r = self.reply_skeleton(request, self.cib_status);
-            r.push_child(Element::new(element::CALLDATA)).push_child(self.cib.clone());
+            r.push_child(Element::new(element::CALLDATA)).push_child(Element::clone(&self.cib));
             return r;
         }
         match request.op.as_str() {
@@ -314,7 +316,7 @@ impl Based {
         replace.set_attr(attr::GLOBAL_UPDATE, "true");
         replace.set_attr(attr::FEATURE_SET, libcib::protocol::FEATURE_SET);
         replace.set_attr(attr::DIGEST, support::versioned_digest(&self.cib));
-        replace.push_child(Element::new(element::CALLDATA)).push_child(self.cib.clone());
+        replace.push_child(Element::new(element::CALLDATA)).push_child(Element::clone(&self.cib));
         tracing::debug!("Syncing CIB to {}", if all { "all peers" } else { host.as_deref().unwrap_or("?") });
         let to = if all { None } else { host };
         self.cluster_send(to.as_deref(), &replace);
@@ -591,7 +593,7 @@ impl Based {
         if result == rc::OK && opts & call_opt::DRYRUN == 0 {
             self.digest_check.restart_timer();
             if let Some(new_cib) = result_cib {
-                self.cib = new_cib;
+                self.cib = Arc::new(new_cib);
                 if config_changed || request.op == op::REPLACE {
                     self.writer.request(&self.cib);
                 }

@@ -61,7 +61,8 @@ pub enum Tracking {
 }
 
 /// The v2 patchset from `old` to `new`, if anything changed. Versions on `new` are bumped
-/// first when `manage_counters`; returns (patchset, config_changed).
+/// first when `manage_counters` (comparing the trees once for both); returns (patchset,
+/// config_changed).
 pub fn create_patchset(
     old: &Element,
     new: &mut Element,
@@ -70,6 +71,7 @@ pub fn create_patchset(
     tracking: Tracking,
 ) -> (Option<Element>, bool) {
     use libcrmcommon::patchset::{self, CreateOptions, VersionBump};
+    let options = CreateOptions { with_digest, ..Default::default() };
     if let Tracking::AppendedCopy { has_attributes } = tracking {
         if !has_attributes {
             return (None, false);
@@ -79,16 +81,14 @@ pub fn create_patchset(
             let updates = new.attr("num_updates").and_then(|v| v.trim().parse::<i64>().ok()).unwrap_or(0);
             new.set_attr("num_updates", updates.wrapping_add(1).to_string());
         }
-        let diff = patchset::create(old, new, &CreateOptions { with_digest, ..Default::default() });
-        return (diff, false);
+        return (patchset::create(old, new, &options), false);
     }
-    let config_changed = if manage_counters {
-        matches!(patchset::bump_versions(old, new), VersionBump::Configuration)
+    if manage_counters {
+        let (diff, bump) = patchset::bump_and_create(old, new, &options);
+        (diff, bump == VersionBump::Configuration)
     } else {
-        patchset::config_changed(old, new)
-    };
-    let diff = patchset::create(old, new, &CreateOptions { with_digest, ..Default::default() });
-    (diff, config_changed)
+        (patchset::create(old, new, &options), patchset::config_changed(old, new))
+    }
 }
 
 /// Applies a patchset received in `cib_apply_diff`.

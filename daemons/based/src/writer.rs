@@ -9,7 +9,9 @@ use std::thread::JoinHandle;
 
 #[derive(Default)]
 struct Shared {
-    pending: Option<Element>,
+    /// The CIB to write next, shared with the event loop (which never mutates a CIB it
+    /// handed over: each change makes a new one).
+    pending: Option<Arc<Element>>,
     busy: bool,
     stop: bool,
     failure: Option<String>,
@@ -33,13 +35,13 @@ impl DiskWriter {
     }
 
     /// Queues `cib` to be written (replacing anything not yet written).
-    pub fn request(&mut self, cib: &Element) {
+    pub fn request(&mut self, cib: &Arc<Element>) {
         if !self.enabled {
             return;
         }
         let (lock, cv) = &*self.shared;
         if let Ok(mut s) = lock.lock() {
-            s.pending = Some(cib.clone());
+            s.pending = Some(Arc::clone(cib));
             cv.notify_all();
         }
     }

@@ -34,9 +34,6 @@ pub mod flags {
     pub const PROXIED_RELAY_RESPONSE: u32 = 0x0004_0000;
 }
 
-/// bzip2 block size Pacemaker compresses with (`CRM_BZ2_BLOCKS`).
-const BZ2_BLOCKS: u32 = 4;
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FrameError {
     Truncated { have: usize },
@@ -187,10 +184,7 @@ pub fn encode(id: i32, flags_in: u32, text: &str, limit: usize) -> Result<(Heade
 }
 
 fn bzip(data: &[u8]) -> Result<Vec<u8>, FrameError> {
-    use std::io::Write;
-    let mut enc = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::new(BZ2_BLOCKS));
-    enc.write_all(data).map_err(|e| FrameError::Decompress(e.to_string()))?;
-    enc.finish().map_err(|e| FrameError::Decompress(e.to_string()))
+    super::bzip_blocks::compress(data).map_err(FrameError::Decompress)
 }
 
 fn bunzip(data: &[u8], expected: usize) -> Result<Vec<u8>, FrameError> {

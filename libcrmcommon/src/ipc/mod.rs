@@ -1,5 +1,6 @@
 //! Pacemaker IPC over libqb: framing, servers and clients.
 
+mod bzip_blocks;
 pub mod client;
 pub mod frame;
 pub mod server;

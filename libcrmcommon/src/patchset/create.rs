@@ -5,10 +5,7 @@
 //! new tree emitting, per node, either one `create` (and nothing below it) or a `modify`
 //! (if attributes changed), then its children's changes, then a `move` if it moved.
 
-use super::tracking::{
-    calculate_changes, position, TrackOptions, TrackedChanges, TrackedKind, TrackedNode, CREATED, DELETED,
-    DIRTY, MOVED,
-};
+use super::tracking::{calculate_changes, Source, TrackOptions, TrackedChanges, TrackedNode, CREATED, DELETED, DIRTY, MOVED};
 use super::version::{self, VersionBump, VERSION_ATTRS};
 use super::xpath::child_path;
 use crate::digest;
@@ -82,16 +79,52 @@ pub fn bump_versions(old: &Element, new: &mut Element) -> VersionBump {
     }
 }
 
-fn track(old: &Element, new: &Element, options: &CreateOptions) -> Option<TrackedChanges> {
+/// [`bump_versions`] followed by [`create`], comparing the trees once: what the CIB
+/// manager does after every write. Returns the patchset from `old` to the bumped `new`
+/// (`None` when nothing changed) and what the version rule did; both are exactly what
+/// the two separate calls give.
+pub fn bump_and_create(old: &Element, new: &mut Element, options: &CreateOptions) -> (Option<Element>, VersionBump) {
+    if options.ignore_attribute_moves || options.no_version {
+        // The version rule always compares every attribute; these options change the
+        // comparison, so the two results cannot share one walk.
+        let bump = bump_versions(old, new);
+        return (create(old, new, options), bump);
+    }
+    let bumped_attrs;
+    let (diff, bump) = {
+        let Some(mut changes) = track(old, new, options) else {
+            return (None, VersionBump::Unchanged);
+        };
+        if !changes.any() {
+            return (None, VersionBump::Unchanged);
+        }
+        let config_change = is_config_change(&changes);
+        // Bump a copy of the root's attributes, then redo the one comparison that depends
+        // on them: the root's own attributes.
+        let mut bumped_root = Element { name: new.name.clone(), attrs: new.attrs.clone(), children: Vec::new() };
+        let bump = version::bump(&mut bumped_root, config_change);
+        bumped_attrs = bumped_root.attrs;
+        changes.recompare_root_attrs(old, &bumped_attrs);
+        (build(old, &changes), bump)
+    };
+    new.attrs = bumped_attrs;
+    let mut diff = diff;
+    if options.with_digest {
+        diff.set_attr("digest", digest::versioned_for(new, old.attr("crm_feature_set")));
+    }
+    (Some(diff), bump)
+}
+
+fn track<'a>(old: &'a Element, new: &'a Element, options: &CreateOptions) -> Option<TrackedChanges<'a>> {
     calculate_changes(old, new, TrackOptions { lazy: options.ignore_attribute_moves })
 }
 
 fn is_config_change(changes: &TrackedChanges) -> bool {
     let config_dirty = changes
         .new
-        .children()
+        .marked_children()
         .iter()
-        .find(|c| matches!(&c.kind, TrackedKind::Element { name, .. } if name == "configuration"))
+        .find(|c| matches!(c.source, Source::Element(e) if e.name == "configuration"))
         .is_some_and(|c| c.has(DIRTY));
     config_dirty || changes.deleted.iter().any(|d| d.path.contains("/cib/configuration"))
 }
@@ -111,9 +144,7 @@ fn build(old: &Element, changes: &TrackedChanges) -> Element {
             .with_child(version_element("source", |name| old.attr(name).map(str::to_owned)))
             // C reads the target versions while removed attributes are still present
             // (flagged deleted), so a removed version attribute reports its old value.
-            .with_child(version_element("target", |name| {
-                changes.new.attrs().iter().find(|a| a.name == name).map(|a| a.value.clone())
-            })),
+            .with_child(version_element("target", |name| changes.new.attr_as_tracked(name).map(str::to_owned))),
     );
     for deleted in &changes.deleted {
         let mut change = Element::new("change").with_attr("operation", "delete").with_attr("path", &deleted.path);
@@ -130,44 +161,45 @@ fn build(old: &Element, changes: &TrackedChanges) -> Element {
 /// its parent (empty for the root).
 fn add_node_changes(siblings: &[TrackedNode], index: usize, parent_path: &str, diff: &mut Element) {
     let node = &siblings[index];
-    // Positions skip nodes flagged deleted; none are left in the tree by now, but the
-    // rule is kept so that the numbers mean what C's mean.
-    let node_position = || position(siblings, index, DELETED, |n: &TrackedNode| n.flags);
+    // C's position skips siblings flagged deleted; nodes (unlike attributes) never are
+    // by now, so it is the index.
+    let node_position = index;
 
     if node.has(CREATED) {
         let mut change = Element::new("change")
             .with_attr("operation", "create")
             .with_attr("path", if parent_path.is_empty() { "/" } else { parent_path })
-            .with_attr("position", node_position().to_string());
-        match &node.kind {
-            TrackedKind::Element { .. } => {
+            .with_attr("position", node_position.to_string());
+        match node.source {
+            Source::Element(_) => {
                 if let Some(e) = node.to_element_as_tracked() {
                     change.children.push(XmlNode::Element(e));
                 }
             }
-            TrackedKind::Comment(text) => change.children.push(XmlNode::Comment(text.clone())),
+            Source::Comment(text) => change.children.push(XmlNode::Comment(text.to_owned())),
         }
         diff.push_child(change);
         return;
     }
 
     let path = child_path(parent_path, node.name(), node.id());
-    let changed_attrs: Vec<_> = node.attrs().iter().filter(|a| a.flags & (DELETED | DIRTY) != 0).collect();
+    let attrs = node.marked_attrs();
+    let changed_attrs: Vec<_> = attrs.iter().filter(|a| a.flags & (DELETED | DIRTY) != 0).collect();
     if !changed_attrs.is_empty() {
         let mut list = Element::new("change-list");
         for attr in changed_attrs {
-            let mut item = Element::new("change-attr").with_attr("name", &attr.name);
+            let mut item = Element::new("change-attr").with_attr("name", attr.name);
             if attr.flags & DELETED != 0 {
                 item.set_attr("operation", "unset");
             } else {
                 item.set_attr("operation", "set");
-                item.set_attr("value", &attr.value);
+                item.set_attr("value", attr.value);
             }
             list.push_child(item);
         }
         let mut result = Element::new(node.name());
-        for attr in node.attrs().iter().filter(|a| a.flags & DELETED == 0) {
-            result.set_attr(&attr.name, &attr.value);
+        for attr in attrs.iter().filter(|a| a.flags & DELETED == 0) {
+            result.set_attr(attr.name, attr.value);
         }
         diff.push_child(
             Element::new("change")
@@ -178,7 +210,8 @@ fn add_node_changes(siblings: &[TrackedNode], index: usize, parent_path: &str, d
         );
     }
 
-    let children = node.children();
+    // Children without flags produce nothing, and then none are kept.
+    let children = node.marked_children();
     for i in 0..children.len() {
         add_node_changes(children, i, &path, diff);
     }
@@ -188,7 +221,7 @@ fn add_node_changes(siblings: &[TrackedNode], index: usize, parent_path: &str, d
             Element::new("change")
                 .with_attr("operation", "move")
                 .with_attr("path", &path)
-                .with_attr("position", node_position().to_string()),
+                .with_attr("position", node_position.to_string()),
         );
     }
 }

@@ -17,6 +17,8 @@
 mod apply;
 mod arena;
 mod create;
+#[cfg(test)]
+mod reference;
 mod error;
 mod tracking;
 mod v1;
@@ -24,7 +26,7 @@ mod version;
 mod xpath;
 
 pub use apply::{apply, versions};
-pub use create::{bump_versions, config_changed, create, CreateOptions};
+pub use create::{bump_and_create, bump_versions, config_changed, create, CreateOptions};
 pub use error::{
     PatchError, LEGACY_DIFF_FAILED, LEGACY_DIFF_RESYNC, LEGACY_EINVAL, LEGACY_ENOMSG, LEGACY_ENOTUNIQ,
     LEGACY_OLD_DATA,

@@ -86,13 +86,22 @@ fn write_element(
     }
 }
 
+/// Whether `escape_attr_into` does anything but copy byte `b` (printable ASCII is copied
+/// except for the five XML specials).
+fn needs_escape(b: u8) -> bool {
+    !matches!(b, 0x20..=0x7e) || matches!(b, b'<' | b'>' | b'"' | b'\'' | b'&')
+}
+
 /// Pacemaker's attribute escaping (crm_xml_escape), including its quirks: TAB becomes four
 /// spaces, CR/LF become backslash sequences, other control bytes and lone high bytes become
 /// backslash-octal of the sign-extended byte, and the first pair of consecutive high-bit
 /// bytes (any multi-byte UTF-8 character) stops escaping for the rest of the value.
 pub fn escape_attr_into(value: &str, out: &mut String) {
     let bytes = value.as_bytes();
-    let mut i = 0;
+    // Most values need no escaping: copy the plain prefix in one go.
+    let plain = bytes.iter().position(|&b| needs_escape(b)).unwrap_or(bytes.len());
+    out.push_str(&value[..plain]);
+    let mut i = plain;
     while i < bytes.len() {
         let b = bytes[i];
         if b & 0x80 != 0 && bytes.get(i + 1).is_some_and(|n| n & 0x80 != 0) {

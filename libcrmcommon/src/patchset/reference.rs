@@ -1,47 +1,65 @@
-//! Change detection between two XML trees, reproducing what Pacemaker 2.1.5 records when
-//! it infers changes (`xml_calculate_changes` and friends in lib/common/xml.c).
-//!
-//! libxml2 lets C attach flags to every node and attribute; Pacemaker marks the new tree
-//! in place and then walks it to build the patchset. We copy both trees into a shadow
-//! form that carries the same flags, and follow the same steps in the same order,
-//! because the patchset depends on details of that process:
-//!
-//! * children are matched by element name plus `id` when the needle has one (else the
-//!   first child of that name), comments by content *and* position;
-//! * positions count earlier siblings that are not flagged "skip", and the skip flags
-//!   are set as the walk goes (deleted old children, created new children, and one side
-//!   of every move), so later positions depend on earlier decisions;
-//! * a removed attribute is re-appended to the new element, flagged deleted, so it is
-//!   listed after the surviving attributes.
+//! The straightforward change tracking this crate used before the fast walk in
+//! `tracking` (full copies of both trees, linear matching), kept as the reference the fast
+//! walk is tested against: both must give byte-identical patchsets on any input.
 
+#![allow(dead_code)]
+
+use super::version::{self, VersionBump, VERSION_ATTRS};
+use super::xpath::child_path;
 use crate::xml::{Element, XmlNode};
 
-pub(crate) const DIRTY: u8 = 1 << 0;
-pub(crate) const DELETED: u8 = 1 << 1;
-pub(crate) const CREATED: u8 = 1 << 2;
-pub(crate) const MODIFIED: u8 = 1 << 3;
-pub(crate) const MOVED: u8 = 1 << 4;
-pub(crate) const SKIP: u8 = 1 << 5;
-pub(crate) const PROCESSED: u8 = 1 << 6;
+/// The patchset `create` builds, by the reference walk (no digest, no `no_version`).
+pub(crate) fn create(old: &Element, new: &Element, lazy: bool) -> Option<Element> {
+    let changes = calculate_changes(old, new, TrackOptions { lazy })?;
+    changes.any().then(|| build(old, &changes))
+}
+
+/// `bump_versions` by the reference walk.
+pub(crate) fn bump_versions(old: &Element, new: &mut Element) -> VersionBump {
+    match calculate_changes(old, new, TrackOptions::default()) {
+        Some(changes) if changes.any() => version::bump(new, is_config_change(&changes)),
+        _ => VersionBump::Unchanged,
+    }
+}
+
+fn is_config_change(changes: &TrackedChanges) -> bool {
+    let config_dirty = changes
+        .new
+        .children()
+        .iter()
+        .find(|c| matches!(&c.kind, TrackedKind::Element { name, .. } if name == "configuration"))
+        .is_some_and(|c| c.has(DIRTY));
+    config_dirty || changes.deleted.iter().any(|d| d.path.contains("/cib/configuration"))
+}
+
+
+
+const DIRTY: u8 = 1 << 0;
+const DELETED: u8 = 1 << 1;
+const CREATED: u8 = 1 << 2;
+const MODIFIED: u8 = 1 << 3;
+const MOVED: u8 = 1 << 4;
+const SKIP: u8 = 1 << 5;
+const PROCESSED: u8 = 1 << 6;
 
 /// Name libxml2 gives comment nodes; it shows up in patchset paths.
-pub(crate) const COMMENT_NODE_NAME: &str = "comment";
+const COMMENT_NODE_NAME: &str = "comment";
 
 #[derive(Debug, Clone)]
-pub(crate) struct TrackedAttr {
+struct TrackedAttr {
     pub name: String,
     pub value: String,
     pub flags: u8,
 }
 
 #[derive(Debug, Clone)]
-pub(crate) enum TrackedKind {
+enum TrackedKind {
     Element { name: String, attrs: Vec<TrackedAttr>, children: Vec<TrackedNode> },
     Comment(String),
 }
 
 #[derive(Debug, Clone)]
-pub(crate) struct TrackedNode {
+struct TrackedNode {
     pub kind: TrackedKind,
     pub flags: u8,
 }
@@ -131,7 +149,7 @@ impl TrackedNode {
 
 /// Ordinal position of `siblings[index]`, not counting earlier siblings flagged `ignore`
 /// (`pcmk__xml_position`).
-pub(crate) fn position<T>(siblings: &[T], index: usize, ignore: u8, flags: impl Fn(&T) -> u8) -> usize {
+fn position<T>(siblings: &[T], index: usize, ignore: u8, flags: impl Fn(&T) -> u8) -> usize {
     siblings[..index].iter().filter(|s| flags(s) & ignore == 0).count()
 }
 
@@ -141,7 +159,7 @@ fn node_position(siblings: &[TrackedNode], index: usize, ignore: u8) -> usize {
 
 /// A child removed between the old and the new tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct DeletedObject {
+struct DeletedObject {
     pub path: String,
     /// Only recorded for comments, which have no other identity.
     pub position: Option<usize>,
@@ -149,7 +167,7 @@ pub(crate) struct DeletedObject {
 
 /// The new tree, marked up, plus what was deleted from it.
 #[derive(Debug)]
-pub(crate) struct TrackedChanges {
+struct TrackedChanges {
     pub new: TrackedNode,
     pub deleted: Vec<DeletedObject>,
 }
@@ -163,21 +181,21 @@ impl TrackedChanges {
 
 /// Options of the comparison.
 #[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct TrackOptions {
+struct TrackOptions {
     /// Ignore attributes that only changed position (`xml_calculate_significant_changes`).
     pub lazy: bool,
 }
 
 /// Compares `old` with `new` the way `xml_calculate_changes` does. Returns `None` when the
 /// roots differ in name or id, where C refuses to compare.
-pub(crate) fn calculate_changes(old: &Element, new: &Element, options: TrackOptions) -> Option<TrackedChanges> {
+fn calculate_changes(old: &Element, new: &Element, options: TrackOptions) -> Option<TrackedChanges> {
     if !old.name.eq_ignore_ascii_case(&new.name) || !ids_match_ignoring_case(old.id(), new.id()) {
         return None;
     }
     let mut old_tracked = TrackedNode::from_element(old);
     let mut new_tracked = TrackedNode::from_element(new);
     let mut deleted = Vec::new();
-    let root_path = super::xpath::child_path("", new_tracked.name(), new_tracked.id());
+    let root_path = child_path("", new_tracked.name(), new_tracked.id());
     let mut walker = Walker { deleted: &mut deleted, options };
     walker.mark_changes(&mut old_tracked, &mut new_tracked, &root_path);
     Some(TrackedChanges { new: new_tracked, deleted })
@@ -260,7 +278,7 @@ impl Walker<'_> {
             match find_match(new_children, old_children, oi) {
                 Some(ni) => {
                     let child_path =
-                        super::xpath::child_path(new_path, new_children[ni].name(), new_children[ni].id());
+                        child_path(new_path, new_children[ni].name(), new_children[ni].id());
                     let (old_child, new_child) = (&mut old_children[oi], &mut new_children[ni]);
                     self.mark_changes(old_child, new_child, &child_path);
                 }
@@ -271,7 +289,7 @@ impl Walker<'_> {
                         TrackedKind::Element { .. } => None,
                     };
                     self.deleted.push(DeletedObject {
-                        path: super::xpath::child_path(new_path, old_child.name(), old_child.id()),
+                        path: child_path(new_path, old_child.name(), old_child.id()),
                         position,
                     });
                     old_children[oi].flags |= SKIP;
@@ -355,5 +373,102 @@ impl Walker<'_> {
             }
         }
         dirty
+    }
+}
+
+fn version_element(name: &str, lookup: impl Fn(&str) -> Option<String>) -> Element {
+    let mut v = Element::new(name);
+    for attr in VERSION_ATTRS {
+        v.set_attr(attr, lookup(attr).unwrap_or_else(|| "1".to_owned()));
+    }
+    v
+}
+
+fn build(old: &Element, changes: &TrackedChanges) -> Element {
+    let mut diff = Element::new("diff").with_attr("format", "2");
+    diff.push_child(
+        Element::new("version")
+            .with_child(version_element("source", |name| old.attr(name).map(str::to_owned)))
+            // C reads the target versions while removed attributes are still present
+            // (flagged deleted), so a removed version attribute reports its old value.
+            .with_child(version_element("target", |name| {
+                changes.new.attrs().iter().find(|a| a.name == name).map(|a| a.value.clone())
+            })),
+    );
+    for deleted in &changes.deleted {
+        let mut change = Element::new("change").with_attr("operation", "delete").with_attr("path", &deleted.path);
+        if let Some(p) = deleted.position {
+            change.set_attr("position", p.to_string());
+        }
+        diff.push_child(change);
+    }
+    add_node_changes(std::slice::from_ref(&changes.new), 0, "", &mut diff);
+    diff
+}
+
+/// Appends the changes of `siblings[index]` and its subtree; `parent_path` is the path of
+/// its parent (empty for the root).
+fn add_node_changes(siblings: &[TrackedNode], index: usize, parent_path: &str, diff: &mut Element) {
+    let node = &siblings[index];
+    // Positions skip nodes flagged deleted; none are left in the tree by now, but the
+    // rule is kept so that the numbers mean what C's mean.
+    let node_position = || position(siblings, index, DELETED, |n: &TrackedNode| n.flags);
+
+    if node.has(CREATED) {
+        let mut change = Element::new("change")
+            .with_attr("operation", "create")
+            .with_attr("path", if parent_path.is_empty() { "/" } else { parent_path })
+            .with_attr("position", node_position().to_string());
+        match &node.kind {
+            TrackedKind::Element { .. } => {
+                if let Some(e) = node.to_element_as_tracked() {
+                    change.children.push(XmlNode::Element(e));
+                }
+            }
+            TrackedKind::Comment(text) => change.children.push(XmlNode::Comment(text.clone())),
+        }
+        diff.push_child(change);
+        return;
+    }
+
+    let path = child_path(parent_path, node.name(), node.id());
+    let changed_attrs: Vec<_> = node.attrs().iter().filter(|a| a.flags & (DELETED | DIRTY) != 0).collect();
+    if !changed_attrs.is_empty() {
+        let mut list = Element::new("change-list");
+        for attr in changed_attrs {
+            let mut item = Element::new("change-attr").with_attr("name", &attr.name);
+            if attr.flags & DELETED != 0 {
+                item.set_attr("operation", "unset");
+            } else {
+                item.set_attr("operation", "set");
+                item.set_attr("value", &attr.value);
+            }
+            list.push_child(item);
+        }
+        let mut result = Element::new(node.name());
+        for attr in node.attrs().iter().filter(|a| a.flags & DELETED == 0) {
+            result.set_attr(&attr.name, &attr.value);
+        }
+        diff.push_child(
+            Element::new("change")
+                .with_attr("operation", "modify")
+                .with_attr("path", &path)
+                .with_child(list)
+                .with_child(Element::new("change-result").with_child(result)),
+        );
+    }
+
+    let children = node.children();
+    for i in 0..children.len() {
+        add_node_changes(children, i, &path, diff);
+    }
+
+    if node.has(MOVED) {
+        diff.push_child(
+            Element::new("change")
+                .with_attr("operation", "move")
+                .with_attr("path", &path)
+                .with_attr("position", node_position().to_string()),
+        );
     }
 }
