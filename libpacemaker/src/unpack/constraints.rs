@@ -1,0 +1,353 @@
+//! Location, colocation and ordering constraints (simple form and resource sets).
+
+use libcrmcommon::xml::Element;
+
+use crate::model::{order_flags as of, Colocation, RscIdx, RscOrder, Role, Variant, WorkingSet};
+use crate::options::is_true;
+use crate::rules::{rule_matches, RuleContext};
+use crate::score::{self, INFINITY};
+
+pub(super) fn unpack_constraints(ws: &mut WorkingSet, constraints: &Element) {
+    for c in constraints.elements() {
+        match c.name.as_str() {
+            "rsc_location" => unpack_location(ws, c),
+            "rsc_colocation" => unpack_colocation(ws, c),
+            "rsc_order" => unpack_order(ws, c),
+            _ => {}
+        }
+    }
+}
+
+fn find_rsc(ws: &WorkingSet, id: &str) -> Option<RscIdx> {
+    // Clone instances are not addressable by configuration; only real resources.
+    ws.resources.iter().position(|r| r.id == id && r.instance.map(|_| false).unwrap_or(true))
+        .or_else(|| ws.resources.iter().position(|r| r.id == id))
+}
+
+/// Adds `score` for `node` to the resource's allowed nodes the way
+/// Pacemaker applies a location constraint (including group and clone rules).
+pub fn apply_location(ws: &mut WorkingSet, rsc: RscIdx, node: usize, score_value: i32) {
+    add_allowed(ws, rsc, node, score_value);
+    match ws.resources[rsc].variant {
+        Variant::Primitive => {}
+        Variant::Group => {
+            // Only the first member gets the score; the others just learn the node.
+            let children = ws.resources[rsc].children.clone();
+            for (i, c) in children.into_iter().enumerate() {
+                apply_location(ws, c, node, if i == 0 { score_value } else { 0 });
+            }
+        }
+        Variant::Clone => {
+            let children = ws.resources[rsc].children.clone();
+            for c in children {
+                apply_location(ws, c, node, score_value);
+            }
+        }
+    }
+}
+
+fn add_allowed(ws: &mut WorkingSet, rsc: RscIdx, node: usize, value: i32) {
+    let entry = ws.resources[rsc].allowed.entry(node).or_insert(0);
+    *entry = score::add(*entry, value);
+}
+
+fn constraint_score(c: &Element) -> Option<i32> {
+    c.attr("score").map(score::parse_or_zero)
+}
+
+fn unpack_location(ws: &mut WorkingSet, c: &Element) {
+    let targets: Vec<RscIdx> = if let Some(id) = c.attr("rsc") {
+        match find_rsc(ws, id) {
+            Some(r) => vec![r],
+            None => return,
+        }
+    } else if let Some(pattern) = c.attr("rsc-pattern") {
+        ws.top_level.iter().copied().filter(|&r| simple_regex_match(pattern, &ws.resources[r].id)).collect()
+    } else if c.child("resource_set").is_some() {
+        let mut v = Vec::new();
+        for set in c.elements().filter(|e| e.name == "resource_set") {
+            for rr in set.elements().filter(|e| e.name == "resource_ref") {
+                if let Some(r) = rr.id().and_then(|id| find_rsc(ws, id)) {
+                    v.push(r);
+                }
+            }
+        }
+        v
+    } else {
+        return;
+    };
+    let role = c.attr("role").and_then(Role::parse).unwrap_or(Role::Unknown);
+    if role > Role::Started {
+        // Role-specific placement (promotion preferences) is not modelled yet.
+        return;
+    }
+    for rsc in targets {
+        if let Some(node_name) = c.attr("node") {
+            let Some(node) = ws.node_by_name(node_name) else { continue };
+            let Some(value) = constraint_score(c) else { continue };
+            apply_location(ws, rsc, node, value);
+        } else {
+            for rule in c.elements().filter(|e| e.name == "rule") {
+                apply_rule_location(ws, rsc, rule);
+            }
+        }
+    }
+}
+
+fn apply_rule_location(ws: &mut WorkingSet, rsc: RscIdx, rule: &Element) {
+    let role = rule.attr("role").and_then(Role::parse).unwrap_or(Role::Unknown);
+    if role > Role::Started {
+        return;
+    }
+    let fixed_score = rule.attr("score").map(score::parse_or_zero);
+    let score_attr = rule.attr("score-attribute");
+    for n in 0..ws.nodes.len() {
+        let matched = {
+            let ctx = RuleContext { node_attrs: Some(&ws.nodes[n].attrs) };
+            rule_matches(rule, &ctx)
+        };
+        if !matched {
+            continue;
+        }
+        let value = match (fixed_score, score_attr) {
+            (Some(s), _) => s,
+            (None, Some(attr)) => match ws.nodes[n].attrs.get(attr) {
+                Some(v) => score::parse_or_zero(v),
+                None => continue,
+            },
+            (None, None) => 0,
+        };
+        apply_location(ws, rsc, n, value);
+    }
+}
+
+/// Minimal regular-expression support for rsc-pattern: literal text with
+/// optional ^ and $ anchors and ".*".
+fn simple_regex_match(pattern: &str, text: &str) -> bool {
+    let anchored_start = pattern.starts_with('^');
+    let anchored_end = pattern.ends_with('$') && !pattern.ends_with("\\$");
+    let core = pattern.trim_start_matches('^').trim_end_matches('$');
+    let parts: Vec<&str> = core.split(".*").collect();
+    let mut pos = 0;
+    for (i, part) in parts.iter().enumerate() {
+        if part.is_empty() {
+            continue;
+        }
+        match text[pos..].find(part) {
+            Some(found) => {
+                if i == 0 && anchored_start && found != 0 {
+                    return false;
+                }
+                pos += found + part.len();
+            }
+            None => return false,
+        }
+    }
+    if anchored_end && parts.last().map(|p| !p.is_empty()).unwrap_or(false) {
+        return text.ends_with(parts.last().copied().unwrap_or(""));
+    }
+    true
+}
+
+fn role_attr(c: &Element, name: &str) -> Role {
+    match c.attr(name).and_then(Role::parse) {
+        Some(Role::Started) | None => Role::Unknown,
+        Some(r) => r,
+    }
+}
+
+fn influence(ws: &WorkingSet, c: &Element, dependent: RscIdx) -> bool {
+    if let Some(v) = c.attr("influence") {
+        return is_true(v);
+    }
+    ws.resources[dependent].meta.get("critical").map(|v| is_true(v)).unwrap_or(true)
+}
+
+pub fn add_colocation(ws: &mut WorkingSet, coloc: Colocation) {
+    if coloc.score == 0 || coloc.dependent == coloc.primary {
+        return;
+    }
+    ws.colocations.push(coloc);
+}
+
+fn unpack_colocation(ws: &mut WorkingSet, c: &Element) {
+    let id = c.id().unwrap_or("").to_string();
+    let score_value = constraint_score(c).unwrap_or(0);
+    let node_attribute = c.attr("node-attribute").map(str::to_string);
+    if c.child("resource_set").is_some() {
+        let sets: Vec<&Element> = c.elements().filter(|e| e.name == "resource_set").collect();
+        let mut set_members: Vec<Vec<RscIdx>> = Vec::new();
+        for set in &sets {
+            let members: Vec<RscIdx> =
+                set.elements().filter(|e| e.name == "resource_ref").filter_map(|rr| rr.id().and_then(|i| find_rsc(ws, i))).collect();
+            let set_score = set.attr("score").map(score::parse_or_zero).unwrap_or(score_value);
+            let role = role_attr(set, "role");
+            let sequential = set.attr("sequential").map(is_true).unwrap_or(true);
+            if sequential && set_score != 0 {
+                for w in members.windows(2) {
+                    let (prev, cur) = (w[0], w[1]);
+                    let infl = influence(ws, c, cur);
+                    add_colocation(
+                        ws,
+                        Colocation {
+                            id: id.clone(),
+                            dependent: cur,
+                            primary: prev,
+                            score: set_score,
+                            dependent_role: role,
+                            primary_role: role,
+                            node_attribute: node_attribute.clone(),
+                            influence: infl,
+                        },
+                    );
+                }
+            }
+            set_members.push(members);
+        }
+        // Between consecutive sets: the earlier set depends on the later one.
+        for i in 0..sets.len().saturating_sub(1) {
+            let (a, b) = (&set_members[i], &set_members[i + 1]);
+            let (Some(&dep), Some(&prim)) = (a.last(), b.first()) else { continue };
+            let infl = influence(ws, c, dep);
+            add_colocation(
+                ws,
+                Colocation {
+                    id: id.clone(),
+                    dependent: dep,
+                    primary: prim,
+                    score: score_value,
+                    dependent_role: role_attr(sets[i], "role"),
+                    primary_role: role_attr(sets[i + 1], "role"),
+                    node_attribute: node_attribute.clone(),
+                    influence: infl,
+                },
+            );
+        }
+        return;
+    }
+    let (Some(dep_id), Some(prim_id)) = (c.attr("rsc"), c.attr("with-rsc")) else { return };
+    let (Some(dependent), Some(primary)) = (find_rsc(ws, dep_id), find_rsc(ws, prim_id)) else { return };
+    let infl = influence(ws, c, dependent);
+    add_colocation(
+        ws,
+        Colocation {
+            id,
+            dependent,
+            primary,
+            score: score_value,
+            dependent_role: role_attr(c, "rsc-role"),
+            primary_role: role_attr(c, "with-rsc-role"),
+            node_attribute,
+            influence: infl,
+        },
+    );
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum OrderKind {
+    Mandatory,
+    Optional,
+    Serialize,
+}
+
+fn order_kind(c: &Element) -> OrderKind {
+    if let Some(kind) = c.attr("kind") {
+        return match kind.to_ascii_lowercase().as_str() {
+            "optional" => OrderKind::Optional,
+            "serialize" => OrderKind::Serialize,
+            _ => OrderKind::Mandatory,
+        };
+    }
+    match c.attr("score").map(score::parse_or_zero) {
+        Some(0) => OrderKind::Optional,
+        _ => OrderKind::Mandatory,
+    }
+}
+
+fn flags_for(kind: OrderKind, first_task: &str, inverse: bool, symmetric: bool) -> u32 {
+    match kind {
+        OrderKind::Optional => of::OPTIONAL,
+        OrderKind::Serialize => of::SERIALIZE_ONLY,
+        OrderKind::Mandatory => {
+            if !symmetric {
+                of::RUNNABLE_LEFT
+            } else if inverse {
+                of::IMPLIES_FIRST
+            } else {
+                let mut f = of::IMPLIES_THEN;
+                if first_task == "start" || first_task == "promote" {
+                    f |= of::RUNNABLE_LEFT;
+                }
+                f
+            }
+        }
+    }
+}
+
+fn invert(task: &str) -> Option<&'static str> {
+    Some(match task {
+        "start" => "stop",
+        "stop" => "start",
+        "promote" => "demote",
+        "demote" => "promote",
+        "running" => "stopped",
+        "stopped" => "running",
+        "promoted" => "demoted",
+        "demoted" => "promoted",
+        _ => return None,
+    })
+}
+
+pub fn add_order(ws: &mut WorkingSet, first: RscIdx, first_task: &str, then: RscIdx, then_task: &str, flags: u32) {
+    ws.orders.push(RscOrder { first, first_task: first_task.to_string(), then, then_task: then_task.to_string(), flags });
+}
+
+fn add_ordering_pair(ws: &mut WorkingSet, kind: OrderKind, symmetric: bool, first: RscIdx, first_task: &str, then: RscIdx, then_task: &str) {
+    add_order(ws, first, first_task, then, then_task, flags_for(kind, first_task, false, symmetric));
+    if symmetric && kind != OrderKind::Serialize {
+        if let (Some(inv_then), Some(inv_first)) = (invert(then_task), invert(first_task)) {
+            add_order(ws, then, inv_then, first, inv_first, flags_for(kind, inv_then, true, symmetric));
+        }
+    }
+}
+
+fn unpack_order(ws: &mut WorkingSet, c: &Element) {
+    let kind = order_kind(c);
+    let symmetric = c.attr("symmetrical").map(is_true).unwrap_or(kind != OrderKind::Serialize);
+    if c.child("resource_set").is_some() {
+        let sets: Vec<&Element> = c.elements().filter(|e| e.name == "resource_set").collect();
+        let mut prev_set: Option<(Vec<RscIdx>, String)> = None;
+        for set in sets {
+            let members: Vec<RscIdx> =
+                set.elements().filter(|e| e.name == "resource_ref").filter_map(|rr| rr.id().and_then(|i| find_rsc(ws, i))).collect();
+            let action = set.attr("action").unwrap_or("start").to_string();
+            let sequential = set.attr("sequential").map(is_true).unwrap_or(true);
+            let set_kind = match set.attr("kind") {
+                Some(_) => order_kind(set),
+                None => kind,
+            };
+            if sequential {
+                for w in members.windows(2) {
+                    add_ordering_pair(ws, set_kind, symmetric, w[0], &action, w[1], &action);
+                }
+            }
+            if let Some((prev, prev_action)) = &prev_set {
+                // Every member of the previous set before every member of this one.
+                let firsts: Vec<RscIdx> = prev.clone();
+                for &f in &firsts {
+                    for &t in &members {
+                        add_ordering_pair(ws, kind, symmetric, f, prev_action, t, &action);
+                    }
+                }
+            }
+            prev_set = Some((members, action));
+        }
+        return;
+    }
+    let (Some(first_id), Some(then_id)) = (c.attr("first"), c.attr("then")) else { return };
+    let (Some(first), Some(then)) = (find_rsc(ws, first_id), find_rsc(ws, then_id)) else { return };
+    let first_task = c.attr("first-action").unwrap_or("start").to_string();
+    let then_task = c.attr("then-action").map(str::to_string).unwrap_or_else(|| first_task.clone());
+    add_ordering_pair(ws, kind, symmetric, first, &first_task, then, &then_task);
+    let _ = INFINITY;
+}

@@ -1,0 +1,91 @@
+//! Turning a CIB document into a [`WorkingSet`].
+
+mod constraints;
+mod history;
+mod nodes;
+mod resources;
+
+pub use resources::{parse_interval_ms, strip_instance};
+
+use std::collections::HashMap;
+use std::fmt;
+
+use libcrmcommon::xml::Element;
+
+use crate::model::WorkingSet;
+use crate::options::ClusterOptions;
+use crate::rules::{collect_nvpairs, RuleContext};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnpackError {
+    NotACib(String),
+    MissingSection(&'static str),
+}
+
+impl fmt::Display for UnpackError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UnpackError::NotACib(name) => write!(f, "input is not a CIB (root element is <{name}>)"),
+            UnpackError::MissingSection(s) => write!(f, "CIB has no {s} section"),
+        }
+    }
+}
+
+impl std::error::Error for UnpackError {}
+
+/// Unpacks configuration and status into a working set ready for scheduling.
+pub fn unpack(cib: &Element) -> Result<WorkingSet, UnpackError> {
+    if cib.name != "cib" {
+        return Err(UnpackError::NotACib(cib.name.clone()));
+    }
+    let configuration = cib.child("configuration").ok_or(UnpackError::MissingSection("configuration"))?;
+    let empty = Element::new("status");
+    let status = cib.child("status").unwrap_or(&empty);
+
+    let mut ws = WorkingSet::default();
+    let ctx = RuleContext { node_attrs: None };
+    let mut raw = HashMap::new();
+    if let Some(crm_config) = configuration.child("crm_config") {
+        // The set named cib-bootstrap-options wins over others.
+        let mut ordered: Vec<&Element> = crm_config.elements().filter(|e| e.name == "cluster_property_set").collect();
+        ordered.sort_by_key(|e| if e.id() == Some("cib-bootstrap-options") { 0 } else { 1 });
+        let mut holder = Element::new("holder");
+        for set in ordered {
+            holder.push_child(set.clone());
+        }
+        collect_nvpairs(&holder, "cluster_property_set", &ctx, &mut raw);
+    }
+    ws.options = ClusterOptions::from_map(raw);
+    ws.have_quorum = cib.attr("have-quorum").map(crate::options::is_true).unwrap_or(false);
+    ws.now = cib
+        .attr("execution-date")
+        .and_then(|d| d.trim().parse::<i64>().ok())
+        .unwrap_or(0);
+
+    let empty_nodes = Element::new("nodes");
+    nodes::unpack_nodes(&mut ws, configuration.child("nodes").unwrap_or(&empty_nodes));
+
+    let mut rsc_defaults = HashMap::new();
+    if let Some(defaults) = configuration.child("rsc_defaults") {
+        collect_nvpairs(defaults, "meta_attributes", &ctx, &mut rsc_defaults);
+    }
+    let mut op_defaults = HashMap::new();
+    if let Some(defaults) = configuration.child("op_defaults") {
+        collect_nvpairs(defaults, "meta_attributes", &ctx, &mut op_defaults);
+    }
+    if let Some(resources) = configuration.child("resources") {
+        resources::unpack_resources(&mut ws, resources, &rsc_defaults, &op_defaults);
+    }
+
+    nodes::unpack_node_states(&mut ws, status);
+    history::unpack_history(&mut ws, status);
+    Ok(ws)
+}
+
+/// Unpacks the constraints section. Pacemaker does this only when scheduling,
+/// after the cluster status has been determined (and displayed).
+pub fn unpack_constraints(ws: &mut WorkingSet, cib: &Element) {
+    if let Some(constraints) = cib.child("configuration").and_then(|c| c.child("constraints")) {
+        constraints::unpack_constraints(ws, constraints);
+    }
+}
