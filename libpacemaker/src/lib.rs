@@ -90,6 +90,8 @@ fn execution_lines(ws: &model::WorkingSet, plan: &sched::actions::Plan) -> Vec<S
 pub fn simulate(cib: &Element) -> Result<SimulationReport, UnpackError> {
     let mut text = String::new();
     let mut ws = unpack::unpack(cib)?;
+    let original_date = ws.original_date;
+    text.push_str(&output::header::preamble(&ws, original_date));
     text.push_str("Current cluster status:\n");
     text.push_str(&output::status::cluster_status(&ws));
     text.push('\n');

@@ -261,8 +261,11 @@ pub struct WorkingSet {
     pub colocations: Vec<Colocation>,
     pub orders: Vec<RscOrder>,
     pub have_stonith_resource: bool,
-    /// Original execution date from the CIB, if any (seconds since epoch).
+    /// "Now" for time-based decisions (seconds since epoch): the CIB's
+    /// execution-date if present, else the current time.
     pub now: i64,
+    /// The CIB's execution-date, if any.
+    pub original_date: Option<i64>,
     pub warnings: Vec<String>,
 }
 

@@ -75,6 +75,7 @@ struct Op {
     target_rc: i32,
     interval_ms: u64,
     call_id: i64,
+    last_change: Option<i64>,
 }
 
 impl Op {
@@ -95,6 +96,7 @@ impl Op {
             target_rc,
             interval_ms,
             call_id: xml.attr("call-id").and_then(|v| v.parse().ok()).unwrap_or(0),
+            last_change: xml.attr("last-rc-change").or_else(|| xml.attr("last-run")).and_then(|v| v.parse().ok()),
         })
     }
 
@@ -326,6 +328,20 @@ fn replay_ops(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, ops: &[Op]) -> Replay
         }
         let mut rc = op.rc;
         let mut status = op.status;
+        let timeout = ws.resources[rsc].failure_timeout_s as i64;
+        let expired = status != EXEC_NOT_INSTALLED
+            && timeout > 0
+            && op.last_change.map(|t| t + timeout <= ws.now).unwrap_or(false);
+        if expired && op.rc != op.target_rc {
+            if op.is_maskable_probe_failure() {
+                if r.role <= Role::Stopped {
+                    r.role = Role::Unknown;
+                }
+                continue;
+            }
+            // An expired failure is forgotten.
+            continue;
+        }
         // Remap degraded monitor results to their healthy equivalents.
         if op.task == "monitor" {
             rc = match rc {
@@ -618,6 +634,9 @@ fn apply_replay(ws: &mut WorkingSet, rsc: RscIdx, node: NodeIdx, replay: Replay,
     if role != Role::Stopped && role != Role::Unknown {
         if !ws.resources[rsc].running_on.contains(&node) {
             ws.resources[rsc].running_on.push(node);
+            if ws.resources[rsc].running_on.len() > 1 {
+                handle_multiply_active(ws, rsc);
+            }
         }
         if !ws.nodes[node].running.contains(&rsc) {
             ws.nodes[node].running.push(rsc);
@@ -639,6 +658,19 @@ fn apply_replay(ws: &mut WorkingSet, rsc: RscIdx, node: NodeIdx, replay: Replay,
     apply_target_role(ws, rsc);
     if role > ws.resources[rsc].role {
         ws.resources[rsc].role = role;
+    }
+}
+
+/// What to do about a resource active on more than one node (multiple-active).
+fn handle_multiply_active(ws: &mut WorkingSet, rsc: RscIdx) {
+    let policy = ws.resources[rsc].meta.get("multiple-active").map(|v| v.to_ascii_lowercase());
+    match policy.as_deref() {
+        Some("stop_only") => ws.resources[rsc].next_role = Role::Stopped,
+        Some("block") => {
+            ws.resources[rsc].managed = false;
+            ws.resources[rsc].blocked = true;
+        }
+        _ => {}
     }
 }
 
@@ -670,13 +702,19 @@ fn compute_failcounts(ws: &mut WorkingSet) {
                 None => rest,
             };
             let count = crate::score::parse_or_zero(&value);
+            let last_failure: Option<i64> = ws.nodes[n]
+                .attrs
+                .get(&format!("last-failure-{rest}"))
+                .and_then(|v| v.trim().parse().ok());
             for r in 0..ws.resources.len() {
                 if ws.resources[r].variant != Variant::Primitive {
                     continue;
                 }
                 let id = &ws.resources[r].id;
                 let matches = id == rsc_name || (strip_instance(id) == rsc_name && anonymous_instance(ws, r));
-                if matches {
+                let timeout = ws.resources[r].failure_timeout_s as i64;
+                let expired = timeout > 0 && last_failure.map(|t| t + timeout <= ws.now).unwrap_or(false);
+                if matches && !expired {
                     let entry = ws.resources[r].failcount.entry(n).or_insert(0);
                     *entry = crate::score::add(*entry, count);
                 }

@@ -57,10 +57,10 @@ pub fn unpack(cib: &Element) -> Result<WorkingSet, UnpackError> {
     }
     ws.options = ClusterOptions::from_map(raw);
     ws.have_quorum = cib.attr("have-quorum").map(crate::options::is_true).unwrap_or(false);
-    ws.now = cib
-        .attr("execution-date")
-        .and_then(|d| d.trim().parse::<i64>().ok())
-        .unwrap_or(0);
+    ws.original_date = cib.attr("execution-date").and_then(|d| d.trim().parse::<i64>().ok());
+    ws.now = ws.original_date.unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    });
 
     let empty_nodes = Element::new("nodes");
     nodes::unpack_nodes(&mut ws, configuration.child("nodes").unwrap_or(&empty_nodes));

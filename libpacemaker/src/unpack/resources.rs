@@ -207,7 +207,7 @@ fn unpack_clone(ws: &mut WorkingSet, idx: RscIdx, xml: &Element, rsc_defaults: &
         default
     };
     let promotable = xml.name == "master" || meta.get("promotable").map(|v| is_true(v)).unwrap_or(false);
-    let mut settings = crate::model::CloneSettings {
+    let settings = crate::model::CloneSettings {
         clone_max: get_usize(&["clone-max"], node_count),
         clone_node_max: get_usize(&["clone-node-max"], 1),
         promoted_max: get_usize(&["promoted-max", "master-max"], 1),
@@ -222,12 +222,6 @@ fn unpack_clone(ws: &mut WorkingSet, idx: RscIdx, xml: &Element, rsc_defaults: &
         ws.warnings.push(format!("{} has nothing to clone", ws.resources[idx].id));
         return;
     };
-    // Fencing devices can only be anonymous clones.
-    if template.name == "primitive" && template.attr("class") == Some("stonith") && settings.unique {
-        settings.unique = false;
-        settings.clone_node_max = 1;
-        settings.clone_max = settings.clone_max.min(node_count);
-    }
     ws.resources[idx].clone = settings.clone();
     ws.resources[idx]
         .meta
