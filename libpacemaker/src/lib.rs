@@ -109,6 +109,10 @@ pub fn simulate(cib: &Element) -> Result<SimulationReport, UnpackError> {
     }
     let revised = simulate::apply(cib, &ws, &schedule.plan);
     let revised_ws = unpack::unpack(&revised)?;
+    if let Some(date) = ws.original_date {
+        // crm_simulate re-reads the CIB for the revised status and says so again.
+        text.push_str(&format!("Using the original execution date of: {}\n", output::header::format_epoch(date)));
+    }
     text.push('\n');
     text.push_str("Revised Cluster Status:\n");
     text.push_str(&output::status::cluster_status(&revised_ws));

@@ -65,6 +65,8 @@ pub struct Node {
     /// Primitive resources believed active here.
     pub running: Vec<RscIdx>,
     pub fence_reason: Option<String>,
+    /// Remaining capacity per utilization attribute.
+    pub utilization: std::collections::BTreeMap<String, i64>,
 }
 
 impl Node {
@@ -166,6 +168,8 @@ pub struct Resource {
     pub instance: Option<usize>,
     /// Clone-wide: which instance got a history entry on which node.
     pub needs_fencing: bool,
+    /// Utilization this resource consumes on its node.
+    pub utilization: std::collections::BTreeMap<String, i64>,
 }
 
 impl Resource {
@@ -209,6 +213,7 @@ impl Resource {
             failed_probe: HashMap::new(),
             instance: None,
             needs_fencing: true,
+            utilization: std::collections::BTreeMap::new(),
         }
     }
 }

@@ -51,8 +51,15 @@ impl<'a> Placement<'a> {
     pub fn assign_all(&mut self) {
         let mut order = self.ws.top_level.clone();
         let ws = &*self.ws;
-        // Highest priority first; ties keep configuration order, then prefer
-        // resources with a higher score on their current node.
+        // Only non-default placement strategies sort resources: highest
+        // priority first, then higher score on the current node.
+        if ws.options.placement_strategy.eq_ignore_ascii_case("default") {
+            for &r in &order.clone() {
+                self.assign(r, None);
+            }
+            self.order = order;
+            return;
+        }
         order.sort_by(|&a, &b| {
             let pa = ws.resources[a].priority;
             let pb = ws.resources[b].priority;
@@ -179,7 +186,8 @@ impl<'a> Placement<'a> {
         } else if self.ws.options.stop_all_resources {
             self.finalize(r, None, true);
         } else {
-            let chosen = self.best_node(r, prefer);
+            let most_free = self.ban_insufficient_capacity(r);
+            let chosen = self.best_node(r, prefer.or(most_free));
             self.finalize(r, chosen, false);
         }
         self.ws.resources[r].assigning = false;
@@ -435,8 +443,11 @@ impl<'a> Placement<'a> {
         list.sort_by(|&(a, wa), &(b, wb)| {
             let ea = if node_available(ws, a) { wa } else { -INFINITY };
             let eb = if node_available(ws, b) { wb } else { -INFINITY };
+            let strategy = ws.options.placement_strategy.to_ascii_lowercase();
+            let minimal = strategy == "minimal";
             eb.cmp(&ea)
-                .then_with(|| ws.nodes[a].assigned_count.cmp(&ws.nodes[b].assigned_count))
+                .then_with(|| if strategy == "balanced" { compare_capacities(ws, a, b) } else { std::cmp::Ordering::Equal })
+                .then_with(|| if minimal { std::cmp::Ordering::Equal } else { ws.nodes[a].assigned_count.cmp(&ws.nodes[b].assigned_count) })
                 .then_with(|| match active {
                     Some(x) if x == a => std::cmp::Ordering::Less,
                     Some(x) if x == b => std::cmp::Ordering::Greater,
@@ -445,6 +456,82 @@ impl<'a> Placement<'a> {
                 .then_with(|| ws.nodes[a].uname.cmp(&ws.nodes[b].uname))
         });
         list
+    }
+
+    /// Resources that must end up on the same node as `r` (mandatory
+    /// colocations, transitively, both directions).
+    fn colocated_set(&self, r: RscIdx) -> Vec<RscIdx> {
+        let mut set = vec![r];
+        let mut i = 0;
+        while i < set.len() {
+            let cur = set[i];
+            for c in &self.ws.colocations {
+                if c.score < INFINITY {
+                    continue;
+                }
+                let other = if c.dependent == cur {
+                    c.primary
+                } else if c.primary == cur {
+                    c.dependent
+                } else {
+                    continue;
+                };
+                if !set.contains(&other) {
+                    set.push(other);
+                }
+            }
+            i += 1;
+        }
+        set
+    }
+
+    /// Bans nodes without enough remaining capacity (non-default placement
+    /// strategies); returns the node with the most free capacity, if any.
+    fn ban_insufficient_capacity(&mut self, r: RscIdx) -> Option<NodeIdx> {
+        if self.ws.options.placement_strategy.eq_ignore_ascii_case("default") {
+            return None;
+        }
+        let mut total: BTreeMap<String, i64> = BTreeMap::new();
+        for c in self.colocated_set(r) {
+            for p in self.ws.primitives_of(c) {
+                if p != r && !self.ws.resources[p].provisional {
+                    continue;
+                }
+                for (k, v) in &self.ws.resources[p].utilization {
+                    *total.entry(k.clone()).or_insert(0) += v;
+                }
+            }
+        }
+        let own = self.ws.resources[r].utilization.clone();
+        let enough = |ws: &WorkingSet, n: NodeIdx, need: &BTreeMap<String, i64>| {
+            need.iter().all(|(k, v)| ws.nodes[n].utilization.get(k).copied().unwrap_or(0) >= *v)
+        };
+        let candidates: Vec<NodeIdx> = self
+            .ws
+            .resources[r]
+            .allowed
+            .iter()
+            .filter(|(&n, &w)| w >= 0 && node_available(self.ws, n))
+            .map(|(&n, _)| n)
+            .collect();
+        let any_capable = candidates.iter().any(|&n| enough(self.ws, n, &total));
+        let mut most_capable: Option<NodeIdx> = None;
+        for &n in &candidates {
+            if most_capable.map(|m| compare_capacities(self.ws, n, m) == std::cmp::Ordering::Less).unwrap_or(true) {
+                most_capable = Some(n);
+            }
+        }
+        let need = if any_capable { &total } else { &own };
+        for n in candidates {
+            if !enough(self.ws, n, need) {
+                self.ws.resources[r].allowed.insert(n, -INFINITY);
+            }
+        }
+        if any_capable {
+            None
+        } else {
+            most_capable
+        }
     }
 
     fn best_node(&self, r: RscIdx, prefer: Option<NodeIdx>) -> Option<NodeIdx> {
@@ -497,6 +584,10 @@ impl<'a> Placement<'a> {
             }
             Some(n) => {
                 self.ws.nodes[n].assigned_count += 1;
+                let util = self.ws.resources[r].utilization.clone();
+                for (k, v) in util {
+                    *self.ws.nodes[n].utilization.entry(k).or_insert(0) -= v;
+                }
             }
         }
     }
@@ -672,6 +763,31 @@ fn apply_target_role_again(res: &mut crate::model::Resource) {
             res.next_role = Role::Stopped;
         }
     }
+}
+
+/// Pacemaker's pcmk__compare_node_capacities: Less means `a` has more free capacity.
+fn compare_capacities(ws: &WorkingSet, a: NodeIdx, b: NodeIdx) -> std::cmp::Ordering {
+    let mut result = 0i32;
+    let (ua, ub) = (&ws.nodes[a].utilization, &ws.nodes[b].utilization);
+    for (k, &va) in ua {
+        let vb = ub.get(k).copied().unwrap_or(0);
+        if va > vb {
+            result -= 1;
+        } else if va < vb {
+            result += 1;
+        }
+    }
+    for (k, &vb) in ub {
+        if ua.contains_key(k) {
+            continue;
+        }
+        if 0 > vb {
+            result -= 1;
+        } else if 0 < vb {
+            result += 1;
+        }
+    }
+    result.cmp(&0)
 }
 
 fn instance_role(ws: &WorkingSet, r: RscIdx) -> Role {

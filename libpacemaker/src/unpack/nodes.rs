@@ -25,6 +25,7 @@ pub(super) fn unpack_nodes(ws: &mut WorkingSet, nodes: &Element) {
         let mut attrs = std::collections::HashMap::new();
         collect_nvpairs(xml, "instance_attributes", &ctx, &mut attrs);
         node.attrs = attrs;
+        node.utilization = utilization_of(xml);
         node.attrs.insert("#uname".to_string(), uname.to_string());
         node.attrs.insert("#id".to_string(), id.to_string());
         node.attrs.insert("#kind".to_string(), if node.is_remote { "remote" } else { "cluster" }.to_string());
@@ -34,6 +35,13 @@ pub(super) fn unpack_nodes(ws: &mut WorkingSet, nodes: &Element) {
         node.unclean = ws.options.startup_fencing;
         ws.nodes.push(node);
     }
+}
+
+/// Utilization values from an element's <utilization> sets (integers; junk counts as 0).
+pub(crate) fn utilization_of(xml: &Element) -> std::collections::BTreeMap<String, i64> {
+    let mut raw = std::collections::HashMap::new();
+    collect_nvpairs(xml, "utilization", &RuleContext { node_attrs: None }, &mut raw);
+    raw.into_iter().map(|(k, v)| (k, v.trim().parse::<i64>().unwrap_or(0))).collect()
 }
 
 fn shutdown_requested(node: &Node) -> bool {

@@ -135,6 +135,7 @@ fn unpack_one(
         rsc.provider = xml.attr("provider").map(str::to_string);
         rsc.agent = xml.attr("type").unwrap_or("unknown").to_string();
         rsc.is_stonith = rsc.class == "stonith";
+        rsc.utilization = super::nodes::utilization_of(xml);
         if let Some(ops) = xml.child("operations") {
             for op in ops.elements().filter(|e| e.name == "op") {
                 let Some(name) = op.attr("name") else { continue };
