@@ -60,14 +60,27 @@ impl<'a> Placement<'a> {
             self.order = order;
             return;
         }
+        let mut node_order: Vec<NodeIdx> = (0..ws.nodes.len()).collect();
+        node_order.sort_by(|&a, &b| {
+            let wa = if node_available(ws, a) { ws.nodes[a].weight } else { -INFINITY };
+            let wb = if node_available(ws, b) { ws.nodes[b].weight } else { -INFINITY };
+            wb.cmp(&wa).then_with(|| ws.nodes[a].uname.cmp(&ws.nodes[b].uname))
+        });
         order.sort_by(|&a, &b| {
             let pa = ws.resources[a].priority;
             let pb = ws.resources[b].priority;
-            pb.cmp(&pa).then_with(|| {
-                let wa = current_weight(ws, a);
-                let wb = current_weight(ws, b);
-                wb.cmp(&wa)
-            })
+            pb.cmp(&pa)
+                .then_with(|| current_weight(ws, b).cmp(&current_weight(ws, a)))
+                .then_with(|| {
+                    for &n in &node_order {
+                        let wa = score_table(ws, a).get(&n).copied().unwrap_or(-INFINITY);
+                        let wb = score_table(ws, b).get(&n).copied().unwrap_or(-INFINITY);
+                        if wa != wb {
+                            return wb.cmp(&wa);
+                        }
+                    }
+                    std::cmp::Ordering::Equal
+                })
         });
         for &r in &order {
             self.assign(r, None);
@@ -200,8 +213,19 @@ impl<'a> Placement<'a> {
         let mut list = self.this_with[r].clone();
         if let Some(p) = self.ws.resources[r].parent {
             let parent = &self.ws.resources[p];
-            if parent.variant == Variant::Group && parent.children.first() == Some(&r) {
-                list.extend(self.this_with_effective_group(p));
+            if parent.variant == Variant::Group {
+                let pos = parent.children.iter().position(|&c| c == r).unwrap_or(0);
+                if pos == 0 {
+                    list.extend(self.this_with_effective_group(p));
+                } else {
+                    // Once a member is unmanaged, later members need the group's
+                    // mandatory colocations themselves.
+                    let any_unmanaged = parent.children[..pos].iter().any(|&c| !self.ws.resources[c].managed);
+                    if any_unmanaged {
+                        let group_list = self.this_with_effective_group(p);
+                        list.extend(group_list.into_iter().filter(|&ci| self.ws.colocations[ci].score >= INFINITY));
+                    }
+                }
             }
             if parent.variant == Variant::Clone {
                 list.extend(self.this_with[p].iter().copied());
@@ -224,7 +248,7 @@ impl<'a> Placement<'a> {
         let mut list = self.with_this[r].clone();
         if let Some(p) = self.ws.resources[r].parent {
             let parent = &self.ws.resources[p];
-            if parent.variant == Variant::Group && parent.children.first() == Some(&r) {
+            if parent.variant == Variant::Group && parent.children.last() == Some(&r) {
                 list.extend(self.with_this[p].iter().copied());
             }
         }
@@ -259,6 +283,32 @@ impl<'a> Placement<'a> {
                 }
             }
             Variant::Clone => {
+                let role_filter = if self.ws.resources[primary].clone.promotable { c.primary_role } else { Role::Unknown };
+                if role_filter != Role::Unknown {
+                    // Colocation with a role of a promotable clone: only instances
+                    // that will have that role count.
+                    let children = self.ws.resources[primary].children.clone();
+                    let mut nodes = Vec::new();
+                    for i in children {
+                        let role = self.ws.primitives_of(i).first().map(|&p| self.ws.resources[p].next_role).unwrap_or(Role::Stopped);
+                        if role == role_filter {
+                            if let Some(n) = self.instance_location(i) {
+                                nodes.push(n);
+                            }
+                        }
+                    }
+                    let allowed = &mut self.ws.resources[dependent].allowed;
+                    for (n, w) in allowed.iter_mut() {
+                        if nodes.contains(n) {
+                            if c.score < INFINITY {
+                                *w = score::add(*w, c.score);
+                            }
+                        } else if c.score >= INFINITY {
+                            *w = -INFINITY;
+                        }
+                    }
+                    return;
+                }
                 if c.score >= INFINITY {
                     let nodes: Vec<NodeIdx> = self
                         .ws
@@ -794,10 +844,22 @@ fn instance_role(ws: &WorkingSet, r: RscIdx) -> Role {
     ws.primitives_of(r).iter().map(|&p| ws.resources[p].role).max().unwrap_or(Role::Unknown)
 }
 
+/// The node scores Pacemaker compares when sorting resources (a group
+/// uses its last member's).
+fn score_table(ws: &WorkingSet, r: RscIdx) -> &BTreeMap<NodeIdx, i32> {
+    match ws.resources[r].variant {
+        Variant::Group => match ws.resources[r].children.last() {
+            Some(&m) => &ws.resources[m].allowed,
+            None => &ws.resources[r].allowed,
+        },
+        _ => &ws.resources[r].allowed,
+    }
+}
+
 fn current_weight(ws: &WorkingSet, r: RscIdx) -> i32 {
     let running = ws.running_nodes(r);
     match running.first() {
-        Some(n) => ws.resources[r].allowed.get(n).copied().unwrap_or(-INFINITY),
+        Some(n) => score_table(ws, r).get(n).copied().unwrap_or(-INFINITY),
         None => -INFINITY,
     }
 }

@@ -29,6 +29,10 @@ pub(super) fn unpack_resources(
         }
     }
     ws.have_stonith_resource = ws.resources.iter().any(|r| r.is_stonith);
+    // Pacemaker keeps top-level resources sorted by priority (stable).
+    let mut top = std::mem::take(&mut ws.top_level);
+    top.sort_by_key(|&r| -ws.resources[r].priority);
+    ws.top_level = top;
 }
 
 /// Parses an interval like "10s", "1m", "500ms", "PT10S" or plain seconds into milliseconds.
