@@ -664,22 +664,8 @@ impl<'a> Placement<'a> {
         let settings = self.ws.resources[r].clone.clone();
         let mut children = self.ws.resources[r].children.clone();
         let ws = &*self.ws;
-        children.sort_by(|&a, &b| {
-            let ra = ws.running_nodes(a);
-            let rb = ws.running_nodes(b);
-            let active_a = !ra.is_empty();
-            let active_b = !rb.is_empty();
-            active_b
-                .cmp(&active_a)
-                .then_with(|| ra.len().cmp(&rb.len()))
-                .then_with(|| {
-                    let ca = ra.first().map(|&n| node_available(ws, n)).unwrap_or(false);
-                    let cb = rb.first().map(|&n| node_available(ws, n)).unwrap_or(false);
-                    cb.cmp(&ca)
-                })
-                .then_with(|| instance_role(ws, b).cmp(&instance_role(ws, a)))
-                .then_with(|| ws.resources[a].instance.cmp(&ws.resources[b].instance))
-        });
+        let clone_allowed = ws.resources[r].allowed.clone();
+        children.sort_by(|&a, &b| cmp_instance(ws, &clone_allowed, a, b));
         self.ws.resources[r].children = children.clone();
         let available = (0..self.ws.nodes.len()).filter(|&n| node_available(self.ws, n)).count();
         let max = settings.clone_max;
@@ -838,6 +824,58 @@ fn compare_capacities(ws: &WorkingSet, a: NodeIdx, b: NodeIdx) -> std::cmp::Orde
         }
     }
     result.cmp(&0)
+}
+
+/// Pacemaker's pcmk__cmp_instance: the order clone instances are placed in.
+fn cmp_instance(ws: &WorkingSet, clone_allowed: &BTreeMap<NodeIdx, i32>, a: RscIdx, b: RscIdx) -> std::cmp::Ordering {
+    use std::cmp::Ordering::*;
+    let ra = ws.running_nodes(a);
+    let rb = ws.running_nodes(b);
+    if !ra.is_empty() && !rb.is_empty() && ra.len() != rb.len() {
+        return ra.len().cmp(&rb.len());
+    }
+    // An instance active on a node it may no longer run on counts as inactive.
+    let allowed_on = |r: RscIdx, n: Option<NodeIdx>| -> (bool, Option<NodeIdx>) {
+        match n {
+            None => (true, None),
+            Some(n) => {
+                let first = ws.primitives_of(r).first().copied().unwrap_or(r);
+                match ws.resources[first].allowed.get(&n) {
+                    Some(&w) if w >= 0 => (true, Some(n)),
+                    _ => (false, None),
+                }
+            }
+        }
+    };
+    let (can_a, na) = allowed_on(a, ra.first().copied());
+    let (can_b, nb) = allowed_on(b, rb.first().copied());
+    if can_a != can_b {
+        return if can_a { Less } else { Greater };
+    }
+    let (pa, pb) = (ws.resources[a].priority, ws.resources[b].priority);
+    if pa != pb {
+        return pb.cmp(&pa);
+    }
+    let (na, nb) = match (na, nb) {
+        (None, None) => return ws.resources[a].instance.cmp(&ws.resources[b].instance),
+        (None, Some(_)) => return Greater,
+        (Some(_), None) => return Less,
+        (Some(x), Some(y)) => (x, y),
+    };
+    let (aa, ab) = (node_available(ws, na), node_available(ws, nb));
+    if aa != ab {
+        return if aa { Less } else { Greater };
+    }
+    let (ta, tb) = (clone_allowed.contains_key(&na), clone_allowed.contains_key(&nb));
+    if ta != tb {
+        return if ta { Less } else { Greater };
+    }
+    let failed = |r: RscIdx| ws.primitives_of(r).iter().any(|&p| ws.resources[p].failed);
+    let (fa, fb) = (failed(a), failed(b));
+    if fa != fb {
+        return if !fa { Less } else { Greater };
+    }
+    instance_role(ws, b).cmp(&instance_role(ws, a)).then_with(|| ws.resources[a].instance.cmp(&ws.resources[b].instance))
 }
 
 fn instance_role(ws: &WorkingSet, r: RscIdx) -> Role {

@@ -17,7 +17,9 @@ pub(super) fn unpack_resources(
     op_defaults: &HashMap<String, String>,
 ) {
     let _ = op_defaults;
-    for xml in resources.elements() {
+    let templates: Vec<&Element> = resources.elements().filter(|e| e.name == "template").collect();
+    let expanded = expand_templates(resources, &templates);
+    for xml in expanded.elements() {
         match xml.name.as_str() {
             "primitive" | "group" | "clone" | "master" => {
                 if let Some(idx) = unpack_one(ws, xml, None, rsc_defaults, None) {
@@ -33,6 +35,53 @@ pub(super) fn unpack_resources(
     let mut top = std::mem::take(&mut ws.top_level);
     top.sort_by_key(|&r| -ws.resources[r].priority);
     ws.top_level = top;
+}
+
+/// Returns a copy of the resources section where every primitive that names
+/// a template carries the template's agent, attribute sets and operations
+/// (the primitive's own settings win).
+fn expand_templates(resources: &Element, templates: &[&Element]) -> Element {
+    let mut out = resources.clone();
+    if templates.is_empty() {
+        return out;
+    }
+    fn walk(e: &mut Element, templates: &[&Element]) {
+        for child in e.elements_mut() {
+            if child.name == "primitive" {
+                if let Some(tid) = child.attr("template").map(str::to_string) {
+                    if let Some(t) = templates.iter().find(|t| t.id() == Some(tid.as_str())) {
+                        merge_template(child, t);
+                    }
+                }
+            } else {
+                walk(child, templates);
+            }
+        }
+    }
+    walk(&mut out, templates);
+    out
+}
+
+fn merge_template(primitive: &mut Element, template: &Element) {
+    for attr in ["class", "provider", "type"] {
+        if primitive.attr(attr).is_none() {
+            if let Some(v) = template.attr(attr) {
+                primitive.set_attr(attr, v);
+            }
+        }
+    }
+    for set in template.elements().filter(|e| e.name != "operations") {
+        primitive.push_child(set.clone());
+    }
+    if let Some(tops) = template.child("operations") {
+        let ops = primitive.ensure_child("operations");
+        for op in tops.elements() {
+            let same = ops.elements().any(|o| o.attr("name") == op.attr("name") && o.attr("interval") == op.attr("interval"));
+            if !same {
+                ops.push_child(op.clone());
+            }
+        }
+    }
 }
 
 /// Parses an interval like "10s", "1m", "500ms", "PT10S" or plain seconds into milliseconds.

@@ -101,9 +101,15 @@ fn run(args: &Args) -> Result<String, String> {
     let path = args.xml_file.as_deref().ok_or_else(|| "No input given: use -x FILE".to_string())?;
     let bytes = fs::read(path).map_err(|e| format!("Could not read {path}: {e}"))?;
     let cib = xml::parse_bytes(&bytes).map_err(|e| format!("Could not parse {path}: {e}"))?;
+    if cib.attr("validate-with") == Some("none") {
+        // Pacemaker warns about this before doing anything else.
+        eprintln!("Schema validation of configuration is disabled (enabling is encouraged and prevents common misconfigurations)");
+    }
     let report = libpacemaker::simulate(&cib).map_err(|e| format!("{path}: {e}"))?;
     let mut stdout = String::new();
     if args.show_scores {
+        // crm_simulate always emits an empty line before the scores.
+        stdout.push('\n');
         stdout.push_str(&report.scores);
     }
     if args.simulate && !args.quiet {
