@@ -11,6 +11,8 @@ use libcrmcommon::xml::Element;
 /// What a rule is evaluated against.
 pub struct RuleContext<'a> {
     pub node_attrs: Option<&'a HashMap<String, String>>,
+    /// Seconds since the epoch, for date expressions.
+    pub now: Option<i64>,
 }
 
 /// Evaluates a `<rule>` element.
@@ -22,7 +24,8 @@ pub fn rule_matches(rule: &Element, ctx: &RuleContext) -> bool {
         let result = match child.name.as_str() {
             "expression" => expression_matches(child, ctx),
             "rule" => rule_matches(child, ctx),
-            "date_expression" | "rsc_expression" | "op_expression" => false,
+            "date_expression" => date_expression_matches(child, ctx),
+            "rsc_expression" | "op_expression" => false,
             _ => continue,
         };
         count += 1;
@@ -104,6 +107,70 @@ fn expression_matches(expr: &Element, ctx: &RuleContext) -> bool {
     }
 }
 
+/// Parses the ISO 8601 forms Pacemaker configurations use: "2005-001"
+/// (ordinal), "2005-01-01", optionally followed by "T"/" " and "HH:MM[:SS]"
+/// and "Z" or an offset. Returns seconds since the epoch (UTC).
+pub fn parse_iso8601(text: &str) -> Option<i64> {
+    let t = text.trim();
+    let (date, time) = match t.find(|c| c == 'T' || c == ' ') {
+        Some(p) => (&t[..p], Some(t[p + 1..].trim())),
+        None => (t, None),
+    };
+    let parts: Vec<&str> = date.split('-').collect();
+    let year: i64 = parts.first()?.parse().ok()?;
+    let day_of_year: i64 = match parts.len() {
+        2 => parts[1].parse().ok()?,
+        3 => {
+            let m: i64 = parts[1].parse().ok()?;
+            let d: i64 = parts[2].parse().ok()?;
+            if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+                return None;
+            }
+            let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+            let cumulative = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+            cumulative[(m - 1) as usize] + d + if leap && m > 2 { 1 } else { 0 }
+        }
+        _ => return None,
+    };
+    let days_before_year = {
+        let y = year - 1;
+        365 * (year - 1970) + (y / 4 - y / 100 + y / 400) - (1969 / 4 - 1969 / 100 + 1969 / 400)
+    };
+    let mut secs = (days_before_year + day_of_year - 1) * 86_400;
+    if let Some(time) = time {
+        let (clock, offset) = match time.find(|c| c == 'Z' || c == '+' || c == '-') {
+            Some(p) => (&time[..p], &time[p..]),
+            None => (time, ""),
+        };
+        let hms: Vec<i64> = clock.split(':').map(|p| p.parse().unwrap_or(0)).collect();
+        secs += hms.first().copied().unwrap_or(0) * 3600 + hms.get(1).copied().unwrap_or(0) * 60 + hms.get(2).copied().unwrap_or(0);
+        if let Some(rest) = offset.strip_prefix('+').or_else(|| offset.strip_prefix('-')) {
+            let sign = if offset.starts_with('-') { -1 } else { 1 };
+            let o: Vec<i64> = rest.split(':').map(|p| p.parse().unwrap_or(0)).collect();
+            secs -= sign * (o.first().copied().unwrap_or(0) * 3600 + o.get(1).copied().unwrap_or(0) * 60);
+        }
+    }
+    Some(secs)
+}
+
+fn date_expression_matches(expr: &Element, ctx: &RuleContext) -> bool {
+    let Some(now) = ctx.now else { return false };
+    let start = expr.attr("start").and_then(parse_iso8601);
+    let end = expr.attr("end").and_then(parse_iso8601);
+    match expr.attr("operation").unwrap_or("in_range") {
+        "gt" => start.map(|s| now > s).unwrap_or(false),
+        "lt" => end.map(|e| now < e).unwrap_or(false),
+        "in_range" => {
+            if start.is_none() && end.is_none() {
+                return false;
+            }
+            start.map(|s| now >= s).unwrap_or(true) && end.map(|e| now <= e).unwrap_or(true)
+        }
+        // date_spec and durations are not evaluated yet.
+        _ => false,
+    }
+}
+
 fn compare_versions(a: &str, b: &str) -> Ordering {
     let pa: Vec<i64> = a.split('.').map(|p| p.parse().unwrap_or(0)).collect();
     let pb: Vec<i64> = b.split('.').map(|p| p.parse().unwrap_or(0)).collect();
@@ -133,5 +200,19 @@ pub fn collect_nvpairs(parent: &Element, set_name: &str, ctx: &RuleContext, into
                 into.entry(n.to_string()).or_insert_with(|| v.to_string());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_iso8601;
+
+    #[test]
+    fn iso_dates() {
+        assert_eq!(parse_iso8601("1970-001"), Some(0));
+        assert_eq!(parse_iso8601("2005-001"), Some(1_104_537_600));
+        assert_eq!(parse_iso8601("2005-01-01"), Some(1_104_537_600));
+        assert_eq!(parse_iso8601("2005-01-01T01:00:00Z"), Some(1_104_541_200));
+        assert_eq!(parse_iso8601("garbage"), None);
     }
 }

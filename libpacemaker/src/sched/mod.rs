@@ -79,11 +79,6 @@ fn apply_failure_thresholds(ws: &mut WorkingSet) {
         for (node, count) in counts {
             if count > 0 && count >= threshold {
                 ws.resources[target].allowed.insert(node, -INFINITY);
-                if ws.resources[target].variant != Variant::Primitive {
-                    for p in ws.primitives_of(target) {
-                        ws.resources[p].allowed.insert(node, -INFINITY);
-                    }
-                }
             }
         }
     }

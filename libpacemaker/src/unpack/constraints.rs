@@ -103,7 +103,7 @@ fn apply_rule_location(ws: &mut WorkingSet, rsc: RscIdx, rule: &Element) {
     let score_attr = rule.attr("score-attribute");
     for n in 0..ws.nodes.len() {
         let matched = {
-            let ctx = RuleContext { node_attrs: Some(&ws.nodes[n].attrs) };
+            let ctx = RuleContext { node_attrs: Some(&ws.nodes[n].attrs), now: Some(ws.now) };
             rule_matches(rule, &ctx)
         };
         if !matched {

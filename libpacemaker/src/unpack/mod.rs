@@ -43,7 +43,7 @@ pub fn unpack(cib: &Element) -> Result<WorkingSet, UnpackError> {
     let status = cib.child("status").unwrap_or(&empty);
 
     let mut ws = WorkingSet::default();
-    let ctx = RuleContext { node_attrs: None };
+    let ctx = RuleContext { node_attrs: None, now: None };
     let mut raw = HashMap::new();
     if let Some(crm_config) = configuration.child("crm_config") {
         // The set named cib-bootstrap-options wins over others.

@@ -21,7 +21,7 @@ pub(super) fn unpack_nodes(ws: &mut WorkingSet, nodes: &Element) {
             weight: xml.attr("score").map(score::parse_or_zero).unwrap_or(0),
             ..Node::default()
         };
-        let ctx = RuleContext { node_attrs: None };
+        let ctx = RuleContext { node_attrs: None, now: None };
         let mut attrs = std::collections::HashMap::new();
         collect_nvpairs(xml, "instance_attributes", &ctx, &mut attrs);
         node.attrs = attrs;
@@ -40,7 +40,7 @@ pub(super) fn unpack_nodes(ws: &mut WorkingSet, nodes: &Element) {
 /// Utilization values from an element's <utilization> sets (integers; junk counts as 0).
 pub(crate) fn utilization_of(xml: &Element) -> std::collections::BTreeMap<String, i64> {
     let mut raw = std::collections::HashMap::new();
-    collect_nvpairs(xml, "utilization", &RuleContext { node_attrs: None }, &mut raw);
+    collect_nvpairs(xml, "utilization", &RuleContext { node_attrs: None, now: None }, &mut raw);
     raw.into_iter().map(|(k, v)| (k, v.trim().parse::<i64>().unwrap_or(0))).collect()
 }
 
@@ -70,7 +70,7 @@ pub(super) fn unpack_node_states(ws: &mut WorkingSet, status: &Element) {
         // Transient attributes override configured ones.
         if let Some(transient) = state.child("transient_attributes") {
             let mut attrs = std::collections::HashMap::new();
-            collect_nvpairs(transient, "instance_attributes", &RuleContext { node_attrs: None }, &mut attrs);
+            collect_nvpairs(transient, "instance_attributes", &RuleContext { node_attrs: None, now: None }, &mut attrs);
             for (k, v) in attrs {
                 ws.nodes[idx].attrs.insert(k, v);
             }

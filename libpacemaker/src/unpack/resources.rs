@@ -137,7 +137,7 @@ fn parse_iso_duration_ms(rest: &str) -> u64 {
 
 fn own_meta(xml: &Element) -> HashMap<String, String> {
     let mut meta = HashMap::new();
-    collect_nvpairs(xml, "meta_attributes", &RuleContext { node_attrs: None }, &mut meta);
+    collect_nvpairs(xml, "meta_attributes", &RuleContext { node_attrs: None, now: None }, &mut meta);
     meta
 }
 

@@ -105,8 +105,15 @@ fn run(args: &Args) -> Result<String, String> {
         // Pacemaker warns about this before doing anything else.
         eprintln!("Schema validation of configuration is disabled (enabling is encouraged and prevents common misconfigurations)");
     }
-    let report = libpacemaker::simulate(&cib).map_err(|e| format!("{path}: {e}"))?;
+    let now = match &args.date {
+        Some(d) => Some(libpacemaker::rules::parse_iso8601(d).ok_or_else(|| format!("Invalid date: {d}"))?),
+        None => None,
+    };
+    let report = libpacemaker::simulate_at(&cib, now).map_err(|e| format!("{path}: {e}"))?;
     let mut stdout = String::new();
+    if let (Some(d), false) = (&args.date, args.quiet) {
+        stdout.push_str(&format!("Setting effective cluster time: {d}\n"));
+    }
     if args.show_scores {
         // crm_simulate always emits an empty line before the scores.
         stdout.push('\n');
