@@ -272,6 +272,8 @@ pub struct WorkingSet {
     /// The CIB's execution-date, if any.
     pub original_date: Option<i64>,
     pub warnings: Vec<String>,
+    /// Ticket id -> (granted, standby), from the status section.
+    pub tickets: std::collections::HashMap<String, (bool, bool)>,
 }
 
 impl WorkingSet {

@@ -13,6 +13,7 @@ pub(super) fn unpack_constraints(ws: &mut WorkingSet, constraints: &Element) {
             "rsc_location" => unpack_location(ws, c),
             "rsc_colocation" => unpack_colocation(ws, c),
             "rsc_order" => unpack_order(ws, c),
+            "rsc_ticket" => unpack_ticket(ws, c),
             _ => {}
         }
     }
@@ -350,4 +351,84 @@ fn unpack_order(ws: &mut WorkingSet, c: &Element) {
     let then_task = c.attr("then-action").map(str::to_string).unwrap_or_else(|| first_task.clone());
     add_ordering_pair(ws, kind, symmetric, first, &first_task, then, &then_task);
     let _ = INFINITY;
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum LossPolicy {
+    Stop,
+    Demote,
+    Fence,
+    Freeze,
+}
+
+fn unpack_ticket(ws: &mut WorkingSet, c: &Element) {
+    let Some(ticket) = c.attr("ticket") else { return };
+    let (granted, standby) = ws.tickets.get(ticket).copied().unwrap_or((false, false));
+    if granted && !standby {
+        return;
+    }
+    let policy = match c.attr("loss-policy").map(|p| p.to_ascii_lowercase()).as_deref() {
+        Some("demote") => LossPolicy::Demote,
+        Some("fence") if ws.options.stonith_enabled => LossPolicy::Fence,
+        Some("freeze") => LossPolicy::Freeze,
+        _ => LossPolicy::Stop,
+    };
+    let mut targets: Vec<(RscIdx, Role)> = Vec::new();
+    if let Some(id) = c.attr("rsc") {
+        if let Some(r) = find_rsc(ws, id) {
+            targets.push((r, role_attr(c, "rsc-role")));
+        }
+    }
+    for set in c.elements().filter(|e| e.name == "resource_set") {
+        let role = role_attr(set, "role");
+        for rr in set.elements().filter(|e| e.name == "resource_ref") {
+            if let Some(r) = rr.id().and_then(|i| find_rsc(ws, i)) {
+                targets.push((r, role));
+            }
+        }
+    }
+    for (r, role) in targets {
+        for p in ws.primitives_of(r) {
+            ticket_constraint(ws, p, role, policy, granted);
+        }
+    }
+}
+
+fn ban_everywhere(ws: &mut WorkingSet, r: RscIdx) {
+    for n in 0..ws.nodes.len() {
+        ws.resources[r].allowed.insert(n, -INFINITY);
+    }
+}
+
+/// Pacemaker's constraints_for_ticket for one primitive whose ticket is
+/// revoked or in standby.
+fn ticket_constraint(ws: &mut WorkingSet, r: RscIdx, role: Role, policy: LossPolicy, granted: bool) {
+    let role_matches = role == Role::Unknown || role == ws.resources[r].role;
+    if !granted && !ws.resources[r].running_on.is_empty() {
+        match policy {
+            LossPolicy::Stop => ban_everywhere(ws, r),
+            LossPolicy::Demote => {
+                if role != Role::Promoted {
+                    ban_everywhere(ws, r);
+                }
+            }
+            LossPolicy::Fence => {
+                if !role_matches {
+                    return;
+                }
+                ban_everywhere(ws, r);
+                for n in ws.resources[r].running_on.clone() {
+                    super::nodes::fence_node(ws, n, "deadman ticket was lost");
+                }
+            }
+            LossPolicy::Freeze => {
+                if role_matches {
+                    ws.resources[r].managed = false;
+                    ws.resources[r].blocked = true;
+                }
+            }
+        }
+    } else if role != Role::Promoted || policy == LossPolicy::Stop {
+        ban_everywhere(ws, r);
+    }
 }

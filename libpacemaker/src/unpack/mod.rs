@@ -77,6 +77,15 @@ pub fn unpack(cib: &Element) -> Result<WorkingSet, UnpackError> {
         resources::unpack_resources(&mut ws, resources, &rsc_defaults, &op_defaults);
     }
 
+    if let Some(tickets) = status.child("tickets") {
+        for t in tickets.elements().filter(|e| e.name == "ticket_state") {
+            if let Some(id) = t.id() {
+                let granted = t.attr("granted").map(crate::options::is_true).unwrap_or(false);
+                let standby = t.attr("standby").map(crate::options::is_true).unwrap_or(false);
+                ws.tickets.insert(id.to_string(), (granted, standby));
+            }
+        }
+    }
     nodes::unpack_node_states(&mut ws, status);
     history::unpack_history(&mut ws, status);
     Ok(ws)
