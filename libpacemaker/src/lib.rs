@@ -94,11 +94,7 @@ pub fn simulate(cib: &Element) -> Result<SimulationReport, UnpackError> {
 /// Like [`simulate`], with "now" set explicitly (crm_simulate -t).
 pub fn simulate_at(cib: &Element, now: Option<i64>) -> Result<SimulationReport, UnpackError> {
     let mut text = String::new();
-    let mut ws = unpack::unpack(cib)?;
-    if let Some(now) = now {
-        ws.now = now;
-        ws.original_date = None;
-    }
+    let mut ws = unpack::unpack_at(cib, now)?;
     let original_date = ws.original_date;
     text.push_str(&output::header::preamble(&ws, original_date));
     text.push_str("Current cluster status:\n");
@@ -117,10 +113,7 @@ pub fn simulate_at(cib: &Element, now: Option<i64>) -> Result<SimulationReport, 
         text.push('\n');
     }
     let revised = simulate::apply(cib, &ws, &schedule.plan);
-    let mut revised_ws = unpack::unpack(&revised)?;
-    if let Some(now) = now {
-        revised_ws.now = now;
-    }
+    let revised_ws = unpack::unpack_at(&revised, now)?;
     if let Some(date) = ws.original_date {
         // crm_simulate re-reads the CIB for the revised status and says so again.
         text.push_str(&format!("Using the original execution date of: {}\n", output::header::format_epoch(date)));

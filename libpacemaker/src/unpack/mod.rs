@@ -35,6 +35,12 @@ impl std::error::Error for UnpackError {}
 
 /// Unpacks configuration and status into a working set ready for scheduling.
 pub fn unpack(cib: &Element) -> Result<WorkingSet, UnpackError> {
+    unpack_at(cib, None)
+}
+
+/// Like [`unpack`], evaluating time-based rules at `now` (seconds since the
+/// epoch) instead of the CIB's execution-date or the current time.
+pub fn unpack_at(cib: &Element, now: Option<i64>) -> Result<WorkingSet, UnpackError> {
     if cib.name != "cib" {
         return Err(UnpackError::NotACib(cib.name.clone()));
     }
@@ -43,7 +49,14 @@ pub fn unpack(cib: &Element) -> Result<WorkingSet, UnpackError> {
     let status = cib.child("status").unwrap_or(&empty);
 
     let mut ws = WorkingSet::default();
-    let ctx = RuleContext { node_attrs: None, now: None };
+    ws.original_date = cib.attr("execution-date").and_then(|d| d.trim().parse::<i64>().ok());
+    if now.is_some() {
+        ws.original_date = None;
+    }
+    ws.now = now.or(ws.original_date).unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    });
+    let ctx = RuleContext { node_attrs: None, now: Some(ws.now) };
     let mut raw = HashMap::new();
     if let Some(crm_config) = configuration.child("crm_config") {
         // The set named cib-bootstrap-options wins over others.
@@ -57,10 +70,6 @@ pub fn unpack(cib: &Element) -> Result<WorkingSet, UnpackError> {
     }
     ws.options = ClusterOptions::from_map(raw);
     ws.have_quorum = cib.attr("have-quorum").map(crate::options::is_true).unwrap_or(false);
-    ws.original_date = cib.attr("execution-date").and_then(|d| d.trim().parse::<i64>().ok());
-    ws.now = ws.original_date.unwrap_or_else(|| {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
-    });
 
     let empty_nodes = Element::new("nodes");
     nodes::unpack_nodes(&mut ws, configuration.child("nodes").unwrap_or(&empty_nodes));

@@ -21,7 +21,7 @@ pub(super) fn unpack_nodes(ws: &mut WorkingSet, nodes: &Element) {
             weight: xml.attr("score").map(score::parse_or_zero).unwrap_or(0),
             ..Node::default()
         };
-        let ctx = RuleContext { node_attrs: None, now: None };
+        let ctx = RuleContext { node_attrs: None, now: Some(ws.now) };
         let mut attrs = std::collections::HashMap::new();
         collect_nvpairs(xml, "instance_attributes", &ctx, &mut attrs);
         node.attrs = attrs;
@@ -70,7 +70,7 @@ pub(super) fn unpack_node_states(ws: &mut WorkingSet, status: &Element) {
         // Transient attributes override configured ones.
         if let Some(transient) = state.child("transient_attributes") {
             let mut attrs = std::collections::HashMap::new();
-            collect_nvpairs(transient, "instance_attributes", &RuleContext { node_attrs: None, now: None }, &mut attrs);
+            collect_nvpairs(transient, "instance_attributes", &RuleContext { node_attrs: None, now: Some(ws.now) }, &mut attrs);
             for (k, v) in attrs {
                 ws.nodes[idx].attrs.insert(k, v);
             }

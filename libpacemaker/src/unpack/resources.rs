@@ -135,9 +135,9 @@ fn parse_iso_duration_ms(rest: &str) -> u64 {
     total.saturating_mul(1000)
 }
 
-fn own_meta(xml: &Element) -> HashMap<String, String> {
+fn own_meta(xml: &Element, now: i64) -> HashMap<String, String> {
     let mut meta = HashMap::new();
-    collect_nvpairs(xml, "meta_attributes", &RuleContext { node_attrs: None, now: None }, &mut meta);
+    collect_nvpairs(xml, "meta_attributes", &RuleContext { node_attrs: None, now: Some(now) }, &mut meta);
     meta
 }
 
@@ -170,7 +170,7 @@ fn unpack_one(
     rsc.description = xml.attr("description").map(str::to_string);
 
     // Meta attributes: own, then inherited from the parent, then defaults.
-    let mut meta = own_meta(xml);
+    let mut meta = own_meta(xml, ws.now);
     if let Some(p) = parent {
         for (k, v) in &ws.resources[p].meta {
             meta.entry(k.clone()).or_insert_with(|| v.clone());
