@@ -142,11 +142,18 @@ pub fn parse_iso8601(text: &str) -> Option<i64> {
             Some(p) => (&time[..p], &time[p..]),
             None => (time, ""),
         };
-        let hms: Vec<i64> = clock.split(':').map(|p| p.parse().unwrap_or(0)).collect();
+        let hms: Vec<i64> = clock.trim().split(':').map(|p| p.trim().parse().unwrap_or(0)).collect();
         secs += hms.first().copied().unwrap_or(0) * 3600 + hms.get(1).copied().unwrap_or(0) * 60 + hms.get(2).copied().unwrap_or(0);
         if let Some(rest) = offset.strip_prefix('+').or_else(|| offset.strip_prefix('-')) {
             let sign = if offset.starts_with('-') { -1 } else { 1 };
-            let o: Vec<i64> = rest.split(':').map(|p| p.parse().unwrap_or(0)).collect();
+            let rest = rest.trim();
+            let o: Vec<i64> = if rest.contains(':') {
+                rest.split(':').map(|p| p.trim().parse().unwrap_or(0)).collect()
+            } else if rest.len() == 4 {
+                vec![rest[..2].parse().unwrap_or(0), rest[2..].parse().unwrap_or(0)]
+            } else {
+                vec![rest.parse().unwrap_or(0)]
+            };
             secs -= sign * (o.first().copied().unwrap_or(0) * 3600 + o.get(1).copied().unwrap_or(0) * 60);
         }
     }
@@ -189,7 +196,10 @@ fn compare_versions(a: &str, b: &str) -> Ordering {
 /// Collects name/value pairs from the nvpair sets (e.g. meta_attributes)
 /// under `parent`, earlier sets winning, skipping sets whose rules fail.
 pub fn collect_nvpairs(parent: &Element, set_name: &str, ctx: &RuleContext, into: &mut HashMap<String, String>) {
-    for set in parent.elements().filter(|e| e.name == set_name) {
+    // Sets with a higher score are considered first (stable for equal scores).
+    let mut sets: Vec<&Element> = parent.elements().filter(|e| e.name == set_name).collect();
+    sets.sort_by_key(|e| -e.attr("score").map(crate::score::parse_or_zero).unwrap_or(0));
+    for set in sets {
         if let Some(rule) = set.child("rule") {
             if !rule_matches(rule, ctx) {
                 continue;
@@ -214,5 +224,6 @@ mod tests {
         assert_eq!(parse_iso8601("2005-01-01"), Some(1_104_537_600));
         assert_eq!(parse_iso8601("2005-01-01T01:00:00Z"), Some(1_104_541_200));
         assert_eq!(parse_iso8601("garbage"), None);
+        assert_eq!(parse_iso8601("2019-09-23 18:00:00 -05:00"), parse_iso8601("2019-09-23T23:00:00Z"));
     }
 }

@@ -62,9 +62,17 @@ pub fn unpack_at(cib: &Element, now: Option<i64>) -> Result<WorkingSet, UnpackEr
         // The set named cib-bootstrap-options wins over others.
         let mut ordered: Vec<&Element> = crm_config.elements().filter(|e| e.name == "cluster_property_set").collect();
         ordered.sort_by_key(|e| if e.id() == Some("cib-bootstrap-options") { 0 } else { 1 });
+        // cib-bootstrap-options first, then the others by score.
+        for (i, set) in ordered.iter().enumerate() {
+            if i == 0 && set.id() == Some("cib-bootstrap-options") {
+                let mut holder = Element::new("holder");
+                holder.push_child((*set).clone());
+                collect_nvpairs(&holder, "cluster_property_set", &ctx, &mut raw);
+            }
+        }
         let mut holder = Element::new("holder");
-        for set in ordered {
-            holder.push_child(set.clone());
+        for set in ordered.iter().filter(|s| s.id() != Some("cib-bootstrap-options")) {
+            holder.push_child((*set).clone());
         }
         collect_nvpairs(&holder, "cluster_property_set", &ctx, &mut raw);
     }
