@@ -15,12 +15,13 @@ fn promotion_score(ws: &WorkingSet, inst: RscIdx, node: NodeIdx) -> Option<i32> 
     for p in ws.primitives_of(inst) {
         let base = strip_instance(&ws.resources[p].id);
         let unique = ws.enclosing_clone(p).map(|c| ws.resources[c].clone.unique).unwrap_or(false);
-        let name = if unique { format!("master-{}", ws.resources[p].id) } else { format!("master-{base}") };
-        let value = ws.nodes[node].attrs.get(&name).or_else(|| {
+        // Older CIBs name the attribute after the instance ("master-rsc:0").
+        let own = format!("master-{}", ws.resources[p].id);
+        let value = ws.nodes[node].attrs.get(&own).or_else(|| {
             if unique {
-                ws.nodes[node].attrs.get(&format!("master-{base}"))
-            } else {
                 None
+            } else {
+                ws.nodes[node].attrs.get(&format!("master-{base}"))
             }
         });
         if let Some(v) = value {
