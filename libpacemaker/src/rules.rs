@@ -73,7 +73,8 @@ fn expression_matches(expr: &Element, ctx: &RuleContext) -> bool {
     };
     let kind = expr.attr("type").map(|t| t.to_ascii_lowercase());
     let kind = match kind.as_deref() {
-        Some("number") | Some("integer") => "number",
+        Some("integer") => "integer",
+        Some("number") => "number",
         Some("version") => "version",
         Some("string") => "string",
         _ => {
@@ -84,10 +85,16 @@ fn expression_matches(expr: &Element, ctx: &RuleContext) -> bool {
             }
         }
     };
+    let string_order = || Some(actual.to_ascii_lowercase().cmp(&expected.to_ascii_lowercase()));
     let ordering = match kind {
+        // Values that don't parse are compared as strings, as Pacemaker does.
+        "integer" => match (leading_integer(actual), leading_integer(expected)) {
+            (Some(a), Some(e)) => Some(a.cmp(&e)),
+            _ => string_order(),
+        },
         "number" => match (actual.trim().parse::<f64>(), expected.trim().parse::<f64>()) {
             (Ok(a), Ok(e)) => a.partial_cmp(&e),
-            _ => None,
+            _ => string_order(),
         },
         "version" => Some(compare_versions(actual, expected)),
         _ => Some(actual.to_ascii_lowercase().cmp(&expected.to_ascii_lowercase())),
@@ -176,6 +183,24 @@ fn date_expression_matches(expr: &Element, ctx: &RuleContext) -> bool {
         // date_spec and durations are not evaluated yet.
         _ => false,
     }
+}
+
+/// The integer a string starts with (strtoll-like), if any.
+fn leading_integer(text: &str) -> Option<i64> {
+    let t = text.trim();
+    let mut end = 0;
+    for (i, c) in t.char_indices() {
+        if c.is_ascii_digit() || (i == 0 && (c == '-' || c == '+')) {
+            end = i + 1;
+        } else {
+            break;
+        }
+    }
+    let digits = &t[..end];
+    if digits.is_empty() || digits == "-" || digits == "+" {
+        return None;
+    }
+    digits.parse::<i64>().ok().or(Some(if digits.starts_with('-') { i64::MIN } else { i64::MAX }))
 }
 
 fn compare_versions(a: &str, b: &str) -> Ordering {
