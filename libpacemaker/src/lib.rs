@@ -71,7 +71,8 @@ fn execution_lines(ws: &model::WorkingSet, plan: &sched::actions::Plan) -> Vec<S
         let a = &plan.actions[i];
         let node = a.node.map(|n| ws.nodes[n].uname.clone()).unwrap_or_default();
         match a.rsc {
-            None => lines.push(format!("  * Fencing {} ({})", node, a.fence_action.clone().unwrap_or_default())),
+            None if a.task == "stonith" => lines.push(format!("  * Fencing {} ({})", node, a.fence_action.clone().unwrap_or_default())),
+            None => lines.push(format!("  * Pseudo action:   {}", a.task)),
             Some(r) => {
                 let id = &ws.resources[r].id;
                 if a.pseudo {

@@ -247,6 +247,10 @@ pub mod order_flags {
 /// A configured or implicit ordering between two resources' actions.
 #[derive(Debug, Clone)]
 pub struct RscOrder {
+    pub id: String,
+    /// For orderings after a clone that only need some of its instances
+    /// (clone-min, require-all=false): how many.
+    pub min_first_instances: usize,
     pub first: RscIdx,
     pub first_task: String,
     pub then: RscIdx,

@@ -18,6 +18,8 @@ pub struct Action {
     pub reason: Option<String>,
     /// Fencing: the action (reboot/off) and why.
     pub fence_action: Option<String>,
+    /// Runnable only if this many "one or more" inputs are runnable.
+    pub required_runnable_before: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -155,6 +157,7 @@ impl<'a> Builder<'a> {
             pseudo,
             reason: None,
             fence_action: None,
+            required_runnable_before: 0,
         };
         if !pseudo {
             self.update_runnable(&mut action, rsc);
@@ -387,6 +390,7 @@ impl<'a> Builder<'a> {
                 pseudo: false,
                 reason: Some(reason),
                 fence_action: Some(action.clone()),
+                required_runnable_before: 0,
             });
             let _ = i;
             self.fenced.push(n);
@@ -506,6 +510,55 @@ impl<'a> Builder<'a> {
                 self.plan.order(f, t, flags);
             }
         }
+    }
+
+    /// An ordering that needs only some instances of the first clone: a
+    /// "clone-one-or-more" pseudo-action stands between them.
+    pub fn order_clone_min(&mut self, id: &str, first: RscIdx, first_task: &str, then: RscIdx, then_task: &str, flags: u32, min: usize) {
+        let gate = self.plan.add_raw(Action {
+            rsc: None,
+            task: format!("clone-one-or-more:{id}"),
+            node: None,
+            optional: false,
+            runnable: true,
+            pseudo: true,
+            reason: None,
+            fence_action: None,
+            required_runnable_before: min.max(1),
+        });
+        for child in self.ws.resources[first].children.clone() {
+            let task = first_task.to_string();
+            let firsts: Vec<usize> = self.ws.primitives_of(child).iter().flat_map(|&p| self.plan.rsc_actions(p, &task)).collect();
+            for f in firsts {
+                self.plan.order(f, gate, of::ONE_OR_MORE | of::IMPLIES_THEN_PRINTED);
+            }
+        }
+        for t in self.plan.rsc_actions(then, then_task) {
+            self.plan.order(gate, t, flags | of::RUNNABLE_LEFT);
+        }
+    }
+
+    /// Re-evaluates "one or more" pseudo-actions from their inputs.
+    fn update_one_or_more(&mut self) -> bool {
+        let mut changed = false;
+        for i in 0..self.plan.actions.len() {
+            let need = self.plan.actions[i].required_runnable_before;
+            if need == 0 {
+                continue;
+            }
+            let runnable_inputs = self
+                .plan
+                .orderings
+                .iter()
+                .filter(|o| o.then == i && o.flags & of::ONE_OR_MORE != 0 && self.plan.actions[o.first].runnable)
+                .count();
+            let runnable = runnable_inputs >= need;
+            if self.plan.actions[i].runnable != runnable {
+                self.plan.actions[i].runnable = runnable;
+                changed = true;
+            }
+        }
+        changed
     }
 
     fn is_ancestor(&self, ancestor: RscIdx, mut r: RscIdx) -> bool {
@@ -640,7 +693,7 @@ impl<'a> Builder<'a> {
         let mut changed = true;
         let mut rounds = 0;
         while changed && rounds < 1000 {
-            changed = false;
+            changed = self.update_one_or_more();
             rounds += 1;
             for oi in 0..self.plan.orderings.len() {
                 let Ordering { first, then, flags } = self.plan.orderings[oi].clone();

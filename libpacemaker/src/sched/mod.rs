@@ -125,7 +125,11 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     }
     let orders = builder.ws.orders.clone();
     for o in orders {
-        builder.order_tasks(o.first, &o.first_task, o.then, &o.then_task, o.flags);
+        if o.min_first_instances > 0 {
+            builder.order_clone_min(&o.id, o.first, &o.first_task, o.then, &o.then_task, o.flags, o.min_first_instances);
+        } else {
+            builder.order_tasks(o.first, &o.first_task, o.then, &o.then_task, o.flags);
+        }
     }
     builder.apply_fencing_to_stops();
     builder.propagate();

@@ -300,7 +300,15 @@ fn invert(task: &str) -> Option<&'static str> {
 }
 
 pub fn add_order(ws: &mut WorkingSet, first: RscIdx, first_task: &str, then: RscIdx, then_task: &str, flags: u32) {
-    ws.orders.push(RscOrder { first, first_task: first_task.to_string(), then, then_task: then_task.to_string(), flags });
+    ws.orders.push(RscOrder {
+        id: String::new(),
+        min_first_instances: 0,
+        first,
+        first_task: first_task.to_string(),
+        then,
+        then_task: then_task.to_string(),
+        flags,
+    });
 }
 
 fn add_ordering_pair(ws: &mut WorkingSet, kind: OrderKind, symmetric: bool, first: RscIdx, first_task: &str, then: RscIdx, then_task: &str) {
@@ -309,6 +317,23 @@ fn add_ordering_pair(ws: &mut WorkingSet, kind: OrderKind, symmetric: bool, firs
         if let (Some(inv_then), Some(inv_first)) = (invert(then_task), invert(first_task)) {
             add_order(ws, then, inv_then, first, inv_first, flags_for(kind, inv_then, true, symmetric));
         }
+    }
+}
+
+/// How many instances of a "first" clone must be runnable (clone-min, or 1
+/// when the ordering has require-all=false); 0 means "all, as usual".
+fn minimum_first_instances(ws: &WorkingSet, first: RscIdx, c: &Element) -> usize {
+    if ws.resources[first].variant != Variant::Clone {
+        return 0;
+    }
+    if let Some(min) = ws.resources[first].meta.get("clone-min").map(|v| score::parse_or_zero(v)) {
+        if min > 0 {
+            return min as usize;
+        }
+    }
+    match c.attr("require-all") {
+        Some(v) if !is_true(v) => 1,
+        _ => 0,
     }
 }
 
@@ -349,6 +374,24 @@ fn unpack_order(ws: &mut WorkingSet, c: &Element) {
     let (Some(first), Some(then)) = (find_rsc(ws, first_id), find_rsc(ws, then_id)) else { return };
     let first_task = c.attr("first-action").unwrap_or("start").to_string();
     let then_task = c.attr("then-action").map(str::to_string).unwrap_or_else(|| first_task.clone());
+    let min = minimum_first_instances(ws, first, c);
+    if min > 0 {
+        ws.orders.push(RscOrder {
+            id: c.id().unwrap_or("").to_string(),
+            min_first_instances: min,
+            first,
+            first_task: first_task.clone(),
+            then,
+            then_task: then_task.clone(),
+            flags: flags_for(kind, &first_task, false, symmetric),
+        });
+        if symmetric && kind != OrderKind::Serialize {
+            if let (Some(inv_then), Some(inv_first)) = (invert(&then_task), invert(&first_task)) {
+                add_order(ws, then, inv_then, first, inv_first, flags_for(kind, inv_then, true, symmetric));
+            }
+        }
+        return;
+    }
     add_ordering_pair(ws, kind, symmetric, first, &first_task, then, &then_task);
     let _ = INFINITY;
 }
