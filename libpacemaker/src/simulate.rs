@@ -90,36 +90,39 @@ pub fn apply(cib: &Element, ws: &WorkingSet, plan: &Plan) -> Element {
         let history_id = if anonymous { strip_instance(&res.id).to_string() } else { res.id.clone() };
         let Some(state) = node_state_mut(status, &node_id, &uname) else { continue };
         let lrm_resources = state.ensure_child("lrm").ensure_child("lrm_resources");
-        let existing = lrm_resources.children.iter().position(|c| {
+        let matches = |c: &XmlNode| {
             matches!(c, XmlNode::Element(e) if e.name == "lrm_resource"
                 && (e.id() == Some(history_id.as_str()) || (anonymous && e.id().map(strip_instance) == Some(history_id.as_str()))))
-        });
-        let entry_pos = match existing {
-            Some(p) => p,
-            None => {
-                let mut e = Element::new("lrm_resource").with_attr("id", history_id.clone()).with_attr("type", res.agent.clone()).with_attr("class", res.class.clone());
-                if let Some(p) = &res.provider {
-                    e.set_attr("provider", p.clone());
-                }
-                lrm_resources.push_child(e);
-                lrm_resources.children.len() - 1
-            }
         };
-        let Some(entry) = lrm_resources.children[entry_pos].as_element_mut() else { continue };
-        let call = next_call;
-        next_call += 1;
-        let key = format!("{}_{}_0", history_id, a.task);
-        entry.push_child(
-            Element::new("lrm_rsc_op")
-                .with_attr("id", format!("{key}_{call}"))
-                .with_attr("operation_key", key)
-                .with_attr("operation", a.task.clone())
-                .with_attr("transition-key", "0:0:0:simulated")
-                .with_attr("call-id", call.to_string())
-                .with_attr("rc-code", "0")
-                .with_attr("op-status", "0")
-                .with_attr("interval", "0"),
-        );
+        // An anonymous instance may have several history entries on one node;
+        // the result applies to all of them.
+        let mut positions: Vec<usize> = (0..lrm_resources.children.len()).filter(|&i| matches(&lrm_resources.children[i])).collect();
+        if positions.is_empty() {
+            let mut e = Element::new("lrm_resource").with_attr("id", history_id.clone()).with_attr("type", res.agent.clone()).with_attr("class", res.class.clone());
+            if let Some(p) = &res.provider {
+                e.set_attr("provider", p.clone());
+            }
+            lrm_resources.push_child(e);
+            positions.push(lrm_resources.children.len() - 1);
+        }
+        for pos in positions {
+            let Some(entry) = lrm_resources.children[pos].as_element_mut() else { continue };
+            let entry_id = entry.id().unwrap_or("").to_string();
+            let call = next_call;
+            next_call += 1;
+            let key = format!("{}_{}_0", entry_id, a.task);
+            entry.push_child(
+                Element::new("lrm_rsc_op")
+                    .with_attr("id", format!("{key}_{call}"))
+                    .with_attr("operation_key", key)
+                    .with_attr("operation", a.task.clone())
+                    .with_attr("transition-key", "0:0:0:simulated")
+                    .with_attr("call-id", call.to_string())
+                    .with_attr("rc-code", "0")
+                    .with_attr("op-status", "0")
+                    .with_attr("interval", "0"),
+            );
+        }
     }
     out
 }
