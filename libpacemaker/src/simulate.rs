@@ -16,12 +16,13 @@ pub fn executed_actions(plan: &Plan) -> Vec<usize> {
         "stop" => 2,
         "start" => 3,
         "promote" => 4,
+        "migrate_from" => 6,
         _ => 5,
     };
     let mut list: Vec<usize> = (0..plan.actions.len())
         .filter(|&i| {
             let a = &plan.actions[i];
-            !a.optional && a.runnable
+            !a.optional && a.runnable && a.task != "migrate_from"
         })
         .collect();
     list.sort_by_key(|&i| (rank(&plan.actions[i].task), i));

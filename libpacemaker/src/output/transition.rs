@@ -82,7 +82,10 @@ pub fn primitive_lines(ws: &WorkingSet, plan: &Plan, r: RscIdx) -> Vec<String> {
         if next.is_none() {
             return out;
         }
-        if start.is_none() || optional(start) {
+        let migrate = find_on(plan, r, "migrate_from", next).filter(|&i| plan.actions[i].node == next);
+        if migrate.map(|m| plan.actions[m].runnable).unwrap_or(false) && current.is_some() {
+            out.push(item_text(ws, plan, r, Item { change: "Migrate", origin: current, destination: next, action: start, source: None }));
+        } else if start.is_none() || optional(start) {
             if demote.is_some() && promote.is_some() && !optional(demote) && !optional(promote) {
                 out.push(item_text(ws, plan, r, Item { change: "Re-promote", origin: current, destination: next, action: promote, source: demote }));
             }

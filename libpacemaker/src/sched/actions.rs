@@ -128,11 +128,12 @@ pub struct Builder<'a> {
     pub ws: &'a mut WorkingSet,
     pub plan: Plan,
     fenced: Vec<NodeIdx>,
+    migrations: Vec<usize>,
 }
 
 impl<'a> Builder<'a> {
     pub fn new(ws: &'a mut WorkingSet) -> Self {
-        Builder { ws, plan: Plan::default(), fenced: Vec::new() }
+        Builder { ws, plan: Plan::default(), fenced: Vec::new(), migrations: Vec::new() }
     }
 
     pub fn can_fence(&self) -> bool {
@@ -364,6 +365,49 @@ impl<'a> Builder<'a> {
             if next_role != Role::Stopped || !res.managed {
                 self.resource_action(r, "start", Some(a), true);
             }
+        }
+        if is_moving && self.can_migrate(r, current) {
+            if let Some(target) = res.assigned_to {
+                let i = self.plan.add_raw(Action {
+                    rsc: Some(r),
+                    task: "migrate_from".to_string(),
+                    node: Some(target),
+                    optional: false,
+                    runnable: true,
+                    pseudo: false,
+                    reason: None,
+                    fence_action: None,
+                    required_runnable_before: 0,
+                });
+                self.migrations.push(i);
+            }
+        }
+    }
+
+    /// Whether a moving resource can live-migrate (Pacemaker's pcmk__rsc_can_migrate).
+    fn can_migrate(&self, r: RscIdx, current: Option<NodeIdx>) -> bool {
+        let res = &self.ws.resources[r];
+        let allowed = res.meta.get("allow-migrate").map(|v| crate::options::is_true(v)).unwrap_or(false);
+        let Some(cur) = current else { return false };
+        allowed
+            && res.managed
+            && !res.failed
+            && !res.start_pending
+            && self.ws.enclosing_clone(r).is_none()
+            && self.ws.nodes[cur].online
+            && !self.ws.nodes[cur].unclean
+            && res.next_role <= Role::Unpromoted
+    }
+
+    /// A migration happens only if both halves (stop here, start there) can.
+    pub fn settle_migrations(&mut self) {
+        for &m in &self.migrations.clone() {
+            let Some(r) = self.plan.actions[m].rsc else { continue };
+            let target = self.plan.actions[m].node;
+            let start_ok = self.plan.find(Some(r), "start", target).map(|i| self.plan.actions[i].runnable).unwrap_or(false);
+            let stops = self.plan.rsc_actions(r, "stop");
+            let stop_ok = stops.iter().all(|&i| self.plan.actions[i].runnable);
+            self.plan.actions[m].runnable = start_ok && stop_ok;
         }
     }
 

@@ -133,5 +133,6 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     }
     builder.apply_fencing_to_stops();
     builder.propagate();
+    builder.settle_migrations();
     Schedule { plan: builder.plan, order, scores }
 }
