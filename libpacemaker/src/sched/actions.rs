@@ -582,6 +582,43 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// When a primary of a mandatory colocation can no longer start anywhere,
+    /// its dependents can't start either (pcmk__block_colocation_dependents).
+    fn block_colocation_dependents(&mut self) -> bool {
+        let mut changed = false;
+        for ci in 0..self.ws.colocations.len() {
+            let c = self.ws.colocations[ci].clone();
+            if c.score < crate::score::INFINITY {
+                continue;
+            }
+            let primary = self.ws.top_parent(c.primary);
+            let starts: Vec<usize> = if self.ws.resources[primary].variant == Variant::Primitive {
+                self.plan.rsc_actions(primary, "start")
+            } else {
+                self.plan.rsc_actions(primary, "start").into_iter().filter(|&i| self.plan.actions[i].node.is_none()).collect()
+            };
+            if starts.is_empty() || starts.iter().any(|&i| self.plan.actions[i].runnable) {
+                continue;
+            }
+            let task = if c.dependent_role == Role::Promoted { "promote" } else { "start" };
+            let reason = format!("colocation with {}", self.ws.resources[primary].id);
+            let mut targets = vec![c.dependent];
+            targets.extend(self.ws.primitives_of(c.dependent));
+            for t in targets {
+                for i in self.plan.rsc_actions(t, task) {
+                    if self.plan.actions[i].runnable {
+                        self.plan.actions[i].runnable = false;
+                        if self.plan.actions[i].reason.is_none() {
+                            self.plan.actions[i].reason = Some(reason.clone());
+                        }
+                        changed = true;
+                    }
+                }
+            }
+        }
+        changed
+    }
+
     /// Re-evaluates "one or more" pseudo-actions from their inputs.
     fn update_one_or_more(&mut self) -> bool {
         let mut changed = false;
@@ -738,6 +775,7 @@ impl<'a> Builder<'a> {
         let mut rounds = 0;
         while changed && rounds < 1000 {
             changed = self.update_one_or_more();
+            changed |= self.block_colocation_dependents();
             rounds += 1;
             for oi in 0..self.plan.orderings.len() {
                 let Ordering { first, then, flags } = self.plan.orderings[oi].clone();

@@ -62,6 +62,10 @@ pub(super) fn unpack_history(ws: &mut WorkingSet, status: &Element) {
     for r in 0..ws.resources.len() {
         if ws.resources[r].variant == Variant::Primitive {
             apply_target_role(ws, r);
+            // A started instance of a promotable clone is unpromoted.
+            if ws.resources[r].role == Role::Started && ws.is_promotable_member(r) {
+                ws.resources[r].role = Role::Unpromoted;
+            }
         }
     }
 }
