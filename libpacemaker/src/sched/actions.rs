@@ -136,8 +136,13 @@ impl<'a> Builder<'a> {
         Builder { ws, plan: Plan::default(), fenced: Vec::new(), migrations: Vec::new() }
     }
 
+    /// Whether fencing is possible (Pacemaker's pe_can_fence, plus the
+    /// requirement that some resource is managed).
     pub fn can_fence(&self) -> bool {
-        self.ws.options.stonith_enabled && (self.ws.have_stonith_resource || self.ws.options.have_watchdog)
+        let possible = self.ws.options.stonith_enabled
+            && (self.ws.have_stonith_resource || self.ws.options.have_watchdog)
+            && (self.ws.have_quorum || self.ws.options.no_quorum_policy == NoQuorumPolicy::Ignore);
+        possible && self.ws.resources.iter().any(|r| r.managed)
     }
 
     /// Finds or creates a resource action (Pacemaker's custom_action).
@@ -800,6 +805,17 @@ impl<'a> Builder<'a> {
         }
         if flags & of::RESTART != 0 {
             changed |= self.restart_ordering(first, then);
+        }
+        // A blocked, unmanaged resource that can't stop holds up what depends on it.
+        if flags & (of::IMPLIES_THEN | of::IMPLIES_FIRST | of::RESTART) != 0 {
+            if let Some(fr) = self.plan.actions[first].rsc {
+                let f = &self.plan.actions[first];
+                let res = &self.ws.resources[fr];
+                if !res.managed && res.blocked && !f.runnable && f.task == "stop" && self.plan.actions[then].runnable {
+                    self.plan.actions[then].runnable = false;
+                    changed = true;
+                }
+            }
         }
         changed
     }

@@ -81,6 +81,11 @@ pub fn unpack_at(cib: &Element, now: Option<i64>) -> Result<WorkingSet, UnpackEr
 
     let empty_nodes = Element::new("nodes");
     nodes::unpack_nodes(&mut ws, configuration.child("nodes").unwrap_or(&empty_nodes));
+    let dc_uuid = cib.attr("dc-uuid").unwrap_or("");
+    for node in ws.nodes.iter_mut() {
+        let is_dc = !dc_uuid.is_empty() && node.id == dc_uuid;
+        node.attrs.insert("#is_dc".to_string(), if is_dc { "true" } else { "false" }.to_string());
+    }
 
     let mut rsc_defaults = HashMap::new();
     if let Some(defaults) = configuration.child("rsc_defaults") {
