@@ -138,10 +138,12 @@ impl<'a> Builder<'a> {
 
     /// Whether fencing is possible (Pacemaker's pe_can_fence, plus the
     /// requirement that some resource is managed).
-    pub fn can_fence(&self) -> bool {
+    pub fn can_fence(&self, node: NodeIdx) -> bool {
         let possible = self.ws.options.stonith_enabled
             && (self.ws.have_stonith_resource || self.ws.options.have_watchdog)
-            && (self.ws.have_quorum || self.ws.options.no_quorum_policy == NoQuorumPolicy::Ignore);
+            && (self.ws.have_quorum
+                || self.ws.options.no_quorum_policy == NoQuorumPolicy::Ignore
+                || self.ws.nodes[node].online);
         possible && self.ws.resources.iter().any(|r| r.managed)
     }
 
@@ -419,15 +421,12 @@ impl<'a> Builder<'a> {
     // --- Fencing ------------------------------------------------------------
 
     pub fn schedule_fencing(&mut self) {
-        if !self.can_fence() {
-            return;
-        }
         let action = self.ws.options.stonith_action.clone();
         for n in 0..self.ws.nodes.len() {
-            let node = &self.ws.nodes[n];
-            if !node.unclean {
+            if !self.ws.nodes[n].unclean || !self.can_fence(n) {
                 continue;
             }
+            let node = &self.ws.nodes[n];
             // Unseen nodes that never ran anything are still fenced (startup-fencing).
             let reason = node.fence_reason.clone().unwrap_or_else(|| "node is unclean".to_string());
             let i = self.plan.add_raw(Action {
