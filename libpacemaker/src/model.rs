@@ -168,6 +168,10 @@ pub struct Resource {
     pub instance: Option<usize>,
     /// Clone-wide: which instance got a history entry on which node.
     pub needs_fencing: bool,
+    /// The name this instance's active history entry uses (e.g. "rsc:1").
+    pub history_name: Option<String>,
+    /// Location scores that apply only to the promoted role: node -> score.
+    pub promoted_location: std::collections::BTreeMap<NodeIdx, i32>,
     /// Utilization this resource consumes on its node.
     pub utilization: std::collections::BTreeMap<String, i64>,
 }
@@ -214,6 +218,8 @@ impl Resource {
             instance: None,
             needs_fencing: true,
             utilization: std::collections::BTreeMap::new(),
+            history_name: None,
+            promoted_location: std::collections::BTreeMap::new(),
         }
     }
 }

@@ -15,8 +15,10 @@ fn promotion_score(ws: &WorkingSet, inst: RscIdx, node: NodeIdx) -> Option<i32> 
     for p in ws.primitives_of(inst) {
         let base = strip_instance(&ws.resources[p].id);
         let unique = ws.enclosing_clone(p).map(|c| ws.resources[c].clone.unique).unwrap_or(false);
-        // Older CIBs name the attribute after the instance ("master-rsc:0").
-        let own = format!("master-{}", ws.resources[p].id);
+        // The attribute is named after the instance's history entry (older
+        // CIBs use "rsc:N"), falling back to the base name for anonymous clones.
+        let own_name = ws.resources[p].history_name.clone().unwrap_or_else(|| ws.resources[p].id.clone());
+        let own = format!("master-{own_name}");
         let value = ws.nodes[node].attrs.get(&own).or_else(|| {
             if unique {
                 None
@@ -71,9 +73,28 @@ pub fn set_instance_roles(ws: &mut WorkingSet, clone: RscIdx) {
             .iter()
             .any(|&p| matches!(ws.resources[p].target_role, Some(Role::Unpromoted) | Some(Role::Stopped)));
         let blocked = ws.primitives_of(inst).iter().any(|&p| !ws.resources[p].managed && ws.resources[p].role != Role::Promoted);
-        match promotion_score(ws, inst, node) {
-            Some(s) if s >= 0 && !limited && !blocked => candidates.push((inst, node, s)),
-            _ => {}
+        // No promotion score means "may not be promoted" (-1), but
+        // promoted-role location constraints still count.
+        let mut priority = promotion_score(ws, inst, node).unwrap_or(-1);
+        let clone_parent = ws.resources[inst].parent;
+        for holder in ws.primitives_of(inst).into_iter().chain(std::iter::once(inst)).chain(clone_parent) {
+            if let Some(&extra) = ws.resources[holder].promoted_location.get(&node) {
+                priority = score::add(priority, extra);
+            }
+        }
+        // Colocations of the promoted role with other resources.
+        for c in ws.colocations.iter().filter(|c| c.dependent == clone && c.dependent_role == Role::Promoted) {
+            let primary_node = location_of(ws, c.primary);
+            if primary_node == Some(node) {
+                priority = score::add(priority, c.score);
+            } else if c.score >= score::INFINITY {
+                priority = -score::INFINITY;
+            }
+        }
+        // A cloned group is promoted only if every member will be active.
+        let all_placed = ws.primitives_of(inst).iter().all(|&p| ws.resources[p].assigned_to.is_some());
+        if priority >= 0 && !limited && !blocked && all_placed {
+            candidates.push((inst, node, priority));
         }
         set_next_role(ws, inst, Role::Unpromoted);
     }

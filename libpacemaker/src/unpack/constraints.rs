@@ -78,26 +78,36 @@ fn unpack_location(ws: &mut WorkingSet, c: &Element) {
         return;
     };
     let role = c.attr("role").and_then(Role::parse).unwrap_or(Role::Unknown);
-    if role > Role::Started {
-        // Role-specific placement (promotion preferences) is not modelled yet.
-        return;
-    }
     for rsc in targets {
         if let Some(node_name) = c.attr("node") {
             let Some(node) = ws.node_by_name(node_name) else { continue };
             let Some(value) = constraint_score(c) else { continue };
+            if role == Role::Promoted {
+                add_promoted_location(ws, rsc, node, value);
+                continue;
+            }
+            if role > Role::Started {
+                continue;
+            }
             apply_location(ws, rsc, node, value);
         } else {
             for rule in c.elements().filter(|e| e.name == "rule") {
-                apply_rule_location(ws, rsc, rule);
+                apply_rule_location(ws, rsc, rule, role);
             }
         }
     }
 }
 
-fn apply_rule_location(ws: &mut WorkingSet, rsc: RscIdx, rule: &Element) {
-    let role = rule.attr("role").and_then(Role::parse).unwrap_or(Role::Unknown);
-    if role > Role::Started {
+/// A location preference for the promoted role only (used when choosing
+/// which instances to promote).
+fn add_promoted_location(ws: &mut WorkingSet, rsc: RscIdx, node: usize, value: i32) {
+    let entry = ws.resources[rsc].promoted_location.entry(node).or_insert(0);
+    *entry = score::add(*entry, value);
+}
+
+fn apply_rule_location(ws: &mut WorkingSet, rsc: RscIdx, rule: &Element, constraint_role: Role) {
+    let role = rule.attr("role").and_then(Role::parse).unwrap_or(constraint_role);
+    if role > Role::Started && role != Role::Promoted {
         return;
     }
     let fixed_score = rule.attr("score").map(score::parse_or_zero);
@@ -118,7 +128,11 @@ fn apply_rule_location(ws: &mut WorkingSet, rsc: RscIdx, rule: &Element) {
             },
             (None, None) => 0,
         };
-        apply_location(ws, rsc, n, value);
+        if role == Role::Promoted {
+            add_promoted_location(ws, rsc, n, value);
+        } else {
+            apply_location(ws, rsc, n, value);
+        }
     }
 }
 
@@ -447,6 +461,12 @@ fn ban_everywhere(ws: &mut WorkingSet, r: RscIdx) {
 /// revoked or in standby.
 fn ticket_constraint(ws: &mut WorkingSet, r: RscIdx, role: Role, policy: LossPolicy, granted: bool) {
     let role_matches = role == Role::Unknown || role == ws.resources[r].role;
+    if role == Role::Promoted && policy != LossPolicy::Stop {
+        // Without the ticket, the resource may not be promoted.
+        for n in 0..ws.nodes.len() {
+            add_promoted_location(ws, r, n, -INFINITY);
+        }
+    }
     if !granted && !ws.resources[r].running_on.is_empty() {
         match policy {
             LossPolicy::Stop => ban_everywhere(ws, r),

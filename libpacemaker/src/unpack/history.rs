@@ -277,6 +277,9 @@ fn unpack_lrm_resource(ws: &mut WorkingSet, node: NodeIdx, entry: &Element) {
     } else {
         template
     };
+    if anonymous && active && ws.resources[rsc].history_name.is_none() {
+        ws.resources[rsc].history_name = Some(rsc_id.to_string());
+    }
     apply_replay(ws, rsc, node, replay, anonymous, active);
 }
 
