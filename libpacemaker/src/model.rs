@@ -168,6 +168,8 @@ pub struct Resource {
     pub instance: Option<usize>,
     /// Clone-wide: which instance got a history entry on which node.
     pub needs_fencing: bool,
+    /// The resource template this primitive was defined from, if any.
+    pub template: Option<String>,
     /// The name this instance's active history entry uses (e.g. "rsc:1").
     pub history_name: Option<String>,
     /// Location scores that apply only to the promoted role: node -> score.
@@ -219,6 +221,7 @@ impl Resource {
             needs_fencing: true,
             utilization: std::collections::BTreeMap::new(),
             history_name: None,
+            template: None,
             promoted_location: std::collections::BTreeMap::new(),
         }
     }
@@ -282,6 +285,8 @@ pub struct WorkingSet {
     /// The CIB's execution-date, if any.
     pub original_date: Option<i64>,
     pub warnings: Vec<String>,
+    /// Tag id -> referenced ids (configuration/tags).
+    pub tags: std::collections::HashMap<String, Vec<String>>,
     /// Ticket id -> (granted, standby), from the status section.
     pub tickets: std::collections::HashMap<String, (bool, bool)>,
 }

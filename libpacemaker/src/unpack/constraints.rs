@@ -25,6 +25,36 @@ fn find_rsc(ws: &WorkingSet, id: &str) -> Option<RscIdx> {
         .or_else(|| ws.resources.iter().position(|r| r.id == id))
 }
 
+/// Resources an id in a constraint stands for: the resource itself, or
+/// every resource a tag or template refers to.
+fn expand_ref(ws: &WorkingSet, id: &str) -> Vec<RscIdx> {
+    fn walk(ws: &WorkingSet, id: &str, depth: usize, out: &mut Vec<RscIdx>) {
+        if depth > 8 {
+            return;
+        }
+        if let Some(r) = find_rsc(ws, id) {
+            if !out.contains(&r) {
+                out.push(r);
+            }
+            return;
+        }
+        if let Some(refs) = ws.tags.get(id) {
+            for r in refs {
+                walk(ws, r, depth + 1, out);
+            }
+            return;
+        }
+        for (i, r) in ws.resources.iter().enumerate() {
+            if r.template.as_deref() == Some(id) && r.instance.is_none() && !out.contains(&i) {
+                out.push(i);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(ws, id, 0, &mut out);
+    out
+}
+
 /// Adds `score` for `node` to the resource's allowed nodes the way
 /// Pacemaker applies a location constraint (including group and clone rules).
 pub fn apply_location(ws: &mut WorkingSet, rsc: RscIdx, node: usize, score_value: i32) {
@@ -58,18 +88,15 @@ fn constraint_score(c: &Element) -> Option<i32> {
 
 fn unpack_location(ws: &mut WorkingSet, c: &Element) {
     let targets: Vec<RscIdx> = if let Some(id) = c.attr("rsc") {
-        match find_rsc(ws, id) {
-            Some(r) => vec![r],
-            None => return,
-        }
+        expand_ref(ws, id)
     } else if let Some(pattern) = c.attr("rsc-pattern") {
         ws.top_level.iter().copied().filter(|&r| simple_regex_match(pattern, &ws.resources[r].id)).collect()
     } else if c.child("resource_set").is_some() {
         let mut v = Vec::new();
         for set in c.elements().filter(|e| e.name == "resource_set") {
             for rr in set.elements().filter(|e| e.name == "resource_ref") {
-                if let Some(r) = rr.id().and_then(|id| find_rsc(ws, id)) {
-                    v.push(r);
+                if let Some(id) = rr.id() {
+                    v.extend(expand_ref(ws, id));
                 }
             }
         }
@@ -194,7 +221,7 @@ fn unpack_colocation(ws: &mut WorkingSet, c: &Element) {
         let mut set_members: Vec<Vec<RscIdx>> = Vec::new();
         for set in &sets {
             let members: Vec<RscIdx> =
-                set.elements().filter(|e| e.name == "resource_ref").filter_map(|rr| rr.id().and_then(|i| find_rsc(ws, i))).collect();
+                set.elements().filter(|e| e.name == "resource_ref").filter_map(|rr| rr.id()).flat_map(|i| expand_ref(ws, i)).collect();
             let set_score = set.attr("score").map(score::parse_or_zero).unwrap_or(score_value);
             let role = role_attr(set, "role");
             let sequential = set.attr("sequential").map(is_true).unwrap_or(true);
@@ -241,21 +268,29 @@ fn unpack_colocation(ws: &mut WorkingSet, c: &Element) {
         return;
     }
     let (Some(dep_id), Some(prim_id)) = (c.attr("rsc"), c.attr("with-rsc")) else { return };
-    let (Some(dependent), Some(primary)) = (find_rsc(ws, dep_id), find_rsc(ws, prim_id)) else { return };
-    let infl = influence(ws, c, dependent);
-    add_colocation(
-        ws,
-        Colocation {
-            id,
-            dependent,
-            primary,
-            score: score_value,
-            dependent_role: role_attr(c, "rsc-role"),
-            primary_role: role_attr(c, "with-rsc-role"),
-            node_attribute,
-            influence: infl,
-        },
-    );
+    let (dependents, primaries) = (expand_ref(ws, dep_id), expand_ref(ws, prim_id));
+    if dependents.len() > 1 && primaries.len() > 1 {
+        // Two unordered sets: Pacemaker ends up not colocating them.
+        return;
+    }
+    for &dependent in &dependents {
+        for &primary in &primaries {
+            let infl = influence(ws, c, dependent);
+            add_colocation(
+                ws,
+                Colocation {
+                    id: id.clone(),
+                    dependent,
+                    primary,
+                    score: score_value,
+                    dependent_role: role_attr(c, "rsc-role"),
+                    primary_role: role_attr(c, "with-rsc-role"),
+                    node_attribute: node_attribute.clone(),
+                    influence: infl,
+                },
+            );
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -359,7 +394,7 @@ fn unpack_order(ws: &mut WorkingSet, c: &Element) {
         let mut prev_set: Option<(Vec<RscIdx>, String)> = None;
         for set in sets {
             let members: Vec<RscIdx> =
-                set.elements().filter(|e| e.name == "resource_ref").filter_map(|rr| rr.id().and_then(|i| find_rsc(ws, i))).collect();
+                set.elements().filter(|e| e.name == "resource_ref").filter_map(|rr| rr.id()).flat_map(|i| expand_ref(ws, i)).collect();
             let action = set.attr("action").unwrap_or("start").to_string();
             let sequential = set.attr("sequential").map(is_true).unwrap_or(true);
             let set_kind = match set.attr("kind") {
@@ -385,7 +420,19 @@ fn unpack_order(ws: &mut WorkingSet, c: &Element) {
         return;
     }
     let (Some(first_id), Some(then_id)) = (c.attr("first"), c.attr("then")) else { return };
-    let (Some(first), Some(then)) = (find_rsc(ws, first_id), find_rsc(ws, then_id)) else { return };
+    let (firsts, thens) = (expand_ref(ws, first_id), expand_ref(ws, then_id));
+    if firsts.len() != 1 || thens.len() != 1 {
+        // Tags and templates stand for unordered sets: every "first" before every "then".
+        let first_task = c.attr("first-action").unwrap_or("start").to_string();
+        let then_task = c.attr("then-action").map(str::to_string).unwrap_or_else(|| first_task.clone());
+        for &f in &firsts {
+            for &t in &thens {
+                add_ordering_pair(ws, kind, symmetric, f, &first_task, t, &then_task);
+            }
+        }
+        return;
+    }
+    let (first, then) = (firsts[0], thens[0]);
     let first_task = c.attr("first-action").unwrap_or("start").to_string();
     let then_task = c.attr("then-action").map(str::to_string).unwrap_or_else(|| first_task.clone());
     let min = minimum_first_instances(ws, first, c);
@@ -432,14 +479,14 @@ fn unpack_ticket(ws: &mut WorkingSet, c: &Element) {
     };
     let mut targets: Vec<(RscIdx, Role)> = Vec::new();
     if let Some(id) = c.attr("rsc") {
-        if let Some(r) = find_rsc(ws, id) {
+        for r in expand_ref(ws, id) {
             targets.push((r, role_attr(c, "rsc-role")));
         }
     }
     for set in c.elements().filter(|e| e.name == "resource_set") {
         let role = role_attr(set, "role");
         for rr in set.elements().filter(|e| e.name == "resource_ref") {
-            if let Some(r) = rr.id().and_then(|i| find_rsc(ws, i)) {
+            for r in rr.id().map(|i| expand_ref(ws, i)).unwrap_or_default() {
                 targets.push((r, role));
             }
         }

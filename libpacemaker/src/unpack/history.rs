@@ -687,6 +687,10 @@ fn set_next_role(ws: &mut WorkingSet, rsc: RscIdx, role: Role) {
 
 fn apply_target_role(ws: &mut WorkingSet, rsc: RscIdx) {
     let Some(target) = ws.resources[rsc].target_role else { return };
+    // Only promotable instances have roles beyond Started.
+    if target > Role::Started && !ws.is_promotable_member(rsc) {
+        return;
+    }
     let next = ws.resources[rsc].next_role;
     if next == Role::Unknown || target < next {
         // Started as a target means "no limit" for promotable instances.

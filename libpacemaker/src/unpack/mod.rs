@@ -116,6 +116,13 @@ pub fn unpack_at(cib: &Element, now: Option<i64>) -> Result<WorkingSet, UnpackEr
 /// Unpacks the constraints section. Pacemaker does this only when scheduling,
 /// after the cluster status has been determined (and displayed).
 pub fn unpack_constraints(ws: &mut WorkingSet, cib: &Element) {
+    if let Some(tags) = cib.child("configuration").and_then(|c| c.child("tags")) {
+        for tag in tags.elements().filter(|e| e.name == "tag") {
+            let Some(id) = tag.id() else { continue };
+            let refs = tag.elements().filter(|e| e.name == "obj_ref").filter_map(|r| r.id().map(str::to_string)).collect();
+            ws.tags.insert(id.to_string(), refs);
+        }
+    }
     if let Some(constraints) = cib.child("configuration").and_then(|c| c.child("constraints")) {
         constraints::unpack_constraints(ws, constraints);
     }

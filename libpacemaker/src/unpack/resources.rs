@@ -189,6 +189,7 @@ fn unpack_one(
         rsc.agent = xml.attr("type").unwrap_or("unknown").to_string();
         rsc.is_stonith = rsc.class == "stonith";
         rsc.utilization = super::nodes::utilization_of(xml);
+        rsc.template = xml.attr("template").map(str::to_string);
         if let Some(ops) = xml.child("operations") {
             for op in ops.elements().filter(|e| e.name == "op") {
                 let Some(name) = op.attr("name") else { continue };
