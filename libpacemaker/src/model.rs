@@ -267,6 +267,18 @@ pub struct RscOrder {
     pub flags: u32,
 }
 
+/// An ordering from a resource set with require-all=false: any one of
+/// `firsts` reaching `first_task` lets `thens` proceed.
+#[derive(Debug, Clone)]
+pub struct SetGate {
+    pub id: String,
+    pub firsts: Vec<RscIdx>,
+    pub first_task: String,
+    pub thens: Vec<RscIdx>,
+    pub then_task: String,
+    pub flags: u32,
+}
+
 /// Everything the scheduler knows.
 #[derive(Debug, Default)]
 pub struct WorkingSet {
@@ -278,6 +290,7 @@ pub struct WorkingSet {
     pub top_level: Vec<RscIdx>,
     pub colocations: Vec<Colocation>,
     pub orders: Vec<RscOrder>,
+    pub set_gates: Vec<SetGate>,
     pub have_stonith_resource: bool,
     /// "Now" for time-based decisions (seconds since epoch): the CIB's
     /// execution-date if present, else the current time.

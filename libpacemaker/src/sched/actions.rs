@@ -567,7 +567,7 @@ impl<'a> Builder<'a> {
             rsc: None,
             task: format!("clone-one-or-more:{id}"),
             node: None,
-            optional: false,
+            optional: true,
             runnable: true,
             pseudo: true,
             reason: None,
@@ -621,6 +621,33 @@ impl<'a> Builder<'a> {
             }
         }
         changed
+    }
+
+    /// A resource set with require-all=false: a "one-or-more" pseudo-action
+    /// is runnable once any member of the first set is.
+    pub fn order_set_gate(&mut self, gate: &crate::model::SetGate) {
+        let g = self.plan.add_raw(Action {
+            rsc: None,
+            task: format!("one-or-more:{}", gate.id),
+            node: None,
+            optional: true,
+            runnable: true,
+            pseudo: true,
+            reason: None,
+            fence_action: None,
+            required_runnable_before: 1,
+        });
+        for &f in &gate.firsts {
+            let firsts: Vec<usize> = self.ws.primitives_of(f).iter().flat_map(|&p| self.plan.rsc_actions(p, &gate.first_task)).collect();
+            for a in firsts {
+                self.plan.order(a, g, of::ONE_OR_MORE | of::IMPLIES_THEN_PRINTED);
+            }
+        }
+        for &t in &gate.thens {
+            for a in self.plan.rsc_actions(t, &gate.then_task) {
+                self.plan.order(g, a, gate.flags | of::RUNNABLE_LEFT);
+            }
+        }
     }
 
     /// Re-evaluates "one or more" pseudo-actions from their inputs.

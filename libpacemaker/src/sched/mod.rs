@@ -131,6 +131,9 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
             builder.order_tasks(o.first, &o.first_task, o.then, &o.then_task, o.flags);
         }
     }
+    for gate in builder.ws.set_gates.clone() {
+        builder.order_set_gate(&gate);
+    }
     builder.apply_fencing_to_stops();
     builder.propagate();
     builder.settle_migrations();

@@ -392,6 +392,7 @@ fn unpack_order(ws: &mut WorkingSet, c: &Element) {
     if c.child("resource_set").is_some() {
         let sets: Vec<&Element> = c.elements().filter(|e| e.name == "resource_set").collect();
         let mut prev_set: Option<(Vec<RscIdx>, String)> = None;
+        let mut prev_gate: Option<String> = None;
         for set in sets {
             let members: Vec<RscIdx> =
                 set.elements().filter(|e| e.name == "resource_ref").filter_map(|rr| rr.id()).flat_map(|i| expand_ref(ws, i)).collect();
@@ -407,14 +408,30 @@ fn unpack_order(ws: &mut WorkingSet, c: &Element) {
                 }
             }
             if let Some((prev, prev_action)) = &prev_set {
-                // Every member of the previous set before every member of this one.
-                let firsts: Vec<RscIdx> = prev.clone();
-                for &f in &firsts {
-                    for &t in &members {
-                        add_ordering_pair(ws, kind, symmetric, f, prev_action, t, &action);
+                if let Some(gate_id) = &prev_gate {
+                    // The previous set needs only one of its members.
+                    ws.set_gates.push(crate::model::SetGate {
+                        id: gate_id.clone(),
+                        firsts: prev.clone(),
+                        first_task: prev_action.clone(),
+                        thens: members.clone(),
+                        then_task: action.clone(),
+                        flags: flags_for(kind, prev_action, false, symmetric),
+                    });
+                } else {
+                    // Every member of the previous set before every member of this one.
+                    let firsts: Vec<RscIdx> = prev.clone();
+                    for &f in &firsts {
+                        for &t in &members {
+                            add_ordering_pair(ws, kind, symmetric, f, prev_action, t, &action);
+                        }
                     }
                 }
             }
+            prev_gate = match set.attr("require-all") {
+                Some(v) if !is_true(v) => Some(set.id().unwrap_or("").to_string()),
+                _ => None,
+            };
             prev_set = Some((members, action));
         }
         return;
