@@ -168,6 +168,8 @@ pub struct Resource {
     pub instance: Option<usize>,
     /// Clone-wide: which instance got a history entry on which node.
     pub needs_fencing: bool,
+    /// An operation recorded as still in progress (e.g. "start").
+    pub pending_task: Option<String>,
     /// The resource template this primitive was defined from, if any.
     pub template: Option<String>,
     /// The name this instance's active history entry uses (e.g. "rsc:1").
@@ -222,6 +224,7 @@ impl Resource {
             utilization: std::collections::BTreeMap::new(),
             history_name: None,
             template: None,
+            pending_task: None,
             promoted_location: std::collections::BTreeMap::new(),
         }
     }

@@ -160,8 +160,17 @@ pub fn primitive_line(ws: &WorkingSet, r: RscIdx, name: &str) -> String {
             s.push_str(role.text());
         }
     } else {
+        // crm_simulate shows operations in progress ("Starting").
+        let pending = match res.pending_task.as_deref() {
+            Some("start") => Some("Starting"),
+            Some("stop") => Some("Stopping"),
+            Some("migrate_to") | Some("migrate_from") => Some("Migrating"),
+            Some("promote") => Some("Promoting"),
+            Some("demote") => Some("Demoting"),
+            _ => None,
+        };
         s.push(' ');
-        s.push_str(role.text());
+        s.push_str(pending.unwrap_or(role.text()));
     }
     if let Some(n) = node {
         s.push(' ');

@@ -205,7 +205,6 @@ impl<'a> Builder<'a> {
         }
         let requires = self.ws.resources[rsc].meta.get("requires").map(|v| v.to_ascii_lowercase());
         let needs_nothing = matches!(action.task.as_str(), "stop" | "demote" | "cancel")
-            || self.ws.resources[rsc].is_stonith
             || requires.as_deref() == Some("nothing");
         if needs_nothing || self.ws.have_quorum {
             action.runnable = true;

@@ -43,11 +43,10 @@ pub(super) fn unpack_history(ws: &mut WorkingSet, status: &Element) {
             }
         }
     }
-    // Without fencing, online nodes' histories go first so active clone
-    // instances get the low instance numbers.
+    // Without fencing (or shutdown locks), the history of offline nodes is
+    // not used at all: nothing there can be acted on.
     if !ws.options.stonith_enabled && !ws.options.shutdown_lock {
-        let (online, offline): (Vec<_>, Vec<_>) = order.into_iter().partition(|(n, _)| ws.nodes[*n].online);
-        order = online.into_iter().chain(offline).collect();
+        order.retain(|(n, _)| ws.nodes[*n].online);
     }
     for (node, state) in order {
         if ws.nodes[node].is_remote {
@@ -128,6 +127,7 @@ struct Replay {
     /// anonymous clone.
     bans: Vec<(Option<NodeIdx>, bool)>,
     failed_probe_rc: Option<i32>,
+    pending_task: Option<String>,
 }
 
 fn find_resource(ws: &WorkingSet, id: &str) -> Option<(RscIdx, bool)> {
@@ -327,6 +327,7 @@ fn replay_ops(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, ops: &[Op]) -> Replay
         unmanaged: false,
         bans: Vec::new(),
         failed_probe_rc: None,
+        pending_task: None,
     };
     let managed = ws.resources[rsc].managed;
     for op in ops {
@@ -415,6 +416,9 @@ fn replay_ops(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, ops: &[Op]) -> Replay
         match status {
             EXEC_CANCELLED => continue,
             EXEC_PENDING => {
+                if r.pending_task.is_none() && (op.interval_ms != 0 || op.task != "monitor") {
+                    r.pending_task = Some(op.task.clone());
+                }
                 if op.task == "start" {
                     r.start_pending = true;
                     if r.role < Role::Started {
@@ -587,6 +591,7 @@ fn apply_replay(ws: &mut WorkingSet, rsc: RscIdx, node: NodeIdx, replay: Replay,
             }
         }
     }
+    ws.resources[rsc].failure_ignored |= replay.failure_ignored;
     if !active {
         if replay.next_role != Role::Unknown && !anonymous {
             set_next_role(ws, rsc, replay.next_role);
@@ -599,6 +604,9 @@ fn apply_replay(ws: &mut WorkingSet, rsc: RscIdx, node: NodeIdx, replay: Replay,
         ws.resources[rsc].blocked = true;
     }
     ws.resources[rsc].start_pending |= replay.start_pending;
+    if ws.resources[rsc].pending_task.is_none() {
+        ws.resources[rsc].pending_task = replay.pending_task.clone();
+    }
     ws.resources[rsc].failure_ignored |= replay.failure_ignored;
 
     let managed = ws.resources[rsc].managed;
