@@ -254,6 +254,7 @@ pub mod order_flags {
     pub const ONE_OR_MORE: u32 = 1 << 20;
     pub const SERIALIZE_ONLY: u32 = 1 << 24;
     pub const ANTI_COLOCATION: u32 = 1 << 25;
+    pub const ASYMMETRICAL: u32 = 1 << 26;
 }
 
 /// A configured or implicit ordering between two resources' actions.

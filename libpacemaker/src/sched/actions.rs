@@ -819,6 +819,9 @@ impl<'a> Builder<'a> {
 
     fn apply_ordering(&mut self, first: usize, then: usize, flags: u32, first_optional: bool, first_runnable: bool) -> bool {
         let mut changed = false;
+        if flags & of::ASYMMETRICAL != 0 {
+            changed |= self.asymmetric_ordering(first, then, first_runnable);
+        }
         if flags & of::IMPLIES_FIRST != 0 && !self.plan.actions[then].optional && first_optional {
             changed |= self.clear_optional(first, then);
         }
@@ -842,6 +845,26 @@ impl<'a> Builder<'a> {
                 }
             }
         }
+        changed
+    }
+
+    /// A non-symmetrical mandatory ordering (Pacemaker's handle_asymmetric_ordering).
+    fn asymmetric_ordering(&mut self, first: usize, then: usize, first_runnable: bool) -> bool {
+        let Some(tr) = self.plan.actions[then].rsc else { return false };
+        let t = self.plan.actions[then].clone();
+        let running = self.ws.running_nodes(tr);
+        let state = self.ws.primitives_of(tr).iter().map(|&p| self.ws.resources[p].role).max().unwrap_or(Role::Stopped);
+        if state <= Role::Stopped && t.task == "stop" {
+            return false;
+        }
+        if state >= Role::Started && t.optional && t.task == "start" && running.len() == 1 && t.node == running.first().copied() {
+            return false;
+        }
+        if first_runnable {
+            return false;
+        }
+        let mut changed = self.clear_optional(then, first);
+        changed |= self.clear_runnable(then, first);
         changed
     }
 

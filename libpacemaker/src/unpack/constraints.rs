@@ -320,7 +320,7 @@ fn flags_for(kind: OrderKind, first_task: &str, inverse: bool, symmetric: bool) 
         OrderKind::Serialize => of::SERIALIZE_ONLY,
         OrderKind::Mandatory => {
             if !symmetric {
-                of::RUNNABLE_LEFT
+                of::ASYMMETRICAL
             } else if inverse {
                 of::IMPLIES_FIRST
             } else {
