@@ -361,7 +361,12 @@ pub fn add_order(ws: &mut WorkingSet, first: RscIdx, first_task: &str, then: Rsc
 }
 
 fn add_ordering_pair(ws: &mut WorkingSet, kind: OrderKind, symmetric: bool, first: RscIdx, first_task: &str, then: RscIdx, then_task: &str) {
-    add_order(ws, first, first_task, then, then_task, flags_for(kind, first_task, false, symmetric));
+    let mut flags = flags_for(kind, first_task, false, symmetric);
+    // The deprecated restart-type=restart makes optional orderings restart "then".
+    if kind == OrderKind::Optional && ws.resources[then].meta.get("restart-type").map(|v| v == "restart").unwrap_or(false) {
+        flags |= of::IMPLIES_THEN;
+    }
+    add_order(ws, first, first_task, then, then_task, flags);
     if symmetric && kind != OrderKind::Serialize {
         if let (Some(inv_then), Some(inv_first)) = (invert(then_task), invert(first_task)) {
             add_order(ws, then, inv_then, first, inv_first, flags_for(kind, inv_then, true, symmetric));
