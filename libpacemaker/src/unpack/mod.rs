@@ -78,6 +78,13 @@ pub fn unpack_at(cib: &Element, now: Option<i64>) -> Result<WorkingSet, UnpackEr
     }
     ws.options = ClusterOptions::from_map(raw);
     ws.have_quorum = cib.attr("have-quorum").map(crate::options::is_true).unwrap_or(false);
+    // Suicide only makes sense once the cluster has had quorum.
+    if ws.options.no_quorum_policy == crate::options::NoQuorumPolicy::Suicide && !ws.have_quorum {
+        let panic = cib.attr("no-quorum-panic").map(|v| v.trim().parse::<i64>().unwrap_or(0) != 0).unwrap_or(false);
+        if !panic {
+            ws.options.no_quorum_policy = crate::options::NoQuorumPolicy::Stop;
+        }
+    }
 
     let empty_nodes = Element::new("nodes");
     nodes::unpack_nodes(&mut ws, configuration.child("nodes").unwrap_or(&empty_nodes));
