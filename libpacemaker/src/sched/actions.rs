@@ -129,11 +129,13 @@ pub struct Builder<'a> {
     pub plan: Plan,
     fenced: Vec<NodeIdx>,
     migrations: Vec<usize>,
+    /// Resources that may live-migrate: their start/stop don't force restarts.
+    migrating: Vec<RscIdx>,
 }
 
 impl<'a> Builder<'a> {
     pub fn new(ws: &'a mut WorkingSet) -> Self {
-        Builder { ws, plan: Plan::default(), fenced: Vec::new(), migrations: Vec::new() }
+        Builder { ws, plan: Plan::default(), fenced: Vec::new(), migrations: Vec::new(), migrating: Vec::new() }
     }
 
     /// Whether fencing is possible (Pacemaker's pe_can_fence, plus the
@@ -386,6 +388,7 @@ impl<'a> Builder<'a> {
                     required_runnable_before: 0,
                 });
                 self.migrations.push(i);
+                self.migrating.push(r);
             }
         }
     }
@@ -810,7 +813,13 @@ impl<'a> Builder<'a> {
             for oi in 0..self.plan.orderings.len() {
                 let Ordering { first, then, flags } = self.plan.orderings[oi].clone();
                 let (first_optional, first_runnable) = self.first_flags(first);
-                for t in self.then_targets(then) {
+                let first_node = self.plan.actions[first].node;
+                for (k, t) in self.then_targets(then).into_iter().enumerate() {
+                    // Members of a collective "then" are only affected on the
+                    // node of "first" (when it has one).
+                    if k > 0 && first_node.is_some() && self.plan.actions[t].node != first_node {
+                        continue;
+                    }
                     changed |= self.apply_ordering(first, t, flags, first_optional, first_runnable);
                 }
             }
@@ -828,7 +837,8 @@ impl<'a> Builder<'a> {
         if flags & of::RUNNABLE_LEFT != 0 && self.plan.actions[then].runnable && !first_runnable {
             changed |= self.clear_runnable(then, first);
         }
-        if flags & of::IMPLIES_THEN != 0 && self.plan.actions[then].optional && !first_optional {
+        let first_migrating = self.plan.actions[first].rsc.map(|r| self.migrating.contains(&r)).unwrap_or(false);
+        if flags & of::IMPLIES_THEN != 0 && self.plan.actions[then].optional && !first_optional && !first_migrating {
             changed |= self.clear_optional(then, first);
         }
         if flags & of::RESTART != 0 {
