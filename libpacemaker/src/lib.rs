@@ -54,7 +54,11 @@ pub fn transition_summary(ws: &model::WorkingSet, schedule: &sched::Schedule) ->
         if ws.resources[r].variant == model::Variant::Primitive {
             lines.extend(output::transition::primitive_lines(ws, &schedule.plan, r));
         } else {
-            for &c in &ws.resources[r].children {
+            let mut children = ws.resources[r].children.clone();
+            if ws.resources[r].variant == model::Variant::Clone {
+                children.sort_by_key(|&c| ws.resources[c].instance);
+            }
+            for c in children {
                 walk(ws, schedule, c, lines);
             }
         }
