@@ -688,6 +688,34 @@ impl<'a> Builder<'a> {
     // --- Propagation --------------------------------------------------------
 
     /// Effective flags of a collective action as the "first" of an ordering.
+    /// Flags of a "first" action as seen by a "then" on `then_node`: for a
+    /// clone, whether it is required is judged by its instances on that node
+    /// only (runnability stays clone-wide), as Pacemaker does.
+    fn first_flags_for(&self, i: usize, then_node: Option<NodeIdx>) -> (bool, bool) {
+        let (optional, runnable) = self.first_flags(i);
+        let a = &self.plan.actions[i];
+        let (Some(r), Some(node)) = (a.rsc, then_node) else { return (optional, runnable) };
+        if self.ws.resources[r].variant != Variant::Clone {
+            return (optional, runnable);
+        }
+        let complex = match a.task.as_str() {
+            "running" => "start",
+            "stopped" => "stop",
+            "promoted" => "promote",
+            "demoted" => "demote",
+            t => t,
+        };
+        let mut node_optional = a.optional;
+        for p in self.ws.primitives_of(r) {
+            for m in self.plan.rsc_actions(p, complex) {
+                if self.plan.actions[m].node == Some(node) && !self.plan.actions[m].optional {
+                    node_optional = false;
+                }
+            }
+        }
+        (node_optional, runnable)
+    }
+
     fn first_flags(&self, i: usize) -> (bool, bool) {
         let a = &self.plan.actions[i];
         let (mut optional, mut runnable) = (a.optional, a.runnable);
@@ -812,7 +840,6 @@ impl<'a> Builder<'a> {
             rounds += 1;
             for oi in 0..self.plan.orderings.len() {
                 let Ordering { first, then, flags } = self.plan.orderings[oi].clone();
-                let (first_optional, first_runnable) = self.first_flags(first);
                 let first_node = self.plan.actions[first].node;
                 for (k, t) in self.then_targets(then).into_iter().enumerate() {
                     // Members of a collective "then" are only affected on the
@@ -820,6 +847,7 @@ impl<'a> Builder<'a> {
                     if k > 0 && first_node.is_some() && self.plan.actions[t].node != first_node {
                         continue;
                     }
+                    let (first_optional, first_runnable) = self.first_flags_for(first, self.plan.actions[t].node);
                     changed |= self.apply_ordering(first, t, flags, first_optional, first_runnable);
                 }
             }
