@@ -156,7 +156,7 @@ pub fn parse_iso8601(text: &str) -> Option<i64> {
             let rest = rest.trim();
             let o: Vec<i64> = if rest.contains(':') {
                 rest.split(':').map(|p| p.trim().parse().unwrap_or(0)).collect()
-            } else if rest.len() == 4 {
+            } else if rest.len() == 4 && rest.is_ascii() {
                 vec![rest[..2].parse().unwrap_or(0), rest[2..].parse().unwrap_or(0)]
             } else {
                 vec![rest.parse().unwrap_or(0)]
