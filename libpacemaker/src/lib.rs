@@ -43,14 +43,21 @@ pub fn transition_summary(ws: &model::WorkingSet, schedule: &sched::Schedule) ->
             if let Some(n) = a.node {
                 lines.push(format!(
                     "  * Fence ({}) {} '{}'",
-                    a.fence_action.clone().unwrap_or_else(|| "reboot".to_string()),
+                    a.fence_action
+                        .clone()
+                        .unwrap_or_else(|| "reboot".to_string()),
                     ws.nodes[n].uname,
                     a.reason.clone().unwrap_or_default()
                 ));
             }
         }
     }
-    fn walk(ws: &model::WorkingSet, schedule: &sched::Schedule, r: model::RscIdx, lines: &mut Vec<String>) {
+    fn walk(
+        ws: &model::WorkingSet,
+        schedule: &sched::Schedule,
+        r: model::RscIdx,
+        lines: &mut Vec<String>,
+    ) {
         if ws.resources[r].variant == model::Variant::Primitive {
             lines.extend(output::transition::primitive_lines(ws, &schedule.plan, r));
         } else {
@@ -73,16 +80,26 @@ fn execution_lines(ws: &model::WorkingSet, plan: &sched::actions::Plan) -> Vec<S
     let mut lines = Vec::new();
     for i in simulate::executed_actions(plan) {
         let a = &plan.actions[i];
-        let node = a.node.map(|n| ws.nodes[n].uname.clone()).unwrap_or_default();
+        let node = a
+            .node
+            .map(|n| ws.nodes[n].uname.clone())
+            .unwrap_or_default();
         match a.rsc {
-            None if a.task == "stonith" => lines.push(format!("  * Fencing {} ({})", node, a.fence_action.clone().unwrap_or_default())),
+            None if a.task == "stonith" => lines.push(format!(
+                "  * Fencing {} ({})",
+                node,
+                a.fence_action.clone().unwrap_or_default()
+            )),
             None => lines.push(format!("  * Pseudo action:   {}", a.task)),
             Some(r) => {
                 let id = &ws.resources[r].id;
                 if a.pseudo {
                     lines.push(format!("  * Pseudo action:   {}_{}_0", id, a.task));
                 } else {
-                    lines.push(format!("  * Resource action: {:<15} {} on {}", id, a.task, node));
+                    lines.push(format!(
+                        "  * Resource action: {:<15} {} on {}",
+                        id, a.task, node
+                    ));
                 }
             }
         }
@@ -121,11 +138,19 @@ pub fn simulate_at(cib: &Element, now: Option<i64>) -> Result<SimulationReport, 
     let revised_ws = unpack::unpack_at(&revised, now)?;
     if let Some(date) = ws.original_date {
         // crm_simulate re-reads the CIB for the revised status and says so again.
-        text.push_str(&format!("Using the original execution date of: {}\n", output::header::format_epoch(date)));
+        text.push_str(&format!(
+            "Using the original execution date of: {}\n",
+            output::header::format_epoch(date)
+        ));
     }
     text.push('\n');
     text.push_str("Revised Cluster Status:\n");
     text.push_str(&output::status::cluster_status(&revised_ws));
     let graph = "<transition_graph cluster-delay=\"60s\" stonith-timeout=\"60s\" failed-stop-offset=\"INFINITY\" failed-start-offset=\"INFINITY\"  transition_id=\"0\"/>\n".to_string();
-    Ok(SimulationReport { text, revised_cib: Some(revised), scores: schedule.scores.clone(), graph })
+    Ok(SimulationReport {
+        text,
+        revised_cib: Some(revised),
+        scores: schedule.scores.clone(),
+        graph,
+    })
 }

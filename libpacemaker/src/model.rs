@@ -72,7 +72,12 @@ pub struct Node {
 impl Node {
     /// Whether resources may be placed here at all.
     pub fn can_run_resources(&self) -> bool {
-        self.online && !self.shutdown && !self.unclean && !self.standby && !self.maintenance && !self.pending
+        self.online
+            && !self.shutdown
+            && !self.unclean
+            && !self.standby
+            && !self.maintenance
+            && !self.pending
     }
 }
 
@@ -364,7 +369,9 @@ impl WorkingSet {
 
     /// Whether a resource (of any variant) is active on any node.
     pub fn is_active(&self, r: RscIdx) -> bool {
-        self.primitives_of(r).iter().any(|&p| !self.resources[p].running_on.is_empty())
+        self.primitives_of(r)
+            .iter()
+            .any(|&p| !self.resources[p].running_on.is_empty())
     }
 
     /// Union of nodes the resource's primitives run on, in first-seen order.

@@ -38,21 +38,31 @@ impl Default for ClusterOptions {
 
 /// Pacemaker's boolean parsing (crm_is_true).
 pub fn is_true(text: &str) -> bool {
-    matches!(text.to_ascii_lowercase().as_str(), "true" | "on" | "yes" | "y" | "1")
+    matches!(
+        text.to_ascii_lowercase().as_str(),
+        "true" | "on" | "yes" | "y" | "1"
+    )
 }
 
 impl ClusterOptions {
     pub fn from_map(raw: HashMap<String, String>) -> Self {
         let flag = |name: &str, default: bool| raw.get(name).map(|v| is_true(v)).unwrap_or(default);
         let stonith_enabled = flag("stonith-enabled", true);
-        let no_quorum_policy = match raw.get("no-quorum-policy").map(|s| s.to_ascii_lowercase()).as_deref() {
+        let no_quorum_policy = match raw
+            .get("no-quorum-policy")
+            .map(|s| s.to_ascii_lowercase())
+            .as_deref()
+        {
             Some("ignore") => NoQuorumPolicy::Ignore,
             Some("freeze") => NoQuorumPolicy::Freeze,
             Some("demote") => NoQuorumPolicy::Demote,
             Some("suicide") if stonith_enabled => NoQuorumPolicy::Suicide,
             _ => NoQuorumPolicy::Stop,
         };
-        let mut stonith_action = raw.get("stonith-action").cloned().unwrap_or_else(|| "reboot".to_string());
+        let mut stonith_action = raw
+            .get("stonith-action")
+            .cloned()
+            .unwrap_or_else(|| "reboot".to_string());
         if stonith_action == "poweroff" {
             stonith_action = "off".to_string();
         }
@@ -69,7 +79,10 @@ impl ClusterOptions {
             startup_probes: flag("enable-startup-probes", true),
             stop_all_resources: flag("stop-all-resources", false),
             shutdown_lock: flag("shutdown-lock", false),
-            placement_strategy: raw.get("placement-strategy").cloned().unwrap_or_else(|| "default".to_string()),
+            placement_strategy: raw
+                .get("placement-strategy")
+                .cloned()
+                .unwrap_or_else(|| "default".to_string()),
             stonith_action,
             have_watchdog: flag("have-watchdog", false),
             raw,

@@ -17,7 +17,10 @@ pub struct RuleContext<'a> {
 
 /// Evaluates a `<rule>` element.
 pub fn rule_matches(rule: &Element, ctx: &RuleContext) -> bool {
-    let is_or = rule.attr("boolean-op").map(|b| b.eq_ignore_ascii_case("or")).unwrap_or(false);
+    let is_or = rule
+        .attr("boolean-op")
+        .map(|b| b.eq_ignore_ascii_case("or"))
+        .unwrap_or(false);
     let mut any = false;
     let mut count = 0;
     for child in rule.elements() {
@@ -85,7 +88,13 @@ fn expression_matches(expr: &Element, ctx: &RuleContext) -> bool {
             }
         }
     };
-    let string_order = || Some(actual.to_ascii_lowercase().cmp(&expected.to_ascii_lowercase()));
+    let string_order = || {
+        Some(
+            actual
+                .to_ascii_lowercase()
+                .cmp(&expected.to_ascii_lowercase()),
+        )
+    };
     let ordering = match kind {
         // Values that don't parse are compared as strings, as Pacemaker does.
         "integer" => match (leading_integer(actual), leading_integer(expected)) {
@@ -97,7 +106,11 @@ fn expression_matches(expr: &Element, ctx: &RuleContext) -> bool {
             _ => string_order(),
         },
         "version" => Some(compare_versions(actual, expected)),
-        _ => Some(actual.to_ascii_lowercase().cmp(&expected.to_ascii_lowercase())),
+        _ => Some(
+            actual
+                .to_ascii_lowercase()
+                .cmp(&expected.to_ascii_lowercase()),
+        ),
     };
     let ordering = match ordering {
         Some(o) => o,
@@ -149,19 +162,34 @@ pub fn parse_iso8601(text: &str) -> Option<i64> {
             Some(p) => (&time[..p], &time[p..]),
             None => (time, ""),
         };
-        let hms: Vec<i64> = clock.trim().split(':').map(|p| p.trim().parse().unwrap_or(0)).collect();
-        secs += hms.first().copied().unwrap_or(0) * 3600 + hms.get(1).copied().unwrap_or(0) * 60 + hms.get(2).copied().unwrap_or(0);
-        if let Some(rest) = offset.strip_prefix('+').or_else(|| offset.strip_prefix('-')) {
+        let hms: Vec<i64> = clock
+            .trim()
+            .split(':')
+            .map(|p| p.trim().parse().unwrap_or(0))
+            .collect();
+        secs += hms.first().copied().unwrap_or(0) * 3600
+            + hms.get(1).copied().unwrap_or(0) * 60
+            + hms.get(2).copied().unwrap_or(0);
+        if let Some(rest) = offset
+            .strip_prefix('+')
+            .or_else(|| offset.strip_prefix('-'))
+        {
             let sign = if offset.starts_with('-') { -1 } else { 1 };
             let rest = rest.trim();
             let o: Vec<i64> = if rest.contains(':') {
-                rest.split(':').map(|p| p.trim().parse().unwrap_or(0)).collect()
+                rest.split(':')
+                    .map(|p| p.trim().parse().unwrap_or(0))
+                    .collect()
             } else if rest.len() == 4 && rest.is_ascii() {
-                vec![rest[..2].parse().unwrap_or(0), rest[2..].parse().unwrap_or(0)]
+                vec![
+                    rest[..2].parse().unwrap_or(0),
+                    rest[2..].parse().unwrap_or(0),
+                ]
             } else {
                 vec![rest.parse().unwrap_or(0)]
             };
-            secs -= sign * (o.first().copied().unwrap_or(0) * 3600 + o.get(1).copied().unwrap_or(0) * 60);
+            secs -= sign
+                * (o.first().copied().unwrap_or(0) * 3600 + o.get(1).copied().unwrap_or(0) * 60);
         }
     }
     Some(secs)
@@ -200,7 +228,14 @@ fn leading_integer(text: &str) -> Option<i64> {
     if digits.is_empty() || digits == "-" || digits == "+" {
         return None;
     }
-    digits.parse::<i64>().ok().or(Some(if digits.starts_with('-') { i64::MIN } else { i64::MAX }))
+    digits
+        .parse::<i64>()
+        .ok()
+        .or(Some(if digits.starts_with('-') {
+            i64::MIN
+        } else {
+            i64::MAX
+        }))
 }
 
 fn compare_versions(a: &str, b: &str) -> Ordering {
@@ -220,10 +255,19 @@ fn compare_versions(a: &str, b: &str) -> Ordering {
 
 /// Collects name/value pairs from the nvpair sets (e.g. meta_attributes)
 /// under `parent`, earlier sets winning, skipping sets whose rules fail.
-pub fn collect_nvpairs(parent: &Element, set_name: &str, ctx: &RuleContext, into: &mut HashMap<String, String>) {
+pub fn collect_nvpairs(
+    parent: &Element,
+    set_name: &str,
+    ctx: &RuleContext,
+    into: &mut HashMap<String, String>,
+) {
     // Sets with a higher score are considered first (stable for equal scores).
     let mut sets: Vec<&Element> = parent.elements().filter(|e| e.name == set_name).collect();
-    sets.sort_by_key(|e| -e.attr("score").map(crate::score::parse_or_zero).unwrap_or(0));
+    sets.sort_by_key(|e| {
+        -e.attr("score")
+            .map(crate::score::parse_or_zero)
+            .unwrap_or(0)
+    });
     for set in sets {
         if let Some(rule) = set.child("rule") {
             if !rule_matches(rule, ctx) {
@@ -249,6 +293,9 @@ mod tests {
         assert_eq!(parse_iso8601("2005-01-01"), Some(1_104_537_600));
         assert_eq!(parse_iso8601("2005-01-01T01:00:00Z"), Some(1_104_541_200));
         assert_eq!(parse_iso8601("garbage"), None);
-        assert_eq!(parse_iso8601("2019-09-23 18:00:00 -05:00"), parse_iso8601("2019-09-23T23:00:00Z"));
+        assert_eq!(
+            parse_iso8601("2019-09-23 18:00:00 -05:00"),
+            parse_iso8601("2019-09-23T23:00:00Z")
+        );
     }
 }

@@ -38,7 +38,11 @@ pub fn parse(text: &str) -> Option<i32> {
     if digits.is_empty() || digits == "-" || digits == "+" {
         return None;
     }
-    let v: i64 = digits.parse().unwrap_or(if digits.starts_with('-') { i64::MIN } else { i64::MAX });
+    let v: i64 = digits.parse().unwrap_or(if digits.starts_with('-') {
+        i64::MIN
+    } else {
+        i64::MAX
+    });
     Some(v.clamp(-(INFINITY as i64), INFINITY as i64) as i32)
 }
 

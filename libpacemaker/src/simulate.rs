@@ -29,7 +29,11 @@ pub fn executed_actions(plan: &Plan) -> Vec<usize> {
     list
 }
 
-fn node_state_mut<'a>(status: &'a mut Element, node_id: &str, uname: &str) -> Option<&'a mut Element> {
+fn node_state_mut<'a>(
+    status: &'a mut Element,
+    node_id: &str,
+    uname: &str,
+) -> Option<&'a mut Element> {
     let pos = status
         .children
         .iter()
@@ -70,7 +74,9 @@ pub fn apply(cib: &Element, ws: &WorkingSet, plan: &Plan) -> Element {
         let Some(node) = a.node else { continue };
         let (node_id, uname) = (ws.nodes[node].id.clone(), ws.nodes[node].uname.clone());
         if a.task == "stonith" {
-            let Some(state) = node_state_mut(status, &node_id, &uname) else { continue };
+            let Some(state) = node_state_mut(status, &node_id, &uname) else {
+                continue;
+            };
             state.set_attr("in_ccm", "false");
             state.set_attr("crmd", "offline");
             state.set_attr("join", "down");
@@ -87,9 +93,18 @@ pub fn apply(cib: &Element, ws: &WorkingSet, plan: &Plan) -> Element {
         if res.variant != Variant::Primitive {
             continue;
         }
-        let anonymous = ws.enclosing_clone(r).map(|c| !ws.resources[c].clone.unique).unwrap_or(false);
-        let history_id = if anonymous { strip_instance(&res.id).to_string() } else { res.id.clone() };
-        let Some(state) = node_state_mut(status, &node_id, &uname) else { continue };
+        let anonymous = ws
+            .enclosing_clone(r)
+            .map(|c| !ws.resources[c].clone.unique)
+            .unwrap_or(false);
+        let history_id = if anonymous {
+            strip_instance(&res.id).to_string()
+        } else {
+            res.id.clone()
+        };
+        let Some(state) = node_state_mut(status, &node_id, &uname) else {
+            continue;
+        };
         let lrm_resources = state.ensure_child("lrm").ensure_child("lrm_resources");
         let matches = |c: &XmlNode| {
             matches!(c, XmlNode::Element(e) if e.name == "lrm_resource"
@@ -97,9 +112,14 @@ pub fn apply(cib: &Element, ws: &WorkingSet, plan: &Plan) -> Element {
         };
         // An anonymous instance may have several history entries on one node;
         // the result applies to all of them.
-        let mut positions: Vec<usize> = (0..lrm_resources.children.len()).filter(|&i| matches(&lrm_resources.children[i])).collect();
+        let mut positions: Vec<usize> = (0..lrm_resources.children.len())
+            .filter(|&i| matches(&lrm_resources.children[i]))
+            .collect();
         if positions.is_empty() {
-            let mut e = Element::new("lrm_resource").with_attr("id", history_id.clone()).with_attr("type", res.agent.clone()).with_attr("class", res.class.clone());
+            let mut e = Element::new("lrm_resource")
+                .with_attr("id", history_id.clone())
+                .with_attr("type", res.agent.clone())
+                .with_attr("class", res.class.clone());
             if let Some(p) = &res.provider {
                 e.set_attr("provider", p.clone());
             }
@@ -107,7 +127,11 @@ pub fn apply(cib: &Element, ws: &WorkingSet, plan: &Plan) -> Element {
             positions.push(lrm_resources.children.len() - 1);
         }
         for pos in positions {
-            let Some(entry) = lrm_resources.children[pos].as_element_mut() else { continue };
+            let Some(entry) = lrm_resources.children[pos].as_element_mut() else {
+                continue;
+            };
+            // The executed action supersedes any operation still recorded as pending.
+            entry.children.retain(|c| !matches!(c, XmlNode::Element(op) if op.name == "lrm_rsc_op" && op.attr("op-status") == Some("-1")));
             let entry_id = entry.id().unwrap_or("").to_string();
             let call = next_call;
             next_call += 1;

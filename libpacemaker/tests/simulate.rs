@@ -25,7 +25,8 @@ fn cib(resources: &str, constraints: &str, status: &str) -> xml::Element {
 fn summary(cib: &xml::Element) -> Vec<String> {
     let report = libpacemaker::simulate(cib).expect("simulation succeeds");
     let text = report.text;
-    let start = text.find("Transition Summary:\n").expect("has a summary") + "Transition Summary:\n".len();
+    let start =
+        text.find("Transition Summary:\n").expect("has a summary") + "Transition Summary:\n".len();
     text[start..]
         .lines()
         .take_while(|l| !l.trim().is_empty())
@@ -43,7 +44,10 @@ fn stopped_resource_starts_on_first_node() {
 #[test]
 fn location_constraint_moves_placement() {
     let loc = r#"<rsc_location id="l1" rsc="rsc1" node="node2" score="100"/>"#;
-    assert_eq!(summary(&cib(DUMMY, loc, "")), vec!["* Start rsc1 ( node2 )"]);
+    assert_eq!(
+        summary(&cib(DUMMY, loc, "")),
+        vec!["* Start rsc1 ( node2 )"]
+    );
 }
 
 #[test]
@@ -52,7 +56,10 @@ fn running_resource_moves_away_from_banned_node() {
       <lrm_rsc_op id="rsc1_last_0" operation_key="rsc1_start_0" operation="start" transition-key="1:1:0:x" call-id="2" rc-code="0" op-status="0" interval="0"/>
     </lrm_resource></lrm_resources></lrm>"#;
     let ban = r#"<rsc_location id="l1" rsc="rsc1" node="node1" score="-INFINITY"/>"#;
-    assert_eq!(summary(&cib(DUMMY, ban, running)), vec!["* Move rsc1 ( node1 -> node2 )"]);
+    assert_eq!(
+        summary(&cib(DUMMY, ban, running)),
+        vec!["* Move rsc1 ( node1 -> node2 )"]
+    );
     // Without the ban it stays put.
     assert!(summary(&cib(DUMMY, "", running)).is_empty());
 }
@@ -63,7 +70,10 @@ fn failed_monitor_is_recovered_in_place() {
       <lrm_rsc_op id="rsc1_last_0" operation_key="rsc1_start_0" operation="start" transition-key="1:1:0:x" call-id="2" rc-code="0" op-status="0" interval="0"/>
       <lrm_rsc_op id="rsc1_monitor_10000" operation_key="rsc1_monitor_10000" operation="monitor" transition-key="2:1:0:x" call-id="3" rc-code="7" op-status="0" interval="10000"/>
     </lrm_resource></lrm_resources></lrm>"#;
-    assert_eq!(summary(&cib(DUMMY, "", failed)), vec!["* Recover rsc1 ( node1 )"]);
+    assert_eq!(
+        summary(&cib(DUMMY, "", failed)),
+        vec!["* Recover rsc1 ( node1 )"]
+    );
 }
 
 #[test]
@@ -71,7 +81,10 @@ fn group_members_follow_each_other() {
     let group = r#"<group id="g"><primitive id="a" class="ocf" provider="pacemaker" type="Dummy"/>
       <primitive id="b" class="ocf" provider="pacemaker" type="Dummy"/></group>"#;
     let loc = r#"<rsc_location id="l1" rsc="g" node="node2" score="10"/>"#;
-    assert_eq!(summary(&cib(group, loc, "")), vec!["* Start a ( node2 )", "* Start b ( node2 )"]);
+    assert_eq!(
+        summary(&cib(group, loc, "")),
+        vec!["* Start a ( node2 )", "* Start b ( node2 )"]
+    );
 }
 
 #[test]

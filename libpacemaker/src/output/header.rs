@@ -33,7 +33,9 @@ pub fn count_instances(ws: &WorkingSet) -> (usize, usize, usize) {
         }
         n += 1;
         let target = res.meta.get("target-role").and_then(|t| Role::parse(t));
-        if target == Some(Role::Stopped) || (target == Some(Role::Unpromoted) && ws.is_promotable_member(r)) {
+        if target == Some(Role::Stopped)
+            || (target == Some(Role::Unpromoted) && ws.is_promotable_member(r))
+        {
             disabled += 1;
         }
         if res.blocked {
@@ -47,7 +49,10 @@ pub fn count_instances(ws: &WorkingSet) -> (usize, usize, usize) {
 pub fn preamble(ws: &WorkingSet, original_date: Option<i64>) -> String {
     let mut out = String::new();
     if let Some(date) = original_date {
-        out.push_str(&format!("Using the original execution date of: {}\n", format_epoch(date)));
+        out.push_str(&format!(
+            "Using the original execution date of: {}\n",
+            format_epoch(date)
+        ));
     }
     let mut printed = false;
     if ws.options.maintenance_mode {

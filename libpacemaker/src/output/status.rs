@@ -3,7 +3,7 @@
 
 use std::cmp::Ordering;
 
-use crate::model::{NodeIdx, RscIdx, Role, Variant, WorkingSet};
+use crate::model::{NodeIdx, Role, RscIdx, Variant, WorkingSet};
 
 /// Pacemaker's natural, case-insensitive node name ordering
 /// (pcmk__numeric_strcasecmp): digit runs compare numerically.
@@ -89,9 +89,18 @@ pub fn node_list(ws: &WorkingSet, out: &mut String) {
     out.push_str("  * Node List:\n");
     for n in sorted_nodes(ws) {
         let node = &ws.nodes[n];
-        if node.unclean || node.pending || (node.standby_onfail && node.online) || node.standby || node.maintenance {
+        if node.unclean
+            || node.pending
+            || (node.standby_onfail && node.online)
+            || node.standby
+            || node.maintenance
+        {
             let kind = if node.is_remote { "RemoteNode" } else { "Node" };
-            out.push_str(&format!("    * {kind} {}: {}\n", node.uname, node_status_text(ws, n)));
+            out.push_str(&format!(
+                "    * {kind} {}: {}\n",
+                node.uname,
+                node_status_text(ws, n)
+            ));
         } else if node.online {
             if node.is_remote {
                 remote_online.push(node.uname.clone());
@@ -104,7 +113,12 @@ pub fn node_list(ws: &WorkingSet, out: &mut String) {
             offline.push(node.uname.clone());
         }
     }
-    for (label, list) in [("Online", online), ("OFFLINE", offline), ("RemoteOnline", remote_online), ("RemoteOFFLINE", remote_offline)] {
+    for (label, list) in [
+        ("Online", online),
+        ("OFFLINE", offline),
+        ("RemoteOnline", remote_online),
+        ("RemoteOFFLINE", remote_offline),
+    ] {
         if !list.is_empty() {
             out.push_str(&format!("    * {label}: [ {} ]\n", list.join(" ")));
         }
@@ -147,7 +161,11 @@ fn exit_code_text(rc: i32) -> &'static str {
 /// One primitive's status line (without indentation or bullet).
 pub fn primitive_line(ws: &WorkingSet, r: RscIdx, name: &str) -> String {
     let res = &ws.resources[r];
-    let node = if res.running_on.len() == 1 { Some(res.running_on[0]) } else { None };
+    let node = if res.running_on.len() == 1 {
+        Some(res.running_on[0])
+    } else {
+        None
+    };
     let mut s = format!("{name}\t({}):\t", agent_text(ws, r));
     if res.orphan {
         s.push_str(" ORPHANED");
@@ -195,11 +213,17 @@ pub fn primitive_line(ws: &WorkingSet, r: RscIdx, name: &str) -> String {
             flags.push("UNCLEAN".to_string());
         }
     }
+    if res.pending_task.as_deref() == Some("monitor") {
+        flags.push("Monitoring".to_string());
+    }
     if let Some(t) = res.meta.get("target-role").and_then(|t| Role::parse(t)) {
         if t == Role::Stopped {
             flags.push("disabled".to_string());
         } else if ws.is_promotable_member(r) && t == Role::Unpromoted {
-            flags.push(format!("target-role:{}", res.meta.get("target-role").cloned().unwrap_or_default()));
+            flags.push(format!(
+                "target-role:{}",
+                res.meta.get("target-role").cloned().unwrap_or_default()
+            ));
         }
     }
     if res.blocked {
@@ -218,18 +242,29 @@ pub fn primitive_line(ws: &WorkingSet, r: RscIdx, name: &str) -> String {
             s.push(' ');
             s.push_str(d);
         }
-        let names: Vec<&str> = res.running_on.iter().map(|&n| ws.nodes[n].uname.as_str()).collect();
+        let names: Vec<&str> = res
+            .running_on
+            .iter()
+            .map(|&n| ws.nodes[n].uname.as_str())
+            .collect();
         s.push_str(&format!(" [ {} ]", names.join(" ")));
     }
     s
 }
 
 fn is_disabled(ws: &WorkingSet, r: RscIdx) -> bool {
-    ws.resources[r].meta.get("target-role").and_then(|t| Role::parse(t)) == Some(Role::Stopped)
+    ws.resources[r]
+        .meta
+        .get("target-role")
+        .and_then(|t| Role::parse(t))
+        == Some(Role::Stopped)
 }
 
 fn printable_name(ws: &WorkingSet, r: RscIdx) -> String {
-    let anonymous = ws.enclosing_clone(r).map(|c| !ws.resources[c].clone.unique).unwrap_or(false);
+    let anonymous = ws
+        .enclosing_clone(r)
+        .map(|c| !ws.resources[c].clone.unique)
+        .unwrap_or(false);
     if anonymous {
         crate::unpack::strip_instance(&ws.resources[r].id).to_string()
     } else {
@@ -245,10 +280,18 @@ fn write_resource(ws: &WorkingSet, r: RscIdx, depth: usize, out: &mut String) {
             if res.orphan && res.running_on.is_empty() {
                 return;
             }
-            if res.meta.get("internal").map(|v| crate::options::is_true(v)).unwrap_or(false) {
+            if res
+                .meta
+                .get("internal")
+                .map(|v| crate::options::is_true(v))
+                .unwrap_or(false)
+            {
                 return;
             }
-            out.push_str(&format!("{indent}* {}\n", primitive_line(ws, r, &printable_name(ws, r))));
+            out.push_str(&format!(
+                "{indent}* {}\n",
+                primitive_line(ws, r, &printable_name(ws, r))
+            ));
         }
         Variant::Group => {
             let mut suffix = String::new();
@@ -258,7 +301,11 @@ fn write_resource(ws: &WorkingSet, r: RscIdx, depth: usize, out: &mut String) {
             if is_disabled(ws, r) {
                 suffix.push_str(" (disabled)");
             }
-            let name = if ws.enclosing_clone(r).is_some() { res.id.clone() } else { res.id.clone() };
+            let name = if ws.enclosing_clone(r).is_some() {
+                res.id.clone()
+            } else {
+                res.id.clone()
+            };
             out.push_str(&format!("{indent}* Resource Group: {name}{suffix}:\n"));
             for &c in &res.children {
                 write_resource(ws, c, depth + 1, out);
@@ -291,7 +338,12 @@ fn clone_header(ws: &WorkingSet, r: RscIdx) -> String {
     if attrs.is_empty() {
         format!("Clone Set: {} [{}]", res.id, child_id)
     } else {
-        format!("Clone Set: {} [{}] ({})", res.id, child_id, attrs.join(", "))
+        format!(
+            "Clone Set: {} [{}] ({})",
+            res.id,
+            child_id,
+            attrs.join(", ")
+        )
     }
 }
 
@@ -313,8 +365,12 @@ fn write_clone(ws: &WorkingSet, r: RscIdx, depth: usize, out: &mut String) {
     let mut started: Vec<NodeIdx> = Vec::new();
     for &child in &res.children {
         let prims = ws.primitives_of(child);
-        let partially_active = prims.iter().any(|&p| !ws.resources[p].running_on.is_empty());
-        let fully_active = prims.iter().all(|&p| !ws.resources[p].running_on.is_empty());
+        let partially_active = prims
+            .iter()
+            .any(|&p| !ws.resources[p].running_on.is_empty());
+        let fully_active = prims
+            .iter()
+            .all(|&p| !ws.resources[p].running_on.is_empty());
         let mut print_full = false;
         if res.clone.unique {
             if partially_active || !ws.resources[child].orphan {
@@ -322,13 +378,20 @@ fn write_clone(ws: &WorkingSet, r: RscIdx, depth: usize, out: &mut String) {
             }
         } else if !partially_active {
             // Listed in the Stopped summary below.
-        } else if prims.iter().any(|&p| ws.resources[p].orphan || !ws.resources[p].managed || ws.resources[p].failed) {
+        } else if prims
+            .iter()
+            .any(|&p| ws.resources[p].orphan || !ws.resources[p].managed || ws.resources[p].failed)
+        {
             print_full = true;
         } else if fully_active {
             match instance_location(ws, child) {
                 Some(n) => {
                     let node = &ws.nodes[n];
-                    let role = prims.iter().map(|&p| ws.resources[p].role).max().unwrap_or(Role::Stopped);
+                    let role = prims
+                        .iter()
+                        .map(|&p| ws.resources[p].role)
+                        .max()
+                        .unwrap_or(Role::Stopped);
                     if !node.online && node.unclean {
                         print_full = true;
                     } else if role > Role::Unpromoted {
@@ -346,10 +409,17 @@ fn write_clone(ws: &WorkingSet, r: RscIdx, depth: usize, out: &mut String) {
             write_resource(ws, child, depth + 1, &mut body);
         }
     }
-    let sort = |v: &mut Vec<NodeIdx>| v.sort_by(|&a, &b| natural_cmp(&ws.nodes[a].uname, &ws.nodes[b].uname));
+    let sort = |v: &mut Vec<NodeIdx>| {
+        v.sort_by(|&a, &b| natural_cmp(&ws.nodes[a].uname, &ws.nodes[b].uname))
+    };
     sort(&mut promoted);
     sort(&mut started);
-    let names = |v: &[NodeIdx]| v.iter().map(|&n| ws.nodes[n].uname.clone()).collect::<Vec<_>>().join(" ");
+    let names = |v: &[NodeIdx]| {
+        v.iter()
+            .map(|&n| ws.nodes[n].uname.clone())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
     if !promoted.is_empty() {
         body.push_str(&format!("{inner}* Promoted: [ {} ]\n", names(&promoted)));
     }
@@ -357,7 +427,10 @@ fn write_clone(ws: &WorkingSet, r: RscIdx, depth: usize, out: &mut String) {
         if res.clone.promotable {
             let target = res.meta.get("target-role").and_then(|t| Role::parse(t));
             if target == Some(Role::Unpromoted) {
-                body.push_str(&format!("{inner}* Unpromoted (target-role): [ {} ]\n", names(&started)));
+                body.push_str(&format!(
+                    "{inner}* Unpromoted (target-role): [ {} ]\n",
+                    names(&started)
+                ));
             } else {
                 body.push_str(&format!("{inner}* Unpromoted: [ {} ]\n", names(&started)));
             }

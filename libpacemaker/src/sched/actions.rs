@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use crate::model::{order_flags as of, NodeIdx, RscIdx, Role, Variant, WorkingSet};
+use crate::model::{order_flags as of, NodeIdx, Role, RscIdx, Variant, WorkingSet};
 use crate::options::NoQuorumPolicy;
 
 #[derive(Debug, Clone)]
@@ -135,7 +135,13 @@ pub struct Builder<'a> {
 
 impl<'a> Builder<'a> {
     pub fn new(ws: &'a mut WorkingSet) -> Self {
-        Builder { ws, plan: Plan::default(), fenced: Vec::new(), migrations: Vec::new(), migrating: Vec::new() }
+        Builder {
+            ws,
+            plan: Plan::default(),
+            fenced: Vec::new(),
+            migrations: Vec::new(),
+            migrating: Vec::new(),
+        }
     }
 
     /// Whether fencing is possible (Pacemaker's pe_can_fence, plus the
@@ -150,7 +156,13 @@ impl<'a> Builder<'a> {
     }
 
     /// Finds or creates a resource action (Pacemaker's custom_action).
-    pub fn resource_action(&mut self, rsc: RscIdx, task: &str, node: Option<NodeIdx>, optional: bool) -> usize {
+    pub fn resource_action(
+        &mut self,
+        rsc: RscIdx,
+        task: &str,
+        node: Option<NodeIdx>,
+        optional: bool,
+    ) -> usize {
         if let Some(i) = self.plan.find(Some(rsc), task, node) {
             if !optional {
                 self.require(i);
@@ -205,7 +217,10 @@ impl<'a> Builder<'a> {
             action.runnable = false;
             return;
         }
-        let requires = self.ws.resources[rsc].meta.get("requires").map(|v| v.to_ascii_lowercase());
+        let requires = self.ws.resources[rsc]
+            .meta
+            .get("requires")
+            .map(|v| v.to_ascii_lowercase());
         let needs_nothing = matches!(action.task.as_str(), "stop" | "demote" | "cancel")
             || requires.as_deref() == Some("nothing");
         if needs_nothing || self.ws.have_quorum {
@@ -280,7 +295,13 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn apply_transition(&mut self, t: Transition, r: RscIdx, node: Option<NodeIdx>, optional: bool) -> bool {
+    fn apply_transition(
+        &mut self,
+        t: Transition,
+        r: RscIdx,
+        node: Option<NodeIdx>,
+        optional: bool,
+    ) -> bool {
         match t {
             Transition::None | Transition::Error => return false,
             Transition::Stop => self.stop_resource(r, optional),
@@ -295,7 +316,11 @@ impl<'a> Builder<'a> {
         {
             let res = &mut self.ws.resources[r];
             if res.next_role == Role::Unknown {
-                res.next_role = if res.assigned_to.is_none() { Role::Stopped } else { Role::Started };
+                res.next_role = if res.assigned_to.is_none() {
+                    Role::Stopped
+                } else {
+                    Role::Started
+                };
             }
         }
         let res = self.ws.resources[r].clone();
@@ -396,7 +421,11 @@ impl<'a> Builder<'a> {
     /// Whether a moving resource can live-migrate (Pacemaker's pcmk__rsc_can_migrate).
     fn can_migrate(&self, r: RscIdx, current: Option<NodeIdx>) -> bool {
         let res = &self.ws.resources[r];
-        let allowed = res.meta.get("allow-migrate").map(|v| crate::options::is_true(v)).unwrap_or(false);
+        let allowed = res
+            .meta
+            .get("allow-migrate")
+            .map(|v| crate::options::is_true(v))
+            .unwrap_or(false);
         let Some(cur) = current else { return false };
         allowed
             && res.managed
@@ -411,9 +440,15 @@ impl<'a> Builder<'a> {
     /// A migration happens only if both halves (stop here, start there) can.
     pub fn settle_migrations(&mut self) {
         for &m in &self.migrations.clone() {
-            let Some(r) = self.plan.actions[m].rsc else { continue };
+            let Some(r) = self.plan.actions[m].rsc else {
+                continue;
+            };
             let target = self.plan.actions[m].node;
-            let start_ok = self.plan.find(Some(r), "start", target).map(|i| self.plan.actions[i].runnable).unwrap_or(false);
+            let start_ok = self
+                .plan
+                .find(Some(r), "start", target)
+                .map(|i| self.plan.actions[i].runnable)
+                .unwrap_or(false);
             let stops = self.plan.rsc_actions(r, "stop");
             let stop_ok = stops.iter().all(|&i| self.plan.actions[i].runnable);
             self.plan.actions[m].runnable = start_ok && stop_ok;
@@ -430,7 +465,10 @@ impl<'a> Builder<'a> {
             }
             let node = &self.ws.nodes[n];
             // Unseen nodes that never ran anything are still fenced (startup-fencing).
-            let reason = node.fence_reason.clone().unwrap_or_else(|| "node is unclean".to_string());
+            let reason = node
+                .fence_reason
+                .clone()
+                .unwrap_or_else(|| "node is unclean".to_string());
             let i = self.plan.add_raw(Action {
                 rsc: None,
                 task: "stonith".to_string(),
@@ -452,7 +490,10 @@ impl<'a> Builder<'a> {
         for i in 0..self.plan.actions.len() {
             let a = &self.plan.actions[i];
             let Some(n) = a.node else { continue };
-            if a.rsc.is_some() && (a.task == "stop" || a.task == "demote") && self.fenced.contains(&n) {
+            if a.rsc.is_some()
+                && (a.task == "stop" || a.task == "demote")
+                && self.fenced.contains(&n)
+            {
                 let a = &mut self.plan.actions[i];
                 a.pseudo = true;
                 a.runnable = true;
@@ -467,7 +508,8 @@ impl<'a> Builder<'a> {
     // --- Collective resources ----------------------------------------------
 
     pub fn create_collective_actions(&mut self, r: RscIdx) {
-        let promotable = self.ws.resources[r].variant == Variant::Clone && self.ws.resources[r].clone.promotable;
+        let promotable =
+            self.ws.resources[r].variant == Variant::Clone && self.ws.resources[r].clone.promotable;
         for task in ["start", "running", "stop", "stopped"] {
             self.resource_action(r, task, None, true);
         }
@@ -481,7 +523,8 @@ impl<'a> Builder<'a> {
     pub fn internal_orderings(&mut self, r: RscIdx) {
         match self.ws.resources[r].variant {
             Variant::Primitive => {
-                let promotable = self.ws.is_promotable_member(r) || self.ws.resources[r].role > Role::Unpromoted;
+                let promotable =
+                    self.ws.is_promotable_member(r) || self.ws.resources[r].role > Role::Unpromoted;
                 self.order_tasks(r, "stop", r, "start", of::IMPLIES_THEN | of::RESTART);
                 if promotable {
                     self.order_tasks(r, "demote", r, "stop", of::IMPLIES_FIRST);
@@ -493,11 +536,33 @@ impl<'a> Builder<'a> {
                 let mut previous: Option<RscIdx> = None;
                 for &m in &children {
                     self.order_tasks(r, "stop", m, "stop", of::IMPLIES_FIRST_PRINTED);
-                    self.order_tasks(m, "stop", r, "stopped", if previous.is_none() { of::IMPLIES_THEN } else { of::IMPLIES_THEN_PRINTED });
+                    self.order_tasks(
+                        m,
+                        "stop",
+                        r,
+                        "stopped",
+                        if previous.is_none() {
+                            of::IMPLIES_THEN
+                        } else {
+                            of::IMPLIES_THEN_PRINTED
+                        },
+                    );
                     self.order_tasks(r, "start", m, "start", of::IMPLIES_FIRST_PRINTED);
-                    self.order_tasks(m, "start", r, "running", of::RUNNABLE_LEFT | of::IMPLIES_THEN | of::IMPLIES_THEN_PRINTED);
+                    self.order_tasks(
+                        m,
+                        "start",
+                        r,
+                        "running",
+                        of::RUNNABLE_LEFT | of::IMPLIES_THEN | of::IMPLIES_THEN_PRINTED,
+                    );
                     if let Some(p) = previous {
-                        self.order_tasks(p, "start", m, "start", of::IMPLIES_THEN | of::RUNNABLE_LEFT);
+                        self.order_tasks(
+                            p,
+                            "start",
+                            m,
+                            "start",
+                            of::IMPLIES_THEN | of::RUNNABLE_LEFT,
+                        );
                         self.order_tasks(m, "stop", p, "stop", of::RESTART);
                     }
                     previous = Some(m);
@@ -526,7 +591,14 @@ impl<'a> Builder<'a> {
 
     /// Orders two resources' actions by task (Pacemaker's rsc_order_first /
     /// rsc_order_then expansion).
-    pub fn order_tasks(&mut self, first: RscIdx, first_task: &str, then: RscIdx, then_task: &str, flags: u32) {
+    pub fn order_tasks(
+        &mut self,
+        first: RscIdx,
+        first_task: &str,
+        then: RscIdx,
+        then_task: &str,
+        flags: u32,
+    ) {
         let mut first_task = first_task.to_string();
         let first_collective = self.ws.resources[first].variant != Variant::Primitive;
         if first_collective && first != then && !self.is_ancestor(first, then) {
@@ -564,7 +636,16 @@ impl<'a> Builder<'a> {
 
     /// An ordering that needs only some instances of the first clone: a
     /// "clone-one-or-more" pseudo-action stands between them.
-    pub fn order_clone_min(&mut self, id: &str, first: RscIdx, first_task: &str, then: RscIdx, then_task: &str, flags: u32, min: usize) {
+    pub fn order_clone_min(
+        &mut self,
+        id: &str,
+        first: RscIdx,
+        first_task: &str,
+        then: RscIdx,
+        then_task: &str,
+        flags: u32,
+        min: usize,
+    ) {
         let gate = self.plan.add_raw(Action {
             rsc: None,
             task: format!("clone-one-or-more:{id}"),
@@ -578,9 +659,15 @@ impl<'a> Builder<'a> {
         });
         for child in self.ws.resources[first].children.clone() {
             let task = first_task.to_string();
-            let firsts: Vec<usize> = self.ws.primitives_of(child).iter().flat_map(|&p| self.plan.rsc_actions(p, &task)).collect();
+            let firsts: Vec<usize> = self
+                .ws
+                .primitives_of(child)
+                .iter()
+                .flat_map(|&p| self.plan.rsc_actions(p, &task))
+                .collect();
             for f in firsts {
-                self.plan.order(f, gate, of::ONE_OR_MORE | of::IMPLIES_THEN_PRINTED);
+                self.plan
+                    .order(f, gate, of::ONE_OR_MORE | of::IMPLIES_THEN_PRINTED);
             }
         }
         for t in self.plan.rsc_actions(then, then_task) {
@@ -601,12 +688,20 @@ impl<'a> Builder<'a> {
             let starts: Vec<usize> = if self.ws.resources[primary].variant == Variant::Primitive {
                 self.plan.rsc_actions(primary, "start")
             } else {
-                self.plan.rsc_actions(primary, "start").into_iter().filter(|&i| self.plan.actions[i].node.is_none()).collect()
+                self.plan
+                    .rsc_actions(primary, "start")
+                    .into_iter()
+                    .filter(|&i| self.plan.actions[i].node.is_none())
+                    .collect()
             };
             if starts.is_empty() || starts.iter().any(|&i| self.plan.actions[i].runnable) {
                 continue;
             }
-            let task = if c.dependent_role == Role::Promoted { "promote" } else { "start" };
+            let task = if c.dependent_role == Role::Promoted {
+                "promote"
+            } else {
+                "start"
+            };
             let reason = format!("colocation with {}", self.ws.resources[primary].id);
             let mut targets = vec![c.dependent];
             targets.extend(self.ws.primitives_of(c.dependent));
@@ -640,9 +735,15 @@ impl<'a> Builder<'a> {
             required_runnable_before: 1,
         });
         for &f in &gate.firsts {
-            let firsts: Vec<usize> = self.ws.primitives_of(f).iter().flat_map(|&p| self.plan.rsc_actions(p, &gate.first_task)).collect();
+            let firsts: Vec<usize> = self
+                .ws
+                .primitives_of(f)
+                .iter()
+                .flat_map(|&p| self.plan.rsc_actions(p, &gate.first_task))
+                .collect();
             for a in firsts {
-                self.plan.order(a, g, of::ONE_OR_MORE | of::IMPLIES_THEN_PRINTED);
+                self.plan
+                    .order(a, g, of::ONE_OR_MORE | of::IMPLIES_THEN_PRINTED);
             }
         }
         for &t in &gate.thens {
@@ -664,7 +765,11 @@ impl<'a> Builder<'a> {
                 .plan
                 .orderings
                 .iter()
-                .filter(|o| o.then == i && o.flags & of::ONE_OR_MORE != 0 && self.plan.actions[o.first].runnable)
+                .filter(|o| {
+                    o.then == i
+                        && o.flags & of::ONE_OR_MORE != 0
+                        && self.plan.actions[o.first].runnable
+                })
                 .count();
             let runnable = runnable_inputs >= need;
             if self.plan.actions[i].runnable != runnable {
@@ -694,7 +799,9 @@ impl<'a> Builder<'a> {
     fn first_flags_for(&self, i: usize, then_node: Option<NodeIdx>) -> (bool, bool) {
         let (optional, runnable) = self.first_flags(i);
         let a = &self.plan.actions[i];
-        let (Some(r), Some(node)) = (a.rsc, then_node) else { return (optional, runnable) };
+        let (Some(r), Some(node)) = (a.rsc, then_node) else {
+            return (optional, runnable);
+        };
         if self.ws.resources[r].variant != Variant::Clone {
             return (optional, runnable);
         }
@@ -719,7 +826,9 @@ impl<'a> Builder<'a> {
     fn first_flags(&self, i: usize) -> (bool, bool) {
         let a = &self.plan.actions[i];
         let (mut optional, mut runnable) = (a.optional, a.runnable);
-        let Some(r) = a.rsc else { return (optional, runnable) };
+        let Some(r) = a.rsc else {
+            return (optional, runnable);
+        };
         let variant = self.ws.resources[r].variant;
         if variant == Variant::Primitive {
             return (optional, runnable);
@@ -733,7 +842,10 @@ impl<'a> Builder<'a> {
         };
         let notification = complex != a.task;
         let prims = self.ws.primitives_of(r);
-        let member_actions: Vec<Vec<usize>> = prims.iter().map(|&p| self.plan.rsc_actions(p, complex)).collect();
+        let member_actions: Vec<Vec<usize>> = prims
+            .iter()
+            .map(|&p| self.plan.rsc_actions(p, complex))
+            .collect();
         match variant {
             Variant::Group => {
                 for acts in &member_actions {
@@ -801,7 +913,10 @@ impl<'a> Builder<'a> {
     }
 
     fn set_reason(&mut self, target: usize, because: usize, change: &str) {
-        let (trsc, brsc) = (self.plan.actions[target].rsc, self.plan.actions[because].rsc);
+        let (trsc, brsc) = (
+            self.plan.actions[target].rsc,
+            self.plan.actions[because].rsc,
+        );
         if trsc == brsc || self.plan.actions[target].reason.is_some() {
             return;
         }
@@ -847,14 +962,22 @@ impl<'a> Builder<'a> {
                     if k > 0 && first_node.is_some() && self.plan.actions[t].node != first_node {
                         continue;
                     }
-                    let (first_optional, first_runnable) = self.first_flags_for(first, self.plan.actions[t].node);
+                    let (first_optional, first_runnable) =
+                        self.first_flags_for(first, self.plan.actions[t].node);
                     changed |= self.apply_ordering(first, t, flags, first_optional, first_runnable);
                 }
             }
         }
     }
 
-    fn apply_ordering(&mut self, first: usize, then: usize, flags: u32, first_optional: bool, first_runnable: bool) -> bool {
+    fn apply_ordering(
+        &mut self,
+        first: usize,
+        then: usize,
+        flags: u32,
+        first_optional: bool,
+        first_runnable: bool,
+    ) -> bool {
         let mut changed = false;
         if flags & of::ASYMMETRICAL != 0 {
             changed |= self.asymmetric_ordering(first, then, first_runnable);
@@ -865,8 +988,15 @@ impl<'a> Builder<'a> {
         if flags & of::RUNNABLE_LEFT != 0 && self.plan.actions[then].runnable && !first_runnable {
             changed |= self.clear_runnable(then, first);
         }
-        let first_migrating = self.plan.actions[first].rsc.map(|r| self.migrating.contains(&r)).unwrap_or(false);
-        if flags & of::IMPLIES_THEN != 0 && self.plan.actions[then].optional && !first_optional && !first_migrating {
+        let first_migrating = self.plan.actions[first]
+            .rsc
+            .map(|r| self.migrating.contains(&r))
+            .unwrap_or(false);
+        if flags & of::IMPLIES_THEN != 0
+            && self.plan.actions[then].optional
+            && !first_optional
+            && !first_migrating
+        {
             changed |= self.clear_optional(then, first);
         }
         if flags & of::RESTART != 0 {
@@ -877,7 +1007,12 @@ impl<'a> Builder<'a> {
             if let Some(fr) = self.plan.actions[first].rsc {
                 let f = &self.plan.actions[first];
                 let res = &self.ws.resources[fr];
-                if !res.managed && res.blocked && !f.runnable && f.task == "stop" && self.plan.actions[then].runnable {
+                if !res.managed
+                    && res.blocked
+                    && !f.runnable
+                    && f.task == "stop"
+                    && self.plan.actions[then].runnable
+                {
                     self.plan.actions[then].runnable = false;
                     changed = true;
                 }
@@ -888,14 +1023,27 @@ impl<'a> Builder<'a> {
 
     /// A non-symmetrical mandatory ordering (Pacemaker's handle_asymmetric_ordering).
     fn asymmetric_ordering(&mut self, first: usize, then: usize, first_runnable: bool) -> bool {
-        let Some(tr) = self.plan.actions[then].rsc else { return false };
+        let Some(tr) = self.plan.actions[then].rsc else {
+            return false;
+        };
         let t = self.plan.actions[then].clone();
         let running = self.ws.running_nodes(tr);
-        let state = self.ws.primitives_of(tr).iter().map(|&p| self.ws.resources[p].role).max().unwrap_or(Role::Stopped);
+        let state = self
+            .ws
+            .primitives_of(tr)
+            .iter()
+            .map(|&p| self.ws.resources[p].role)
+            .max()
+            .unwrap_or(Role::Stopped);
         if state <= Role::Stopped && t.task == "stop" {
             return false;
         }
-        if state >= Role::Started && t.optional && t.task == "start" && running.len() == 1 && t.node == running.first().copied() {
+        if state >= Role::Started
+            && t.optional
+            && t.task == "start"
+            && running.len() == 1
+            && t.node == running.first().copied()
+        {
             return false;
         }
         if first_runnable {
@@ -907,8 +1055,13 @@ impl<'a> Builder<'a> {
     }
 
     fn restart_ordering(&mut self, first: usize, then: usize) -> bool {
-        let (Some(fr), Some(tr)) = (self.plan.actions[first].rsc, self.plan.actions[then].rsc) else { return false };
-        if self.ws.resources[fr].variant != Variant::Primitive || self.ws.resources[tr].variant != Variant::Primitive {
+        let (Some(fr), Some(tr)) = (self.plan.actions[first].rsc, self.plan.actions[then].rsc)
+        else {
+            return false;
+        };
+        if self.ws.resources[fr].variant != Variant::Primitive
+            || self.ws.resources[tr].variant != Variant::Primitive
+        {
             return false;
         }
         let then_a = self.plan.actions[then].clone();

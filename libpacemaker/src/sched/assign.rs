@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{Colocation, NodeIdx, RscIdx, Role, Variant, WorkingSet};
+use crate::model::{Colocation, NodeIdx, Role, RscIdx, Variant, WorkingSet};
 use crate::score::{self, INFINITY};
 
 /// Marker score Pacemaker uses while merging to flag "must not be negative".
@@ -27,7 +27,14 @@ pub fn node_available(ws: &WorkingSet, n: NodeIdx) -> bool {
 impl<'a> Placement<'a> {
     pub fn new(ws: &'a mut WorkingSet) -> Self {
         let count = ws.resources.len();
-        let mut p = Placement { ws, this_with: vec![Vec::new(); count], with_this: vec![Vec::new(); count], clone_counts: vec![BTreeMap::new(); count], order: Vec::new(), scores: String::new() };
+        let mut p = Placement {
+            ws,
+            this_with: vec![Vec::new(); count],
+            with_this: vec![Vec::new(); count],
+            clone_counts: vec![BTreeMap::new(); count],
+            order: Vec::new(),
+            scores: String::new(),
+        };
         p.index_colocations();
         p
     }
@@ -53,7 +60,11 @@ impl<'a> Placement<'a> {
         let ws = &*self.ws;
         // Only non-default placement strategies sort resources: highest
         // priority first, then higher score on the current node.
-        if ws.options.placement_strategy.eq_ignore_ascii_case("default") {
+        if ws
+            .options
+            .placement_strategy
+            .eq_ignore_ascii_case("default")
+        {
             for &r in &order.clone() {
                 self.assign(r, None);
             }
@@ -62,9 +73,18 @@ impl<'a> Placement<'a> {
         }
         let mut node_order: Vec<NodeIdx> = (0..ws.nodes.len()).collect();
         node_order.sort_by(|&a, &b| {
-            let wa = if node_available(ws, a) { ws.nodes[a].weight } else { -INFINITY };
-            let wb = if node_available(ws, b) { ws.nodes[b].weight } else { -INFINITY };
-            wb.cmp(&wa).then_with(|| ws.nodes[a].uname.cmp(&ws.nodes[b].uname))
+            let wa = if node_available(ws, a) {
+                ws.nodes[a].weight
+            } else {
+                -INFINITY
+            };
+            let wb = if node_available(ws, b) {
+                ws.nodes[b].weight
+            } else {
+                -INFINITY
+            };
+            wb.cmp(&wa)
+                .then_with(|| ws.nodes[a].uname.cmp(&ws.nodes[b].uname))
         });
         order.sort_by(|&a, &b| {
             let pa = ws.resources[a].priority;
@@ -97,11 +117,20 @@ impl<'a> Placement<'a> {
     fn show_scores(&mut self, prefix: &str, r: RscIdx) {
         let ws = &*self.ws;
         let res = &ws.resources[r];
-        let mut nodes: Vec<(&str, i32)> = res.allowed.iter().map(|(&n, &w)| (ws.nodes[n].uname.as_str(), w)).collect();
+        let mut nodes: Vec<(&str, i32)> = res
+            .allowed
+            .iter()
+            .map(|(&n, &w)| (ws.nodes[n].uname.as_str(), w))
+            .collect();
         nodes.sort_by(|a, b| a.0.cmp(b.0));
         let mut text = String::new();
         for (name, w) in nodes {
-            text.push_str(&format!("{prefix}: {} allocation score on {}: {}\n", res.id, name, score::readable(w)));
+            text.push_str(&format!(
+                "{prefix}: {} allocation score on {}: {}\n",
+                res.id,
+                name,
+                score::readable(w)
+            ));
         }
         if res.variant != Variant::Primitive {
             for &c in &res.children.clone() {
@@ -177,7 +206,14 @@ impl<'a> Placement<'a> {
             }
             let factor = c.score as f64 / INFINITY as f64;
             let mut nodes = self.ws.resources[r].allowed.clone();
-            self.add_colocated_node_scores(c.dependent, &mut nodes, c.node_attribute.as_deref(), factor, true, false);
+            self.add_colocated_node_scores(
+                c.dependent,
+                &mut nodes,
+                c.node_attribute.as_deref(),
+                factor,
+                true,
+                false,
+            );
             self.ws.resources[r].allowed = nodes;
         }
 
@@ -189,7 +225,9 @@ impl<'a> Placement<'a> {
         }
 
         let managed = self.ws.resources[r].managed
-            && !(self.ws.options.stonith_enabled && !self.ws.have_stonith_resource && !self.ws.options.have_watchdog);
+            && !(self.ws.options.stonith_enabled
+                && !self.ws.have_stonith_resource
+                && !self.ws.options.have_watchdog);
         if !managed {
             self.ws.resources[r].managed = false;
             let role = self.ws.resources[r].role;
@@ -220,10 +258,16 @@ impl<'a> Placement<'a> {
                 } else {
                     // Once a member is unmanaged, later members need the group's
                     // mandatory colocations themselves.
-                    let any_unmanaged = parent.children[..pos].iter().any(|&c| !self.ws.resources[c].managed);
+                    let any_unmanaged = parent.children[..pos]
+                        .iter()
+                        .any(|&c| !self.ws.resources[c].managed);
                     if any_unmanaged {
                         let group_list = self.this_with_effective_group(p);
-                        list.extend(group_list.into_iter().filter(|&ci| self.ws.colocations[ci].score >= INFINITY));
+                        list.extend(
+                            group_list
+                                .into_iter()
+                                .filter(|&ci| self.ws.colocations[ci].score >= INFINITY),
+                        );
                     }
                 }
             }
@@ -257,7 +301,8 @@ impl<'a> Placement<'a> {
 
     fn apply_this_with(&mut self, r: RscIdx, ci: usize) {
         let c = self.ws.colocations[ci].clone();
-        let archive = if c.dependent_role >= Role::Promoted || (c.score < 0 && c.score > -INFINITY) {
+        let archive = if c.dependent_role >= Role::Promoted || (c.score < 0 && c.score > -INFINITY)
+        {
             Some(self.ws.resources[r].allowed.clone())
         } else {
             None
@@ -277,20 +322,33 @@ impl<'a> Placement<'a> {
         match self.ws.resources[primary].variant {
             Variant::Group => {
                 let children = self.ws.resources[primary].children.clone();
-                let member = if c.score >= INFINITY { children.last() } else { children.first() };
+                let member = if c.score >= INFINITY {
+                    children.last()
+                } else {
+                    children.first()
+                };
                 if let Some(&m) = member {
                     self.apply_coloc_to_dependent(dependent, m, c);
                 }
             }
             Variant::Clone => {
-                let role_filter = if self.ws.resources[primary].clone.promotable { c.primary_role } else { Role::Unknown };
+                let role_filter = if self.ws.resources[primary].clone.promotable {
+                    c.primary_role
+                } else {
+                    Role::Unknown
+                };
                 if role_filter != Role::Unknown {
                     // Colocation with a role of a promotable clone: only instances
                     // that will have that role count.
                     let children = self.ws.resources[primary].children.clone();
                     let mut nodes = Vec::new();
                     for i in children {
-                        let role = self.ws.primitives_of(i).first().map(|&p| self.ws.resources[p].next_role).unwrap_or(Role::Stopped);
+                        let role = self
+                            .ws
+                            .primitives_of(i)
+                            .first()
+                            .map(|&p| self.ws.resources[p].next_role)
+                            .unwrap_or(Role::Stopped);
                         if role == role_filter {
                             if let Some(n) = self.instance_location(i) {
                                 nodes.push(n);
@@ -310,9 +368,7 @@ impl<'a> Placement<'a> {
                     return;
                 }
                 if c.score >= INFINITY {
-                    let nodes: Vec<NodeIdx> = self
-                        .ws
-                        .resources[primary]
+                    let nodes: Vec<NodeIdx> = self.ws.resources[primary]
                         .children
                         .iter()
                         .filter_map(|&i| self.instance_location(i))
@@ -334,7 +390,10 @@ impl<'a> Placement<'a> {
                 if self.ws.resources[primary].provisional {
                     return;
                 }
-                if c.dependent_role != Role::Unknown && self.ws.is_promotable_member(dependent) && c.dependent_role >= Role::Unpromoted {
+                if c.dependent_role != Role::Unknown
+                    && self.ws.is_promotable_member(dependent)
+                    && c.dependent_role >= Role::Unpromoted
+                {
                     // Role-based colocation affects promotion, not placement.
                     return;
                 }
@@ -346,7 +405,10 @@ impl<'a> Placement<'a> {
     fn instance_location(&self, inst: RscIdx) -> Option<NodeIdx> {
         match self.ws.resources[inst].variant {
             Variant::Primitive => self.ws.resources[inst].assigned_to,
-            _ => self.ws.resources[inst].children.first().and_then(|&c| self.instance_location(c)),
+            _ => self.ws.resources[inst]
+                .children
+                .first()
+                .and_then(|&c| self.instance_location(c)),
         }
     }
 
@@ -358,15 +420,26 @@ impl<'a> Placement<'a> {
     }
 
     fn apply_coloc_to_weights(&mut self, dependent: RscIdx, primary: RscIdx, c: &Colocation) {
-        if c.score > 0 && c.primary_role != Role::Unknown && c.primary_role != self.ws.resources[primary].next_role {
+        if c.score > 0
+            && c.primary_role != Role::Unknown
+            && c.primary_role != self.ws.resources[primary].next_role
+        {
             return;
         }
-        if c.score < 0 && c.primary_role != Role::Unknown && c.primary_role == self.ws.resources[primary].next_role {
+        if c.score < 0
+            && c.primary_role != Role::Unknown
+            && c.primary_role == self.ws.resources[primary].next_role
+        {
             return;
         }
-        let attribute = c.node_attribute.clone().unwrap_or_else(|| "#uname".to_string());
+        let attribute = c
+            .node_attribute
+            .clone()
+            .unwrap_or_else(|| "#uname".to_string());
         let primary_node = self.ws.resources[primary].assigned_to;
-        let value = primary_node.and_then(|n| self.node_attr(n, &attribute)).map(str::to_string);
+        let value = primary_node
+            .and_then(|n| self.node_attr(n, &attribute))
+            .map(str::to_string);
         if primary_node.is_none() && c.score < 0 {
             return;
         }
@@ -374,7 +447,8 @@ impl<'a> Placement<'a> {
         for (&n, w) in work.iter_mut() {
             if primary_node.is_none() {
                 *w = score::add(-c.score, *w);
-            } else if self.node_attr(n, &attribute).map(str::to_string) == value && value.is_some() {
+            } else if self.node_attr(n, &attribute).map(str::to_string) == value && value.is_some()
+            {
                 if c.score < INFINITY {
                     *w = score::add(c.score, *w);
                 }
@@ -388,7 +462,9 @@ impl<'a> Placement<'a> {
     }
 
     fn any_node_available(&self, nodes: &BTreeMap<NodeIdx, i32>) -> bool {
-        nodes.iter().any(|(&n, &w)| w >= 0 && node_available(self.ws, n))
+        nodes
+            .iter()
+            .any(|(&n, &w)| w >= 0 && node_available(self.ws, n))
     }
 
     /// Pacemaker's pcmk__add_colocated_node_scores: folds a colocated
@@ -416,15 +492,32 @@ impl<'a> Placement<'a> {
         };
         let mut work = nodes.clone();
         if source != rsc {
-            self.add_colocated_node_scores(source, &mut work, attr, factor, only_active, only_positive);
+            self.add_colocated_node_scores(
+                source,
+                &mut work,
+                attr,
+                factor,
+                only_active,
+                only_positive,
+            );
         } else {
-            self.add_scores_matching_attr(&mut work, rsc, attr.unwrap_or("#uname"), factor, only_positive);
+            self.add_scores_matching_attr(
+                &mut work,
+                rsc,
+                attr.unwrap_or("#uname"),
+                factor,
+                only_positive,
+            );
         }
         if self.any_node_available(&work) {
             let multiplier = if factor < 0.0 { -1.0 } else { 1.0 };
             let list = match self.ws.resources[rsc].variant {
                 Variant::Group => {
-                    let last = self.ws.resources[rsc].children.last().copied().unwrap_or(rsc);
+                    let last = self.ws.resources[rsc]
+                        .children
+                        .last()
+                        .copied()
+                        .unwrap_or(rsc);
                     self.with_this[last].clone()
                 }
                 _ => self.with_this_effective(rsc),
@@ -435,7 +528,14 @@ impl<'a> Placement<'a> {
                     continue;
                 }
                 let f = multiplier * c.score as f64 / INFINITY as f64;
-                self.add_colocated_node_scores(c.dependent, &mut work, c.node_attribute.as_deref(), f, true, only_positive);
+                self.add_colocated_node_scores(
+                    c.dependent,
+                    &mut work,
+                    c.node_attribute.as_deref(),
+                    f,
+                    true,
+                    only_positive,
+                );
             }
         } else if only_active {
             self.ws.resources[rsc].merging = false;
@@ -452,13 +552,23 @@ impl<'a> Placement<'a> {
         self.ws.resources[rsc].merging = false;
     }
 
-    fn add_scores_matching_attr(&self, work: &mut BTreeMap<NodeIdx, i32>, rsc: RscIdx, attr: &str, factor: f64, only_positive: bool) {
+    fn add_scores_matching_attr(
+        &self,
+        work: &mut BTreeMap<NodeIdx, i32>,
+        rsc: RscIdx,
+        attr: &str,
+        factor: f64,
+        only_positive: bool,
+    ) {
         let keys: Vec<NodeIdx> = work.keys().copied().collect();
         for n in keys {
             let value = self.node_attr(n, attr).map(str::to_string);
             let mut best = -INFINITY;
             for (&m, &w) in &self.ws.resources[rsc].allowed {
-                if w > best && node_available(self.ws, m) && self.node_attr(m, attr).map(str::to_string) == value {
+                if w > best
+                    && node_available(self.ws, m)
+                    && self.node_attr(m, attr).map(str::to_string) == value
+                {
                     best = w;
                 }
             }
@@ -470,9 +580,19 @@ impl<'a> Placement<'a> {
                 continue;
             }
             let weighted = factor * best as f64;
-            let mut add = if weighted < 0.0 { (weighted - 0.5) as i64 } else { (weighted + 0.5) as i64 } as i32;
+            let mut add = if weighted < 0.0 {
+                (weighted - 0.5) as i64
+            } else {
+                (weighted + 0.5) as i64
+            } as i32;
             if add == 0 && best != 0 {
-                add = if factor > 0.0 { 1 } else if factor < 0.0 { -1 } else { 0 };
+                add = if factor > 0.0 {
+                    1
+                } else if factor < 0.0 {
+                    -1
+                } else {
+                    0
+                };
             }
             let new_score = score::add(add, current);
             if only_positive && new_score < 0 && current > 0 {
@@ -487,7 +607,11 @@ impl<'a> Placement<'a> {
     }
 
     /// Sorted candidate nodes for a resource, best first (Pacemaker's compare_nodes).
-    fn sorted_nodes(&self, allowed: &BTreeMap<NodeIdx, i32>, active: Option<NodeIdx>) -> Vec<(NodeIdx, i32)> {
+    fn sorted_nodes(
+        &self,
+        allowed: &BTreeMap<NodeIdx, i32>,
+        active: Option<NodeIdx>,
+    ) -> Vec<(NodeIdx, i32)> {
         let mut list: Vec<(NodeIdx, i32)> = allowed.iter().map(|(&n, &w)| (n, w)).collect();
         let ws = &*self.ws;
         list.sort_by(|&(a, wa), &(b, wb)| {
@@ -496,8 +620,20 @@ impl<'a> Placement<'a> {
             let strategy = ws.options.placement_strategy.to_ascii_lowercase();
             let minimal = strategy == "minimal";
             eb.cmp(&ea)
-                .then_with(|| if strategy == "balanced" { compare_capacities(ws, a, b) } else { std::cmp::Ordering::Equal })
-                .then_with(|| if minimal { std::cmp::Ordering::Equal } else { ws.nodes[a].assigned_count.cmp(&ws.nodes[b].assigned_count) })
+                .then_with(|| {
+                    if strategy == "balanced" {
+                        compare_capacities(ws, a, b)
+                    } else {
+                        std::cmp::Ordering::Equal
+                    }
+                })
+                .then_with(|| {
+                    if minimal {
+                        std::cmp::Ordering::Equal
+                    } else {
+                        ws.nodes[a].assigned_count.cmp(&ws.nodes[b].assigned_count)
+                    }
+                })
                 .then_with(|| match active {
                     Some(x) if x == a => std::cmp::Ordering::Less,
                     Some(x) if x == b => std::cmp::Ordering::Greater,
@@ -538,7 +674,12 @@ impl<'a> Placement<'a> {
     /// Bans nodes without enough remaining capacity (non-default placement
     /// strategies); returns the node with the most free capacity, if any.
     fn ban_insufficient_capacity(&mut self, r: RscIdx) -> Option<NodeIdx> {
-        if self.ws.options.placement_strategy.eq_ignore_ascii_case("default") {
+        if self
+            .ws
+            .options
+            .placement_strategy
+            .eq_ignore_ascii_case("default")
+        {
             return None;
         }
         let mut total: BTreeMap<String, i64> = BTreeMap::new();
@@ -554,11 +695,10 @@ impl<'a> Placement<'a> {
         }
         let own = self.ws.resources[r].utilization.clone();
         let enough = |ws: &WorkingSet, n: NodeIdx, need: &BTreeMap<String, i64>| {
-            need.iter().all(|(k, v)| ws.nodes[n].utilization.get(k).copied().unwrap_or(0) >= *v)
+            need.iter()
+                .all(|(k, v)| ws.nodes[n].utilization.get(k).copied().unwrap_or(0) >= *v)
         };
-        let candidates: Vec<NodeIdx> = self
-            .ws
-            .resources[r]
+        let candidates: Vec<NodeIdx> = self.ws.resources[r]
             .allowed
             .iter()
             .filter(|(&n, &w)| w >= 0 && node_available(self.ws, n))
@@ -567,7 +707,10 @@ impl<'a> Placement<'a> {
         let any_capable = candidates.iter().any(|&n| enough(self.ws, n, &total));
         let mut most_capable: Option<NodeIdx> = None;
         for &n in &candidates {
-            if most_capable.map(|m| compare_capacities(self.ws, n, m) == std::cmp::Ordering::Less).unwrap_or(true) {
+            if most_capable
+                .map(|m| compare_capacities(self.ws, n, m) == std::cmp::Ordering::Less)
+                .unwrap_or(true)
+            {
                 most_capable = Some(n);
             }
         }
@@ -597,7 +740,11 @@ impl<'a> Placement<'a> {
             }
         }
         let mut chosen = best;
-        let unique_instance = self.ws.enclosing_clone(r).map(|c| self.ws.resources[c].clone.unique).unwrap_or(false);
+        let unique_instance = self
+            .ws
+            .enclosing_clone(r)
+            .map(|c| self.ws.resources[c].clone.unique)
+            .unwrap_or(false);
         if !unique_instance && best_weight > 0 && node_available(self.ws, best) {
             if let Some(cur) = current {
                 if node_available(self.ws, cur) {
@@ -619,7 +766,11 @@ impl<'a> Placement<'a> {
         let mut chosen = chosen;
         if !force {
             if let Some(n) = chosen {
-                let w = self.ws.resources[r].allowed.get(&n).copied().unwrap_or(-INFINITY);
+                let w = self.ws.resources[r]
+                    .allowed
+                    .get(&n)
+                    .copied()
+                    .unwrap_or(-INFINITY);
                 if w < 0 || !node_available(self.ws, n) {
                     chosen = None;
                 }
@@ -658,7 +809,14 @@ impl<'a> Placement<'a> {
             }
             let factor = c.score as f64 / INFINITY as f64;
             let mut nodes = self.ws.resources[r].allowed.clone();
-            self.add_colocated_node_scores(c.dependent, &mut nodes, c.node_attribute.as_deref(), factor, true, true);
+            self.add_colocated_node_scores(
+                c.dependent,
+                &mut nodes,
+                c.node_attribute.as_deref(),
+                factor,
+                true,
+                true,
+            );
             self.ws.resources[r].allowed = nodes;
         }
         let settings = self.ws.resources[r].clone.clone();
@@ -667,10 +825,16 @@ impl<'a> Placement<'a> {
         let clone_allowed = ws.resources[r].allowed.clone();
         children.sort_by(|&a, &b| cmp_instance(ws, &clone_allowed, a, b));
         self.ws.resources[r].children = children.clone();
-        let available = (0..self.ws.nodes.len()).filter(|&n| node_available(self.ws, n)).count();
+        let available = (0..self.ws.nodes.len())
+            .filter(|&n| node_available(self.ws, n))
+            .count();
         let max = settings.clone_max;
         let per_host_max = settings.clone_node_max.max(1);
-        let loop_max = if available > 0 { (max / available).max(1) } else { 1 };
+        let loop_max = if available > 0 {
+            (max / available).max(1)
+        } else {
+            1
+        };
         let all_coloc = max < available;
         let _ = all_coloc;
         self.clone_counts[r].clear();
@@ -684,14 +848,21 @@ impl<'a> Placement<'a> {
                 continue;
             }
             let node = running[0];
-            let clone_weight = self.ws.resources[r].allowed.get(&node).copied().unwrap_or(-INFINITY);
+            let clone_weight = self.ws.resources[r]
+                .allowed
+                .get(&node)
+                .copied()
+                .unwrap_or(-INFINITY);
             if !node_available(self.ws, node) || clone_weight < 0 {
                 continue;
             }
             if self.clone_counts[r].get(&node).copied().unwrap_or(0) >= loop_max {
                 continue;
             }
-            if self.assign_instance(r, child, Some(node), per_host_max).is_some() {
+            if self
+                .assign_instance(r, child, Some(node), per_host_max)
+                .is_some()
+            {
                 allocated += 1;
             }
         }
@@ -719,7 +890,10 @@ impl<'a> Placement<'a> {
     }
 
     fn any_failed(&self, r: RscIdx) -> bool {
-        self.ws.primitives_of(r).iter().any(|&p| self.ws.resources[p].failed)
+        self.ws
+            .primitives_of(r)
+            .iter()
+            .any(|&p| self.ws.resources[p].failed)
     }
 
     fn ban_everywhere(&mut self, r: RscIdx) {
@@ -754,7 +928,13 @@ impl<'a> Placement<'a> {
         }
     }
 
-    fn assign_instance(&mut self, clone: RscIdx, inst: RscIdx, prefer: Option<NodeIdx>, per_host_max: usize) -> Option<NodeIdx> {
+    fn assign_instance(
+        &mut self,
+        clone: RscIdx,
+        inst: RscIdx,
+        prefer: Option<NodeIdx>,
+        per_host_max: usize,
+    ) -> Option<NodeIdx> {
         if let Some(p) = prefer {
             let first = self.ws.primitives_of(inst).first().copied()?;
             let w = self.ws.resources[first].allowed.get(&p).copied();
@@ -763,15 +943,20 @@ impl<'a> Placement<'a> {
             }
         }
         self.limit_instance(clone, inst, per_host_max);
-        let backup: Vec<(RscIdx, BTreeMap<NodeIdx, i32>)> =
-            self.ws.primitives_of(inst).into_iter().map(|p| (p, self.ws.resources[p].allowed.clone())).collect();
+        let backup: Vec<(RscIdx, BTreeMap<NodeIdx, i32>)> = self
+            .ws
+            .primitives_of(inst)
+            .into_iter()
+            .map(|p| (p, self.ws.resources[p].allowed.clone()))
+            .collect();
         let chosen = self.assign(inst, prefer);
         if let (Some(c), Some(p)) = (chosen, prefer) {
             if c != p {
                 // Not the preferred node: undo and let the second pass decide.
                 for (prim, allowed) in backup {
                     if let Some(n) = self.ws.resources[prim].assigned_to {
-                        self.ws.nodes[n].assigned_count = self.ws.nodes[n].assigned_count.saturating_sub(1);
+                        self.ws.nodes[n].assigned_count =
+                            self.ws.nodes[n].assigned_count.saturating_sub(1);
                     }
                     let res = &mut self.ws.resources[prim];
                     res.allowed = allowed;
@@ -827,7 +1012,12 @@ fn compare_capacities(ws: &WorkingSet, a: NodeIdx, b: NodeIdx) -> std::cmp::Orde
 }
 
 /// Pacemaker's pcmk__cmp_instance: the order clone instances are placed in.
-fn cmp_instance(ws: &WorkingSet, clone_allowed: &BTreeMap<NodeIdx, i32>, a: RscIdx, b: RscIdx) -> std::cmp::Ordering {
+fn cmp_instance(
+    ws: &WorkingSet,
+    clone_allowed: &BTreeMap<NodeIdx, i32>,
+    a: RscIdx,
+    b: RscIdx,
+) -> std::cmp::Ordering {
     use std::cmp::Ordering::*;
     let ra = ws.running_nodes(a);
     let rb = ws.running_nodes(b);
@@ -866,7 +1056,10 @@ fn cmp_instance(ws: &WorkingSet, clone_allowed: &BTreeMap<NodeIdx, i32>, a: RscI
     if aa != ab {
         return if aa { Less } else { Greater };
     }
-    let (ta, tb) = (clone_allowed.contains_key(&na), clone_allowed.contains_key(&nb));
+    let (ta, tb) = (
+        clone_allowed.contains_key(&na),
+        clone_allowed.contains_key(&nb),
+    );
     if ta != tb {
         return if ta { Less } else { Greater };
     }
@@ -875,11 +1068,17 @@ fn cmp_instance(ws: &WorkingSet, clone_allowed: &BTreeMap<NodeIdx, i32>, a: RscI
     if fa != fb {
         return if !fa { Less } else { Greater };
     }
-    instance_role(ws, b).cmp(&instance_role(ws, a)).then_with(|| ws.resources[a].instance.cmp(&ws.resources[b].instance))
+    instance_role(ws, b)
+        .cmp(&instance_role(ws, a))
+        .then_with(|| ws.resources[a].instance.cmp(&ws.resources[b].instance))
 }
 
 fn instance_role(ws: &WorkingSet, r: RscIdx) -> Role {
-    ws.primitives_of(r).iter().map(|&p| ws.resources[p].role).max().unwrap_or(Role::Unknown)
+    ws.primitives_of(r)
+        .iter()
+        .map(|&p| ws.resources[p].role)
+        .max()
+        .unwrap_or(Role::Unknown)
 }
 
 /// The node scores Pacemaker compares when sorting resources (a group

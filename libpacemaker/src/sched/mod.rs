@@ -27,13 +27,21 @@ fn add_group_colocations(ws: &mut WorkingSet) {
         if ws.resources[g].variant != Variant::Group {
             continue;
         }
-        let colocated = ws.resources[g].meta.get("collocated").map(|v| is_true(v)).unwrap_or(true);
+        let colocated = ws.resources[g]
+            .meta
+            .get("collocated")
+            .map(|v| is_true(v))
+            .unwrap_or(true);
         if !colocated {
             continue;
         }
         let children = ws.resources[g].children.clone();
         for w in children.windows(2) {
-            let influence = ws.resources[w[1]].meta.get("critical").map(|v| is_true(v)).unwrap_or(true);
+            let influence = ws.resources[w[1]]
+                .meta
+                .get("critical")
+                .map(|v| is_true(v))
+                .unwrap_or(true);
             ws.colocations.push(Colocation {
                 id: "group:internal_colocation".to_string(),
                 dependent: w[1],
@@ -51,7 +59,11 @@ fn add_group_colocations(ws: &mut WorkingSet) {
 fn apply_stickiness(ws: &mut WorkingSet) {
     for r in 0..ws.resources.len() {
         let res = &ws.resources[r];
-        if res.variant != Variant::Primitive || !res.managed || res.stickiness < 1 || res.running_on.len() != 1 {
+        if res.variant != Variant::Primitive
+            || !res.managed
+            || res.stickiness < 1
+            || res.running_on.len() != 1
+        {
             continue;
         }
         let node = res.running_on[0];
@@ -73,9 +85,16 @@ fn apply_failure_thresholds(ws: &mut WorkingSet) {
         if threshold <= 0 {
             continue;
         }
-        let anonymous = ws.enclosing_clone(r).map(|c| !ws.resources[c].clone.unique).unwrap_or(false);
+        let anonymous = ws
+            .enclosing_clone(r)
+            .map(|c| !ws.resources[c].clone.unique)
+            .unwrap_or(false);
         let target = if anonymous { ws.top_parent(r) } else { r };
-        let counts: Vec<(usize, i32)> = ws.resources[r].failcount.iter().map(|(&n, &c)| (n, c)).collect();
+        let counts: Vec<(usize, i32)> = ws.resources[r]
+            .failcount
+            .iter()
+            .map(|(&n, &c)| (n, c))
+            .collect();
         for (node, count) in counts {
             if count > 0 && count >= threshold {
                 ws.resources[target].allowed.insert(node, -INFINITY);
@@ -126,7 +145,15 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     let orders = builder.ws.orders.clone();
     for o in orders {
         if o.min_first_instances > 0 {
-            builder.order_clone_min(&o.id, o.first, &o.first_task, o.then, &o.then_task, o.flags, o.min_first_instances);
+            builder.order_clone_min(
+                &o.id,
+                o.first,
+                &o.first_task,
+                o.then,
+                &o.then_task,
+                o.flags,
+                o.min_first_instances,
+            );
         } else {
             builder.order_tasks(o.first, &o.first_task, o.then, &o.then_task, o.flags);
         }
@@ -137,5 +164,9 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     builder.apply_fencing_to_stops();
     builder.propagate();
     builder.settle_migrations();
-    Schedule { plan: builder.plan, order, scores }
+    Schedule {
+        plan: builder.plan,
+        order,
+        scores,
+    }
 }

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use crate::model::{NodeIdx, RscIdx, Role, Variant, WorkingSet};
+use crate::model::{NodeIdx, Role, RscIdx, Variant, WorkingSet};
 use crate::score;
 use crate::unpack::strip_instance;
 
@@ -14,10 +14,16 @@ fn promotion_score(ws: &WorkingSet, inst: RscIdx, node: NodeIdx) -> Option<i32> 
     let mut total: Option<i32> = None;
     for p in ws.primitives_of(inst) {
         let base = strip_instance(&ws.resources[p].id);
-        let unique = ws.enclosing_clone(p).map(|c| ws.resources[c].clone.unique).unwrap_or(false);
+        let unique = ws
+            .enclosing_clone(p)
+            .map(|c| ws.resources[c].clone.unique)
+            .unwrap_or(false);
         // The attribute is named after the instance's history entry (older
         // CIBs use "rsc:N"), falling back to the base name for anonymous clones.
-        let own_name = ws.resources[p].history_name.clone().unwrap_or_else(|| ws.resources[p].id.clone());
+        let own_name = ws.resources[p]
+            .history_name
+            .clone()
+            .unwrap_or_else(|| ws.resources[p].id.clone());
         let own = format!("master-{own_name}");
         let value = ws.nodes[node].attrs.get(&own).or_else(|| {
             if unique {
@@ -37,12 +43,19 @@ fn promotion_score(ws: &WorkingSet, inst: RscIdx, node: NodeIdx) -> Option<i32> 
 fn location_of(ws: &WorkingSet, inst: RscIdx) -> Option<NodeIdx> {
     match ws.resources[inst].variant {
         Variant::Primitive => ws.resources[inst].assigned_to,
-        _ => ws.resources[inst].children.first().and_then(|&c| location_of(ws, c)),
+        _ => ws.resources[inst]
+            .children
+            .first()
+            .and_then(|&c| location_of(ws, c)),
     }
 }
 
 fn current_role(ws: &WorkingSet, inst: RscIdx) -> Role {
-    ws.primitives_of(inst).iter().map(|&p| ws.resources[p].role).max().unwrap_or(Role::Stopped)
+    ws.primitives_of(inst)
+        .iter()
+        .map(|&p| ws.resources[p].role)
+        .max()
+        .unwrap_or(Role::Stopped)
 }
 
 fn set_next_role(ws: &mut WorkingSet, inst: RscIdx, role: Role) {
@@ -68,22 +81,36 @@ pub fn set_instance_roles(ws: &mut WorkingSet, clone: RscIdx) {
             set_next_role(ws, inst, Role::Stopped);
             continue;
         };
-        let limited = ws
+        let limited = ws.primitives_of(inst).iter().any(|&p| {
+            matches!(
+                ws.resources[p].target_role,
+                Some(Role::Unpromoted) | Some(Role::Stopped)
+            )
+        });
+        let blocked = ws
             .primitives_of(inst)
             .iter()
-            .any(|&p| matches!(ws.resources[p].target_role, Some(Role::Unpromoted) | Some(Role::Stopped)));
-        let blocked = ws.primitives_of(inst).iter().any(|&p| !ws.resources[p].managed && ws.resources[p].role != Role::Promoted);
+            .any(|&p| !ws.resources[p].managed && ws.resources[p].role != Role::Promoted);
         // No promotion score means "may not be promoted" (-1), but
         // promoted-role location constraints still count.
         let mut priority = promotion_score(ws, inst, node).unwrap_or(-1);
         let clone_parent = ws.resources[inst].parent;
-        for holder in ws.primitives_of(inst).into_iter().chain(std::iter::once(inst)).chain(clone_parent) {
+        for holder in ws
+            .primitives_of(inst)
+            .into_iter()
+            .chain(std::iter::once(inst))
+            .chain(clone_parent)
+        {
             if let Some(&extra) = ws.resources[holder].promoted_location.get(&node) {
                 priority = score::add(priority, extra);
             }
         }
         // Colocations of the promoted role with other resources.
-        for c in ws.colocations.iter().filter(|c| c.dependent == clone && c.dependent_role == Role::Promoted) {
+        for c in ws
+            .colocations
+            .iter()
+            .filter(|c| c.dependent == clone && c.dependent_role == Role::Promoted)
+        {
             let primary_node = location_of(ws, c.primary);
             if primary_node == Some(node) {
                 priority = score::add(priority, c.score);
@@ -92,7 +119,10 @@ pub fn set_instance_roles(ws: &mut WorkingSet, clone: RscIdx) {
             }
         }
         // A cloned group is promoted only if every member will be active.
-        let all_placed = ws.primitives_of(inst).iter().all(|&p| ws.resources[p].assigned_to.is_some());
+        let all_placed = ws
+            .primitives_of(inst)
+            .iter()
+            .all(|&p| ws.resources[p].assigned_to.is_some());
         if priority >= 0 && !limited && !blocked && all_placed {
             candidates.push((inst, node, priority));
         }
@@ -100,7 +130,10 @@ pub fn set_instance_roles(ws: &mut WorkingSet, clone: RscIdx) {
     }
     candidates.sort_by(|a, b| {
         b.2.cmp(&a.2)
-            .then_with(|| (current_role(ws, b.0) == Role::Promoted).cmp(&(current_role(ws, a.0) == Role::Promoted)))
+            .then_with(|| {
+                (current_role(ws, b.0) == Role::Promoted)
+                    .cmp(&(current_role(ws, a.0) == Role::Promoted))
+            })
             .then_with(|| ws.resources[a.0].instance.cmp(&ws.resources[b.0].instance))
     });
     let mut promoted = 0usize;

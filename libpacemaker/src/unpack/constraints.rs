@@ -2,7 +2,7 @@
 
 use libcrmcommon::xml::Element;
 
-use crate::model::{order_flags as of, Colocation, RscIdx, RscOrder, Role, Variant, WorkingSet};
+use crate::model::{order_flags as of, Colocation, Role, RscIdx, RscOrder, Variant, WorkingSet};
 use crate::options::is_true;
 use crate::rules::{rule_matches, RuleContext};
 use crate::score::{self, INFINITY};
@@ -21,7 +21,9 @@ pub(super) fn unpack_constraints(ws: &mut WorkingSet, constraints: &Element) {
 
 fn find_rsc(ws: &WorkingSet, id: &str) -> Option<RscIdx> {
     // Clone instances are not addressable by configuration; only real resources.
-    ws.resources.iter().position(|r| r.id == id && r.instance.map(|_| false).unwrap_or(true))
+    ws.resources
+        .iter()
+        .position(|r| r.id == id && r.instance.map(|_| false).unwrap_or(true))
         .or_else(|| ws.resources.iter().position(|r| r.id == id))
 }
 
@@ -90,7 +92,11 @@ fn unpack_location(ws: &mut WorkingSet, c: &Element) {
     let targets: Vec<RscIdx> = if let Some(id) = c.attr("rsc") {
         expand_ref(ws, id)
     } else if let Some(pattern) = c.attr("rsc-pattern") {
-        ws.top_level.iter().copied().filter(|&r| simple_regex_match(pattern, &ws.resources[r].id)).collect()
+        ws.top_level
+            .iter()
+            .copied()
+            .filter(|&r| simple_regex_match(pattern, &ws.resources[r].id))
+            .collect()
     } else if c.child("resource_set").is_some() {
         let mut v = Vec::new();
         for set in c.elements().filter(|e| e.name == "resource_set") {
@@ -104,11 +110,18 @@ fn unpack_location(ws: &mut WorkingSet, c: &Element) {
     } else {
         return;
     };
-    let role = c.attr("role").and_then(Role::parse).unwrap_or(Role::Unknown);
+    let role = c
+        .attr("role")
+        .and_then(Role::parse)
+        .unwrap_or(Role::Unknown);
     for rsc in targets {
         if let Some(node_name) = c.attr("node") {
-            let Some(node) = ws.node_by_name(node_name) else { continue };
-            let Some(value) = constraint_score(c) else { continue };
+            let Some(node) = ws.node_by_name(node_name) else {
+                continue;
+            };
+            let Some(value) = constraint_score(c) else {
+                continue;
+            };
             if role == Role::Promoted {
                 add_promoted_location(ws, rsc, node, value);
                 continue;
@@ -133,7 +146,10 @@ fn add_promoted_location(ws: &mut WorkingSet, rsc: RscIdx, node: usize, value: i
 }
 
 fn apply_rule_location(ws: &mut WorkingSet, rsc: RscIdx, rule: &Element, constraint_role: Role) {
-    let role = rule.attr("role").and_then(Role::parse).unwrap_or(constraint_role);
+    let role = rule
+        .attr("role")
+        .and_then(Role::parse)
+        .unwrap_or(constraint_role);
     if role > Role::Started && role != Role::Promoted {
         return;
     }
@@ -141,7 +157,10 @@ fn apply_rule_location(ws: &mut WorkingSet, rsc: RscIdx, rule: &Element, constra
     let score_attr = rule.attr("score-attribute");
     for n in 0..ws.nodes.len() {
         let matched = {
-            let ctx = RuleContext { node_attrs: Some(&ws.nodes[n].attrs), now: Some(ws.now) };
+            let ctx = RuleContext {
+                node_attrs: Some(&ws.nodes[n].attrs),
+                now: Some(ws.now),
+            };
             rule_matches(rule, &ctx)
         };
         if !matched {
@@ -202,7 +221,11 @@ fn influence(ws: &WorkingSet, c: &Element, dependent: RscIdx) -> bool {
     if let Some(v) = c.attr("influence") {
         return is_true(v);
     }
-    ws.resources[dependent].meta.get("critical").map(|v| is_true(v)).unwrap_or(true)
+    ws.resources[dependent]
+        .meta
+        .get("critical")
+        .map(|v| is_true(v))
+        .unwrap_or(true)
 }
 
 pub fn add_colocation(ws: &mut WorkingSet, coloc: Colocation) {
@@ -220,9 +243,16 @@ fn unpack_colocation(ws: &mut WorkingSet, c: &Element) {
         let sets: Vec<&Element> = c.elements().filter(|e| e.name == "resource_set").collect();
         let mut set_members: Vec<Vec<RscIdx>> = Vec::new();
         for set in &sets {
-            let members: Vec<RscIdx> =
-                set.elements().filter(|e| e.name == "resource_ref").filter_map(|rr| rr.id()).flat_map(|i| expand_ref(ws, i)).collect();
-            let set_score = set.attr("score").map(score::parse_or_zero).unwrap_or(score_value);
+            let members: Vec<RscIdx> = set
+                .elements()
+                .filter(|e| e.name == "resource_ref")
+                .filter_map(|rr| rr.id())
+                .flat_map(|i| expand_ref(ws, i))
+                .collect();
+            let set_score = set
+                .attr("score")
+                .map(score::parse_or_zero)
+                .unwrap_or(score_value);
             let role = role_attr(set, "role");
             let sequential = set.attr("sequential").map(is_true).unwrap_or(true);
             if sequential && set_score != 0 {
@@ -249,7 +279,9 @@ fn unpack_colocation(ws: &mut WorkingSet, c: &Element) {
         // Between consecutive sets: the earlier set depends on the later one.
         for i in 0..sets.len().saturating_sub(1) {
             let (a, b) = (&set_members[i], &set_members[i + 1]);
-            let (Some(&dep), Some(&prim)) = (a.last(), b.first()) else { continue };
+            let (Some(&dep), Some(&prim)) = (a.last(), b.first()) else {
+                continue;
+            };
             let infl = influence(ws, c, dep);
             add_colocation(
                 ws,
@@ -267,7 +299,9 @@ fn unpack_colocation(ws: &mut WorkingSet, c: &Element) {
         }
         return;
     }
-    let (Some(dep_id), Some(prim_id)) = (c.attr("rsc"), c.attr("with-rsc")) else { return };
+    let (Some(dep_id), Some(prim_id)) = (c.attr("rsc"), c.attr("with-rsc")) else {
+        return;
+    };
     let (dependents, primaries) = (expand_ref(ws, dep_id), expand_ref(ws, prim_id));
     if dependents.len() > 1 && primaries.len() > 1 {
         // Two unordered sets: Pacemaker ends up not colocating them.
@@ -348,7 +382,14 @@ fn invert(task: &str) -> Option<&'static str> {
     })
 }
 
-pub fn add_order(ws: &mut WorkingSet, first: RscIdx, first_task: &str, then: RscIdx, then_task: &str, flags: u32) {
+pub fn add_order(
+    ws: &mut WorkingSet,
+    first: RscIdx,
+    first_task: &str,
+    then: RscIdx,
+    then_task: &str,
+    flags: u32,
+) {
     ws.orders.push(RscOrder {
         id: String::new(),
         min_first_instances: 0,
@@ -360,16 +401,37 @@ pub fn add_order(ws: &mut WorkingSet, first: RscIdx, first_task: &str, then: Rsc
     });
 }
 
-fn add_ordering_pair(ws: &mut WorkingSet, kind: OrderKind, symmetric: bool, first: RscIdx, first_task: &str, then: RscIdx, then_task: &str) {
+fn add_ordering_pair(
+    ws: &mut WorkingSet,
+    kind: OrderKind,
+    symmetric: bool,
+    first: RscIdx,
+    first_task: &str,
+    then: RscIdx,
+    then_task: &str,
+) {
     let mut flags = flags_for(kind, first_task, false, symmetric);
     // The deprecated restart-type=restart makes optional orderings restart "then".
-    if kind == OrderKind::Optional && ws.resources[then].meta.get("restart-type").map(|v| v == "restart").unwrap_or(false) {
+    if kind == OrderKind::Optional
+        && ws.resources[then]
+            .meta
+            .get("restart-type")
+            .map(|v| v == "restart")
+            .unwrap_or(false)
+    {
         flags |= of::IMPLIES_THEN;
     }
     add_order(ws, first, first_task, then, then_task, flags);
     if symmetric && kind != OrderKind::Serialize {
         if let (Some(inv_then), Some(inv_first)) = (invert(then_task), invert(first_task)) {
-            add_order(ws, then, inv_then, first, inv_first, flags_for(kind, inv_then, true, symmetric));
+            add_order(
+                ws,
+                then,
+                inv_then,
+                first,
+                inv_first,
+                flags_for(kind, inv_then, true, symmetric),
+            );
         }
     }
 }
@@ -380,7 +442,11 @@ fn minimum_first_instances(ws: &WorkingSet, first: RscIdx, c: &Element) -> usize
     if ws.resources[first].variant != Variant::Clone {
         return 0;
     }
-    if let Some(min) = ws.resources[first].meta.get("clone-min").map(|v| score::parse_or_zero(v)) {
+    if let Some(min) = ws.resources[first]
+        .meta
+        .get("clone-min")
+        .map(|v| score::parse_or_zero(v))
+    {
         if min > 0 {
             return min as usize;
         }
@@ -393,14 +459,21 @@ fn minimum_first_instances(ws: &WorkingSet, first: RscIdx, c: &Element) -> usize
 
 fn unpack_order(ws: &mut WorkingSet, c: &Element) {
     let kind = order_kind(c);
-    let symmetric = c.attr("symmetrical").map(is_true).unwrap_or(kind != OrderKind::Serialize);
+    let symmetric = c
+        .attr("symmetrical")
+        .map(is_true)
+        .unwrap_or(kind != OrderKind::Serialize);
     if c.child("resource_set").is_some() {
         let sets: Vec<&Element> = c.elements().filter(|e| e.name == "resource_set").collect();
         let mut prev_set: Option<(Vec<RscIdx>, String)> = None;
         let mut prev_gate: Option<String> = None;
         for set in sets {
-            let members: Vec<RscIdx> =
-                set.elements().filter(|e| e.name == "resource_ref").filter_map(|rr| rr.id()).flat_map(|i| expand_ref(ws, i)).collect();
+            let members: Vec<RscIdx> = set
+                .elements()
+                .filter(|e| e.name == "resource_ref")
+                .filter_map(|rr| rr.id())
+                .flat_map(|i| expand_ref(ws, i))
+                .collect();
             let action = set.attr("action").unwrap_or("start").to_string();
             let sequential = set.attr("sequential").map(is_true).unwrap_or(true);
             let set_kind = match set.attr("kind") {
@@ -441,12 +514,17 @@ fn unpack_order(ws: &mut WorkingSet, c: &Element) {
         }
         return;
     }
-    let (Some(first_id), Some(then_id)) = (c.attr("first"), c.attr("then")) else { return };
+    let (Some(first_id), Some(then_id)) = (c.attr("first"), c.attr("then")) else {
+        return;
+    };
     let (firsts, thens) = (expand_ref(ws, first_id), expand_ref(ws, then_id));
     if firsts.len() != 1 || thens.len() != 1 {
         // Tags and templates stand for unordered sets: every "first" before every "then".
         let first_task = c.attr("first-action").unwrap_or("start").to_string();
-        let then_task = c.attr("then-action").map(str::to_string).unwrap_or_else(|| first_task.clone());
+        let then_task = c
+            .attr("then-action")
+            .map(str::to_string)
+            .unwrap_or_else(|| first_task.clone());
         for &f in &firsts {
             for &t in &thens {
                 add_ordering_pair(ws, kind, symmetric, f, &first_task, t, &then_task);
@@ -456,7 +534,10 @@ fn unpack_order(ws: &mut WorkingSet, c: &Element) {
     }
     let (first, then) = (firsts[0], thens[0]);
     let first_task = c.attr("first-action").unwrap_or("start").to_string();
-    let then_task = c.attr("then-action").map(str::to_string).unwrap_or_else(|| first_task.clone());
+    let then_task = c
+        .attr("then-action")
+        .map(str::to_string)
+        .unwrap_or_else(|| first_task.clone());
     let min = minimum_first_instances(ws, first, c);
     if min > 0 {
         ws.orders.push(RscOrder {
@@ -470,7 +551,14 @@ fn unpack_order(ws: &mut WorkingSet, c: &Element) {
         });
         if symmetric && kind != OrderKind::Serialize {
             if let (Some(inv_then), Some(inv_first)) = (invert(&then_task), invert(&first_task)) {
-                add_order(ws, then, inv_then, first, inv_first, flags_for(kind, inv_then, true, symmetric));
+                add_order(
+                    ws,
+                    then,
+                    inv_then,
+                    first,
+                    inv_first,
+                    flags_for(kind, inv_then, true, symmetric),
+                );
             }
         }
         return;
@@ -488,12 +576,18 @@ enum LossPolicy {
 }
 
 fn unpack_ticket(ws: &mut WorkingSet, c: &Element) {
-    let Some(ticket) = c.attr("ticket") else { return };
+    let Some(ticket) = c.attr("ticket") else {
+        return;
+    };
     let (granted, standby) = ws.tickets.get(ticket).copied().unwrap_or((false, false));
     if granted && !standby {
         return;
     }
-    let policy = match c.attr("loss-policy").map(|p| p.to_ascii_lowercase()).as_deref() {
+    let policy = match c
+        .attr("loss-policy")
+        .map(|p| p.to_ascii_lowercase())
+        .as_deref()
+    {
         Some("demote") => LossPolicy::Demote,
         Some("fence") if ws.options.stonith_enabled => LossPolicy::Fence,
         Some("freeze") => LossPolicy::Freeze,
@@ -528,7 +622,13 @@ fn ban_everywhere(ws: &mut WorkingSet, r: RscIdx) {
 
 /// Pacemaker's constraints_for_ticket for one primitive whose ticket is
 /// revoked or in standby.
-fn ticket_constraint(ws: &mut WorkingSet, r: RscIdx, role: Role, policy: LossPolicy, granted: bool) {
+fn ticket_constraint(
+    ws: &mut WorkingSet,
+    r: RscIdx,
+    role: Role,
+    policy: LossPolicy,
+    granted: bool,
+) {
     let role_matches = role == Role::Unknown || role == ws.resources[r].role;
     if role == Role::Promoted && policy != LossPolicy::Stop {
         // Without the ticket, the resource may not be promoted.

@@ -5,7 +5,7 @@ use libcrmcommon::xml::Element;
 
 use super::nodes::fence_node;
 use super::resources::{parse_interval_ms, strip_instance};
-use crate::model::{NodeIdx, OnFail, Resource, RscIdx, Role, Variant, WorkingSet};
+use crate::model::{NodeIdx, OnFail, Resource, Role, RscIdx, Variant, WorkingSet};
 use crate::score::INFINITY;
 
 // OCF exit codes used below.
@@ -33,10 +33,15 @@ const EXEC_NO_FENCE_DEVICE: i32 = 9;
 const EXEC_NO_SECRETS: i32 = 10;
 
 pub(super) fn unpack_history(ws: &mut WorkingSet, status: &Element) {
-    let states: Vec<&Element> = status.elements().filter(|e| e.name == "node_state").collect();
+    let states: Vec<&Element> = status
+        .elements()
+        .filter(|e| e.name == "node_state")
+        .collect();
     let mut order: Vec<(NodeIdx, &Element)> = Vec::new();
     for state in &states {
-        let (Some(id), Some(uname)) = (state.id(), state.attr("uname")) else { continue };
+        let (Some(id), Some(uname)) = (state.id(), state.attr("uname")) else {
+            continue;
+        };
         if let Some(idx) = ws.nodes.iter().position(|n| n.id == id || n.uname == uname) {
             if !order.iter().any(|(n, _)| *n == idx) {
                 order.push((idx, state));
@@ -52,7 +57,9 @@ pub(super) fn unpack_history(ws: &mut WorkingSet, status: &Element) {
         if ws.nodes[node].is_remote {
             continue;
         }
-        let Some(lrm) = state.child("lrm").and_then(|l| l.child("lrm_resources")) else { continue };
+        let Some(lrm) = state.child("lrm").and_then(|l| l.child("lrm_resources")) else {
+            continue;
+        };
         for entry in lrm.elements().filter(|e| e.name == "lrm_resource") {
             unpack_lrm_resource(ws, node, entry);
         }
@@ -84,8 +91,18 @@ struct Op {
 impl Op {
     fn from_xml(xml: &Element) -> Option<Op> {
         let task = xml.attr("operation")?.to_string();
-        let interval_ms = xml.attr("interval").map(|v| v.trim().parse::<u64>().unwrap_or_else(|_| parse_interval_ms(v))).unwrap_or(0);
-        let key = xml.attr("operation_key").map(str::to_string).unwrap_or_else(|| xml.id().unwrap_or("").to_string());
+        let interval_ms = xml
+            .attr("interval")
+            .map(|v| {
+                v.trim()
+                    .parse::<u64>()
+                    .unwrap_or_else(|_| parse_interval_ms(v))
+            })
+            .unwrap_or(0);
+        let key = xml
+            .attr("operation_key")
+            .map(str::to_string)
+            .unwrap_or_else(|| xml.id().unwrap_or("").to_string());
         let target_rc = xml
             .attr("transition-key")
             .and_then(|k| k.split(':').nth(2))
@@ -94,12 +111,24 @@ impl Op {
         Some(Op {
             task,
             key,
-            rc: xml.attr("rc-code").and_then(|v| v.parse().ok()).unwrap_or(0),
-            status: xml.attr("op-status").and_then(|v| v.parse().ok()).unwrap_or(0),
+            rc: xml
+                .attr("rc-code")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
+            status: xml
+                .attr("op-status")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
             target_rc,
             interval_ms,
-            call_id: xml.attr("call-id").and_then(|v| v.parse().ok()).unwrap_or(0),
-            last_change: xml.attr("last-rc-change").or_else(|| xml.attr("last-run")).and_then(|v| v.parse().ok()),
+            call_id: xml
+                .attr("call-id")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
+            last_change: xml
+                .attr("last-rc-change")
+                .or_else(|| xml.attr("last-run"))
+                .and_then(|v| v.parse().ok()),
         })
     }
 
@@ -109,7 +138,9 @@ impl Op {
 
     fn is_maskable_probe_failure(&self) -> bool {
         self.is_probe()
-            && (self.rc == OCF_NOT_INSTALLED || self.rc == OCF_INVALID_PARAM || self.status == EXEC_NOT_INSTALLED)
+            && (self.rc == OCF_NOT_INSTALLED
+                || self.rc == OCF_INVALID_PARAM
+                || self.status == EXEC_NOT_INSTALLED)
     }
 }
 
@@ -136,7 +167,10 @@ fn find_resource(ws: &WorkingSet, id: &str) -> Option<(RscIdx, bool)> {
         if r.variant != Variant::Primitive {
             continue;
         }
-        let anonymous = ws.enclosing_clone(i).map(|c| !ws.resources[c].clone.unique).unwrap_or(false);
+        let anonymous = ws
+            .enclosing_clone(i)
+            .map(|c| !ws.resources[c].clone.unique)
+            .unwrap_or(false);
         if r.id == id && !anonymous {
             return Some((i, false));
         }
@@ -147,7 +181,9 @@ fn find_resource(ws: &WorkingSet, id: &str) -> Option<(RscIdx, bool)> {
         if r.variant != Variant::Primitive {
             continue;
         }
-        let Some(clone) = ws.enclosing_clone(i) else { continue };
+        let Some(clone) = ws.enclosing_clone(i) else {
+            continue;
+        };
         if ws.resources[clone].clone.unique {
             continue;
         }
@@ -167,11 +203,18 @@ fn pick_anonymous_instance(ws: &WorkingSet, template: RscIdx, node: NodeIdx) -> 
         .resources
         .iter()
         .enumerate()
-        .filter(|(i, r)| r.variant == Variant::Primitive && strip_instance(&r.id) == base && ws.enclosing_clone(*i).is_some())
+        .filter(|(i, r)| {
+            r.variant == Variant::Primitive
+                && strip_instance(&r.id) == base
+                && ws.enclosing_clone(*i).is_some()
+        })
         .map(|(i, _)| i)
         .collect();
     // Instances are compared by their top-level instance (group instances move together).
-    if let Some(&c) = candidates.iter().find(|&&c| ws.resources[c].running_on.contains(&node)) {
+    if let Some(&c) = candidates
+        .iter()
+        .find(|&&c| ws.resources[c].running_on.contains(&node))
+    {
         return Some(c);
     }
     // Prefer an instance whose sibling group members are already on this node.
@@ -181,7 +224,9 @@ fn pick_anonymous_instance(ws: &WorkingSet, template: RscIdx, node: NodeIdx) -> 
             return Some(c);
         }
     }
-    candidates.into_iter().find(|&c| ws.running_nodes(instance_root(ws, c)).is_empty())
+    candidates
+        .into_iter()
+        .find(|&c| ws.running_nodes(instance_root(ws, c)).is_empty())
 }
 
 /// The direct child of the clone that contains `r`.
@@ -252,7 +297,11 @@ fn active_role(ws: &WorkingSet, rsc: RscIdx) -> Role {
 
 fn unpack_lrm_resource(ws: &mut WorkingSet, node: NodeIdx, entry: &Element) {
     let Some(rsc_id) = entry.id() else { return };
-    let mut ops: Vec<Op> = entry.elements().filter(|e| e.name == "lrm_rsc_op").filter_map(Op::from_xml).collect();
+    let mut ops: Vec<Op> = entry
+        .elements()
+        .filter(|e| e.name == "lrm_rsc_op")
+        .filter_map(Op::from_xml)
+        .collect();
     if ops.is_empty() {
         return;
     }
@@ -299,7 +348,9 @@ fn create_orphan(ws: &mut WorkingSet, id: &str, entry: &Element) -> RscIdx {
 
 fn create_anonymous_orphan(ws: &mut WorkingSet, template: RscIdx) -> RscIdx {
     // More active instances than clone-max: add an orphan instance.
-    let Some(clone) = ws.enclosing_clone(template) else { return template };
+    let Some(clone) = ws.enclosing_clone(template) else {
+        return template;
+    };
     let n = ws.resources[clone].children.len();
     let base = strip_instance(&ws.resources[template].id).to_string();
     let mut rsc = ws.resources[template].clone();
@@ -339,7 +390,10 @@ fn replay_ops(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, ops: &[Op]) -> Replay
         let timeout = ws.resources[rsc].failure_timeout_s as i64;
         let expired = status != EXEC_NOT_INSTALLED
             && timeout > 0
-            && op.last_change.map(|t| t + timeout <= ws.now).unwrap_or(false);
+            && op
+                .last_change
+                .map(|t| t + timeout <= ws.now)
+                .unwrap_or(false);
         if expired && op.rc != op.target_rc {
             if op.is_maskable_probe_failure() {
                 if r.role <= Role::Stopped {
@@ -397,7 +451,11 @@ fn replay_ops(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, ops: &[Op]) -> Replay
                 }
                 OCF_NOT_CONFIGURED => status = EXEC_ERROR_FATAL,
                 OCF_UNIMPLEMENTED => {
-                    status = if op.interval_ms == 0 { EXEC_ERROR_HARD } else { EXEC_ERROR };
+                    status = if op.interval_ms == 0 {
+                        EXEC_ERROR_HARD
+                    } else {
+                        EXEC_ERROR
+                    };
                 }
                 OCF_NOT_INSTALLED | OCF_INVALID_PARAM | OCF_INSUFFICIENT_PRIV => {
                     if op.task == "stop" && !ws.options.stonith_enabled {
@@ -455,7 +513,15 @@ fn replay_ops(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, ops: &[Op]) -> Replay
     r
 }
 
-fn record_failure(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, r: &mut Replay, op: &Op, rc: i32, strategy: OnFail) {
+fn record_failure(
+    ws: &WorkingSet,
+    rsc: RscIdx,
+    node: NodeIdx,
+    r: &mut Replay,
+    op: &Op,
+    rc: i32,
+    strategy: OnFail,
+) {
     let _ = node;
     r.last_failure_key = Some(op.key.clone());
     if on_fail_rank(strategy) > on_fail_rank(r.on_fail) {
@@ -543,7 +609,11 @@ fn set_state_from_result(ws: &WorkingSet, rsc: RscIdx, r: &mut Replay, op: &Op, 
     }
     if clear {
         match r.on_fail {
-            OnFail::Block | OnFail::Ignore | OnFail::Demote | OnFail::Recover | OnFail::RestartContainer => {
+            OnFail::Block
+            | OnFail::Ignore
+            | OnFail::Demote
+            | OnFail::Recover
+            | OnFail::RestartContainer => {
                 r.on_fail = OnFail::Ignore;
                 r.next_role = Role::Unknown;
             }
@@ -562,11 +632,26 @@ fn ban(ws: &mut WorkingSet, rsc: RscIdx, node: Option<NodeIdx>) {
     }
 }
 
-fn apply_replay(ws: &mut WorkingSet, rsc: RscIdx, node: NodeIdx, replay: Replay, anonymous: bool, active: bool) {
-    let clone_parent = if anonymous { ws.enclosing_clone(rsc) } else { None };
+fn apply_replay(
+    ws: &mut WorkingSet,
+    rsc: RscIdx,
+    node: NodeIdx,
+    replay: Replay,
+    anonymous: bool,
+    active: bool,
+) {
+    let clone_parent = if anonymous {
+        ws.enclosing_clone(rsc)
+    } else {
+        None
+    };
     let mut role = replay.role;
     for (ban_node, whole_clone) in &replay.bans {
-        let target = if *whole_clone { clone_parent.map(|_| ws.top_parent(rsc)).unwrap_or(rsc) } else { rsc };
+        let target = if *whole_clone {
+            clone_parent.map(|_| ws.top_parent(rsc)).unwrap_or(rsc)
+        } else {
+            rsc
+        };
         ban(ws, target, *ban_node);
     }
     if let Some(rc) = replay.failed_probe_rc {
@@ -611,7 +696,12 @@ fn apply_replay(ws: &mut WorkingSet, rsc: RscIdx, node: NodeIdx, replay: Replay,
 
     let managed = ws.resources[rsc].managed;
     let node_online = ws.nodes[node].online;
-    if role > Role::Stopped && !node_online && !ws.nodes[node].maintenance && managed && ws.options.stonith_enabled {
+    if role > Role::Stopped
+        && !node_online
+        && !ws.nodes[node].maintenance
+        && managed
+        && ws.options.stonith_enabled
+    {
         let reason = format!("{} is thought to be active there", ws.resources[rsc].id);
         fence_node(ws, node, &reason);
     }
@@ -678,7 +768,10 @@ fn apply_replay(ws: &mut WorkingSet, rsc: RscIdx, node: NodeIdx, replay: Replay,
 
 /// What to do about a resource active on more than one node (multiple-active).
 fn handle_multiply_active(ws: &mut WorkingSet, rsc: RscIdx) {
-    let policy = ws.resources[rsc].meta.get("multiple-active").map(|v| v.to_ascii_lowercase());
+    let policy = ws.resources[rsc]
+        .meta
+        .get("multiple-active")
+        .map(|v| v.to_ascii_lowercase());
     match policy.as_deref() {
         Some("stop_only") => ws.resources[rsc].next_role = Role::Stopped,
         Some("block") => {
@@ -694,7 +787,9 @@ fn set_next_role(ws: &mut WorkingSet, rsc: RscIdx, role: Role) {
 }
 
 fn apply_target_role(ws: &mut WorkingSet, rsc: RscIdx) {
-    let Some(target) = ws.resources[rsc].target_role else { return };
+    let Some(target) = ws.resources[rsc].target_role else {
+        return;
+    };
     // Only promotable instances have roles beyond Started.
     if target > Role::Started && !ws.is_promotable_member(rsc) {
         return;
@@ -712,8 +807,12 @@ fn apply_target_role(ws: &mut WorkingSet, rsc: RscIdx) {
 /// Sums fail-count-* node attributes per resource and node.
 fn compute_failcounts(ws: &mut WorkingSet) {
     for n in 0..ws.nodes.len() {
-        let attrs: Vec<(String, String)> =
-            ws.nodes[n].attrs.iter().filter(|(k, _)| k.starts_with("fail-count-")).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let attrs: Vec<(String, String)> = ws.nodes[n]
+            .attrs
+            .iter()
+            .filter(|(k, _)| k.starts_with("fail-count-"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         for (key, value) in attrs {
             let rest = &key["fail-count-".len()..];
             let rsc_name = match rest.rfind('#') {
@@ -730,9 +829,11 @@ fn compute_failcounts(ws: &mut WorkingSet) {
                     continue;
                 }
                 let id = &ws.resources[r].id;
-                let matches = id == rsc_name || (strip_instance(id) == rsc_name && anonymous_instance(ws, r));
+                let matches =
+                    id == rsc_name || (strip_instance(id) == rsc_name && anonymous_instance(ws, r));
                 let timeout = ws.resources[r].failure_timeout_s as i64;
-                let expired = timeout > 0 && last_failure.map(|t| t + timeout <= ws.now).unwrap_or(false);
+                let expired =
+                    timeout > 0 && last_failure.map(|t| t + timeout <= ws.now).unwrap_or(false);
                 if matches && !expired {
                     let entry = ws.resources[r].failcount.entry(n).or_insert(0);
                     *entry = crate::score::add(*entry, count);
@@ -743,5 +844,7 @@ fn compute_failcounts(ws: &mut WorkingSet) {
 }
 
 fn anonymous_instance(ws: &WorkingSet, r: RscIdx) -> bool {
-    ws.enclosing_clone(r).map(|c| !ws.resources[c].clone.unique).unwrap_or(false)
+    ws.enclosing_clone(r)
+        .map(|c| !ws.resources[c].clone.unique)
+        .unwrap_or(false)
 }

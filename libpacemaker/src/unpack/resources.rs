@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use libcrmcommon::xml::Element;
 
-use crate::model::{OpDef, Resource, RscIdx, Role, Variant, WorkingSet};
+use crate::model::{OpDef, Resource, Role, RscIdx, Variant, WorkingSet};
 use crate::options::is_true;
 use crate::rules::{collect_nvpairs, RuleContext};
 use crate::score;
@@ -17,7 +17,10 @@ pub(super) fn unpack_resources(
     op_defaults: &HashMap<String, String>,
 ) {
     let _ = op_defaults;
-    let templates: Vec<&Element> = resources.elements().filter(|e| e.name == "template").collect();
+    let templates: Vec<&Element> = resources
+        .elements()
+        .filter(|e| e.name == "template")
+        .collect();
     let expanded = expand_templates(resources, &templates);
     for xml in expanded.elements() {
         match xml.name.as_str() {
@@ -27,7 +30,9 @@ pub(super) fn unpack_resources(
                 }
             }
             "template" => {}
-            other => ws.warnings.push(format!("unsupported resource type <{other}> ignored")),
+            other => ws
+                .warnings
+                .push(format!("unsupported resource type <{other}> ignored")),
         }
     }
     ws.have_stonith_resource = ws.resources.iter().any(|r| r.is_stonith);
@@ -76,7 +81,9 @@ fn merge_template(primitive: &mut Element, template: &Element) {
     if let Some(tops) = template.child("operations") {
         let ops = primitive.ensure_child("operations");
         for op in tops.elements() {
-            let same = ops.elements().any(|o| o.attr("name") == op.attr("name") && o.attr("interval") == op.attr("interval"));
+            let same = ops.elements().any(|o| {
+                o.attr("name") == op.attr("name") && o.attr("interval") == op.attr("interval")
+            });
             if !same {
                 ops.push_child(op.clone());
             }
@@ -137,7 +144,15 @@ fn parse_iso_duration_ms(rest: &str) -> u64 {
 
 fn own_meta(xml: &Element, now: i64) -> HashMap<String, String> {
     let mut meta = HashMap::new();
-    collect_nvpairs(xml, "meta_attributes", &RuleContext { node_attrs: None, now: Some(now) }, &mut meta);
+    collect_nvpairs(
+        xml,
+        "meta_attributes",
+        &RuleContext {
+            node_attrs: None,
+            now: Some(now),
+        },
+        &mut meta,
+    );
     meta
 }
 
@@ -151,7 +166,8 @@ fn unpack_one(
     let base_id = match xml.id() {
         Some(id) => id.to_string(),
         None => {
-            ws.warnings.push(format!("<{}> without id ignored", xml.name));
+            ws.warnings
+                .push(format!("<{}> without id ignored", xml.name));
             return None;
         }
     };
@@ -180,7 +196,8 @@ fn unpack_one(
         meta.entry(k.clone()).or_insert_with(|| v.clone());
     }
     if variant == Variant::Clone {
-        meta.entry("resource-stickiness".to_string()).or_insert_with(|| "1".to_string());
+        meta.entry("resource-stickiness".to_string())
+            .or_insert_with(|| "1".to_string());
     }
 
     if variant == Variant::Primitive {
@@ -192,7 +209,9 @@ fn unpack_one(
         rsc.template = xml.attr("template").map(str::to_string);
         if let Some(ops) = xml.child("operations") {
             for op in ops.elements().filter(|e| e.name == "op") {
-                let Some(name) = op.attr("name") else { continue };
+                let Some(name) = op.attr("name") else {
+                    continue;
+                };
                 rsc.ops.push(OpDef {
                     name: name.to_string(),
                     interval_ms: op.attr("interval").map(parse_interval_ms).unwrap_or(0),
@@ -204,7 +223,10 @@ fn unpack_one(
         }
     }
 
-    rsc.priority = meta.get("priority").map(|v| score::parse_or_zero(v)).unwrap_or(0);
+    rsc.priority = meta
+        .get("priority")
+        .map(|v| score::parse_or_zero(v))
+        .unwrap_or(0);
     rsc.managed = !ws.options.maintenance_mode;
     if let Some(v) = meta.get("is-managed") {
         rsc.managed = is_true(v) && !ws.options.maintenance_mode;
@@ -224,7 +246,10 @@ fn unpack_one(
     if let Some(v) = meta.get("failure-timeout") {
         rsc.failure_timeout_s = parse_interval_ms(v) / 1000;
     }
-    rsc.target_role = meta.get("target-role").and_then(|v| Role::parse(v)).filter(|r| *r != Role::Unknown);
+    rsc.target_role = meta
+        .get("target-role")
+        .and_then(|v| Role::parse(v))
+        .filter(|r| *r != Role::Unknown);
     rsc.meta = meta;
 
     if ws.options.symmetric_cluster {
@@ -250,38 +275,57 @@ fn unpack_one(
     Some(idx)
 }
 
-fn unpack_clone(ws: &mut WorkingSet, idx: RscIdx, xml: &Element, rsc_defaults: &HashMap<String, String>) {
+fn unpack_clone(
+    ws: &mut WorkingSet,
+    idx: RscIdx,
+    xml: &Element,
+    rsc_defaults: &HashMap<String, String>,
+) {
     let node_count = ws.nodes.len();
     let meta = ws.resources[idx].meta.clone();
     let get_usize = |names: &[&str], default: usize| -> usize {
         for n in names {
             if let Some(v) = meta.get(*n) {
-                return score::parse(v).map(|s| s.max(0) as usize).unwrap_or(default);
+                return score::parse(v)
+                    .map(|s| s.max(0) as usize)
+                    .unwrap_or(default);
             }
         }
         default
     };
-    let promotable = xml.name == "master" || meta.get("promotable").map(|v| is_true(v)).unwrap_or(false);
+    let promotable =
+        xml.name == "master" || meta.get("promotable").map(|v| is_true(v)).unwrap_or(false);
     let settings = crate::model::CloneSettings {
         clone_max: get_usize(&["clone-max"], node_count),
         clone_node_max: get_usize(&["clone-node-max"], 1),
         promoted_max: get_usize(&["promoted-max", "master-max"], 1),
         promoted_node_max: get_usize(&["promoted-node-max", "master-node-max"], 1),
         promotable,
-        unique: meta.get("globally-unique").map(|v| is_true(v)).unwrap_or(false),
+        unique: meta
+            .get("globally-unique")
+            .map(|v| is_true(v))
+            .unwrap_or(false),
         ordered: meta.get("ordered").map(|v| is_true(v)).unwrap_or(false),
         interleave: meta.get("interleave").map(|v| is_true(v)).unwrap_or(false),
         notify: meta.get("notify").map(|v| is_true(v)).unwrap_or(false),
     };
-    let Some(template) = xml.elements().find(|e| e.name == "primitive" || e.name == "group") else {
-        ws.warnings.push(format!("{} has nothing to clone", ws.resources[idx].id));
+    let Some(template) = xml
+        .elements()
+        .find(|e| e.name == "primitive" || e.name == "group")
+    else {
+        ws.warnings
+            .push(format!("{} has nothing to clone", ws.resources[idx].id));
         return;
     };
     ws.resources[idx].clone = settings.clone();
-    ws.resources[idx]
-        .meta
-        .insert("globally-unique".to_string(), if settings.unique { "true" } else { "false" }.to_string());
-    ws.resources[idx].meta.insert("promotable".to_string(), if promotable { "true" } else { "false" }.to_string());
+    ws.resources[idx].meta.insert(
+        "globally-unique".to_string(),
+        if settings.unique { "true" } else { "false" }.to_string(),
+    );
+    ws.resources[idx].meta.insert(
+        "promotable".to_string(),
+        if promotable { "true" } else { "false" }.to_string(),
+    );
     let count = settings.clone_max.max(1);
     for n in 0..count {
         if let Some(c) = unpack_one(ws, template, Some(idx), rsc_defaults, Some(n)) {
@@ -299,7 +343,9 @@ fn unpack_clone(ws: &mut WorkingSet, idx: RscIdx, xml: &Element, rsc_defaults: &
 /// The name a clone instance's history uses (without the instance suffix).
 pub fn strip_instance(id: &str) -> &str {
     match id.rfind(':') {
-        Some(pos) if id[pos + 1..].chars().all(|c| c.is_ascii_digit()) && pos + 1 < id.len() => &id[..pos],
+        Some(pos) if id[pos + 1..].chars().all(|c| c.is_ascii_digit()) && pos + 1 < id.len() => {
+            &id[..pos]
+        }
         _ => id,
     }
 }

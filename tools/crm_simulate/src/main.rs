@@ -20,11 +20,30 @@ struct Args {
     date: Option<String>,
 }
 
-const USAGE: &str = "Usage: crm_simulate [-x FILE | -L] [-S] [-s] [-Q] [-G FILE] [-D FILE] [-O FILE] [-t DATE]";
+const USAGE: &str =
+    "Usage: crm_simulate [-x FILE | -L] [-S] [-s] [-Q] [-G FILE] [-D FILE] [-O FILE] [-t DATE]";
 
 /// Short options that take a value.
 fn takes_value(c: char) -> bool {
-    matches!(c, 'x' | 'G' | 'D' | 'O' | 't' | 'u' | 'd' | 'f' | 'i' | 'F' | 'I' | 'q' | 'o' | 'w' | 'W' | 'N' | 'P')
+    matches!(
+        c,
+        'x' | 'G'
+            | 'D'
+            | 'O'
+            | 't'
+            | 'u'
+            | 'd'
+            | 'f'
+            | 'i'
+            | 'F'
+            | 'I'
+            | 'q'
+            | 'o'
+            | 'w'
+            | 'W'
+            | 'N'
+            | 'P'
+    )
 }
 
 fn parse_args(argv: &[String]) -> Result<Args, String> {
@@ -41,9 +60,10 @@ fn parse_args(argv: &[String]) -> Result<Args, String> {
             "D" | "save-dotfile" => args.save_dot = value,
             "O" | "save-output" => args.save_output = value,
             "t" | "set-datetime" => args.date = value,
-            "R" | "run" | "U" | "show-utilization" | "c" | "show-failcounts" | "P" | "profile" | "X" | "repeat" | "u" | "node-up"
-            | "d" | "node-down" | "f" | "node-fail" | "i" | "op-inject" | "F" | "op-fail" | "w" | "watchdog" | "q" | "quorum"
-            | "V" | "verbose" | "pending" | "j" | "show-attrs" | "a" => {}
+            "R" | "run" | "U" | "show-utilization" | "c" | "show-failcounts" | "P" | "profile"
+            | "X" | "repeat" | "u" | "node-up" | "d" | "node-down" | "f" | "node-fail" | "i"
+            | "op-inject" | "F" | "op-fail" | "w" | "watchdog" | "q" | "quorum" | "V"
+            | "verbose" | "pending" | "j" | "show-attrs" | "a" => {}
             other => return Err(format!("unknown option: {other}")),
         }
         Ok(())
@@ -55,10 +75,30 @@ fn parse_args(argv: &[String]) -> Result<Args, String> {
                 Some((k, v)) => (k.to_string(), Some(v.to_string())),
                 None => (long.to_string(), None),
             };
-            let needs = matches!(key.as_str(), "xml-file" | "save-graph" | "save-dotfile" | "save-output" | "set-datetime" | "profile" | "repeat" | "node-up" | "node-down" | "node-fail" | "op-inject" | "op-fail" | "watchdog" | "quorum");
+            let needs = matches!(
+                key.as_str(),
+                "xml-file"
+                    | "save-graph"
+                    | "save-dotfile"
+                    | "save-output"
+                    | "set-datetime"
+                    | "profile"
+                    | "repeat"
+                    | "node-up"
+                    | "node-down"
+                    | "node-fail"
+                    | "op-inject"
+                    | "op-fail"
+                    | "watchdog"
+                    | "quorum"
+            );
             let value = if needs && inline.is_none() {
                 i += 1;
-                Some(argv.get(i).cloned().ok_or_else(|| format!("--{key} needs a value"))?)
+                Some(
+                    argv.get(i)
+                        .cloned()
+                        .ok_or_else(|| format!("--{key} needs a value"))?,
+                )
             } else {
                 inline
             };
@@ -74,7 +114,9 @@ fn parse_args(argv: &[String]) -> Result<Args, String> {
                         rest
                     } else {
                         i += 1;
-                        argv.get(i).cloned().ok_or_else(|| format!("-{c} needs a value"))?
+                        argv.get(i)
+                            .cloned()
+                            .ok_or_else(|| format!("-{c} needs a value"))?
                     };
                     set(&mut args, &c.to_string(), Some(value))?;
                     break;
@@ -98,7 +140,10 @@ fn run(args: &Args) -> Result<String, String> {
     if args.live {
         return Err("Live cluster checks are not supported yet: use -x FILE".to_string());
     }
-    let path = args.xml_file.as_deref().ok_or_else(|| "No input given: use -x FILE".to_string())?;
+    let path = args
+        .xml_file
+        .as_deref()
+        .ok_or_else(|| "No input given: use -x FILE".to_string())?;
     let bytes = fs::read(path).map_err(|e| format!("Could not read {path}: {e}"))?;
     let cib = xml::parse_bytes(&bytes).map_err(|e| format!("Could not parse {path}: {e}"))?;
     if cib.attr("validate-with") == Some("none") {
@@ -106,7 +151,9 @@ fn run(args: &Args) -> Result<String, String> {
         eprintln!("Schema validation of configuration is disabled (enabling is encouraged and prevents common misconfigurations)");
     }
     let now = match &args.date {
-        Some(d) => Some(libpacemaker::rules::parse_iso8601(d).ok_or_else(|| format!("Invalid date: {d}"))?),
+        Some(d) => Some(
+            libpacemaker::rules::parse_iso8601(d).ok_or_else(|| format!("Invalid date: {d}"))?,
+        ),
         None => None,
     };
     let report = libpacemaker::simulate_at(&cib, now).map_err(|e| format!("{path}: {e}"))?;
