@@ -301,11 +301,7 @@ fn write_resource(ws: &WorkingSet, r: RscIdx, depth: usize, out: &mut String) {
             if is_disabled(ws, r) {
                 suffix.push_str(" (disabled)");
             }
-            let name = if ws.enclosing_clone(r).is_some() {
-                res.id.clone()
-            } else {
-                res.id.clone()
-            };
+            let name = res.id.clone();
             out.push_str(&format!("{indent}* Resource Group: {name}{suffix}:\n"));
             for &c in &res.children {
                 write_resource(ws, c, depth + 1, out);

@@ -166,9 +166,8 @@ fn run(args: &Args) -> Result<String, String> {
         stdout.push('\n');
         stdout.push_str(&report.scores);
     }
-    if args.simulate && !args.quiet {
-        stdout.push_str(&report.text);
-    } else if !args.quiet && !args.show_scores {
+    // -Q suppresses the status text; without -S it is shown unless -s asked for scores only.
+    if !args.quiet && (args.simulate || !args.show_scores) {
         stdout.push_str(&report.text);
     }
     if let Some(g) = &args.save_graph {
