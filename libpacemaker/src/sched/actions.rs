@@ -281,10 +281,10 @@ impl<'a> Builder<'a> {
             .iter()
             .filter(|&&i| self.plan.actions[i].node == Some(node))
             .all(|&i| self.plan.actions[i].runnable);
-        if runnable {
-            self.resource_action(r, "promote", Some(node), optional);
-        } else if let Some(i) = self.plan.find(Some(r), "promote", Some(node)) {
-            self.plan.actions[i].runnable = false;
+        let promote = self.resource_action(r, "promote", Some(node), optional);
+        if !runnable {
+            // The promotion is still planned, but blocked by the start.
+            self.plan.actions[promote].runnable = false;
         }
     }
 
