@@ -1,0 +1,389 @@
+//! The working set the scheduler operates on: nodes, resources (an arena with
+//! parent/child indices), constraints, and what the status section says.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::options::ClusterOptions;
+
+pub type NodeIdx = usize;
+pub type RscIdx = usize;
+
+/// A resource role, ordered as Pacemaker orders them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    Unknown,
+    Stopped,
+    Started,
+    Unpromoted,
+    Promoted,
+}
+
+impl Role {
+    pub fn parse(text: &str) -> Option<Role> {
+        match text.to_ascii_lowercase().as_str() {
+            "stopped" => Some(Role::Stopped),
+            "started" => Some(Role::Started),
+            "unpromoted" | "slave" => Some(Role::Unpromoted),
+            "promoted" | "master" => Some(Role::Promoted),
+            "unknown" => Some(Role::Unknown),
+            _ => None,
+        }
+    }
+
+    pub fn text(self) -> &'static str {
+        match self {
+            Role::Unknown => "Unknown",
+            Role::Stopped => "Stopped",
+            Role::Started => "Started",
+            Role::Unpromoted => "Unpromoted",
+            Role::Promoted => "Promoted",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Node {
+    pub id: String,
+    pub uname: String,
+    pub is_remote: bool,
+    pub online: bool,
+    pub unclean: bool,
+    pub unseen: bool,
+    pub pending: bool,
+    pub standby: bool,
+    pub standby_onfail: bool,
+    pub maintenance: bool,
+    pub shutdown: bool,
+    pub expected_up: bool,
+    /// Node attributes (configured instance attributes, then transient ones).
+    pub attrs: HashMap<String, String>,
+    /// Static node score from the node's `score` attribute, or -INFINITY once
+    /// the node can't run anything.
+    pub weight: i32,
+    /// Number of resources assigned so far (tie-breaker in placement).
+    pub assigned_count: usize,
+    /// Primitive resources believed active here.
+    pub running: Vec<RscIdx>,
+    pub fence_reason: Option<String>,
+    /// Remaining capacity per utilization attribute.
+    pub utilization: std::collections::BTreeMap<String, i64>,
+}
+
+impl Node {
+    /// Whether resources may be placed here at all.
+    pub fn can_run_resources(&self) -> bool {
+        self.online
+            && !self.shutdown
+            && !self.unclean
+            && !self.standby
+            && !self.maintenance
+            && !self.pending
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    Primitive,
+    Group,
+    Clone,
+}
+
+/// What to do when an operation fails (on-fail).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum OnFail {
+    Ignore,
+    Demote,
+    Recover,
+    Migrate,
+    Block,
+    Stop,
+    Standby,
+    Fence,
+    RestartContainer,
+    ResetRemote,
+}
+
+#[derive(Debug, Clone)]
+pub struct OpDef {
+    pub name: String,
+    pub interval_ms: u64,
+    pub role: Option<Role>,
+    pub on_fail: Option<String>,
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CloneSettings {
+    pub clone_max: usize,
+    pub clone_node_max: usize,
+    pub promoted_max: usize,
+    pub promoted_node_max: usize,
+    pub promotable: bool,
+    pub unique: bool,
+    pub ordered: bool,
+    pub interleave: bool,
+    pub notify: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Resource {
+    pub id: String,
+    /// Name as known in history (e.g. "rsc" for an anonymous clone instance "rsc:0").
+    pub variant: Variant,
+    pub parent: Option<RscIdx>,
+    pub children: Vec<RscIdx>,
+    /// XML element name the resource came from (primitive, group, clone, master).
+    pub xml_name: String,
+    pub class: String,
+    pub provider: Option<String>,
+    pub agent: String,
+    pub description: Option<String>,
+    pub meta: HashMap<String, String>,
+    pub ops: Vec<OpDef>,
+    pub clone: CloneSettings,
+    pub priority: i32,
+    pub stickiness: i32,
+    pub migration_threshold: i32,
+    pub failure_timeout_s: u64,
+    pub managed: bool,
+    pub is_stonith: bool,
+    pub orphan: bool,
+    pub failed: bool,
+    /// Failure means the resource must be stopped (recovery by restart).
+    pub failed_stop: bool,
+    pub blocked: bool,
+    pub failure_ignored: bool,
+    pub start_pending: bool,
+    pub target_role: Option<Role>,
+    pub role: Role,
+    pub next_role: Role,
+    pub running_on: Vec<NodeIdx>,
+    pub known_on: Vec<NodeIdx>,
+    /// Location preferences: node -> score.
+    pub allowed: BTreeMap<NodeIdx, i32>,
+    pub assigned_to: Option<NodeIdx>,
+    pub provisional: bool,
+    pub assigning: bool,
+    pub merging: bool,
+    /// Fail counts per node (summed over operations).
+    pub failcount: HashMap<NodeIdx, i32>,
+    /// Nodes with a failed probe result ("not installed" etc.), for display.
+    pub failed_probe: HashMap<NodeIdx, i32>,
+    /// For clone instances: index of instance.
+    pub instance: Option<usize>,
+    /// Clone-wide: which instance got a history entry on which node.
+    pub needs_fencing: bool,
+    /// An operation recorded as still in progress (e.g. "start").
+    pub pending_task: Option<String>,
+    /// The resource template this primitive was defined from, if any.
+    pub template: Option<String>,
+    /// The name this instance's active history entry uses (e.g. "rsc:1").
+    pub history_name: Option<String>,
+    /// Location scores that apply only to the promoted role: node -> score.
+    pub promoted_location: std::collections::BTreeMap<NodeIdx, i32>,
+    /// Utilization this resource consumes on its node.
+    pub utilization: std::collections::BTreeMap<String, i64>,
+}
+
+impl Resource {
+    pub fn new(id: &str, variant: Variant, xml_name: &str) -> Self {
+        Resource {
+            id: id.to_string(),
+            variant,
+            parent: None,
+            children: Vec::new(),
+            xml_name: xml_name.to_string(),
+            class: String::new(),
+            provider: None,
+            agent: String::new(),
+            description: None,
+            meta: HashMap::new(),
+            ops: Vec::new(),
+            clone: CloneSettings::default(),
+            priority: 0,
+            stickiness: 0,
+            migration_threshold: crate::score::INFINITY,
+            failure_timeout_s: 0,
+            managed: true,
+            is_stonith: false,
+            orphan: false,
+            failed: false,
+            failed_stop: false,
+            blocked: false,
+            failure_ignored: false,
+            start_pending: false,
+            target_role: None,
+            role: Role::Stopped,
+            next_role: Role::Unknown,
+            running_on: Vec::new(),
+            known_on: Vec::new(),
+            allowed: BTreeMap::new(),
+            assigned_to: None,
+            provisional: true,
+            assigning: false,
+            merging: false,
+            failcount: HashMap::new(),
+            failed_probe: HashMap::new(),
+            instance: None,
+            needs_fencing: true,
+            utilization: std::collections::BTreeMap::new(),
+            history_name: None,
+            template: None,
+            pending_task: None,
+            promoted_location: std::collections::BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Colocation {
+    pub id: String,
+    pub dependent: RscIdx,
+    pub primary: RscIdx,
+    pub score: i32,
+    pub dependent_role: Role,
+    pub primary_role: Role,
+    pub node_attribute: Option<String>,
+    pub influence: bool,
+}
+
+/// Ordering flags (a subset of Pacemaker's pe_ordering).
+pub mod order_flags {
+    pub const OPTIONAL: u32 = 0;
+    pub const IMPLIES_THEN: u32 = 1 << 4;
+    pub const IMPLIES_FIRST: u32 = 1 << 5;
+    pub const RUNNABLE_LEFT: u32 = 1 << 9;
+    pub const RESTART: u32 = 1 << 14;
+    pub const IMPLIES_FIRST_PRINTED: u32 = 1 << 17;
+    pub const IMPLIES_THEN_PRINTED: u32 = 1 << 18;
+    pub const ONE_OR_MORE: u32 = 1 << 20;
+    pub const SERIALIZE_ONLY: u32 = 1 << 24;
+    pub const ANTI_COLOCATION: u32 = 1 << 25;
+    pub const ASYMMETRICAL: u32 = 1 << 26;
+}
+
+/// A configured or implicit ordering between two resources' actions.
+#[derive(Debug, Clone)]
+pub struct RscOrder {
+    pub id: String,
+    /// For orderings after a clone that only need some of its instances
+    /// (clone-min, require-all=false): how many.
+    pub min_first_instances: usize,
+    pub first: RscIdx,
+    pub first_task: String,
+    pub then: RscIdx,
+    pub then_task: String,
+    pub flags: u32,
+}
+
+/// An ordering from a resource set with require-all=false: any one of
+/// `firsts` reaching `first_task` lets `thens` proceed.
+#[derive(Debug, Clone)]
+pub struct SetGate {
+    pub id: String,
+    pub firsts: Vec<RscIdx>,
+    pub first_task: String,
+    pub thens: Vec<RscIdx>,
+    pub then_task: String,
+    pub flags: u32,
+}
+
+/// Everything the scheduler knows.
+#[derive(Debug, Default)]
+pub struct WorkingSet {
+    pub options: ClusterOptions,
+    pub have_quorum: bool,
+    pub nodes: Vec<Node>,
+    pub resources: Vec<Resource>,
+    /// Top-level resources in configuration order.
+    pub top_level: Vec<RscIdx>,
+    pub colocations: Vec<Colocation>,
+    pub orders: Vec<RscOrder>,
+    pub set_gates: Vec<SetGate>,
+    pub have_stonith_resource: bool,
+    /// "Now" for time-based decisions (seconds since epoch): the CIB's
+    /// execution-date if present, else the current time.
+    pub now: i64,
+    /// The CIB's execution-date, if any.
+    pub original_date: Option<i64>,
+    pub warnings: Vec<String>,
+    /// Tag id -> referenced ids (configuration/tags).
+    pub tags: std::collections::HashMap<String, Vec<String>>,
+    /// Ticket id -> (granted, standby), from the status section.
+    pub tickets: std::collections::HashMap<String, (bool, bool)>,
+}
+
+impl WorkingSet {
+    pub fn node_by_name(&self, name: &str) -> Option<NodeIdx> {
+        self.nodes.iter().position(|n| n.uname == name)
+    }
+
+    pub fn rsc_by_id(&self, id: &str) -> Option<RscIdx> {
+        self.resources.iter().position(|r| r.id == id)
+    }
+
+    pub fn top_parent(&self, mut r: RscIdx) -> RscIdx {
+        while let Some(p) = self.resources[r].parent {
+            r = p;
+        }
+        r
+    }
+
+    pub fn is_clone(&self, r: RscIdx) -> bool {
+        self.resources[r].variant == Variant::Clone
+    }
+
+    /// The clone this resource is an instance of (or is inside), if any.
+    pub fn enclosing_clone(&self, r: RscIdx) -> Option<RscIdx> {
+        let mut cur = self.resources[r].parent;
+        while let Some(p) = cur {
+            if self.resources[p].variant == Variant::Clone {
+                return Some(p);
+            }
+            cur = self.resources[p].parent;
+        }
+        None
+    }
+
+    pub fn is_promotable_member(&self, r: RscIdx) -> bool {
+        let top = self.top_parent(r);
+        self.resources[top].variant == Variant::Clone && self.resources[top].clone.promotable
+    }
+
+    /// All primitives under (and including) this resource, in order.
+    pub fn primitives_of(&self, r: RscIdx) -> Vec<RscIdx> {
+        let mut out = Vec::new();
+        self.collect_primitives(r, &mut out);
+        out
+    }
+
+    fn collect_primitives(&self, r: RscIdx, out: &mut Vec<RscIdx>) {
+        if self.resources[r].variant == Variant::Primitive {
+            out.push(r);
+        } else {
+            for &c in &self.resources[r].children {
+                self.collect_primitives(c, out);
+            }
+        }
+    }
+
+    /// Whether a resource (of any variant) is active on any node.
+    pub fn is_active(&self, r: RscIdx) -> bool {
+        self.primitives_of(r)
+            .iter()
+            .any(|&p| !self.resources[p].running_on.is_empty())
+    }
+
+    /// Union of nodes the resource's primitives run on, in first-seen order.
+    pub fn running_nodes(&self, r: RscIdx) -> Vec<NodeIdx> {
+        let mut out: Vec<NodeIdx> = Vec::new();
+        for p in self.primitives_of(r) {
+            for &n in &self.resources[p].running_on {
+                if !out.contains(&n) {
+                    out.push(n);
+                }
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,1090 @@
+//! Actions (start, stop, promote, demote, fencing and the pseudo-actions of
+//! groups and clones), the orderings between them, and the propagation of
+//! "required" and "runnable" along those orderings.
+
+use std::collections::HashMap;
+
+use crate::model::{order_flags as of, NodeIdx, Role, RscIdx, Variant, WorkingSet};
+use crate::options::NoQuorumPolicy;
+
+#[derive(Debug, Clone)]
+pub struct Action {
+    pub rsc: Option<RscIdx>,
+    pub task: String,
+    pub node: Option<NodeIdx>,
+    pub optional: bool,
+    pub runnable: bool,
+    pub pseudo: bool,
+    pub reason: Option<String>,
+    /// Fencing: the action (reboot/off) and why.
+    pub fence_action: Option<String>,
+    /// Runnable only if this many "one or more" inputs are runnable.
+    pub required_runnable_before: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Ordering {
+    pub first: usize,
+    pub then: usize,
+    pub flags: u32,
+}
+
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub actions: Vec<Action>,
+    pub orderings: Vec<Ordering>,
+    index: HashMap<(Option<RscIdx>, String, Option<NodeIdx>), usize>,
+}
+
+const STATE_NEXT: [[Role; 5]; 5] = {
+    use Role::*;
+    [
+        [Unknown, Stopped, Stopped, Stopped, Stopped],
+        [Stopped, Stopped, Started, Unpromoted, Unpromoted],
+        [Stopped, Stopped, Started, Unpromoted, Promoted],
+        [Stopped, Stopped, Stopped, Unpromoted, Promoted],
+        [Stopped, Unpromoted, Unpromoted, Unpromoted, Promoted],
+    ]
+};
+
+fn role_index(r: Role) -> usize {
+    match r {
+        Role::Unknown => 0,
+        Role::Stopped => 1,
+        Role::Started => 2,
+        Role::Unpromoted => 3,
+        Role::Promoted => 4,
+    }
+}
+
+fn next_role_towards(from: Role, to: Role) -> Role {
+    STATE_NEXT[role_index(from)][role_index(to)]
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Transition {
+    None,
+    Stop,
+    Start,
+    Promote,
+    Demote,
+    Error,
+}
+
+fn transition(from: Role, to: Role) -> Transition {
+    use Role::*;
+    match (from, to) {
+        (Unknown, Stopped) => Transition::Stop,
+        (Unknown, _) => Transition::Error,
+        (Stopped, Stopped) => Transition::None,
+        (Stopped, Started) | (Stopped, Unpromoted) => Transition::Start,
+        (Stopped, _) => Transition::Error,
+        (Started, Stopped) => Transition::Stop,
+        (Started, Started) | (Started, Unpromoted) => Transition::None,
+        (Started, Promoted) => Transition::Promote,
+        (Started, Unknown) => Transition::Error,
+        (Unpromoted, Stopped) | (Unpromoted, Started) => Transition::Stop,
+        (Unpromoted, Unpromoted) => Transition::None,
+        (Unpromoted, Promoted) => Transition::Promote,
+        (Unpromoted, Unknown) => Transition::Error,
+        (Promoted, Promoted) => Transition::None,
+        (Promoted, Unknown) => Transition::Error,
+        (Promoted, _) => Transition::Demote,
+    }
+}
+
+impl Plan {
+    pub fn find(&self, rsc: Option<RscIdx>, task: &str, node: Option<NodeIdx>) -> Option<usize> {
+        self.index.get(&(rsc, task.to_string(), node)).copied()
+    }
+
+    /// All actions of a resource with the given task (any node).
+    pub fn rsc_actions(&self, rsc: RscIdx, task: &str) -> Vec<usize> {
+        self.actions
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.rsc == Some(rsc) && a.task == task)
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    fn add_raw(&mut self, action: Action) -> usize {
+        let key = (action.rsc, action.task.clone(), action.node);
+        let idx = self.actions.len();
+        self.actions.push(action);
+        self.index.insert(key, idx);
+        idx
+    }
+
+    pub fn order(&mut self, first: usize, then: usize, flags: u32) {
+        if first == then {
+            return;
+        }
+        self.orderings.push(Ordering { first, then, flags });
+    }
+}
+
+pub struct Builder<'a> {
+    pub ws: &'a mut WorkingSet,
+    pub plan: Plan,
+    fenced: Vec<NodeIdx>,
+    migrations: Vec<usize>,
+    /// Resources that may live-migrate: their start/stop don't force restarts.
+    migrating: Vec<RscIdx>,
+}
+
+impl<'a> Builder<'a> {
+    pub fn new(ws: &'a mut WorkingSet) -> Self {
+        Builder {
+            ws,
+            plan: Plan::default(),
+            fenced: Vec::new(),
+            migrations: Vec::new(),
+            migrating: Vec::new(),
+        }
+    }
+
+    /// Whether fencing is possible (Pacemaker's pe_can_fence, plus the
+    /// requirement that some resource is managed).
+    pub fn can_fence(&self, node: NodeIdx) -> bool {
+        let possible = self.ws.options.stonith_enabled
+            && (self.ws.have_stonith_resource || self.ws.options.have_watchdog)
+            && (self.ws.have_quorum
+                || self.ws.options.no_quorum_policy == NoQuorumPolicy::Ignore
+                || self.ws.nodes[node].online);
+        possible && self.ws.resources.iter().any(|r| r.managed)
+    }
+
+    /// Finds or creates a resource action (Pacemaker's custom_action).
+    pub fn resource_action(
+        &mut self,
+        rsc: RscIdx,
+        task: &str,
+        node: Option<NodeIdx>,
+        optional: bool,
+    ) -> usize {
+        if let Some(i) = self.plan.find(Some(rsc), task, node) {
+            if !optional {
+                self.require(i);
+            }
+            return i;
+        }
+        let pseudo = self.ws.resources[rsc].variant != Variant::Primitive;
+        let mut action = Action {
+            rsc: Some(rsc),
+            task: task.to_string(),
+            node,
+            optional,
+            runnable: true,
+            pseudo,
+            reason: None,
+            fence_action: None,
+            required_runnable_before: 0,
+        };
+        if !pseudo {
+            self.update_runnable(&mut action, rsc);
+        }
+        let i = self.plan.add_raw(action);
+        if !optional {
+            self.require(i);
+        }
+        i
+    }
+
+    fn require(&mut self, i: usize) {
+        let a = &self.plan.actions[i];
+        if let Some(r) = a.rsc {
+            // Unmanaged resources' real actions are always optional.
+            if a.node.is_some() && !a.pseudo && !self.ws.resources[r].managed {
+                self.plan.actions[i].optional = true;
+                return;
+            }
+        }
+        self.plan.actions[i].optional = false;
+    }
+
+    fn update_runnable(&self, action: &mut Action, rsc: RscIdx) {
+        let Some(node) = action.node else {
+            action.runnable = false;
+            return;
+        };
+        let n = &self.ws.nodes[node];
+        if !n.online {
+            action.runnable = false;
+            return;
+        }
+        if n.pending {
+            action.runnable = false;
+            return;
+        }
+        let requires = self.ws.resources[rsc]
+            .meta
+            .get("requires")
+            .map(|v| v.to_ascii_lowercase());
+        let needs_nothing = matches!(action.task.as_str(), "stop" | "demote" | "cancel")
+            || requires.as_deref() == Some("nothing");
+        if needs_nothing || self.ws.have_quorum {
+            action.runnable = true;
+            return;
+        }
+        match self.ws.options.no_quorum_policy {
+            NoQuorumPolicy::Stop | NoQuorumPolicy::Suicide => {
+                action.runnable = false;
+                action.reason = Some("no quorum".to_string());
+            }
+            NoQuorumPolicy::Demote => {
+                let role = self.ws.resources[rsc].role;
+                if !(role == Role::Promoted || role == Role::Unpromoted) {
+                    action.runnable = false;
+                    action.reason = Some("no quorum".to_string());
+                }
+            }
+            NoQuorumPolicy::Freeze => {
+                let r = &self.ws.resources[rsc];
+                if r.running_on.is_empty() || r.next_role > r.role {
+                    action.runnable = false;
+                    action.reason = Some("quorum freeze".to_string());
+                }
+            }
+            NoQuorumPolicy::Ignore => action.runnable = true,
+        }
+    }
+
+    // --- Primitive actions -------------------------------------------------
+
+    fn stop_resource(&mut self, r: RscIdx, optional: bool) {
+        let running = self.ws.resources[r].running_on.clone();
+        for node in running {
+            let stop = self.resource_action(r, "stop", Some(node), optional);
+            if self.ws.resources[r].assigned_to.is_none() {
+                self.plan.actions[stop].reason = Some("node availability".to_string());
+            }
+            if !self.ws.resources[r].managed {
+                self.plan.actions[stop].runnable = false;
+            }
+        }
+    }
+
+    fn start_resource(&mut self, r: RscIdx, node: Option<NodeIdx>, optional: bool) {
+        let Some(node) = node else { return };
+        let start = self.resource_action(r, "start", Some(node), true);
+        if self.plan.actions[start].runnable && !optional {
+            self.require(start);
+        }
+    }
+
+    fn promote_resource(&mut self, r: RscIdx, node: Option<NodeIdx>, optional: bool) {
+        let Some(node) = node else { return };
+        let runnable = self
+            .plan
+            .rsc_actions(r, "start")
+            .iter()
+            .filter(|&&i| self.plan.actions[i].node == Some(node))
+            .all(|&i| self.plan.actions[i].runnable);
+        let promote = self.resource_action(r, "promote", Some(node), optional);
+        if !runnable {
+            // The promotion is still planned, but blocked by the start.
+            self.plan.actions[promote].runnable = false;
+        }
+    }
+
+    fn demote_resource(&mut self, r: RscIdx, optional: bool) {
+        let running = self.ws.resources[r].running_on.clone();
+        for node in running {
+            self.resource_action(r, "demote", Some(node), optional);
+        }
+    }
+
+    fn apply_transition(
+        &mut self,
+        t: Transition,
+        r: RscIdx,
+        node: Option<NodeIdx>,
+        optional: bool,
+    ) -> bool {
+        match t {
+            Transition::None | Transition::Error => return false,
+            Transition::Stop => self.stop_resource(r, optional),
+            Transition::Start => self.start_resource(r, node, optional),
+            Transition::Promote => self.promote_resource(r, node, optional),
+            Transition::Demote => self.demote_resource(r, optional),
+        }
+        true
+    }
+
+    pub fn create_primitive_actions(&mut self, r: RscIdx) {
+        {
+            let res = &mut self.ws.resources[r];
+            if res.next_role == Role::Unknown {
+                res.next_role = if res.assigned_to.is_none() {
+                    Role::Stopped
+                } else {
+                    Role::Started
+                };
+            }
+        }
+        let res = self.ws.resources[r].clone();
+        let current = res.running_on.first().copied();
+        let mut need_stop = false;
+        let mut need_promote = false;
+        let mut is_moving = false;
+        if let (Some(c), Some(a)) = (current, res.assigned_to) {
+            if c != a && res.next_role >= Role::Started {
+                is_moving = true;
+                need_stop = true;
+            }
+        }
+        if res.running_on.len() > 1 {
+            // Active on more than one node: stop everywhere, start once.
+            need_stop = true;
+        }
+        if res.start_pending {
+            if let Some(a) = res.assigned_to {
+                self.resource_action(r, "start", Some(a), true);
+            }
+        }
+        if !is_moving {
+            if res.failed {
+                if res.failed_stop {
+                    need_stop = true;
+                } else if res.next_role == Role::Promoted {
+                    need_promote = true;
+                }
+            } else if res.blocked {
+                need_stop = true;
+            } else if res.role > Role::Started && current.is_some() && res.assigned_to.is_some() {
+                let start = self.resource_action(r, "start", res.assigned_to, true);
+                if !self.plan.actions[start].optional {
+                    need_stop = true;
+                }
+            }
+        }
+        // Bring the resource down on its current node(s)...
+        let mut role = res.role;
+        while role != Role::Stopped {
+            let next = next_role_towards(role, Role::Stopped);
+            if !self.apply_transition(transition(role, next), r, current, !need_stop) {
+                break;
+            }
+            role = next;
+        }
+        // ...and back up to its current role on its next node.
+        while res.role <= res.next_role && role != res.role && !res.blocked {
+            let next = next_role_towards(role, res.role);
+            let mut required = need_stop;
+            if next == Role::Promoted && need_promote {
+                required = true;
+            }
+            if !self.apply_transition(transition(role, next), r, res.assigned_to, !required) {
+                break;
+            }
+            role = next;
+        }
+        // Then from the current role to the next role.
+        let mut role = res.role;
+        let next_role = self.ws.resources[r].next_role;
+        let mut guard = 0;
+        while role != next_role && guard < 8 {
+            guard += 1;
+            let next = next_role_towards(role, next_role);
+            if !self.apply_transition(transition(role, next), r, res.assigned_to, false) {
+                break;
+            }
+            role = next;
+        }
+        // An optional start on the next node stands for "keeps running there"
+        // (Pacemaker creates it for the recurring monitors).
+        if let Some(a) = res.assigned_to {
+            if next_role != Role::Stopped || !res.managed {
+                self.resource_action(r, "start", Some(a), true);
+            }
+        }
+        if is_moving && self.can_migrate(r, current) {
+            if let Some(target) = res.assigned_to {
+                let i = self.plan.add_raw(Action {
+                    rsc: Some(r),
+                    task: "migrate_from".to_string(),
+                    node: Some(target),
+                    optional: false,
+                    runnable: true,
+                    pseudo: false,
+                    reason: None,
+                    fence_action: None,
+                    required_runnable_before: 0,
+                });
+                self.migrations.push(i);
+                self.migrating.push(r);
+            }
+        }
+    }
+
+    /// Whether a moving resource can live-migrate (Pacemaker's pcmk__rsc_can_migrate).
+    fn can_migrate(&self, r: RscIdx, current: Option<NodeIdx>) -> bool {
+        let res = &self.ws.resources[r];
+        let allowed = res
+            .meta
+            .get("allow-migrate")
+            .map(|v| crate::options::is_true(v))
+            .unwrap_or(false);
+        let Some(cur) = current else { return false };
+        allowed
+            && res.managed
+            && !res.failed
+            && !res.start_pending
+            && self.ws.enclosing_clone(r).is_none()
+            && self.ws.nodes[cur].online
+            && !self.ws.nodes[cur].unclean
+            && res.next_role <= Role::Unpromoted
+    }
+
+    /// A migration happens only if both halves (stop here, start there) can.
+    pub fn settle_migrations(&mut self) {
+        for &m in &self.migrations.clone() {
+            let Some(r) = self.plan.actions[m].rsc else {
+                continue;
+            };
+            let target = self.plan.actions[m].node;
+            let start_ok = self
+                .plan
+                .find(Some(r), "start", target)
+                .map(|i| self.plan.actions[i].runnable)
+                .unwrap_or(false);
+            let stops = self.plan.rsc_actions(r, "stop");
+            let stop_ok = stops.iter().all(|&i| self.plan.actions[i].runnable);
+            self.plan.actions[m].runnable = start_ok && stop_ok;
+        }
+    }
+
+    // --- Fencing ------------------------------------------------------------
+
+    pub fn schedule_fencing(&mut self) {
+        let action = self.ws.options.stonith_action.clone();
+        for n in 0..self.ws.nodes.len() {
+            if !self.ws.nodes[n].unclean || !self.can_fence(n) {
+                continue;
+            }
+            let node = &self.ws.nodes[n];
+            // Unseen nodes that never ran anything are still fenced (startup-fencing).
+            let reason = node
+                .fence_reason
+                .clone()
+                .unwrap_or_else(|| "node is unclean".to_string());
+            let i = self.plan.add_raw(Action {
+                rsc: None,
+                task: "stonith".to_string(),
+                node: Some(n),
+                optional: false,
+                runnable: true,
+                pseudo: false,
+                reason: Some(reason),
+                fence_action: Some(action.clone()),
+                required_runnable_before: 0,
+            });
+            let _ = i;
+            self.fenced.push(n);
+        }
+    }
+
+    /// Stops (and demotes) on fenced nodes are implied by the fencing.
+    pub fn apply_fencing_to_stops(&mut self) {
+        for i in 0..self.plan.actions.len() {
+            let a = &self.plan.actions[i];
+            let Some(n) = a.node else { continue };
+            if a.rsc.is_some()
+                && (a.task == "stop" || a.task == "demote")
+                && self.fenced.contains(&n)
+            {
+                let a = &mut self.plan.actions[i];
+                a.pseudo = true;
+                a.runnable = true;
+            }
+        }
+    }
+
+    pub fn fenced_nodes(&self) -> &[NodeIdx] {
+        &self.fenced
+    }
+
+    // --- Collective resources ----------------------------------------------
+
+    pub fn create_collective_actions(&mut self, r: RscIdx) {
+        let promotable =
+            self.ws.resources[r].variant == Variant::Clone && self.ws.resources[r].clone.promotable;
+        for task in ["start", "running", "stop", "stopped"] {
+            self.resource_action(r, task, None, true);
+        }
+        if promotable {
+            for task in ["promote", "promoted", "demote", "demoted"] {
+                self.resource_action(r, task, None, true);
+            }
+        }
+    }
+
+    pub fn internal_orderings(&mut self, r: RscIdx) {
+        match self.ws.resources[r].variant {
+            Variant::Primitive => {
+                let promotable =
+                    self.ws.is_promotable_member(r) || self.ws.resources[r].role > Role::Unpromoted;
+                self.order_tasks(r, "stop", r, "start", of::IMPLIES_THEN | of::RESTART);
+                if promotable {
+                    self.order_tasks(r, "demote", r, "stop", of::IMPLIES_FIRST);
+                    self.order_tasks(r, "start", r, "promote", of::RUNNABLE_LEFT);
+                }
+            }
+            Variant::Group => {
+                let children = self.ws.resources[r].children.clone();
+                let mut previous: Option<RscIdx> = None;
+                for &m in &children {
+                    self.order_tasks(r, "stop", m, "stop", of::IMPLIES_FIRST_PRINTED);
+                    self.order_tasks(
+                        m,
+                        "stop",
+                        r,
+                        "stopped",
+                        if previous.is_none() {
+                            of::IMPLIES_THEN
+                        } else {
+                            of::IMPLIES_THEN_PRINTED
+                        },
+                    );
+                    self.order_tasks(r, "start", m, "start", of::IMPLIES_FIRST_PRINTED);
+                    self.order_tasks(
+                        m,
+                        "start",
+                        r,
+                        "running",
+                        of::RUNNABLE_LEFT | of::IMPLIES_THEN | of::IMPLIES_THEN_PRINTED,
+                    );
+                    if let Some(p) = previous {
+                        self.order_tasks(
+                            p,
+                            "start",
+                            m,
+                            "start",
+                            of::IMPLIES_THEN | of::RUNNABLE_LEFT,
+                        );
+                        self.order_tasks(m, "stop", p, "stop", of::RESTART);
+                    }
+                    previous = Some(m);
+                }
+            }
+            Variant::Clone => {
+                let children = self.ws.resources[r].children.clone();
+                self.order_tasks(r, "stopped", r, "start", of::OPTIONAL);
+                self.order_tasks(r, "start", r, "running", of::RUNNABLE_LEFT);
+                self.order_tasks(r, "stop", r, "stopped", of::RUNNABLE_LEFT);
+                for &c in &children {
+                    self.order_tasks(r, "start", c, "start", of::IMPLIES_FIRST_PRINTED);
+                    self.order_tasks(c, "start", r, "running", of::IMPLIES_THEN_PRINTED);
+                    self.order_tasks(r, "stop", c, "stop", of::IMPLIES_FIRST_PRINTED);
+                    self.order_tasks(c, "stop", r, "stopped", of::IMPLIES_THEN_PRINTED);
+                }
+                if self.ws.resources[r].clone.ordered {
+                    for w in children.windows(2) {
+                        self.order_tasks(w[0], "start", w[1], "start", of::OPTIONAL);
+                        self.order_tasks(w[1], "stop", w[0], "stop", of::OPTIONAL);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Orders two resources' actions by task (Pacemaker's rsc_order_first /
+    /// rsc_order_then expansion).
+    pub fn order_tasks(
+        &mut self,
+        first: RscIdx,
+        first_task: &str,
+        then: RscIdx,
+        then_task: &str,
+        flags: u32,
+    ) {
+        let mut first_task = first_task.to_string();
+        let first_collective = self.ws.resources[first].variant != Variant::Primitive;
+        if first_collective && first != then && !self.is_ancestor(first, then) {
+            first_task = match first_task.as_str() {
+                "start" => "running",
+                "stop" => "stopped",
+                "promote" => "promoted",
+                "demote" => "demoted",
+                other => other,
+            }
+            .to_string();
+        }
+        let mut firsts = self.plan.rsc_actions(first, &first_task);
+        if firsts.is_empty() {
+            if first == then {
+                return;
+            }
+            let state = self.ws.resources[first].role;
+            let active = self.ws.is_active(first);
+            if (!active || state == Role::Stopped) && first_task == "stop" {
+                return;
+            }
+            if state == Role::Unpromoted && first_task == "demote" {
+                return;
+            }
+            firsts.push(self.resource_action(first, &first_task, None, true));
+        }
+        let thens = self.plan.rsc_actions(then, then_task);
+        for &f in &firsts {
+            for &t in &thens {
+                self.plan.order(f, t, flags);
+            }
+        }
+    }
+
+    /// An ordering that needs only some instances of the first clone: a
+    /// "clone-one-or-more" pseudo-action stands between them.
+    pub fn order_clone_min(
+        &mut self,
+        id: &str,
+        first: RscIdx,
+        first_task: &str,
+        then: RscIdx,
+        then_task: &str,
+        flags: u32,
+        min: usize,
+    ) {
+        let gate = self.plan.add_raw(Action {
+            rsc: None,
+            task: format!("clone-one-or-more:{id}"),
+            node: None,
+            optional: true,
+            runnable: true,
+            pseudo: true,
+            reason: None,
+            fence_action: None,
+            required_runnable_before: min.max(1),
+        });
+        for child in self.ws.resources[first].children.clone() {
+            let task = first_task.to_string();
+            let firsts: Vec<usize> = self
+                .ws
+                .primitives_of(child)
+                .iter()
+                .flat_map(|&p| self.plan.rsc_actions(p, &task))
+                .collect();
+            for f in firsts {
+                self.plan
+                    .order(f, gate, of::ONE_OR_MORE | of::IMPLIES_THEN_PRINTED);
+            }
+        }
+        for t in self.plan.rsc_actions(then, then_task) {
+            self.plan.order(gate, t, flags | of::RUNNABLE_LEFT);
+        }
+    }
+
+    /// When a primary of a mandatory colocation can no longer start anywhere,
+    /// its dependents can't start either (pcmk__block_colocation_dependents).
+    fn block_colocation_dependents(&mut self) -> bool {
+        let mut changed = false;
+        for ci in 0..self.ws.colocations.len() {
+            let c = self.ws.colocations[ci].clone();
+            if c.score < crate::score::INFINITY {
+                continue;
+            }
+            let primary = self.ws.top_parent(c.primary);
+            let starts: Vec<usize> = if self.ws.resources[primary].variant == Variant::Primitive {
+                self.plan.rsc_actions(primary, "start")
+            } else {
+                self.plan
+                    .rsc_actions(primary, "start")
+                    .into_iter()
+                    .filter(|&i| self.plan.actions[i].node.is_none())
+                    .collect()
+            };
+            if starts.is_empty() || starts.iter().any(|&i| self.plan.actions[i].runnable) {
+                continue;
+            }
+            let task = if c.dependent_role == Role::Promoted {
+                "promote"
+            } else {
+                "start"
+            };
+            let reason = format!("colocation with {}", self.ws.resources[primary].id);
+            let mut targets = vec![c.dependent];
+            targets.extend(self.ws.primitives_of(c.dependent));
+            for t in targets {
+                for i in self.plan.rsc_actions(t, task) {
+                    if self.plan.actions[i].runnable {
+                        self.plan.actions[i].runnable = false;
+                        if self.plan.actions[i].reason.is_none() {
+                            self.plan.actions[i].reason = Some(reason.clone());
+                        }
+                        changed = true;
+                    }
+                }
+            }
+        }
+        changed
+    }
+
+    /// A resource set with require-all=false: a "one-or-more" pseudo-action
+    /// is runnable once any member of the first set is.
+    pub fn order_set_gate(&mut self, gate: &crate::model::SetGate) {
+        let g = self.plan.add_raw(Action {
+            rsc: None,
+            task: format!("one-or-more:{}", gate.id),
+            node: None,
+            optional: true,
+            runnable: true,
+            pseudo: true,
+            reason: None,
+            fence_action: None,
+            required_runnable_before: 1,
+        });
+        for &f in &gate.firsts {
+            let firsts: Vec<usize> = self
+                .ws
+                .primitives_of(f)
+                .iter()
+                .flat_map(|&p| self.plan.rsc_actions(p, &gate.first_task))
+                .collect();
+            for a in firsts {
+                self.plan
+                    .order(a, g, of::ONE_OR_MORE | of::IMPLIES_THEN_PRINTED);
+            }
+        }
+        for &t in &gate.thens {
+            for a in self.plan.rsc_actions(t, &gate.then_task) {
+                self.plan.order(g, a, gate.flags | of::RUNNABLE_LEFT);
+            }
+        }
+    }
+
+    /// Re-evaluates "one or more" pseudo-actions from their inputs.
+    fn update_one_or_more(&mut self) -> bool {
+        let mut changed = false;
+        for i in 0..self.plan.actions.len() {
+            let need = self.plan.actions[i].required_runnable_before;
+            if need == 0 {
+                continue;
+            }
+            let runnable_inputs = self
+                .plan
+                .orderings
+                .iter()
+                .filter(|o| {
+                    o.then == i
+                        && o.flags & of::ONE_OR_MORE != 0
+                        && self.plan.actions[o.first].runnable
+                })
+                .count();
+            let runnable = runnable_inputs >= need;
+            if self.plan.actions[i].runnable != runnable {
+                self.plan.actions[i].runnable = runnable;
+                changed = true;
+            }
+        }
+        changed
+    }
+
+    fn is_ancestor(&self, ancestor: RscIdx, mut r: RscIdx) -> bool {
+        while let Some(p) = self.ws.resources[r].parent {
+            if p == ancestor {
+                return true;
+            }
+            r = p;
+        }
+        false
+    }
+
+    // --- Propagation --------------------------------------------------------
+
+    /// Effective flags of a collective action as the "first" of an ordering.
+    /// Flags of a "first" action as seen by a "then" on `then_node`: for a
+    /// clone, whether it is required is judged by its instances on that node
+    /// only (runnability stays clone-wide), as Pacemaker does.
+    fn first_flags_for(&self, i: usize, then_node: Option<NodeIdx>) -> (bool, bool) {
+        let (optional, runnable) = self.first_flags(i);
+        let a = &self.plan.actions[i];
+        let (Some(r), Some(node)) = (a.rsc, then_node) else {
+            return (optional, runnable);
+        };
+        if self.ws.resources[r].variant != Variant::Clone {
+            return (optional, runnable);
+        }
+        let complex = match a.task.as_str() {
+            "running" => "start",
+            "stopped" => "stop",
+            "promoted" => "promote",
+            "demoted" => "demote",
+            t => t,
+        };
+        let mut node_optional = a.optional;
+        for p in self.ws.primitives_of(r) {
+            for m in self.plan.rsc_actions(p, complex) {
+                if self.plan.actions[m].node == Some(node) && !self.plan.actions[m].optional {
+                    node_optional = false;
+                }
+            }
+        }
+        (node_optional, runnable)
+    }
+
+    fn first_flags(&self, i: usize) -> (bool, bool) {
+        let a = &self.plan.actions[i];
+        let (mut optional, mut runnable) = (a.optional, a.runnable);
+        let Some(r) = a.rsc else {
+            return (optional, runnable);
+        };
+        let variant = self.ws.resources[r].variant;
+        if variant == Variant::Primitive {
+            return (optional, runnable);
+        }
+        let complex = match a.task.as_str() {
+            "running" => "start",
+            "stopped" => "stop",
+            "promoted" => "promote",
+            "demoted" => "demote",
+            t => t,
+        };
+        let notification = complex != a.task;
+        let prims = self.ws.primitives_of(r);
+        let member_actions: Vec<Vec<usize>> = prims
+            .iter()
+            .map(|&p| self.plan.rsc_actions(p, complex))
+            .collect();
+        match variant {
+            Variant::Group => {
+                for acts in &member_actions {
+                    if acts.is_empty() {
+                        if complex != "stop" && complex != "demote" {
+                            runnable = false;
+                        }
+                        continue;
+                    }
+                    for &m in acts {
+                        if !self.plan.actions[m].optional {
+                            optional = false;
+                        }
+                        if notification && !self.plan.actions[m].runnable {
+                            runnable = false;
+                        }
+                    }
+                }
+            }
+            _ => {
+                let mut any_runnable = false;
+                let mut any = false;
+                for acts in &member_actions {
+                    for &m in acts {
+                        any = true;
+                        if !self.plan.actions[m].optional {
+                            optional = false;
+                        }
+                        if self.plan.actions[m].runnable {
+                            any_runnable = true;
+                        }
+                    }
+                }
+                let _ = any;
+                if !any_runnable && complex != "stop" && complex != "demote" {
+                    runnable = false;
+                }
+            }
+        }
+        (optional, runnable)
+    }
+
+    fn clear_runnable(&mut self, then: usize, because: usize) -> bool {
+        if !self.plan.actions[then].runnable {
+            return false;
+        }
+        self.plan.actions[then].runnable = false;
+        self.set_reason(then, because, "unrunnable");
+        true
+    }
+
+    fn clear_optional(&mut self, then: usize, because: usize) -> bool {
+        if !self.plan.actions[then].optional {
+            return false;
+        }
+        if let Some(r) = self.plan.actions[then].rsc {
+            let a = &self.plan.actions[then];
+            if a.node.is_some() && !a.pseudo && !self.ws.resources[r].managed {
+                return false;
+            }
+        }
+        self.plan.actions[then].optional = false;
+        self.set_reason(then, because, "required");
+        true
+    }
+
+    fn set_reason(&mut self, target: usize, because: usize, change: &str) {
+        let (trsc, brsc) = (
+            self.plan.actions[target].rsc,
+            self.plan.actions[because].rsc,
+        );
+        if trsc == brsc || self.plan.actions[target].reason.is_some() {
+            return;
+        }
+        let b = &self.plan.actions[because];
+        let text = match b.rsc {
+            Some(r) => format!("{change} {} {}", self.ws.resources[r].id, b.task),
+            None => format!("{change} {}", b.task),
+        };
+        self.plan.actions[target].reason = Some(text);
+    }
+
+    /// Targets an ordering's effect applies to: the action itself and, for a
+    /// collective action, the same task of every primitive inside it.
+    fn then_targets(&self, then: usize) -> Vec<usize> {
+        let mut out = vec![then];
+        let a = &self.plan.actions[then];
+        if let Some(r) = a.rsc {
+            if self.ws.resources[r].variant != Variant::Primitive {
+                let task = a.task.clone();
+                if matches!(task.as_str(), "start" | "stop" | "promote" | "demote") {
+                    for p in self.ws.primitives_of(r) {
+                        out.extend(self.plan.rsc_actions(p, &task));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    pub fn propagate(&mut self) {
+        let mut changed = true;
+        let mut rounds = 0;
+        while changed && rounds < 1000 {
+            changed = self.update_one_or_more();
+            changed |= self.block_colocation_dependents();
+            rounds += 1;
+            for oi in 0..self.plan.orderings.len() {
+                let Ordering { first, then, flags } = self.plan.orderings[oi].clone();
+                let first_node = self.plan.actions[first].node;
+                for (k, t) in self.then_targets(then).into_iter().enumerate() {
+                    // Members of a collective "then" are only affected on the
+                    // node of "first" (when it has one).
+                    if k > 0 && first_node.is_some() && self.plan.actions[t].node != first_node {
+                        continue;
+                    }
+                    let (first_optional, first_runnable) =
+                        self.first_flags_for(first, self.plan.actions[t].node);
+                    changed |= self.apply_ordering(first, t, flags, first_optional, first_runnable);
+                }
+            }
+        }
+    }
+
+    fn apply_ordering(
+        &mut self,
+        first: usize,
+        then: usize,
+        flags: u32,
+        first_optional: bool,
+        first_runnable: bool,
+    ) -> bool {
+        let mut changed = false;
+        if flags & of::ASYMMETRICAL != 0 {
+            changed |= self.asymmetric_ordering(first, then, first_runnable);
+        }
+        if flags & of::IMPLIES_FIRST != 0 && !self.plan.actions[then].optional && first_optional {
+            changed |= self.clear_optional(first, then);
+        }
+        if flags & of::RUNNABLE_LEFT != 0 && self.plan.actions[then].runnable && !first_runnable {
+            changed |= self.clear_runnable(then, first);
+        }
+        let first_migrating = self.plan.actions[first]
+            .rsc
+            .map(|r| self.migrating.contains(&r))
+            .unwrap_or(false);
+        if flags & of::IMPLIES_THEN != 0
+            && self.plan.actions[then].optional
+            && !first_optional
+            && !first_migrating
+        {
+            changed |= self.clear_optional(then, first);
+        }
+        if flags & of::RESTART != 0 {
+            changed |= self.restart_ordering(first, then);
+        }
+        // A blocked, unmanaged resource that can't stop holds up what depends on it.
+        if flags & (of::IMPLIES_THEN | of::IMPLIES_FIRST | of::RESTART) != 0 {
+            if let Some(fr) = self.plan.actions[first].rsc {
+                let f = &self.plan.actions[first];
+                let res = &self.ws.resources[fr];
+                if !res.managed
+                    && res.blocked
+                    && !f.runnable
+                    && f.task == "stop"
+                    && self.plan.actions[then].runnable
+                {
+                    self.plan.actions[then].runnable = false;
+                    changed = true;
+                }
+            }
+        }
+        changed
+    }
+
+    /// A non-symmetrical mandatory ordering (Pacemaker's handle_asymmetric_ordering).
+    fn asymmetric_ordering(&mut self, first: usize, then: usize, first_runnable: bool) -> bool {
+        let Some(tr) = self.plan.actions[then].rsc else {
+            return false;
+        };
+        let t = self.plan.actions[then].clone();
+        let running = self.ws.running_nodes(tr);
+        let state = self
+            .ws
+            .primitives_of(tr)
+            .iter()
+            .map(|&p| self.ws.resources[p].role)
+            .max()
+            .unwrap_or(Role::Stopped);
+        if state <= Role::Stopped && t.task == "stop" {
+            return false;
+        }
+        if state >= Role::Started
+            && t.optional
+            && t.task == "start"
+            && running.len() == 1
+            && t.node == running.first().copied()
+        {
+            return false;
+        }
+        if first_runnable {
+            return false;
+        }
+        let mut changed = self.clear_optional(then, first);
+        changed |= self.clear_runnable(then, first);
+        changed
+    }
+
+    fn restart_ordering(&mut self, first: usize, then: usize) -> bool {
+        let (Some(fr), Some(tr)) = (self.plan.actions[first].rsc, self.plan.actions[then].rsc)
+        else {
+            return false;
+        };
+        if self.ws.resources[fr].variant != Variant::Primitive
+            || self.ws.resources[tr].variant != Variant::Primitive
+        {
+            return false;
+        }
+        let then_a = self.plan.actions[then].clone();
+        let mut reason = false;
+        if !then_a.optional {
+            reason = true;
+        }
+        if !then_a.runnable && self.ws.resources[tr].managed && fr == tr {
+            reason = true;
+        }
+        if !reason {
+            return false;
+        }
+        let mut changed = false;
+        if self.plan.actions[first].runnable {
+            changed |= self.clear_optional(first, then);
+        }
+        if !self.plan.actions[then].optional {
+            changed |= self.clear_optional(first, then);
+        }
+        if !self.plan.actions[first].optional && !self.plan.actions[first].runnable {
+            changed |= self.clear_runnable(then, first);
+        }
+        changed
+    }
+}

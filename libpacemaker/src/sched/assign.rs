@@ -1,0 +1,1102 @@
+//! Placement: choosing a node for every resource (Pacemaker's "assignment").
+
+use std::collections::BTreeMap;
+
+use crate::model::{Colocation, NodeIdx, Role, RscIdx, Variant, WorkingSet};
+use crate::score::{self, INFINITY};
+
+/// Marker score Pacemaker uses while merging to flag "must not be negative".
+const INFINITY_HACK: i32 = INFINITY * -100;
+
+pub struct Placement<'a> {
+    pub ws: &'a mut WorkingSet,
+    /// Colocations where the resource is the dependent ("this with").
+    this_with: Vec<Vec<usize>>,
+    /// Colocations where the resource is the primary ("with this").
+    with_this: Vec<Vec<usize>>,
+    /// Per clone: how many instances were placed on each node.
+    clone_counts: Vec<BTreeMap<NodeIdx, usize>>,
+    order: Vec<RscIdx>,
+    scores: String,
+}
+
+pub fn node_available(ws: &WorkingSet, n: NodeIdx) -> bool {
+    ws.nodes[n].can_run_resources()
+}
+
+impl<'a> Placement<'a> {
+    pub fn new(ws: &'a mut WorkingSet) -> Self {
+        let count = ws.resources.len();
+        let mut p = Placement {
+            ws,
+            this_with: vec![Vec::new(); count],
+            with_this: vec![Vec::new(); count],
+            clone_counts: vec![BTreeMap::new(); count],
+            order: Vec::new(),
+            scores: String::new(),
+        };
+        p.index_colocations();
+        p
+    }
+
+    fn index_colocations(&mut self) {
+        for (i, c) in self.ws.colocations.iter().enumerate() {
+            self.this_with[c.dependent].push(i);
+            self.with_this[c.primary].push(i);
+        }
+        // Higher-priority "other" resources are considered first.
+        let ws = &*self.ws;
+        for list in self.this_with.iter_mut() {
+            list.sort_by_key(|&i| -ws.resources[ws.colocations[i].primary].priority);
+        }
+        for list in self.with_this.iter_mut() {
+            list.sort_by_key(|&i| -ws.resources[ws.colocations[i].dependent].priority);
+        }
+    }
+
+    /// Assigns every resource, in Pacemaker's order.
+    pub fn assign_all(&mut self) {
+        let mut order = self.ws.top_level.clone();
+        let ws = &*self.ws;
+        // Only non-default placement strategies sort resources: highest
+        // priority first, then higher score on the current node.
+        if ws
+            .options
+            .placement_strategy
+            .eq_ignore_ascii_case("default")
+        {
+            for &r in &order.clone() {
+                self.assign(r, None);
+            }
+            self.order = order;
+            return;
+        }
+        let mut node_order: Vec<NodeIdx> = (0..ws.nodes.len()).collect();
+        node_order.sort_by(|&a, &b| {
+            let wa = if node_available(ws, a) {
+                ws.nodes[a].weight
+            } else {
+                -INFINITY
+            };
+            let wb = if node_available(ws, b) {
+                ws.nodes[b].weight
+            } else {
+                -INFINITY
+            };
+            wb.cmp(&wa)
+                .then_with(|| ws.nodes[a].uname.cmp(&ws.nodes[b].uname))
+        });
+        order.sort_by(|&a, &b| {
+            let pa = ws.resources[a].priority;
+            let pb = ws.resources[b].priority;
+            pb.cmp(&pa)
+                .then_with(|| current_weight(ws, b).cmp(&current_weight(ws, a)))
+                .then_with(|| {
+                    for &n in &node_order {
+                        let wa = score_table(ws, a).get(&n).copied().unwrap_or(-INFINITY);
+                        let wb = score_table(ws, b).get(&n).copied().unwrap_or(-INFINITY);
+                        if wa != wb {
+                            return wb.cmp(&wa);
+                        }
+                    }
+                    std::cmp::Ordering::Equal
+                })
+        });
+        for &r in &order {
+            self.assign(r, None);
+        }
+        self.order = order;
+    }
+
+    /// Allocation score lines collected during assignment.
+    pub fn scores(&self) -> String {
+        self.scores.clone()
+    }
+
+    /// Records a resource's node scores as crm_simulate -s shows them.
+    fn show_scores(&mut self, prefix: &str, r: RscIdx) {
+        let ws = &*self.ws;
+        let res = &ws.resources[r];
+        let mut nodes: Vec<(&str, i32)> = res
+            .allowed
+            .iter()
+            .map(|(&n, &w)| (ws.nodes[n].uname.as_str(), w))
+            .collect();
+        nodes.sort_by(|a, b| a.0.cmp(b.0));
+        let mut text = String::new();
+        for (name, w) in nodes {
+            text.push_str(&format!(
+                "{prefix}: {} allocation score on {}: {}\n",
+                res.id,
+                name,
+                score::readable(w)
+            ));
+        }
+        if res.variant != Variant::Primitive {
+            for &c in &res.children.clone() {
+                let _ = c;
+            }
+        }
+        self.scores.push_str(&text);
+    }
+
+    /// Top-level resources in the order they were assigned.
+    pub fn order(&self) -> Vec<RscIdx> {
+        self.order.clone()
+    }
+
+    pub fn assign(&mut self, r: RscIdx, prefer: Option<NodeIdx>) -> Option<NodeIdx> {
+        match self.ws.resources[r].variant {
+            Variant::Primitive => self.assign_primitive(r, prefer),
+            Variant::Group => self.assign_group(r, prefer),
+            Variant::Clone => {
+                self.assign_clone(r);
+                None
+            }
+        }
+    }
+
+    fn assign_group(&mut self, r: RscIdx, prefer: Option<NodeIdx>) -> Option<NodeIdx> {
+        if !self.ws.resources[r].provisional {
+            return self.ws.resources[r].assigned_to;
+        }
+        if self.ws.resources[r].assigning {
+            return None;
+        }
+        self.ws.resources[r].assigning = true;
+        let children = self.ws.resources[r].children.clone();
+        let mut first = None;
+        for (i, c) in children.iter().enumerate() {
+            let n = self.assign(*c, prefer);
+            if i == 0 {
+                first = n;
+            }
+        }
+        if let Some(&c0) = children.first() {
+            self.ws.resources[r].next_role = self.ws.resources[c0].next_role;
+        }
+        let res = &mut self.ws.resources[r];
+        res.assigning = false;
+        res.provisional = false;
+        res.assigned_to = first;
+        first
+    }
+
+    fn assign_primitive(&mut self, r: RscIdx, prefer: Option<NodeIdx>) -> Option<NodeIdx> {
+        if let Some(parent) = self.ws.resources[r].parent {
+            if !self.ws.resources[parent].assigning && self.ws.resources[parent].provisional {
+                self.assign(parent, prefer);
+            }
+        }
+        if !self.ws.resources[r].provisional {
+            return self.ws.resources[r].assigned_to;
+        }
+        if self.ws.resources[r].assigning {
+            return None;
+        }
+        self.ws.resources[r].assigning = true;
+
+        for ci in self.this_with_effective(r) {
+            self.apply_this_with(r, ci);
+        }
+        for ci in self.with_this_effective(r) {
+            let c = self.ws.colocations[ci].clone();
+            if !c.influence {
+                continue;
+            }
+            let factor = c.score as f64 / INFINITY as f64;
+            let mut nodes = self.ws.resources[r].allowed.clone();
+            self.add_colocated_node_scores(
+                c.dependent,
+                &mut nodes,
+                c.node_attribute.as_deref(),
+                factor,
+                true,
+                false,
+            );
+            self.ws.resources[r].allowed = nodes;
+        }
+
+        self.show_scores("pcmk__primitive_assign", r);
+        if self.ws.resources[r].next_role == Role::Stopped {
+            for n in 0..self.ws.nodes.len() {
+                self.ws.resources[r].allowed.insert(n, -INFINITY);
+            }
+        }
+
+        let managed = self.ws.resources[r].managed
+            && !(self.ws.options.stonith_enabled
+                && !self.ws.have_stonith_resource
+                && !self.ws.options.have_watchdog);
+        if !managed {
+            self.ws.resources[r].managed = false;
+            let role = self.ws.resources[r].role;
+            self.ws.resources[r].next_role = role;
+            let current = self.ws.resources[r].running_on.first().copied();
+            self.finalize(r, current, true);
+        } else if self.ws.options.stop_all_resources {
+            self.finalize(r, None, true);
+        } else {
+            let most_free = self.ban_insufficient_capacity(r);
+            let chosen = self.best_node(r, prefer.or(most_free));
+            self.finalize(r, chosen, false);
+        }
+        self.ws.resources[r].assigning = false;
+        self.ws.resources[r].assigned_to
+    }
+
+    /// The "this with" colocations that apply to a primitive: its own, the
+    /// group-internal ones, and those inherited from a group or clone parent.
+    fn this_with_effective(&self, r: RscIdx) -> Vec<usize> {
+        let mut list = self.this_with[r].clone();
+        if let Some(p) = self.ws.resources[r].parent {
+            let parent = &self.ws.resources[p];
+            if parent.variant == Variant::Group {
+                let pos = parent.children.iter().position(|&c| c == r).unwrap_or(0);
+                if pos == 0 {
+                    list.extend(self.this_with_effective_group(p));
+                } else {
+                    // Once a member is unmanaged, later members need the group's
+                    // mandatory colocations themselves.
+                    let any_unmanaged = parent.children[..pos]
+                        .iter()
+                        .any(|&c| !self.ws.resources[c].managed);
+                    if any_unmanaged {
+                        let group_list = self.this_with_effective_group(p);
+                        list.extend(
+                            group_list
+                                .into_iter()
+                                .filter(|&ci| self.ws.colocations[ci].score >= INFINITY),
+                        );
+                    }
+                }
+            }
+            if parent.variant == Variant::Clone {
+                list.extend(self.this_with[p].iter().copied());
+            }
+        }
+        list
+    }
+
+    fn this_with_effective_group(&self, g: RscIdx) -> Vec<usize> {
+        let mut list = self.this_with[g].clone();
+        if let Some(p) = self.ws.resources[g].parent {
+            if self.ws.resources[p].variant == Variant::Clone {
+                list.extend(self.this_with[p].iter().copied());
+            }
+        }
+        list
+    }
+
+    fn with_this_effective(&self, r: RscIdx) -> Vec<usize> {
+        let mut list = self.with_this[r].clone();
+        if let Some(p) = self.ws.resources[r].parent {
+            let parent = &self.ws.resources[p];
+            if parent.variant == Variant::Group && parent.children.last() == Some(&r) {
+                list.extend(self.with_this[p].iter().copied());
+            }
+        }
+        list
+    }
+
+    fn apply_this_with(&mut self, r: RscIdx, ci: usize) {
+        let c = self.ws.colocations[ci].clone();
+        let archive = if c.dependent_role >= Role::Promoted || (c.score < 0 && c.score > -INFINITY)
+        {
+            Some(self.ws.resources[r].allowed.clone())
+        } else {
+            None
+        };
+        self.assign(c.primary, None);
+        self.apply_coloc_to_dependent(r, c.primary, &c);
+        if let Some(saved) = archive {
+            if !self.any_node_available(&self.ws.resources[r].allowed) {
+                self.ws.resources[r].allowed = saved;
+            }
+        }
+    }
+
+    /// Applies a colocation's effect on `dependent` (a primitive) given the
+    /// primary's (possibly collective) assignment.
+    fn apply_coloc_to_dependent(&mut self, dependent: RscIdx, primary: RscIdx, c: &Colocation) {
+        match self.ws.resources[primary].variant {
+            Variant::Group => {
+                let children = self.ws.resources[primary].children.clone();
+                let member = if c.score >= INFINITY {
+                    children.last()
+                } else {
+                    children.first()
+                };
+                if let Some(&m) = member {
+                    self.apply_coloc_to_dependent(dependent, m, c);
+                }
+            }
+            Variant::Clone => {
+                let role_filter = if self.ws.resources[primary].clone.promotable {
+                    c.primary_role
+                } else {
+                    Role::Unknown
+                };
+                if role_filter != Role::Unknown {
+                    // Colocation with a role of a promotable clone: only instances
+                    // that will have that role count.
+                    let children = self.ws.resources[primary].children.clone();
+                    let mut nodes = Vec::new();
+                    for i in children {
+                        let role = self
+                            .ws
+                            .primitives_of(i)
+                            .first()
+                            .map(|&p| self.ws.resources[p].next_role)
+                            .unwrap_or(Role::Stopped);
+                        if role == role_filter {
+                            if let Some(n) = self.instance_location(i) {
+                                nodes.push(n);
+                            }
+                        }
+                    }
+                    let allowed = &mut self.ws.resources[dependent].allowed;
+                    for (n, w) in allowed.iter_mut() {
+                        if nodes.contains(n) {
+                            if c.score < INFINITY {
+                                *w = score::add(*w, c.score);
+                            }
+                        } else if c.score >= INFINITY {
+                            *w = -INFINITY;
+                        }
+                    }
+                    return;
+                }
+                if c.score >= INFINITY {
+                    let nodes: Vec<NodeIdx> = self.ws.resources[primary]
+                        .children
+                        .iter()
+                        .filter_map(|&i| self.instance_location(i))
+                        .collect();
+                    let allowed = &mut self.ws.resources[dependent].allowed;
+                    for (n, w) in allowed.iter_mut() {
+                        if !nodes.contains(n) {
+                            *w = -INFINITY;
+                        }
+                    }
+                } else {
+                    let children = self.ws.resources[primary].children.clone();
+                    for i in children {
+                        self.apply_coloc_to_dependent(dependent, i, c);
+                    }
+                }
+            }
+            Variant::Primitive => {
+                if self.ws.resources[primary].provisional {
+                    return;
+                }
+                if c.dependent_role != Role::Unknown
+                    && self.ws.is_promotable_member(dependent)
+                    && c.dependent_role >= Role::Unpromoted
+                {
+                    // Role-based colocation affects promotion, not placement.
+                    return;
+                }
+                self.apply_coloc_to_weights(dependent, primary, c);
+            }
+        }
+    }
+
+    fn instance_location(&self, inst: RscIdx) -> Option<NodeIdx> {
+        match self.ws.resources[inst].variant {
+            Variant::Primitive => self.ws.resources[inst].assigned_to,
+            _ => self.ws.resources[inst]
+                .children
+                .first()
+                .and_then(|&c| self.instance_location(c)),
+        }
+    }
+
+    fn node_attr<'b>(&'b self, n: NodeIdx, attr: &str) -> Option<&'b str> {
+        if attr == "#uname" {
+            return Some(self.ws.nodes[n].uname.as_str());
+        }
+        self.ws.nodes[n].attrs.get(attr).map(|s| s.as_str())
+    }
+
+    fn apply_coloc_to_weights(&mut self, dependent: RscIdx, primary: RscIdx, c: &Colocation) {
+        if c.score > 0
+            && c.primary_role != Role::Unknown
+            && c.primary_role != self.ws.resources[primary].next_role
+        {
+            return;
+        }
+        if c.score < 0
+            && c.primary_role != Role::Unknown
+            && c.primary_role == self.ws.resources[primary].next_role
+        {
+            return;
+        }
+        let attribute = c
+            .node_attribute
+            .clone()
+            .unwrap_or_else(|| "#uname".to_string());
+        let primary_node = self.ws.resources[primary].assigned_to;
+        let value = primary_node
+            .and_then(|n| self.node_attr(n, &attribute))
+            .map(str::to_string);
+        if primary_node.is_none() && c.score < 0 {
+            return;
+        }
+        let mut work = self.ws.resources[dependent].allowed.clone();
+        for (&n, w) in work.iter_mut() {
+            if primary_node.is_none() {
+                *w = score::add(-c.score, *w);
+            } else if self.node_attr(n, &attribute).map(str::to_string) == value && value.is_some()
+            {
+                if c.score < INFINITY {
+                    *w = score::add(c.score, *w);
+                }
+            } else if c.score >= INFINITY {
+                *w = score::add(-c.score, *w);
+            }
+        }
+        if c.score <= -INFINITY || c.score >= INFINITY || self.any_node_available(&work) {
+            self.ws.resources[dependent].allowed = work;
+        }
+    }
+
+    fn any_node_available(&self, nodes: &BTreeMap<NodeIdx, i32>) -> bool {
+        nodes
+            .iter()
+            .any(|(&n, &w)| w >= 0 && node_available(self.ws, n))
+    }
+
+    /// Pacemaker's pcmk__add_colocated_node_scores: folds a colocated
+    /// resource's preferences (scaled by `factor`) into `nodes`.
+    fn add_colocated_node_scores(
+        &mut self,
+        rsc: RscIdx,
+        nodes: &mut BTreeMap<NodeIdx, i32>,
+        attr: Option<&str>,
+        factor: f64,
+        only_active: bool,
+        only_positive: bool,
+    ) {
+        if self.ws.resources[rsc].merging {
+            return;
+        }
+        self.ws.resources[rsc].merging = true;
+        let source = match self.ws.resources[rsc].variant {
+            Variant::Group => self.ws.resources[rsc].children.first().copied(),
+            _ => Some(rsc),
+        };
+        let Some(source) = source else {
+            self.ws.resources[rsc].merging = false;
+            return;
+        };
+        let mut work = nodes.clone();
+        if source != rsc {
+            self.add_colocated_node_scores(
+                source,
+                &mut work,
+                attr,
+                factor,
+                only_active,
+                only_positive,
+            );
+        } else {
+            self.add_scores_matching_attr(
+                &mut work,
+                rsc,
+                attr.unwrap_or("#uname"),
+                factor,
+                only_positive,
+            );
+        }
+        if self.any_node_available(&work) {
+            let multiplier = if factor < 0.0 { -1.0 } else { 1.0 };
+            let list = match self.ws.resources[rsc].variant {
+                Variant::Group => {
+                    let last = self.ws.resources[rsc]
+                        .children
+                        .last()
+                        .copied()
+                        .unwrap_or(rsc);
+                    self.with_this[last].clone()
+                }
+                _ => self.with_this_effective(rsc),
+            };
+            for ci in list {
+                let c = self.ws.colocations[ci].clone();
+                if !c.influence {
+                    continue;
+                }
+                let f = multiplier * c.score as f64 / INFINITY as f64;
+                self.add_colocated_node_scores(
+                    c.dependent,
+                    &mut work,
+                    c.node_attribute.as_deref(),
+                    f,
+                    true,
+                    only_positive,
+                );
+            }
+        } else if only_active {
+            self.ws.resources[rsc].merging = false;
+            return;
+        }
+        if only_positive {
+            for w in work.values_mut() {
+                if *w == INFINITY_HACK {
+                    *w = 1;
+                }
+            }
+        }
+        *nodes = work;
+        self.ws.resources[rsc].merging = false;
+    }
+
+    fn add_scores_matching_attr(
+        &self,
+        work: &mut BTreeMap<NodeIdx, i32>,
+        rsc: RscIdx,
+        attr: &str,
+        factor: f64,
+        only_positive: bool,
+    ) {
+        let keys: Vec<NodeIdx> = work.keys().copied().collect();
+        for n in keys {
+            let value = self.node_attr(n, attr).map(str::to_string);
+            let mut best = -INFINITY;
+            for (&m, &w) in &self.ws.resources[rsc].allowed {
+                if w > best
+                    && node_available(self.ws, m)
+                    && self.node_attr(m, attr).map(str::to_string) == value
+                {
+                    best = w;
+                }
+            }
+            let current = work[&n];
+            if factor < 0.0 && best < 0 {
+                continue;
+            }
+            if current == INFINITY_HACK {
+                continue;
+            }
+            let weighted = factor * best as f64;
+            let mut add = if weighted < 0.0 {
+                (weighted - 0.5) as i64
+            } else {
+                (weighted + 0.5) as i64
+            } as i32;
+            if add == 0 && best != 0 {
+                add = if factor > 0.0 {
+                    1
+                } else if factor < 0.0 {
+                    -1
+                } else {
+                    0
+                };
+            }
+            let new_score = score::add(add, current);
+            if only_positive && new_score < 0 && current > 0 {
+                work.insert(n, INFINITY_HACK);
+                continue;
+            }
+            if only_positive && new_score < 0 && current == 0 {
+                continue;
+            }
+            work.insert(n, new_score);
+        }
+    }
+
+    /// Sorted candidate nodes for a resource, best first (Pacemaker's compare_nodes).
+    fn sorted_nodes(
+        &self,
+        allowed: &BTreeMap<NodeIdx, i32>,
+        active: Option<NodeIdx>,
+    ) -> Vec<(NodeIdx, i32)> {
+        let mut list: Vec<(NodeIdx, i32)> = allowed.iter().map(|(&n, &w)| (n, w)).collect();
+        let ws = &*self.ws;
+        list.sort_by(|&(a, wa), &(b, wb)| {
+            let ea = if node_available(ws, a) { wa } else { -INFINITY };
+            let eb = if node_available(ws, b) { wb } else { -INFINITY };
+            let strategy = ws.options.placement_strategy.to_ascii_lowercase();
+            let minimal = strategy == "minimal";
+            eb.cmp(&ea)
+                .then_with(|| {
+                    if strategy == "balanced" {
+                        compare_capacities(ws, a, b)
+                    } else {
+                        std::cmp::Ordering::Equal
+                    }
+                })
+                .then_with(|| {
+                    if minimal {
+                        std::cmp::Ordering::Equal
+                    } else {
+                        ws.nodes[a].assigned_count.cmp(&ws.nodes[b].assigned_count)
+                    }
+                })
+                .then_with(|| match active {
+                    Some(x) if x == a => std::cmp::Ordering::Less,
+                    Some(x) if x == b => std::cmp::Ordering::Greater,
+                    _ => std::cmp::Ordering::Equal,
+                })
+                .then_with(|| ws.nodes[a].uname.cmp(&ws.nodes[b].uname))
+        });
+        list
+    }
+
+    /// Resources that must end up on the same node as `r` (mandatory
+    /// colocations, transitively, both directions).
+    fn colocated_set(&self, r: RscIdx) -> Vec<RscIdx> {
+        let mut set = vec![r];
+        let mut i = 0;
+        while i < set.len() {
+            let cur = set[i];
+            for c in &self.ws.colocations {
+                if c.score < INFINITY {
+                    continue;
+                }
+                let other = if c.dependent == cur {
+                    c.primary
+                } else if c.primary == cur {
+                    c.dependent
+                } else {
+                    continue;
+                };
+                if !set.contains(&other) {
+                    set.push(other);
+                }
+            }
+            i += 1;
+        }
+        set
+    }
+
+    /// Bans nodes without enough remaining capacity (non-default placement
+    /// strategies); returns the node with the most free capacity, if any.
+    fn ban_insufficient_capacity(&mut self, r: RscIdx) -> Option<NodeIdx> {
+        if self
+            .ws
+            .options
+            .placement_strategy
+            .eq_ignore_ascii_case("default")
+        {
+            return None;
+        }
+        let mut total: BTreeMap<String, i64> = BTreeMap::new();
+        for c in self.colocated_set(r) {
+            for p in self.ws.primitives_of(c) {
+                if p != r && !self.ws.resources[p].provisional {
+                    continue;
+                }
+                for (k, v) in &self.ws.resources[p].utilization {
+                    *total.entry(k.clone()).or_insert(0) += v;
+                }
+            }
+        }
+        let own = self.ws.resources[r].utilization.clone();
+        let enough = |ws: &WorkingSet, n: NodeIdx, need: &BTreeMap<String, i64>| {
+            need.iter()
+                .all(|(k, v)| ws.nodes[n].utilization.get(k).copied().unwrap_or(0) >= *v)
+        };
+        let candidates: Vec<NodeIdx> = self.ws.resources[r]
+            .allowed
+            .iter()
+            .filter(|(&n, &w)| w >= 0 && node_available(self.ws, n))
+            .map(|(&n, _)| n)
+            .collect();
+        let any_capable = candidates.iter().any(|&n| enough(self.ws, n, &total));
+        let mut most_capable: Option<NodeIdx> = None;
+        for &n in &candidates {
+            if most_capable
+                .map(|m| compare_capacities(self.ws, n, m) == std::cmp::Ordering::Less)
+                .unwrap_or(true)
+            {
+                most_capable = Some(n);
+            }
+        }
+        let need = if any_capable { &total } else { &own };
+        for n in candidates {
+            if !enough(self.ws, n, need) {
+                self.ws.resources[r].allowed.insert(n, -INFINITY);
+            }
+        }
+        if any_capable {
+            None
+        } else {
+            most_capable
+        }
+    }
+
+    fn best_node(&self, r: RscIdx, prefer: Option<NodeIdx>) -> Option<NodeIdx> {
+        let rsc = &self.ws.resources[r];
+        let current = rsc.running_on.first().copied();
+        let nodes = self.sorted_nodes(&rsc.allowed, current);
+        let (best, best_weight) = *nodes.first()?;
+        if let Some(p) = prefer {
+            if let Some(&w) = rsc.allowed.get(&p) {
+                if w >= best_weight && node_available(self.ws, p) && w >= 0 {
+                    return Some(p);
+                }
+            }
+        }
+        let mut chosen = best;
+        let unique_instance = self
+            .ws
+            .enclosing_clone(r)
+            .map(|c| self.ws.resources[c].clone.unique)
+            .unwrap_or(false);
+        if !unique_instance && best_weight > 0 && node_available(self.ws, best) {
+            if let Some(cur) = current {
+                if node_available(self.ws, cur) {
+                    for &(n, w) in nodes.iter().skip(1) {
+                        if w != best_weight {
+                            break;
+                        }
+                        if n == cur {
+                            chosen = n;
+                        }
+                    }
+                }
+            }
+        }
+        Some(chosen)
+    }
+
+    fn finalize(&mut self, r: RscIdx, chosen: Option<NodeIdx>, force: bool) {
+        let mut chosen = chosen;
+        if !force {
+            if let Some(n) = chosen {
+                let w = self.ws.resources[r]
+                    .allowed
+                    .get(&n)
+                    .copied()
+                    .unwrap_or(-INFINITY);
+                if w < 0 || !node_available(self.ws, n) {
+                    chosen = None;
+                }
+            }
+        }
+        let res = &mut self.ws.resources[r];
+        res.provisional = false;
+        res.assigned_to = chosen;
+        match chosen {
+            None => {
+                res.next_role = Role::Stopped;
+            }
+            Some(n) => {
+                self.ws.nodes[n].assigned_count += 1;
+                let util = self.ws.resources[r].utilization.clone();
+                for (k, v) in util {
+                    *self.ws.nodes[n].utilization.entry(k).or_insert(0) -= v;
+                }
+            }
+        }
+    }
+
+    fn assign_clone(&mut self, r: RscIdx) {
+        if !self.ws.resources[r].provisional || self.ws.resources[r].assigning {
+            return;
+        }
+        self.ws.resources[r].assigning = true;
+        for ci in self.this_with[r].clone() {
+            let primary = self.ws.colocations[ci].primary;
+            self.assign(primary, None);
+        }
+        for ci in self.with_this[r].clone() {
+            let c = self.ws.colocations[ci].clone();
+            if !c.influence {
+                continue;
+            }
+            let factor = c.score as f64 / INFINITY as f64;
+            let mut nodes = self.ws.resources[r].allowed.clone();
+            self.add_colocated_node_scores(
+                c.dependent,
+                &mut nodes,
+                c.node_attribute.as_deref(),
+                factor,
+                true,
+                true,
+            );
+            self.ws.resources[r].allowed = nodes;
+        }
+        let settings = self.ws.resources[r].clone.clone();
+        let mut children = self.ws.resources[r].children.clone();
+        let ws = &*self.ws;
+        let clone_allowed = ws.resources[r].allowed.clone();
+        children.sort_by(|&a, &b| cmp_instance(ws, &clone_allowed, a, b));
+        self.ws.resources[r].children = children.clone();
+        let available = (0..self.ws.nodes.len())
+            .filter(|&n| node_available(self.ws, n))
+            .count();
+        let max = settings.clone_max;
+        let per_host_max = settings.clone_node_max.max(1);
+        let loop_max = if available > 0 {
+            (max / available).max(1)
+        } else {
+            1
+        };
+        let all_coloc = max < available;
+        let _ = all_coloc;
+        self.clone_counts[r].clear();
+        let mut allocated = 0;
+        for &child in &children {
+            if allocated >= max {
+                break;
+            }
+            let running = self.ws.running_nodes(child);
+            if running.is_empty() || !self.is_provisional(child) || self.any_failed(child) {
+                continue;
+            }
+            let node = running[0];
+            let clone_weight = self.ws.resources[r]
+                .allowed
+                .get(&node)
+                .copied()
+                .unwrap_or(-INFINITY);
+            if !node_available(self.ws, node) || clone_weight < 0 {
+                continue;
+            }
+            if self.clone_counts[r].get(&node).copied().unwrap_or(0) >= loop_max {
+                continue;
+            }
+            if self
+                .assign_instance(r, child, Some(node), per_host_max)
+                .is_some()
+            {
+                allocated += 1;
+            }
+        }
+        for &child in &children {
+            if !self.is_provisional(child) {
+                continue;
+            }
+            if allocated >= max {
+                self.ban_everywhere(child);
+                self.assign(child, None);
+            } else if self.assign_instance(r, child, None, per_host_max).is_some() {
+                allocated += 1;
+            }
+        }
+        if settings.promotable {
+            super::promote::set_instance_roles(self.ws, r);
+        }
+        let res = &mut self.ws.resources[r];
+        res.provisional = false;
+        res.assigning = false;
+    }
+
+    fn is_provisional(&self, r: RscIdx) -> bool {
+        self.ws.resources[r].provisional
+    }
+
+    fn any_failed(&self, r: RscIdx) -> bool {
+        self.ws
+            .primitives_of(r)
+            .iter()
+            .any(|&p| self.ws.resources[p].failed)
+    }
+
+    fn ban_everywhere(&mut self, r: RscIdx) {
+        for p in self.ws.primitives_of(r) {
+            for n in 0..self.ws.nodes.len() {
+                self.ws.resources[p].allowed.insert(n, -INFINITY);
+            }
+        }
+    }
+
+    /// Marks nodes where this instance may not run (clone limits, clone scores).
+    fn limit_instance(&mut self, clone: RscIdx, inst: RscIdx, per_host_max: usize) {
+        let prims = self.ws.primitives_of(inst);
+        for n in 0..self.ws.nodes.len() {
+            let clone_weight = self.ws.resources[clone].allowed.get(&n).copied();
+            let count = self.clone_counts[clone].get(&n).copied().unwrap_or(0);
+            let banned = !node_available(self.ws, n)
+                || self.ws.resources[inst].orphan
+                || clone_weight.is_none()
+                || count >= per_host_max;
+            let negative = clone_weight.map(|w| w < 0).unwrap_or(false);
+            for &p in &prims {
+                if banned {
+                    self.ws.resources[p].allowed.insert(n, -INFINITY);
+                } else if negative {
+                    let w = clone_weight.unwrap_or(0);
+                    if let Some(e) = self.ws.resources[p].allowed.get_mut(&n) {
+                        *e = w.min(*e);
+                    }
+                }
+            }
+        }
+    }
+
+    fn assign_instance(
+        &mut self,
+        clone: RscIdx,
+        inst: RscIdx,
+        prefer: Option<NodeIdx>,
+        per_host_max: usize,
+    ) -> Option<NodeIdx> {
+        if let Some(p) = prefer {
+            let first = self.ws.primitives_of(inst).first().copied()?;
+            let w = self.ws.resources[first].allowed.get(&p).copied();
+            if w.map(|w| w < 0).unwrap_or(true) {
+                return None;
+            }
+        }
+        self.limit_instance(clone, inst, per_host_max);
+        let backup: Vec<(RscIdx, BTreeMap<NodeIdx, i32>)> = self
+            .ws
+            .primitives_of(inst)
+            .into_iter()
+            .map(|p| (p, self.ws.resources[p].allowed.clone()))
+            .collect();
+        let chosen = self.assign(inst, prefer);
+        if let (Some(c), Some(p)) = (chosen, prefer) {
+            if c != p {
+                // Not the preferred node: undo and let the second pass decide.
+                for (prim, allowed) in backup {
+                    if let Some(n) = self.ws.resources[prim].assigned_to {
+                        self.ws.nodes[n].assigned_count =
+                            self.ws.nodes[n].assigned_count.saturating_sub(1);
+                    }
+                    let res = &mut self.ws.resources[prim];
+                    res.allowed = allowed;
+                    res.assigned_to = None;
+                    res.provisional = true;
+                    res.next_role = Role::Unknown;
+                    apply_target_role_again(res);
+                }
+                let res = &mut self.ws.resources[inst];
+                res.provisional = true;
+                res.assigned_to = None;
+                return None;
+            }
+        }
+        if let Some(c) = chosen {
+            *self.clone_counts[clone].entry(c).or_insert(0) += 1;
+        }
+        chosen
+    }
+}
+
+fn apply_target_role_again(res: &mut crate::model::Resource) {
+    if let Some(t) = res.target_role {
+        if t == Role::Stopped {
+            res.next_role = Role::Stopped;
+        }
+    }
+}
+
+/// Pacemaker's pcmk__compare_node_capacities: Less means `a` has more free capacity.
+fn compare_capacities(ws: &WorkingSet, a: NodeIdx, b: NodeIdx) -> std::cmp::Ordering {
+    let mut result = 0i32;
+    let (ua, ub) = (&ws.nodes[a].utilization, &ws.nodes[b].utilization);
+    for (k, &va) in ua {
+        let vb = ub.get(k).copied().unwrap_or(0);
+        if va > vb {
+            result -= 1;
+        } else if va < vb {
+            result += 1;
+        }
+    }
+    for (k, &vb) in ub {
+        if ua.contains_key(k) {
+            continue;
+        }
+        if 0 > vb {
+            result -= 1;
+        } else if 0 < vb {
+            result += 1;
+        }
+    }
+    result.cmp(&0)
+}
+
+/// Pacemaker's pcmk__cmp_instance: the order clone instances are placed in.
+fn cmp_instance(
+    ws: &WorkingSet,
+    clone_allowed: &BTreeMap<NodeIdx, i32>,
+    a: RscIdx,
+    b: RscIdx,
+) -> std::cmp::Ordering {
+    use std::cmp::Ordering::*;
+    let ra = ws.running_nodes(a);
+    let rb = ws.running_nodes(b);
+    if !ra.is_empty() && !rb.is_empty() && ra.len() != rb.len() {
+        return ra.len().cmp(&rb.len());
+    }
+    // An instance active on a node it may no longer run on counts as inactive.
+    let allowed_on = |r: RscIdx, n: Option<NodeIdx>| -> (bool, Option<NodeIdx>) {
+        match n {
+            None => (true, None),
+            Some(n) => {
+                let first = ws.primitives_of(r).first().copied().unwrap_or(r);
+                match ws.resources[first].allowed.get(&n) {
+                    Some(&w) if w >= 0 => (true, Some(n)),
+                    _ => (false, None),
+                }
+            }
+        }
+    };
+    let (can_a, na) = allowed_on(a, ra.first().copied());
+    let (can_b, nb) = allowed_on(b, rb.first().copied());
+    if can_a != can_b {
+        return if can_a { Less } else { Greater };
+    }
+    let (pa, pb) = (ws.resources[a].priority, ws.resources[b].priority);
+    if pa != pb {
+        return pb.cmp(&pa);
+    }
+    let (na, nb) = match (na, nb) {
+        (None, None) => return ws.resources[a].instance.cmp(&ws.resources[b].instance),
+        (None, Some(_)) => return Greater,
+        (Some(_), None) => return Less,
+        (Some(x), Some(y)) => (x, y),
+    };
+    let (aa, ab) = (node_available(ws, na), node_available(ws, nb));
+    if aa != ab {
+        return if aa { Less } else { Greater };
+    }
+    let (ta, tb) = (
+        clone_allowed.contains_key(&na),
+        clone_allowed.contains_key(&nb),
+    );
+    if ta != tb {
+        return if ta { Less } else { Greater };
+    }
+    let failed = |r: RscIdx| ws.primitives_of(r).iter().any(|&p| ws.resources[p].failed);
+    let (fa, fb) = (failed(a), failed(b));
+    if fa != fb {
+        return if !fa { Less } else { Greater };
+    }
+    instance_role(ws, b)
+        .cmp(&instance_role(ws, a))
+        .then_with(|| ws.resources[a].instance.cmp(&ws.resources[b].instance))
+}
+
+fn instance_role(ws: &WorkingSet, r: RscIdx) -> Role {
+    ws.primitives_of(r)
+        .iter()
+        .map(|&p| ws.resources[p].role)
+        .max()
+        .unwrap_or(Role::Unknown)
+}
+
+/// The node scores Pacemaker compares when sorting resources (a group
+/// uses its last member's).
+fn score_table(ws: &WorkingSet, r: RscIdx) -> &BTreeMap<NodeIdx, i32> {
+    match ws.resources[r].variant {
+        Variant::Group => match ws.resources[r].children.last() {
+            Some(&m) => &ws.resources[m].allowed,
+            None => &ws.resources[r].allowed,
+        },
+        _ => &ws.resources[r].allowed,
+    }
+}
+
+fn current_weight(ws: &WorkingSet, r: RscIdx) -> i32 {
+    let running = ws.running_nodes(r);
+    match running.first() {
+        Some(n) => score_table(ws, r).get(n).copied().unwrap_or(-INFINITY),
+        None => -INFINITY,
+    }
+}

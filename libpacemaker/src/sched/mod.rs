@@ -1,0 +1,172 @@
+//! Scheduling: from an unpacked working set to placement and a plan of actions.
+
+pub mod actions;
+pub mod assign;
+pub mod promote;
+
+use libcrmcommon::xml::Element;
+
+use crate::model::{Colocation, RscIdx, Variant, WorkingSet};
+use crate::options::is_true;
+use crate::score::{self, INFINITY};
+use actions::{Builder, Plan};
+
+/// What the scheduler decided.
+#[derive(Debug, Default)]
+pub struct Schedule {
+    pub plan: Plan,
+    /// Top-level resources in the order they were placed (also the order
+    /// of the transition summary).
+    pub order: Vec<RscIdx>,
+    /// Allocation score lines as crm_simulate -s prints them (unsorted).
+    pub scores: String,
+}
+
+fn add_group_colocations(ws: &mut WorkingSet) {
+    for g in 0..ws.resources.len() {
+        if ws.resources[g].variant != Variant::Group {
+            continue;
+        }
+        let colocated = ws.resources[g]
+            .meta
+            .get("collocated")
+            .map(|v| is_true(v))
+            .unwrap_or(true);
+        if !colocated {
+            continue;
+        }
+        let children = ws.resources[g].children.clone();
+        for w in children.windows(2) {
+            let influence = ws.resources[w[1]]
+                .meta
+                .get("critical")
+                .map(|v| is_true(v))
+                .unwrap_or(true);
+            ws.colocations.push(Colocation {
+                id: "group:internal_colocation".to_string(),
+                dependent: w[1],
+                primary: w[0],
+                score: INFINITY,
+                dependent_role: crate::model::Role::Unknown,
+                primary_role: crate::model::Role::Unknown,
+                node_attribute: None,
+                influence,
+            });
+        }
+    }
+}
+
+fn apply_stickiness(ws: &mut WorkingSet) {
+    for r in 0..ws.resources.len() {
+        let res = &ws.resources[r];
+        if res.variant != Variant::Primitive
+            || !res.managed
+            || res.stickiness < 1
+            || res.running_on.len() != 1
+        {
+            continue;
+        }
+        let node = res.running_on[0];
+        if !ws.options.symmetric_cluster && !res.allowed.contains_key(&node) {
+            continue;
+        }
+        let stickiness = res.stickiness;
+        let entry = ws.resources[r].allowed.entry(node).or_insert(0);
+        *entry = score::add(*entry, stickiness);
+    }
+}
+
+fn apply_failure_thresholds(ws: &mut WorkingSet) {
+    for r in 0..ws.resources.len() {
+        if ws.resources[r].variant != Variant::Primitive || ws.resources[r].failure_ignored {
+            continue;
+        }
+        let threshold = ws.resources[r].migration_threshold;
+        if threshold <= 0 {
+            continue;
+        }
+        let anonymous = ws
+            .enclosing_clone(r)
+            .map(|c| !ws.resources[c].clone.unique)
+            .unwrap_or(false);
+        let target = if anonymous { ws.top_parent(r) } else { r };
+        let counts: Vec<(usize, i32)> = ws.resources[r]
+            .failcount
+            .iter()
+            .map(|(&n, &c)| (n, c))
+            .collect();
+        for (node, count) in counts {
+            if count > 0 && count >= threshold {
+                ws.resources[target].allowed.insert(node, -INFINITY);
+            }
+        }
+    }
+}
+
+fn all_resources_in_order(ws: &WorkingSet, top: &[RscIdx]) -> Vec<RscIdx> {
+    fn walk(ws: &WorkingSet, r: RscIdx, out: &mut Vec<RscIdx>) {
+        out.push(r);
+        for &c in &ws.resources[r].children {
+            walk(ws, c, out);
+        }
+    }
+    let mut out = Vec::new();
+    for &r in top {
+        walk(ws, r, &mut out);
+    }
+    out
+}
+
+/// Places resources and plans the actions to get there.
+pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
+    crate::unpack::unpack_constraints(ws, cib);
+    add_group_colocations(ws);
+    apply_stickiness(ws);
+    apply_failure_thresholds(ws);
+
+    let (order, scores) = {
+        let mut placement = assign::Placement::new(ws);
+        placement.assign_all();
+        (placement.order(), placement.scores())
+    };
+
+    let all = all_resources_in_order(ws, &order);
+    let mut builder = Builder::new(ws);
+    builder.schedule_fencing();
+    for &r in &all {
+        match builder.ws.resources[r].variant {
+            Variant::Primitive => builder.create_primitive_actions(r),
+            _ => builder.create_collective_actions(r),
+        }
+    }
+    for &r in &all {
+        builder.internal_orderings(r);
+    }
+    let orders = builder.ws.orders.clone();
+    for o in orders {
+        if o.min_first_instances > 0 {
+            builder.order_clone_min(
+                &o.id,
+                o.first,
+                &o.first_task,
+                o.then,
+                &o.then_task,
+                o.flags,
+                o.min_first_instances,
+            );
+        } else {
+            builder.order_tasks(o.first, &o.first_task, o.then, &o.then_task, o.flags);
+        }
+    }
+    for gate in builder.ws.set_gates.clone() {
+        builder.order_set_gate(&gate);
+    }
+    builder.apply_fencing_to_stops();
+    builder.propagate();
+    builder.settle_migrations();
+    Schedule {
+        plan: builder.plan,
+        order,
+        scores,
+    }
+}

@@ -1,0 +1,153 @@
+//! Simulated execution of a plan: every required, runnable action succeeds,
+//! and its result is recorded in the CIB status section the way the
+//! controller would, so the revised state can be unpacked again.
+
+use libcrmcommon::xml::{Element, XmlNode};
+
+use crate::model::{Variant, WorkingSet};
+use crate::sched::actions::Plan;
+use crate::unpack::strip_instance;
+
+/// Returns the actions that would be executed, in a stable, dependency-friendly order.
+pub fn executed_actions(plan: &Plan) -> Vec<usize> {
+    let rank = |task: &str| match task {
+        "stonith" => 0,
+        "demote" => 1,
+        "stop" => 2,
+        "start" => 3,
+        "promote" => 4,
+        "migrate_from" => 6,
+        _ => 5,
+    };
+    let mut list: Vec<usize> = (0..plan.actions.len())
+        .filter(|&i| {
+            let a = &plan.actions[i];
+            !a.optional && a.runnable && a.task != "migrate_from"
+        })
+        .collect();
+    list.sort_by_key(|&i| (rank(&plan.actions[i].task), i));
+    list
+}
+
+fn node_state_mut<'a>(
+    status: &'a mut Element,
+    node_id: &str,
+    uname: &str,
+) -> Option<&'a mut Element> {
+    let pos = status
+        .children
+        .iter()
+        .position(|c| matches!(c, XmlNode::Element(e) if e.name == "node_state" && (e.id() == Some(node_id) || e.attr("uname") == Some(uname))));
+    let pos = match pos {
+        Some(p) => p,
+        None => {
+            status.push_child(
+                Element::new("node_state")
+                    .with_attr("id", node_id)
+                    .with_attr("uname", uname)
+                    .with_attr("in_ccm", "true")
+                    .with_attr("crmd", "online")
+                    .with_attr("join", "member")
+                    .with_attr("expected", "member"),
+            );
+            status.children.len() - 1
+        }
+    };
+    status.children[pos].as_element_mut()
+}
+
+fn max_call_id(e: &Element) -> i64 {
+    e.descendants()
+        .filter(|d| d.name == "lrm_rsc_op")
+        .filter_map(|d| d.attr("call-id").and_then(|v| v.parse::<i64>().ok()))
+        .max()
+        .unwrap_or(0)
+}
+
+/// Applies the executed actions to a copy of the CIB.
+pub fn apply(cib: &Element, ws: &WorkingSet, plan: &Plan) -> Element {
+    let mut out = cib.clone();
+    let mut next_call = max_call_id(cib) + 1;
+    let status = out.ensure_child("status");
+    for i in executed_actions(plan) {
+        let a = &plan.actions[i];
+        let Some(node) = a.node else { continue };
+        let (node_id, uname) = (ws.nodes[node].id.clone(), ws.nodes[node].uname.clone());
+        if a.task == "stonith" {
+            let Some(state) = node_state_mut(status, &node_id, &uname) else {
+                continue;
+            };
+            state.set_attr("in_ccm", "false");
+            state.set_attr("crmd", "offline");
+            state.set_attr("join", "down");
+            state.set_attr("expected", "down");
+            state.remove_child("lrm");
+            state.remove_child("transient_attributes");
+            continue;
+        }
+        if a.pseudo {
+            continue;
+        }
+        let Some(r) = a.rsc else { continue };
+        let res = &ws.resources[r];
+        if res.variant != Variant::Primitive {
+            continue;
+        }
+        let anonymous = ws
+            .enclosing_clone(r)
+            .map(|c| !ws.resources[c].clone.unique)
+            .unwrap_or(false);
+        let history_id = if anonymous {
+            strip_instance(&res.id).to_string()
+        } else {
+            res.id.clone()
+        };
+        let Some(state) = node_state_mut(status, &node_id, &uname) else {
+            continue;
+        };
+        let lrm_resources = state.ensure_child("lrm").ensure_child("lrm_resources");
+        let matches = |c: &XmlNode| {
+            matches!(c, XmlNode::Element(e) if e.name == "lrm_resource"
+                && (e.id() == Some(history_id.as_str()) || (anonymous && e.id().map(strip_instance) == Some(history_id.as_str()))))
+        };
+        // An anonymous instance may have several history entries on one node;
+        // the result applies to all of them.
+        let mut positions: Vec<usize> = (0..lrm_resources.children.len())
+            .filter(|&i| matches(&lrm_resources.children[i]))
+            .collect();
+        if positions.is_empty() {
+            let mut e = Element::new("lrm_resource")
+                .with_attr("id", history_id.clone())
+                .with_attr("type", res.agent.clone())
+                .with_attr("class", res.class.clone());
+            if let Some(p) = &res.provider {
+                e.set_attr("provider", p.clone());
+            }
+            lrm_resources.push_child(e);
+            positions.push(lrm_resources.children.len() - 1);
+        }
+        for pos in positions {
+            let Some(entry) = lrm_resources.children[pos].as_element_mut() else {
+                continue;
+            };
+            // The executed action supersedes any operation still recorded as pending.
+            entry.children.retain(|c| !matches!(c, XmlNode::Element(op) if op.name == "lrm_rsc_op" && op.attr("op-status") == Some("-1")));
+            let entry_id = entry.id().unwrap_or("").to_string();
+            let call = next_call;
+            next_call += 1;
+            let key = format!("{}_{}_0", entry_id, a.task);
+            entry.push_child(
+                Element::new("lrm_rsc_op")
+                    .with_attr("id", format!("{key}_{call}"))
+                    .with_attr("operation_key", key)
+                    .with_attr("operation", a.task.clone())
+                    .with_attr("transition-key", "0:0:0:simulated")
+                    .with_attr("call-id", call.to_string())
+                    .with_attr("rc-code", "0")
+                    .with_attr("op-status", "0")
+                    .with_attr("interval", "0"),
+            );
+        }
+    }
+    out
+}

@@ -1,0 +1,666 @@
+//! Location, colocation and ordering constraints (simple form and resource sets).
+
+use libcrmcommon::xml::Element;
+
+use crate::model::{order_flags as of, Colocation, Role, RscIdx, RscOrder, Variant, WorkingSet};
+use crate::options::is_true;
+use crate::rules::{rule_matches, RuleContext};
+use crate::score::{self, INFINITY};
+
+pub(super) fn unpack_constraints(ws: &mut WorkingSet, constraints: &Element) {
+    for c in constraints.elements() {
+        match c.name.as_str() {
+            "rsc_location" => unpack_location(ws, c),
+            "rsc_colocation" => unpack_colocation(ws, c),
+            "rsc_order" => unpack_order(ws, c),
+            "rsc_ticket" => unpack_ticket(ws, c),
+            _ => {}
+        }
+    }
+}
+
+fn find_rsc(ws: &WorkingSet, id: &str) -> Option<RscIdx> {
+    // Clone instances are not addressable by configuration; only real resources.
+    ws.resources
+        .iter()
+        .position(|r| r.id == id && r.instance.map(|_| false).unwrap_or(true))
+        .or_else(|| ws.resources.iter().position(|r| r.id == id))
+}
+
+/// Resources an id in a constraint stands for: the resource itself, or
+/// every resource a tag or template refers to.
+fn expand_ref(ws: &WorkingSet, id: &str) -> Vec<RscIdx> {
+    fn walk(ws: &WorkingSet, id: &str, depth: usize, out: &mut Vec<RscIdx>) {
+        if depth > 8 {
+            return;
+        }
+        if let Some(r) = find_rsc(ws, id) {
+            if !out.contains(&r) {
+                out.push(r);
+            }
+            return;
+        }
+        if let Some(refs) = ws.tags.get(id) {
+            for r in refs {
+                walk(ws, r, depth + 1, out);
+            }
+            return;
+        }
+        for (i, r) in ws.resources.iter().enumerate() {
+            if r.template.as_deref() == Some(id) && r.instance.is_none() && !out.contains(&i) {
+                out.push(i);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(ws, id, 0, &mut out);
+    out
+}
+
+/// Adds `score` for `node` to the resource's allowed nodes the way
+/// Pacemaker applies a location constraint (including group and clone rules).
+pub fn apply_location(ws: &mut WorkingSet, rsc: RscIdx, node: usize, score_value: i32) {
+    add_allowed(ws, rsc, node, score_value);
+    match ws.resources[rsc].variant {
+        Variant::Primitive => {}
+        Variant::Group => {
+            // Only the first member gets the score; the others just learn the node.
+            let children = ws.resources[rsc].children.clone();
+            for (i, c) in children.into_iter().enumerate() {
+                apply_location(ws, c, node, if i == 0 { score_value } else { 0 });
+            }
+        }
+        Variant::Clone => {
+            let children = ws.resources[rsc].children.clone();
+            for c in children {
+                apply_location(ws, c, node, score_value);
+            }
+        }
+    }
+}
+
+fn add_allowed(ws: &mut WorkingSet, rsc: RscIdx, node: usize, value: i32) {
+    let entry = ws.resources[rsc].allowed.entry(node).or_insert(0);
+    *entry = score::add(*entry, value);
+}
+
+fn constraint_score(c: &Element) -> Option<i32> {
+    c.attr("score").map(score::parse_or_zero)
+}
+
+fn unpack_location(ws: &mut WorkingSet, c: &Element) {
+    let targets: Vec<RscIdx> = if let Some(id) = c.attr("rsc") {
+        expand_ref(ws, id)
+    } else if let Some(pattern) = c.attr("rsc-pattern") {
+        ws.top_level
+            .iter()
+            .copied()
+            .filter(|&r| simple_regex_match(pattern, &ws.resources[r].id))
+            .collect()
+    } else if c.child("resource_set").is_some() {
+        let mut v = Vec::new();
+        for set in c.elements().filter(|e| e.name == "resource_set") {
+            for rr in set.elements().filter(|e| e.name == "resource_ref") {
+                if let Some(id) = rr.id() {
+                    v.extend(expand_ref(ws, id));
+                }
+            }
+        }
+        v
+    } else {
+        return;
+    };
+    let role = c
+        .attr("role")
+        .and_then(Role::parse)
+        .unwrap_or(Role::Unknown);
+    for rsc in targets {
+        if let Some(node_name) = c.attr("node") {
+            let Some(node) = ws.node_by_name(node_name) else {
+                continue;
+            };
+            let Some(value) = constraint_score(c) else {
+                continue;
+            };
+            if role == Role::Promoted {
+                add_promoted_location(ws, rsc, node, value);
+                continue;
+            }
+            if role > Role::Started {
+                continue;
+            }
+            apply_location(ws, rsc, node, value);
+        } else {
+            for rule in c.elements().filter(|e| e.name == "rule") {
+                apply_rule_location(ws, rsc, rule, role);
+            }
+        }
+    }
+}
+
+/// A location preference for the promoted role only (used when choosing
+/// which instances to promote).
+fn add_promoted_location(ws: &mut WorkingSet, rsc: RscIdx, node: usize, value: i32) {
+    let entry = ws.resources[rsc].promoted_location.entry(node).or_insert(0);
+    *entry = score::add(*entry, value);
+}
+
+fn apply_rule_location(ws: &mut WorkingSet, rsc: RscIdx, rule: &Element, constraint_role: Role) {
+    let role = rule
+        .attr("role")
+        .and_then(Role::parse)
+        .unwrap_or(constraint_role);
+    if role > Role::Started && role != Role::Promoted {
+        return;
+    }
+    let fixed_score = rule.attr("score").map(score::parse_or_zero);
+    let score_attr = rule.attr("score-attribute");
+    for n in 0..ws.nodes.len() {
+        let matched = {
+            let ctx = RuleContext {
+                node_attrs: Some(&ws.nodes[n].attrs),
+                now: Some(ws.now),
+            };
+            rule_matches(rule, &ctx)
+        };
+        if !matched {
+            continue;
+        }
+        let value = match (fixed_score, score_attr) {
+            (Some(s), _) => s,
+            (None, Some(attr)) => match ws.nodes[n].attrs.get(attr) {
+                Some(v) => score::parse_or_zero(v),
+                None => continue,
+            },
+            (None, None) => 0,
+        };
+        if role == Role::Promoted {
+            add_promoted_location(ws, rsc, n, value);
+        } else {
+            apply_location(ws, rsc, n, value);
+        }
+    }
+}
+
+/// Minimal regular-expression support for rsc-pattern: literal text with
+/// optional ^ and $ anchors and ".*".
+fn simple_regex_match(pattern: &str, text: &str) -> bool {
+    let anchored_start = pattern.starts_with('^');
+    let anchored_end = pattern.ends_with('$') && !pattern.ends_with("\\$");
+    let core = pattern.trim_start_matches('^').trim_end_matches('$');
+    let parts: Vec<&str> = core.split(".*").collect();
+    let mut pos = 0;
+    for (i, part) in parts.iter().enumerate() {
+        if part.is_empty() {
+            continue;
+        }
+        match text[pos..].find(part) {
+            Some(found) => {
+                if i == 0 && anchored_start && found != 0 {
+                    return false;
+                }
+                pos += found + part.len();
+            }
+            None => return false,
+        }
+    }
+    if anchored_end && parts.last().map(|p| !p.is_empty()).unwrap_or(false) {
+        return text.ends_with(parts.last().copied().unwrap_or(""));
+    }
+    true
+}
+
+fn role_attr(c: &Element, name: &str) -> Role {
+    match c.attr(name).and_then(Role::parse) {
+        Some(Role::Started) | None => Role::Unknown,
+        Some(r) => r,
+    }
+}
+
+fn influence(ws: &WorkingSet, c: &Element, dependent: RscIdx) -> bool {
+    if let Some(v) = c.attr("influence") {
+        return is_true(v);
+    }
+    ws.resources[dependent]
+        .meta
+        .get("critical")
+        .map(|v| is_true(v))
+        .unwrap_or(true)
+}
+
+pub fn add_colocation(ws: &mut WorkingSet, coloc: Colocation) {
+    if coloc.score == 0 || coloc.dependent == coloc.primary {
+        return;
+    }
+    ws.colocations.push(coloc);
+}
+
+fn unpack_colocation(ws: &mut WorkingSet, c: &Element) {
+    let id = c.id().unwrap_or("").to_string();
+    let score_value = constraint_score(c).unwrap_or(0);
+    let node_attribute = c.attr("node-attribute").map(str::to_string);
+    if c.child("resource_set").is_some() {
+        let sets: Vec<&Element> = c.elements().filter(|e| e.name == "resource_set").collect();
+        let mut set_members: Vec<Vec<RscIdx>> = Vec::new();
+        for set in &sets {
+            let members: Vec<RscIdx> = set
+                .elements()
+                .filter(|e| e.name == "resource_ref")
+                .filter_map(|rr| rr.id())
+                .flat_map(|i| expand_ref(ws, i))
+                .collect();
+            let set_score = set
+                .attr("score")
+                .map(score::parse_or_zero)
+                .unwrap_or(score_value);
+            let role = role_attr(set, "role");
+            let sequential = set.attr("sequential").map(is_true).unwrap_or(true);
+            if sequential && set_score != 0 {
+                for w in members.windows(2) {
+                    let (prev, cur) = (w[0], w[1]);
+                    let infl = influence(ws, c, cur);
+                    add_colocation(
+                        ws,
+                        Colocation {
+                            id: id.clone(),
+                            dependent: cur,
+                            primary: prev,
+                            score: set_score,
+                            dependent_role: role,
+                            primary_role: role,
+                            node_attribute: node_attribute.clone(),
+                            influence: infl,
+                        },
+                    );
+                }
+            }
+            set_members.push(members);
+        }
+        // Between consecutive sets: the earlier set depends on the later one.
+        for i in 0..sets.len().saturating_sub(1) {
+            let (a, b) = (&set_members[i], &set_members[i + 1]);
+            let (Some(&dep), Some(&prim)) = (a.last(), b.first()) else {
+                continue;
+            };
+            let infl = influence(ws, c, dep);
+            add_colocation(
+                ws,
+                Colocation {
+                    id: id.clone(),
+                    dependent: dep,
+                    primary: prim,
+                    score: score_value,
+                    dependent_role: role_attr(sets[i], "role"),
+                    primary_role: role_attr(sets[i + 1], "role"),
+                    node_attribute: node_attribute.clone(),
+                    influence: infl,
+                },
+            );
+        }
+        return;
+    }
+    let (Some(dep_id), Some(prim_id)) = (c.attr("rsc"), c.attr("with-rsc")) else {
+        return;
+    };
+    let (dependents, primaries) = (expand_ref(ws, dep_id), expand_ref(ws, prim_id));
+    if dependents.len() > 1 && primaries.len() > 1 {
+        // Two unordered sets: Pacemaker ends up not colocating them.
+        return;
+    }
+    for &dependent in &dependents {
+        for &primary in &primaries {
+            let infl = influence(ws, c, dependent);
+            add_colocation(
+                ws,
+                Colocation {
+                    id: id.clone(),
+                    dependent,
+                    primary,
+                    score: score_value,
+                    dependent_role: role_attr(c, "rsc-role"),
+                    primary_role: role_attr(c, "with-rsc-role"),
+                    node_attribute: node_attribute.clone(),
+                    influence: infl,
+                },
+            );
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum OrderKind {
+    Mandatory,
+    Optional,
+    Serialize,
+}
+
+fn order_kind(c: &Element) -> OrderKind {
+    if let Some(kind) = c.attr("kind") {
+        return match kind.to_ascii_lowercase().as_str() {
+            "optional" => OrderKind::Optional,
+            "serialize" => OrderKind::Serialize,
+            _ => OrderKind::Mandatory,
+        };
+    }
+    match c.attr("score").map(score::parse_or_zero) {
+        Some(0) => OrderKind::Optional,
+        _ => OrderKind::Mandatory,
+    }
+}
+
+fn flags_for(kind: OrderKind, first_task: &str, inverse: bool, symmetric: bool) -> u32 {
+    match kind {
+        OrderKind::Optional => of::OPTIONAL,
+        OrderKind::Serialize => of::SERIALIZE_ONLY,
+        OrderKind::Mandatory => {
+            if !symmetric {
+                of::ASYMMETRICAL
+            } else if inverse {
+                of::IMPLIES_FIRST
+            } else {
+                let mut f = of::IMPLIES_THEN;
+                if first_task == "start" || first_task == "promote" {
+                    f |= of::RUNNABLE_LEFT;
+                }
+                f
+            }
+        }
+    }
+}
+
+fn invert(task: &str) -> Option<&'static str> {
+    Some(match task {
+        "start" => "stop",
+        "stop" => "start",
+        "promote" => "demote",
+        "demote" => "promote",
+        "running" => "stopped",
+        "stopped" => "running",
+        "promoted" => "demoted",
+        "demoted" => "promoted",
+        _ => return None,
+    })
+}
+
+pub fn add_order(
+    ws: &mut WorkingSet,
+    first: RscIdx,
+    first_task: &str,
+    then: RscIdx,
+    then_task: &str,
+    flags: u32,
+) {
+    ws.orders.push(RscOrder {
+        id: String::new(),
+        min_first_instances: 0,
+        first,
+        first_task: first_task.to_string(),
+        then,
+        then_task: then_task.to_string(),
+        flags,
+    });
+}
+
+fn add_ordering_pair(
+    ws: &mut WorkingSet,
+    kind: OrderKind,
+    symmetric: bool,
+    first: RscIdx,
+    first_task: &str,
+    then: RscIdx,
+    then_task: &str,
+) {
+    let mut flags = flags_for(kind, first_task, false, symmetric);
+    // The deprecated restart-type=restart makes optional orderings restart "then".
+    if kind == OrderKind::Optional
+        && ws.resources[then]
+            .meta
+            .get("restart-type")
+            .map(|v| v == "restart")
+            .unwrap_or(false)
+    {
+        flags |= of::IMPLIES_THEN;
+    }
+    add_order(ws, first, first_task, then, then_task, flags);
+    if symmetric && kind != OrderKind::Serialize {
+        if let (Some(inv_then), Some(inv_first)) = (invert(then_task), invert(first_task)) {
+            add_order(
+                ws,
+                then,
+                inv_then,
+                first,
+                inv_first,
+                flags_for(kind, inv_then, true, symmetric),
+            );
+        }
+    }
+}
+
+/// How many instances of a "first" clone must be runnable (clone-min, or 1
+/// when the ordering has require-all=false); 0 means "all, as usual".
+fn minimum_first_instances(ws: &WorkingSet, first: RscIdx, c: &Element) -> usize {
+    if ws.resources[first].variant != Variant::Clone {
+        return 0;
+    }
+    if let Some(min) = ws.resources[first]
+        .meta
+        .get("clone-min")
+        .map(|v| score::parse_or_zero(v))
+    {
+        if min > 0 {
+            return min as usize;
+        }
+    }
+    match c.attr("require-all") {
+        Some(v) if !is_true(v) => 1,
+        _ => 0,
+    }
+}
+
+fn unpack_order(ws: &mut WorkingSet, c: &Element) {
+    let kind = order_kind(c);
+    let symmetric = c
+        .attr("symmetrical")
+        .map(is_true)
+        .unwrap_or(kind != OrderKind::Serialize);
+    if c.child("resource_set").is_some() {
+        let sets: Vec<&Element> = c.elements().filter(|e| e.name == "resource_set").collect();
+        let mut prev_set: Option<(Vec<RscIdx>, String)> = None;
+        let mut prev_gate: Option<String> = None;
+        for set in sets {
+            let members: Vec<RscIdx> = set
+                .elements()
+                .filter(|e| e.name == "resource_ref")
+                .filter_map(|rr| rr.id())
+                .flat_map(|i| expand_ref(ws, i))
+                .collect();
+            let action = set.attr("action").unwrap_or("start").to_string();
+            let sequential = set.attr("sequential").map(is_true).unwrap_or(true);
+            let set_kind = match set.attr("kind") {
+                Some(_) => order_kind(set),
+                None => kind,
+            };
+            if sequential {
+                for w in members.windows(2) {
+                    add_ordering_pair(ws, set_kind, symmetric, w[0], &action, w[1], &action);
+                }
+            }
+            if let Some((prev, prev_action)) = &prev_set {
+                if let Some(gate_id) = &prev_gate {
+                    // The previous set needs only one of its members.
+                    ws.set_gates.push(crate::model::SetGate {
+                        id: gate_id.clone(),
+                        firsts: prev.clone(),
+                        first_task: prev_action.clone(),
+                        thens: members.clone(),
+                        then_task: action.clone(),
+                        flags: flags_for(kind, prev_action, false, symmetric),
+                    });
+                } else {
+                    // Every member of the previous set before every member of this one.
+                    let firsts: Vec<RscIdx> = prev.clone();
+                    for &f in &firsts {
+                        for &t in &members {
+                            add_ordering_pair(ws, kind, symmetric, f, prev_action, t, &action);
+                        }
+                    }
+                }
+            }
+            prev_gate = match set.attr("require-all") {
+                Some(v) if !is_true(v) => Some(set.id().unwrap_or("").to_string()),
+                _ => None,
+            };
+            prev_set = Some((members, action));
+        }
+        return;
+    }
+    let (Some(first_id), Some(then_id)) = (c.attr("first"), c.attr("then")) else {
+        return;
+    };
+    let (firsts, thens) = (expand_ref(ws, first_id), expand_ref(ws, then_id));
+    if firsts.len() != 1 || thens.len() != 1 {
+        // Tags and templates stand for unordered sets: every "first" before every "then".
+        let first_task = c.attr("first-action").unwrap_or("start").to_string();
+        let then_task = c
+            .attr("then-action")
+            .map(str::to_string)
+            .unwrap_or_else(|| first_task.clone());
+        for &f in &firsts {
+            for &t in &thens {
+                add_ordering_pair(ws, kind, symmetric, f, &first_task, t, &then_task);
+            }
+        }
+        return;
+    }
+    let (first, then) = (firsts[0], thens[0]);
+    let first_task = c.attr("first-action").unwrap_or("start").to_string();
+    let then_task = c
+        .attr("then-action")
+        .map(str::to_string)
+        .unwrap_or_else(|| first_task.clone());
+    let min = minimum_first_instances(ws, first, c);
+    if min > 0 {
+        ws.orders.push(RscOrder {
+            id: c.id().unwrap_or("").to_string(),
+            min_first_instances: min,
+            first,
+            first_task: first_task.clone(),
+            then,
+            then_task: then_task.clone(),
+            flags: flags_for(kind, &first_task, false, symmetric),
+        });
+        if symmetric && kind != OrderKind::Serialize {
+            if let (Some(inv_then), Some(inv_first)) = (invert(&then_task), invert(&first_task)) {
+                add_order(
+                    ws,
+                    then,
+                    inv_then,
+                    first,
+                    inv_first,
+                    flags_for(kind, inv_then, true, symmetric),
+                );
+            }
+        }
+        return;
+    }
+    add_ordering_pair(ws, kind, symmetric, first, &first_task, then, &then_task);
+    let _ = INFINITY;
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum LossPolicy {
+    Stop,
+    Demote,
+    Fence,
+    Freeze,
+}
+
+fn unpack_ticket(ws: &mut WorkingSet, c: &Element) {
+    let Some(ticket) = c.attr("ticket") else {
+        return;
+    };
+    let (granted, standby) = ws.tickets.get(ticket).copied().unwrap_or((false, false));
+    if granted && !standby {
+        return;
+    }
+    let policy = match c
+        .attr("loss-policy")
+        .map(|p| p.to_ascii_lowercase())
+        .as_deref()
+    {
+        Some("demote") => LossPolicy::Demote,
+        Some("fence") if ws.options.stonith_enabled => LossPolicy::Fence,
+        Some("freeze") => LossPolicy::Freeze,
+        _ => LossPolicy::Stop,
+    };
+    let mut targets: Vec<(RscIdx, Role)> = Vec::new();
+    if let Some(id) = c.attr("rsc") {
+        for r in expand_ref(ws, id) {
+            targets.push((r, role_attr(c, "rsc-role")));
+        }
+    }
+    for set in c.elements().filter(|e| e.name == "resource_set") {
+        let role = role_attr(set, "role");
+        for rr in set.elements().filter(|e| e.name == "resource_ref") {
+            for r in rr.id().map(|i| expand_ref(ws, i)).unwrap_or_default() {
+                targets.push((r, role));
+            }
+        }
+    }
+    for (r, role) in targets {
+        for p in ws.primitives_of(r) {
+            ticket_constraint(ws, p, role, policy, granted);
+        }
+    }
+}
+
+fn ban_everywhere(ws: &mut WorkingSet, r: RscIdx) {
+    for n in 0..ws.nodes.len() {
+        ws.resources[r].allowed.insert(n, -INFINITY);
+    }
+}
+
+/// Pacemaker's constraints_for_ticket for one primitive whose ticket is
+/// revoked or in standby.
+fn ticket_constraint(
+    ws: &mut WorkingSet,
+    r: RscIdx,
+    role: Role,
+    policy: LossPolicy,
+    granted: bool,
+) {
+    let role_matches = role == Role::Unknown || role == ws.resources[r].role;
+    if role == Role::Promoted && policy != LossPolicy::Stop {
+        // Without the ticket, the resource may not be promoted.
+        for n in 0..ws.nodes.len() {
+            add_promoted_location(ws, r, n, -INFINITY);
+        }
+    }
+    if !granted && !ws.resources[r].running_on.is_empty() {
+        match policy {
+            LossPolicy::Stop => ban_everywhere(ws, r),
+            LossPolicy::Demote => {
+                if role != Role::Promoted {
+                    ban_everywhere(ws, r);
+                }
+            }
+            LossPolicy::Fence => {
+                if !role_matches {
+                    return;
+                }
+                ban_everywhere(ws, r);
+                for n in ws.resources[r].running_on.clone() {
+                    super::nodes::fence_node(ws, n, "deadman ticket was lost");
+                }
+            }
+            LossPolicy::Freeze => {
+                if role_matches {
+                    ws.resources[r].managed = false;
+                    ws.resources[r].blocked = true;
+                }
+            }
+        }
+    } else if role != Role::Promoted || policy == LossPolicy::Stop {
+        ban_everywhere(ws, r);
+    }
+}

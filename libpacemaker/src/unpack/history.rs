@@ -1,0 +1,850 @@
+//! Resource history (lrm_rsc_op entries): where each resource is active, in
+//! which role, what failed, and fail counts.
+
+use libcrmcommon::xml::Element;
+
+use super::nodes::fence_node;
+use super::resources::{parse_interval_ms, strip_instance};
+use crate::model::{NodeIdx, OnFail, Resource, Role, RscIdx, Variant, WorkingSet};
+use crate::score::INFINITY;
+
+// OCF exit codes used below.
+const OCF_OK: i32 = 0;
+const OCF_INVALID_PARAM: i32 = 2;
+const OCF_UNIMPLEMENTED: i32 = 3;
+const OCF_INSUFFICIENT_PRIV: i32 = 4;
+const OCF_NOT_INSTALLED: i32 = 5;
+const OCF_NOT_CONFIGURED: i32 = 6;
+const OCF_NOT_RUNNING: i32 = 7;
+const OCF_RUNNING_PROMOTED: i32 = 8;
+const OCF_FAILED_PROMOTED: i32 = 9;
+const OCF_DEGRADED: i32 = 190;
+const OCF_DEGRADED_PROMOTED: i32 = 191;
+
+// Executor statuses.
+const EXEC_PENDING: i32 = -1;
+const EXEC_DONE: i32 = 0;
+const EXEC_CANCELLED: i32 = 1;
+const EXEC_ERROR: i32 = 4;
+const EXEC_ERROR_HARD: i32 = 5;
+const EXEC_ERROR_FATAL: i32 = 6;
+const EXEC_NOT_INSTALLED: i32 = 7;
+const EXEC_NO_FENCE_DEVICE: i32 = 9;
+const EXEC_NO_SECRETS: i32 = 10;
+
+pub(super) fn unpack_history(ws: &mut WorkingSet, status: &Element) {
+    let states: Vec<&Element> = status
+        .elements()
+        .filter(|e| e.name == "node_state")
+        .collect();
+    let mut order: Vec<(NodeIdx, &Element)> = Vec::new();
+    for state in &states {
+        let (Some(id), Some(uname)) = (state.id(), state.attr("uname")) else {
+            continue;
+        };
+        if let Some(idx) = ws.nodes.iter().position(|n| n.id == id || n.uname == uname) {
+            if !order.iter().any(|(n, _)| *n == idx) {
+                order.push((idx, state));
+            }
+        }
+    }
+    // Without fencing (or shutdown locks), the history of offline nodes is
+    // not used at all: nothing there can be acted on.
+    if !ws.options.stonith_enabled && !ws.options.shutdown_lock {
+        order.retain(|(n, _)| ws.nodes[*n].online);
+    }
+    for (node, state) in order {
+        if ws.nodes[node].is_remote {
+            continue;
+        }
+        let Some(lrm) = state.child("lrm").and_then(|l| l.child("lrm_resources")) else {
+            continue;
+        };
+        for entry in lrm.elements().filter(|e| e.name == "lrm_resource") {
+            unpack_lrm_resource(ws, node, entry);
+        }
+    }
+    compute_failcounts(ws);
+    for r in 0..ws.resources.len() {
+        if ws.resources[r].variant == Variant::Primitive {
+            apply_target_role(ws, r);
+            // A started instance of a promotable clone is unpromoted.
+            if ws.resources[r].role == Role::Started && ws.is_promotable_member(r) {
+                ws.resources[r].role = Role::Unpromoted;
+            }
+        }
+    }
+}
+
+/// Operation fields we need from an lrm_rsc_op.
+struct Op {
+    task: String,
+    key: String,
+    rc: i32,
+    status: i32,
+    target_rc: i32,
+    interval_ms: u64,
+    call_id: i64,
+    last_change: Option<i64>,
+}
+
+impl Op {
+    fn from_xml(xml: &Element) -> Option<Op> {
+        let task = xml.attr("operation")?.to_string();
+        let interval_ms = xml
+            .attr("interval")
+            .map(|v| {
+                v.trim()
+                    .parse::<u64>()
+                    .unwrap_or_else(|_| parse_interval_ms(v))
+            })
+            .unwrap_or(0);
+        let key = xml
+            .attr("operation_key")
+            .map(str::to_string)
+            .unwrap_or_else(|| xml.id().unwrap_or("").to_string());
+        let target_rc = xml
+            .attr("transition-key")
+            .and_then(|k| k.split(':').nth(2))
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(-1);
+        Some(Op {
+            task,
+            key,
+            rc: xml
+                .attr("rc-code")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
+            status: xml
+                .attr("op-status")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
+            target_rc,
+            interval_ms,
+            call_id: xml
+                .attr("call-id")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
+            last_change: xml
+                .attr("last-rc-change")
+                .or_else(|| xml.attr("last-run"))
+                .and_then(|v| v.parse().ok()),
+        })
+    }
+
+    fn is_probe(&self) -> bool {
+        self.task == "monitor" && self.interval_ms == 0
+    }
+
+    fn is_maskable_probe_failure(&self) -> bool {
+        self.is_probe()
+            && (self.rc == OCF_NOT_INSTALLED
+                || self.rc == OCF_INVALID_PARAM
+                || self.status == EXEC_NOT_INSTALLED)
+    }
+}
+
+/// The outcome of replaying one resource's history on one node.
+struct Replay {
+    role: Role,
+    next_role: Role,
+    on_fail: OnFail,
+    last_failure_key: Option<String>,
+    failure_ignored: bool,
+    start_pending: bool,
+    blocked: bool,
+    unmanaged: bool,
+    /// Nodes to ban the resource from (-INFINITY), and whether to ban the whole
+    /// anonymous clone.
+    bans: Vec<(Option<NodeIdx>, bool)>,
+    failed_probe_rc: Option<i32>,
+    pending_task: Option<String>,
+}
+
+fn find_resource(ws: &WorkingSet, id: &str) -> Option<(RscIdx, bool)> {
+    // Exact match on a primitive that is not an anonymous clone instance.
+    for (i, r) in ws.resources.iter().enumerate() {
+        if r.variant != Variant::Primitive {
+            continue;
+        }
+        let anonymous = ws
+            .enclosing_clone(i)
+            .map(|c| !ws.resources[c].clone.unique)
+            .unwrap_or(false);
+        if r.id == id && !anonymous {
+            return Some((i, false));
+        }
+    }
+    // Anonymous clone instance named with or without an instance number.
+    let base = strip_instance(id);
+    for (i, r) in ws.resources.iter().enumerate() {
+        if r.variant != Variant::Primitive {
+            continue;
+        }
+        let Some(clone) = ws.enclosing_clone(i) else {
+            continue;
+        };
+        if ws.resources[clone].clone.unique {
+            continue;
+        }
+        if strip_instance(&r.id) == base {
+            return Some((i, true));
+        }
+    }
+    None
+}
+
+/// Among the anonymous instances sharing `template`'s base name, picks the one
+/// to hold history on `node`: one already active there, else the first one
+/// active nowhere.
+fn pick_anonymous_instance(ws: &WorkingSet, template: RscIdx, node: NodeIdx) -> Option<RscIdx> {
+    let base = strip_instance(&ws.resources[template].id).to_string();
+    let candidates: Vec<RscIdx> = ws
+        .resources
+        .iter()
+        .enumerate()
+        .filter(|(i, r)| {
+            r.variant == Variant::Primitive
+                && strip_instance(&r.id) == base
+                && ws.enclosing_clone(*i).is_some()
+        })
+        .map(|(i, _)| i)
+        .collect();
+    // Instances are compared by their top-level instance (group instances move together).
+    if let Some(&c) = candidates
+        .iter()
+        .find(|&&c| ws.resources[c].running_on.contains(&node))
+    {
+        return Some(c);
+    }
+    // Prefer an instance whose sibling group members are already on this node.
+    for &c in &candidates {
+        let inst = instance_root(ws, c);
+        if ws.running_nodes(inst).contains(&node) && ws.resources[c].running_on.is_empty() {
+            return Some(c);
+        }
+    }
+    candidates
+        .into_iter()
+        .find(|&c| ws.running_nodes(instance_root(ws, c)).is_empty())
+}
+
+/// The direct child of the clone that contains `r`.
+fn instance_root(ws: &WorkingSet, r: RscIdx) -> RscIdx {
+    let mut cur = r;
+    while let Some(p) = ws.resources[cur].parent {
+        if ws.resources[p].variant == Variant::Clone {
+            return cur;
+        }
+        cur = p;
+    }
+    cur
+}
+
+fn default_on_fail(ws: &WorkingSet, rsc: &Resource, op: &Op) -> OnFail {
+    let configured = rsc
+        .ops
+        .iter()
+        .find(|d| d.name == op.task && d.interval_ms == op.interval_ms)
+        .and_then(|d| d.on_fail.clone());
+    let value = configured.map(|v| v.to_ascii_lowercase());
+    match value.as_deref() {
+        Some("ignore") => OnFail::Ignore,
+        Some("block") => OnFail::Block,
+        Some("stop") => OnFail::Stop,
+        Some("standby") => OnFail::Standby,
+        Some("fence") if ws.options.stonith_enabled => OnFail::Fence,
+        Some("fence") => OnFail::Block,
+        Some("demote") => OnFail::Demote,
+        Some("restart") => OnFail::Recover,
+        _ => {
+            if op.task == "stop" {
+                if ws.options.stonith_enabled {
+                    OnFail::Fence
+                } else {
+                    OnFail::Block
+                }
+            } else {
+                OnFail::Recover
+            }
+        }
+    }
+}
+
+/// Pacemaker's ranking of on-fail severities (cmp_on_fail): higher wins.
+fn on_fail_rank(f: OnFail) -> i32 {
+    match f {
+        OnFail::Ignore => 0,
+        OnFail::Demote => 1,
+        OnFail::Recover => 2,
+        OnFail::RestartContainer => 3,
+        OnFail::ResetRemote => 4,
+        OnFail::Migrate => 5,
+        OnFail::Block => 6,
+        OnFail::Stop => 7,
+        OnFail::Standby => 8,
+        OnFail::Fence => 9,
+    }
+}
+
+fn active_role(ws: &WorkingSet, rsc: RscIdx) -> Role {
+    if ws.is_promotable_member(rsc) {
+        Role::Unpromoted
+    } else {
+        Role::Started
+    }
+}
+
+fn unpack_lrm_resource(ws: &mut WorkingSet, node: NodeIdx, entry: &Element) {
+    let Some(rsc_id) = entry.id() else { return };
+    let mut ops: Vec<Op> = entry
+        .elements()
+        .filter(|e| e.name == "lrm_rsc_op")
+        .filter_map(Op::from_xml)
+        .collect();
+    if ops.is_empty() {
+        return;
+    }
+    // Replay in call order; pending operations (call-id -1) go last.
+    ops.sort_by_key(|o| if o.call_id < 0 { i64::MAX } else { o.call_id });
+
+    let (template, anonymous) = match find_resource(ws, rsc_id) {
+        Some(found) => found,
+        None => (create_orphan(ws, rsc_id, entry), false),
+    };
+    let replay = replay_ops(ws, template, node, &ops);
+
+    let active = replay.role > Role::Stopped;
+    let rsc = if anonymous && active {
+        match pick_anonymous_instance(ws, template, node) {
+            Some(r) => r,
+            None => create_anonymous_orphan(ws, template),
+        }
+    } else if anonymous {
+        // Stopped: the clone knows about it, but no instance is used.
+        template
+    } else {
+        template
+    };
+    if anonymous && active && ws.resources[rsc].history_name.is_none() {
+        ws.resources[rsc].history_name = Some(rsc_id.to_string());
+    }
+    apply_replay(ws, rsc, node, replay, anonymous, active);
+}
+
+fn create_orphan(ws: &mut WorkingSet, id: &str, entry: &Element) -> RscIdx {
+    let mut rsc = Resource::new(id, Variant::Primitive, "primitive");
+    rsc.class = entry.attr("class").unwrap_or("unknown").to_string();
+    rsc.provider = entry.attr("provider").map(str::to_string);
+    rsc.agent = entry.attr("type").unwrap_or("unknown").to_string();
+    rsc.is_stonith = rsc.class == "stonith";
+    rsc.orphan = true;
+    rsc.managed = ws.options.stop_orphan_resources && !ws.options.maintenance_mode;
+    let idx = ws.resources.len();
+    ws.resources.push(rsc);
+    ws.top_level.push(idx);
+    idx
+}
+
+fn create_anonymous_orphan(ws: &mut WorkingSet, template: RscIdx) -> RscIdx {
+    // More active instances than clone-max: add an orphan instance.
+    let Some(clone) = ws.enclosing_clone(template) else {
+        return template;
+    };
+    let n = ws.resources[clone].children.len();
+    let base = strip_instance(&ws.resources[template].id).to_string();
+    let mut rsc = ws.resources[template].clone();
+    rsc.id = format!("{base}:{n}");
+    rsc.instance = Some(n);
+    rsc.orphan = true;
+    rsc.running_on.clear();
+    rsc.known_on.clear();
+    rsc.parent = Some(clone);
+    let idx = ws.resources.len();
+    ws.resources.push(rsc);
+    ws.resources[clone].children.push(idx);
+    idx
+}
+
+fn replay_ops(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, ops: &[Op]) -> Replay {
+    let mut r = Replay {
+        role: Role::Unknown,
+        next_role: Role::Unknown,
+        on_fail: OnFail::Ignore,
+        last_failure_key: None,
+        failure_ignored: false,
+        start_pending: false,
+        blocked: false,
+        unmanaged: false,
+        bans: Vec::new(),
+        failed_probe_rc: None,
+        pending_task: None,
+    };
+    let managed = ws.resources[rsc].managed;
+    for op in ops {
+        if op.task == "notify" || op.task == "meta-data" {
+            continue;
+        }
+        let mut rc = op.rc;
+        let mut status = op.status;
+        let timeout = ws.resources[rsc].failure_timeout_s as i64;
+        let expired = status != EXEC_NOT_INSTALLED
+            && timeout > 0
+            && op
+                .last_change
+                .map(|t| t + timeout <= ws.now)
+                .unwrap_or(false);
+        if expired && op.rc != op.target_rc {
+            if op.is_maskable_probe_failure() {
+                if r.role <= Role::Stopped {
+                    r.role = Role::Unknown;
+                }
+                continue;
+            }
+            // An expired failure is forgotten.
+            continue;
+        }
+        // Remap degraded monitor results to their healthy equivalents.
+        if op.task == "monitor" {
+            rc = match rc {
+                OCF_DEGRADED => OCF_OK,
+                OCF_DEGRADED_PROMOTED => OCF_RUNNING_PROMOTED,
+                other => other,
+            };
+        }
+        if op.is_maskable_probe_failure() {
+            // Treated as "not running", but never try here again.
+            set_state_from_result(ws, rsc, &mut r, op, OCF_NOT_RUNNING);
+            r.role = Role::Stopped;
+            r.bans.push((Some(node), true));
+            r.failed_probe_rc = Some(op.rc);
+            continue;
+        }
+        if status == EXEC_DONE || status == EXEC_ERROR {
+            status = EXEC_DONE;
+            if op.target_rc < 0 || op.target_rc != rc {
+                status = EXEC_ERROR;
+            }
+            match rc {
+                OCF_OK => {
+                    if op.is_probe() && op.target_rc == OCF_NOT_RUNNING {
+                        status = EXEC_DONE;
+                    }
+                }
+                OCF_NOT_RUNNING => {
+                    if op.is_probe() || op.target_rc == rc || !managed {
+                        status = EXEC_DONE;
+                        r.role = Role::Stopped;
+                        r.on_fail = OnFail::Ignore;
+                        r.next_role = Role::Unknown;
+                    }
+                }
+                OCF_RUNNING_PROMOTED => {
+                    if op.is_probe() && rc != op.target_rc {
+                        status = EXEC_DONE;
+                    }
+                    r.role = Role::Promoted;
+                }
+                OCF_FAILED_PROMOTED => {
+                    r.role = Role::Promoted;
+                    status = EXEC_ERROR;
+                }
+                OCF_NOT_CONFIGURED => status = EXEC_ERROR_FATAL,
+                OCF_UNIMPLEMENTED => {
+                    status = if op.interval_ms == 0 {
+                        EXEC_ERROR_HARD
+                    } else {
+                        EXEC_ERROR
+                    };
+                }
+                OCF_NOT_INSTALLED | OCF_INVALID_PARAM | OCF_INSUFFICIENT_PRIV => {
+                    if op.task == "stop" && !ws.options.stonith_enabled {
+                        r.unmanaged = true;
+                        r.blocked = true;
+                    }
+                    status = EXEC_ERROR_HARD;
+                }
+                _ => {
+                    if status == EXEC_DONE {
+                        status = EXEC_ERROR;
+                    }
+                }
+            }
+        }
+        match status {
+            EXEC_CANCELLED => continue,
+            EXEC_PENDING => {
+                if r.pending_task.is_none() && (op.interval_ms != 0 || op.task != "monitor") {
+                    r.pending_task = Some(op.task.clone());
+                }
+                if op.task == "start" {
+                    r.start_pending = true;
+                    if r.role < Role::Started {
+                        r.role = active_role(ws, rsc);
+                    }
+                } else if op.task == "promote" {
+                    r.role = Role::Promoted;
+                }
+                continue;
+            }
+            EXEC_DONE => {
+                set_state_from_result(ws, rsc, &mut r, op, rc);
+                continue;
+            }
+            EXEC_NOT_INSTALLED => {
+                r.bans.push((Some(node), true));
+            }
+            EXEC_NO_FENCE_DEVICE | EXEC_NO_SECRETS => status = EXEC_ERROR_HARD,
+            _ => {}
+        }
+        let strategy = default_on_fail(ws, &ws.resources[rsc], op);
+        if strategy == OnFail::Ignore {
+            set_state_from_result(ws, rsc, &mut r, op, op.target_rc);
+            r.failure_ignored = true;
+            continue;
+        }
+        record_failure(ws, rsc, node, &mut r, op, rc, strategy);
+        if status == EXEC_ERROR_HARD {
+            r.bans.push((Some(node), true));
+        } else if status == EXEC_ERROR_FATAL {
+            r.bans.push((None, true));
+        }
+    }
+    r
+}
+
+fn record_failure(
+    ws: &WorkingSet,
+    rsc: RscIdx,
+    node: NodeIdx,
+    r: &mut Replay,
+    op: &Op,
+    rc: i32,
+    strategy: OnFail,
+) {
+    let _ = node;
+    r.last_failure_key = Some(op.key.clone());
+    if on_fail_rank(strategy) > on_fail_rank(r.on_fail) {
+        r.on_fail = strategy;
+    }
+    match op.task.as_str() {
+        "stop" => r.bans.push((Some(node), false)),
+        "promote" => r.role = Role::Promoted,
+        "demote" => {
+            if strategy == OnFail::Block {
+                r.role = Role::Promoted;
+                r.next_role = Role::Stopped;
+            } else if rc == OCF_NOT_RUNNING {
+                r.role = Role::Stopped;
+            } else {
+                r.role = Role::Unpromoted;
+            }
+        }
+        _ => {}
+    }
+    if op.is_probe() && rc == OCF_NOT_INSTALLED {
+        r.role = Role::Stopped;
+    } else if r.role < Role::Started {
+        r.role = active_role(ws, rsc);
+    }
+    if strategy == OnFail::Stop {
+        if r.next_role == Role::Unknown || r.next_role > Role::Stopped {
+            r.next_role = Role::Stopped;
+        }
+        r.bans.push((None, true));
+    }
+}
+
+fn set_state_from_result(ws: &WorkingSet, rsc: RscIdx, r: &mut Replay, op: &Op, rc: i32) {
+    let mut clear = false;
+    if rc == OCF_NOT_INSTALLED || op.is_maskable_probe_failure() {
+        r.role = Role::Stopped;
+    } else if rc == OCF_NOT_RUNNING {
+        clear = true;
+    } else {
+        match op.task.as_str() {
+            "monitor" => {
+                if r.last_failure_key.as_deref() == Some(op.key.as_str()) {
+                    clear = true;
+                }
+                if r.role < Role::Started {
+                    r.role = active_role(ws, rsc);
+                }
+            }
+            "start" => {
+                r.role = Role::Started;
+                clear = true;
+            }
+            "stop" => {
+                r.role = Role::Stopped;
+                clear = true;
+            }
+            "promote" => {
+                r.role = Role::Promoted;
+                clear = true;
+            }
+            "demote" => {
+                if r.on_fail == OnFail::Demote {
+                    clear = true;
+                }
+                r.role = Role::Unpromoted;
+            }
+            "migrate_from" => {
+                r.role = Role::Started;
+                clear = true;
+            }
+            "migrate_to" => {
+                // Partial migration handling is not modelled yet: the resource
+                // remains considered active on the source.
+                if r.role < Role::Started {
+                    r.role = active_role(ws, rsc);
+                }
+            }
+            _ => {
+                if r.role < Role::Started {
+                    r.role = active_role(ws, rsc);
+                }
+            }
+        }
+    }
+    if clear {
+        match r.on_fail {
+            OnFail::Block
+            | OnFail::Ignore
+            | OnFail::Demote
+            | OnFail::Recover
+            | OnFail::RestartContainer => {
+                r.on_fail = OnFail::Ignore;
+                r.next_role = Role::Unknown;
+            }
+            _ => {}
+        }
+    }
+}
+
+fn ban(ws: &mut WorkingSet, rsc: RscIdx, node: Option<NodeIdx>) {
+    let nodes: Vec<NodeIdx> = match node {
+        Some(n) => vec![n],
+        None => (0..ws.nodes.len()).collect(),
+    };
+    for n in nodes {
+        ws.resources[rsc].allowed.insert(n, -INFINITY);
+    }
+}
+
+fn apply_replay(
+    ws: &mut WorkingSet,
+    rsc: RscIdx,
+    node: NodeIdx,
+    replay: Replay,
+    anonymous: bool,
+    active: bool,
+) {
+    let clone_parent = if anonymous {
+        ws.enclosing_clone(rsc)
+    } else {
+        None
+    };
+    let mut role = replay.role;
+    for (ban_node, whole_clone) in &replay.bans {
+        let target = if *whole_clone {
+            clone_parent.map(|_| ws.top_parent(rsc)).unwrap_or(rsc)
+        } else {
+            rsc
+        };
+        ban(ws, target, *ban_node);
+    }
+    if let Some(rc) = replay.failed_probe_rc {
+        ws.resources[rsc].failed_probe.insert(node, rc);
+        if let Some(c) = clone_parent {
+            ws.resources[c].failed_probe.insert(node, rc);
+        }
+    }
+    // known_on propagates up to the anonymous clone.
+    if role != Role::Unknown {
+        let mut cur = Some(rsc);
+        while let Some(c) = cur {
+            if !ws.resources[c].known_on.contains(&node) {
+                ws.resources[c].known_on.push(node);
+            }
+            if ws.resources[c].variant == Variant::Clone && ws.resources[c].clone.unique {
+                break;
+            }
+            cur = ws.resources[c].parent;
+            if anonymous && cur.is_none() {
+                break;
+            }
+        }
+    }
+    ws.resources[rsc].failure_ignored |= replay.failure_ignored;
+    if !active {
+        if replay.next_role != Role::Unknown && !anonymous {
+            set_next_role(ws, rsc, replay.next_role);
+        }
+        apply_target_role(ws, rsc);
+        return;
+    }
+    if replay.unmanaged {
+        ws.resources[rsc].managed = false;
+        ws.resources[rsc].blocked = true;
+    }
+    ws.resources[rsc].start_pending |= replay.start_pending;
+    if ws.resources[rsc].pending_task.is_none() {
+        ws.resources[rsc].pending_task = replay.pending_task.clone();
+    }
+    ws.resources[rsc].failure_ignored |= replay.failure_ignored;
+
+    let managed = ws.resources[rsc].managed;
+    let node_online = ws.nodes[node].online;
+    if role > Role::Stopped
+        && !node_online
+        && !ws.nodes[node].maintenance
+        && managed
+        && ws.options.stonith_enabled
+    {
+        let reason = format!("{} is thought to be active there", ws.resources[rsc].id);
+        fence_node(ws, node, &reason);
+    }
+    let mut on_fail = replay.on_fail;
+    let save_on_fail = on_fail;
+    if ws.nodes[node].unclean {
+        on_fail = OnFail::Ignore;
+    }
+    let mut next_role = replay.next_role;
+    match on_fail {
+        OnFail::Ignore => {}
+        OnFail::Demote => ws.resources[rsc].failed = true,
+        OnFail::Fence => {
+            let reason = format!("{} failed there", ws.resources[rsc].id);
+            fence_node(ws, node, &reason);
+        }
+        OnFail::Standby => {
+            ws.nodes[node].standby = true;
+            ws.nodes[node].standby_onfail = true;
+        }
+        OnFail::Block => {
+            ws.resources[rsc].managed = false;
+            ws.resources[rsc].blocked = true;
+        }
+        OnFail::Migrate => ban(ws, rsc, Some(node)),
+        OnFail::Stop => next_role = Role::Stopped,
+        OnFail::Recover | OnFail::RestartContainer | OnFail::ResetRemote => {
+            if role != Role::Stopped && role != Role::Unknown {
+                ws.resources[rsc].failed = true;
+                ws.resources[rsc].failed_stop = true;
+            }
+        }
+    }
+    let _ = save_on_fail;
+    if role != Role::Stopped && role != Role::Unknown {
+        if !ws.resources[rsc].running_on.contains(&node) {
+            ws.resources[rsc].running_on.push(node);
+            if ws.resources[rsc].running_on.len() > 1 {
+                handle_multiply_active(ws, rsc);
+            }
+        }
+        if !ws.nodes[node].running.contains(&rsc) {
+            ws.nodes[node].running.push(rsc);
+        }
+        match on_fail {
+            OnFail::Ignore => {}
+            OnFail::Demote | OnFail::Block => ws.resources[rsc].failed = true,
+            _ => {
+                ws.resources[rsc].failed = true;
+                ws.resources[rsc].failed_stop = true;
+            }
+        }
+    } else {
+        role = Role::Stopped;
+    }
+    if next_role != Role::Unknown {
+        set_next_role(ws, rsc, next_role);
+    }
+    apply_target_role(ws, rsc);
+    if role > ws.resources[rsc].role {
+        ws.resources[rsc].role = role;
+    }
+}
+
+/// What to do about a resource active on more than one node (multiple-active).
+fn handle_multiply_active(ws: &mut WorkingSet, rsc: RscIdx) {
+    let policy = ws.resources[rsc]
+        .meta
+        .get("multiple-active")
+        .map(|v| v.to_ascii_lowercase());
+    match policy.as_deref() {
+        Some("stop_only") => ws.resources[rsc].next_role = Role::Stopped,
+        Some("block") => {
+            ws.resources[rsc].managed = false;
+            ws.resources[rsc].blocked = true;
+        }
+        _ => {}
+    }
+}
+
+fn set_next_role(ws: &mut WorkingSet, rsc: RscIdx, role: Role) {
+    ws.resources[rsc].next_role = role;
+}
+
+fn apply_target_role(ws: &mut WorkingSet, rsc: RscIdx) {
+    let Some(target) = ws.resources[rsc].target_role else {
+        return;
+    };
+    // Only promotable instances have roles beyond Started.
+    if target > Role::Started && !ws.is_promotable_member(rsc) {
+        return;
+    }
+    let next = ws.resources[rsc].next_role;
+    if next == Role::Unknown || target < next {
+        // Started as a target means "no limit" for promotable instances.
+        if target == Role::Started && ws.is_promotable_member(rsc) {
+            return;
+        }
+        ws.resources[rsc].next_role = target;
+    }
+}
+
+/// Sums fail-count-* node attributes per resource and node.
+fn compute_failcounts(ws: &mut WorkingSet) {
+    for n in 0..ws.nodes.len() {
+        let attrs: Vec<(String, String)> = ws.nodes[n]
+            .attrs
+            .iter()
+            .filter(|(k, _)| k.starts_with("fail-count-"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        for (key, value) in attrs {
+            let rest = &key["fail-count-".len()..];
+            let rsc_name = match rest.rfind('#') {
+                Some(pos) => &rest[..pos],
+                None => rest,
+            };
+            let count = crate::score::parse_or_zero(&value);
+            let last_failure: Option<i64> = ws.nodes[n]
+                .attrs
+                .get(&format!("last-failure-{rest}"))
+                .and_then(|v| v.trim().parse().ok());
+            for r in 0..ws.resources.len() {
+                if ws.resources[r].variant != Variant::Primitive {
+                    continue;
+                }
+                let id = &ws.resources[r].id;
+                let matches =
+                    id == rsc_name || (strip_instance(id) == rsc_name && anonymous_instance(ws, r));
+                let timeout = ws.resources[r].failure_timeout_s as i64;
+                let expired =
+                    timeout > 0 && last_failure.map(|t| t + timeout <= ws.now).unwrap_or(false);
+                if matches && !expired {
+                    let entry = ws.resources[r].failcount.entry(n).or_insert(0);
+                    *entry = crate::score::add(*entry, count);
+                }
+            }
+        }
+    }
+}
+
+fn anonymous_instance(ws: &WorkingSet, r: RscIdx) -> bool {
+    ws.enclosing_clone(r)
+        .map(|c| !ws.resources[c].clone.unique)
+        .unwrap_or(false)
+}

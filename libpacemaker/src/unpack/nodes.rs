@@ -1,0 +1,231 @@
+//! Nodes from the configuration and their state from the status section.
+
+use libcrmcommon::xml::Element;
+
+use crate::model::{Node, WorkingSet};
+use crate::options::{is_true, NoQuorumPolicy};
+use crate::rules::{collect_nvpairs, RuleContext};
+use crate::score;
+
+pub(super) fn unpack_nodes(ws: &mut WorkingSet, nodes: &Element) {
+    for xml in nodes.elements().filter(|e| e.name == "node") {
+        let (Some(id), Some(uname)) = (xml.id(), xml.attr("uname")) else {
+            ws.warnings
+                .push("node entry without id or uname ignored".to_string());
+            continue;
+        };
+        let kind = xml.attr("type").unwrap_or("member");
+        let mut node = Node {
+            id: id.to_string(),
+            uname: uname.to_string(),
+            is_remote: kind == "remote",
+            weight: xml.attr("score").map(score::parse_or_zero).unwrap_or(0),
+            ..Node::default()
+        };
+        let ctx = RuleContext {
+            node_attrs: None,
+            now: Some(ws.now),
+        };
+        let mut attrs = std::collections::HashMap::new();
+        collect_nvpairs(xml, "instance_attributes", &ctx, &mut attrs);
+        node.attrs = attrs;
+        node.utilization = utilization_of(xml);
+        node.attrs.insert("#uname".to_string(), uname.to_string());
+        node.attrs.insert("#id".to_string(), id.to_string());
+        node.attrs.insert(
+            "#kind".to_string(),
+            if node.is_remote { "remote" } else { "cluster" }.to_string(),
+        );
+        // Until we see a node_state entry, the node is unseen; it is assumed
+        // unclean only if unseen nodes are to be fenced.
+        node.unseen = true;
+        node.unclean = ws.options.startup_fencing;
+        ws.nodes.push(node);
+    }
+}
+
+/// Utilization values from an element's <utilization> sets (integers; junk counts as 0).
+pub(crate) fn utilization_of(xml: &Element) -> std::collections::BTreeMap<String, i64> {
+    let mut raw = std::collections::HashMap::new();
+    collect_nvpairs(
+        xml,
+        "utilization",
+        &RuleContext {
+            node_attrs: None,
+            now: None,
+        },
+        &mut raw,
+    );
+    raw.into_iter()
+        .map(|(k, v)| (k, v.trim().parse::<i64>().unwrap_or(0)))
+        .collect()
+}
+
+fn shutdown_requested(node: &Node) -> bool {
+    node.attrs
+        .get("shutdown")
+        .map(|v| !v.is_empty() && v != "0")
+        .unwrap_or(false)
+}
+
+pub(super) fn fence_node(ws: &mut WorkingSet, idx: usize, reason: &str) {
+    let node = &mut ws.nodes[idx];
+    if !node.unclean {
+        node.fence_reason = Some(reason.to_string());
+    }
+    node.unclean = true;
+}
+
+pub(super) fn unpack_node_states(ws: &mut WorkingSet, status: &Element) {
+    for state in status.elements().filter(|e| e.name == "node_state") {
+        let (Some(id), Some(uname)) = (state.id(), state.attr("uname")) else {
+            continue;
+        };
+        let Some(idx) = ws.nodes.iter().position(|n| n.id == id || n.uname == uname) else {
+            continue;
+        };
+        if ws.nodes[idx].is_remote {
+            continue;
+        }
+        // Transient attributes override configured ones.
+        if let Some(transient) = state.child("transient_attributes") {
+            let mut attrs = std::collections::HashMap::new();
+            collect_nvpairs(
+                transient,
+                "instance_attributes",
+                &RuleContext {
+                    node_attrs: None,
+                    now: Some(ws.now),
+                },
+                &mut attrs,
+            );
+            for (k, v) in attrs {
+                ws.nodes[idx].attrs.insert(k, v);
+            }
+        }
+        {
+            let node = &mut ws.nodes[idx];
+            if node
+                .attrs
+                .get("standby")
+                .map(|v| is_true(v))
+                .unwrap_or(false)
+            {
+                node.standby = true;
+            }
+            if node
+                .attrs
+                .get("maintenance")
+                .map(|v| is_true(v))
+                .unwrap_or(false)
+            {
+                node.maintenance = true;
+            }
+            node.unclean = false;
+            node.unseen = false;
+        }
+        determine_online_status(ws, idx, state);
+        if !ws.have_quorum
+            && ws.nodes[idx].online
+            && ws.options.no_quorum_policy == NoQuorumPolicy::Suicide
+        {
+            fence_node(ws, idx, "cluster does not have quorum");
+        }
+    }
+}
+
+fn determine_online_status(ws: &mut WorkingSet, idx: usize, state: &Element) {
+    let expected = state.attr("expected");
+    {
+        let node = &mut ws.nodes[idx];
+        node.shutdown = false;
+        node.expected_up = false;
+        if shutdown_requested(node) {
+            node.shutdown = true;
+        } else if expected
+            .map(|e| e.eq_ignore_ascii_case("member"))
+            .unwrap_or(false)
+        {
+            node.expected_up = true;
+        }
+    }
+    let online = if ws.options.stonith_enabled {
+        online_status_with_fencing(ws, idx, state)
+    } else {
+        online_status_without_fencing(ws, idx, state)
+    };
+    let node = &mut ws.nodes[idx];
+    node.online = online;
+}
+
+fn online_status_without_fencing(ws: &mut WorkingSet, idx: usize, state: &Element) -> bool {
+    let join = state.attr("join");
+    let is_peer = state.attr("crmd");
+    let in_cluster = state.attr("in_ccm");
+    if !in_cluster.map(is_true).unwrap_or(false) {
+        false
+    } else if is_peer
+        .map(|p| p.eq_ignore_ascii_case("online"))
+        .unwrap_or(false)
+    {
+        join.map(|j| j.eq_ignore_ascii_case("member"))
+            .unwrap_or(false)
+    } else if !ws.nodes[idx].expected_up {
+        false
+    } else {
+        fence_node(ws, idx, "peer is unexpectedly down");
+        false
+    }
+}
+
+fn online_status_with_fencing(ws: &mut WorkingSet, idx: usize, state: &Element) -> bool {
+    let join = state.attr("join");
+    let is_peer = state.attr("crmd");
+    let in_cluster = state.attr("in_ccm");
+    let exp_state = state.attr("expected").unwrap_or("down");
+    let terminate = ws.nodes[idx].attrs.get("terminate").cloned();
+    let do_terminate = match terminate.as_deref() {
+        Some(t) if is_true(t) => true,
+        Some(t) => t
+            .chars()
+            .next()
+            .map(|c| c != '0' && c.is_ascii_digit())
+            .unwrap_or(false),
+        None => false,
+    };
+    let in_ccm = in_cluster.map(is_true).unwrap_or(false);
+    let crmd_online = is_peer
+        .map(|p| p.eq_ignore_ascii_case("online"))
+        .unwrap_or(false);
+    let join_is = |v: &str| join.map(|j| j.eq_ignore_ascii_case(v)).unwrap_or(false);
+
+    if ws.nodes[idx].shutdown {
+        return crmd_online;
+    }
+    if in_cluster.is_none() {
+        fence_node(ws, idx, "peer has not been seen by the cluster");
+    } else if join_is("banned") {
+        fence_node(ws, idx, "peer failed Pacemaker membership criteria");
+    } else if !do_terminate && exp_state.eq_ignore_ascii_case("down") {
+        if in_ccm || crmd_online {
+            ws.nodes[idx].standby = true;
+            ws.nodes[idx].pending = true;
+        }
+    } else if do_terminate && join_is("down") && !in_ccm && !crmd_online {
+        return false;
+    } else if !in_ccm {
+        fence_node(ws, idx, "peer is no longer part of the cluster");
+    } else if !crmd_online {
+        fence_node(ws, idx, "peer process is no longer available");
+    } else if do_terminate {
+        fence_node(ws, idx, "termination was requested");
+    } else if join_is("member") {
+        // active
+    } else if join_is("pending") || join_is("down") {
+        ws.nodes[idx].standby = true;
+        ws.nodes[idx].pending = true;
+    } else {
+        fence_node(ws, idx, "peer was in an unknown state");
+    }
+    in_ccm
+}

@@ -1,0 +1,351 @@
+//! Resources from the configuration: primitives, groups and clones (with
+//! their instances), meta attributes and operation definitions.
+
+use std::collections::HashMap;
+
+use libcrmcommon::xml::Element;
+
+use crate::model::{OpDef, Resource, Role, RscIdx, Variant, WorkingSet};
+use crate::options::is_true;
+use crate::rules::{collect_nvpairs, RuleContext};
+use crate::score;
+
+pub(super) fn unpack_resources(
+    ws: &mut WorkingSet,
+    resources: &Element,
+    rsc_defaults: &HashMap<String, String>,
+    op_defaults: &HashMap<String, String>,
+) {
+    let _ = op_defaults;
+    let templates: Vec<&Element> = resources
+        .elements()
+        .filter(|e| e.name == "template")
+        .collect();
+    let expanded = expand_templates(resources, &templates);
+    for xml in expanded.elements() {
+        match xml.name.as_str() {
+            "primitive" | "group" | "clone" | "master" => {
+                if let Some(idx) = unpack_one(ws, xml, None, rsc_defaults, None) {
+                    ws.top_level.push(idx);
+                }
+            }
+            "template" => {}
+            other => ws
+                .warnings
+                .push(format!("unsupported resource type <{other}> ignored")),
+        }
+    }
+    ws.have_stonith_resource = ws.resources.iter().any(|r| r.is_stonith);
+    // Pacemaker keeps top-level resources sorted by priority (stable).
+    let mut top = std::mem::take(&mut ws.top_level);
+    top.sort_by_key(|&r| -ws.resources[r].priority);
+    ws.top_level = top;
+}
+
+/// Returns a copy of the resources section where every primitive that names
+/// a template carries the template's agent, attribute sets and operations
+/// (the primitive's own settings win).
+fn expand_templates(resources: &Element, templates: &[&Element]) -> Element {
+    let mut out = resources.clone();
+    if templates.is_empty() {
+        return out;
+    }
+    fn walk(e: &mut Element, templates: &[&Element]) {
+        for child in e.elements_mut() {
+            if child.name == "primitive" {
+                if let Some(tid) = child.attr("template").map(str::to_string) {
+                    if let Some(t) = templates.iter().find(|t| t.id() == Some(tid.as_str())) {
+                        merge_template(child, t);
+                    }
+                }
+            } else {
+                walk(child, templates);
+            }
+        }
+    }
+    walk(&mut out, templates);
+    out
+}
+
+fn merge_template(primitive: &mut Element, template: &Element) {
+    for attr in ["class", "provider", "type"] {
+        if primitive.attr(attr).is_none() {
+            if let Some(v) = template.attr(attr) {
+                primitive.set_attr(attr, v);
+            }
+        }
+    }
+    for set in template.elements().filter(|e| e.name != "operations") {
+        primitive.push_child(set.clone());
+    }
+    if let Some(tops) = template.child("operations") {
+        let ops = primitive.ensure_child("operations");
+        for op in tops.elements() {
+            let same = ops.elements().any(|o| {
+                o.attr("name") == op.attr("name") && o.attr("interval") == op.attr("interval")
+            });
+            if !same {
+                ops.push_child(op.clone());
+            }
+        }
+    }
+}
+
+/// Parses an interval like "10s", "1m", "500ms", "PT10S" or plain seconds into milliseconds.
+pub fn parse_interval_ms(text: &str) -> u64 {
+    let t = text.trim();
+    if t.is_empty() {
+        return 0;
+    }
+    if let Some(rest) = t.strip_prefix('P').or_else(|| t.strip_prefix('p')) {
+        return parse_iso_duration_ms(rest);
+    }
+    let digits: String = t.chars().take_while(|c| c.is_ascii_digit()).collect();
+    let unit = t[digits.len()..].trim().to_ascii_lowercase();
+    let n: u64 = digits.parse().unwrap_or(0);
+    let mult = match unit.as_str() {
+        "" | "s" | "sec" => 1000,
+        "ms" | "msec" => 1,
+        "us" | "usec" => return n / 1000,
+        "m" | "min" => 60_000,
+        "h" | "hr" => 3_600_000,
+        _ => return 0,
+    };
+    n.saturating_mul(mult)
+}
+
+fn parse_iso_duration_ms(rest: &str) -> u64 {
+    let mut total: u64 = 0;
+    let mut num = String::new();
+    let mut in_time = false;
+    for c in rest.chars() {
+        match c {
+            'T' | 't' => in_time = true,
+            '0'..='9' => num.push(c),
+            _ => {
+                let n: u64 = num.parse().unwrap_or(0);
+                num.clear();
+                let secs = match (c.to_ascii_uppercase(), in_time) {
+                    ('Y', false) => 365 * 86400,
+                    ('M', false) => 30 * 86400,
+                    ('W', false) => 7 * 86400,
+                    ('D', false) => 86400,
+                    ('H', true) => 3600,
+                    ('M', true) => 60,
+                    ('S', true) => 1,
+                    _ => 0,
+                };
+                total = total.saturating_add(n.saturating_mul(secs));
+            }
+        }
+    }
+    total.saturating_mul(1000)
+}
+
+fn own_meta(xml: &Element, now: i64) -> HashMap<String, String> {
+    let mut meta = HashMap::new();
+    collect_nvpairs(
+        xml,
+        "meta_attributes",
+        &RuleContext {
+            node_attrs: None,
+            now: Some(now),
+        },
+        &mut meta,
+    );
+    meta
+}
+
+fn unpack_one(
+    ws: &mut WorkingSet,
+    xml: &Element,
+    parent: Option<RscIdx>,
+    rsc_defaults: &HashMap<String, String>,
+    instance: Option<usize>,
+) -> Option<RscIdx> {
+    let base_id = match xml.id() {
+        Some(id) => id.to_string(),
+        None => {
+            ws.warnings
+                .push(format!("<{}> without id ignored", xml.name));
+            return None;
+        }
+    };
+    let id = match instance {
+        Some(n) => format!("{base_id}:{n}"),
+        None => base_id.clone(),
+    };
+    let variant = match xml.name.as_str() {
+        "primitive" => Variant::Primitive,
+        "group" => Variant::Group,
+        _ => Variant::Clone,
+    };
+    let mut rsc = Resource::new(&id, variant, &xml.name);
+    rsc.parent = parent;
+    rsc.instance = instance;
+    rsc.description = xml.attr("description").map(str::to_string);
+
+    // Meta attributes: own, then inherited from the parent, then defaults.
+    let mut meta = own_meta(xml, ws.now);
+    if let Some(p) = parent {
+        for (k, v) in &ws.resources[p].meta {
+            meta.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
+    for (k, v) in rsc_defaults {
+        meta.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    if variant == Variant::Clone {
+        meta.entry("resource-stickiness".to_string())
+            .or_insert_with(|| "1".to_string());
+    }
+
+    if variant == Variant::Primitive {
+        rsc.class = xml.attr("class").unwrap_or("unknown").to_string();
+        rsc.provider = xml.attr("provider").map(str::to_string);
+        rsc.agent = xml.attr("type").unwrap_or("unknown").to_string();
+        rsc.is_stonith = rsc.class == "stonith";
+        rsc.utilization = super::nodes::utilization_of(xml);
+        rsc.template = xml.attr("template").map(str::to_string);
+        if let Some(ops) = xml.child("operations") {
+            for op in ops.elements().filter(|e| e.name == "op") {
+                let Some(name) = op.attr("name") else {
+                    continue;
+                };
+                rsc.ops.push(OpDef {
+                    name: name.to_string(),
+                    interval_ms: op.attr("interval").map(parse_interval_ms).unwrap_or(0),
+                    role: op.attr("role").and_then(Role::parse),
+                    on_fail: op.attr("on-fail").map(str::to_string),
+                    enabled: op.attr("enabled").map(is_true).unwrap_or(true),
+                });
+            }
+        }
+    }
+
+    rsc.priority = meta
+        .get("priority")
+        .map(|v| score::parse_or_zero(v))
+        .unwrap_or(0);
+    rsc.managed = !ws.options.maintenance_mode;
+    if let Some(v) = meta.get("is-managed") {
+        rsc.managed = is_true(v) && !ws.options.maintenance_mode;
+    }
+    if meta.get("maintenance").map(|v| is_true(v)).unwrap_or(false) {
+        rsc.managed = false;
+    }
+    if let Some(v) = meta.get("resource-stickiness") {
+        if !v.eq_ignore_ascii_case("default") {
+            rsc.stickiness = score::parse_or_zero(v);
+        }
+    }
+    if let Some(v) = meta.get("migration-threshold") {
+        let t = score::parse_or_zero(v);
+        rsc.migration_threshold = if t < 0 { 1 } else { t };
+    }
+    if let Some(v) = meta.get("failure-timeout") {
+        rsc.failure_timeout_s = parse_interval_ms(v) / 1000;
+    }
+    rsc.target_role = meta
+        .get("target-role")
+        .and_then(|v| Role::parse(v))
+        .filter(|r| *r != Role::Unknown);
+    rsc.meta = meta;
+
+    if ws.options.symmetric_cluster {
+        for n in 0..ws.nodes.len() {
+            rsc.allowed.insert(n, 0);
+        }
+    }
+    let idx = ws.resources.len();
+    ws.resources.push(rsc);
+
+    match variant {
+        Variant::Primitive => {}
+        Variant::Group => {
+            for child in xml.elements().filter(|e| e.name == "primitive") {
+                let child_instance = instance;
+                if let Some(c) = unpack_one(ws, child, Some(idx), rsc_defaults, child_instance) {
+                    ws.resources[idx].children.push(c);
+                }
+            }
+        }
+        Variant::Clone => unpack_clone(ws, idx, xml, rsc_defaults),
+    }
+    Some(idx)
+}
+
+fn unpack_clone(
+    ws: &mut WorkingSet,
+    idx: RscIdx,
+    xml: &Element,
+    rsc_defaults: &HashMap<String, String>,
+) {
+    let node_count = ws.nodes.len();
+    let meta = ws.resources[idx].meta.clone();
+    let get_usize = |names: &[&str], default: usize| -> usize {
+        for n in names {
+            if let Some(v) = meta.get(*n) {
+                return score::parse(v)
+                    .map(|s| s.max(0) as usize)
+                    .unwrap_or(default);
+            }
+        }
+        default
+    };
+    let promotable =
+        xml.name == "master" || meta.get("promotable").map(|v| is_true(v)).unwrap_or(false);
+    let settings = crate::model::CloneSettings {
+        clone_max: get_usize(&["clone-max"], node_count),
+        clone_node_max: get_usize(&["clone-node-max"], 1),
+        promoted_max: get_usize(&["promoted-max", "master-max"], 1),
+        promoted_node_max: get_usize(&["promoted-node-max", "master-node-max"], 1),
+        promotable,
+        unique: meta
+            .get("globally-unique")
+            .map(|v| is_true(v))
+            .unwrap_or(false),
+        ordered: meta.get("ordered").map(|v| is_true(v)).unwrap_or(false),
+        interleave: meta.get("interleave").map(|v| is_true(v)).unwrap_or(false),
+        notify: meta.get("notify").map(|v| is_true(v)).unwrap_or(false),
+    };
+    let Some(template) = xml
+        .elements()
+        .find(|e| e.name == "primitive" || e.name == "group")
+    else {
+        ws.warnings
+            .push(format!("{} has nothing to clone", ws.resources[idx].id));
+        return;
+    };
+    ws.resources[idx].clone = settings.clone();
+    ws.resources[idx].meta.insert(
+        "globally-unique".to_string(),
+        if settings.unique { "true" } else { "false" }.to_string(),
+    );
+    ws.resources[idx].meta.insert(
+        "promotable".to_string(),
+        if promotable { "true" } else { "false" }.to_string(),
+    );
+    let count = settings.clone_max.max(1);
+    for n in 0..count {
+        if let Some(c) = unpack_one(ws, template, Some(idx), rsc_defaults, Some(n)) {
+            ws.resources[idx].children.push(c);
+        }
+    }
+    if settings.clone_max == 0 {
+        // Pacemaker still creates one (unusable) instance when clone-max is 0.
+        for &c in &ws.resources[idx].children.clone() {
+            ws.resources[c].orphan = false;
+        }
+    }
+}
+
+/// The name a clone instance's history uses (without the instance suffix).
+pub fn strip_instance(id: &str) -> &str {
+    match id.rfind(':') {
+        Some(pos) if id[pos + 1..].chars().all(|c| c.is_ascii_digit()) && pos + 1 < id.len() => {
+            &id[..pos]
+        }
+        _ => id,
+    }
+}
