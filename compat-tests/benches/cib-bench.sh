@@ -5,8 +5,10 @@
 # single-node sandbox built by ../shared/tools/refcluster (network, mount, UTS and PID
 # namespaces). The CIB is generated: NODES nodes, RESOURCES primitives with constraints.
 # Measured inside the node:
-#   - modify and query operations per second over one IPC connection (cib-bench, which speaks
-#     the CIB client protocol to whichever daemon serves cib_rw), with p50/p99 latency;
+#   - operations per second over one IPC connection (cib-bench, which speaks the CIB client
+#     protocol to whichever daemon serves cib_rw), with p50/p99 latency: nvpair value updates
+#     (what crm_attribute does), structural writes (create/delete of a primitive, which are
+#     schema-validated) and whole-CIB queries;
 #   - the same operations through separate cibadmin processes;
 #   - the daemon's resident memory (VmRSS now, VmHWM peak).
 # Prints one line per figure and the ours/C ratio.
@@ -17,6 +19,7 @@ NODES=${1:-16}
 RESOURCES=${2:-1000}
 MODIFY_OPS=${MODIFY_OPS:-2000}
 QUERY_OPS=${QUERY_OPS:-300}
+STRUCTURAL_OPS=${STRUCTURAL_OPS:-400}
 CLI_OPS=${CLI_OPS:-100}
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -47,7 +50,7 @@ run_one() {
     "${E[@]}" cibadmin --replace --xml-file "$work/cib.xml" >/dev/null
     local pid; pid=$("${E[@]}" pgrep -f pacemaker-based | head -1)
     {
-        "${E[@]}" "$bench" --modify "$MODIFY_OPS" --query "$QUERY_OPS" | tr ' ' '\n'
+        "${E[@]}" "$bench" --modify "$MODIFY_OPS" --create-delete "$STRUCTURAL_OPS" --query "$QUERY_OPS" | tr ' ' '\n'
         local t0 t1
         t0=$(date +%s.%N)
         for i in $(seq "$CLI_OPS"); do
@@ -70,7 +73,7 @@ run_one cbr "$ours"
 
 echo "CIB manager benchmark: $NODES nodes x $RESOURCES resources ($(wc -c < "$work/cib.xml") bytes of CIB)"
 printf '%-26s %14s %14s %10s\n' figure C ours ours/C
-for key in modify_per_s modify_p50_ms modify_p99_ms query_per_s query_p50_ms query_p99_ms \
+for key in modify_per_s modify_p50_ms modify_p99_ms create_delete_per_s create_delete_p50_ms query_per_s query_p50_ms query_p99_ms \
            cibadmin_modify_per_s cibadmin_query_per_s VmRSS_kb VmHWM_kb; do
     c=$(grep "^$key=" "$work/cbc.results" | cut -d= -f2)
     r=$(grep "^$key=" "$work/cbr.results" | cut -d= -f2)

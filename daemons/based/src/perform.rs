@@ -6,7 +6,7 @@ use crate::request::CibRequest;
 use crate::store::ctime_now;
 use crate::support;
 use libcib::protocol::{attr, call_opt, cib_attr, op, rc, FEATURE_SET};
-use libcrmcommon::xml::Element;
+use libcrmcommon::xml::{Element, XmlNode};
 use libcrmcommon::acl::AclContext;
 use std::borrow::Cow;
 
@@ -128,6 +128,30 @@ fn section_digest(cib: &Element, path: &[&str]) -> Option<String> {
     Some(support::versioned_digest(cur))
 }
 
+/// Whether `new` differs from `current` at most in the `value` of existing `nvpair`s
+/// (checked before the version counters are bumped).
+///
+/// Such a change cannot affect schema validity: every Pacemaker schema types an nvpair value
+/// as plain text (nvset*.rng), and the CIB in memory is always valid (it was validated when it
+/// got there; status-section writes, which skip validation as in Pacemaker, can only hold
+/// "anything" per status-1.0.rng). Validation is the bulk of a write's cost, and attribute
+/// updates like this are the most common write, so they skip it.
+fn only_nvpair_values_differ(current: &Element, new: &Element) -> bool {
+    if current.name != new.name || current.attrs.len() != new.attrs.len() || current.children.len() != new.children.len() {
+        return false;
+    }
+    let is_nvpair = current.name == "nvpair";
+    let attrs_ok = current.attrs.iter().zip(&new.attrs).all(|((an, av), (bn, bv))| {
+        an == bn && (av == bv || (is_nvpair && an == "value"))
+    });
+    attrs_ok
+        && current.children.iter().zip(&new.children).all(|(a, b)| match (a, b) {
+            (XmlNode::Element(a), XmlNode::Element(b)) => only_nvpair_values_differ(a, b),
+            (XmlNode::Comment(a), XmlNode::Comment(b)) => a == b,
+            _ => false,
+        })
+}
+
 pub fn perform_write(request: &CibRequest, input: Option<&Element>, current: &Element, with_digest: bool) -> WriteOutcome {
     let opts = request.call_options;
     let mut scratch = current.clone();
@@ -157,6 +181,7 @@ pub fn perform_write(request: &CibRequest, input: Option<&Element>, current: &El
         return WriteOutcome::failed(rc::OLD_DATA, None);
     }
     ops::fix_plus_plus(&mut scratch);
+    let validity_preserved = only_nvpair_values_differ(current, &scratch);
     // A peer's full-CIB sync carries its own versions; they must not be bumped again.
     let global_update = request.attr(attr::GLOBAL_UPDATE).is_some_and(libcrmcommon::options::is_true);
     let manage_counters = opts & call_opt::INHIBIT_BCAST == 0 && !global_update;
@@ -184,7 +209,7 @@ pub fn perform_write(request: &CibRequest, input: Option<&Element>, current: &El
             }
         }
     }
-    if request.section.as_deref() != Some("status") {
+    if request.section.as_deref() != Some("status") && !validity_preserved {
         if let Err(e) = support::validate(&scratch) {
             tracing::warn!(
                 "Updated CIB does not validate against {} schema: {}",
@@ -257,5 +282,29 @@ mod tests {
         let outcome = modify(r#"<cluster_property_set id="o"><nvpair id="o-b" name="b" value="1"/></cluster_property_set>"#);
         assert_eq!(version(&outcome), (0, 4, 0));
         assert!(outcome.config_changed);
+    }
+}
+
+#[cfg(test)]
+mod validity_tests {
+    use super::*;
+    use libcrmcommon::xml::parse;
+
+    const CIB: &str = r#"<cib epoch="1"><configuration><crm_config><cluster_property_set id="o"><nvpair id="o-a" name="a" value="1"/></cluster_property_set></crm_config></configuration><status/></cib>"#;
+
+    #[test]
+    fn nvpair_value_changes_keep_validity_anything_else_does_not() {
+        let old = parse(CIB).unwrap();
+        assert!(only_nvpair_values_differ(&old, &old));
+        assert!(only_nvpair_values_differ(&old, &parse(&CIB.replace("value=\"1\"", "value=\"x y\"")).unwrap()));
+        for changed in [
+            CIB.replace("name=\"a\"", "name=\"b\""),
+            CIB.replace("epoch=\"1\"", "epoch=\"2\""),
+            CIB.replace(" value=\"1\"", ""),
+            CIB.replace("<status/>", "<status><x/></status>"),
+            CIB.replace("nvpair id", "nvpai id").replace("/>", "/>"),
+        ] {
+            assert!(!only_nvpair_values_differ(&old, &parse(&changed).unwrap()), "{changed}");
+        }
     }
 }

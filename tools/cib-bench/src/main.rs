@@ -1,7 +1,7 @@
 //! Drives a running CIB manager over one libqb connection, the way the CIB client library
 //! does (register, then synchronous calls), and prints one `key=value` line per measurement.
 //!
-//! Usage: cib-bench [--modify N] [--query N] [--xpath-query N]
+//! Usage: cib-bench [--modify N] [--create-delete N] [--query N] [--xpath-query N]
 //!
 //! Works against any implementation serving `cib_rw`, so the same binary measures Pacemaker's
 //! pacemaker-based and ours.
@@ -81,12 +81,14 @@ fn run(mut args: impl Iterator<Item = String>) -> Result<(), String> {
     let mut modify = 0usize;
     let mut query = 0usize;
     let mut xpath_query = 0usize;
+    let mut create_delete = 0usize;
     while let Some(a) = args.next() {
         let n = |v: Option<String>| v.and_then(|s| s.parse::<usize>().ok()).ok_or(format!("{a} needs a count"));
         match a.as_str() {
             "--modify" => modify = n(args.next())?,
             "--query" => query = n(args.next())?,
             "--xpath-query" => xpath_query = n(args.next())?,
+            "--create-delete" => create_delete = n(args.next())?,
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -103,6 +105,26 @@ fn run(mut args: impl Iterator<Item = String>) -> Result<(), String> {
             lat.push(t.elapsed());
         }
         report("modify", lat, start.elapsed());
+    }
+    if create_delete > 0 {
+        // Structural writes (a primitive created, then deleted): each one is schema-validated.
+        let mut lat = Vec::with_capacity(create_delete);
+        let start = Instant::now();
+        for i in 0..create_delete {
+            let primitive = Element::new("primitive")
+                .with_attr("id", "bench-structural")
+                .with_attr("class", "ocf")
+                .with_attr("provider", "heartbeat")
+                .with_attr("type", "Dummy");
+            let t = Instant::now();
+            if i % 2 == 0 {
+                s.call("cib_create", Some("resources"), 0, Some(primitive))?;
+            } else {
+                s.call("cib_delete", Some("resources"), 0, Some(Element::new("primitive").with_attr("id", "bench-structural")))?;
+            }
+            lat.push(t.elapsed());
+        }
+        report("create_delete", lat, start.elapsed());
     }
     if query > 0 {
         let mut lat = Vec::with_capacity(query);
