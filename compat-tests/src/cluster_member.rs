@@ -124,7 +124,7 @@ impl Member {
         self.incarnations += 1;
         let ready = self.dir.join("ready");
         fs::remove_file(&ready).ok();
-        let script = cluster_setup::member_script(&self.dir, self.index, &self.based, &ready);
+        let script = crate::sandbox::node_setup_script(&self.dir, &cluster_setup::member_name(self.index), &self.based, &ready);
         let log = self.dir.join(format!("holder.{}.log", self.incarnations));
         let sandbox = Sandbox::create(&script, &ready, &log).map_err(|e| format!("creating the namespaces: {e}"))?;
         self.sandbox = Some(sandbox);

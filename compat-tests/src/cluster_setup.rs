@@ -1,8 +1,7 @@
 //! Files and scripts of a multi-node test cluster: corosync.conf with a node list on the
 //! test bridge, the namespace setup of a member, the switch namespace, and seed CIBs.
 
-use crate::accounts::{CLUSTER_GROUP, CLUSTER_USER};
-use crate::implementation::{Impl, C_BASED};
+use crate::accounts::CLUSTER_GROUP;
 use crate::sandbox::{shell_quote, REAPER};
 use std::path::Path;
 
@@ -85,44 +84,6 @@ touch {ready}
 ",
         ready = shell_quote(&ready.display().to_string())
     )
-}
-
-/// PID 1 of a member: private /run, /dev/shm and state directories (as the single-node
-/// harness does), hostname `nodeN`, and for the Rust CIB manager its binary bind-mounted
-/// over Debian's, which is the path pacemakerd starts (it has the directory compiled in).
-pub fn member_script(dir: &Path, index: usize, based: &Impl, ready: &Path) -> String {
-    let host = |sub: &str| shell_quote(&dir.join(sub).display().to_string());
-    let mut script = format!(
-        "hostname {name}
-ip link set lo up
-# pacemaker's panic path writes to sysrq-trigger; keep it away from the host
-if [ -e /proc/sysrq-trigger ]; then mount --bind /dev/null /proc/sysrq-trigger; fi
-mount -t tmpfs -o mode=0755 tmpfs /run
-mkdir -p /run/lock /run/crm /run/resource-agents /run/fence-agents /run/corosync
-chmod 1777 /run/lock
-chmod 1755 /run/resource-agents /run/fence-agents
-chown {CLUSTER_USER}:{CLUSTER_GROUP} /run/crm
-chmod 0750 /run/crm
-ln -s /dev/shm /run/shm
-mount -t tmpfs -o mode=1777 tmpfs /dev/shm
-mount --bind {etc_corosync} /etc/corosync
-mount --bind {var_lib_corosync} /var/lib/corosync
-mount --bind {log_corosync} /var/log/corosync
-mount --bind {var_lib_pacemaker} /var/lib/pacemaker
-mount --bind {log_pacemaker} /var/log/pacemaker
-",
-        name = member_name(index),
-        etc_corosync = host("etc-corosync"),
-        var_lib_corosync = host("var-lib-corosync"),
-        log_corosync = host("log-corosync"),
-        var_lib_pacemaker = host("var-lib-pacemaker"),
-        log_pacemaker = host("log-pacemaker"),
-    );
-    if let Impl::Rust(binary) = based {
-        script.push_str(&format!("mount --bind {} {C_BASED}\n", shell_quote(&binary.display().to_string())));
-    }
-    script.push_str(&format!("touch {}\n{REAPER}\n", shell_quote(&ready.display().to_string())));
-    script
 }
 
 /// A minimal CIB with the given cluster options in `cib-bootstrap-options`.

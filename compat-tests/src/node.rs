@@ -4,7 +4,7 @@ use crate::accounts::{ClusterIds, CLUSTER_GROUP, CLUSTER_USER};
 use crate::command::{Command, Output, DEFAULT_TIMEOUT};
 use crate::corosync;
 use crate::implementation::{Impl, ImplKind, C_BASED};
-use crate::sandbox::{shell_quote, Sandbox, REAPER};
+use crate::sandbox::{self, Sandbox};
 use libcrmcommon::xml::Element;
 use std::cell::Cell;
 use std::fmt;
@@ -417,44 +417,9 @@ fn prepare_dir(dir: &Path, ids: ClusterIds, opts: &NodeOpts) -> io::Result<()> {
     Ok(())
 }
 
-/// The holder's setup: private /run, /dev/shm, pacemaker and corosync state, loopback up,
-/// and for the Rust daemon its binary in place of the C one.
+/// The holder's setup for this single node (see [`sandbox::node_setup_script`]).
 fn setup_script(dir: &Path, based: &Impl) -> String {
-    let host = |sub: &str| shell_quote(&dir.join(sub).display().to_string());
-    let mut script = format!(
-        "hostname {node}
-ip link set lo up
-# pacemaker's panic path writes to sysrq-trigger; keep it away from the host
-if [ -e /proc/sysrq-trigger ]; then mount --bind /dev/null /proc/sysrq-trigger; fi
-mount -t tmpfs -o mode=0755 tmpfs /run
-mkdir -p /run/lock /run/crm /run/resource-agents /run/fence-agents /run/corosync
-chmod 1777 /run/lock
-chmod 1755 /run/resource-agents /run/fence-agents
-chown {CLUSTER_USER}:{CLUSTER_GROUP} /run/crm
-chmod 0750 /run/crm
-ln -s /dev/shm /run/shm
-mount -t tmpfs -o mode=1777 tmpfs /dev/shm
-mount --bind {etc_corosync} /etc/corosync
-mount --bind {var_lib_corosync} /var/lib/corosync
-mount --bind {log_corosync} /var/log/corosync
-mount --bind {var_lib_pacemaker} /var/lib/pacemaker
-mount --bind {log_pacemaker} /var/log/pacemaker
-",
-        node = corosync::NODE_NAME,
-        etc_corosync = host("etc-corosync"),
-        var_lib_corosync = host("var-lib-corosync"),
-        log_corosync = host("log-corosync"),
-        var_lib_pacemaker = host("var-lib-pacemaker"),
-        log_pacemaker = host("log-pacemaker"),
-    );
-    if let Impl::Rust(binary) = based {
-        script.push_str(&format!(
-            "mount --bind {} {C_BASED}\n",
-            shell_quote(&binary.display().to_string())
-        ));
-    }
-    script.push_str(&format!("touch {}\n{REAPER}\n", host("ready")));
-    script
+    sandbox::node_setup_script(dir, corosync::NODE_NAME, based, &dir.join("ready"))
 }
 
 #[cfg(test)]

@@ -12,6 +12,8 @@
 //! SIGKILL when the test process dies (parent-death signal), so a crashed test run leaves
 //! no nodes behind either.
 
+use crate::accounts::{CLUSTER_GROUP, CLUSTER_USER};
+use crate::implementation::{Impl, C_BASED};
 use std::fs;
 use std::io;
 use std::path::Path;
@@ -175,4 +177,43 @@ mod tests {
         assert_eq!(shell_quote("/tmp/a b"), "'/tmp/a b'");
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
     }
+}
+
+/// The setup a node's holder (PID 1 of its namespaces) runs: hostname, loopback up, private
+/// /run, /dev/shm and corosync/pacemaker state directories bound from `dir`, and for the Rust
+/// CIB manager its binary bind-mounted over Debian's, which is the path pacemakerd starts (it
+/// has the directory compiled in). Touches `ready` when done, then reaps orphans forever.
+pub fn node_setup_script(dir: &Path, hostname: &str, based: &Impl, ready: &Path) -> String {
+    let host = |sub: &str| shell_quote(&dir.join(sub).display().to_string());
+    let mut script = format!(
+        "hostname {name}
+ip link set lo up
+# pacemaker's panic path writes to sysrq-trigger; keep it away from the host
+if [ -e /proc/sysrq-trigger ]; then mount --bind /dev/null /proc/sysrq-trigger; fi
+mount -t tmpfs -o mode=0755 tmpfs /run
+mkdir -p /run/lock /run/crm /run/resource-agents /run/fence-agents /run/corosync
+chmod 1777 /run/lock
+chmod 1755 /run/resource-agents /run/fence-agents
+chown {CLUSTER_USER}:{CLUSTER_GROUP} /run/crm
+chmod 0750 /run/crm
+ln -s /dev/shm /run/shm
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+mount --bind {etc_corosync} /etc/corosync
+mount --bind {var_lib_corosync} /var/lib/corosync
+mount --bind {log_corosync} /var/log/corosync
+mount --bind {var_lib_pacemaker} /var/lib/pacemaker
+mount --bind {log_pacemaker} /var/log/pacemaker
+",
+        name = hostname,
+        etc_corosync = host("etc-corosync"),
+        var_lib_corosync = host("var-lib-corosync"),
+        log_corosync = host("log-corosync"),
+        var_lib_pacemaker = host("var-lib-pacemaker"),
+        log_pacemaker = host("log-pacemaker"),
+    );
+    if let Impl::Rust(binary) = based {
+        script.push_str(&format!("mount --bind {} {C_BASED}\n", shell_quote(&binary.display().to_string())));
+    }
+    script.push_str(&format!("touch {}\n{REAPER}\n", shell_quote(&ready.display().to_string())));
+    script
 }
