@@ -423,3 +423,31 @@ mixed_test!(primary_heals_a_diverged_replica, full_stack);
 
 /// Ping delay (5 s after the primary's last change) plus margin.
 const HEAL_TIMEOUT: Duration = Duration::from_secs(15);
+
+// ---- f. leaving: the exit notification and its acknowledgement ----------------------------
+
+fn log_text(member: &Member) -> String {
+    std::fs::read_to_string(member.pacemaker_log()).unwrap_or_default()
+}
+
+/// A CIB manager stopped with SIGTERM while a peer runs tells the peer it is leaving and waits
+/// for the acknowledgement (Pacemaker 2.1.5's exit-notification handshake); both sides log it.
+fn leaving_node_is_acknowledged_by_its_peer(cluster: &mut Cluster) {
+    wait_for_one_cib(cluster, "identical seed CIBs", |_| Ok(()));
+    let leaver = cluster.member(2).name();
+    cluster.stop_member(2);
+    let (node1, node2) = (cluster.member(1), cluster.member(2));
+    let stayer_log = log_text(node1);
+    let leaver_log = log_text(node2);
+    let request = format!("Peer {leaver} is requesting to shut down");
+    assert!(stayer_log.contains(&request), "{} ({:?}) did not log {request:?}", node1.name(), node1.kind());
+    assert!(
+        leaver_log.contains("has acknowledged our shutdown request"),
+        "{} ({:?}) did not log the acknowledgement:\n{}",
+        node2.name(),
+        node2.kind(),
+        leaver_log.lines().filter(|l| l.contains("shut")).collect::<Vec<_>>().join("\n")
+    );
+    assert!(!leaver_log.contains("Forcing exit"), "{} waited for the escalation timeout", node2.name());
+}
+mixed_test!(leaving_node_is_acknowledged_by_its_peer, based_only);

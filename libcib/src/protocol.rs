@@ -62,6 +62,8 @@ pub mod element {
     pub const CALLDATA: &str = "cib_calldata";
     pub const REPLY: &str = "cib-reply";
     pub const REGISTER_REPLY: &str = "cib_common_callback_worker";
+    /// Broadcast by a CIB manager leaving the cluster (carries `cib_shutdown_req`).
+    pub const EXIT_NOTIFICATION: &str = "exit-notification";
     pub const NOTIFY: &str = "notify";
     pub const REPLACE_NOTIFY: &str = "notify-replace";
     pub const GENERATION: &str = "cib_generation";

@@ -182,7 +182,9 @@ fn main() {
             for sig in mainloop::read_signals(signals) {
                 if sig == libc::SIGTERM || sig == libc::SIGINT {
                     tracing::info!("Caught signal {}, shutting down", sig);
-                    break 'running;
+                    if based.begin_shutdown() {
+                        break 'running;
+                    }
                 }
             }
         }
@@ -194,6 +196,9 @@ fn main() {
         based.on_timers();
         ipc::flush_pending();
         based.after_iteration();
+        if based.shutdown_finished() {
+            break 'running;
+        }
     }
     ipc::shutdown_all();
     based.flush_disk();

@@ -3,6 +3,7 @@
 
 use crate::digest_check::{DigestCheck, Verdict};
 mod peers;
+mod shutdown;
 
 use crate::notify::{self, NotifyFlags};
 use crate::ops;
@@ -64,6 +65,9 @@ pub struct Based {
     digest_expires: Instant,
     /// The primary's periodic comparison of its peers' CIB digests with its own.
     digest_check: DigestCheck,
+    /// Nodes with a CIB manager in the `cib` group, ourselves included.
+    active_peers: usize,
+    shutdown: shutdown::ShutdownState,
 }
 
 impl Based {
@@ -91,6 +95,8 @@ impl Based {
             writer: DiskWriter::start(store, config.disk_writes),
             digest_expires: Instant::now(),
             digest_check: DigestCheck::default(),
+            active_peers: 0,
+            shutdown: shutdown::ShutdownState::default(),
         }
     }
 

@@ -4,6 +4,7 @@
 //! and decides cluster-wide upgrades.
 
 use super::*;
+use libcrmcommon::mainloop;
 
 impl Based {
     pub(super) fn cluster_send(&mut self, host: Option<&str>, msg: &Element) {
@@ -57,6 +58,7 @@ impl Based {
                 ClusterEvent::Message(m) if m.group == CIB_GROUP => self.on_peer_message(m.payload),
                 ClusterEvent::Membership { group, members, local_is_member, .. } if group == CIB_GROUP => {
                     tracing::info!("CIB peer membership changed: {} member process(es)", members.len());
+                    self.note_cib_members(&members);
                     if !local_is_member {
                         tracing::error!("We were evicted from the cib process group");
                     }
@@ -75,7 +77,7 @@ impl Based {
 
     /// How long until [`Based::on_timers`] has something to do.
     pub fn timer_timeout(&self) -> Option<Duration> {
-        self.digest_check.time_left()
+        mainloop::min_timeout(self.digest_check.time_left(), self.shutdown_time_left())
     }
 
     /// Runs what is due: the primary asks every peer for its CIB digest.
@@ -136,6 +138,10 @@ impl Based {
             tracing::warn!("Ignoring peer CIB message with unknown operation {:?}", request.op);
             return;
         };
+        if request.op == op::SHUTDOWN {
+            self.on_peer_shutdown_message(&request, reply_to.as_deref(), is_reply);
+            return;
+        }
         let mut delegated = request.attr(attr::DELEGATED_FROM).map(str::to_owned);
         let mut skip_reply_check = false;
         match request.op.as_str() {
