@@ -5,6 +5,7 @@ mod digest_check;
 mod notify;
 mod ops;
 mod perform;
+mod reaper;
 mod request;
 mod store;
 mod support;

@@ -9,6 +9,7 @@ use crate::notify::{self, NotifyFlags};
 use crate::ops;
 use crate::perform::{self, WriteOutcome};
 use crate::request::{op_info, CibRequest};
+use crate::reaper::Reaper;
 use crate::store::Store;
 use crate::support;
 use crate::writer::DiskWriter;
@@ -68,6 +69,7 @@ pub struct Based {
     /// Nodes with a CIB manager in the `cib` group, ourselves included.
     active_peers: usize,
     shutdown: shutdown::ShutdownState,
+    reaper: Reaper,
 }
 
 impl Based {
@@ -97,6 +99,7 @@ impl Based {
             digest_check: DigestCheck::default(),
             active_peers: 0,
             shutdown: shutdown::ShutdownState::default(),
+            reaper: Reaper::start(),
         }
     }
 
@@ -359,7 +362,8 @@ impl Based {
         if result == rc::OK && opts & call_opt::DRYRUN == 0 {
             self.digest_check.restart_timer();
             if let Some(new_cib) = result_cib {
-                self.cib = Arc::new(new_cib);
+                let replaced = std::mem::replace(&mut self.cib, Arc::new(new_cib));
+                self.reaper.free(replaced);
                 if config_changed || request.op == op::REPLACE {
                     self.writer.request(&self.cib);
                 }
