@@ -102,22 +102,26 @@ pub fn select(kind: ImplKind) -> Selection {
 
 /// The Rust daemon's path, or the places looked at.
 fn rust_binary() -> Result<PathBuf, String> {
-    let candidates: Vec<PathBuf> = match env::var_os("PCMK_RS_BASED_BIN") {
-        Some(path) => vec![PathBuf::from(path)],
-        None => {
-            let mut paths = Vec::new();
-            if let Some(dir) = profile_dir_of_this_test() {
-                paths.push(dir.join("pacemaker-based"));
-            }
-            let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-            let workspace = manifest_dir.parent().unwrap_or(manifest_dir);
-            let release = workspace.join("target/release/pacemaker-based");
-            if !paths.contains(&release) {
-                paths.push(release);
-            }
-            paths
-        }
-    };
+    match env::var_os("PCMK_RS_BASED_BIN") {
+        Some(path) if Path::new(&path).is_file() => Ok(PathBuf::from(path)),
+        Some(path) => Err(PathBuf::from(path).display().to_string()),
+        None => workspace_binary("pacemaker-based"),
+    }
+}
+
+/// A binary of this workspace: in the cargo profile directory this test was built into,
+/// else in `target/release`. On failure, the places looked at.
+pub fn workspace_binary(name: &str) -> Result<PathBuf, String> {
+    let mut candidates = Vec::new();
+    if let Some(dir) = profile_dir_of_this_test() {
+        candidates.push(dir.join(name));
+    }
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let workspace = manifest_dir.parent().unwrap_or(manifest_dir);
+    let release = workspace.join("target/release").join(name);
+    if !candidates.contains(&release) {
+        candidates.push(release);
+    }
     candidates.iter().find(|path| path.is_file()).cloned().ok_or_else(|| {
         candidates.iter().map(|path| path.display().to_string()).collect::<Vec<_>>().join(" or ")
     })

@@ -33,7 +33,7 @@ pub use cluster::{select_mix, wait_until, Cluster, ClusterOpts, Stack};
 pub use cluster_member::Member;
 pub use cluster_setup::seed_cib;
 pub use command::{Command, Output};
-pub use implementation::{select, Impl, ImplKind, Selection};
+pub use implementation::{select, workspace_binary, Impl, ImplKind, Selection};
 pub use libcrmcommon::xml::Element;
 pub use node::{CDaemon, Node, NodeOpts, StartError};
 

@@ -147,3 +147,23 @@ fn verify_live(node: &Node) {
     assert_eq!(valid.stderr, "");
 }
 compat_test!(verify_live);
+
+/// crm_simulate -L reads the live CIB over IPC: ours and Debian's print the same status,
+/// requested modifications and Transition Summary for the same live CIB, whichever CIB
+/// manager serves it. (No controller runs, so node1 is brought online by injection.)
+fn crm_simulate_live(node: &Node) {
+    let ours = compat_tests::workspace_binary("crm_simulate").expect("our crm_simulate (cargo build --release -p crm_simulate)");
+    let ours = ours.to_string_lossy().into_owned();
+    node.run(&["cibadmin", "-C", "-o", "resources", "-X", DUMMY_D1]).expect_ok();
+    node.run(&["crm_attribute", "-n", "stonith-enabled", "-v", "false"]).expect_ok();
+    // "-S" joins once the scheduler creates probes (the Executing section lists them).
+    for mode in ["-R"] {
+        let args = ["-L", mode, "-u", "node1", "-q", "1", "-g", "ticketA"];
+        let expected = node.run(&[&["crm_simulate"][..], &args[..]].concat()).expect_ok();
+        let actual = node.run(&[&[ours.as_str()][..], &args[..]].concat()).expect_ok();
+        assert!(expected.stdout.contains("Start      d1      ( node1 )\n"), "C crm_simulate {mode}:\n{}", expected.stdout);
+        assert!(expected.stdout.contains("  * Granting ticket ticketA\n"), "C crm_simulate {mode}:\n{}", expected.stdout);
+        assert_eq!(actual.stdout, expected.stdout, "crm_simulate -L {mode}");
+    }
+}
+compat_test!(crm_simulate_live, seed_node1);

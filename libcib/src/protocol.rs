@@ -59,6 +59,8 @@ pub mod attr {
 
 /// Element names of messages.
 pub mod element {
+    /// A client request, and a request forwarded to peers.
+    pub const COMMAND: &str = "cib_command";
     pub const CALLDATA: &str = "cib_calldata";
     pub const REPLY: &str = "cib-reply";
     pub const REGISTER_REPLY: &str = "cib_common_callback_worker";

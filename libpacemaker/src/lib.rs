@@ -7,6 +7,7 @@
 //! print!("{}", report.text);
 //! ```
 
+pub mod inject;
 pub mod model;
 pub mod options;
 pub mod output;
@@ -32,6 +33,16 @@ pub struct SimulationReport {
     pub scores: String,
     /// The transition graph XML (crm_simulate -G).
     pub graph: String,
+    /// The parts of `text`, for crm_simulate's other modes: what it prints before
+    /// scheduling (execution date and "Current cluster status"), the "Performing Requested
+    /// Modifications" list (empty without injections), and the "Transition Summary" list.
+    pub status_text: String,
+    pub modifications_text: String,
+    pub summary_text: String,
+    /// The CIB that was scheduled, when injections changed the input.
+    pub scheduled_cib: Option<Element>,
+    /// Injections that could not be applied (invalid operation specs and the like).
+    pub injection_errors: Vec<String>,
 }
 
 /// The Transition Summary lines for a scheduled working set.
@@ -56,23 +67,31 @@ pub fn transition_summary(ws: &model::WorkingSet, schedule: &sched::Schedule) ->
         ws: &model::WorkingSet,
         schedule: &sched::Schedule,
         r: model::RscIdx,
-        lines: &mut Vec<String>,
+        items: &mut Vec<output::transition::SummaryItem>,
     ) {
         if ws.resources[r].variant == model::Variant::Primitive {
-            lines.extend(output::transition::primitive_lines(ws, &schedule.plan, r));
+            items.extend(output::transition::primitive_lines(ws, &schedule.plan, r));
         } else {
             let mut children = ws.resources[r].children.clone();
             if ws.resources[r].variant == model::Variant::Clone {
                 children.sort_by_key(|&c| ws.resources[c].instance);
             }
             for c in children {
-                walk(ws, schedule, c, lines);
+                walk(ws, schedule, c, items);
             }
         }
     }
+    let mut items = Vec::new();
     for &r in &schedule.order {
-        walk(ws, schedule, r, &mut lines);
+        walk(ws, schedule, r, &mut items);
     }
+    // Pacemaker logs the summary while scheduling and prints it afterwards with the column
+    // widths the logging pass left behind, so every printed line uses the final widths.
+    let mut layout = output::transition::SummaryLayout::default();
+    for item in &items {
+        layout.line(item);
+    }
+    lines.extend(items.iter().map(|item| layout.line(item)));
     lines
 }
 
@@ -115,19 +134,56 @@ pub fn simulate(cib: &Element) -> Result<SimulationReport, UnpackError> {
 
 /// Like [`simulate`], with "now" set explicitly (crm_simulate -t).
 pub fn simulate_at(cib: &Element, now: Option<i64>) -> Result<SimulationReport, UnpackError> {
+    simulate_with(cib, now, &inject::Injections::default())
+}
+
+/// Like [`simulate_at`], with synthetic events (crm_simulate -u/-d/-f/-i/-q/-w/-g/-r/-b/-e)
+/// applied after the current status is shown and before scheduling.
+pub fn simulate_with(
+    input: &Element,
+    now: Option<i64>,
+    injections: &inject::Injections,
+) -> Result<SimulationReport, UnpackError> {
     let mut text = String::new();
-    let mut ws = unpack::unpack_at(cib, now)?;
+    let mut ws = unpack::unpack_at(input, now)?;
     let original_date = ws.original_date;
     text.push_str(&output::header::preamble(&ws, original_date));
     text.push_str("Current cluster status:\n");
     text.push_str(&output::status::cluster_status(&ws));
+    let status_text = text.trim_end_matches('\n').to_string() + "\n";
     text.push('\n');
-    let schedule = sched::schedule(&mut ws, cib);
-    text.push_str("Transition Summary:\n");
-    for line in transition_summary(&ws, &schedule) {
-        text.push_str(&line);
+    let mut modifications_text = String::new();
+    let mut injection_errors = Vec::new();
+    let mut injected = None;
+    if !injections.is_empty() {
+        let mut modified = input.clone();
+        let report = inject::apply(&mut modified, injections);
+        modifications_text.push_str("Performing Requested Modifications:\n");
+        for line in &report.lines {
+            modifications_text.push_str(line);
+            modifications_text.push('\n');
+        }
+        injection_errors = report.errors;
+        if let Some(date) = original_date {
+            // Pacemaker re-reads the modified CIB and says so again.
+            modifications_text.push_str(&format!(
+                "Using the original execution date of: {}\n",
+                output::header::format_epoch(date)
+            ));
+        }
+        text.push_str(&modifications_text);
         text.push('\n');
+        ws = unpack::unpack_at(&modified, now)?;
+        injected = Some(modified);
     }
+    let cib = injected.as_ref().unwrap_or(input);
+    let schedule = sched::schedule(&mut ws, cib);
+    let mut summary_text = String::from("Transition Summary:\n");
+    for line in transition_summary(&ws, &schedule) {
+        summary_text.push_str(&line);
+        summary_text.push('\n');
+    }
+    text.push_str(&summary_text);
     text.push('\n');
     text.push_str("Executing Cluster Transition:\n");
     for line in execution_lines(&ws, &schedule.plan) {
@@ -152,5 +208,10 @@ pub fn simulate_at(cib: &Element, now: Option<i64>) -> Result<SimulationReport, 
         revised_cib: Some(revised),
         scores: schedule.scores.clone(),
         graph,
+        status_text,
+        modifications_text,
+        summary_text,
+        scheduled_cib: injected,
+        injection_errors,
     })
 }

@@ -23,7 +23,7 @@ struct Item<'a> {
     source: Option<usize>,
 }
 
-fn item_text(ws: &WorkingSet, plan: &Plan, r: RscIdx, item: Item) -> String {
+fn item_text(ws: &WorkingSet, plan: &Plan, r: RscIdx, item: Item) -> SummaryItem {
     let rsc = &ws.resources[r];
     let name = |n: Option<NodeIdx>| n.map(|n| ws.nodes[n].uname.clone()).unwrap_or_default();
     let need_role = rsc.role > Role::Started || rsc.next_role > Role::Unpromoted;
@@ -84,14 +84,54 @@ fn item_text(ws: &WorkingSet, plan: &Plan, r: RscIdx, item: Item) -> String {
         (None, false) => "  blocked".to_string(),
         (None, true) => String::new(),
     };
-    format!(
-        "  * {:<8}   {}   ( {} ){}",
-        item.change, rsc.id, details, reason
-    )
+    SummaryItem { change: item.change.to_string(), rsc: rsc.id.clone(), details, reason }
+}
+
+/// One Transition Summary line before layout.
+#[derive(Debug, Clone)]
+pub struct SummaryItem {
+    pub change: String,
+    pub rsc: String,
+    pub details: String,
+    /// Empty, or "  due to ..." / "  blocked".
+    pub reason: String,
+}
+
+/// Lays out summary lines as Pacemaker does: the resource and details columns start at
+/// 5 characters and widen as longer values come along, so earlier lines keep narrower
+/// columns than later ones (its widths are running maxima, not a table layout).
+#[derive(Debug)]
+pub struct SummaryLayout {
+    rsc_width: usize,
+    detail_width: usize,
+}
+
+impl Default for SummaryLayout {
+    fn default() -> Self {
+        SummaryLayout { rsc_width: 5, detail_width: 5 }
+    }
+}
+
+impl SummaryLayout {
+    pub fn line(&mut self, item: &SummaryItem) -> String {
+        if item.rsc.len() > self.rsc_width {
+            self.rsc_width = item.rsc.len() + 2;
+        }
+        self.detail_width = self.detail_width.max(item.details.len());
+        format!(
+            "  * {:<8}   {:<rw$}   ( {:>dw$} ){}",
+            item.change,
+            item.rsc,
+            item.details,
+            item.reason,
+            rw = self.rsc_width,
+            dw = self.detail_width
+        )
+    }
 }
 
 /// Lines for one primitive (rsc_action_default in Pacemaker).
-pub fn primitive_lines(ws: &WorkingSet, plan: &Plan, r: RscIdx) -> Vec<String> {
+pub fn primitive_lines(ws: &WorkingSet, plan: &Plan, r: RscIdx) -> Vec<SummaryItem> {
     let rsc = &ws.resources[r];
     let current = rsc.running_on.first().copied();
     let next = rsc.assigned_to;

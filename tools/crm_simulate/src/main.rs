@@ -1,162 +1,85 @@
-//! crm_simulate: run the scheduler on a CIB file and show what the cluster
-//! would do, in Pacemaker 2.1.5's output format.
+//! crm_simulate: run the scheduler on a CIB (a file, stdin or the live cluster) and show what
+//! the cluster would do, in Pacemaker 2.1.5's output format.
+
+mod args;
+mod live;
+mod profile;
 
 use std::fs;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::process::ExitCode;
 
-use libcrmcommon::xml;
+use args::{Args, Source};
+use libcrmcommon::xml::{self, Element};
 
-#[derive(Debug, Default)]
-struct Args {
-    xml_file: Option<String>,
-    live: bool,
-    simulate: bool,
-    show_scores: bool,
-    quiet: bool,
-    save_graph: Option<String>,
-    save_dot: Option<String>,
-    save_output: Option<String>,
-    date: Option<String>,
+/// Exit codes Pacemaker's tools use.
+const EXIT_ERROR: u8 = 1;
+const EXIT_USAGE: u8 = 64;
+const EXIT_NO_INPUT: u8 = 66;
+const EXIT_CANNOT_CREATE: u8 = 73;
+
+struct Failure {
+    code: u8,
+    message: String,
 }
 
-const USAGE: &str =
-    "Usage: crm_simulate [-x FILE | -L] [-S] [-s] [-Q] [-G FILE] [-D FILE] [-O FILE] [-t DATE]";
-
-/// Short options that take a value.
-fn takes_value(c: char) -> bool {
-    matches!(
-        c,
-        'x' | 'G'
-            | 'D'
-            | 'O'
-            | 't'
-            | 'u'
-            | 'd'
-            | 'f'
-            | 'i'
-            | 'F'
-            | 'I'
-            | 'q'
-            | 'o'
-            | 'w'
-            | 'W'
-            | 'N'
-            | 'P'
-    )
+fn fail(code: u8, message: impl Into<String>) -> Failure {
+    Failure { code, message: message.into() }
 }
 
-fn parse_args(argv: &[String]) -> Result<Args, String> {
-    let mut args = Args::default();
-    let mut i = 0;
-    let set = |args: &mut Args, key: &str, value: Option<String>| -> Result<(), String> {
-        match key {
-            "x" | "xml-file" => args.xml_file = value,
-            "L" | "live-check" => args.live = true,
-            "S" | "simulate" => args.simulate = true,
-            "s" | "show-scores" => args.show_scores = true,
-            "Q" | "quiet" => args.quiet = true,
-            "G" | "save-graph" => args.save_graph = value,
-            "D" | "save-dotfile" => args.save_dot = value,
-            "O" | "save-output" => args.save_output = value,
-            "t" | "set-datetime" => args.date = value,
-            "R" | "run" | "U" | "show-utilization" | "c" | "show-failcounts" | "P" | "profile"
-            | "X" | "repeat" | "u" | "node-up" | "d" | "node-down" | "f" | "node-fail" | "i"
-            | "op-inject" | "F" | "op-fail" | "w" | "watchdog" | "q" | "quorum" | "V"
-            | "verbose" | "pending" | "j" | "show-attrs" | "a" => {}
-            other => return Err(format!("unknown option: {other}")),
+fn write_file(path: &str, contents: &str) -> Result<(), Failure> {
+    fs::write(path, contents).map_err(|e| fail(EXIT_CANNOT_CREATE, format!("Could not write {path}: {e}")))
+}
+
+fn read_input(args: &Args) -> Result<(Element, Option<String>), Failure> {
+    let (bytes, path) = match &args.source {
+        Source::File(path) => {
+            (fs::read(path).map_err(|e| fail(EXIT_NO_INPUT, format!("Could not read {path}: {e}")))?, Some(path.clone()))
         }
-        Ok(())
+        Source::Stdin => {
+            let mut bytes = Vec::new();
+            std::io::stdin().read_to_end(&mut bytes).map_err(|e| fail(EXIT_NO_INPUT, format!("Could not read stdin: {e}")))?;
+            (bytes, None)
+        }
+        Source::Live => return Ok((live::query_cib().map_err(|e| fail(EXIT_ERROR, e))?, None)),
+        Source::Unset => return Err(fail(EXIT_USAGE, "No input given: use --xml-file, --xml-pipe or --live-check")),
     };
-    while i < argv.len() {
-        let a = &argv[i];
-        if let Some(long) = a.strip_prefix("--") {
-            let (key, inline) = match long.split_once('=') {
-                Some((k, v)) => (k.to_string(), Some(v.to_string())),
-                None => (long.to_string(), None),
-            };
-            let needs = matches!(
-                key.as_str(),
-                "xml-file"
-                    | "save-graph"
-                    | "save-dotfile"
-                    | "save-output"
-                    | "set-datetime"
-                    | "profile"
-                    | "repeat"
-                    | "node-up"
-                    | "node-down"
-                    | "node-fail"
-                    | "op-inject"
-                    | "op-fail"
-                    | "watchdog"
-                    | "quorum"
-            );
-            let value = if needs && inline.is_none() {
-                i += 1;
-                Some(
-                    argv.get(i)
-                        .cloned()
-                        .ok_or_else(|| format!("--{key} needs a value"))?,
-                )
-            } else {
-                inline
-            };
-            set(&mut args, &key, value)?;
-        } else if let Some(shorts) = a.strip_prefix('-') {
-            let chars: Vec<char> = shorts.chars().collect();
-            let mut j = 0;
-            while j < chars.len() {
-                let c = chars[j];
-                if takes_value(c) {
-                    let rest: String = chars[j + 1..].iter().collect();
-                    let value = if !rest.is_empty() {
-                        rest
-                    } else {
-                        i += 1;
-                        argv.get(i)
-                            .cloned()
-                            .ok_or_else(|| format!("-{c} needs a value"))?
-                    };
-                    set(&mut args, &c.to_string(), Some(value))?;
-                    break;
-                }
-                set(&mut args, &c.to_string(), None)?;
-                j += 1;
+    let what = path.as_deref().unwrap_or("stdin").to_owned();
+    let cib = xml::parse_bytes(&bytes).map_err(|e| fail(EXIT_ERROR, format!("Could not parse {what}: {e}")))?;
+    if cib.name != "cib" {
+        return Err(fail(EXIT_ERROR, format!("{what} does not hold a CIB (its root is <{}>)", cib.name)));
+    }
+    // Like Pacemaker's tools, schedule a configuration older than the current major
+    // schema version as upgraded to it (what -I and -O then save).
+    let cib = match libcrmcommon::schemas::Schemas::system().cli_config_update(cib) {
+        Ok(update) => {
+            if let Some(warning) = update.warning {
+                // Pacemaker warns about this before doing anything else.
+                eprintln!("{warning}");
             }
-        } else {
-            return Err(format!("unexpected argument: {a}"));
+            update.document
         }
-        i += 1;
-    }
-    Ok(args)
+        Err(e) => return Err(fail(EXIT_ERROR, e.message)),
+    };
+    Ok((cib, path))
 }
 
-fn write_file(path: &str, contents: &str) -> Result<(), String> {
-    fs::write(path, contents).map_err(|e| format!("Could not write {path}: {e}"))
-}
-
-fn run(args: &Args) -> Result<String, String> {
-    if args.live {
-        return Err("Live cluster checks are not supported yet: use -x FILE".to_string());
-    }
-    let path = args
-        .xml_file
-        .as_deref()
-        .ok_or_else(|| "No input given: use -x FILE".to_string())?;
-    let bytes = fs::read(path).map_err(|e| format!("Could not read {path}: {e}"))?;
-    let cib = xml::parse_bytes(&bytes).map_err(|e| format!("Could not parse {path}: {e}"))?;
-    if cib.attr("validate-with") == Some("none") {
-        // Pacemaker warns about this before doing anything else.
-        eprintln!("Schema validation of configuration is disabled (enabling is encouraged and prevents common misconfigurations)");
-    }
+fn run(args: &Args) -> Result<String, Failure> {
     let now = match &args.date {
-        Some(d) => Some(
-            libpacemaker::rules::parse_iso8601(d).ok_or_else(|| format!("Invalid date: {d}"))?,
-        ),
+        Some(d) => Some(libpacemaker::rules::parse_iso8601(d).ok_or_else(|| fail(EXIT_USAGE, format!("Invalid date: {d}")))?),
         None => None,
     };
-    let report = libpacemaker::simulate_at(&cib, now).map_err(|e| format!("{path}: {e}"))?;
+    if let Some(dir) = &args.profile_dir {
+        return profile::profile_dir(dir, args.repeat.max(1), now).map_err(|e| fail(EXIT_NO_INPUT, e));
+    }
+    let (cib, input_path) = read_input(args)?;
+    let mut injections = args.injections.clone();
+    injections.now = now.unwrap_or_else(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64));
+    let report = libpacemaker::simulate_with(&cib, now, &injections).map_err(|e| fail(EXIT_ERROR, e.to_string()))?;
+    for error in &report.injection_errors {
+        eprintln!("{error}");
+    }
+
     let mut stdout = String::new();
     if let (Some(d), false) = (&args.date, args.quiet) {
         stdout.push_str(&format!("Setting effective cluster time: {d}\n"));
@@ -166,19 +89,45 @@ fn run(args: &Args) -> Result<String, String> {
         stdout.push('\n');
         stdout.push_str(&report.scores);
     }
-    // -Q suppresses the status text; without -S it is shown unless -s asked for scores only.
-    if !args.quiet && (args.simulate || !args.show_scores) {
-        stdout.push_str(&report.text);
+    if !args.quiet {
+        if args.simulate {
+            stdout.push_str(&report.text);
+        } else {
+            stdout.push_str(&report.status_text);
+            if !report.modifications_text.is_empty() {
+                stdout.push('\n');
+                stdout.push_str(&report.modifications_text);
+            }
+            if args.run {
+                stdout.push('\n');
+                stdout.push_str(&report.summary_text);
+            }
+        }
     }
-    if let Some(g) = &args.save_graph {
-        write_file(g, &report.graph)?;
+
+    if let Some(path) = &args.save_input {
+        let scheduled = report.scheduled_cib.as_ref().unwrap_or(&cib);
+        write_file(path, &xml::to_formatted(scheduled))?;
     }
-    if let Some(d) = &args.save_dot {
-        write_file(d, " digraph \"g\" {\n}\n")?;
+    if args.run {
+        if let Some(g) = &args.save_graph {
+            write_file(g, &report.graph)?;
+        }
+        if let Some(d) = &args.save_dot {
+            write_file(d, " digraph \"g\" {\n}\n")?;
+        }
     }
-    if let Some(o) = &args.save_output {
-        if let Some(cib) = &report.revised_cib {
-            write_file(o, &xml::to_formatted(cib))?;
+    if args.simulate {
+        if let Some(o) = &args.save_output {
+            if let Some(revised) = &report.revised_cib {
+                write_file(o, &xml::to_formatted(revised))?;
+            }
+        }
+        if args.in_place {
+            match (&input_path, &report.revised_cib) {
+                (Some(path), Some(revised)) => write_file(path, &xml::to_formatted(revised))?,
+                _ => return Err(fail(EXIT_USAGE, "--in-place needs --xml-file")),
+            }
         }
     }
     Ok(stdout)
@@ -186,23 +135,30 @@ fn run(args: &Args) -> Result<String, String> {
 
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
-    let args = match parse_args(&argv) {
+    let args = match args::parse(&argv) {
         Ok(a) => a,
         Err(e) => {
-            eprintln!("crm_simulate: {e}\n{USAGE}");
-            return ExitCode::from(64);
+            eprintln!("crm_simulate: {e}\n{}", args::USAGE);
+            return ExitCode::from(EXIT_USAGE);
         }
     };
+    if args.help {
+        print!("{}", args::HELP);
+        return ExitCode::SUCCESS;
+    }
+    if args.version {
+        println!("Pacemaker 2.1.5 (pacemaker-rs {})", env!("CARGO_PKG_VERSION"));
+        return ExitCode::SUCCESS;
+    }
     match run(&args) {
         Ok(text) => {
-            let mut out = std::io::stdout().lock();
             // A closed pipe is not worth a panic.
-            let _ = out.write_all(text.as_bytes());
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            eprintln!("crm_simulate: {e}");
-            ExitCode::from(1)
+        Err(f) => {
+            eprintln!("crm_simulate: {}", f.message);
+            ExitCode::from(f.code)
         }
     }
 }

@@ -23,7 +23,7 @@ impl Based {
             attr::DELEGATED_FROM, attr::ASYNC_ID, attr::CLIENT_NAME, attr::USER, attr::ACL_TARGET, "__name__",
         ];
         let host = request.attr(attr::ORIGIN).map(str::to_owned);
-        let mut replace = Element::new("cib_command");
+        let mut replace = Element::new(element::COMMAND);
         for a in COPIED {
             if let Some(v) = request.attr(a) {
                 replace.set_attr(a, v);

@@ -1,0 +1,282 @@
+//! Our crm_simulate against Debian's (/usr/sbin/crm_simulate, Pacemaker 2.1.5) on
+//! Pacemaker's own scheduler cases: the modes and options outside the conformance suite
+//! (status only, -R, synthetic events, -P) must print exactly what the C tool prints for
+//! every case whose scheduling we already get right (libpacemaker/conformance/summary.pass).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const C_SIMULATE: &str = "/usr/sbin/crm_simulate";
+
+fn corpus() -> Option<PathBuf> {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::var_os("SCHEDULER_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| here.join("../../../shared/scheduler-corpus"));
+    dir.join("xml").is_dir().then_some(dir)
+}
+
+fn passing_cases() -> Vec<String> {
+    let list = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../libpacemaker/conformance/summary.pass");
+    std::fs::read_to_string(list)
+        .expect("summary.pass")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn run(program: &str, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(program).args(args).env("LC_ALL", "C").output().expect("run crm_simulate");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Runs both on the same arguments; returns the cases (with a diff hint) that differ.
+fn compare(cases: &[String], corpus: &Path, extra: &dyn Fn(&str) -> Vec<String>) -> Vec<String> {
+    let ours = env!("CARGO_BIN_EXE_crm_simulate");
+    let mut differ = Vec::new();
+    for case in cases {
+        let xml = corpus.join("xml").join(format!("{case}.xml"));
+        let xml = xml.to_string_lossy().into_owned();
+        let mut args = vec!["-x".to_owned(), xml];
+        args.extend(extra(case));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (c_rc, c_out, _) = run(C_SIMULATE, &args);
+        let (rc, out, err) = run(ours, &args);
+        if (rc, &out) != (c_rc, &c_out) {
+            let first = c_out.lines().zip(out.lines()).find(|(a, b)| a != b);
+            differ.push(format!("{case} {args:?}: rc {rc} vs C {c_rc}; first difference {first:?}; stderr {err:?}"));
+        }
+    }
+    differ
+}
+
+fn setup() -> Option<(PathBuf, Vec<String>)> {
+    if !Path::new(C_SIMULATE).exists() {
+        eprintln!("SKIPPED: {C_SIMULATE} not installed");
+        return None;
+    }
+    let Some(corpus) = corpus() else {
+        eprintln!("SKIPPED: scheduler corpus not found (set SCHEDULER_CORPUS)");
+        return None;
+    };
+    Some((corpus, passing_cases()))
+}
+
+fn assert_none(differ: Vec<String>, what: &str) {
+    assert!(differ.is_empty(), "{} cases differ from C for {what}:\n{}", differ.len(), differ.join("\n"));
+}
+
+#[test]
+fn status_only_and_run_modes_match_c() {
+    let Some((corpus, cases)) = setup() else { return };
+    assert!(cases.len() > 500, "summary.pass lists {} cases", cases.len());
+    // Every case in one mode or another, to keep the run short.
+    let nth = |k: usize| -> Vec<String> { cases.iter().skip(k).step_by(3).cloned().collect() };
+    assert_none(compare(&nth(0), &corpus, &|_| vec![]), "status only");
+    assert_none(compare(&nth(1), &corpus, &|_| vec!["-R".into()]), "-R");
+    assert_none(compare(&nth(2), &corpus, &|_| vec!["-RQ".into()]), "-RQ");
+}
+
+/// The first node and resource a case names, for injections that must hit something real.
+fn first_names(corpus: &Path, case: &str) -> (String, String) {
+    let text = std::fs::read_to_string(corpus.join("xml").join(format!("{case}.xml"))).unwrap_or_default();
+    let cib = libcrmcommon::xml::parse(&text).expect("corpus XML");
+    let node = cib.descendants().find(|e| e.name == "node").and_then(|n| n.attr("uname")).unwrap_or("node1").to_owned();
+    let rsc = cib.descendants().find(|e| e.name == "primitive").and_then(|p| p.id()).unwrap_or("rsc1").to_owned();
+    (node, rsc)
+}
+
+/// The "Performing Requested Modifications" section, with "now" stamps masked.
+fn modifications(output: &str) -> String {
+    let section: Vec<&str> = output
+        .lines()
+        .skip_while(|l| !l.starts_with("Performing Requested Modifications"))
+        .take_while(|l| !l.is_empty())
+        .collect();
+    mask_times(&section.join("\n"))
+}
+
+fn mask_times(text: &str) -> String {
+    let mut out = String::new();
+    for (i, part) in text.split("last-failure-").enumerate() {
+        if i > 0 {
+            out.push_str("last-failure-");
+            // "<rsc>#<op>_<interval>=<time>": keep the name, mask the time.
+            match part.split_once('=') {
+                Some((name, rest)) => {
+                    let digits = rest.chars().take_while(char::is_ascii_digit).count();
+                    out.push_str(name);
+                    out.push_str("=NOW");
+                    out.push_str(&rest[digits..]);
+                }
+                None => out.push_str(part),
+            }
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
+}
+
+/// The CIB crm_simulate -I saved, without what legitimately differs: version counters (the
+/// C tool writes through a shadow CIB that counts every change), times of "now", and the
+/// uname/rsc-id attributes the C unpacker writes into failed operations as a side effect.
+fn normalized_cib(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let Ok(mut cib) = libcrmcommon::xml::parse(&text) else { return format!("unparsable: {text}") };
+    fn clean(e: &mut libcrmcommon::xml::Element) {
+        if e.name == "cib" {
+            e.remove_attr("num_updates");
+            e.remove_attr("epoch");
+        }
+        if e.name == "lrm_rsc_op" {
+            e.remove_attr("uname");
+            e.remove_attr("rsc-id");
+            if e.attr("last-rc-change").is_some() {
+                e.set_attr("last-rc-change", "NOW");
+            }
+        }
+        if e.name == "nvpair" && e.attr("name").is_some_and(|n| n.starts_with("last-failure-")) {
+            e.set_attr("value", "NOW");
+        }
+        for child in e.elements_mut() {
+            clean(child);
+        }
+    }
+    clean(&mut cib);
+    libcrmcommon::xml::to_formatted(&cib)
+}
+
+/// Runs both with the injections (and -I); returns what differs: exit code, the
+/// modifications section, or the injected CIB.
+fn compare_injections(cases: &[String], corpus: &Path, injections: &dyn Fn(&str) -> Vec<String>) -> Vec<String> {
+    let ours = env!("CARGO_BIN_EXE_crm_simulate");
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("crm-simulate-inject-{}-{call}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut differ = Vec::new();
+    for case in cases {
+        let xml = corpus.join("xml").join(format!("{case}.xml")).to_string_lossy().into_owned();
+        let mut results = Vec::new();
+        for (program, label) in [(C_SIMULATE, "c"), (ours, "ours")] {
+            let saved = dir.join(format!("{label}.xml"));
+            let mut args = vec!["-x".to_owned(), xml.clone(), "-I".to_owned(), saved.to_string_lossy().into_owned()];
+            args.extend(injections(case));
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let (rc, out, err) = run(program, &args);
+            results.push((rc, modifications(&out), normalized_cib(&saved), mask_times(&err)));
+            std::fs::remove_file(&saved).ok();
+        }
+        let (c, r) = (&results[0], &results[1]);
+        if c != r {
+            let what = if c.0 != r.0 {
+                format!("rc {} vs C {}", r.0, c.0)
+            } else if c.1 != r.1 {
+                format!("modifications:\n{}\nC:\n{}", r.1, c.1)
+            } else if c.3 != r.3 {
+                format!("stderr {:?} vs C {:?}", r.3, c.3)
+            } else {
+                let first = c.2.lines().zip(r.2.lines()).find(|(a, b)| a != b);
+                format!("injected CIB, first difference (C, ours) {first:?}")
+            };
+            differ.push(format!("{case} {:?}: {what}", injections(case)));
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+    differ
+}
+
+#[test]
+fn node_quorum_and_ticket_injections_match_c() {
+    let Some((corpus, cases)) = setup() else { return };
+    let sample: Vec<String> = cases.iter().step_by(6).cloned().collect();
+    let inject = |case: &str| {
+        let (node, _) = first_names(&corpus, case);
+        ["-d", &node, "-u", "newnode", "-f", "failing", "-q", "0", "-w", "1", "-g", "t1", "-r", "t2", "-b", "t3", "-e", "t4"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    };
+    assert_none(compare_injections(&sample, &corpus, &inject), "-d/-u/-f/-q/-w/-g/-r/-b/-e");
+    let without_up = |case: &str| {
+        let (node, _) = first_names(&corpus, case);
+        // (Not an unknown node: Debian's crm_simulate aborts when it cannot find its id.)
+        vec!["-f".to_owned(), node]
+    };
+    assert_none(compare_injections(&sample, &corpus, &without_up), "-f without -u");
+}
+
+#[test]
+fn operation_injections_match_c() {
+    let Some((corpus, cases)) = setup() else { return };
+    let sample: Vec<String> = cases.iter().skip(1).step_by(4).cloned().collect();
+    // A probe that found the resource stopped (no fail count), a failed recurring monitor
+    // (fail count and last failure), a clone instance, and specs that are invalid.
+    // (Not migrate_to: Debian's crm_simulate aborts on an injected migration result.)
+    let inject = |case: &str| {
+        let (node, rsc) = first_names(&corpus, case);
+        [
+            format!("{rsc}_monitor_0@{node}=7"),
+            format!("{rsc}_monitor_10000@{node}=1"),
+            format!("{rsc}_monitor_10000@{node}=1"),
+            format!("{rsc}:0_start_0@{node}=1"),
+            "bogus".to_owned(),
+            "nosuch_start_0@node1=1".to_owned(),
+        ]
+        .into_iter()
+        .flat_map(|spec| ["-i".to_owned(), spec])
+        .collect()
+    };
+    assert_none(compare_injections(&sample, &corpus, &inject), "-i");
+}
+
+#[test]
+fn profile_lists_the_same_files() {
+    let Some((corpus, _)) = setup() else { return };
+    let dir = std::env::temp_dir().join(format!("crm-simulate-profile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for case in ["simple1", "simple2", "simple3"] {
+        std::fs::copy(corpus.join("xml").join(format!("{case}.xml")), dir.join(format!("{case}.xml"))).unwrap();
+    }
+    std::fs::write(dir.join("notes.txt"), "not a CIB").unwrap();
+    let dir_arg = dir.to_string_lossy().into_owned();
+    let strip_time = |text: &str| -> Vec<String> {
+        text.lines().map(|l| l.split(" ... ").next().unwrap_or("").to_owned()).collect()
+    };
+    let (c_rc, c_out, _) = run(C_SIMULATE, &["-P", &dir_arg, "-N", "2"]);
+    let (rc, out, _) = run(env!("CARGO_BIN_EXE_crm_simulate"), &["-P", &dir_arg, "-N", "2"]);
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!((rc, strip_time(&out)), (c_rc, strip_time(&c_out)));
+    assert!(out.lines().skip(1).all(|l| l.ends_with(" secs")), "{out}");
+}
+
+#[test]
+fn bad_input_gets_a_clear_error() {
+    let ours = env!("CARGO_BIN_EXE_crm_simulate");
+    let dir = std::env::temp_dir().join(format!("crm-simulate-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let broken = dir.join("broken.xml");
+    std::fs::write(&broken, "<cib><configuration>").unwrap();
+    let not_cib = dir.join("not-cib.xml");
+    std::fs::write(&not_cib, "<html/>").unwrap();
+    let cases: [(Vec<&str>, i32, &str); 5] = [
+        (vec!["-x", "/nonexistent.xml", "-S"], 66, "Could not read /nonexistent.xml"),
+        (vec!["-x", broken.to_str().unwrap(), "-S"], 1, "Could not parse"),
+        (vec!["-x", not_cib.to_str().unwrap(), "-S"], 1, "does not hold a CIB"),
+        (vec!["-S"], 64, "No input given"),
+        (vec!["--bogus"], 64, "Unknown option --bogus"),
+    ];
+    for (args, code, message) in cases {
+        let (rc, _, err) = run(ours, &args);
+        assert_eq!(rc, code, "{args:?}: {err}");
+        assert!(err.contains(message), "{args:?}: {err}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
