@@ -168,6 +168,19 @@ impl Node {
         Ok(())
     }
 
+    /// Starts another daemon inside the node, as root, after the node is up (e.g. an
+    /// executor under test); its output goes to `<dir>/<name>.stderr` and it is watched by
+    /// [`Node::assert_daemons_alive`].
+    pub fn start_extra_daemon(&mut self, name: &str, argv: &[&str]) -> Result<(), String> {
+        self.spawn_daemon(name, argv, false)
+    }
+
+    /// Polls `probe` (run inside the node) until it exits 0, for up to 30 s; fails early if
+    /// a daemon of the node died.
+    pub fn wait_until_ready(&mut self, what: &str, probe: &[&str]) -> Result<(), String> {
+        self.wait_for(what, probe)
+    }
+
     /// Starts `argv` inside the node with the daemons' environment, stdout and stderr into
     /// `<dir>/<name>.stderr`.
     fn spawn_daemon(&mut self, name: &str, argv: &[&str], as_cluster_user: bool) -> Result<(), String> {

@@ -17,14 +17,20 @@
 //! sleep MS
 //! ```
 //! Results print as `result RSC ACTION interval=.. rc=.. status=.. deleted=.. reason=..
-//! output=..` plus `ran`/`not-ran` for whether a run time was reported. Call ids are
-//! printed relative to the first exec of the script.
+//! output=..` plus `ran`/`not-ran` for whether a run time was reported and `queued` when
+//! it waited over half a second behind another operation. Call ids are printed relative to
+//! the first exec of the script; output is cut at 200 characters.
 
 use liblrmd::event::Event;
 use liblrmd::{ExecRequest, LrmdClient, OpEvent};
 use std::collections::VecDeque;
 use std::io::BufRead;
 use std::time::{Duration, Instant};
+
+/// Characters of an operation's output that are printed.
+const OUTPUT_SHOWN: usize = 200;
+/// A result that waited longer than this in the queue is printed as `queued`.
+const QUEUED_MS: i32 = 500;
 
 struct Driver {
     client: LrmdClient,
@@ -41,11 +47,14 @@ impl Driver {
 
     fn print_result(&mut self, event: &OpEvent) {
         let call = self.relative_call(event.call_id);
+        // Long output (a flooding agent) is cut: executors may bound what they keep.
         let one_line = |text: &Option<String>| {
-            text.as_deref().map(|t| t.trim_end().replace('\n', "\\n")).unwrap_or_else(|| "-".into())
+            text.as_deref()
+                .map(|t| t.trim_end().chars().take(OUTPUT_SHOWN).collect::<String>().replace('\n', "\\n"))
+                .unwrap_or_else(|| "-".into())
         };
         println!(
-            "result {} {} interval={} call=+{} rc={} status={} deleted={} {} reason={} output={}",
+            "result {} {} interval={} call=+{} rc={} status={} deleted={} {}{} reason={} output={}",
             event.rsc_id,
             event.action,
             event.interval_ms,
@@ -54,6 +63,7 @@ impl Driver {
             event.exec_status,
             event.rsc_deleted as i32,
             if event.run_time > 0 { "ran" } else { "not-ran" },
+            if event.queue_time_ms > QUEUED_MS { " queued" } else { "" },
             one_line(&event.exit_reason),
             one_line(&event.output),
         );

@@ -108,6 +108,10 @@ pub fn spawn(invocation: &Invocation) -> Result<AgentProcess, i32> {
     }
     let mut child = command.spawn().map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?;
     let pid = child.id() as i32;
+    // The child makes itself a group leader before exec; doing it from here as well closes
+    // the window in which a kill of the group right after fork would miss it.
+    // SAFETY: setpgid on our own child; failure (it already exec'd) is harmless.
+    unsafe { libc::setpgid(pid, pid) };
     let pipes = match (child.stdout.take(), child.stderr.take()) {
         (Some(out), Some(err)) => OutputPipe::new(OwnedFd::from(out)).and_then(|o| Ok((o, OutputPipe::new(OwnedFd::from(err))?))),
         _ => Err(io::Error::other("no output pipes")),

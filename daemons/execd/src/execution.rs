@@ -331,7 +331,12 @@ impl Execd {
     /// The result of a process-layer run is in (`process_result`): map it, report it.
     pub(crate) fn process_op_complete(&mut self, id: OpId) {
         let Some(op) = self.ops.get_mut(&id) else { return };
-        let raw = op.process_result.clone();
+        // The output is handed over (a later cancellation reports none).
+        let raw = ActionResult {
+            stdout: op.process_result.stdout.take(),
+            stderr: op.process_result.stderr.take(),
+            ..op.process_result.clone()
+        };
         if op.result.exit_status != raw.exit_status {
             op.epoch_rc_change = epoch_now();
         }

@@ -154,8 +154,10 @@ impl Execd {
         if let Some(op) = self.ops.get_mut(&id) {
             if op.interval_ms != 0 {
                 if op.cancel_requested {
-                    op.process_result.exit_status = ocf::OK;
+                    // Only the status changes: an agent that finished on its own keeps its
+                    // exit status.
                     op.process_result.exec_status = exec_status::CANCELLED;
+                    op.process_result.exit_reason = None;
                     op.services_recurring = false;
                 } else {
                     let timer = self.timers.add(Duration::from_millis(op.interval_ms as u64), TimerEvent::Repeat(id));
@@ -223,7 +225,7 @@ impl Execd {
             }
             return true;
         }
-        op.process_result.exit_status = ocf::OK;
+        // The last run's exit status stays; its output was already reported.
         op.process_result.exec_status = exec_status::CANCELLED;
         op.process_result.exit_reason = None;
         op.execution = Execution::Idle;

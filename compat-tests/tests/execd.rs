@@ -1,0 +1,353 @@
+//! The executor: Debian's C `pacemaker-execd` and ours, each alone in a node (beside a
+//! stand-alone C CIB manager, which the executor does not use), driven by the same script
+//! through `lrmd-drive`; the transcripts must be identical. Each test also checks facts of
+//! the C transcript, so a drift of both sides cannot pass unnoticed.
+//!
+//! Our executor is `PCMK_RS_EXECD_BIN`, else `pacemaker-execd` beside this test binary's
+//! profile directory (build it first: `cargo build -p pacemaker-execd`); when it is missing
+//! the comparison is skipped (the C half still runs). Needs root, like every compat test.
+
+use compat_tests::{report_skip, running_as_root, Impl, ImplKind, Node, NodeOpts};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const DRIVE: &str = env!("CARGO_BIN_EXE_lrmd-drive");
+const C_EXECD: &str = "/usr/lib/pacemaker/pacemaker-execd";
+/// Agents of Debian's packages that no test uses; custom test agents are bind-mounted over
+/// them inside the node only.
+const SPARE_AGENT_SLOTS: [&str; 4] = [
+    "/usr/lib/ocf/resource.d/heartbeat/WinPopup",
+    "/usr/lib/ocf/resource.d/heartbeat/AudibleAlarm",
+    "/usr/lib/ocf/resource.d/heartbeat/ICP",
+    "/usr/lib/ocf/resource.d/heartbeat/Evmsd",
+];
+
+fn rust_execd() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("PCMK_RS_EXECD_BIN") {
+        return Some(PathBuf::from(path));
+    }
+    let exe = std::env::current_exe().ok()?;
+    let profile = exe.parent()?.parent()?;
+    let path = profile.join("pacemaker-execd");
+    path.is_file().then_some(path)
+}
+
+/// Starts a node running `execd` and returns it once the executor answers.
+fn start_node(test: &str, label: &str, execd: &Path) -> Node {
+    let mut opts = NodeOpts::new(Impl::C);
+    opts.corosync = false;
+    opts.name = format!("execd::{test}::{label}");
+    let mut node = Node::start(opts).unwrap_or_else(|e| panic!("{test} [{label}]: node did not start: {e}"));
+    let execd = execd.display().to_string();
+    node.start_extra_daemon("pacemaker-execd", &[&execd]).unwrap_or_else(|e| panic!("{test} [{label}]: {e}"));
+    let probe = format!("printf 'poke\\n' | {DRIVE} | grep -qx 'poke -> rc=0'");
+    node.wait_until_ready("pacemaker-execd", &["sh", "-c", &probe])
+        .unwrap_or_else(|e| panic!("{test} [{label}]: executor not ready: {e}"));
+    node
+}
+
+/// Installs custom OCF agents inside the node only, bind-mounted in order over
+/// [`SPARE_AGENT_SLOTS`] (heartbeat's WinPopup, AudibleAlarm, ...).
+fn install_agents(node: &Node, scripts: &[&str]) {
+    use std::os::unix::fs::PermissionsExt;
+    for (script, slot) in scripts.iter().zip(SPARE_AGENT_SLOTS) {
+        let file = node.dir().join(format!("agent-{}", slot.rsplit('/').next().unwrap_or("x")));
+        std::fs::write(&file, script).expect("writing a test agent");
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).expect("chmod test agent");
+        node.run(&["mount", "--bind", &file.display().to_string(), slot]).expect_ok();
+    }
+}
+
+/// Runs `script` against the C executor and (when built) ours, each in a fresh node
+/// prepared by `setup`; returns the C transcript after asserting ours is the same. `after`
+/// runs extra checks in each node.
+fn compare(test: &str, setup: impl Fn(&Node), script: &str, after: impl Fn(&Node)) -> String {
+    if !running_as_root() {
+        report_skip(test, ImplKind::C, "compat tests need root (namespaces, mounts)");
+        return String::new();
+    }
+    let run = |label: &str, execd: &Path| {
+        let node = start_node(test, label, execd);
+        setup(&node);
+        let out = node.cmd(&[DRIVE]).stdin(script).timeout(Duration::from_secs(120)).run();
+        assert!(out.success(), "{test} [{label}]: lrmd-drive failed: {}\n{}", out.stdout, out.stderr);
+        after(&node);
+        node.assert_daemons_alive();
+        out.stdout
+    };
+    let c = run("c", Path::new(C_EXECD));
+    match rust_execd() {
+        Some(ours) => {
+            let rust = run("rust", &ours);
+            if rust != c {
+                let diff: Vec<String> = c
+                    .lines()
+                    .zip(rust.lines().chain(std::iter::repeat("<missing>")))
+                    .filter(|(a, b)| a != b)
+                    .map(|(a, b)| format!("  C:    {a}\n  ours: {b}"))
+                    .collect();
+                panic!("{test}: our executor differs from C:\n{}\n--- C transcript:\n{c}\n--- ours:\n{rust}", diff.join("\n"));
+            }
+        }
+        None => report_skip(test, ImplKind::Rust, "no pacemaker-execd built (cargo build -p pacemaker-execd)"),
+    }
+    c
+}
+
+fn no_setup(_: &Node) {}
+fn no_checks(_: &Node) {}
+
+#[track_caller]
+fn assert_has(transcript: &str, line: &str) {
+    if transcript.is_empty() {
+        return; // skipped (not root)
+    }
+    assert!(transcript.lines().any(|l| l == line), "missing line {line:?} in:\n{transcript}");
+}
+
+/// Probe, start, recurring monitor, stop of heartbeat and pacemaker Dummy; registration
+/// queries; a stop cancels the recurring monitor first.
+#[test]
+fn dummy_lifecycle() {
+    let script = "
+        register d ocf heartbeat Dummy
+        info d
+        register d ocf heartbeat Dummy
+        info nosuch
+        exec d monitor
+        wait d monitor
+        exec d start
+        wait d start
+        exec d monitor interval=2000 opts=4
+        wait d monitor 2000
+        recurring
+        exec d stop
+        wait d monitor 2000
+        wait d stop
+        exec d monitor
+        wait d monitor
+        register p ocf pacemaker Dummy
+        exec p start
+        wait p start
+        exec p monitor userdata=hello
+        wait p monitor
+        exec p stop
+        wait p stop
+        unregister p
+        unregister p
+        info p
+        exec p start
+        poke
+    ";
+    let t = compare("dummy_lifecycle", no_setup, script, no_checks);
+    assert_has(&t, "info d -> ocf:heartbeat:Dummy");
+    assert_has(&t, "info nosuch -> unknown");
+    assert_has(&t, "result d monitor interval=0 call=+0 rc=7 status=0 deleted=0 ran reason=- output=-");
+    assert_has(&t, "result d start interval=0 call=+1 rc=0 status=0 deleted=0 ran reason=- output=-");
+    // The stop cancelled the recurring monitor: reported with its last exit status.
+    assert_has(&t, "result d monitor interval=2000 call=+2 rc=0 status=1 deleted=0 not-ran reason=- output=-");
+    assert_has(&t, "exec p start -> rc=-19");
+}
+
+/// A promotable agent: promote and demote, and the promoted monitor result.
+#[test]
+fn stateful_promote_demote() {
+    let script = "
+        register s ocf pacemaker Stateful
+        exec s start
+        wait s start
+        exec s monitor CRM_meta_role=Unpromoted
+        wait s monitor
+        exec s promote
+        wait s promote
+        exec s monitor
+        wait s monitor
+        exec s demote
+        wait s demote
+        exec s monitor
+        wait s monitor
+        exec s stop
+        wait s stop
+    ";
+    let t = compare("stateful_promote_demote", no_setup, script, no_checks);
+    assert!(t.is_empty() || t.contains("result s monitor interval=0 call=+3 rc=8 status=0"), "{t}");
+}
+
+const HUNG_AGENT: &str = "#!/bin/sh
+case \"$1\" in
+  start) sleep 300 & sleep 300 ;;
+  monitor) exit 7 ;;
+  *) exit 0 ;;
+esac
+";
+
+const FAULTY_AGENT: &str = "#!/bin/sh
+case \"$OCF_RESKEY_mode\" in
+  reason) echo 'ocf-exit-reason:first' >&2; echo 'ocf-exit-reason:the configuration is wrong' >&2; exit 6 ;;
+  crash) kill -SEGV $$ ;;
+  forkexit) (sleep 30 &) ; echo started; exit 0 ;;
+  flood) i=0; while [ $i -lt 3000 ]; do echo 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'; i=$((i+1)); done; exit 0 ;;
+  env) echo \"$OCF_RESOURCE_INSTANCE $OCF_RESOURCE_TYPE $OCF_RESOURCE_PROVIDER $OCF_ROOT $OCF_RA_VERSION_MAJOR.$OCF_RA_VERSION_MINOR $OCF_RESKEY_CRM_meta_timeout $OCF_EXIT_REASON_PREFIX $OCF_CHECK_LEVEL\"; exit 0 ;;
+  big) exit 120 ;;
+  *) exit 0 ;;
+esac
+";
+
+/// Timeouts kill the agent's whole process group; exit reasons, crashes, agents that
+/// leave a child behind, output floods and the OCF environment.
+#[test]
+fn timeouts_and_faults() {
+    let script = "
+        register p ocf pacemaker Dummy
+        exec p start timeout=1000 op_sleep=3
+        wait p start
+        register h ocf heartbeat WinPopup
+        exec h start timeout=1500
+        wait h start
+        register f ocf heartbeat AudibleAlarm
+        exec f start mode=reason
+        wait f start
+        exec f start mode=crash
+        wait f start
+        exec f start mode=forkexit
+        wait f start 0 10
+        exec f start mode=flood
+        wait f start
+        exec f monitor mode=env CRM_meta_timeout=20000 OCF_CHECK_LEVEL=10
+        wait f monitor
+        exec f start mode=big
+        wait f start
+    ";
+    let t = compare(
+        "timeouts_and_faults",
+        |node| install_agents(node, &[HUNG_AGENT, FAULTY_AGENT]),
+        script,
+        |node| {
+            // The hung agent's background child went with its process group.
+            node.run(&["sh", "-c", "! pgrep -f 'sleep 30[0]'"]).expect_ok();
+        },
+    );
+    assert_has(&t, "result p start interval=0 call=+0 rc=1 status=2 deleted=0 ran reason=Resource agent did not complete within 1000ms output=-");
+    assert_has(&t, "result h start interval=0 call=+2 rc=1 status=2 deleted=0 ran reason=Resource agent did not complete within 1.500s output=-");
+    // The last exit reason wins; the output is stderr when there is any. (Pacemaker's XML
+    // attribute escaping turns newlines into a backslash and `n`.)
+    assert_has(&t, "result f start interval=0 call=+4 rc=6 status=0 deleted=0 ran reason=the configuration is wrong output=ocf-exit-reason:first\\nocf-exit-reason:the configuration is wrong\\n");
+    assert_has(&t, "result f start interval=0 call=+5 rc=1 status=4 deleted=0 ran reason=Resource agent interrupted by Segmentation fault signal output=-");
+    assert_has(&t, "result f start interval=0 call=+6 rc=0 status=0 deleted=0 ran reason=- output=started\\n");
+    assert_has(&t, "result f monitor interval=0 call=+8 rc=0 status=0 deleted=0 ran reason=- output=f AudibleAlarm heartbeat /usr/lib/ocf 1.1 20000 ocf-exit-reason: 10\\n");
+    // Exit codes outside OCF's range are generic errors.
+    assert_has(&t, "result f start interval=0 call=+9 rc=1 status=0 deleted=0 ran reason=- output=-");
+}
+
+/// Recurring monitors report changes only when asked, can be cancelled (once), merge with
+/// duplicates, go away with their resource; start delays; serialised operations on one
+/// resource.
+#[test]
+fn cancel_and_recurring() {
+    let script = "
+        register p ocf pacemaker Dummy
+        exec p start delay=1000
+        exec p monitor
+        wait p start
+        wait p monitor
+        exec p monitor interval=500 opts=4
+        wait p monitor 500
+        quiet 1.5
+        cancel p monitor 500
+        wait p monitor 500
+        cancel p monitor 500
+        cancel q monitor 500
+        exec p monitor interval=500
+        wait p monitor 500
+        wait p monitor 500
+        exec p monitor interval=500 userdata=merged
+        wait p monitor 500
+        recurring p
+        recurring
+        unregister p
+        wait p monitor 500
+        info p
+        recurring
+        register q ocf pacemaker Dummy
+        exec q start op_sleep=1
+        exec q monitor
+        wait q start
+        wait q monitor
+        exec q monitor interval=700 opts=4 op_sleep=1
+        sleep 300
+        exec q stop
+        wait q monitor 700
+        wait q stop
+    ";
+    let t = compare("cancel_and_recurring", no_setup, script, no_checks);
+    assert_has(&t, "quiet 1.5s: 0 results");
+    assert_has(&t, "cancel p monitor 500 -> rc=-95");
+    assert_has(&t, "cancel q monitor 500 -> rc=-19");
+    assert_has(&t, "result p monitor interval=500 call=+7 rc=0 status=1 deleted=1 not-ran reason=- output=-");
+    assert_has(&t, "result q monitor interval=0 call=+15 rc=0 status=0 deleted=0 ran queued reason=- output=-");
+    // A stop kills the running recurring monitor at once.
+    assert_has(&t, "result q monitor interval=700 call=+16 rc=0 status=1 deleted=0 ran reason=- output=-");
+    assert_has(&t, "result q stop interval=0 call=+17 rc=0 status=0 deleted=0 ran reason=- output=-");
+}
+
+const LSB_SCRIPT: &str = "#!/bin/sh
+state=/run/lsb-test.state
+case \"$1\" in
+  start) touch $state; echo Starting; exit 0 ;;
+  stop) rm -f $state; exit 0 ;;
+  status) [ -e $state ] && exit 0; exit 3 ;;
+  *) exit 3 ;;
+esac
+";
+
+/// LSB scripts (status codes mapped to OCF), missing agents of each class, and fence
+/// devices without a fencer.
+#[test]
+fn lsb_unknown_and_fencing() {
+    let script = "
+        register l lsb - /run/lsb-test
+        exec l monitor
+        wait l monitor
+        exec l start
+        wait l start
+        exec l monitor interval=1000
+        wait l monitor 1000
+        exec l stop
+        wait l monitor 1000
+        wait l stop
+        exec l monitor
+        wait l monitor
+        register m lsb - no-such-script
+        exec m monitor
+        wait m monitor
+        exec m start
+        wait m start
+        register x ocf heartbeat NoSuchAgent
+        exec x start
+        wait x start
+        register u nosuchclass - thing
+        exec u start
+        wait u start
+        register fd stonith - fence_dummy
+        exec fd monitor
+        wait fd monitor
+        exec fd start
+        wait fd start
+        exec fd stop
+        wait fd stop
+    ";
+    // The LSB script lives in each node's private /run.
+    let t = compare(
+        "lsb_unknown_and_fencing",
+        |node| {
+            node.cmd(&["sh", "-c", "cat > /run/lsb-test && chmod 755 /run/lsb-test"]).stdin(LSB_SCRIPT).run().expect_ok();
+        },
+        script,
+        no_checks,
+    );
+    assert_has(&t, "result l monitor interval=0 call=+0 rc=7 status=0 deleted=0 ran reason=- output=-");
+    assert_has(&t, "result m monitor interval=0 call=+6 rc=5 status=7 deleted=0 ran reason=/etc/init.d/no-such-script: No such file or directory output=-");
+    assert_has(&t, "result x start interval=0 call=+9 rc=5 status=7 deleted=0 ran reason=NoSuchAgent: No such file or directory output=-");
+    assert_has(&t, "result fd monitor interval=0 call=+13 rc=7 status=4 deleted=0 ran reason=- output=-");
+    assert_has(&t, "result fd start interval=0 call=+14 rc=1 status=4 deleted=0 ran reason=No connection to fencer output=-");
+}
