@@ -351,3 +351,35 @@ fn lsb_unknown_and_fencing() {
     assert_has(&t, "result fd monitor interval=0 call=+13 rc=7 status=4 deleted=0 ran reason=- output=-");
     assert_has(&t, "result fd start interval=0 call=+14 rc=1 status=4 deleted=0 ran reason=No connection to fencer output=-");
 }
+
+const ALERT_AGENT: &str = "#!/bin/sh
+{ id -un; echo \"$CRM_alert_kind $CRM_alert_node_sequence $CRM_notify_node_sequence $CRM_alert_recipient\"; } > /run/crm/alert.out
+";
+
+/// Alert agents run as the cluster user with the alert's parameters and a sequence number;
+/// the client gets only the reply (no result event). `lrmd_check` is never answered.
+#[test]
+fn alerts_and_check() {
+    let script = "
+        alert a1 /run/alert-agent 5000 CRM_alert_kind=node CRM_alert_recipient=/tmp/r
+        alert a2 /run/no-such-alert-agent 5000
+        check
+        poke
+        quiet 1
+    ";
+    let t = compare(
+        "alerts_and_check",
+        |node| {
+            node.cmd(&["sh", "-c", "cat > /run/alert-agent && chmod 755 /run/alert-agent"]).stdin(ALERT_AGENT).run().expect_ok();
+        },
+        script,
+        |node| {
+            let out = node.run(&["cat", "/run/crm/alert.out"]).expect_ok();
+            assert_eq!(out.stdout, "hacluster\nnode 1 1 /tmp/r\n");
+        },
+    );
+    assert_has(&t, "alert a1 -> rc=0");
+    assert_has(&t, "alert a2 -> rc=0");
+    assert_has(&t, "check -> rc=0");
+    assert_has(&t, "quiet 1s: 0 results");
+}

@@ -10,6 +10,7 @@
 //! exec RSC ACTION [interval=MS] [timeout=MS] [delay=MS] [opts=N] [userdata=TEXT] [NAME=VALUE...]
 //! cancel RSC ACTION INTERVAL_MS
 //! recurring [RSC]
+//! alert ID PATH TIMEOUT_MS [NAME=VALUE...]
 //! poke
 //! check
 //! wait RSC ACTION [INTERVAL_MS] [SECONDS]   # prints the next result of that operation
@@ -147,6 +148,15 @@ impl Driver {
                 }
                 Err(e) => println!("recurring -> error {e}"),
             },
+            "alert" => {
+                let timeout = arg(3)?.parse().map_err(|_| "bad timeout")?;
+                let params: Vec<(String, String)> = words[4..]
+                    .iter()
+                    .filter_map(|w| w.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
+                    .collect();
+                let outcome = self.client.exec_alert(arg(1)?, arg(2)?, timeout, &params);
+                println!("alert {} -> {}", arg(1)?, describe(outcome));
+            }
             "poke" => println!("poke -> {}", describe(self.client.poke().map(|_| 0))),
             "check" => println!("check -> {}", describe(self.client.check(None).map(|_| 0))),
             "wait" => {

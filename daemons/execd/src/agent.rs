@@ -24,6 +24,8 @@ pub struct Invocation {
     pub class: String,
     /// The action name given to the agent (e.g. `status` for an LSB monitor).
     pub agent_action: String,
+    /// Run as this uid/gid (alert agents run as the cluster user), when the executor is root.
+    pub user: Option<(u32, u32)>,
 }
 
 /// The action name the agent is given: LSB-style classes call their monitor `status`.
@@ -89,6 +91,7 @@ pub fn prepare(
                 env: ocf_environment(rsc_id, spec, params),
                 class: agent_class,
                 agent_action,
+                user: None,
             })
         }
         class::LSB => Ok(Invocation {
@@ -97,6 +100,7 @@ pub fn prepare(
             env: Vec::new(),
             class: agent_class,
             agent_action,
+            user: None,
         }),
         class::SYSTEMD => Err(ActionResult::new(
             ocf::UNKNOWN_ERROR,

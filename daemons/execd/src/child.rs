@@ -91,6 +91,11 @@ pub fn spawn(invocation: &Invocation) -> Result<AgentProcess, i32> {
         .stderr(Stdio::piped())
         .current_dir("/")
         .process_group(0);
+    // SAFETY: geteuid has no preconditions.
+    if let Some((uid, gid)) = invocation.user.filter(|_| unsafe { libc::geteuid() } == 0) {
+        // std clears the supplementary groups before switching, as Pacemaker does.
+        command.uid(uid).gid(gid);
+    }
     // SAFETY: the closure only makes async-signal-safe calls (sigprocmask, signal,
     // setpriority, fcntl, syscall) and touches no memory of the parent.
     unsafe {

@@ -33,6 +33,8 @@ pub struct Execd {
     pub blocked: Vec<OpId>,
     /// Agent processes by pid.
     pub processes: HashMap<i32, OpId>,
+    /// Sequence number of the last alert run (given to alert agents).
+    pub alert_sequence: i32,
 }
 
 impl Execd {
@@ -48,6 +50,7 @@ impl Execd {
             inflight: HashMap::new(),
             blocked: Vec::new(),
             processes: HashMap::new(),
+            alert_sequence: 0,
         }
     }
 

@@ -63,6 +63,7 @@ impl Execd {
             timed_out: false,
             services_recurring: false,
             invocation: None,
+            is_alert: false,
         };
         self.schedule(operation);
         call_id
@@ -482,15 +483,6 @@ impl Execd {
             op.fence_repeat_timer = Some(timer);
         }
         self.finalize(id);
-    }
-
-    /// `lrmd_alert_exec`: not supported yet (alerts need the alert agent environment).
-    pub(crate) fn alert_request(&mut self, _client: ClientId, _uuid: &str, request: &Element, _call_id: i32) -> i32 {
-        let has_alert = request.descendants().any(|e| e.name == liblrmd::protocol::element::ALERT);
-        if !has_alert {
-            return rc::EINVAL;
-        }
-        rc::EOPNOTSUPP
     }
 }
 

@@ -1,6 +1,7 @@
 //! pacemaker-execd: the resource agent executor of a cluster node.
 
 mod agent;
+mod alerts;
 mod child;
 mod daemon;
 mod execution;

@@ -47,7 +47,7 @@ impl Execd {
         self.spawn_op(id);
     }
 
-    fn spawn_op(&mut self, id: OpId) {
+    pub(crate) fn spawn_op(&mut self, id: OpId) {
         let Some(op) = self.ops.get_mut(&id) else { return };
         let Some(invocation) = op.invocation.clone() else { return };
         op.timed_out = false;
@@ -63,7 +63,9 @@ impl Execd {
                     mainloop::watch_readable(fd, OUTPUT_TOKEN_BASE + fd as u64);
                 }
                 self.processes.insert(process.pid, id);
-                self.inflight.insert(op.rsc_id.clone(), id);
+                if !op.is_alert {
+                    self.inflight.insert(op.rsc_id.clone(), id);
+                }
                 if op.timeout_ms > 0 {
                     let timer = self.timers.add(Duration::from_millis(op.timeout_ms as u64), TimerEvent::Timeout(id));
                     op.timeout_timer = Some(timer);
@@ -126,8 +128,9 @@ impl Execd {
             }
             Exit::Signal(_) if op.timed_out => {
                 let readable = agent::readable_interval(op.timeout_ms.max(0) as u64);
-                tracing::info!("Resource agent {}_{}_{}[{}] timed out after {}", op.rsc_id, op.agent_action, op.interval_ms, process.pid, readable);
-                ActionResult::new(generic, exec_status::TIMEOUT, Some(format!("Resource agent did not complete within {readable}")))
+                let kind = if op.is_alert { "Alert agent" } else { "Resource agent" };
+                tracing::info!("{} {}_{}_{}[{}] timed out after {}", kind, op.rsc_id, op.agent_action, op.interval_ms, process.pid, readable);
+                ActionResult::new(generic, exec_status::TIMEOUT, Some(format!("{kind} did not complete within {readable}")))
             }
             Exit::Signal(signal) if op.cancel_requested => {
                 tracing::info!("{}_{}_{}[{}] terminated with signal {}", op.rsc_id, op.agent_action, op.interval_ms, process.pid, signal);
@@ -135,10 +138,11 @@ impl Execd {
             }
             Exit::Signal(signal) => {
                 tracing::info!("{}_{}_{}[{}] terminated with signal {}", op.rsc_id, op.agent_action, op.interval_ms, process.pid, signal);
+                let kind = if op.is_alert { "Alert agent" } else { "Resource agent" };
                 ActionResult::new(
                     ocf::UNKNOWN_ERROR,
                     exec_status::ERROR,
-                    Some(format!("Resource agent interrupted by {} signal", child::signal_name(signal))),
+                    Some(format!("{kind} interrupted by {} signal", child::signal_name(signal))),
                 )
             }
         };
@@ -151,6 +155,11 @@ impl Execd {
     /// Pacemaker's `services__finalize_async_op`: a recurring operation is rescheduled (or
     /// marked cancelled), the result is reported, then waiting operations may run.
     fn process_finished(&mut self, id: OpId) {
+        if self.ops.get(&id).is_some_and(|op| op.is_alert) {
+            self.alert_finished(id);
+            self.run_blocked();
+            return;
+        }
         if let Some(op) = self.ops.get_mut(&id) {
             if op.interval_ms != 0 {
                 if op.cancel_requested {

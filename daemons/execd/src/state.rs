@@ -103,6 +103,8 @@ pub struct Operation {
     pub services_recurring: bool,
     /// How the agent is run (kept for the next runs of a recurring operation).
     pub invocation: Option<Invocation>,
+    /// An alert agent run: not tied to a resource, never blocked, never reported.
+    pub is_alert: bool,
 }
 
 impl Operation {
