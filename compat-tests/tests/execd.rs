@@ -383,3 +383,117 @@ fn alerts_and_check() {
     assert_has(&t, "check -> rc=0");
     assert_has(&t, "quiet 1s: 0 results");
 }
+
+/// A one-node cluster's configuration: quick DC election, no fencing, a Dummy with a
+/// recurring monitor and a promotable Stateful clone.
+const CLUSTER_CIB: &str = r#"<cib crm_feature_set="3.16.1" validate-with="pacemaker-3.9" epoch="5" num_updates="0" admin_epoch="0">
+  <configuration>
+    <crm_config>
+      <cluster_property_set id="cib-bootstrap-options">
+        <nvpair id="opt-dc-deadtime" name="dc-deadtime" value="2s"/>
+        <nvpair id="opt-stonith-enabled" name="stonith-enabled" value="false"/>
+      </cluster_property_set>
+    </crm_config>
+    <nodes/>
+    <resources>
+      <primitive id="d1" class="ocf" provider="heartbeat" type="Dummy">
+        <operations>
+          <op id="d1-monitor-2s" name="monitor" interval="2s" timeout="20s"/>
+        </operations>
+      </primitive>
+      <clone id="s1-clone">
+        <meta_attributes id="s1-clone-meta">
+          <nvpair id="s1-clone-promotable" name="promotable" value="true"/>
+        </meta_attributes>
+        <primitive id="s1" class="ocf" provider="pacemaker" type="Stateful">
+          <operations>
+            <op id="s1-monitor-promoted" name="monitor" interval="3s" role="Promoted" timeout="20s"/>
+            <op id="s1-monitor-unpromoted" name="monitor" interval="4s" role="Unpromoted" timeout="20s"/>
+          </operations>
+        </primitive>
+      </clone>
+    </resources>
+    <constraints/>
+  </configuration>
+  <status/>
+</cib>
+"#;
+
+/// The last recorded operation of a resource in the CIB status: (operation, rc-code).
+fn last_op(node: &Node, rsc: &str) -> Option<(String, String)> {
+    let status = node.run(&["cibadmin", "-Q", "-o", "status"]).expect_ok().xml();
+    let op = status
+        .descendants()
+        .find(|e| e.name == "lrm_rsc_op" && e.attr("id") == Some(&format!("{rsc}_last_0")))?;
+    Some((op.attr("operation")?.to_owned(), op.attr("rc-code")?.to_owned()))
+}
+
+fn wait_until(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + timeout;
+    while !check() {
+        assert!(std::time::Instant::now() < deadline, "{what} did not happen within {timeout:?}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// Debian's C controller (with corosync, the C CIB manager, attrd and schedulerd) drives
+/// the executor: resources start, the clone is promoted, a failed monitor is recovered,
+/// `crm_resource --cleanup` re-probes through the executor and a stop request stops.
+fn cluster_scenario(label: &str, execd: Option<PathBuf>) {
+    let test = "execd::controller_drives_executor";
+    let mut opts = NodeOpts::new(Impl::C);
+    opts.corosync = true;
+    opts.name = format!("{test}::{label}");
+    opts.cib_xml = Some(CLUSTER_CIB.to_owned());
+    opts.extra_daemons = vec![
+        compat_tests::CDaemon::Execd,
+        compat_tests::CDaemon::Attrd,
+        compat_tests::CDaemon::Schedulerd,
+        compat_tests::CDaemon::Controld,
+    ];
+    let ours = execd.is_some();
+    opts.execd_binary = execd;
+    let node = Node::start(opts).unwrap_or_else(|e| panic!("{test} [{label}]: node did not start: {e}"));
+    let long = Duration::from_secs(90);
+    wait_until("d1 started", long, || last_op(&node, "d1").is_some_and(|(op, rc)| op == "start" && rc == "0"));
+    wait_until("s1 promoted", long, || last_op(&node, "s1").is_some_and(|(op, rc)| op == "promote" && rc == "0"));
+    let located = node.run(&["crm_resource", "--locate", "-r", "d1"]).expect_ok();
+    assert_eq!(located.stdout.trim(), "resource d1 is running on: node1");
+
+    // The agent's state file goes away: the recurring monitor reports "not running" once,
+    // the controller counts a failure and restarts d1.
+    node.run(&["rm", "-f", "/run/resource-agents/Dummy-d1.state"]).expect_ok();
+    wait_until("d1 failure recorded", long, || {
+        let out = node.run(&["crm_failcount", "-G", "-r", "d1", "-Q"]);
+        out.success() && out.stdout.trim() != "0"
+    });
+    wait_until("d1 recovered", long, || node.run(&["test", "-e", "/run/resource-agents/Dummy-d1.state"]).success());
+    wait_until("d1 started again", long, || last_op(&node, "d1").is_some_and(|(op, rc)| op == "start" && rc == "0"));
+
+    // --cleanup clears the failure and makes the controller probe d1 again via the executor.
+    node.run(&["crm_resource", "--cleanup", "-r", "d1"]).expect_ok();
+    wait_until("d1 re-probed", long, || last_op(&node, "d1").is_some_and(|(op, rc)| op == "monitor" && rc == "0"));
+    let count = node.run(&["crm_failcount", "-G", "-r", "d1", "-Q"]);
+    assert!(!count.success() || count.stdout.trim() == "0", "fail count not cleared: {}", count.stdout);
+
+    // A stop through the configuration.
+    node.run(&["crm_resource", "-r", "d1", "--meta", "-p", "target-role", "-v", "Stopped"]).expect_ok();
+    wait_until("d1 stopped", long, || last_op(&node, "d1").is_some_and(|(op, rc)| op == "stop" && rc == "0"));
+    assert!(!node.run(&["test", "-e", "/run/resource-agents/Dummy-d1.state"]).success());
+    node.assert_daemons_alive();
+    let log = std::fs::read_to_string(node.dir().join("log-pacemaker/pacemaker.log")).unwrap_or_default();
+    assert_eq!(log.contains("Starting Pacemaker local executor (pacemaker-rs"), ours, "wrong executor ran");
+}
+
+#[test]
+fn controller_drives_executor() {
+    if !running_as_root() {
+        report_skip("execd::controller_drives_executor", ImplKind::C, "compat tests need root");
+        return;
+    }
+    cluster_scenario("c", None);
+    match rust_execd() {
+        Some(ours) => cluster_scenario("rust", Some(ours)),
+        None => report_skip("execd::controller_drives_executor", ImplKind::Rust, "no pacemaker-execd built"),
+    }
+}
