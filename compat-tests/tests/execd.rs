@@ -497,3 +497,37 @@ fn controller_drives_executor() {
         None => report_skip("execd::controller_drives_executor", ImplKind::Rust, "no pacemaker-execd built"),
     }
 }
+
+/// A recurring monitor that reports changes only: one result when the resource fails, one
+/// when it recovers, none in between. A client that registered with drop-recurring takes
+/// its recurring operations with it when it disconnects.
+#[test]
+fn changes_only_and_client_exit() {
+    let script = "
+        register d ocf heartbeat Dummy
+        exec d start state=/run/d-test.state
+        wait d start
+        exec d monitor interval=400 opts=4 state=/run/d-test.state
+        wait d monitor 400
+        quiet 1
+        sh rm /run/d-test.state
+        wait d monitor 400 5
+        quiet 1
+        sh touch /run/d-test.state
+        wait d monitor 400 5
+        quiet 1
+        register k ocf pacemaker Dummy 3
+        exec k monitor interval=400
+        wait k monitor 400
+        recurring
+    ";
+    let t = compare("changes_only_and_client_exit", no_setup, script, |node| {
+        // The first client is gone: k's monitor went with it, d's stays.
+        let out = node.cmd(&[DRIVE]).stdin("recurring\n").run().expect_ok();
+        assert_eq!(out.stdout, "recurring -> [d:monitor:400:20000]\n");
+    });
+    assert_has(&t, "result d monitor interval=400 call=+1 rc=7 status=0 deleted=0 not-ran reason=- output=-");
+    assert_has(&t, "result d monitor interval=400 call=+1 rc=0 status=0 deleted=0 not-ran reason=- output=-");
+    assert_has(&t, "quiet 1s: 0 results");
+    assert_has(&t, "recurring -> [d:monitor:400:20000 k:monitor:400:20000]");
+}

@@ -16,6 +16,7 @@
 //! wait RSC ACTION [INTERVAL_MS] [SECONDS]   # prints the next result of that operation
 //! quiet SECONDS                             # prints every result that comes meanwhile
 //! sleep MS
+//! sh COMMAND...                             # runs a shell command (e.g. to break a resource)
 //! ```
 //! Results print as `result RSC ACTION interval=.. rc=.. status=.. deleted=.. reason=..
 //! output=..` plus `ran`/`not-ran` for whether a run time was reported and `queued` when
@@ -195,6 +196,11 @@ impl Driver {
                 for event in seen {
                     self.print_result(&event);
                 }
+            }
+            "sh" => {
+                let command = words[1..].join(" ");
+                let status = std::process::Command::new("sh").arg("-c").arg(&command).status();
+                println!("sh {command} -> {}", status.map(|s| s.code().unwrap_or(-1)).unwrap_or(-1));
             }
             "sleep" => std::thread::sleep(Duration::from_millis(arg(1)?.parse().map_err(|_| "bad ms")?)),
             other => return Err(format!("unknown command {other}")),

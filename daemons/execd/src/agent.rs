@@ -68,7 +68,7 @@ pub fn prepare(
         agent_class = resolve_service_class(&spec.agent).to_owned();
     }
     let agent_action = agent_action_name(&agent_class, action);
-    let missing_provider = agent_class == class::OCF && spec.provider.as_deref().map_or(true, str::is_empty);
+    let missing_provider = agent_class == class::OCF && spec.provider.as_deref().unwrap_or_default().is_empty();
     if spec.agent.is_empty() || action.is_empty() || missing_provider {
         return Err(ActionResult::new(
             generic_error(&agent_class, &agent_action),
@@ -256,8 +256,9 @@ pub fn readable_interval(mut ms: u64) -> String {
     }
     if ms > S {
         out.push_str(&(ms / S).to_string());
-        if ms % S > 0 {
-            out.push_str(&format!(".{:03}", ms % S));
+        let millis = ms % S;
+        if millis > 0 {
+            out.push_str(&format!(".{millis:03}"));
         }
         out.push('s');
     } else if ms > 0 {
@@ -307,7 +308,7 @@ mod tests {
     #[test]
     fn missing_ocf_agent_is_not_installed() {
         let spec = AgentSpec { class: "ocf".into(), provider: Some("nonexistent".into()), agent: "Nope".into() };
-        let result = prepare("r", &spec, "start", &[]).err().expect("not runnable");
+        let result = prepare("r", &spec, "start", &[]).expect_err("not runnable");
         assert_eq!((result.exit_status, result.exec_status), (5, exec_status::NOT_INSTALLED));
         assert_eq!(result.exit_reason.as_deref(), Some("Nope: No such file or directory"));
     }

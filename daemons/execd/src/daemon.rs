@@ -33,6 +33,8 @@ pub struct Execd {
     pub blocked: Vec<OpId>,
     /// Agent processes by pid.
     pub processes: HashMap<i32, OpId>,
+    /// Open agent output pipes (read ends) by descriptor.
+    pub output_fds: HashMap<i32, OpId>,
     /// Sequence number of the last alert run (given to alert agents).
     pub alert_sequence: i32,
 }
@@ -50,6 +52,7 @@ impl Execd {
             inflight: HashMap::new(),
             blocked: Vec::new(),
             processes: HashMap::new(),
+            output_fds: HashMap::new(),
             alert_sequence: 0,
         }
     }

@@ -197,7 +197,10 @@ impl Execd {
             .chain(rsc.pending.iter())
             .filter_map(|id| self.ops.get(id))
             .filter(|op| op.interval_ms != 0)
-            .filter(|op| client_uuid.is_none_or(|c| op.client_uuid.eq_ignore_ascii_case(c)))
+            .filter(|op| match client_uuid {
+                Some(c) => op.client_uuid.eq_ignore_ascii_case(c),
+                None => true,
+            })
             .map(|op| (op.action.clone(), op.interval_ms))
             .collect();
         for (action, interval_ms) in candidates {

@@ -61,6 +61,7 @@ impl Execd {
             Ok(process) => {
                 for fd in [process.stdout.raw_fd(), process.stderr.raw_fd()].into_iter().flatten() {
                     mainloop::watch_readable(fd, OUTPUT_TOKEN_BASE + fd as u64);
+                    self.output_fds.insert(fd, id);
                 }
                 self.processes.insert(process.pid, id);
                 if !op.is_alert {
@@ -77,13 +78,16 @@ impl Execd {
 
     /// An output pipe is readable (`token` from the main loop).
     pub fn on_output_ready(&mut self, token: u64) {
-        let Ok(fd) = i32::try_from(token - OUTPUT_TOKEN_BASE) else { return };
-        for op in self.ops.values_mut() {
-            let Execution::Running(process) = &mut op.execution else { continue };
-            for pipe in [&mut process.stdout, &mut process.stderr] {
-                if pipe.raw_fd() == Some(fd) && pipe.read_available() {
-                    mainloop::unwatch(fd);
-                }
+        let Ok(fd) = i32::try_from(token.saturating_sub(OUTPUT_TOKEN_BASE)) else { return };
+        let Some(id) = self.output_fds.get(&fd).copied() else {
+            mainloop::unwatch(fd);
+            return;
+        };
+        let Some(Execution::Running(process)) = self.ops.get_mut(&id).map(|op| &mut op.execution) else { return };
+        for pipe in [&mut process.stdout, &mut process.stderr] {
+            if pipe.raw_fd() == Some(fd) && pipe.read_available() {
+                mainloop::unwatch(fd);
+                self.output_fds.remove(&fd);
             }
         }
     }
@@ -107,6 +111,7 @@ impl Execd {
             if let Some(fd) = pipe.raw_fd() {
                 pipe.read_available();
                 mainloop::unwatch(fd);
+                self.output_fds.remove(&fd);
                 pipe.close();
             }
         }
