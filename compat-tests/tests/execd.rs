@@ -531,3 +531,31 @@ fn changes_only_and_client_exit() {
     assert_has(&t, "quiet 1s: 0 results");
     assert_has(&t, "recurring -> [d:monitor:400:20000 k:monitor:400:20000]");
 }
+
+/// Requests with missing or wrong fields get an error reply, and the executor keeps
+/// working. (A registration without a resource id is left out: the C executor crashes on it;
+/// ours answers -EINVAL, checked separately.)
+#[test]
+fn malformed_requests() {
+    let script = "
+        raw lrmd_bogus
+        raw lrmd_rsc_exec
+        raw lrmd_rsc_exec <lrmd_rsc/>
+        raw lrmd_rsc_exec <lrmd_rsc lrmd_rsc_id=\"nosuch\"/>
+        raw lrmd_rsc_cancel <lrmd_rsc lrmd_rsc_id=\"x\"/>
+        raw lrmd_rsc_unregister
+        raw lrmd_rsc_info
+        raw lrmd_get_recurring <lrmd_rsc lrmd_rsc_id=\"nosuch\"/>
+        raw lrmd_rsc_poke
+        poke
+    ";
+    let t = compare("malformed_requests", no_setup, script, |node| {
+        if node.dir().to_string_lossy().ends_with(".rust") {
+            let out = node.cmd(&[DRIVE]).stdin("raw lrmd_rsc_register\nraw lrmd_rsc_register <lrmd_rsc/>\npoke\n").run().expect_ok();
+            assert_eq!(out.stdout, "raw lrmd_rsc_register -> lrmd_reply rc=-22\nraw lrmd_rsc_register -> lrmd_reply rc=-22\npoke -> rc=0\n");
+        }
+    });
+    assert_has(&t, "raw lrmd_bogus -> lrmd_reply rc=-95");
+    assert_has(&t, "raw lrmd_rsc_exec -> lrmd_reply rc=-22");
+    assert_has(&t, "poke -> rc=0");
+}

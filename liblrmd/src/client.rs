@@ -160,6 +160,14 @@ impl LrmdClient {
         }
     }
 
+    /// Sends any request with an optional payload (wrapped in `lrmd_calldata`) and returns
+    /// the reply whatever its return code: for tools and tests that need requests the typed
+    /// calls cannot build.
+    pub fn send_command(&mut self, operation: &str, data: Option<Element>, options: u32) -> Result<Element, LrmdError> {
+        let msg = self.command(operation, data, 0, options);
+        Ok(self.ipc.request(&msg, self.timeout)?)
+    }
+
     /// Tells the executor about a resource (needed before executing anything on it).
     pub fn register_rsc(
         &mut self,

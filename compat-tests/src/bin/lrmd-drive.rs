@@ -16,6 +16,7 @@
 //! wait RSC ACTION [INTERVAL_MS] [SECONDS]   # prints the next result of that operation
 //! quiet SECONDS                             # prints every result that comes meanwhile
 //! sleep MS
+//! raw OP [XML]                             # any request, with an XML payload
 //! sh COMMAND...                             # runs a shell command (e.g. to break a resource)
 //! ```
 //! Results print as `result RSC ACTION interval=.. rc=.. status=.. deleted=.. reason=..
@@ -195,6 +196,22 @@ impl Driver {
                 println!("quiet {seconds}s: {} results", seen.len());
                 for event in seen {
                     self.print_result(&event);
+                }
+            }
+            "raw" => {
+                // raw OP [XML]: the rest of the line is the request's payload.
+                let data = match words.len() {
+                    0..=2 => None,
+                    _ => Some(libcrmcommon::xml::parse(&words[2..].join(" ")).map_err(|e| format!("bad XML: {e}"))?),
+                };
+                match self.client.send_command(arg(1)?, data, 0) {
+                    Ok(reply) => println!(
+                        "raw {} -> {} rc={}",
+                        arg(1)?,
+                        reply.name,
+                        reply.attr(liblrmd::protocol::attr::RC).unwrap_or("-")
+                    ),
+                    Err(e) => println!("raw {} -> error {e}", arg(1)?),
                 }
             }
             "sh" => {
