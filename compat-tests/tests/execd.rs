@@ -187,7 +187,7 @@ case \"$OCF_RESKEY_mode\" in
   crash) kill -SEGV $$ ;;
   forkexit) (sleep 30 &) ; echo started; exit 0 ;;
   flood) i=0; while [ $i -lt 3000 ]; do echo 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'; i=$((i+1)); done; exit 0 ;;
-  env) echo \"$OCF_RESOURCE_INSTANCE $OCF_RESOURCE_TYPE $OCF_RESOURCE_PROVIDER $OCF_ROOT $OCF_RA_VERSION_MAJOR.$OCF_RA_VERSION_MINOR $OCF_RESKEY_CRM_meta_timeout $OCF_EXIT_REASON_PREFIX $OCF_CHECK_LEVEL\"; exit 0 ;;
+  env) echo \"$OCF_RESOURCE_INSTANCE $OCF_RESOURCE_TYPE $OCF_RESOURCE_PROVIDER $OCF_ROOT $OCF_RA_VERSION_MAJOR.$OCF_RA_VERSION_MINOR $OCF_RESKEY_CRM_meta_timeout $OCF_EXIT_REASON_PREFIX $OCF_CHECK_LEVEL [$HA_LOGFILE|$HA_LOGFACILITY|$HA_DEBUGLOG|${NOTIFY_SOCKET-unset}]\"; exit 0 ;;
   big) exit 120 ;;
   *) exit 0 ;;
 esac
@@ -234,7 +234,7 @@ fn timeouts_and_faults() {
     assert_has(&t, "result f start interval=0 call=+4 rc=6 status=0 deleted=0 ran reason=the configuration is wrong output=ocf-exit-reason:first\\nocf-exit-reason:the configuration is wrong\\n");
     assert_has(&t, "result f start interval=0 call=+5 rc=1 status=4 deleted=0 ran reason=Resource agent interrupted by Segmentation fault signal output=-");
     assert_has(&t, "result f start interval=0 call=+6 rc=0 status=0 deleted=0 ran reason=- output=started\\n");
-    assert_has(&t, "result f monitor interval=0 call=+8 rc=0 status=0 deleted=0 ran reason=- output=f AudibleAlarm heartbeat /usr/lib/ocf 1.1 20000 ocf-exit-reason: 10\\n");
+    assert_has(&t, "result f monitor interval=0 call=+8 rc=0 status=0 deleted=0 ran reason=- output=f AudibleAlarm heartbeat /usr/lib/ocf 1.1 20000 ocf-exit-reason: 10 [/var/log/pacemaker/pacemaker.log|||unset]\\n");
     // Exit codes outside OCF's range are generic errors.
     assert_has(&t, "result f start interval=0 call=+9 rc=1 status=0 deleted=0 ran reason=- output=-");
 }
@@ -328,6 +328,15 @@ fn lsb_unknown_and_fencing() {
         register u nosuchclass - thing
         exec u start
         wait u start
+        register sv service - /run/lsb-test
+        exec sv monitor
+        wait sv monitor
+        exec sv start
+        wait sv start
+        exec sv monitor
+        wait sv monitor
+        exec sv stop
+        wait sv stop
         register fd stonith - fence_dummy
         exec fd monitor
         wait fd monitor
@@ -348,8 +357,10 @@ fn lsb_unknown_and_fencing() {
     assert_has(&t, "result l monitor interval=0 call=+0 rc=7 status=0 deleted=0 ran reason=- output=-");
     assert_has(&t, "result m monitor interval=0 call=+6 rc=5 status=7 deleted=0 ran reason=/etc/init.d/no-such-script: No such file or directory output=-");
     assert_has(&t, "result x start interval=0 call=+9 rc=5 status=7 deleted=0 ran reason=NoSuchAgent: No such file or directory output=-");
-    assert_has(&t, "result fd monitor interval=0 call=+13 rc=7 status=4 deleted=0 ran reason=- output=-");
-    assert_has(&t, "result fd start interval=0 call=+14 rc=1 status=4 deleted=0 ran reason=No connection to fencer output=-");
+    // `service` finds the LSB script.
+    assert_has(&t, "result sv monitor interval=0 call=+15 rc=0 status=0 deleted=0 ran reason=- output=-");
+    assert_has(&t, "result fd monitor interval=0 call=+18 rc=7 status=4 deleted=0 ran reason=- output=-");
+    assert_has(&t, "result fd start interval=0 call=+19 rc=1 status=4 deleted=0 ran reason=No connection to fencer output=-");
 }
 
 const ALERT_AGENT: &str = "#!/bin/sh
