@@ -570,3 +570,89 @@ fn malformed_requests() {
     assert_has(&t, "raw lrmd_rsc_exec -> lrmd_reply rc=-22");
     assert_has(&t, "poke -> rc=0");
 }
+
+/// CPU seconds (user + system, the process itself only) and resident KiB of a process.
+fn cpu_and_rss(pid: u32) -> (f64, u64) {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+    // SAFETY: sysconf has no preconditions.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    let field = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    // After the state field, utime and stime are the 12th and 13th.
+    let cpu = (field(11) + field(12)) as f64 / ticks;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let rss = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0);
+    (cpu, rss)
+}
+
+struct BenchResult {
+    cpu_seconds: f64,
+    rss_kib: u64,
+    roundtrip_us: f64,
+}
+
+fn bench_one(label: &str, execd: &Path) -> BenchResult {
+    const RESOURCES: usize = 500;
+    const WINDOW: Duration = Duration::from_secs(60);
+    let node = start_node("benchmark", label, execd);
+    install_agents(&node, &["#!/bin/sh\nexit 0\n"]);
+    let mut script = String::new();
+    for i in 0..RESOURCES {
+        script.push_str(&format!("register r{i} ocf heartbeat WinPopup\nexec r{i} monitor interval=10000 opts=4\n"));
+    }
+    node.cmd(&[DRIVE]).stdin(&script).timeout(Duration::from_secs(300)).run().expect_ok();
+    let pid = node
+        .host_pids()
+        .into_iter()
+        .find(|pid| std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "pacemaker-execd"))
+        .expect("executor process");
+    // Let the first round of monitors pass, then measure a steady minute.
+    std::thread::sleep(Duration::from_secs(12));
+    let (cpu_before, _) = cpu_and_rss(pid);
+    std::thread::sleep(WINDOW);
+    let (cpu_after, rss) = cpu_and_rss(pid);
+    let out = node
+        .cmd(&[DRIVE])
+        .stdin("register noop ocf heartbeat WinPopup\nroundtrip 200 noop start\n")
+        .timeout(Duration::from_secs(300))
+        .run()
+        .expect_ok();
+    let roundtrip_us = out
+        .stdout
+        .lines()
+        .find_map(|l| l.split("mean ").nth(1))
+        .and_then(|v| v.trim_end_matches(" us").parse().ok())
+        .unwrap_or(f64::NAN);
+    node.assert_daemons_alive();
+    BenchResult { cpu_seconds: cpu_after - cpu_before, rss_kib: rss, roundtrip_us }
+}
+
+/// 500 resources with 10 s recurring monitors: the executor's own CPU time over one minute
+/// and its RSS, ours against C, and the mean round trip (request to result) of a trivial
+/// operation. Run with `cargo test --release -p compat-tests --test execd benchmark --
+/// --ignored --nocapture` (build pacemaker-execd in release mode first).
+#[test]
+#[ignore]
+fn benchmark() {
+    if !running_as_root() {
+        report_skip("execd::benchmark", ImplKind::C, "needs root");
+        return;
+    }
+    let Some(ours) = rust_execd() else {
+        report_skip("execd::benchmark", ImplKind::Rust, "no pacemaker-execd built");
+        return;
+    };
+    let c = bench_one("c", Path::new(C_EXECD));
+    let rust = bench_one("rust", &ours);
+    println!("executor, 500 resources x 10 s monitors, 60 s window:");
+    println!("  CPU s:  C {:.2}  ours {:.2}  ratio ours/C {:.2}", c.cpu_seconds, rust.cpu_seconds, rust.cpu_seconds / c.cpu_seconds);
+    println!("  RSS KiB: C {}  ours {}  ratio ours/C {:.2}", c.rss_kib, rust.rss_kib, rust.rss_kib as f64 / c.rss_kib as f64);
+    println!(
+        "  round trip us: C {:.0}  ours {:.0}  ratio ours/C {:.2}",
+        c.roundtrip_us, rust.roundtrip_us, rust.roundtrip_us / c.roundtrip_us
+    );
+}

@@ -17,6 +17,7 @@
 //! quiet SECONDS                             # prints every result that comes meanwhile
 //! sleep MS
 //! raw OP [XML]                             # any request, with an XML payload
+//! roundtrip N RSC ACTION                   # N sequential exec+result, prints the mean time
 //! sh COMMAND...                             # runs a shell command (e.g. to break a resource)
 //! ```
 //! Results print as `result RSC ACTION interval=.. rc=.. status=.. deleted=.. reason=..
@@ -213,6 +214,26 @@ impl Driver {
                     ),
                     Err(e) => println!("raw {} -> error {e}", arg(1)?),
                 }
+            }
+            "roundtrip" => {
+                // roundtrip N RSC ACTION: N sequential exec-and-wait, prints the mean in µs.
+                let count: u32 = arg(1)?.parse().map_err(|_| "bad count")?;
+                let (rsc, action) = (arg(2)?, arg(3)?);
+                let start = Instant::now();
+                for _ in 0..count {
+                    let request = ExecRequest { rsc_id: rsc.into(), action: action.into(), timeout_ms: 20000, ..Default::default() };
+                    let call_id = self.client.exec(&request).map_err(|e| e.to_string())?;
+                    let deadline = Instant::now() + Duration::from_secs(30);
+                    loop {
+                        match self.next_result(deadline) {
+                            Some(event) if event.call_id == call_id => break,
+                            Some(_) => continue,
+                            None => return Err("no result within 30 s".into()),
+                        }
+                    }
+                }
+                let mean = start.elapsed().as_micros() / u128::from(count.max(1));
+                println!("roundtrip {count} {rsc} {action} -> mean {mean} us");
             }
             "sh" => {
                 let command = words[1..].join(" ");
