@@ -34,8 +34,16 @@ fn rust_execd() -> Option<PathBuf> {
 
 /// Starts a node running `execd` and returns it once the executor answers.
 fn start_node(test: &str, label: &str, execd: &Path) -> Node {
+    start_node_with(test, label, execd, false)
+}
+
+/// As [`start_node`], with Debian's C fencer (and the corosync it needs) when `fencer`.
+fn start_node_with(test: &str, label: &str, execd: &Path, fencer: bool) -> Node {
     let mut opts = NodeOpts::new(Impl::C);
-    opts.corosync = false;
+    opts.corosync = fencer;
+    if fencer {
+        opts.extra_daemons = vec![compat_tests::CDaemon::Fenced];
+    }
     opts.name = format!("execd::{test}::{label}");
     let mut node = Node::start(opts).unwrap_or_else(|e| panic!("{test} [{label}]: node did not start: {e}"));
     let execd = execd.display().to_string();
@@ -62,12 +70,17 @@ fn install_agents(node: &Node, scripts: &[&str]) {
 /// prepared by `setup`; returns the C transcript after asserting ours is the same. `after`
 /// runs extra checks in each node.
 fn compare(test: &str, setup: impl Fn(&Node), script: &str, after: impl Fn(&Node)) -> String {
+    compare_in(test, false, setup, script, after)
+}
+
+/// As [`compare`], in nodes that also run Debian's C fencer when `fencer`.
+fn compare_in(test: &str, fencer: bool, setup: impl Fn(&Node), script: &str, after: impl Fn(&Node)) -> String {
     if !running_as_root() {
         report_skip(test, ImplKind::C, "compat tests need root (namespaces, mounts)");
         return String::new();
     }
     let run = |label: &str, execd: &Path| {
-        let node = start_node(test, label, execd);
+        let node = start_node_with(test, label, execd, fencer);
         setup(&node);
         let out = node.cmd(&[DRIVE]).stdin(script).timeout(Duration::from_secs(120)).run();
         assert!(out.success(), "{test} [{label}]: lrmd-drive failed: {}\n{}", out.stdout, out.stderr);
@@ -655,4 +668,81 @@ fn benchmark() {
         "  round trip us: C {:.0}  ours {:.0}  ratio ours/C {:.2}",
         c.roundtrip_us, rust.roundtrip_us, rust.roundtrip_us / c.roundtrip_us
     );
+}
+
+/// A fence agent for tests: answers metadata, and its monitor fails while
+/// /run/fence-test-fail exists.
+const FENCE_AGENT: &str = r#"#!/bin/sh
+action=
+[ "$1" = "-o" ] && action=$2
+if [ -z "$action" ]; then
+  while read -r line; do case "$line" in action=*) action=${line#action=} ;; esac; done
+fi
+case "$action" in
+  metadata) cat <<'XML'
+<?xml version="1.0" ?>
+<resource-agent name="fence_alom" shortdesc="test fence agent">
+<parameters>
+<parameter name="action" unique="0" required="0"><getopt mixed="-o, --action=[action]"/><content type="string" default="reboot"/><shortdesc lang="en">Action</shortdesc></parameter>
+<parameter name="port" unique="0" required="0"><getopt mixed="-n, --plug=[id]"/><content type="string"/><shortdesc lang="en">Plug</shortdesc></parameter>
+</parameters>
+<actions>
+<action name="on"/><action name="off"/><action name="reboot"/><action name="status"/><action name="list"/><action name="monitor"/><action name="metadata"/>
+</actions>
+</resource-agent>
+XML
+  ;;
+  monitor|status) [ -e /run/fence-test-fail ] && exit 1; exit 0 ;;
+  list) echo node1 ;;
+  *) exit 0 ;;
+esac
+"#;
+
+/// Fence devices through Debian's C fencer: probes answer from what the executor knows, a
+/// start registers the device and monitors it, recurring monitors report failure and
+/// recovery, a stop unregisters it.
+#[test]
+fn fencing_with_fencer() {
+    let script = "
+        register fd stonith - fence_alom
+        exec fd monitor
+        wait fd monitor
+        exec fd start
+        wait fd start
+        exec fd monitor
+        wait fd monitor
+        exec fd monitor interval=1000 opts=4
+        wait fd monitor 1000
+        sh touch /run/fence-test-fail
+        wait fd monitor 1000 15
+        sh rm /run/fence-test-fail
+        wait fd monitor 1000 15
+        cancel fd monitor 1000
+        wait fd monitor 1000
+        exec fd stop
+        wait fd stop
+        exec fd monitor
+        wait fd monitor
+        exec fd reboot
+        wait fd reboot
+    ";
+    let t = compare_in(
+        "fencing_with_fencer",
+        true,
+        |node| {
+            let file = node.dir().join("fence-agent");
+            std::fs::write(&file, FENCE_AGENT).expect("writing the fence agent");
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+            node.run(&["mount", "--bind", &file.display().to_string(), "/usr/sbin/fence_alom"]).expect_ok();
+        },
+        script,
+        no_checks,
+    );
+    assert_has(&t, "result fd monitor interval=0 call=+0 rc=7 status=4 deleted=0 ran reason=- output=-");
+    assert_has(&t, "result fd start interval=0 call=+1 rc=0 status=0 deleted=0 ran reason=- output=-");
+    assert_has(&t, "result fd monitor interval=0 call=+2 rc=0 status=0 deleted=0 ran reason=- output=-");
+    assert_has(&t, "result fd monitor interval=1000 call=+3 rc=1 status=0 deleted=0 ran reason=- output=-");
+    assert_has(&t, "result fd stop interval=0 call=+5 rc=0 status=0 deleted=0 ran reason=OK output=-");
+    assert_has(&t, "result fd monitor interval=0 call=+6 rc=7 status=4 deleted=0 ran reason=- output=-");
 }

@@ -37,6 +37,10 @@ pub struct Execd {
     pub output_fds: HashMap<i32, OpId>,
     /// Sequence number of the last alert run (given to alert agents).
     pub alert_sequence: i32,
+    /// The fencer connection, made when a fence device operation first needs it.
+    pub fencer: Option<crate::fencer::FencerClient>,
+    /// Fence device monitors waiting for the fencer's result, by fencer call id.
+    pub fence_calls: HashMap<i32, OpId>,
 }
 
 impl Execd {
@@ -54,6 +58,8 @@ impl Execd {
             processes: HashMap::new(),
             output_fds: HashMap::new(),
             alert_sequence: 0,
+            fencer: None,
+            fence_calls: HashMap::new(),
         }
     }
 

@@ -439,21 +439,7 @@ impl Execd {
         }
     }
 
-    /// A fence device operation. Without a fencer connection (this executor has none yet),
-    /// probes report the device's known state and everything else fails as "not connected",
-    /// as Pacemaker's executor does when it cannot reach the fencer.
-    fn execute_fence_action(&mut self, id: OpId) {
-        let Some(op) = self.ops.get(&id) else { return };
-        let probe = op.action.eq_ignore_ascii_case("monitor") && op.interval_ms == 0;
-        let known = self.resources.get(&op.rsc_id).map(|r| r.fence_probe);
-        let (exit, status, reason) = match known {
-            Some((exit, status)) if probe => (exit, status, None),
-            _ => (ocf::UNKNOWN_ERROR, exec_status::NOT_CONNECTED, Some("No connection to fencer".to_owned())),
-        };
-        self.fence_action_complete(id, exit, status, reason);
-    }
-
-    fn fence_action_complete(&mut self, id: OpId, exit: i32, status: i32, reason: Option<String>) {
+    pub(crate) fn fence_action_complete(&mut self, id: OpId, exit: i32, status: i32, reason: Option<String>) {
         let Some(op) = self.ops.get_mut(&id) else { return };
         let mut exit = if exit != 0 { ocf::UNKNOWN_ERROR } else { exit };
         let mut status = status;
@@ -477,6 +463,18 @@ impl Execd {
             }
         }
         op.result = ActionResult::new(exit, status, reason);
+        // A successful start or stop changes what probes of the device report.
+        let succeeded = exit == ocf::OK && status == exec_status::DONE;
+        if succeeded && (op.action.eq_ignore_ascii_case("start") || op.action.eq_ignore_ascii_case("stop")) {
+            let known = if op.action.eq_ignore_ascii_case("start") {
+                (ocf::OK, exec_status::DONE)
+            } else {
+                (ocf::UNKNOWN_ERROR, exec_status::NO_FENCE_DEVICE)
+            };
+            if let Some(rsc) = self.resources.get_mut(&op.rsc_id) {
+                rsc.fence_probe = known;
+            }
+        }
         if let Some(timer) = op.fence_repeat_timer.take() {
             self.timers.cancel(timer);
         }

@@ -5,6 +5,8 @@ mod alerts;
 mod child;
 mod daemon;
 mod execution;
+mod fence_ops;
+mod fencer;
 mod processes;
 mod result;
 mod state;
@@ -131,6 +133,7 @@ fn main() {
     'running: loop {
         let timeout = mainloop::min_timeout(ipc::retry_timeout(), Some(Duration::from_secs(5)));
         let timeout = mainloop::min_timeout(timeout, execd.timers.next_timeout());
+        let timeout = mainloop::min_timeout(timeout, execd.fencer_timeout());
         let ready = reactor.poll(timeout);
         for token in &ready {
             if *token >= processes::OUTPUT_TOKEN_BASE {
@@ -155,6 +158,7 @@ fn main() {
         for due in execd.timers.expired() {
             execd.on_timer(due);
         }
+        execd.poll_fencer();
         execd.run_work();
         ipc::flush_pending();
     }
