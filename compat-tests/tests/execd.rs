@@ -46,6 +46,12 @@ fn start_node_with(test: &str, label: &str, execd: &Path, fencer: bool) -> Node 
     }
     opts.name = format!("execd::{test}::{label}");
     let mut node = Node::start(opts).unwrap_or_else(|e| panic!("{test} [{label}]: node did not start: {e}"));
+    if fencer {
+        // The C executor would wait up to 10 s for a fencer that is still starting; ours
+        // tries once per operation. Start the script when the fencer answers.
+        node.wait_until_ready("pacemaker-fenced", &["stonith_admin", "--list-registered"])
+            .unwrap_or_else(|e| panic!("{test} [{label}]: fencer not ready: {e}"));
+    }
     let execd = execd.display().to_string();
     node.start_extra_daemon("pacemaker-execd", &[&execd]).unwrap_or_else(|e| panic!("{test} [{label}]: {e}"));
     let probe = format!("printf 'poke\\n' | {DRIVE} | grep -qx 'poke -> rc=0'");
@@ -745,4 +751,39 @@ fn fencing_with_fencer() {
     assert_has(&t, "result fd monitor interval=1000 call=+3 rc=1 status=0 deleted=0 ran reason=- output=-");
     assert_has(&t, "result fd stop interval=0 call=+5 rc=0 status=0 deleted=0 ran reason=OK output=-");
     assert_has(&t, "result fd monitor interval=0 call=+6 rc=7 status=4 deleted=0 ran reason=- output=-");
+}
+
+/// systemd without a D-Bus connection, `service` with no script, nagios plugins (probe runs
+/// `--version`, stop runs nothing, a failing start is retried until its timeout).
+#[test]
+fn systemd_service_nagios() {
+    let script = "
+        register sys systemd - foo.service
+        exec sys monitor
+        wait sys monitor
+        register sv service - nosuch
+        exec sv start
+        wait sv start
+        register ng nagios - check_foo
+        exec ng monitor
+        wait ng monitor
+        register ok nagios - /bin/true
+        exec ok monitor
+        wait ok monitor
+        exec ok start
+        wait ok start
+        exec ok monitor interval=1000 warning=1 CRM_meta_x=2
+        wait ok monitor 1000
+        exec ok stop
+        wait ok monitor 1000
+        wait ok stop
+        register bad nagios - /bin/false
+        exec bad start timeout=3000
+        wait bad start 0 10
+    ";
+    let t = compare("systemd_service_nagios", no_setup, script, no_checks);
+    assert_has(&t, "result sys monitor interval=0 call=+0 rc=1 status=4 deleted=0 ran reason=No DBus connection output=-");
+    assert_has(&t, "result sv start interval=0 call=+2 rc=5 status=7 deleted=0 ran reason=/etc/init.d/nosuch: No such file or directory output=-");
+    assert_has(&t, "result ng monitor interval=0 call=+4 rc=1 status=7 deleted=0 ran reason=/usr/lib/nagios/plugins/check_foo: No such file or directory output=-");
+    assert_has(&t, "result bad start interval=0 call=+11 rc=1 status=2 deleted=0 ran reason=Investigate reason for timeout, and adjust configured operation timeout if necessary output=-");
 }

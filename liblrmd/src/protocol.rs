@@ -198,6 +198,19 @@ pub mod lsb {
     pub const STATUS_INSUFFICIENT_PRIV: i32 = 151;
 }
 
+/// Nagios plugin exit codes.
+pub mod nagios {
+    /// Where plugins live when the agent name is not an absolute path.
+    pub const PLUGIN_DIR: &str = "/usr/lib/nagios/plugins";
+
+    pub const STATE_OK: i32 = 0;
+    pub const STATE_WARNING: i32 = 1;
+    pub const STATE_CRITICAL: i32 = 2;
+    pub const STATE_UNKNOWN: i32 = 3;
+    /// Pacemaker's private code for a plugin it was not allowed to run.
+    pub const INSUFFICIENT_PRIV: i32 = 100;
+}
+
 /// Legacy return codes (`lrmd_rc`) used by the protocol: 0 or a negative errno.
 pub mod rc {
     pub const OK: i32 = 0;

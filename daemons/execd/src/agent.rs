@@ -2,7 +2,7 @@
 //! its exit status maps to an OCF result.
 
 use crate::result::ActionResult;
-use liblrmd::protocol::{class, exec_status, lsb, ocf};
+use liblrmd::protocol::{class, exec_status, lsb, nagios, ocf};
 use std::path::{Path, PathBuf};
 
 /// A resource's agent, as registered.
@@ -37,21 +37,37 @@ pub fn agent_action_name(agent_class: &str, action: &str) -> String {
     }
 }
 
-/// The class `service` means: LSB when an init script exists, else systemd.
-fn resolve_service_class(agent: &str) -> &'static str {
-    if lsb_path(agent).exists() {
-        class::LSB
+/// The class `service` means an LSB script when one exists, else a systemd unit if systemd
+/// knows it. Without a D-Bus connection to systemd (this executor has none) that leaves LSB,
+/// which is also Pacemaker's answer when neither is found.
+fn resolve_service_class(_agent: &str) -> &'static str {
+    class::LSB
+}
+
+/// `agent` itself when absolute, else inside `dir` (Pacemaker's `pcmk__full_path`).
+fn full_path(agent: &str, dir: &str) -> PathBuf {
+    if agent.starts_with('/') {
+        PathBuf::from(agent)
     } else {
-        class::SYSTEMD
+        Path::new(dir).join(agent)
     }
 }
 
 fn lsb_path(agent: &str) -> PathBuf {
-    if agent.starts_with('/') {
-        PathBuf::from(agent)
-    } else {
-        Path::new(lsb::INIT_DIR).join(agent)
+    full_path(agent, lsb::INIT_DIR)
+}
+
+/// A nagios plugin's arguments: `--version` for a probe, else every parameter as
+/// `--name value` except Pacemaker's own (`crm_feature_set`, `CRM_meta_*`).
+fn nagios_args(action: &str, interval_ms: u32, params: &[(String, String)]) -> Vec<String> {
+    if action.eq_ignore_ascii_case("monitor") && interval_ms == 0 {
+        return vec!["--version".to_owned()];
     }
+    params
+        .iter()
+        .filter(|(k, _)| !k.eq_ignore_ascii_case("crm_feature_set") && !k.contains("CRM_meta_"))
+        .flat_map(|(k, v)| [format!("--{k}"), v.clone()])
+        .collect()
 }
 
 /// Works out how to run `action` of `spec` for resource `rsc_id`, or the result to report
@@ -61,6 +77,7 @@ pub fn prepare(
     rsc_id: &str,
     spec: &AgentSpec,
     action: &str,
+    interval_ms: u32,
     params: &[(String, String)],
 ) -> Result<Invocation, ActionResult> {
     let mut agent_class = spec.class.to_ascii_lowercase();
@@ -102,11 +119,16 @@ pub fn prepare(
             agent_action,
             user: None,
         }),
-        class::SYSTEMD => Err(ActionResult::new(
-            ocf::UNKNOWN_ERROR,
-            exec_status::ERROR,
-            Some("systemd resources are not supported by this executor (no D-Bus connection to systemd)".into()),
-        )),
+        class::NAGIOS => Ok(Invocation {
+            path: full_path(&spec.agent, nagios::PLUGIN_DIR),
+            args: nagios_args(action, interval_ms, params),
+            env: Vec::new(),
+            class: agent_class,
+            agent_action,
+            user: None,
+        }),
+        // This executor has no D-Bus connection to systemd (Pacemaker's words when it has none).
+        class::SYSTEMD => Err(ActionResult::new(ocf::UNKNOWN_ERROR, exec_status::ERROR, Some("No DBus connection".into()))),
         _ => {
             tracing::info!("Unknown resource standard: {}", spec.class);
             Err(not_installed(&agent_class, &agent_action, &spec.agent, libc::ENOENT))
@@ -140,6 +162,9 @@ fn ocf_environment(rsc_id: &str, spec: &AgentSpec, params: &[(String, String)]) 
 
 /// The class's exit status for "generic error" (LSB status has its own).
 pub fn generic_error(agent_class: &str, agent_action: &str) -> i32 {
+    if agent_class == class::NAGIOS {
+        return nagios::STATE_UNKNOWN;
+    }
     if agent_class == class::LSB && agent_action.eq_ignore_ascii_case("status") {
         lsb::STATUS_UNKNOWN
     } else {
@@ -148,6 +173,9 @@ pub fn generic_error(agent_class: &str, agent_action: &str) -> i32 {
 }
 
 fn not_installed_code(agent_class: &str, agent_action: &str) -> i32 {
+    if agent_class == class::NAGIOS {
+        return nagios::STATE_UNKNOWN;
+    }
     if agent_class == class::LSB && agent_action.eq_ignore_ascii_case("status") {
         lsb::STATUS_NOT_INSTALLED
     } else {
@@ -156,6 +184,9 @@ fn not_installed_code(agent_class: &str, agent_action: &str) -> i32 {
 }
 
 fn authorization_code(agent_class: &str, agent_action: &str) -> i32 {
+    if agent_class == class::NAGIOS {
+        return nagios::INSUFFICIENT_PRIV;
+    }
     if agent_class == class::LSB && agent_action.eq_ignore_ascii_case("status") {
         lsb::STATUS_INSUFFICIENT_PRIV
     } else {
@@ -202,6 +233,14 @@ pub fn strerror(errno: i32) -> String {
 pub fn to_ocf(agent_class: &str, action: &str, exit_status: i32) -> i32 {
     if agent_class == class::LSB {
         return lsb_to_ocf(action, exit_status);
+    }
+    if agent_class == class::NAGIOS {
+        return match exit_status {
+            nagios::STATE_OK => ocf::OK,
+            nagios::INSUFFICIENT_PRIV => ocf::INSUFFICIENT_PRIV,
+            nagios::STATE_WARNING => ocf::DEGRADED,
+            _ => ocf::UNKNOWN_ERROR,
+        };
     }
     match exit_status {
         ocf::DEGRADED | ocf::DEGRADED_PROMOTED => exit_status,
@@ -308,7 +347,7 @@ mod tests {
     #[test]
     fn missing_ocf_agent_is_not_installed() {
         let spec = AgentSpec { class: "ocf".into(), provider: Some("nonexistent".into()), agent: "Nope".into() };
-        let result = prepare("r", &spec, "start", &[]).expect_err("not runnable");
+        let result = prepare("r", &spec, "start", 0, &[]).expect_err("not runnable");
         assert_eq!((result.exit_status, result.exec_status), (5, exec_status::NOT_INSTALLED));
         assert_eq!(result.exit_reason.as_deref(), Some("Nope: No such file or directory"));
     }

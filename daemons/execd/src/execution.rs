@@ -272,8 +272,15 @@ impl Execd {
             self.execute_fence_action(id);
             return;
         }
-        let (action, params) = (op.action.clone(), op.params.clone());
-        match agent::prepare(rsc_id, &spec, &action, &params) {
+        let (action, params, interval_ms) = (op.action.clone(), op.params.clone(), op.interval_ms);
+        // A nagios plugin has nothing to stop.
+        if spec.class.eq_ignore_ascii_case(class::NAGIOS) && action.eq_ignore_ascii_case("stop") {
+            op.agent_class = class::NAGIOS.to_owned();
+            op.result.exit_status = ocf::OK;
+            self.finalize(id);
+            return;
+        }
+        match agent::prepare(rsc_id, &spec, &action, interval_ms, &params) {
             Err(result) => {
                 op.agent_class = spec.class.to_ascii_lowercase();
                 op.agent_action = agent::agent_action_name(&op.agent_class, &action);
@@ -344,7 +351,12 @@ impl Execd {
         if op.result.exit_status != raw.exit_status {
             op.epoch_rc_change = epoch_now();
         }
-        let code = agent::to_ocf(&op.agent_class, &op.action, raw.exit_status);
+        let mut code = agent::to_ocf(&op.agent_class, &op.action, raw.exit_status);
+        // A nagios probe only ran `--version`: the "resource" is not running.
+        let nagios_probe = op.agent_class == class::NAGIOS && op.matches("monitor", 0);
+        if nagios_probe && code == ocf::OK && raw.exec_status == exec_status::DONE {
+            code = ocf::NOT_RUNNING;
+        }
         op.result = ActionResult {
             exit_status: code,
             exec_status: raw.exec_status,
@@ -352,7 +364,59 @@ impl Execd {
             stdout: raw.stdout,
             stderr: raw.stderr,
         };
+        let failed_nagios_start = op.agent_class == class::NAGIOS
+            && op.action.eq_ignore_ascii_case("start")
+            && (code != ocf::OK || raw.exec_status != exec_status::DONE);
+        if failed_nagios_start && self.retry_within_timeout(id) {
+            return;
+        }
         self.finalize(id);
+    }
+
+    /// Pacemaker retries a failed nagios start until its timeout is used up (the plugin may
+    /// need time to see the service): queue it again after a short delay, or, when no time
+    /// is left, turn the result into a timeout. Returns whether it was queued again.
+    fn retry_within_timeout(&mut self, id: OpId) -> bool {
+        let Some(op) = self.ops.get_mut(&id) else { return false };
+        let elapsed = diff_ms(Some(Instant::now()), op.t_first_run);
+        let left = op.timeout_orig_ms.saturating_sub(elapsed);
+        let mut delay = op.timeout_orig_ms / 10;
+        if delay >= left && left > 20 {
+            delay = left / 2;
+        }
+        delay = delay.min(2000);
+        if delay < left {
+            tracing::info!(
+                "{} {} failed '{}' ({}): re-scheduling (elapsed={}ms, remaining={}ms, start_delay={}ms)",
+                op.rsc_id, op.action, op.result.exit_status, op.result.exit_status, elapsed, left, delay
+            );
+            op.start_delay_ms = delay;
+            op.timeout_ms = left;
+            op.t_run = None;
+            op.t_queue = None;
+            op.epoch_last_run = 0;
+            op.result.exit_reason = None;
+            op.result.stdout = None;
+            op.result.stderr = None;
+            op.result.exec_status = exec_status::DONE;
+            let rsc_id = op.rsc_id.clone();
+            if let Some(rsc) = self.resources.get_mut(&rsc_id) {
+                if rsc.active == Some(id) {
+                    rsc.active = None;
+                }
+            }
+            self.enqueue(id);
+            return true;
+        }
+        tracing::info!("Giving up on {} {} (rc={}): timeout (elapsed={}ms, remaining={}ms)", op.rsc_id, op.action, op.result.exit_status, elapsed, left);
+        op.result = ActionResult::new(
+            ocf::UNKNOWN_ERROR,
+            exec_status::TIMEOUT,
+            Some("Investigate reason for timeout, and adjust configured operation timeout if necessary".into()),
+        );
+        op.t_run = op.t_first_run;
+        op.t_queue = op.t_first_queue;
+        false
     }
 
     /// Reports an operation's result, then frees it or keeps it for its next run.
