@@ -442,6 +442,14 @@ const CLUSTER_CIB: &str = r#"<cib crm_feature_set="3.16.1" validate-with="pacema
           </operations>
         </primitive>
       </clone>
+      <primitive id="fence1" class="stonith" type="fence_alom">
+        <meta_attributes id="fence1-meta">
+          <nvpair id="fence1-target-role" name="target-role" value="Stopped"/>
+        </meta_attributes>
+        <operations>
+          <op id="fence1-monitor-3s" name="monitor" interval="3s" timeout="20s"/>
+        </operations>
+      </primitive>
     </resources>
     <constraints/>
   </configuration>
@@ -451,10 +459,13 @@ const CLUSTER_CIB: &str = r#"<cib crm_feature_set="3.16.1" validate-with="pacema
 
 /// The last recorded operation of a resource in the CIB status: (operation, rc-code).
 fn last_op(node: &Node, rsc: &str) -> Option<(String, String)> {
+    recorded_op(node, &format!("{rsc}_last_0"))
+}
+
+/// An operation history entry of the CIB status by id: (operation, rc-code).
+fn recorded_op(node: &Node, id: &str) -> Option<(String, String)> {
     let status = node.run(&["cibadmin", "-Q", "-o", "status"]).expect_ok().xml();
-    let op = status
-        .descendants()
-        .find(|e| e.name == "lrm_rsc_op" && e.attr("id") == Some(&format!("{rsc}_last_0")))?;
+    let op = status.descendants().find(|e| e.name == "lrm_rsc_op" && e.attr("id") == Some(id))?;
     Some((op.attr("operation")?.to_owned(), op.attr("rc-code")?.to_owned()))
 }
 
@@ -476,6 +487,7 @@ fn cluster_scenario(label: &str, execd: Option<PathBuf>) {
     opts.name = format!("{test}::{label}");
     opts.cib_xml = Some(CLUSTER_CIB.to_owned());
     opts.extra_daemons = vec![
+        compat_tests::CDaemon::Fenced,
         compat_tests::CDaemon::Execd,
         compat_tests::CDaemon::Attrd,
         compat_tests::CDaemon::Schedulerd,
@@ -489,6 +501,20 @@ fn cluster_scenario(label: &str, execd: Option<PathBuf>) {
     wait_until("s1 promoted", long, || last_op(&node, "s1").is_some_and(|(op, rc)| op == "promote" && rc == "0"));
     let located = node.run(&["crm_resource", "--locate", "-r", "d1"]).expect_ok();
     assert_eq!(located.stdout.trim(), "resource d1 is running on: node1");
+
+    // A fence device: the executor registers it with the fencer, which monitors it.
+    let agent = node.dir().join("fence-agent");
+    std::fs::write(&agent, FENCE_AGENT).expect("writing the fence agent");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&agent, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    node.run(&["mount", "--bind", &agent.display().to_string(), "/usr/sbin/fence_alom"]).expect_ok();
+    node.run(&["crm_resource", "-r", "fence1", "--meta", "-p", "target-role", "-v", "Started"]).expect_ok();
+    wait_until("fence1 started", long, || last_op(&node, "fence1").is_some_and(|(op, rc)| op == "start" && rc == "0"));
+    let registered = node.run(&["stonith_admin", "--list-registered"]).expect_ok();
+    assert!(registered.stdout.contains("fence1"), "fencer does not know fence1:\n{}", registered.stdout);
+    wait_until("fence1 monitored", long, || {
+        recorded_op(&node, "fence1_monitor_3000").is_some_and(|(op, rc)| op == "monitor" && rc == "0")
+    });
 
     // The agent's state file goes away: the recurring monitor reports "not running" once,
     // the controller counts a failure and restarts d1.
