@@ -94,7 +94,7 @@ impl Execd {
     }
 
     /// Appends an operation to its resource's queue (with its start delay).
-    fn enqueue(&mut self, id: OpId) {
+    pub(crate) fn enqueue(&mut self, id: OpId) {
         let Some(op) = self.ops.get_mut(&id) else { return };
         let now = Instant::now();
         op.t_queue = Some(now);
@@ -305,17 +305,6 @@ impl Execd {
         }
     }
 
-    /// A fence device's recurring monitor is due: queue it like a new request.
-    pub(crate) fn fence_repeat(&mut self, id: OpId) {
-        let Some(op) = self.ops.get_mut(&id) else { return };
-        op.fence_repeat_timer = None;
-        let rsc_id = op.rsc_id.clone();
-        if let Some(rsc) = self.resources.get_mut(&rsc_id) {
-            rsc.recurring.retain(|o| *o != id);
-        }
-        self.enqueue(id);
-    }
-
     pub fn on_timer(&mut self, event: TimerEvent) {
         match event {
             TimerEvent::StartDelay(id) => {
@@ -503,52 +492,6 @@ impl Execd {
         }
     }
 
-    pub(crate) fn fence_action_complete(&mut self, id: OpId, exit: i32, status: i32, reason: Option<String>) {
-        let Some(op) = self.ops.get_mut(&id) else { return };
-        let mut exit = if exit != 0 { ocf::UNKNOWN_ERROR } else { exit };
-        let mut status = status;
-        if op.result.exec_status == exec_status::CANCELLED {
-            status = exec_status::CANCELLED;
-        } else {
-            match status {
-                exec_status::NOT_CONNECTED | exec_status::INVALID => status = exec_status::ERROR,
-                exec_status::NO_FENCE_DEVICE => {
-                    exit = if op.action == "monitor" {
-                        ocf::NOT_RUNNING
-                    } else if op.action == "stop" {
-                        ocf::OK
-                    } else {
-                        ocf::NOT_INSTALLED
-                    };
-                    status = exec_status::ERROR;
-                }
-                exec_status::NOT_SUPPORTED => exit = ocf::UNIMPLEMENT_FEATURE,
-                _ => {}
-            }
-        }
-        op.result = ActionResult::new(exit, status, reason);
-        // A successful start or stop changes what probes of the device report.
-        let succeeded = exit == ocf::OK && status == exec_status::DONE;
-        if succeeded && (op.action.eq_ignore_ascii_case("start") || op.action.eq_ignore_ascii_case("stop")) {
-            let known = if op.action.eq_ignore_ascii_case("start") {
-                (ocf::OK, exec_status::DONE)
-            } else {
-                (ocf::UNKNOWN_ERROR, exec_status::NO_FENCE_DEVICE)
-            };
-            if let Some(rsc) = self.resources.get_mut(&op.rsc_id) {
-                rsc.fence_probe = known;
-            }
-        }
-        if let Some(timer) = op.fence_repeat_timer.take() {
-            self.timers.cancel(timer);
-        }
-        let registered = self.resources.contains_key(&op.rsc_id);
-        if registered && op.interval_ms > 0 && status != exec_status::CANCELLED {
-            let timer = self.timers.add(Duration::from_millis(op.interval_ms as u64), TimerEvent::Repeat(id));
-            op.fence_repeat_timer = Some(timer);
-        }
-        self.finalize(id);
-    }
 }
 
 fn log_execute(is_monitor: bool, rsc_id: &str, action: &str, call_id: i32) {
