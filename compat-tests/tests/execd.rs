@@ -208,6 +208,7 @@ case \"$OCF_RESKEY_mode\" in
   flood) i=0; while [ $i -lt 3000 ]; do echo 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'; i=$((i+1)); done; exit 0 ;;
   env) echo \"$OCF_RESOURCE_INSTANCE $OCF_RESOURCE_TYPE $OCF_RESOURCE_PROVIDER $OCF_ROOT $OCF_RA_VERSION_MAJOR.$OCF_RA_VERSION_MINOR $OCF_RESKEY_CRM_meta_timeout $OCF_EXIT_REASON_PREFIX $OCF_CHECK_LEVEL [$HA_LOGFILE|$HA_LOGFACILITY|$HA_DEBUGLOG|${NOTIFY_SOCKET-unset}]\"; exit 0 ;;
   big) exit 120 ;;
+  secret) echo \"$OCF_RESKEY_passwd $OCF_RESKEY_other\" > /run/secret.out; exit 0 ;;
   *) exit 0 ;;
 esac
 ";
@@ -812,4 +813,35 @@ fn systemd_service_nagios() {
     assert_has(&t, "result sv start interval=0 call=+2 rc=5 status=7 deleted=0 ran reason=/etc/init.d/nosuch: No such file or directory output=-");
     assert_has(&t, "result ng monitor interval=0 call=+4 rc=1 status=7 deleted=0 ran reason=/usr/lib/nagios/plugins/check_foo: No such file or directory output=-");
     assert_has(&t, "result bad start interval=0 call=+11 rc=1 status=2 deleted=0 ran reason=Investigate reason for timeout, and adjust configured operation timeout if necessary output=-");
+}
+
+/// CIB secrets: `lrm://` values are replaced from the signed files of `cibsecret`; a bad
+/// signature makes the operation fail as unconfigured, except a stop, which runs anyway.
+#[test]
+fn cib_secrets() {
+    let script = "
+        register f ocf heartbeat AudibleAlarm
+        output off
+        exec f monitor mode=secret passwd=lrm://
+        wait f monitor
+        sh cat /run/secret.out
+        exec f start mode=secret other=lrm://
+        wait f start
+        exec f stop mode=secret passwd=lrm:// other=lrm://
+        wait f stop
+        sh cat /run/secret.out
+    ";
+    let setup = |node: &Node| {
+        install_agents(node, &[HUNG_AGENT, FAULTY_AGENT]);
+        let sh = "d=/var/lib/pacemaker/lrm/secrets/f && mkdir -p $d && echo s3cret > $d/passwd \
+                  && md5sum < $d/passwd | true && printf s3cret | md5sum | cut -d' ' -f1 > $d/passwd.sign \
+                  && echo x > $d/other && echo 0000 > $d/other.sign";
+        node.run(&["sh", "-c", sh]).expect_ok();
+    };
+    let t = compare("cib_secrets", setup, script, no_checks);
+    // (The output is not compared: the C executor's child logs its complaints to stderr
+    // when the daemon logs to stderr, which the harness makes it do.)
+    assert_has(&t, "s3cret ");
+    assert_has(&t, "result f start interval=0 call=+1 rc=2 status=0 deleted=0 ran reason=Unable to load CIB secrets output=(hidden)");
+    assert_has(&t, "s3cret lrm://");
 }

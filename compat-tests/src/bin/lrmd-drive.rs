@@ -18,6 +18,7 @@
 //! sleep MS
 //! raw OP [XML]                             # any request, with an XML payload
 //! roundtrip N RSC ACTION                   # N sequential exec+result, prints the mean time
+//! output on|off                            # whether results show the agent's output
 //! sh COMMAND...                             # runs a shell command (e.g. to break a resource)
 //! ```
 //! Results print as `result RSC ACTION interval=.. rc=.. status=.. deleted=.. reason=..
@@ -41,6 +42,8 @@ struct Driver {
     /// Results received while waiting for another one.
     backlog: VecDeque<OpEvent>,
     first_call_id: Option<i32>,
+    /// Whether results show the agent's output.
+    show_output: bool,
 }
 
 impl Driver {
@@ -69,7 +72,7 @@ impl Driver {
             if event.run_time > 0 { "ran" } else { "not-ran" },
             if event.queue_time_ms > QUEUED_MS { " queued" } else { "" },
             one_line(&event.exit_reason),
-            one_line(&event.output),
+            if self.show_output { one_line(&event.output) } else { "(hidden)".into() },
         );
     }
 
@@ -235,6 +238,7 @@ impl Driver {
                 let mean = start.elapsed().as_micros() / u128::from(count.max(1));
                 println!("roundtrip {count} {rsc} {action} -> mean {mean} us");
             }
+            "output" => self.show_output = arg(1)? != "off",
             "sh" => {
                 let command = words[1..].join(" ");
                 let status = std::process::Command::new("sh").arg("-c").arg(&command).status();
@@ -263,7 +267,7 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let mut driver = Driver { client, backlog: VecDeque::new(), first_call_id: None };
+    let mut driver = Driver { client, backlog: VecDeque::new(), first_call_id: None, show_output: true };
     for line in std::io::stdin().lock().lines() {
         let Ok(line) = line else { break };
         let line = line.trim();

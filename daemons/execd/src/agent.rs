@@ -28,6 +28,9 @@ pub struct Invocation {
     pub user: Option<(u32, u32)>,
 }
 
+/// The exit reason when CIB secrets cannot be loaded.
+const SECRETS_REASON: &str = "Unable to load CIB secrets";
+
 /// The action name the agent is given: LSB-style classes call their monitor `status`.
 pub fn agent_action_name(agent_class: &str, action: &str) -> String {
     if action.eq_ignore_ascii_case("monitor") && class::monitor_is_status(agent_class) {
@@ -102,6 +105,19 @@ pub fn prepare(
             if provider.contains('/') || spec.agent.contains('/') || std::fs::metadata(&path).is_err() {
                 return Err(not_installed(&agent_class, &agent_action, &spec.agent, libc::ENOENT));
             }
+            let mut params = params.to_vec();
+            if let Err(why) = crate::secrets::substitute(rsc_id, &mut params) {
+                if action.eq_ignore_ascii_case("stop") {
+                    tracing::info!("Proceeding with stop operation for {} despite being unable to load CIB secrets ({})", rsc_id, why);
+                } else {
+                    tracing::error!("Considering {} unconfigured because unable to load CIB secrets: {}", rsc_id, why);
+                    // Pacemaker's agent child exits with "invalid parameter" and this reason.
+                    let mut result = ActionResult::new(ocf::INVALID_PARAM, exec_status::DONE, Some(SECRETS_REASON.into()));
+                    result.stderr = Some(format!("{}{SECRETS_REASON}\n", ocf::EXIT_REASON_PREFIX));
+                    return Err(result);
+                }
+            }
+            let params = params.as_slice();
             Ok(Invocation {
                 path,
                 args: vec![agent_action.clone()],

@@ -9,6 +9,7 @@ mod fence_ops;
 mod fencer;
 mod processes;
 mod result;
+mod secrets;
 mod state;
 
 use libcrmcommon::ipc::server as ipc;
