@@ -845,3 +845,31 @@ fn cib_secrets() {
     assert_has(&t, "result f start interval=0 call=+1 rc=2 status=0 deleted=0 ran reason=Unable to load CIB secrets output=(hidden)");
     assert_has(&t, "s3cret lrm://");
 }
+
+/// Many resources at once (as Pacemaker's cts-exec stress test): 40 resources started,
+/// monitored every second (changes only), with start, monitor and stop of each queued
+/// back to back, then all stopped; every result arrives once, in order per resource.
+#[test]
+fn many_resources() {
+    const COUNT: usize = 40;
+    // Which operation waited long enough to count as queued depends on the load.
+    let mut script = String::from("queued off\n");
+    for i in 0..COUNT {
+        script.push_str(&format!("register r{i} ocf pacemaker Dummy\nexec r{i} start\nexec r{i} monitor interval=1000 opts=4\n"));
+    }
+    for i in 0..COUNT {
+        script.push_str(&format!("wait r{i} start\nwait r{i} monitor 1000\n"));
+    }
+    script.push_str("quiet 2\nrecurring r7\n");
+    for i in 0..COUNT {
+        script.push_str(&format!("exec r{i} monitor\nexec r{i} stop\n"));
+    }
+    for i in 0..COUNT {
+        script.push_str(&format!("wait r{i} monitor 1000\nwait r{i} monitor\nwait r{i} stop\n"));
+    }
+    script.push_str("quiet 1\nrecurring\n");
+    let t = compare("many_resources", no_setup, &script, no_checks);
+    assert_has(&t, "quiet 2s: 0 results");
+    assert_has(&t, "recurring -> [r7:monitor:1000:20000]");
+    assert_has(&t, "recurring -> []");
+}

@@ -19,6 +19,7 @@
 //! raw OP [XML]                             # any request, with an XML payload
 //! roundtrip N RSC ACTION                   # N sequential exec+result, prints the mean time
 //! output on|off                            # whether results show the agent's output
+//! queued on|off                            # whether results show the `queued` flag
 //! sh COMMAND...                             # runs a shell command (e.g. to break a resource)
 //! ```
 //! Results print as `result RSC ACTION interval=.. rc=.. status=.. deleted=.. reason=..
@@ -44,6 +45,8 @@ struct Driver {
     first_call_id: Option<i32>,
     /// Whether results show the agent's output.
     show_output: bool,
+    /// Whether results show the `queued` flag (timing-dependent under load).
+    show_queued: bool,
 }
 
 impl Driver {
@@ -70,7 +73,7 @@ impl Driver {
             event.exec_status,
             event.rsc_deleted as i32,
             if event.run_time > 0 { "ran" } else { "not-ran" },
-            if event.queue_time_ms > QUEUED_MS { " queued" } else { "" },
+            if self.show_queued && event.queue_time_ms > QUEUED_MS { " queued" } else { "" },
             one_line(&event.exit_reason),
             if self.show_output { one_line(&event.output) } else { "(hidden)".into() },
         );
@@ -239,6 +242,7 @@ impl Driver {
                 println!("roundtrip {count} {rsc} {action} -> mean {mean} us");
             }
             "output" => self.show_output = arg(1)? != "off",
+            "queued" => self.show_queued = arg(1)? != "off",
             "sh" => {
                 let command = words[1..].join(" ");
                 let status = std::process::Command::new("sh").arg("-c").arg(&command).status();
@@ -267,7 +271,7 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let mut driver = Driver { client, backlog: VecDeque::new(), first_call_id: None, show_output: true };
+    let mut driver = Driver { client, backlog: VecDeque::new(), first_call_id: None, show_output: true, show_queued: true };
     for line in std::io::stdin().lock().lines() {
         let Ok(line) = line else { break };
         let line = line.trim();
