@@ -32,7 +32,11 @@ impl std::fmt::Display for LrmdError {
         match self {
             LrmdError::Ipc(e) => write!(f, "{e}"),
             LrmdError::Rejected(code) => {
-                write!(f, "executor returned {code} ({})", std::io::Error::from_raw_os_error(code.saturating_neg()))
+                write!(
+                    f,
+                    "executor returned {code} ({})",
+                    std::io::Error::from_raw_os_error(code.saturating_neg())
+                )
             }
             LrmdError::Protocol(what) => write!(f, "executor protocol error: {what}"),
             LrmdError::InvalidArgument(what) => write!(f, "invalid argument: {what}"),
@@ -104,16 +108,29 @@ impl LrmdClient {
         if code == rc::EPROTO {
             return Err(LrmdError::Rejected(code));
         }
-        if !reply.attr(attr::OPERATION).is_some_and(|o| o.eq_ignore_ascii_case(op::REGISTER)) {
-            return Err(LrmdError::Protocol("registration reply is not a registration".into()));
+        if !reply
+            .attr(attr::OPERATION)
+            .is_some_and(|o| o.eq_ignore_ascii_case(op::REGISTER))
+        {
+            return Err(LrmdError::Protocol(
+                "registration reply is not a registration".into(),
+            ));
         }
         let token = reply
             .attr(attr::CLIENT_ID)
             .ok_or_else(|| LrmdError::Protocol("registration reply carries no client id".into()))?
             .to_owned();
         // Servers older than protocol 1.1 did not say their version.
-        let peer_version = reply.attr(attr::PROTOCOL_VERSION).unwrap_or("1.0").to_owned();
-        Ok(LrmdClient { ipc, token, peer_version, timeout: DEFAULT_TIMEOUT })
+        let peer_version = reply
+            .attr(attr::PROTOCOL_VERSION)
+            .unwrap_or("1.0")
+            .to_owned();
+        Ok(LrmdClient {
+            ipc,
+            token,
+            peer_version,
+            timeout: DEFAULT_TIMEOUT,
+        })
     }
 
     /// The id the executor gave this connection.
@@ -135,7 +152,13 @@ impl LrmdClient {
         self.ipc.is_connected()
     }
 
-    fn command(&self, operation: &str, data: Option<Element>, timeout_ms: i32, options: u32) -> Element {
+    fn command(
+        &self,
+        operation: &str,
+        data: Option<Element>,
+        timeout_ms: i32,
+        options: u32,
+    ) -> Element {
         let mut msg = Element::new(element::COMMAND)
             .with_attr(attr::XML_TAGNAME, element::COMMAND)
             .with_attr(attr::TYPE, protocol::MSG_TYPE)
@@ -150,11 +173,19 @@ impl LrmdClient {
     }
 
     /// Sends a request and returns its reply, failing on a negative return code.
-    fn send(&mut self, operation: &str, data: Option<Element>, timeout_ms: i32, options: u32) -> Result<Element, LrmdError> {
+    fn send(
+        &mut self,
+        operation: &str,
+        data: Option<Element>,
+        timeout_ms: i32,
+        options: u32,
+    ) -> Result<Element, LrmdError> {
         let msg = self.command(operation, data, timeout_ms, options);
         let reply = self.ipc.request(&msg, self.timeout)?;
         match reply_rc(&reply) {
-            None => Err(LrmdError::Protocol(format!("reply to {operation} has no return code"))),
+            None => Err(LrmdError::Protocol(format!(
+                "reply to {operation} has no return code"
+            ))),
             Some(code) if code < 0 => Err(LrmdError::Rejected(code)),
             Some(_) => Ok(reply),
         }
@@ -163,7 +194,12 @@ impl LrmdClient {
     /// Sends any request with an optional payload (wrapped in `lrmd_calldata`) and returns
     /// the reply whatever its return code: for tools and tests that need requests the typed
     /// calls cannot build.
-    pub fn send_command(&mut self, operation: &str, data: Option<Element>, options: u32) -> Result<Element, LrmdError> {
+    pub fn send_command(
+        &mut self,
+        operation: &str,
+        data: Option<Element>,
+        options: u32,
+    ) -> Result<Element, LrmdError> {
         let msg = self.command(operation, data, 0, options);
         Ok(self.ipc.request(&msg, self.timeout)?)
     }
@@ -178,24 +214,31 @@ impl LrmdClient {
         options: u32,
     ) -> Result<(), LrmdError> {
         if rsc_id.is_empty() || class.is_empty() || agent.is_empty() {
-            return Err(LrmdError::InvalidArgument("resource id, class and agent are required"));
+            return Err(LrmdError::InvalidArgument(
+                "resource id, class and agent are required",
+            ));
         }
         if protocol::class::needs_provider(class) && provider.is_none() {
             return Err(LrmdError::InvalidArgument("this class needs a provider"));
         }
-        let mut data = rsc_element("lrmd_api_register_rsc", rsc_id)
-            .with_attr(attr::CLASS, class);
+        let mut data = rsc_element("lrmd_api_register_rsc", rsc_id).with_attr(attr::CLASS, class);
         if let Some(provider) = provider {
             data.set_attr(attr::PROVIDER, provider);
         }
         data.set_attr(attr::AGENT_TYPE, agent);
-        self.send(op::RSC_REGISTER, Some(data), 0, options).map(|_| ())
+        self.send(op::RSC_REGISTER, Some(data), 0, options)
+            .map(|_| ())
     }
 
     /// Forgets a resource. Returns `true` when an operation on it is still running (its
     /// result will come with `rsc_deleted` set).
     pub fn unregister_rsc(&mut self, rsc_id: &str, options: u32) -> Result<bool, LrmdError> {
-        match self.send(op::RSC_UNREGISTER, Some(rsc_element("lrmd_api_unregister_rsc", rsc_id)), 0, options) {
+        match self.send(
+            op::RSC_UNREGISTER,
+            Some(rsc_element("lrmd_api_unregister_rsc", rsc_id)),
+            0,
+            options,
+        ) {
             Ok(_) => Ok(false),
             Err(LrmdError::Rejected(rc::EINPROGRESS)) => Ok(true),
             Err(e) => Err(e),
@@ -204,24 +247,36 @@ impl LrmdClient {
 
     /// The registration of `rsc_id`, or `None` if the executor does not know it.
     pub fn get_rsc_info(&mut self, rsc_id: &str) -> Result<Option<RscInfo>, LrmdError> {
-        let reply = match self.send(op::RSC_INFO, Some(rsc_element("lrmd_api_get_rsc_info", rsc_id)), 0, 0) {
+        let reply = match self.send(
+            op::RSC_INFO,
+            Some(rsc_element("lrmd_api_get_rsc_info", rsc_id)),
+            0,
+            0,
+        ) {
             Ok(reply) => reply,
             Err(LrmdError::Rejected(rc::ENODEV)) => return Ok(None),
             Err(e) => return Err(e),
         };
-        let (Some(class), Some(agent)) = (reply.attr(attr::CLASS), reply.attr(attr::AGENT_TYPE)) else {
+        let (Some(class), Some(agent)) = (reply.attr(attr::CLASS), reply.attr(attr::AGENT_TYPE))
+        else {
             return Ok(None);
         };
         let provider = reply.attr(attr::PROVIDER).map(str::to_owned);
         if protocol::class::needs_provider(class) && provider.is_none() {
             return Ok(None);
         }
-        Ok(Some(RscInfo { id: rsc_id.to_owned(), class: class.to_owned(), provider, agent: agent.to_owned() }))
+        Ok(Some(RscInfo {
+            id: rsc_id.to_owned(),
+            class: class.to_owned(),
+            provider,
+            agent: agent.to_owned(),
+        }))
     }
 
     /// Queues an operation; returns its call id (its result comes as an event).
     pub fn exec(&mut self, request: &ExecRequest) -> Result<i32, LrmdError> {
-        let mut data = rsc_element("lrmd_api_exec", &request.rsc_id).with_attr(attr::RSC_ACTION, request.action.clone());
+        let mut data = rsc_element("lrmd_api_exec", &request.rsc_id)
+            .with_attr(attr::RSC_ACTION, request.action.clone());
         if let Some(user_data) = &request.user_data {
             data.set_attr(attr::RSC_USERDATA, user_data.clone());
         }
@@ -229,12 +284,22 @@ impl LrmdClient {
         data.set_attr(attr::TIMEOUT, request.timeout_ms.to_string());
         data.set_attr(attr::RSC_START_DELAY, request.start_delay_ms.to_string());
         data.push_child(params_to_xml(&request.params));
-        let reply = self.send(op::RSC_EXEC, Some(data), request.timeout_ms, request.options)?;
+        let reply = self.send(
+            op::RSC_EXEC,
+            Some(data),
+            request.timeout_ms,
+            request.options,
+        )?;
         reply_rc(&reply).ok_or_else(|| LrmdError::Protocol("exec reply has no call id".into()))
     }
 
     /// Cancels a queued or recurring operation (its result event says "cancelled").
-    pub fn cancel(&mut self, rsc_id: &str, action: &str, interval_ms: u32) -> Result<(), LrmdError> {
+    pub fn cancel(
+        &mut self,
+        rsc_id: &str,
+        action: &str,
+        interval_ms: u32,
+    ) -> Result<(), LrmdError> {
         let data = Element::new(element::RSC)
             .with_attr(attr::ORIGIN, "lrmd_api_cancel")
             .with_attr(attr::RSC_ACTION, action)
@@ -249,13 +314,21 @@ impl LrmdClient {
         let reply = self.send(op::GET_RECURRING, data, 0, 0)?;
         let mut ops = Vec::new();
         for rsc in reply.elements().filter(|e| e.name == element::RSC) {
-            let Some(id) = rsc.attr(attr::RSC_ID) else { continue };
+            let Some(id) = rsc.attr(attr::RSC_ID) else {
+                continue;
+            };
             for op_xml in rsc.elements().filter(|e| e.name == element::RSC_OP) {
                 ops.push(RecurringOp {
                     rsc_id: id.to_owned(),
                     action: op_xml.attr(attr::RSC_ACTION).unwrap_or_default().to_owned(),
-                    interval_ms: op_xml.attr(attr::RSC_INTERVAL).and_then(|v| v.parse().ok()).unwrap_or(0),
-                    timeout_ms: op_xml.attr(attr::TIMEOUT).and_then(|v| v.parse().ok()).unwrap_or(0),
+                    interval_ms: op_xml
+                        .attr(attr::RSC_INTERVAL)
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0),
+                    timeout_ms: op_xml
+                        .attr(attr::TIMEOUT)
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0),
                 });
             }
         }
@@ -271,7 +344,8 @@ impl LrmdClient {
     /// Asks the executor to check settings (`stonith-watchdog-timeout`). The C executor
     /// never answers this request, so silence is success.
     pub fn check(&mut self, watchdog_timeout: Option<&str>) -> Result<(), LrmdError> {
-        let mut data = Element::new(attr::OPERATION).with_attr(attr::ORIGIN, "lrmd__validate_remote_settings");
+        let mut data =
+            Element::new(attr::OPERATION).with_attr(attr::ORIGIN, "lrmd__validate_remote_settings");
         if let Some(value) = watchdog_timeout {
             data.set_attr(attr::WATCHDOG, value);
         }
@@ -288,14 +362,25 @@ impl LrmdClient {
 
     /// Runs an alert agent; returns the call id (the result comes as an event to this
     /// client only).
-    pub fn exec_alert(&mut self, alert_id: &str, path: &str, timeout_ms: i32, params: &Params) -> Result<i32, LrmdError> {
+    pub fn exec_alert(
+        &mut self,
+        alert_id: &str,
+        path: &str,
+        timeout_ms: i32,
+        params: &Params,
+    ) -> Result<i32, LrmdError> {
         let mut data = Element::new(element::ALERT)
             .with_attr(attr::ORIGIN, "lrmd_api_exec_alert")
             .with_attr(attr::ALERT_ID, alert_id)
             .with_attr(attr::ALERT_PATH, path)
             .with_attr(attr::TIMEOUT, timeout_ms.to_string());
         data.push_child(params_to_xml(params));
-        let reply = self.send(op::ALERT_EXEC, Some(data), timeout_ms, protocol::call_opt::NOTIFY_ORIG_ONLY)?;
+        let reply = self.send(
+            op::ALERT_EXEC,
+            Some(data),
+            timeout_ms,
+            protocol::call_opt::NOTIFY_ORIG_ONLY,
+        )?;
         reply_rc(&reply).ok_or_else(|| LrmdError::Protocol("alert reply has no return code".into()))
     }
 
@@ -310,7 +395,9 @@ impl LrmdClient {
 }
 
 fn rsc_element(origin: &str, rsc_id: &str) -> Element {
-    Element::new(element::RSC).with_attr(attr::ORIGIN, origin).with_attr(attr::RSC_ID, rsc_id)
+    Element::new(element::RSC)
+        .with_attr(attr::ORIGIN, origin)
+        .with_attr(attr::RSC_ID, rsc_id)
 }
 
 fn reply_rc(reply: &Element) -> Option<i32> {

@@ -16,7 +16,9 @@ pub fn params_to_xml(params: &[(String, String)]) -> Element {
     for (name, value) in params {
         if name.starts_with(|c: char| c.is_ascii_digit()) {
             attributes.push_child(
-                Element::new(element::PARAM).with_attr(attr::PARAM_NAME, name).with_attr(attr::PARAM_VALUE, value),
+                Element::new(element::PARAM)
+                    .with_attr(attr::PARAM_NAME, name)
+                    .with_attr(attr::PARAM_VALUE, value),
             );
         } else if !attributes.has_attr(name) {
             attributes.set_attr(name.clone(), value.clone());
@@ -27,10 +29,14 @@ pub fn params_to_xml(params: &[(String, String)]) -> Element {
 
 /// Reads the `attributes` child of `parent` (the inverse of [`params_to_xml`]).
 pub fn params_from_xml(parent: &Element) -> Params {
-    let Some(attributes) = parent.child(element::ATTRIBUTES) else { return Vec::new() };
+    let Some(attributes) = parent.child(element::ATTRIBUTES) else {
+        return Vec::new();
+    };
     let mut params: Params = attributes.attrs.clone();
     for param in attributes.elements().filter(|e| e.name == element::PARAM) {
-        if let (Some(name), Some(value)) = (param.attr(attr::PARAM_NAME), param.attr(attr::PARAM_VALUE)) {
+        if let (Some(name), Some(value)) =
+            (param.attr(attr::PARAM_NAME), param.attr(attr::PARAM_VALUE))
+        {
             match params.iter_mut().find(|(n, _)| n == name) {
                 Some(existing) => existing.1 = value.to_owned(),
                 None => params.push((name.to_owned(), value.to_owned())),
@@ -105,7 +111,11 @@ impl OpEvent {
         if msg.attr(attr::OPERATION) != Some(op::RSC_EXEC) {
             return None;
         }
-        let int = |name: &str| msg.attr(name).and_then(|v| v.trim().parse::<i64>().ok()).unwrap_or(0);
+        let int = |name: &str| {
+            msg.attr(name)
+                .and_then(|v| v.trim().parse::<i64>().ok())
+                .unwrap_or(0)
+        };
         let text = |name: &str| msg.attr(name).map(str::to_owned);
         Some(OpEvent {
             rsc_id: msg.attr(attr::RSC_ID).unwrap_or_default().to_owned(),
@@ -135,8 +145,16 @@ pub enum Event {
     /// An operation finished (or was cancelled).
     OpResult(OpEvent),
     /// A resource was registered (by any client); `rc` is the registration's result.
-    Registered { rsc_id: String, rc: i32, call_id: i32 },
-    Unregistered { rsc_id: String, rc: i32, call_id: i32 },
+    Registered {
+        rsc_id: String,
+        rc: i32,
+        call_id: i32,
+    },
+    Unregistered {
+        rsc_id: String,
+        rc: i32,
+        call_id: i32,
+    },
     /// Some client poked the executor.
     Poke { rc: i32, call_id: i32 },
     /// Another client connected.
@@ -147,16 +165,30 @@ pub enum Event {
 
 impl Event {
     pub fn from_xml(msg: Element) -> Event {
-        let rc = msg.attr(attr::RC).and_then(|v| v.trim().parse().ok()).unwrap_or(0);
-        let call_id = msg.attr(attr::CALL_ID).and_then(|v| v.trim().parse().ok()).unwrap_or(0);
+        let rc = msg
+            .attr(attr::RC)
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0);
+        let call_id = msg
+            .attr(attr::CALL_ID)
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0);
         let rsc_id = msg.attr(attr::RSC_ID).unwrap_or_default().to_owned();
         match msg.attr(attr::OPERATION) {
             Some(op::RSC_EXEC) => match OpEvent::from_xml(&msg) {
                 Some(event) => Event::OpResult(event),
                 None => Event::Other(msg),
             },
-            Some(op::RSC_REGISTER) => Event::Registered { rsc_id, rc, call_id },
-            Some(op::RSC_UNREGISTER) => Event::Unregistered { rsc_id, rc, call_id },
+            Some(op::RSC_REGISTER) => Event::Registered {
+                rsc_id,
+                rc,
+                call_id,
+            },
+            Some(op::RSC_UNREGISTER) => Event::Unregistered {
+                rsc_id,
+                rc,
+                call_id,
+            },
             Some(op::POKE) => Event::Poke { rc, call_id },
             Some(op::NEW_CLIENT) => Event::NewClient,
             _ => Event::Other(msg),

@@ -88,7 +88,8 @@ pub fn prepare(
         agent_class = resolve_service_class(&spec.agent).to_owned();
     }
     let agent_action = agent_action_name(&agent_class, action);
-    let missing_provider = agent_class == class::OCF && spec.provider.as_deref().unwrap_or_default().is_empty();
+    let missing_provider =
+        agent_class == class::OCF && spec.provider.as_deref().unwrap_or_default().is_empty();
     if spec.agent.is_empty() || action.is_empty() || missing_provider {
         return Err(ActionResult::new(
             generic_error(&agent_class, &agent_action),
@@ -99,20 +100,38 @@ pub fn prepare(
     match agent_class.as_str() {
         class::OCF => {
             let provider = spec.provider.as_deref().unwrap_or_default();
-            let path = Path::new(ocf::RESOURCE_DIR).join(provider).join(&spec.agent);
+            let path = Path::new(ocf::RESOURCE_DIR)
+                .join(provider)
+                .join(&spec.agent);
             // Pacemaker only checks existence here; a path component that escapes the
             // resource directory is refused outright.
-            if provider.contains('/') || spec.agent.contains('/') || std::fs::metadata(&path).is_err() {
-                return Err(not_installed(&agent_class, &agent_action, &spec.agent, libc::ENOENT));
+            if provider.contains('/')
+                || spec.agent.contains('/')
+                || std::fs::metadata(&path).is_err()
+            {
+                return Err(not_installed(
+                    &agent_class,
+                    &agent_action,
+                    &spec.agent,
+                    libc::ENOENT,
+                ));
             }
             let mut params = params.to_vec();
             if let Err(why) = crate::secrets::substitute(rsc_id, &mut params) {
                 if action.eq_ignore_ascii_case("stop") {
                     tracing::info!("Proceeding with stop operation for {} despite being unable to load CIB secrets ({})", rsc_id, why);
                 } else {
-                    tracing::error!("Considering {} unconfigured because unable to load CIB secrets: {}", rsc_id, why);
+                    tracing::error!(
+                        "Considering {} unconfigured because unable to load CIB secrets: {}",
+                        rsc_id,
+                        why
+                    );
                     // Pacemaker's agent child exits with "invalid parameter" and this reason.
-                    let mut result = ActionResult::new(ocf::INVALID_PARAM, exec_status::DONE, Some(SECRETS_REASON.into()));
+                    let mut result = ActionResult::new(
+                        ocf::INVALID_PARAM,
+                        exec_status::DONE,
+                        Some(SECRETS_REASON.into()),
+                    );
                     result.stderr = Some(format!("{}{SECRETS_REASON}\n", ocf::EXIT_REASON_PREFIX));
                     return Err(result);
                 }
@@ -144,30 +163,50 @@ pub fn prepare(
             user: None,
         }),
         // This executor has no D-Bus connection to systemd (Pacemaker's words when it has none).
-        class::SYSTEMD => Err(ActionResult::new(ocf::UNKNOWN_ERROR, exec_status::ERROR, Some("No DBus connection".into()))),
+        class::SYSTEMD => Err(ActionResult::new(
+            ocf::UNKNOWN_ERROR,
+            exec_status::ERROR,
+            Some("No DBus connection".into()),
+        )),
         _ => {
             tracing::info!("Unknown resource standard: {}", spec.class);
-            Err(not_installed(&agent_class, &agent_action, &spec.agent, libc::ENOENT))
+            Err(not_installed(
+                &agent_class,
+                &agent_action,
+                &spec.agent,
+                libc::ENOENT,
+            ))
         }
     }
 }
 
 /// The variables Pacemaker gives an OCF agent: every parameter as `OCF_RESKEY_<name>`
 /// (except `OCF_CHECK_LEVEL`, given as is), then the fixed OCF ones.
-fn ocf_environment(rsc_id: &str, spec: &AgentSpec, params: &[(String, String)]) -> Vec<(String, String)> {
+fn ocf_environment(
+    rsc_id: &str,
+    spec: &AgentSpec,
+    params: &[(String, String)],
+) -> Vec<(String, String)> {
     let mut env: Vec<(String, String)> = params
         .iter()
         .filter(|(name, _)| !name.is_empty() && !name.contains('=') && !name.contains('\0'))
         .filter(|(_, value)| !value.contains('\0'))
         .map(|(name, value)| {
-            let key = if name == "OCF_CHECK_LEVEL" { name.clone() } else { format!("OCF_RESKEY_{name}") };
+            let key = if name == "OCF_CHECK_LEVEL" {
+                name.clone()
+            } else {
+                format!("OCF_RESKEY_{name}")
+            };
             (key, value.clone())
         })
         .collect();
     env.push(("OCF_RA_VERSION_MAJOR".into(), ocf::API_MAJOR.into()));
     env.push(("OCF_RA_VERSION_MINOR".into(), ocf::API_MINOR.into()));
     env.push(("OCF_ROOT".into(), ocf::ROOT.into()));
-    env.push(("OCF_EXIT_REASON_PREFIX".into(), ocf::EXIT_REASON_PREFIX.into()));
+    env.push((
+        "OCF_EXIT_REASON_PREFIX".into(),
+        ocf::EXIT_REASON_PREFIX.into(),
+    ));
     env.push(("OCF_RESOURCE_INSTANCE".into(), rsc_id.to_owned()));
     env.push(("OCF_RESOURCE_TYPE".into(), spec.agent.clone()));
     if let Some(provider) = &spec.provider {
@@ -230,7 +269,11 @@ pub fn exec_error(agent_class: &str, agent_action: &str, name: &str, errno: i32)
             exec_status::ERROR,
             Some(format!("{name}: {}", strerror(errno))),
         ),
-        _ => ActionResult::new(generic_error(agent_class, agent_action), exec_status::ERROR, Some(strerror(errno))),
+        _ => ActionResult::new(
+            generic_error(agent_class, agent_action),
+            exec_status::ERROR,
+            Some(strerror(errno)),
+        ),
     }
 }
 
@@ -268,7 +311,11 @@ pub fn to_ocf(agent_class: &str, action: &str, exit_status: i32) -> i32 {
 fn lsb_to_ocf(action: &str, exit_status: i32) -> i32 {
     if action != "status" && action != "monitor" {
         // Outside status, LSB and OCF share the codes up to "not running".
-        return if (0..=lsb::NOT_RUNNING).contains(&exit_status) { exit_status } else { ocf::UNKNOWN_ERROR };
+        return if (0..=lsb::NOT_RUNNING).contains(&exit_status) {
+            exit_status
+        } else {
+            ocf::UNKNOWN_ERROR
+        };
     }
     match exit_status {
         lsb::STATUS_OK => ocf::OK,
@@ -341,7 +388,10 @@ mod tests {
 
     #[test]
     fn exit_reason_is_last_and_bounded() {
-        assert_eq!(exit_reason_from_stderr("ocf-exit-reason:a\nx\nocf-exit-reason:b c\n"), Some("b c".into()));
+        assert_eq!(
+            exit_reason_from_stderr("ocf-exit-reason:a\nx\nocf-exit-reason:b c\n"),
+            Some("b c".into())
+        );
         assert_eq!(exit_reason_from_stderr("ocf-exit-reason:\n"), None);
         assert_eq!(exit_reason_from_stderr("nothing"), None);
         let long = format!("ocf-exit-reason:{}", "é".repeat(100));
@@ -362,16 +412,37 @@ mod tests {
 
     #[test]
     fn missing_ocf_agent_is_not_installed() {
-        let spec = AgentSpec { class: "ocf".into(), provider: Some("nonexistent".into()), agent: "Nope".into() };
+        let spec = AgentSpec {
+            class: "ocf".into(),
+            provider: Some("nonexistent".into()),
+            agent: "Nope".into(),
+        };
         let result = prepare("r", &spec, "start", 0, &[]).expect_err("not runnable");
-        assert_eq!((result.exit_status, result.exec_status), (5, exec_status::NOT_INSTALLED));
-        assert_eq!(result.exit_reason.as_deref(), Some("Nope: No such file or directory"));
+        assert_eq!(
+            (result.exit_status, result.exec_status),
+            (5, exec_status::NOT_INSTALLED)
+        );
+        assert_eq!(
+            result.exit_reason.as_deref(),
+            Some("Nope: No such file or directory")
+        );
     }
 
     #[test]
     fn ocf_environment_prefixes_params() {
-        let spec = AgentSpec { class: "ocf".into(), provider: Some("heartbeat".into()), agent: "Dummy".into() };
-        let env = ocf_environment("d1", &spec, &[("state".into(), "/x".into()), ("OCF_CHECK_LEVEL".into(), "10".into())]);
+        let spec = AgentSpec {
+            class: "ocf".into(),
+            provider: Some("heartbeat".into()),
+            agent: "Dummy".into(),
+        };
+        let env = ocf_environment(
+            "d1",
+            &spec,
+            &[
+                ("state".into(), "/x".into()),
+                ("OCF_CHECK_LEVEL".into(), "10".into()),
+            ],
+        );
         assert!(env.contains(&("OCF_RESKEY_state".into(), "/x".into())));
         assert!(env.contains(&("OCF_CHECK_LEVEL".into(), "10".into())));
         assert!(env.contains(&("OCF_RESOURCE_INSTANCE".into(), "d1".into())));

@@ -17,12 +17,25 @@ const SEQUENCE_KEYS: [&str; 2] = ["CRM_notify_node_sequence", "CRM_alert_node_se
 
 impl Execd {
     /// Starts an alert agent; returns 0 or a negative code.
-    pub(crate) fn alert_request(&mut self, client: ClientId, client_uuid: &str, request: &Element, call_id: i32) -> i32 {
-        let Some(alert) = request.descendants().find(|e| e.name == element::ALERT) else { return rc::EINVAL };
-        let (Some(alert_id), Some(path)) = (alert.attr(attr::ALERT_ID), alert.attr(attr::ALERT_PATH)) else {
+    pub(crate) fn alert_request(
+        &mut self,
+        client: ClientId,
+        client_uuid: &str,
+        request: &Element,
+        call_id: i32,
+    ) -> i32 {
+        let Some(alert) = request.descendants().find(|e| e.name == element::ALERT) else {
             return rc::EINVAL;
         };
-        let timeout_ms = alert.attr(attr::TIMEOUT).and_then(|v| v.trim().parse().ok()).unwrap_or(0);
+        let (Some(alert_id), Some(path)) =
+            (alert.attr(attr::ALERT_ID), alert.attr(attr::ALERT_PATH))
+        else {
+            return rc::EINVAL;
+        };
+        let timeout_ms = alert
+            .attr(attr::TIMEOUT)
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0);
         tracing::info!("Executing alert {} for {}", alert_id, client_uuid);
         self.alert_sequence = self.alert_sequence.wrapping_add(1);
         let mut env: Vec<(String, String)> = params_from_xml(alert)
@@ -85,19 +98,31 @@ impl Execd {
 
     /// An alert agent ended: log how, and forget it.
     pub(crate) fn alert_finished(&mut self, id: OpId) {
-        let Some(op) = self.ops.remove(&id) else { return };
+        let Some(op) = self.ops.remove(&id) else {
+            return;
+        };
         if let Some(timer) = op.timeout_timer {
             self.timers.cancel(timer);
         }
         let result = &op.process_result;
         if result.exec_status != exec_status::DONE {
-            let reason = result.exit_reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
+            let reason = result
+                .exit_reason
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default();
             tracing::info!(
                 "Could not send alert: {}{} | client={}",
-                exec_status::describe(result.exec_status), reason, op.client_uuid
+                exec_status::describe(result.exec_status),
+                reason,
+                op.client_uuid
             );
         } else if result.exit_status != 0 {
-            tracing::info!("Alert completed but exited with status {} | client={}", result.exit_status, op.client_uuid);
+            tracing::info!(
+                "Alert completed but exited with status {} | client={}",
+                result.exit_status,
+                op.client_uuid
+            );
         } else {
             tracing::debug!("Alert completed | client={}", op.client_uuid);
         }

@@ -22,7 +22,10 @@ pub struct OutputPipe {
 impl OutputPipe {
     fn new(fd: OwnedFd) -> io::Result<OutputPipe> {
         set_nonblocking(fd.as_raw_fd())?;
-        Ok(OutputPipe { fd: Some(fd), data: Vec::new() })
+        Ok(OutputPipe {
+            fd: Some(fd),
+            data: Vec::new(),
+        })
     }
 
     pub fn raw_fd(&self) -> Option<RawFd> {
@@ -111,20 +114,27 @@ pub fn spawn(invocation: &Invocation) -> Result<AgentProcess, i32> {
             Ok(())
         });
     }
-    let mut child = command.spawn().map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?;
+    let mut child = command
+        .spawn()
+        .map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?;
     let pid = child.id() as i32;
     // The child makes itself a group leader before exec; doing it from here as well closes
     // the window in which a kill of the group right after fork would miss it.
     // SAFETY: setpgid on our own child; failure (it already exec'd) is harmless.
     unsafe { libc::setpgid(pid, pid) };
     let pipes = match (child.stdout.take(), child.stderr.take()) {
-        (Some(out), Some(err)) => OutputPipe::new(OwnedFd::from(out)).and_then(|o| Ok((o, OutputPipe::new(OwnedFd::from(err))?))),
+        (Some(out), Some(err)) => OutputPipe::new(OwnedFd::from(out))
+            .and_then(|o| Ok((o, OutputPipe::new(OwnedFd::from(err))?))),
         _ => Err(io::Error::other("no output pipes")),
     };
     // The std handle is dropped without waiting: the executor reaps the process itself.
     drop(child);
     match pipes {
-        Ok((stdout, stderr)) => Ok(AgentProcess { pid, stdout, stderr }),
+        Ok((stdout, stderr)) => Ok(AgentProcess {
+            pid,
+            stdout,
+            stderr,
+        }),
         Err(e) => {
             kill_group(pid, false);
             Err(e.raw_os_error().unwrap_or(libc::EIO))

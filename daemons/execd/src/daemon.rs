@@ -76,7 +76,12 @@ impl Execd {
                 let notify = Element::new(element::NOTIFY)
                     .with_attr(attr::ORIGIN, origin::NEW_CLIENT)
                     .with_attr(attr::OPERATION, op::NEW_CLIENT);
-                let others: Vec<ClientId> = self.clients.keys().copied().filter(|c| *c != client).collect();
+                let others: Vec<ClientId> = self
+                    .clients
+                    .keys()
+                    .copied()
+                    .filter(|c| *c != client)
+                    .collect();
                 for other in others {
                     self.notify_client(other, &notify);
                 }
@@ -88,7 +93,11 @@ impl Execd {
             }
             ServerEvent::BadRequest { client, error, .. } => {
                 // Pacemaker drops a message it cannot read without answering.
-                tracing::warn!("Ignoring unreadable message from client {:?}: {}", client, error);
+                tracing::warn!(
+                    "Ignoring unreadable message from client {:?}: {}",
+                    client,
+                    error
+                );
             }
             ServerEvent::Request { client, request } => self.on_request(client, request),
         }
@@ -113,17 +122,27 @@ impl Execd {
 
     fn on_request(&mut self, client: ClientId, message: Message) {
         if message.header.flags & flags::CLIENT_RESPONSE == 0 {
-            tracing::error!("Invalid client request from {:?}: not flagged as expecting a reply", client);
+            tracing::error!(
+                "Invalid client request from {:?}: not flagged as expecting a reply",
+                client
+            );
             return;
         }
         let Ok(mut request) = xml::parse(&message.text) else {
             tracing::warn!("Ignoring unparsable request from client {:?}", client);
             return;
         };
-        let Some(info) = ipc::client_info(client) else { return };
+        let Some(info) = ipc::client_info(client) else {
+            return;
+        };
         let state = self.clients.entry(client).or_default();
         if state.name.is_none() {
-            state.name = Some(request.attr(attr::CLIENT_NAME).map(str::to_owned).unwrap_or_else(|| info.pid.to_string()));
+            state.name = Some(
+                request
+                    .attr(attr::CLIENT_NAME)
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| info.pid.to_string()),
+            );
         }
         let client_name = state.name.clone().unwrap_or_default();
         self.call_id = self.call_id.wrapping_add(1);
@@ -168,7 +187,9 @@ impl Execd {
                 status = self.unregister_rsc(request);
                 do_notify = status == rc::OK || status == rc::EINPROGRESS;
             }
-            op::RSC_EXEC if allowed => status = self.exec_request(client, &info.uuid, request, call_id),
+            op::RSC_EXEC if allowed => {
+                status = self.exec_request(client, &info.uuid, request, call_id)
+            }
             op::RSC_CANCEL if allowed => status = self.cancel_request(request),
             op::POKE => do_notify = true,
             op::CHECK => {
@@ -178,7 +199,9 @@ impl Execd {
                     status = rc::EACCES;
                 }
             }
-            op::ALERT_EXEC if allowed => status = self.alert_request(client, &info.uuid, request, call_id),
+            op::ALERT_EXEC if allowed => {
+                status = self.alert_request(client, &info.uuid, request, call_id)
+            }
             op::GET_RECURRING if allowed => reply = Some(self.recurring_reply(request, call_id)),
             op::RSC_REGISTER
             | op::RSC_INFO
@@ -189,15 +212,27 @@ impl Execd {
             | op::GET_RECURRING => status = rc::EACCES,
             other => {
                 status = rc::EOPNOTSUPP;
-                tracing::error!("Unknown IPC request '{}' from client {}", other, client_name);
+                tracing::error!(
+                    "Unknown IPC request '{}' from client {}",
+                    other,
+                    client_name
+                );
             }
         }
         if status == rc::EACCES {
-            tracing::warn!("Rejecting IPC request '{}' from unprivileged client {}", operation, client_name);
+            tracing::warn!(
+                "Rejecting IPC request '{}' from unprivileged client {}",
+                operation,
+                client_name
+            );
         }
         tracing::debug!(
             "Processed {} operation from {}: rc={}, reply={}, notify={}",
-            operation, info.uuid, status, do_reply as i32, do_notify as i32
+            operation,
+            info.uuid,
+            status,
+            do_reply as i32,
+            do_notify as i32
         );
         if do_reply {
             let reply = reply.unwrap_or_else(|| lrmd_reply(origin::MESSAGE, status, call_id));
@@ -211,17 +246,26 @@ impl Execd {
         }
     }
 
-    fn signon(&mut self, info: &libcrmcommon::ipc::ClientInfo, request: &Element, call_id: i32) -> (i32, Element) {
+    fn signon(
+        &mut self,
+        info: &libcrmcommon::ipc::ClientInfo,
+        request: &Element,
+        call_id: i32,
+    ) -> (i32, Element) {
         let mut status = rc::OK;
         let version = request.attr(attr::PROTOCOL_VERSION).unwrap_or("");
         if compare_versions(version, protocol::MIN_PROTOCOL_VERSION) == std::cmp::Ordering::Less {
             tracing::error!(
                 "Cluster API version must be greater than or equal to {}, not {}",
-                protocol::MIN_PROTOCOL_VERSION, version
+                protocol::MIN_PROTOCOL_VERSION,
+                version
             );
             status = rc::EPROTO;
         }
-        if request.attr(attr::IS_IPC_PROVIDER).is_some_and(libcrmcommon::options::is_true) {
+        if request
+            .attr(attr::IS_IPC_PROVIDER)
+            .is_some_and(libcrmcommon::options::is_true)
+        {
             // Proxy providers exist only for Pacemaker Remote.
             status = rc::EPROTONOSUPPORT;
         }
@@ -233,14 +277,21 @@ impl Execd {
     }
 
     fn register_rsc(&mut self, request: &Element) -> i32 {
-        let Some(rsc) = rsc_xml(request) else { return rc::EINVAL };
-        let Some(id) = rsc.attr(attr::RSC_ID).filter(|id| !id.is_empty()) else { return rc::EINVAL };
+        let Some(rsc) = rsc_xml(request) else {
+            return rc::EINVAL;
+        };
+        let Some(id) = rsc.attr(attr::RSC_ID).filter(|id| !id.is_empty()) else {
+            return rc::EINVAL;
+        };
         let spec = crate::agent::AgentSpec {
             class: rsc.attr(attr::CLASS).unwrap_or_default().to_owned(),
             provider: rsc.attr(attr::PROVIDER).map(str::to_owned),
             agent: rsc.attr(attr::AGENT_TYPE).unwrap_or_default().to_owned(),
         };
-        let call_opts = request.attr(attr::CALL_OPTIONS).and_then(|v| v.trim().parse().ok()).unwrap_or(0);
+        let call_opts = request
+            .attr(attr::CALL_OPTIONS)
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0);
         if let Some(existing) = self.resources.get(id) {
             let same = existing.spec.class.eq_ignore_ascii_case(&spec.class)
                 && eq_opt_ignore_case(existing.spec.provider.as_deref(), spec.provider.as_deref())
@@ -261,7 +312,10 @@ impl Execd {
                 pending: Default::default(),
                 active: None,
                 recurring: Vec::new(),
-                fence_probe: (protocol::ocf::UNKNOWN_ERROR, protocol::exec_status::NO_FENCE_DEVICE),
+                fence_probe: (
+                    protocol::ocf::UNKNOWN_ERROR,
+                    protocol::exec_status::NO_FENCE_DEVICE,
+                ),
             },
         );
         tracing::info!("Cached agent information for '{}'", id);
@@ -276,7 +330,11 @@ impl Execd {
                 tracing::info!("Agent information for '{}' not in cache", id);
             }
         }
-        let mut reply = lrmd_reply(origin::GET_RSC_INFO, if rsc.is_some() { rc::OK } else { rc::ENODEV }, call_id);
+        let mut reply = lrmd_reply(
+            origin::GET_RSC_INFO,
+            if rsc.is_some() { rc::OK } else { rc::ENODEV },
+            call_id,
+        );
         if let Some(rsc) = rsc {
             reply.set_attr(attr::RSC_ID, rsc.id.clone());
             reply.set_attr(attr::CLASS, rsc.spec.class.clone());
@@ -289,12 +347,21 @@ impl Execd {
     }
 
     fn unregister_rsc(&mut self, request: &Element) -> i32 {
-        let Some(id) = rsc_xml(request).and_then(|r| r.attr(attr::RSC_ID)) else { return rc::ENODEV };
+        let Some(id) = rsc_xml(request).and_then(|r| r.attr(attr::RSC_ID)) else {
+            return rc::ENODEV;
+        };
         let Some(rsc) = self.resources.get(id) else {
-            tracing::info!("Ignoring unregistration of resource '{}', which is not registered", id);
+            tracing::info!(
+                "Ignoring unregistration of resource '{}', which is not registered",
+                id
+            );
             return rc::OK;
         };
-        let status = if rsc.active.is_some() { rc::EINPROGRESS } else { rc::OK };
+        let status = if rsc.active.is_some() {
+            rc::EINPROGRESS
+        } else {
+            rc::OK
+        };
         let id = id.to_owned();
         self.remove_resource(&id);
         status
@@ -308,7 +375,11 @@ impl Execd {
         let mut status = rc::OK;
         if let Some(id) = rsc_id {
             if !self.resources.contains_key(id) {
-                tracing::info!("Resource '{}' not found ({} active resources)", id, self.resources.len());
+                tracing::info!(
+                    "Resource '{}' not found ({} active resources)",
+                    id,
+                    self.resources.len()
+                );
                 status = rc::ENODEV;
             }
         }
@@ -377,7 +448,8 @@ fn eq_opt_ignore_case(a: Option<&str>, b: Option<&str>) -> bool {
 /// Compares dotted version strings numerically (missing parts count as 0; an empty or
 /// unparsable string is older than anything).
 pub fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
-    let parse = |s: &str| -> Option<Vec<u64>> { s.split('.').map(|p| p.trim().parse().ok()).collect() };
+    let parse =
+        |s: &str| -> Option<Vec<u64>> { s.split('.').map(|p| p.trim().parse().ok()).collect() };
     match (parse(a), parse(b)) {
         (None, None) => std::cmp::Ordering::Equal,
         (None, Some(_)) => std::cmp::Ordering::Less,
@@ -385,7 +457,10 @@ pub fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
         (Some(x), Some(y)) => {
             let n = x.len().max(y.len());
             let get = |v: &Vec<u64>, i: usize| v.get(i).copied().unwrap_or(0);
-            (0..n).map(|i| get(&x, i).cmp(&get(&y, i))).find(|o| o.is_ne()).unwrap_or(std::cmp::Ordering::Equal)
+            (0..n)
+                .map(|i| get(&x, i).cmp(&get(&y, i)))
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal)
         }
     }
 }

@@ -15,14 +15,32 @@ use std::time::{Duration, Instant};
 
 impl Execd {
     /// `lrmd_rsc_exec`: queues the operation; returns its call id or a negative code.
-    pub(crate) fn exec_request(&mut self, client: ClientId, client_uuid: &str, request: &Element, call_id: i32) -> i32 {
-        let Some(rsc) = rsc_xml(request) else { return rc::EINVAL };
-        let Some(rsc_id) = rsc.attr(attr::RSC_ID) else { return rc::EINVAL };
+    pub(crate) fn exec_request(
+        &mut self,
+        client: ClientId,
+        client_uuid: &str,
+        request: &Element,
+        call_id: i32,
+    ) -> i32 {
+        let Some(rsc) = rsc_xml(request) else {
+            return rc::EINVAL;
+        };
+        let Some(rsc_id) = rsc.attr(attr::RSC_ID) else {
+            return rc::EINVAL;
+        };
         if !self.resources.contains_key(rsc_id) {
-            tracing::info!("Resource '{}' not found ({} active resources)", rsc_id, self.resources.len());
+            tracing::info!(
+                "Resource '{}' not found ({} active resources)",
+                rsc_id,
+                self.resources.len()
+            );
             return rc::ENODEV;
         }
-        let int = |e: &Element, name: &str| e.attr(name).and_then(|v| v.trim().parse::<i64>().ok()).unwrap_or(0);
+        let int = |e: &Element, name: &str| {
+            e.attr(name)
+                .and_then(|v| v.trim().parse::<i64>().ok())
+                .unwrap_or(0)
+        };
         let params = params_from_xml(rsc);
         let leave_group = params
             .iter()
@@ -71,11 +89,17 @@ impl Execd {
 
     /// `lrmd_rsc_cancel`.
     pub(crate) fn cancel_request(&mut self, request: &Element) -> i32 {
-        let Some(rsc) = rsc_xml(request) else { return rc::EINVAL };
-        let (Some(rsc_id), Some(action)) = (rsc.attr(attr::RSC_ID), rsc.attr(attr::RSC_ACTION)) else {
+        let Some(rsc) = rsc_xml(request) else {
             return rc::EINVAL;
         };
-        let interval_ms = rsc.attr(attr::RSC_INTERVAL).and_then(|v| v.trim().parse().ok()).unwrap_or(0);
+        let (Some(rsc_id), Some(action)) = (rsc.attr(attr::RSC_ID), rsc.attr(attr::RSC_ACTION))
+        else {
+            return rc::EINVAL;
+        };
+        let interval_ms = rsc
+            .attr(attr::RSC_INTERVAL)
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0);
         let (rsc_id, action) = (rsc_id.to_owned(), action.to_owned());
         self.cancel_op(&rsc_id, &action, interval_ms)
     }
@@ -95,14 +119,19 @@ impl Execd {
 
     /// Appends an operation to its resource's queue (with its start delay).
     pub(crate) fn enqueue(&mut self, id: OpId) {
-        let Some(op) = self.ops.get_mut(&id) else { return };
+        let Some(op) = self.ops.get_mut(&id) else {
+            return;
+        };
         let now = Instant::now();
         op.t_queue = Some(now);
         op.t_first_queue.get_or_insert(now);
         let delay = op.start_delay_ms;
         let rsc_id = op.rsc_id.clone();
         if delay > 0 {
-            let timer = self.timers.add(Duration::from_millis(delay as u64), TimerEvent::StartDelay(id));
+            let timer = self.timers.add(
+                Duration::from_millis(delay as u64),
+                TimerEvent::StartDelay(id),
+            );
             if let Some(op) = self.ops.get_mut(&id) {
                 op.delay_timer = Some(timer);
             }
@@ -119,9 +148,15 @@ impl Execd {
         if new.interval_ms == 0 {
             return false;
         }
-        let Some(rsc) = self.resources.get(&new.rsc_id) else { return false };
+        let Some(rsc) = self.resources.get(&new.rsc_id) else {
+            return false;
+        };
         let find = |list: &mut dyn Iterator<Item = &OpId>| {
-            list.copied().find(|id| self.ops.get(id).is_some_and(|o| o.matches(&new.action, new.interval_ms)))
+            list.copied().find(|id| {
+                self.ops
+                    .get(id)
+                    .is_some_and(|o| o.matches(&new.action, new.interval_ms))
+            })
         };
         let (dup, pending) = match find(&mut rsc.pending.iter()) {
             Some(dup) => (dup, true),
@@ -131,13 +166,17 @@ impl Execd {
             },
         };
         let is_fence = rsc.spec.class.eq_ignore_ascii_case(class::STONITH);
-        let Some(op) = self.ops.get_mut(&dup) else { return false };
+        let Some(op) = self.ops.get_mut(&dup) else {
+            return false;
+        };
         if is_fence && op.result.exec_status == exec_status::CANCELLED {
             return false;
         }
         tracing::warn!(
             "Duplicate recurring op entry detected ({}_{}_{}), merging with previous op entry",
-            new.rsc_id, agent::agent_action_name(&op.agent_class, &op.action), op.interval_ms
+            new.rsc_id,
+            agent::agent_action_name(&op.agent_class, &op.action),
+            op.interval_ms
         );
         op.first_notify_sent = false;
         op.user_data = new.user_data.clone();
@@ -157,8 +196,14 @@ impl Execd {
 
     /// Cancels an operation; the result event says "cancelled".
     pub(crate) fn cancel_op(&mut self, rsc_id: &str, action: &str, interval_ms: u32) -> i32 {
-        let Some(rsc) = self.resources.get(rsc_id) else { return rc::ENODEV };
-        let queued = rsc.pending.iter().copied().find(|id| self.ops.get(id).is_some_and(|o| o.matches(action, interval_ms)));
+        let Some(rsc) = self.resources.get(rsc_id) else {
+            return rc::ENODEV;
+        };
+        let queued = rsc.pending.iter().copied().find(|id| {
+            self.ops
+                .get(id)
+                .is_some_and(|o| o.matches(action, interval_ms))
+        });
         if let Some(id) = queued {
             if let Some(op) = self.ops.get_mut(&id) {
                 op.result.exec_status = exec_status::CANCELLED;
@@ -167,7 +212,11 @@ impl Execd {
             return rc::OK;
         }
         if rsc.spec.class.eq_ignore_ascii_case(class::STONITH) {
-            let recurring = rsc.recurring.iter().copied().find(|id| self.ops.get(id).is_some_and(|o| o.matches(action, interval_ms)));
+            let recurring = rsc.recurring.iter().copied().find(|id| {
+                self.ops
+                    .get(id)
+                    .is_some_and(|o| o.matches(action, interval_ms))
+            });
             if let Some(id) = recurring {
                 let active = rsc.active == Some(id);
                 if let Some(op) = self.ops.get_mut(&id) {
@@ -190,7 +239,9 @@ impl Execd {
 
     /// Cancels every recurring operation of a resource (of one client only, if given).
     pub(crate) fn cancel_all_recurring(&mut self, rsc_id: &str, client_uuid: Option<&str>) {
-        let Some(rsc) = self.resources.get(rsc_id) else { return };
+        let Some(rsc) = self.resources.get(rsc_id) else {
+            return;
+        };
         let candidates: Vec<(String, u32)> = rsc
             .recurring
             .iter()
@@ -211,7 +262,9 @@ impl Execd {
     /// Forgets a resource: queued operations are reported cancelled, recurring ones are
     /// cancelled; a running one finishes and is reported with `rsc_deleted`.
     pub(crate) fn remove_resource(&mut self, rsc_id: &str) {
-        let Some(rsc) = self.resources.remove(rsc_id) else { return };
+        let Some(rsc) = self.resources.remove(rsc_id) else {
+            return;
+        };
         let is_fence = rsc.spec.class.eq_ignore_ascii_case(class::STONITH);
         for id in rsc.pending.iter().copied() {
             if let Some(op) = self.ops.get_mut(&id) {
@@ -220,7 +273,9 @@ impl Execd {
             self.finalize(id);
         }
         for id in rsc.recurring.iter().copied() {
-            let Some(op) = self.ops.get_mut(&id) else { continue };
+            let Some(op) = self.ops.get_mut(&id) else {
+                continue;
+            };
             if is_fence {
                 op.result.exec_status = exec_status::CANCELLED;
                 if rsc.active != Some(id) {
@@ -244,11 +299,15 @@ impl Execd {
     /// Starts the next queued operation of a resource, unless one is active or the next
     /// one's start delay has not passed.
     fn execute_next(&mut self, rsc_id: &str) {
-        let Some(rsc) = self.resources.get_mut(rsc_id) else { return };
+        let Some(rsc) = self.resources.get_mut(rsc_id) else {
+            return;
+        };
         if rsc.active.is_some() {
             return;
         }
-        let Some(&id) = rsc.pending.front() else { return };
+        let Some(&id) = rsc.pending.front() else {
+            return;
+        };
         if self.ops.get(&id).is_some_and(|op| op.delay_timer.is_some()) {
             return;
         }
@@ -256,7 +315,9 @@ impl Execd {
         rsc.active = Some(id);
         let spec = rsc.spec.clone();
         let is_fence = spec.class.eq_ignore_ascii_case(class::STONITH);
-        let Some(op) = self.ops.get_mut(&id) else { return };
+        let Some(op) = self.ops.get_mut(&id) else {
+            return;
+        };
         let now = Instant::now();
         op.t_run = Some(now);
         op.t_first_run.get_or_insert(now);
@@ -297,7 +358,9 @@ impl Execd {
 
     /// Runs a recurring operation that waits for its interval now.
     fn kick_recurring(&mut self, id: OpId) {
-        let Some(op) = self.ops.get_mut(&id) else { return };
+        let Some(op) = self.ops.get_mut(&id) else {
+            return;
+        };
         if let Execution::WaitingInterval(timer) = op.execution {
             self.timers.cancel(timer);
             op.execution = Execution::Idle;
@@ -315,7 +378,10 @@ impl Execd {
             }
             TimerEvent::Timeout(id) => self.on_process_timeout(id),
             TimerEvent::Repeat(id) => {
-                let is_fence = self.ops.get(&id).is_some_and(|op| op.fence_repeat_timer.is_some());
+                let is_fence = self
+                    .ops
+                    .get(&id)
+                    .is_some_and(|op| op.fence_repeat_timer.is_some());
                 if is_fence {
                     self.fence_repeat(id);
                 } else {
@@ -330,7 +396,9 @@ impl Execd {
 
     /// The result of a process-layer run is in (`process_result`): map it, report it.
     pub(crate) fn process_op_complete(&mut self, id: OpId) {
-        let Some(op) = self.ops.get_mut(&id) else { return };
+        let Some(op) = self.ops.get_mut(&id) else {
+            return;
+        };
         // The output is handed over (a later cancellation reports none).
         let raw = ActionResult {
             stdout: op.process_result.stdout.take(),
@@ -366,7 +434,9 @@ impl Execd {
     /// need time to see the service): queue it again after a short delay, or, when no time
     /// is left, turn the result into a timeout. Returns whether it was queued again.
     fn retry_within_timeout(&mut self, id: OpId) -> bool {
-        let Some(op) = self.ops.get_mut(&id) else { return false };
+        let Some(op) = self.ops.get_mut(&id) else {
+            return false;
+        };
         let elapsed = diff_ms(Some(Instant::now()), op.t_first_run);
         let left = op.timeout_orig_ms.saturating_sub(elapsed);
         let mut delay = op.timeout_orig_ms / 10;
@@ -397,7 +467,14 @@ impl Execd {
             self.enqueue(id);
             return true;
         }
-        tracing::info!("Giving up on {} {} (rc={}): timeout (elapsed={}ms, remaining={}ms)", op.rsc_id, op.action, op.result.exit_status, elapsed, left);
+        tracing::info!(
+            "Giving up on {} {} (rc={}): timeout (elapsed={}ms, remaining={}ms)",
+            op.rsc_id,
+            op.action,
+            op.result.exit_status,
+            elapsed,
+            left
+        );
         op.result = ActionResult::new(
             ocf::UNKNOWN_ERROR,
             exec_status::TIMEOUT,
@@ -410,7 +487,9 @@ impl Execd {
 
     /// Reports an operation's result, then frees it or keeps it for its next run.
     pub(crate) fn finalize(&mut self, id: OpId) {
-        let Some(op) = self.ops.get_mut(&id) else { return };
+        let Some(op) = self.ops.get_mut(&id) else {
+            return;
+        };
         let rsc_id = op.rsc_id.clone();
         op.timeout_ms = op.timeout_orig_ms;
         match self.resources.get_mut(&rsc_id) {
@@ -423,7 +502,9 @@ impl Execd {
             None => op.rsc_deleted = true,
         }
         self.send_result(id);
-        let Some(op) = self.ops.get_mut(&id) else { return };
+        let Some(op) = self.ops.get_mut(&id) else {
+            return;
+        };
         let cancelled = op.result.exec_status == exec_status::CANCELLED;
         if op.interval_ms == 0 || cancelled {
             if let Some(rsc) = self.resources.get_mut(&rsc_id) {
@@ -444,8 +525,13 @@ impl Execd {
     }
 
     fn free_op(&mut self, id: OpId) {
-        let Some(op) = self.ops.remove(&id) else { return };
-        for timer in [op.delay_timer, op.timeout_timer, op.fence_repeat_timer].into_iter().flatten() {
+        let Some(op) = self.ops.remove(&id) else {
+            return;
+        };
+        for timer in [op.delay_timer, op.timeout_timer, op.fence_repeat_timer]
+            .into_iter()
+            .flatten()
+        {
             self.timers.cancel(timer);
         }
         if let Execution::WaitingInterval(timer) = op.execution {
@@ -455,7 +541,9 @@ impl Execd {
     }
 
     fn send_result(&mut self, id: OpId) {
-        let Some(op) = self.ops.get_mut(&id) else { return };
+        let Some(op) = self.ops.get_mut(&id) else {
+            return;
+        };
         let exec_time = diff_ms(op.t_run.map(|_| Instant::now()), op.t_run);
         let queue_time = diff_ms(op.t_run, op.t_queue);
         log_finished(op, exec_time, queue_time);
@@ -486,19 +574,31 @@ impl Execd {
             params: op.params.clone(),
         };
         let xml = event.to_xml();
-        match op.client.filter(|_| op.call_opts & call_opt::NOTIFY_ORIG_ONLY != 0) {
+        match op
+            .client
+            .filter(|_| op.call_opts & call_opt::NOTIFY_ORIG_ONLY != 0)
+        {
             Some(client) => self.notify_client(client, &xml),
             None => self.notify_all(&xml),
         }
     }
-
 }
 
 fn log_execute(is_monitor: bool, rsc_id: &str, action: &str, call_id: i32) {
     if is_monitor {
-        tracing::debug!("executing - rsc:{} action:{} call_id:{}", rsc_id, action, call_id);
+        tracing::debug!(
+            "executing - rsc:{} action:{} call_id:{}",
+            rsc_id,
+            action,
+            call_id
+        );
     } else {
-        tracing::info!("executing - rsc:{} action:{} call_id:{}", rsc_id, action, call_id);
+        tracing::info!(
+            "executing - rsc:{} action:{} call_id:{}",
+            rsc_id,
+            action,
+            call_id
+        );
     }
 }
 
@@ -507,14 +607,23 @@ fn log_finished(op: &Operation, exec_time: i32, queue_time: i32) {
     if op.result.exec_status == exec_status::DONE {
         text.push_str(&format!(") exited with status {}", op.result.exit_status));
     } else {
-        text.push_str(&format!(") could not be executed: {}", exec_status::describe(op.result.exec_status)));
+        text.push_str(&format!(
+            ") could not be executed: {}",
+            exec_status::describe(op.result.exec_status)
+        ));
     }
     if let Some(reason) = &op.result.exit_reason {
         text.push_str(&format!(" ({reason})"));
     }
-    text.push_str(&format!(" (execution time {}", agent::readable_interval(exec_time.max(0) as u64)));
+    text.push_str(&format!(
+        " (execution time {}",
+        agent::readable_interval(exec_time.max(0) as u64)
+    ));
     if queue_time > 0 {
-        text.push_str(&format!(" after being queued {}", agent::readable_interval(queue_time as u64)));
+        text.push_str(&format!(
+            " after being queued {}",
+            agent::readable_interval(queue_time as u64)
+        ));
     }
     text.push(')');
     if op.action.eq_ignore_ascii_case("monitor") {

@@ -37,9 +37,16 @@ impl Execd {
 
     pub(crate) fn execute_fence_action(&mut self, id: OpId) {
         let Some(op) = self.ops.get(&id) else { return };
-        let (rsc_id, action, interval_ms, timeout_ms, params) =
-            (op.rsc_id.clone(), op.action.to_ascii_lowercase(), op.interval_ms, op.timeout_ms, op.params.clone());
-        let Some(rsc) = self.resources.get(&rsc_id) else { return };
+        let (rsc_id, action, interval_ms, timeout_ms, params) = (
+            op.rsc_id.clone(),
+            op.action.to_ascii_lowercase(),
+            op.interval_ms,
+            op.timeout_ms,
+            op.params.clone(),
+        );
+        let Some(rsc) = self.resources.get(&rsc_id) else {
+            return;
+        };
         let (known, agent) = (rsc.fence_probe, rsc.spec.agent.clone());
         if action == "monitor" && interval_ms == 0 {
             // Probes need no fencer.
@@ -47,7 +54,12 @@ impl Execd {
             return;
         }
         let Some(fencer) = self.fencer() else {
-            self.fence_action_complete(id, ocf::UNKNOWN_ERROR, exec_status::NOT_CONNECTED, Some("No connection to fencer".into()));
+            self.fence_action_complete(
+                id,
+                ocf::UNKNOWN_ERROR,
+                exec_status::NOT_CONNECTED,
+                Some("No connection to fencer".into()),
+            );
             return;
         };
         let step = match action.as_str() {
@@ -71,10 +83,20 @@ impl Execd {
         match step {
             Step::Monitor => self.start_fence_monitor(id, &rsc_id, timeout_ms),
             // Pacemaker gives the text of the legacy return code as the reason, even "OK".
-            Step::Done => self.fence_action_complete(id, ocf::OK, exec_status::DONE, Some("OK".into())),
+            Step::Done => {
+                self.fence_action_complete(id, ocf::OK, exec_status::DONE, Some("OK".into()))
+            }
             Step::Failed(result) => {
-                let status = if result.exec_status == exec_status::DONE { exec_status::ERROR } else { result.exec_status };
-                let exit = if result.exit_status == ocf::UNIMPLEMENT_FEATURE { result.exit_status } else { ocf::UNKNOWN_ERROR };
+                let status = if result.exec_status == exec_status::DONE {
+                    exec_status::ERROR
+                } else {
+                    result.exec_status
+                };
+                let exit = if result.exit_status == ocf::UNIMPLEMENT_FEATURE {
+                    result.exit_status
+                } else {
+                    ocf::UNKNOWN_ERROR
+                };
                 self.fence_action_complete(id, exit, status, result.exit_reason)
             }
             Step::Lost(why) => self.fencer_lost(id, why),
@@ -83,7 +105,12 @@ impl Execd {
 
     fn start_fence_monitor(&mut self, id: OpId, rsc_id: &str, timeout_ms: i32) {
         let Some(fencer) = self.fencer.as_mut() else {
-            self.fence_action_complete(id, ocf::UNKNOWN_ERROR, exec_status::NOT_CONNECTED, Some("No connection to fencer".into()));
+            self.fence_action_complete(
+                id,
+                ocf::UNKNOWN_ERROR,
+                exec_status::NOT_CONNECTED,
+                Some("No connection to fencer".into()),
+            );
             return;
         };
         match fencer.monitor(rsc_id, timeout_ms / 1000) {
@@ -95,16 +122,29 @@ impl Execd {
     }
 
     fn fencer_lost(&mut self, id: OpId, why: String) {
-        tracing::warn!("Connection to fencer lost ({}); pending fence device operations fail", why);
+        tracing::warn!(
+            "Connection to fencer lost ({}); pending fence device operations fail",
+            why
+        );
         self.fencer = None;
-        self.fence_action_complete(id, ocf::UNKNOWN_ERROR, exec_status::NOT_CONNECTED, Some("Lost connection to fencer".into()));
+        self.fence_action_complete(
+            id,
+            ocf::UNKNOWN_ERROR,
+            exec_status::NOT_CONNECTED,
+            Some("Lost connection to fencer".into()),
+        );
         self.fail_pending_fence_calls();
     }
 
     fn fail_pending_fence_calls(&mut self) {
         let pending: Vec<OpId> = self.fence_calls.drain().map(|(_, id)| id).collect();
         for id in pending {
-            self.fence_action_complete(id, ocf::UNKNOWN_ERROR, exec_status::NOT_CONNECTED, Some("Lost connection to fencer".into()));
+            self.fence_action_complete(
+                id,
+                ocf::UNKNOWN_ERROR,
+                exec_status::NOT_CONNECTED,
+                Some("Lost connection to fencer".into()),
+            );
         }
         // Probes can no longer tell whether registered devices are still known.
         for rsc in self.resources.values_mut() {
@@ -119,12 +159,18 @@ impl Execd {
         if self.fence_calls.is_empty() {
             return;
         }
-        let Some(fencer) = self.fencer.as_mut() else { return };
+        let Some(fencer) = self.fencer.as_mut() else {
+            return;
+        };
         match fencer.poll_events() {
             Ok(events) => {
                 for event in events {
                     if let Some(id) = self.fence_calls.remove(&event.call_id) {
-                        let FenceResult { exit_status, exec_status, exit_reason } = event.result;
+                        let FenceResult {
+                            exit_status,
+                            exec_status,
+                            exit_reason,
+                        } = event.result;
                         self.fence_action_complete(id, exit_status, exec_status, exit_reason);
                     }
                 }
@@ -144,7 +190,9 @@ impl Execd {
 
     /// A fence device's recurring monitor is due: queue it like a new request.
     pub(crate) fn fence_repeat(&mut self, id: OpId) {
-        let Some(op) = self.ops.get_mut(&id) else { return };
+        let Some(op) = self.ops.get_mut(&id) else {
+            return;
+        };
         op.fence_repeat_timer = None;
         let rsc_id = op.rsc_id.clone();
         if let Some(rsc) = self.resources.get_mut(&rsc_id) {
@@ -153,8 +201,16 @@ impl Execd {
         self.enqueue(id);
     }
 
-    pub(crate) fn fence_action_complete(&mut self, id: OpId, exit: i32, status: i32, reason: Option<String>) {
-        let Some(op) = self.ops.get_mut(&id) else { return };
+    pub(crate) fn fence_action_complete(
+        &mut self,
+        id: OpId,
+        exit: i32,
+        status: i32,
+        reason: Option<String>,
+    ) {
+        let Some(op) = self.ops.get_mut(&id) else {
+            return;
+        };
         let mut exit = if exit != 0 { ocf::UNKNOWN_ERROR } else { exit };
         let mut status = status;
         if op.result.exec_status == exec_status::CANCELLED {
@@ -179,7 +235,9 @@ impl Execd {
         op.result = ActionResult::new(exit, status, reason);
         // A successful start or stop changes what probes of the device report.
         let succeeded = exit == ocf::OK && status == exec_status::DONE;
-        if succeeded && (op.action.eq_ignore_ascii_case("start") || op.action.eq_ignore_ascii_case("stop")) {
+        if succeeded
+            && (op.action.eq_ignore_ascii_case("start") || op.action.eq_ignore_ascii_case("stop"))
+        {
             let known = if op.action.eq_ignore_ascii_case("start") {
                 (ocf::OK, exec_status::DONE)
             } else {
@@ -194,7 +252,10 @@ impl Execd {
         }
         let registered = self.resources.contains_key(&op.rsc_id);
         if registered && op.interval_ms > 0 && status != exec_status::CANCELLED {
-            let timer = self.timers.add(Duration::from_millis(op.interval_ms as u64), TimerEvent::Repeat(id));
+            let timer = self.timers.add(
+                Duration::from_millis(op.interval_ms as u64),
+                TimerEvent::Repeat(id),
+            );
             op.fence_repeat_timer = Some(timer);
         }
         self.finalize(id);

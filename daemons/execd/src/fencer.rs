@@ -100,15 +100,30 @@ impl FencerClient {
             .with_attr(attr::TYPE, MSG_TYPE)
             .with_attr(attr::OPERATION, op::REGISTER)
             .with_attr(attr::CLIENT_NAME, CLIENT_NAME);
-        let reply = ipc.request(&hello, SYNC_TIMEOUT).map_err(|e| e.to_string())?;
+        let reply = ipc
+            .request(&hello, SYNC_TIMEOUT)
+            .map_err(|e| e.to_string())?;
         if reply.attr(attr::OPERATION) != Some(op::REGISTER) {
             return Err("invalid fencer registration reply".into());
         }
-        let token = reply.attr(attr::CLIENT_ID).ok_or("no token in fencer registration reply")?.to_owned();
-        Ok(FencerClient { ipc, token, call_id: 0 })
+        let token = reply
+            .attr(attr::CLIENT_ID)
+            .ok_or("no token in fencer registration reply")?
+            .to_owned();
+        Ok(FencerClient {
+            ipc,
+            token,
+            call_id: 0,
+        })
     }
 
-    fn command(&mut self, operation: &str, data: Element, options: u32, timeout_s: i32) -> (i32, Element) {
+    fn command(
+        &mut self,
+        operation: &str,
+        data: Element,
+        options: u32,
+        timeout_s: i32,
+    ) -> (i32, Element) {
         self.call_id = self.call_id.wrapping_add(1).max(1);
         let msg = Element::new("stonith_command")
             .with_attr(attr::XML_TAGNAME, "stonith_command")
@@ -125,15 +140,26 @@ impl FencerClient {
     fn sync(&mut self, operation: &str, data: Element) -> Result<FenceResult, ClientError> {
         let (call_id, msg) = self.command(operation, data, SYNC_CALL, 0);
         let reply = self.ipc.request(&msg, SYNC_TIMEOUT)?;
-        let reply_id = reply.attr(attr::CALL_ID).and_then(|v| v.parse::<i32>().ok());
+        let reply_id = reply
+            .attr(attr::CALL_ID)
+            .and_then(|v| v.parse::<i32>().ok());
         if reply_id == Some(call_id) {
             return Ok(FenceResult::from_xml(&reply));
         }
-        Ok(FenceResult { exit_status: 1, exec_status: exec_status::ERROR, exit_reason: Some("No message of desired type".into()) })
+        Ok(FenceResult {
+            exit_status: 1,
+            exec_status: exec_status::ERROR,
+            exit_reason: Some("No message of desired type".into()),
+        })
     }
 
     /// Registers a fence device (synchronously, as Pacemaker's executor does).
-    pub fn register_device(&mut self, id: &str, agent: &str, params: &Params) -> Result<FenceResult, ClientError> {
+    pub fn register_device(
+        &mut self,
+        id: &str,
+        agent: &str,
+        params: &Params,
+    ) -> Result<FenceResult, ClientError> {
         let mut attributes = Element::new("attributes");
         for (name, value) in params {
             if !attributes.has_attr(name) {
@@ -150,7 +176,9 @@ impl FencerClient {
 
     /// Removes a fence device (synchronously).
     pub fn remove_device(&mut self, id: &str) -> Result<FenceResult, ClientError> {
-        let data = Element::new(attr::DEVICE).with_attr(attr::ORIGIN, "stonith_api_remove_device").with_attr("id", id);
+        let data = Element::new(attr::DEVICE)
+            .with_attr(attr::ORIGIN, "stonith_api_remove_device")
+            .with_attr("id", id);
         self.sync(op::DEVICE_DEL, data)
     }
 
@@ -174,10 +202,17 @@ impl FencerClient {
                     if msg.attr(attr::TYPE) != Some(MSG_TYPE) {
                         continue; // notifications and timeout updates
                     }
-                    let Some(call_id) = msg.attr(attr::CALL_ID).and_then(|v| v.parse().ok()) else { continue };
-                    events.push(FenceEvent { call_id, result: FenceResult::from_xml(&msg) });
+                    let Some(call_id) = msg.attr(attr::CALL_ID).and_then(|v| v.parse().ok()) else {
+                        continue;
+                    };
+                    events.push(FenceEvent {
+                        call_id,
+                        result: FenceResult::from_xml(&msg),
+                    });
                 }
-                Err(ClientError::Io(e)) if matches!(e.raw_os_error(), Some(libc::EAGAIN) | Some(libc::ETIMEDOUT)) => {
+                Err(ClientError::Io(e))
+                    if matches!(e.raw_os_error(), Some(libc::EAGAIN) | Some(libc::ETIMEDOUT)) =>
+                {
                     if !self.ipc.is_connected() {
                         return Err(ClientError::Io(std::io::ErrorKind::NotConnected.into()));
                     }

@@ -43,7 +43,10 @@ fn usage() -> String {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args { verbosity: 0, logfile: None };
+    let mut args = Args {
+        verbosity: 0,
+        logfile: None,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -52,11 +55,16 @@ fn parse_args() -> Result<Args, String> {
                 std::process::exit(0);
             }
             "-$" | "--version" => {
-                println!("Pacemaker 2.1.5 (pacemaker-rs {})", env!("CARGO_PKG_VERSION"));
+                println!(
+                    "Pacemaker 2.1.5 (pacemaker-rs {})",
+                    env!("CARGO_PKG_VERSION")
+                );
                 std::process::exit(0);
             }
             "-l" | "--logfile" => args.logfile = Some(it.next().ok_or("--logfile needs a value")?),
-            s if s.starts_with("--logfile=") => args.logfile = Some(s["--logfile=".len()..].to_owned()),
+            s if s.starts_with("--logfile=") => {
+                args.logfile = Some(s["--logfile=".len()..].to_owned())
+            }
             s if s.starts_with("-l") && s.len() > 2 => args.logfile = Some(s[2..].to_owned()),
             s if s.starts_with('-') && s.len() > 1 && s[1..].chars().all(|c| c == 'V') => {
                 args.verbosity = args.verbosity.saturating_add((s.len() - 1) as u8)
@@ -79,7 +87,8 @@ fn export_agent_logging_environment() {
     if let Some(file) = env_option("logfile").filter(|f| !f.eq_ignore_ascii_case("none")) {
         std::env::set_var("HA_LOGFILE", &file);
         let debug = env_option("debug").is_some_and(|d| {
-            libcrmcommon::options::is_true(&d) || d.split([',', ' ']).any(|n| n.trim() == DAEMON_NAME)
+            libcrmcommon::options::is_true(&d)
+                || d.split([',', ' ']).any(|n| n.trim() == DAEMON_NAME)
         });
         if debug {
             std::env::set_var("HA_DEBUGLOG", &file);
@@ -105,7 +114,10 @@ fn main() {
     }
     libcrmcommon::logging::init(DAEMON_NAME, args.verbosity > 0, args.verbosity);
     export_agent_logging_environment();
-    tracing::info!("Starting Pacemaker local executor (pacemaker-rs {})", env!("CARGO_PKG_VERSION"));
+    tracing::info!(
+        "Starting Pacemaker local executor (pacemaker-rs {})",
+        env!("CARGO_PKG_VERSION")
+    );
 
     // Block the signals before anything else so they only arrive through the signalfd.
     let signals = match mainloop::signal_fd(&[libc::SIGTERM, libc::SIGINT, libc::SIGCHLD]) {
@@ -116,18 +128,31 @@ fn main() {
         }
     };
     if let Err(e) = create_agent_tmp_dir() {
-        tracing::warn!("Could not create resource agent temporary directory {}: {}", AGENT_TMP_DIR, e);
+        tracing::warn!(
+            "Could not create resource agent temporary directory {}: {}",
+            AGENT_TMP_DIR,
+            e
+        );
     }
     // SAFETY: ignoring SIGPIPE so a vanished client cannot kill us mid-send (agents get the
     // default disposition back before exec).
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
-    if let Err(e) = ipc::serve_typed(liblrmd::protocol::IPC_NAME, libqb_sys::qb_ipc_type::QB_IPC_SHM) {
-        tracing::error!("Failed to create IPC server: {}; shutting down and inhibiting respawn", e);
+    if let Err(e) = ipc::serve_typed(
+        liblrmd::protocol::IPC_NAME,
+        libqb_sys::qb_ipc_type::QB_IPC_SHM,
+    ) {
+        tracing::error!(
+            "Failed to create IPC server: {}; shutting down and inhibiting respawn",
+            e
+        );
         std::process::exit(EXIT_FATAL);
     }
     mainloop::watch_readable(signals, SIGNAL_TOKEN);
     tracing::info!("Pacemaker local executor successfully started and accepting connections");
-    tracing::info!("OCF resource agent search path is {}", liblrmd::protocol::ocf::RESOURCE_DIR);
+    tracing::info!(
+        "OCF resource agent search path is {}",
+        liblrmd::protocol::ocf::RESOURCE_DIR
+    );
 
     let mut execd = daemon::Execd::new();
     let mut reactor = Reactor::new();
@@ -169,7 +194,11 @@ fn main() {
 
 fn create_agent_tmp_dir() -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
-    match std::fs::DirBuilder::new().recursive(true).mode(0o755).create(AGENT_TMP_DIR) {
+    match std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o755)
+        .create(AGENT_TMP_DIR)
+    {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(e) => Err(e),

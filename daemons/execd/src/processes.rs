@@ -18,7 +18,9 @@ impl Execd {
     /// Hands an operation to the process layer: it runs now, or after the resource's
     /// running process ends.
     pub(crate) fn start_process_op(&mut self, id: OpId, invocation: Invocation) {
-        let Some(op) = self.ops.get_mut(&id) else { return };
+        let Some(op) = self.ops.get_mut(&id) else {
+            return;
+        };
         op.invocation = Some(invocation);
         if op.interval_ms > 0 {
             op.services_recurring = true;
@@ -34,11 +36,18 @@ impl Execd {
 
     /// Runs a recurring operation again (its interval passed, or it was kicked).
     pub(crate) fn rerun_recurring(&mut self, id: OpId) {
-        let Some(op) = self.ops.get_mut(&id) else { return };
+        let Some(op) = self.ops.get_mut(&id) else {
+            return;
+        };
         op.process_result.stdout = None;
         op.process_result.stderr = None;
         let rsc_id = op.rsc_id.clone();
-        tracing::debug!("Scheduling another invocation of {}_{}_{}", rsc_id, op.agent_action, op.interval_ms);
+        tracing::debug!(
+            "Scheduling another invocation of {}_{}_{}",
+            rsc_id,
+            op.agent_action,
+            op.interval_ms
+        );
         if self.inflight.contains_key(&rsc_id) {
             op.execution = Execution::Blocked;
             self.blocked.push(id);
@@ -48,18 +57,30 @@ impl Execd {
     }
 
     pub(crate) fn spawn_op(&mut self, id: OpId) {
-        let Some(op) = self.ops.get_mut(&id) else { return };
-        let Some(invocation) = op.invocation.clone() else { return };
+        let Some(op) = self.ops.get_mut(&id) else {
+            return;
+        };
+        let Some(invocation) = op.invocation.clone() else {
+            return;
+        };
         op.timed_out = false;
         match child::spawn(&invocation) {
             Err(errno) => {
-                tracing::info!("Cannot execute '{}': {}", invocation.path.display(), agent::strerror(errno));
+                tracing::info!(
+                    "Cannot execute '{}': {}",
+                    invocation.path.display(),
+                    agent::strerror(errno)
+                );
                 let name = invocation.path.display().to_string();
-                op.process_result = agent::exec_error(&invocation.class, &invocation.agent_action, &name, errno);
+                op.process_result =
+                    agent::exec_error(&invocation.class, &invocation.agent_action, &name, errno);
                 self.process_finished(id);
             }
             Ok(process) => {
-                for fd in [process.stdout.raw_fd(), process.stderr.raw_fd()].into_iter().flatten() {
+                for fd in [process.stdout.raw_fd(), process.stderr.raw_fd()]
+                    .into_iter()
+                    .flatten()
+                {
                     mainloop::watch_readable(fd, OUTPUT_TOKEN_BASE + fd as u64);
                     self.output_fds.insert(fd, id);
                 }
@@ -68,7 +89,10 @@ impl Execd {
                     self.inflight.insert(op.rsc_id.clone(), id);
                 }
                 if op.timeout_ms > 0 {
-                    let timer = self.timers.add(Duration::from_millis(op.timeout_ms as u64), TimerEvent::Timeout(id));
+                    let timer = self.timers.add(
+                        Duration::from_millis(op.timeout_ms as u64),
+                        TimerEvent::Timeout(id),
+                    );
                     op.timeout_timer = Some(timer);
                 }
                 op.execution = Execution::Running(process);
@@ -78,12 +102,17 @@ impl Execd {
 
     /// An output pipe is readable (`token` from the main loop).
     pub fn on_output_ready(&mut self, token: u64) {
-        let Ok(fd) = i32::try_from(token.saturating_sub(OUTPUT_TOKEN_BASE)) else { return };
+        let Ok(fd) = i32::try_from(token.saturating_sub(OUTPUT_TOKEN_BASE)) else {
+            return;
+        };
         let Some(id) = self.output_fds.get(&fd).copied() else {
             mainloop::unwatch(fd);
             return;
         };
-        let Some(Execution::Running(process)) = self.ops.get_mut(&id).map(|op| &mut op.execution) else { return };
+        let Some(Execution::Running(process)) = self.ops.get_mut(&id).map(|op| &mut op.execution)
+        else {
+            return;
+        };
         for pipe in [&mut process.stdout, &mut process.stderr] {
             if pipe.raw_fd() == Some(fd) && pipe.read_available() {
                 mainloop::unwatch(fd);
@@ -95,14 +124,20 @@ impl Execd {
     /// SIGCHLD arrived: collect every finished agent.
     pub fn on_sigchld(&mut self) {
         for (pid, exit) in child::reap() {
-            let Some(id) = self.processes.remove(&pid) else { continue };
+            let Some(id) = self.processes.remove(&pid) else {
+                continue;
+            };
             self.on_process_exit(id, exit);
         }
     }
 
     fn on_process_exit(&mut self, id: OpId, exit: Exit) {
-        let Some(op) = self.ops.get_mut(&id) else { return };
-        let Execution::Running(mut process) = std::mem::take(&mut op.execution) else { return };
+        let Some(op) = self.ops.get_mut(&id) else {
+            return;
+        };
+        let Execution::Running(mut process) = std::mem::take(&mut op.execution) else {
+            return;
+        };
         if let Some(timer) = op.timeout_timer.take() {
             self.timers.cancel(timer);
         }
@@ -123,7 +158,14 @@ impl Execd {
         let generic = agent::generic_error(&op.agent_class, &op.agent_action);
         let mut result = match exit {
             Exit::Code(code) => {
-                tracing::debug!("{}_{}_{}[{}] exited with status {}", op.rsc_id, op.agent_action, op.interval_ms, process.pid, code);
+                tracing::debug!(
+                    "{}_{}_{}[{}] exited with status {}",
+                    op.rsc_id,
+                    op.agent_action,
+                    op.interval_ms,
+                    process.pid,
+                    code
+                );
                 let reason = if op.agent_class == "ocf" {
                     stderr.as_deref().and_then(agent::exit_reason_from_stderr)
                 } else {
@@ -133,21 +175,58 @@ impl Execd {
             }
             Exit::Signal(_) if op.timed_out => {
                 let readable = agent::readable_interval(op.timeout_ms.max(0) as u64);
-                let kind = if op.is_alert { "Alert agent" } else { "Resource agent" };
-                tracing::info!("{} {}_{}_{}[{}] timed out after {}", kind, op.rsc_id, op.agent_action, op.interval_ms, process.pid, readable);
-                ActionResult::new(generic, exec_status::TIMEOUT, Some(format!("{kind} did not complete within {readable}")))
+                let kind = if op.is_alert {
+                    "Alert agent"
+                } else {
+                    "Resource agent"
+                };
+                tracing::info!(
+                    "{} {}_{}_{}[{}] timed out after {}",
+                    kind,
+                    op.rsc_id,
+                    op.agent_action,
+                    op.interval_ms,
+                    process.pid,
+                    readable
+                );
+                ActionResult::new(
+                    generic,
+                    exec_status::TIMEOUT,
+                    Some(format!("{kind} did not complete within {readable}")),
+                )
             }
             Exit::Signal(signal) if op.cancel_requested => {
-                tracing::info!("{}_{}_{}[{}] terminated with signal {}", op.rsc_id, op.agent_action, op.interval_ms, process.pid, signal);
+                tracing::info!(
+                    "{}_{}_{}[{}] terminated with signal {}",
+                    op.rsc_id,
+                    op.agent_action,
+                    op.interval_ms,
+                    process.pid,
+                    signal
+                );
                 ActionResult::new(ocf::OK, exec_status::CANCELLED, None)
             }
             Exit::Signal(signal) => {
-                tracing::info!("{}_{}_{}[{}] terminated with signal {}", op.rsc_id, op.agent_action, op.interval_ms, process.pid, signal);
-                let kind = if op.is_alert { "Alert agent" } else { "Resource agent" };
+                tracing::info!(
+                    "{}_{}_{}[{}] terminated with signal {}",
+                    op.rsc_id,
+                    op.agent_action,
+                    op.interval_ms,
+                    process.pid,
+                    signal
+                );
+                let kind = if op.is_alert {
+                    "Alert agent"
+                } else {
+                    "Resource agent"
+                };
                 ActionResult::new(
                     ocf::UNKNOWN_ERROR,
                     exec_status::ERROR,
-                    Some(format!("{kind} interrupted by {} signal", child::signal_name(signal))),
+                    Some(format!(
+                        "{kind} interrupted by {} signal",
+                        child::signal_name(signal)
+                    )),
                 )
             }
         };
@@ -174,7 +253,10 @@ impl Execd {
                     op.process_result.exit_reason = None;
                     op.services_recurring = false;
                 } else {
-                    let timer = self.timers.add(Duration::from_millis(op.interval_ms as u64), TimerEvent::Repeat(id));
+                    let timer = self.timers.add(
+                        Duration::from_millis(op.interval_ms as u64),
+                        TimerEvent::Repeat(id),
+                    );
                     op.execution = Execution::WaitingInterval(timer);
                 }
             }
@@ -205,19 +287,32 @@ impl Execd {
     }
 
     pub(crate) fn on_process_timeout(&mut self, id: OpId) {
-        let Some(op) = self.ops.get_mut(&id) else { return };
+        let Some(op) = self.ops.get_mut(&id) else {
+            return;
+        };
         op.timeout_timer = None;
         let Some(pid) = op.pid() else { return };
         if child::kill_group(pid, op.leave_group) {
             op.timed_out = true;
-            tracing::debug!("{}_{}_{} process (PID {}) timed out", op.rsc_id, op.agent_action, op.interval_ms, pid);
+            tracing::debug!(
+                "{}_{}_{} process (PID {}) timed out",
+                op.rsc_id,
+                op.agent_action,
+                op.interval_ms,
+                pid
+            );
         }
     }
 
     /// Pacemaker's `services_action_cancel`: stops a recurring operation known to the process
     /// layer. A running agent is killed (its end reports the cancellation); a waiting one is
     /// reported cancelled now. Returns `false` if there was no such operation.
-    pub(crate) fn cancel_process_op(&mut self, rsc_id: &str, agent_action: &str, interval_ms: u32) -> bool {
+    pub(crate) fn cancel_process_op(
+        &mut self,
+        rsc_id: &str,
+        agent_action: &str,
+        interval_ms: u32,
+    ) -> bool {
         let found = self.ops.iter().find(|(_, op)| {
             op.services_recurring
                 && op.rsc_id == rsc_id
@@ -225,7 +320,9 @@ impl Execd {
                 && op.agent_action.eq_ignore_ascii_case(agent_action)
         });
         let Some((&id, _)) = found else { return false };
-        let Some(op) = self.ops.get_mut(&id) else { return false };
+        let Some(op) = self.ops.get_mut(&id) else {
+            return false;
+        };
         op.cancel_requested = true;
         op.services_recurring = false;
         if let Execution::WaitingInterval(timer) = op.execution {
@@ -233,9 +330,21 @@ impl Execd {
             op.execution = Execution::Idle;
         }
         if let Some(pid) = op.pid() {
-            tracing::info!("Terminating in-flight op {}_{}_{}[{}] early because it was cancelled", rsc_id, agent_action, interval_ms, pid);
+            tracing::info!(
+                "Terminating in-flight op {}_{}_{}[{}] early because it was cancelled",
+                rsc_id,
+                agent_action,
+                interval_ms,
+                pid
+            );
             if !child::kill_group(pid, false) {
-                tracing::error!("Termination of {}_{}_{}[{}] failed", rsc_id, agent_action, interval_ms, pid);
+                tracing::error!(
+                    "Termination of {}_{}_{}[{}] failed",
+                    rsc_id,
+                    agent_action,
+                    interval_ms,
+                    pid
+                );
             }
             return true;
         }

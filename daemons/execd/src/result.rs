@@ -13,7 +13,13 @@ pub struct ActionResult {
 
 impl ActionResult {
     pub fn new(exit_status: i32, exec_status: i32, exit_reason: Option<String>) -> ActionResult {
-        ActionResult { exit_status, exec_status, exit_reason, stdout: None, stderr: None }
+        ActionResult {
+            exit_status,
+            exec_status,
+            exit_reason,
+            stdout: None,
+            stderr: None,
+        }
     }
 
     /// What the result event carries as output: stderr if the agent wrote any, else stdout.

@@ -22,21 +22,29 @@ fn substitute_in(dir: &Path, rsc_id: &str, params: &mut [(String, String)]) -> R
     for (name, value) in params.iter_mut().filter(|(_, v)| v == MAGIC) {
         let file = dir.join(rsc_id).join(name.as_str());
         if rsc_id.contains('/') || name.contains('/') {
-            failure = Some(format!("secret for {rsc_id} parameter {name}: invalid name"));
+            failure = Some(format!(
+                "secret for {rsc_id} parameter {name}: invalid name"
+            ));
             continue;
         }
         let Some(secret) = read_first_line(&file) else {
-            failure = Some(format!("secret for rsc {rsc_id} parameter {name} not found in {SECRETS_DIR}"));
+            failure = Some(format!(
+                "secret for rsc {rsc_id} parameter {name} not found in {SECRETS_DIR}"
+            ));
             continue;
         };
         let mut sign = file.clone().into_os_string();
         sign.push(".sign");
         let Some(hash) = read_first_line(&PathBuf::from(sign)) else {
-            failure = Some(format!("md5 sum for rsc {rsc_id} parameter {name} cannot be read"));
+            failure = Some(format!(
+                "md5 sum for rsc {rsc_id} parameter {name} cannot be read"
+            ));
             continue;
         };
         if !hash.eq_ignore_ascii_case(&libcrmcommon::digest::md5_hex(&secret)) {
-            failure = Some(format!("md5 sum for rsc {rsc_id} parameter {name} does not match"));
+            failure = Some(format!(
+                "md5 sum for rsc {rsc_id} parameter {name} does not match"
+            ));
             continue;
         }
         *value = secret;
@@ -52,7 +60,10 @@ fn substitute_in(dir: &Path, rsc_id: &str, params: &mut [(String, String)]) -> R
 fn read_first_line(path: &Path) -> Option<String> {
     let file = std::fs::File::open(path).ok()?;
     let mut line = Vec::new();
-    let read = BufReader::new(file).take(MAX_VALUE_LEN as u64).read_until(b'\n', &mut line).ok()?;
+    let read = BufReader::new(file)
+        .take(MAX_VALUE_LEN as u64)
+        .read_until(b'\n', &mut line)
+        .ok()?;
     if read == 0 {
         return None;
     }
@@ -69,13 +80,23 @@ mod tests {
         let rsc = dir.join("r1");
         std::fs::create_dir_all(&rsc).expect("dir");
         std::fs::write(rsc.join("passwd"), "s3cret\n").expect("secret");
-        std::fs::write(rsc.join("passwd.sign"), format!("{}\n", libcrmcommon::digest::md5_hex("s3cret"))).expect("sign");
+        std::fs::write(
+            rsc.join("passwd.sign"),
+            format!("{}\n", libcrmcommon::digest::md5_hex("s3cret")),
+        )
+        .expect("sign");
         std::fs::write(rsc.join("other"), "x\n").expect("secret");
         std::fs::write(rsc.join("other.sign"), "0000\n").expect("sign");
-        let mut params = vec![("passwd".to_owned(), "lrm://".to_owned()), ("plain".to_owned(), "v".to_owned())];
+        let mut params = vec![
+            ("passwd".to_owned(), "lrm://".to_owned()),
+            ("plain".to_owned(), "v".to_owned()),
+        ];
         assert_eq!(substitute_in(&dir, "r1", &mut params), Ok(()));
         assert_eq!(params[0].1, "s3cret");
-        let mut params = vec![("other".to_owned(), "lrm://".to_owned()), ("missing".to_owned(), "lrm://".to_owned())];
+        let mut params = vec![
+            ("other".to_owned(), "lrm://".to_owned()),
+            ("missing".to_owned(), "lrm://".to_owned()),
+        ];
         assert!(substitute_in(&dir, "r1", &mut params).is_err());
         assert_eq!(params[0].1, "lrm://");
         std::fs::remove_dir_all(&dir).ok();

@@ -123,7 +123,9 @@ impl Operation {
 /// Milliseconds from `earlier` to `later` (0 if either is unknown), as an `int`.
 pub fn diff_ms(later: Option<Instant>, earlier: Option<Instant>) -> i32 {
     match (later, earlier) {
-        (Some(l), Some(e)) => i32::try_from(l.saturating_duration_since(e).as_millis()).unwrap_or(i32::MAX),
+        (Some(l), Some(e)) => {
+            i32::try_from(l.saturating_duration_since(e).as_millis()).unwrap_or(i32::MAX)
+        }
         _ => 0,
     }
 }
