@@ -136,10 +136,20 @@ impl Execd {
                 op.delay_timer = Some(timer);
             }
         }
-        if let Some(rsc) = self.resources.get_mut(&rsc_id) {
-            rsc.pending.push_back(id);
+        match self.resources.get_mut(&rsc_id) {
+            Some(rsc) => {
+                rsc.pending.push_back(id);
+                self.work.insert(rsc_id);
+            }
+            None => {
+                // The resource went away meanwhile (a retry or a repeat came due after its
+                // unregistration): report the operation as cancelled rather than keep it.
+                if let Some(op) = self.ops.get_mut(&id) {
+                    op.result.exec_status = exec_status::CANCELLED;
+                }
+                self.finalize(id);
+            }
         }
-        self.work.insert(rsc_id);
     }
 
     /// A recurring operation equal to one already known takes over its call id and user
