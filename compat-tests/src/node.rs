@@ -66,6 +66,9 @@ pub struct NodeOpts {
     pub cib_files: Vec<(String, Vec<u8>)>,
     /// Further C daemons, started in this order after pacemaker-based answers.
     pub extra_daemons: Vec<CDaemon>,
+    /// Runs this executor binary where `extra_daemons` asks for [`CDaemon::Execd`] (to put
+    /// our pacemaker-execd under Debian's C controller).
+    pub execd_binary: Option<PathBuf>,
     /// Name of the node's directory under the output directory (any text; sanitised).
     pub name: String,
 }
@@ -75,7 +78,15 @@ impl NodeOpts {
     /// [`Impl::wants_corosync_by_default`]), empty CIB, no other daemons.
     pub fn new(based: Impl) -> NodeOpts {
         let corosync = based.wants_corosync_by_default();
-        NodeOpts { based, corosync, cib_xml: None, cib_files: Vec::new(), extra_daemons: Vec::new(), name: "node".to_owned() }
+        NodeOpts {
+            based,
+            corosync,
+            cib_xml: None,
+            cib_files: Vec::new(),
+            extra_daemons: Vec::new(),
+            execd_binary: None,
+            name: "node".to_owned(),
+        }
     }
 }
 
@@ -162,10 +173,26 @@ impl Node {
         }
         self.wait_for("pacemaker-based", &["cibadmin", "-Q"])?;
         for daemon in &opts.extra_daemons {
-            let path = format!("/usr/lib/pacemaker/{}", daemon.binary_name());
+            let path = match (daemon, &opts.execd_binary) {
+                (CDaemon::Execd, Some(binary)) => binary.display().to_string(),
+                _ => format!("/usr/lib/pacemaker/{}", daemon.binary_name()),
+            };
             self.spawn_daemon(daemon.binary_name(), &[&path], daemon.runs_as_cluster_user())?;
         }
         Ok(())
+    }
+
+    /// Starts another daemon inside the node, as root, after the node is up (e.g. an
+    /// executor under test); its output goes to `<dir>/<name>.stderr` and it is watched by
+    /// [`Node::assert_daemons_alive`].
+    pub fn start_extra_daemon(&mut self, name: &str, argv: &[&str]) -> Result<(), String> {
+        self.spawn_daemon(name, argv, false)
+    }
+
+    /// Polls `probe` (run inside the node) until it exits 0, for up to 30 s; fails early if
+    /// a daemon of the node died.
+    pub fn wait_until_ready(&mut self, what: &str, probe: &[&str]) -> Result<(), String> {
+        self.wait_for(what, probe)
     }
 
     /// Starts `argv` inside the node with the daemons' environment, stdout and stderr into
