@@ -63,6 +63,11 @@ pub fn spawn(binary: &Path, credentials: Option<&Credentials>) -> std::io::Resul
     unsafe {
         command.pre_exec(move || {
             libc::setsid();
+            // The launcher blocks the signals it reads through a signalfd; a daemon that
+            // inherited that mask would never see its SIGTERM.
+            let mut empty: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut empty);
+            libc::pthread_sigmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
             libc::signal(libc::SIGPIPE, libc::SIG_DFL);
             if let Some(c) = &credentials {
                 // On corosync clusters the root group is not needed: pacemakerd authorised
@@ -106,6 +111,18 @@ mod tests {
         let root: Vec<_> = SUBDAEMONS.iter().filter(|s| !s.as_cluster_user).map(|s| s.name).collect();
         assert_eq!(root, ["pacemaker-fenced", "pacemaker-execd"]);
         assert_eq!(SUBDAEMONS[CONTROLLER].name, "pacemaker-controld");
+    }
+
+    #[test]
+    fn spawned_child_has_no_blocked_signals() {
+        let fd = libcrmcommon::mainloop::signal_fd(&[libc::SIGTERM]).unwrap();
+        let pid = spawn(Path::new("/bin/sleep"), None).unwrap();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
+        unsafe { libc::close(fd) };
+        let blocked = status.lines().find(|l| l.starts_with("SigBlk:")).unwrap_or("SigBlk: ?");
+        assert_eq!(blocked.split_whitespace().nth(1), Some("0000000000000000"), "{status}");
     }
 
     #[test]

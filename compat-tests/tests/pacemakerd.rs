@@ -1,0 +1,191 @@
+//! The launcher: a node where corosync and a `pacemakerd` start Debian's six C subdaemons.
+//! Every body runs with Debian's C pacemakerd (the oracle) and with ours.
+//!
+//! Pinned: corosync gets `uidgid.gid.<haclient>` from the launcher (the node's corosync.conf
+//! does not grant it); the node elects itself DC and `crm_mon -1` reports the launcher
+//! running; `crmadmin -P` answers "running"; a subdaemon killed with SIGKILL is respawned
+//! (new PID, Pacemaker's log line) and the node carries on; `pacemakerd --shutdown` (the
+//! C client and ours, against either launcher) stops every subdaemon and the launcher
+//! exits 0.
+
+use compat_tests::{report_skip, running_as_root, rust_pacemakerd, select_launcher, ImplKind, LauncherNode, SUBDAEMONS};
+use std::path::PathBuf;
+use std::time::Duration;
+
+const DC_TIMEOUT: Duration = Duration::from_secs(90);
+
+fn start(test: &str, kind: ImplKind) -> Option<LauncherNode> {
+    if !running_as_root() {
+        report_skip(test, kind, "needs root (namespaces, mounts)");
+        return None;
+    }
+    let launcher = match select_launcher(kind) {
+        Ok(path) => path,
+        Err(reason) => {
+            report_skip(test, kind, &reason);
+            return None;
+        }
+    };
+    match LauncherNode::start(&format!("{test}::{}", kind.label()), &launcher) {
+        Ok(node) => Some(node),
+        Err(e) => panic!("{test} [{}]: node did not start: {e}", kind.label()),
+    }
+}
+
+/// The haclient group's id, as corosync's cmap key names it.
+fn haclient_gid() -> u32 {
+    let groups = std::fs::read_to_string("/etc/group").expect("/etc/group");
+    groups
+        .lines()
+        .find_map(|line| {
+            let mut fields = line.split(':');
+            (fields.next()? == "haclient").then(|| fields.nth(1)?.parse().ok())?
+        })
+        .expect("haclient group")
+}
+
+fn wait_for_dc(node: &LauncherNode) -> String {
+    node.wait_until(&["crm_mon", "-1"], DC_TIMEOUT, |out| out.success() && out.stdout.contains("Current DC: node1"))
+        .stdout
+}
+
+/// Waits until every subdaemon runs, and returns their PIDs in start order.
+fn all_subdaemons(node: &LauncherNode) -> Vec<u32> {
+    let deadline = std::time::Instant::now() + DC_TIMEOUT;
+    loop {
+        let pids: Vec<Vec<u32>> = SUBDAEMONS.iter().map(|name| node.pids_of(name)).collect();
+        if pids.iter().all(|p| p.len() == 1) {
+            return pids.into_iter().map(|p| p[0]).collect();
+        }
+        assert!(std::time::Instant::now() < deadline, "subdaemons not all running once: {pids:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn assert_shut_down(node: &mut LauncherNode) {
+    let status = node.wait_for_launcher_exit(Duration::from_secs(120)).expect("pacemakerd did not exit after --shutdown");
+    assert_eq!(status.code(), Some(0), "pacemakerd exit status");
+    for name in SUBDAEMONS {
+        assert!(node.pids_of(name).is_empty(), "{name} still runs after the shutdown");
+    }
+    let log = node.log();
+    assert!(log.contains("Shutdown complete"), "no 'Shutdown complete' in the log");
+}
+
+fn launcher_runs_the_node(kind: ImplKind) {
+    let Some(mut node) = start("pacemakerd::launcher_runs_the_node", kind) else { return };
+    // Only the launcher grants the cluster group access to corosync here.
+    let key = format!("uidgid.gid.{}", haclient_gid());
+    let out = node.run(&["corosync-cmapctl", "-g", &key]).expect_ok();
+    assert!(out.stdout.trim_end().ends_with("= 1"), "{out}");
+
+    let status = wait_for_dc(&node);
+    assert!(status.contains("partition with quorum"), "{status}");
+    assert!(status.contains("Online: [ node1 ]"), "{status}");
+    let out = node.run(&["crmadmin", "-P"]).expect_ok();
+    assert!(out.stdout.contains("pacemakerd") && out.stdout.contains("running"), "{out}");
+    let xml = node.run(&["crm_mon", "-1", "--output-as=xml"]).expect_ok().xml();
+    let pacemakerd = xml.descendants().find(|e| e.name == "pacemakerd").expect("<pacemakerd> in crm_mon XML");
+    assert_eq!(pacemakerd.attr("state"), Some("running"));
+    assert_eq!(pacemakerd.attr("sys_from"), Some("pacemakerd"));
+
+    // Environment and users the subdaemons got.
+    let pids = all_subdaemons(&node);
+    for (name, pid) in SUBDAEMONS.iter().zip(&pids) {
+        let out = node.run(&["ps", "-o", "user=", "-p", &pid.to_string()]).expect_ok();
+        let expected = if matches!(*name, "pacemaker-fenced" | "pacemaker-execd") { "root" } else { "hacluster" };
+        assert_eq!(out.stdout.trim(), expected, "user of {name}");
+        let environ = node.run(&["cat", &format!("/proc/{pid}/environ")]).expect_ok().stdout;
+        assert!(environ.split('\0').any(|v| v == "PCMK_cluster_type=corosync"), "{name} environment: {environ:?}");
+        assert!(environ.split('\0').any(|v| v == "PCMK_watchdog=false"), "{name} environment: {environ:?}");
+    }
+
+    // A subdaemon killed outright comes back.
+    let attrd = pids[3];
+    node.run(&["kill", "-9", &attrd.to_string()]).expect_ok();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let respawned = loop {
+        let now = node.pids_of("pacemaker-attrd");
+        if now.len() == 1 && now[0] != attrd {
+            break now[0];
+        }
+        assert!(std::time::Instant::now() < deadline, "pacemaker-attrd not respawned: {now:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_ne!(respawned, attrd);
+    let log = node.log();
+    assert!(log.contains(&format!("pacemaker-attrd[{attrd}] terminated with signal 9 (Killed)")), "no exit line in the log");
+    assert!(log.contains("Respawning pacemaker-attrd subdaemon after unexpected exit"), "no respawn line in the log");
+    node.wait_until(&["crm_attribute", "-N", "node1", "-n", "probe", "-v", "1", "-l", "reboot"], DC_TIMEOUT, |o| o.success());
+    node.wait_until(&["crm_attribute", "-N", "node1", "-n", "probe", "-G", "-l", "reboot", "-q"], DC_TIMEOUT, |o| {
+        o.stdout.trim() == "1"
+    });
+    wait_for_dc(&node);
+
+    // Debian's client asks the launcher to stop the node.
+    node.run(&["pacemakerd", "--shutdown"]).expect_ok();
+    assert_shut_down(&mut node);
+}
+
+/// Our `pacemakerd --shutdown` as the client, against either launcher.
+fn our_shutdown_client(kind: ImplKind) {
+    let Some(client) = rust_pacemakerd() else {
+        report_skip("pacemakerd::our_shutdown_client", kind, "our pacemakerd is not built");
+        return;
+    };
+    let Some(mut node) = start("pacemakerd::our_shutdown_client", kind) else { return };
+    wait_for_dc(&node);
+    all_subdaemons(&node);
+    let client = client.display().to_string();
+    // The C client's failure text when nobody listens is ours too (checked after the stop).
+    node.run(&[&client, "--shutdown"]).expect_ok();
+    assert_shut_down(&mut node);
+    let out = node.run(&[&client, "--shutdown"]).expect_code(102);
+    let c_out = node.run(&["pacemakerd", "--shutdown"]).expect_code(102);
+    assert_eq!(out.stderr, c_out.stderr);
+}
+
+/// A second launcher refuses to start while one runs; `crmadmin -P` as sbd does not
+/// disturb a running node.
+fn second_instance_refused(kind: ImplKind) {
+    let Some(mut node) = start("pacemakerd::second_instance_refused", kind) else { return };
+    let launcher: PathBuf = select_launcher(kind).expect("selected");
+    node.run(&[&launcher.display().to_string()]).expect_code(100);
+    let out = node.run(&["crmadmin", "-P", "-i", "sbd-probe"]).expect_ok();
+    assert!(out.stdout.contains("running") || out.stdout.contains("starting"), "{out}");
+    node.run(&["pacemakerd", "--shutdown"]).expect_ok();
+    assert_shut_down(&mut node);
+}
+
+mod launcher_runs_the_node {
+    #[test]
+    fn c() {
+        super::launcher_runs_the_node(compat_tests::ImplKind::C);
+    }
+    #[test]
+    fn rust() {
+        super::launcher_runs_the_node(compat_tests::ImplKind::Rust);
+    }
+}
+
+mod our_shutdown_client {
+    #[test]
+    fn c() {
+        super::our_shutdown_client(compat_tests::ImplKind::C);
+    }
+    #[test]
+    fn rust() {
+        super::our_shutdown_client(compat_tests::ImplKind::Rust);
+    }
+}
+
+mod second_instance_refused {
+    #[test]
+    fn c() {
+        super::second_instance_refused(compat_tests::ImplKind::C);
+    }
+    #[test]
+    fn rust() {
+        super::second_instance_refused(compat_tests::ImplKind::Rust);
+    }
+}
