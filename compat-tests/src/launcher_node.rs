@@ -80,8 +80,9 @@ pub struct LauncherNode {
     dir: PathBuf,
     sandbox: Sandbox,
     corosync: Child,
-    /// `None` until corosync answers.
+    /// The latest launcher; `None` until one is started.
     pacemakerd: Option<Child>,
+    launches: u32,
 }
 
 impl LauncherNode {
@@ -89,22 +90,60 @@ impl LauncherNode {
     /// node; the host's file system is visible there), and returns once the launcher's IPC
     /// answers (`crmadmin -P`).
     pub fn start(name: &str, pacemakerd: &Path) -> Result<LauncherNode, StartError> {
+        let mut node = LauncherNode::create(name, |_| Ok(()))?;
+        let started = node.start_launcher(pacemakerd).and_then(|()| node.wait_for_launcher());
+        started.map_err(|message| StartError { message, dir: node.dir.clone() })?;
+        Ok(node)
+    }
+
+    /// Creates the node and starts corosync, no launcher yet. `prepare` may change the
+    /// node's host-side directory first (it gets its path).
+    pub fn create(name: &str, prepare: impl FnOnce(&Path) -> std::io::Result<()>) -> Result<LauncherNode, StartError> {
         let dir = output_dir().join(name.replace("::", "."));
         let fail = |message: String| StartError { message, dir: dir.clone() };
         let ids = ClusterIds::lookup().map_err(|e| fail(e.to_string()))?;
         prepare_dir(&dir, ids).map_err(|e| fail(format!("preparing {}: {e}", dir.display())))?;
+        prepare(&dir).map_err(|e| fail(format!("preparing {}: {e}", dir.display())))?;
         let ready = dir.join("ready");
         let script = sandbox::node_setup_script(&dir, crate::corosync::NODE_NAME, &crate::Impl::C, &ready);
         let sandbox = Sandbox::create(&script, &ready, &dir.join("holder.log"))
             .map_err(|e| fail(format!("creating the namespaces: {e}")))?;
         let corosync = spawn(&sandbox, &dir, "corosync", &["/usr/sbin/corosync", "-f"]).map_err(fail)?;
-        let mut node = LauncherNode { dir: dir.clone(), sandbox, corosync, pacemakerd: None };
+        let mut node = LauncherNode { dir: dir.clone(), sandbox, corosync, pacemakerd: None, launches: 0 };
         node.wait_for(&["corosync-cmapctl", "-g", "runtime.votequorum.this_node_id"], Duration::from_secs(30))
             .map_err(fail)?;
-        let launcher = pacemakerd.display().to_string();
-        node.pacemakerd = Some(spawn(&node.sandbox, &dir, "pacemakerd", &[&launcher]).map_err(fail)?);
-        node.wait_for(&["crmadmin", "-P"], Duration::from_secs(30)).map_err(fail)?;
         Ok(node)
+    }
+
+    /// Starts (another) launcher without waiting for it; its output goes to
+    /// `pacemakerd.<n>.stderr`.
+    pub fn start_launcher(&mut self, pacemakerd: &Path) -> Result<(), String> {
+        self.launches += 1;
+        let launcher = pacemakerd.display().to_string();
+        let child = spawn(&self.sandbox, &self.dir, &format!("pacemakerd.{}", self.launches), &[&launcher])?;
+        self.pacemakerd = Some(child);
+        Ok(())
+    }
+
+    /// Waits until the launcher answers on its IPC (`crmadmin -P`).
+    pub fn wait_for_launcher(&mut self) -> Result<(), String> {
+        self.wait_for(&["crmadmin", "-P"], Duration::from_secs(30))
+    }
+
+    /// Sends `signal` to the launcher process (the child of its `nsenter`).
+    pub fn signal_launcher(&self, signal: i32) {
+        let Some(nsenter) = self.pacemakerd.as_ref().map(Child::id) else { return };
+        let children = fs::read_to_string(format!("/proc/{nsenter}/task/{nsenter}/children")).unwrap_or_default();
+        for pid in children.split_whitespace().filter_map(|pid| pid.parse::<i32>().ok()) {
+            // SAFETY: kill has no memory preconditions; the PID is our grandchild, not yet
+            // reaped by nsenter while it is listed as its child.
+            unsafe { libc::kill(pid, signal) };
+        }
+    }
+
+    /// Whether corosync still runs.
+    pub fn corosync_running(&mut self) -> bool {
+        matches!(self.corosync.try_wait(), Ok(None))
     }
 
     /// Polls `probe` until it exits 0 (quietly), failing if the launcher exited.

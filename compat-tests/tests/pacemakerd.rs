@@ -145,14 +145,76 @@ fn our_shutdown_client(kind: ImplKind) {
     assert_eq!(out.stderr, c_out.stderr);
 }
 
-/// A second launcher refuses to start while one runs; `crmadmin -P` as sbd does not
-/// disturb a running node.
+/// A second launcher refuses to start while one runs; a ping from a client named like sbd
+/// gets the state; SIGTERM stops the node like a shutdown request.
 fn second_instance_refused(kind: ImplKind) {
     let Some(mut node) = start("pacemakerd::second_instance_refused", kind) else { return };
     let launcher: PathBuf = select_launcher(kind).expect("selected");
     node.run(&[&launcher.display().to_string()]).expect_code(100);
     let out = node.run(&["crmadmin", "-P", "-i", "sbd-probe"]).expect_ok();
     assert!(out.stdout.contains("running") || out.stdout.contains("starting"), "{out}");
+    wait_for_dc(&node);
+    node.signal_launcher(libc::SIGTERM);
+    assert_shut_down(&mut node);
+}
+
+/// A subdaemon that exits with CRM_EX_FATAL (100) is not respawned: the launcher stops the
+/// node, asks corosync to stop, and exits 100. The scheduler is replaced (inside the node
+/// only) by a script that exits 100.
+fn fatal_exit_stops_the_node(kind: ImplKind) {
+    let test = "pacemakerd::fatal_exit_stops_the_node";
+    if !running_as_root() {
+        report_skip(test, kind, "needs root (namespaces, mounts)");
+        return;
+    }
+    let launcher = match select_launcher(kind) {
+        Ok(path) => path,
+        Err(reason) => return report_skip(test, kind, &reason),
+    };
+    let fatal_daemon = |dir: &std::path::Path| {
+        use std::os::unix::fs::PermissionsExt;
+        let script = dir.join("fatal-daemon");
+        std::fs::write(&script, "#!/bin/sh\nexit 100\n")?;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))
+    };
+    let mut node = LauncherNode::create(&format!("{test}::{}", kind.label()), fatal_daemon).expect("node");
+    let script = node.dir().join("fatal-daemon").display().to_string();
+    node.run(&["mount", "--bind", &script, "/usr/lib/pacemaker/pacemaker-schedulerd"]).expect_ok();
+    node.start_launcher(&launcher).expect("launcher");
+    let status = node.wait_for_launcher_exit(Duration::from_secs(120)).expect("launcher did not exit");
+    assert_eq!(status.code(), Some(100), "launcher exit status");
+    let log = node.log();
+    assert!(log.contains("Shutting cluster down because pacemaker-schedulerd["), "no fatal-failure line in the log");
+    assert!(log.contains("Shutting down and staying down after fatal error"), "no staying-down line in the log");
+    assert!(!log.contains("Respawning pacemaker-schedulerd"), "the scheduler was respawned");
+    for name in SUBDAEMONS {
+        assert!(node.pids_of(name).is_empty(), "{name} still runs");
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while node.corosync_running() {
+        assert!(std::time::Instant::now() < deadline, "corosync still runs after the fatal stop");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A launcher started while the subdaemons of a killed one still run adopts them (no new
+/// processes), reports running, and stops them on request.
+fn adopts_running_subdaemons(kind: ImplKind) {
+    let Some(mut node) = start("pacemakerd::adopts_running_subdaemons", kind) else { return };
+    wait_for_dc(&node);
+    let pids = all_subdaemons(&node);
+    node.signal_launcher(libc::SIGKILL);
+    node.wait_for_launcher_exit(Duration::from_secs(30)).expect("launcher survived SIGKILL");
+    let launcher = select_launcher(kind).expect("selected");
+    node.start_launcher(&launcher).expect("second launcher");
+    node.wait_for_launcher().expect("second launcher answers");
+    node.wait_until(&["crmadmin", "-P"], Duration::from_secs(30), |o| o.stdout.contains("running"));
+    let log = node.log();
+    for (name, pid) in SUBDAEMONS.iter().zip(&pids) {
+        assert!(log.contains(&format!("Tracking existing {name} process (pid={pid})")), "{name} not adopted");
+        assert_eq!(node.pids_of(name), vec![*pid], "{name} was replaced");
+    }
+    wait_for_dc(&node);
     node.run(&["pacemakerd", "--shutdown"]).expect_ok();
     assert_shut_down(&mut node);
 }
@@ -187,5 +249,27 @@ mod second_instance_refused {
     #[test]
     fn rust() {
         super::second_instance_refused(compat_tests::ImplKind::Rust);
+    }
+}
+
+mod fatal_exit_stops_the_node {
+    #[test]
+    fn c() {
+        super::fatal_exit_stops_the_node(compat_tests::ImplKind::C);
+    }
+    #[test]
+    fn rust() {
+        super::fatal_exit_stops_the_node(compat_tests::ImplKind::Rust);
+    }
+}
+
+mod adopts_running_subdaemons {
+    #[test]
+    fn c() {
+        super::adopts_running_subdaemons(compat_tests::ImplKind::C);
+    }
+    #[test]
+    fn rust() {
+        super::adopts_running_subdaemons(compat_tests::ImplKind::Rust);
     }
 }
