@@ -40,13 +40,13 @@ fn check_root_provider(fd: RawFd, service: &str) -> bool {
         Some(c) if c.uid == 0 || c.gid == 0 => true,
         Some(c) => {
             tracing::error!(
-                "Rejecting Corosync {} provider because process {} is running as uid {} gid {}, not root",
+                priority = "crit", "Rejecting Corosync {} provider because process {} is running as uid {} gid {}, not root",
                 service, c.pid, c.uid, c.gid
             );
             false
         }
         None => {
-            tracing::error!("Could not authenticate Corosync {} provider: {}", service, std::io::Error::last_os_error());
+            tracing::error!(priority = "crit", "Could not authenticate Corosync {} provider: {}", service, std::io::Error::last_os_error());
             false
         }
     }
@@ -74,7 +74,7 @@ pub fn read_config(cluster_gid: Option<u32>) -> bool {
                 std::thread::sleep(Duration::from_secs(retries));
             }
             Err(e) => {
-                tracing::error!("Could not connect to Corosync CMAP: {} | rc={}", e, e as i32);
+                tracing::error!(priority = "crit", "Could not connect to Corosync CMAP: {} | rc={}", e, e as i32);
                 return false;
             }
         }
@@ -82,7 +82,7 @@ pub fn read_config(cluster_gid: Option<u32>) -> bool {
     let fd = match cmap::fd_get(&handle) {
         Ok(fd) => fd,
         Err(e) => {
-            tracing::error!("Could not get Corosync CMAP descriptor: {} | rc={}", e, e as i32);
+            tracing::error!(priority = "crit", "Could not get Corosync CMAP descriptor: {} | rc={}", e, e as i32);
             return false;
         }
     };
@@ -91,10 +91,11 @@ pub fn read_config(cluster_gid: Option<u32>) -> bool {
     }
     if let Some(stack) = libcrmcommon::options::env_option("cluster_type") {
         if !stack.eq_ignore_ascii_case("corosync") {
-            tracing::error!("Expected Corosync cluster layer but detected {}", stack);
+            tracing::error!(priority = "crit", "Expected Corosync cluster layer but detected {}", stack);
             return false;
         }
     }
+    tracing::info!("Detected an active 'corosync' cluster");
     tracing::info!("Reading configuration for corosync stack");
     set_env_option("cluster_type", "corosync");
     set_env_option("quorum_type", "corosync");
@@ -156,14 +157,14 @@ impl CfgConnection {
         let handle = match with_retries(30, || cfg::initialize(&callbacks)) {
             Ok(handle) => handle,
             Err(e) => {
-                tracing::error!("Could not connect to Corosync CFG: {} | rc={}", e, e as i32);
+                tracing::error!(priority = "crit", "Could not connect to Corosync CFG: {} | rc={}", e, e as i32);
                 return None;
             }
         };
         let fd = match cfg::fd_get(&handle) {
             Ok(fd) => fd,
             Err(e) => {
-                tracing::error!("Could not get Corosync CFG descriptor: {} | rc={}", e, e as i32);
+                tracing::error!(priority = "crit", "Could not get Corosync CFG descriptor: {} | rc={}", e, e as i32);
                 return None;
             }
         };
@@ -173,12 +174,12 @@ impl CfgConnection {
         match with_retries(30, || cfg::local_get(&handle)) {
             Ok(node_id) => tracing::debug!("Corosync reports local node ID is {}", u32::from(node_id)),
             Err(e) => {
-                tracing::error!("Could not get local node ID from Corosync: {} | rc={}", e, e as i32);
+                tracing::error!(priority = "crit", "Could not get local node ID from Corosync: {} | rc={}", e, e as i32);
                 return None;
             }
         }
         if let Err(e) = with_retries(30, || cfg::track_start(&handle, cfg::TrackFlags::None)) {
-            tracing::error!("Could not enable Corosync CFG shutdown tracker: {} | rc={}", e, e as i32);
+            tracing::error!(priority = "crit", "Could not enable Corosync CFG shutdown tracker: {} | rc={}", e, e as i32);
             return None;
         }
         Some(CfgConnection { handle, fd })

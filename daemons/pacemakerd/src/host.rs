@@ -49,7 +49,7 @@ pub fn remove_core_file_limit() {
     let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: out-parameter of the right type.
     if unsafe { libc::getrlimit(libc::RLIMIT_CORE, &mut limit) } < 0 {
-        tracing::info!(
+        notice!(
             "Unable to check system core file limits (consider ensuring the size is unlimited): {}",
             std::io::Error::last_os_error()
         );
@@ -58,7 +58,7 @@ pub fn remove_core_file_limit() {
     if limit.rlim_max == 0 {
         // SAFETY: no preconditions.
         if unsafe { libc::geteuid() } != 0 {
-            tracing::info!("Core dumps are disabled (consider enabling them)");
+            notice!("Core dumps are disabled (consider enabling them)");
             return;
         }
         limit.rlim_max = libc::RLIM_INFINITY;
@@ -67,7 +67,7 @@ pub fn remove_core_file_limit() {
         limit.rlim_cur = limit.rlim_max;
         // SAFETY: valid rlimit.
         if unsafe { libc::setrlimit(libc::RLIMIT_CORE, &limit) } < 0 {
-            tracing::info!(
+            notice!(
                 "Unable to raise system limit on core file size (consider doing so manually): {}",
                 std::io::Error::last_os_error()
             );

@@ -1,6 +1,11 @@
 //! pacemakerd: starts, watches and stops Pacemaker's subdaemons on one node (a drop-in for
 //! Pacemaker 2.1.5's launcher).
 
+/// Logs at syslog's notice priority (Pacemaker's `crm_notice`).
+macro_rules! notice {
+    ($($arg:tt)+) => { tracing::info!(priority = "notice", $($arg)+) };
+}
+
 mod cli;
 mod client;
 mod corosync;
@@ -22,6 +27,7 @@ use std::time::Duration;
 use supervisor::Launcher;
 
 const DAEMON_NAME: &str = "pacemakerd";
+const CORES_DIR: &str = "/var/lib/pacemaker/cores";
 const SIGNAL_TOKEN: u64 = 1;
 const CFG_TOKEN: u64 = 2;
 /// Pause between attempts to reconnect to corosync after losing it.
@@ -81,11 +87,17 @@ fn main() {
         }
     };
     libcrmcommon::logging::init(DAEMON_NAME, false, options.verbosity);
+    // Core files of the launcher land with the subdaemons' ones.
+    match std::env::set_current_dir(CORES_DIR) {
+        Ok(()) => tracing::info!("Changed active directory to {}", CORES_DIR),
+        Err(e) => tracing::warn!("Cannot change active directory to {}: {}", CORES_DIR, e),
+    }
     tracing::debug!("Checking for existing Pacemaker instance");
     if client::connect().is_ok() {
         tracing::error!("Aborting start-up because active Pacemaker instance found");
-        std::process::exit(exit_codes::FATAL);
+        exit(exit_codes::FATAL);
     }
+    tracing::info!("Disconnected from launcher IPC API");
 
     let cluster_user = users::user_ids(CLUSTER_USER).map(|(uid, gid)| subdaemons::Credentials {
         uid,
@@ -93,7 +105,7 @@ fn main() {
         groups: users::groups_of(CLUSTER_USER),
     });
     if !corosync::read_config(cluster_user.as_ref().map(|c| c.gid)) {
-        std::process::exit(exit_codes::UNAVAILABLE);
+        exit(exit_codes::UNAVAILABLE);
     }
     // OCF shell functions and cluster-glue read the facility under another name.
     if let Some(facility) = libcrmcommon::options::env_option("logfacility") {
@@ -101,7 +113,7 @@ fn main() {
             std::env::set_var("HA_LOGFACILITY", facility);
         }
     }
-    tracing::info!(
+    notice!(
         "Starting Pacemaker {} | build=pacemaker-rs-{} features:{}",
         cli::PACEMAKER_VERSION,
         env!("CARGO_PKG_VERSION"),
@@ -110,18 +122,18 @@ fn main() {
     host::remove_core_file_limit();
     let Some(user) = cluster_user.clone() else {
         tracing::error!("Cluster user {} does not exist, aborting Pacemaker startup", CLUSTER_USER);
-        std::process::exit(67);
+        exit(67);
     };
     host::create_pacemaker_dirs(user.uid, user.gid);
     if let Err(e) = ipc::serve(messages::SYSTEM_NAME) {
         tracing::error!("Failed to create pacemakerd server: exiting and inhibiting respawn: {}", e);
-        std::process::exit(exit_codes::OSERR);
+        exit(exit_codes::OSERR);
     }
     // SAFETY: ignoring SIGPIPE so a vanished client cannot kill us mid-send.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
     let Some(cfg_connection) = corosync::CfgConnection::connect() else {
         ipc::shutdown_all();
-        std::process::exit(exit_codes::PROTOCOL);
+        exit(exit_codes::PROTOCOL);
     };
     let mut cfg = Some(cfg_connection);
 
@@ -135,10 +147,10 @@ fn main() {
     launcher.sbd.sync_startup = sbd::sync_resource_startup();
     if let Err(code) = launcher.find_and_track_existing() {
         ipc::shutdown_all();
-        std::process::exit(code);
+        exit(code);
     }
     if launcher.sbd.running_with_sbd && launcher.sbd.sync_startup {
-        tracing::info!("Waiting for startup-trigger from SBD.");
+        notice!("Waiting for startup-trigger from SBD.");
         launcher.state = LauncherState::WaitForPing;
     } else {
         if launcher.sbd.running_with_sbd {
@@ -149,7 +161,7 @@ fn main() {
         launcher.state = LauncherState::StartingDaemons;
         launcher.init_children();
     }
-    tracing::info!("Pacemaker daemon successfully started and accepting connections");
+    notice!("Pacemaker daemon successfully started and accepting connections");
 
     mainloop::watch_readable(signals, SIGNAL_TOKEN);
     let mut cfg_lost_at: Option<std::time::Instant> = None;
@@ -186,7 +198,7 @@ fn main() {
             if lost.elapsed() >= CFG_RECONNECT_INTERVAL {
                 match corosync::CfgConnection::connect() {
                     Some(c) => {
-                        tracing::info!("Cluster reconnect succeeded");
+                        notice!("Cluster reconnect succeeded");
                         mainloop::watch_readable(c.fd(), CFG_TOKEN);
                         cfg = Some(c);
                         cfg_lost_at = None;
@@ -220,8 +232,13 @@ fn main() {
         }
     }
     drop(cfg);
-    tracing::info!("Exiting {}", DAEMON_NAME);
-    std::process::exit(code);
+    exit(code);
+}
+
+/// Exits with `code`, logging it as Pacemaker's daemons do.
+fn exit(code: i32) -> ! {
+    tracing::info!("Exiting {} | with status {}", DAEMON_NAME, code);
+    std::process::exit(code)
 }
 
 /// Reaps every exited child and tells the launcher about its subdaemons.

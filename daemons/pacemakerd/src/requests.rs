@@ -109,12 +109,12 @@ fn handle_ping(launcher: &mut Launcher, client: ClientId, msg: &Element) -> Resu
         match launcher.state {
             LauncherState::ShutdownComplete => {
                 if launcher.sbd.sync_startup {
-                    tracing::info!("Shutdown-complete-state passed to SBD.");
+                    notice!("Shutdown-complete-state passed to SBD.");
                 }
                 launcher.sbd.shutdown_reported_to = ipc::client_info(client).map(|info| info.pid);
             }
             LauncherState::WaitForPing => {
-                tracing::info!("Received startup-trigger from SBD.");
+                notice!("Received startup-trigger from SBD.");
                 launcher.state = LauncherState::StartingDaemons;
                 launcher.init_children();
             }
@@ -129,7 +129,7 @@ fn handle_quit(launcher: &mut Launcher, client: ClientId, msg: &Element) -> Resu
     // where ACLs apply.
     let allowed = ipc::client_info(client).is_some_and(|info| info.privileged);
     let status = if allowed {
-        tracing::info!(
+        notice!(
             "Shutting down in response to IPC request {} from {}",
             msg.attr("reference").unwrap_or("(null)"),
             msg.attr("origin").unwrap_or("(null)")

@@ -170,7 +170,7 @@ impl Launcher {
         }
         // SAFETY: kill has no memory preconditions.
         if unsafe { libc::kill(child.pid, signal) } == 0 {
-            tracing::info!("Stopping {} | sent signal {} to process {}", child.spec.name, signal, child.pid);
+            notice!("Stopping {} | sent signal {} to process {}", child.spec.name, signal, child.pid);
         } else {
             tracing::error!(
                 "Could not stop {} (process {}) with signal {}: {}",
@@ -254,14 +254,14 @@ impl Launcher {
                 child.respawn_count = round;
                 match rc {
                     Liveness::Ok => {
-                        tracing::info!("Tracking existing {} process (pid={})", child.spec.name, child.pid);
+                        notice!("Tracking existing {} process (pid={})", child.spec.name, child.pid);
                         child.respawn_count = -1;
                         child.active_before_startup = true;
                     }
                     Liveness::PidOnly => {
                         if round == WAIT_TRIES {
                             tracing::error!(
-                                "{} IPC end-point for existing authentic process {} did not (re)appear",
+                                priority = "crit", "{} IPC end-point for existing authentic process {} did not (re)appear",
                                 child.spec.endpoint, child.pid
                             );
                             return Err(exit_codes::FATAL);
@@ -273,11 +273,11 @@ impl Launcher {
                         );
                     }
                     Liveness::Unauthorized => {
-                        tracing::error!("Checked liveness of {}: Unauthorized IPC server", child.spec.name);
+                        tracing::error!(priority = "crit", "Checked liveness of {}: Unauthorized IPC server", child.spec.name);
                         return Err(exit_codes::CANTCREAT);
                     }
                     Liveness::Unresponsive | Liveness::Invalid => {
-                        tracing::error!("Checked liveness of {}: {:?}", child.spec.name, rc);
+                        tracing::error!(priority = "crit", "Checked liveness of {}: {:?}", child.spec.name, rc);
                         return Err(exit_codes::FATAL);
                     }
                 }
@@ -329,7 +329,7 @@ impl Launcher {
                     self.fatal_child_failure(index);
                 }
                 exit_codes::PANIC => {
-                    tracing::error!("{}[{}] instructed the machine to reset", name, pid);
+                    tracing::error!(priority = "emerg", "{}[{}] instructed the machine to reset", name, pid);
                     self.children[index].respawn = false;
                     self.fatal_error = true;
                     self.panic_requested = true;
@@ -375,10 +375,10 @@ impl Launcher {
                 name, endpoint
             );
         } else if needs_cluster && !crate::corosync::cluster_connected() {
-            tracing::info!("Not respawning {} subdaemon until cluster returns", name);
+            notice!("Not respawning {} subdaemon until cluster returns", name);
             self.children[index].needs_retry = true;
         } else {
-            tracing::info!("Respawning {} subdaemon after unexpected exit", name);
+            notice!("Respawning {} subdaemon after unexpected exit", name);
             self.start_child(index);
         }
     }
@@ -389,7 +389,7 @@ impl Launcher {
             if !self.children[index].needs_retry || self.children[index].pid != 0 {
                 continue;
             }
-            tracing::info!("Respawning cluster-based subdaemon: {}", self.children[index].spec.name);
+            notice!("Respawning cluster-based subdaemon: {}", self.children[index].spec.name);
             if self.start_child(index) {
                 self.children[index].needs_retry = false;
             }
@@ -417,14 +417,13 @@ impl Launcher {
     /// One step of the shutdown: stop the last running subdaemon (in reverse start order)
     /// and wait for it; when none is left, finish.
     fn shutdown_step(&mut self) {
-        let mut phase = match self.shutdown_phase {
-            Some(phase) => phase,
-            None => {
-                tracing::info!("Shutting down Pacemaker");
-                self.state = LauncherState::ShuttingDown;
-                self.children.len() as isize - 1
-            }
-        };
+        let last = self.children.len() as isize - 1;
+        let mut phase = self.shutdown_phase.unwrap_or(last);
+        // Said on every step that starts at the controller, as Pacemaker does.
+        if phase == last {
+            notice!("Shutting down Pacemaker");
+            self.state = LauncherState::ShuttingDown;
+        }
         while phase >= 0 {
             let index = phase as usize;
             if self.children[index].pid != 0 {
@@ -438,7 +437,7 @@ impl Launcher {
                     }
                 } else if now >= self.next_still_waiting_log {
                     self.next_still_waiting_log = now + STILL_WAITING_LOG_PERIOD;
-                    tracing::info!(
+                    notice!(
                         "Still waiting for {} to terminate | pid={}",
                         self.children[index].spec.name, self.children[index].pid
                     );
@@ -450,10 +449,10 @@ impl Launcher {
             phase -= 1;
         }
         self.shutdown_phase = Some(-1);
-        tracing::info!("Shutdown complete");
+        notice!("Shutdown complete");
         self.state = LauncherState::ShutdownComplete;
         if !self.fatal_error && self.sbd.running_with_sbd && self.sbd.sync_startup && !self.sbd.shutdown_reported_client_closed {
-            tracing::info!("Waiting for SBD to pick up shutdown-complete-state.");
+            notice!("Waiting for SBD to pick up shutdown-complete-state.");
             return;
         }
         if let Some(delay) = libcrmcommon::options::env_option("shutdown_delay") {
@@ -462,7 +461,7 @@ impl Launcher {
             std::thread::sleep(parse_interval(&delay));
         }
         if self.fatal_error {
-            tracing::info!("Shutting down and staying down after fatal error");
+            notice!("Shutting down and staying down after fatal error");
             self.finished = Some(exit_codes::FATAL);
         } else {
             self.finished = Some(exit_codes::OK);
@@ -521,7 +520,7 @@ impl Launcher {
                     }
                     self.stop_child(index, libc::SIGKILL);
                 } else {
-                    tracing::info!("{}[{}] is unresponsive to ipc after {} tries", child.spec.name, child.pid, child.check_count);
+                    notice!("{}[{}] is unresponsive to ipc after {} tries", child.spec.name, child.pid, child.check_count);
                     if child.respawn {
                         self.last_good = crate::messages::now_epoch();
                     }
@@ -539,7 +538,7 @@ impl Launcher {
                 if child.respawn {
                     tracing::error!("{}[{}] terminated", child.spec.name, child.pid);
                 } else {
-                    tracing::info!("{}[{}] terminated", child.spec.name, child.pid);
+                    notice!("{}[{}] terminated", child.spec.name, child.pid);
                 }
                 self.process_exit(index);
             }
