@@ -219,6 +219,57 @@ fn adopts_running_subdaemons(kind: ImplKind) {
     assert_shut_down(&mut node);
 }
 
+/// The replies of the launcher's IPC, byte for byte (timestamps masked), for each kind of
+/// request; recorded from the C launcher, so ours must produce the same.
+fn ipc_replies(kind: ImplKind) {
+    let Some(node) = start("pacemakerd::ipc_replies", kind) else { return };
+    node.wait_until(&["crmadmin", "-P"], DC_TIMEOUT, |o| o.stdout.contains("running"));
+    let probe = env!("CARGO_BIN_EXE_pacemakerd-probe");
+    let masked = |out: compat_tests::Output| -> String {
+        let text = out.stdout;
+        match text.find("crm-timestamp=\"") {
+            Some(at) => {
+                let start = at + "crm-timestamp=\"".len();
+                let end = text[start..].find('"').map_or(start, |e| start + e);
+                format!("{}N{}", &text[..start], &text[end..])
+            }
+            None => text,
+        }
+    };
+    let ping_reply = r#"<create_reply_adv origin="handle_ping_request" t="crmd" version="3.16.1" subt="response" reference="ping-probe-1-0" crm_task="ping" crm_sys_to="12345_probe" crm_sys_from="pacemakerd"><crm_xml><ping_response crm_subsystem="pacemakerd" pacemakerd_state="running" crm-timestamp="N" result="ok"/></crm_xml></create_reply_adv>"#;
+    assert_eq!(
+        masked(node.run(&[probe, "ping"])),
+        format!("response: <ack function=\"handle_ping_request\" line=\"52\" status=\"112\"/>\nevent: {ping_reply}\n")
+    );
+    assert_eq!(masked(node.run(&[probe, "ping", "async"])), format!("event: {ping_reply}\n"));
+    assert_eq!(
+        node.run(&[probe, "rm_node_cache"]).stdout,
+        "response: <ack function=\"handle_node_cache_request\" line=\"32\" status=\"0\"/>\nno-event\n"
+    );
+    assert_eq!(
+        node.run(&[probe, "hello"]).stdout,
+        "response: <ack function=\"handle_unknown_request\" line=\"144\" status=\"2\"/>\nno-event\n"
+    );
+    // A member of haclient that is neither root nor hacluster may ask, but is refused.
+    let out = node.run(&["setpriv", "--reuid=nobody", "--regid=haclient", "--clear-groups", probe, "quit"]);
+    assert_eq!(
+        out.stdout,
+        "response: <ack function=\"handle_shutdown_request\" line=\"107\" status=\"112\"/>\nevent: <create_reply_adv origin=\"handle_shutdown_request\" t=\"crmd\" version=\"3.16.1\" subt=\"response\" reference=\"quit-probe-1-0\" crm_task=\"quit\" crm_sys_to=\"12345_probe\" crm_sys_from=\"pacemakerd\"><crm_xml><shutdown op-status=\"4\"/></crm_xml></create_reply_adv>\n"
+    );
+    node.run(&["crmadmin", "-P"]).expect_ok();
+}
+
+mod ipc_replies {
+    #[test]
+    fn c() {
+        super::ipc_replies(compat_tests::ImplKind::C);
+    }
+    #[test]
+    fn rust() {
+        super::ipc_replies(compat_tests::ImplKind::Rust);
+    }
+}
+
 mod launcher_runs_the_node {
     #[test]
     fn c() {

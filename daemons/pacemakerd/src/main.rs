@@ -222,15 +222,17 @@ fn main() {
             host::panic_node("a subdaemon requires it");
         }
     }
-    tracing::trace!("Closing IPC server");
-    ipc::shutdown_all();
     let code = launcher.finished.unwrap_or(exit_codes::OK);
     if launcher.fatal_error() {
+        // Staying down: corosync too, as Pacemaker does (its IPC server goes with the exit).
         match cfg.take() {
             Some(c) => c.shutdown_corosync(),
             None => tracing::warn!("Unable to shut down Corosync: No connection"),
         }
+        exit(code);
     }
+    tracing::trace!("Closing IPC server");
+    ipc::shutdown_all();
     drop(cfg);
     exit(code);
 }
