@@ -83,6 +83,7 @@ pub struct LauncherNode {
     /// The latest launcher; `None` until one is started.
     pacemakerd: Option<Child>,
     launches: u32,
+    keep: bool,
 }
 
 impl LauncherNode {
@@ -109,7 +110,7 @@ impl LauncherNode {
         let sandbox = Sandbox::create(&script, &ready, &dir.join("holder.log"))
             .map_err(|e| fail(format!("creating the namespaces: {e}")))?;
         let corosync = spawn(&sandbox, &dir, "corosync", &["/usr/sbin/corosync", "-f"]).map_err(fail)?;
-        let mut node = LauncherNode { dir: dir.clone(), sandbox, corosync, pacemakerd: None, launches: 0 };
+        let mut node = LauncherNode { dir: dir.clone(), sandbox, corosync, pacemakerd: None, launches: 0, keep: false };
         node.wait_for(&["corosync-cmapctl", "-g", "runtime.votequorum.this_node_id"], Duration::from_secs(30))
             .map_err(fail)?;
         Ok(node)
@@ -139,6 +140,21 @@ impl LauncherNode {
             // reaped by nsenter while it is listed as its child.
             unsafe { libc::kill(pid, signal) };
         }
+    }
+
+    /// Kills corosync outright (SIGKILL), as a crash would.
+    pub fn kill_corosync(&mut self) {
+        self.corosync.kill().ok();
+        self.corosync.wait().ok();
+        // nsenter's child is corosync itself; killing nsenter alone would leave it.
+        self.run(&["pkill", "-KILL", "-x", "corosync"]);
+    }
+
+    /// Starts corosync again (after [`LauncherNode::kill_corosync`]) and waits until it
+    /// answers.
+    pub fn restart_corosync(&mut self) -> Result<(), String> {
+        self.corosync = spawn(&self.sandbox, &self.dir, "corosync.2", &["/usr/sbin/corosync", "-f"])?;
+        self.wait_for(&["corosync-cmapctl", "-g", "runtime.votequorum.this_node_id"], Duration::from_secs(30))
     }
 
     /// Whether corosync still runs.
@@ -237,6 +253,11 @@ impl LauncherNode {
         }
     }
 
+    /// Keeps the node's directory after the test, even if it passes.
+    pub fn keep_for_inspection(&mut self) {
+        self.keep = true;
+    }
+
     pub fn dir(&self) -> &Path {
         &self.dir
     }
@@ -252,7 +273,7 @@ impl Drop for LauncherNode {
         if let Err(e) = &teardown {
             eprintln!("compat-tests: {e}");
         }
-        if std::thread::panicking() || teardown.is_err() || std::env::var_os("PCMK_COMPAT_KEEP").is_some() {
+        if self.keep || std::thread::panicking() || teardown.is_err() || std::env::var_os("PCMK_COMPAT_KEEP").is_some() {
             eprintln!("compat-tests: node files kept in {}", self.dir.display());
         } else {
             fs::remove_dir_all(&self.dir).ok();

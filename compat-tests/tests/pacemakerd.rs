@@ -113,6 +113,10 @@ fn launcher_runs_the_node(kind: ImplKind) {
         std::thread::sleep(Duration::from_millis(100));
     };
     assert_ne!(respawned, attrd);
+    let environ = node.run(&["cat", &format!("/proc/{respawned}/environ")]).expect_ok().stdout;
+    for expected in ["PCMK_respawned=true", "PCMK_mcp=true", "HA_mcp=true", "PCMK_quorum_type=corosync"] {
+        assert!(environ.split('\0').any(|v| v == expected), "respawned attrd lacks {expected}: {environ:?}");
+    }
     let log = node.log();
     assert!(log.contains(&format!("pacemaker-attrd[{attrd}] terminated with signal 9 (Killed)")), "no exit line in the log");
     assert!(log.contains("Respawning pacemaker-attrd subdaemon after unexpected exit"), "no respawn line in the log");
@@ -322,5 +326,45 @@ mod adopts_running_subdaemons {
     #[test]
     fn rust() {
         super::adopts_running_subdaemons(compat_tests::ImplKind::Rust);
+    }
+}
+
+/// corosync killed under a running node: the launcher keeps running, does not respawn the
+/// subdaemons that need the cluster while it is gone (they exit), reconnects once it is
+/// back, respawns them, and the node elects itself again.
+fn corosync_loss(kind: ImplKind) {
+    let Some(mut node) = start("pacemakerd::corosync_loss", kind) else { return };
+    wait_for_dc(&node);
+    all_subdaemons(&node);
+    node.kill_corosync();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !node.log().contains("Not respawning pacemaker-controld subdaemon until cluster returns") {
+        assert!(std::time::Instant::now() < deadline, "controld not held back while corosync is gone");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let log = node.log();
+    assert!(log.contains("Lost connection to cluster layer (connection will be reattempted once per second)"));
+    assert!(log.contains("Not respawning pacemaker-based subdaemon until cluster returns"));
+    assert!(node.pids_of("pacemaker-execd").len() == 1, "the executor does not need the cluster");
+    node.restart_corosync().expect("corosync restarts");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !node.log().contains("Respawning cluster-based subdaemon: pacemaker-controld") {
+        assert!(std::time::Instant::now() < deadline, "cluster subdaemons not respawned after corosync returned");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(node.log().contains("Cluster reconnect succeeded"));
+    wait_for_dc(&node);
+    node.run(&["pacemakerd", "--shutdown"]).expect_ok();
+    assert_shut_down(&mut node);
+}
+
+mod corosync_loss {
+    #[test]
+    fn c() {
+        super::corosync_loss(compat_tests::ImplKind::C);
+    }
+    #[test]
+    fn rust() {
+        super::corosync_loss(compat_tests::ImplKind::Rust);
     }
 }

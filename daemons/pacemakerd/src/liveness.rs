@@ -94,8 +94,10 @@ pub fn pid_active(pid: i32, expected_binary: &Path) -> PidCheck {
         return PidCheck::Gone;
     }
     let signalable = rc == 0;
+    // The kernel reports the resolved path; the daemon directory may hold symlinks.
+    let expected = std::fs::canonicalize(expected_binary).unwrap_or_else(|_| expected_binary.to_path_buf());
     match std::fs::read_link(format!("/proc/{pid}/exe")) {
-        Ok(exe) if exe == expected_binary => PidCheck::Active,
+        Ok(exe) if exe == expected => PidCheck::Active,
         Ok(_) => PidCheck::Gone,
         Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
             if signalable {
