@@ -358,6 +358,51 @@ fn corosync_loss(kind: ImplKind) {
     assert_shut_down(&mut node);
 }
 
+/// While the shutdown waits for a subdaemon, clients see the launcher's state: `crmadmin
+/// -P` and `crm_mon -1` say the daemons are shutting down. The controller is replaced
+/// (inside the node only) by a program that ignores SIGTERM; the launcher's liveness check
+/// finally kills it (5 unanswered checks), and the shutdown completes.
+fn shutting_down_state(kind: ImplKind) {
+    let test = "pacemakerd::shutting_down_state";
+    if !running_as_root() {
+        return report_skip(test, kind, "needs root (namespaces, mounts)");
+    }
+    let launcher = match select_launcher(kind) {
+        Ok(path) => path,
+        Err(reason) => return report_skip(test, kind, &reason),
+    };
+    let mut node = LauncherNode::create(&format!("{test}::{}", kind.label()), |_| Ok(())).expect("node");
+    let stubborn = env!("CARGO_BIN_EXE_stubborn-daemon");
+    node.run(&["mount", "--bind", stubborn, "/usr/lib/pacemaker/pacemaker-controld"]).expect_ok();
+    node.start_launcher(&launcher).expect("launcher");
+    node.wait_for_launcher().expect("launcher answers");
+    node.wait_until(&["crmadmin", "-P"], Duration::from_secs(30), |o| o.stdout.contains("'Pacemaker is running'"));
+    node.run(&["pacemakerd", "--shutdown"]).expect_ok();
+    let out = node.wait_until(&["crmadmin", "-P"], Duration::from_secs(10), |o| o.success());
+    assert!(out.stdout.starts_with("Status of pacemakerd: 'Pacemaker daemons are shutting down' (last updated "), "{out}");
+    let out = node.run(&["crm_mon", "-1"]);
+    assert!(out.stdout.starts_with("Status of pacemakerd: 'Pacemaker daemons are shutting down'"), "{out}");
+    let xml = node.run(&["crmadmin", "-P", "--output-as=xml"]).expect_ok().xml();
+    let state = xml.descendants().find(|e| e.name == "pacemakerd").and_then(|e| e.attr("state").map(str::to_owned));
+    assert_eq!(state.as_deref(), Some("shutting_down"));
+    let status = node.wait_for_launcher_exit(Duration::from_secs(120)).expect("launcher did not finish the shutdown");
+    assert_eq!(status.code(), Some(0));
+    let log = node.log();
+    assert!(log.contains("is unresponsive to ipc after 5 tries but we found the pid so have it killed that we can restart"));
+    assert!(log.contains("Shutdown complete"));
+}
+
+mod shutting_down_state {
+    #[test]
+    fn c() {
+        super::shutting_down_state(compat_tests::ImplKind::C);
+    }
+    #[test]
+    fn rust() {
+        super::shutting_down_state(compat_tests::ImplKind::Rust);
+    }
+}
+
 mod corosync_loss {
     #[test]
     fn c() {
