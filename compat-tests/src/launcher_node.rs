@@ -119,9 +119,16 @@ impl LauncherNode {
     /// Starts (another) launcher without waiting for it; its output goes to
     /// `pacemakerd.<n>.stderr`.
     pub fn start_launcher(&mut self, pacemakerd: &Path) -> Result<(), String> {
+        self.start_launcher_with_env(pacemakerd, &[])
+    }
+
+    /// Like [`LauncherNode::start_launcher`], with further environment variables.
+    pub fn start_launcher_with_env(&mut self, pacemakerd: &Path, env: &[(&str, &str)]) -> Result<(), String> {
         self.launches += 1;
-        let launcher = pacemakerd.display().to_string();
-        let child = spawn(&self.sandbox, &self.dir, &format!("pacemakerd.{}", self.launches), &[&launcher])?;
+        let mut argv: Vec<String> = env.iter().map(|(name, value)| format!("{name}={value}")).collect();
+        argv.push(pacemakerd.display().to_string());
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        let child = spawn(&self.sandbox, &self.dir, &format!("pacemakerd.{}", self.launches), &argv)?;
         self.pacemakerd = Some(child);
         Ok(())
     }

@@ -403,6 +403,47 @@ mod shutting_down_state {
     }
 }
 
+/// Ours only (2.1.5 has the directory compiled in): `PCMK_RS_DAEMON_DIR` names the
+/// directory the subdaemons are started from, here one of symlinks to Debian's.
+fn daemon_dir_override() {
+    let test = "pacemakerd::daemon_dir_override";
+    if !running_as_root() {
+        return report_skip(test, ImplKind::Rust, "needs root (namespaces, mounts)");
+    }
+    let launcher = match select_launcher(ImplKind::Rust) {
+        Ok(path) => path,
+        Err(reason) => return report_skip(test, ImplKind::Rust, &reason),
+    };
+    let linked_daemons = |dir: &std::path::Path| {
+        let daemons = dir.join("daemons");
+        std::fs::create_dir_all(&daemons)?;
+        for name in SUBDAEMONS {
+            std::os::unix::fs::symlink(format!("/usr/lib/pacemaker/{name}"), daemons.join(name))?;
+        }
+        Ok(())
+    };
+    let mut node = LauncherNode::create(&format!("{test}::rust"), linked_daemons).expect("node");
+    let daemons = node.dir().join("daemons").display().to_string();
+    node.start_launcher_with_env(&launcher, &[("PCMK_RS_DAEMON_DIR", &daemons)]).expect("launcher");
+    node.wait_for_launcher().expect("launcher answers");
+    wait_for_dc(&node);
+    let out = node.run(&["pgrep", "-f", "-x", &format!("{daemons}/pacemaker-controld")]).expect_ok();
+    assert_eq!(out.stdout.lines().count(), 1, "{out}");
+    assert!(node.log().contains(&format!("Starting subdaemons from {daemons} (PCMK_RS_DAEMON_DIR)")));
+    node.run(&["pacemakerd", "--shutdown"]).expect_ok();
+    let status = node.wait_for_launcher_exit(Duration::from_secs(120)).expect("launcher did not exit");
+    assert_eq!(status.code(), Some(0));
+    for name in SUBDAEMONS {
+        let left = node.run(&["pgrep", "-f", "-x", &format!("{daemons}/{name}")]).stdout;
+        assert!(left.is_empty(), "{name} left running");
+    }
+}
+
+#[test]
+fn daemon_dir_override_rust() {
+    daemon_dir_override();
+}
+
 mod corosync_loss {
     #[test]
     fn c() {
