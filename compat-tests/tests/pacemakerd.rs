@@ -444,6 +444,48 @@ fn daemon_dir_override_rust() {
     daemon_dir_override();
 }
 
+/// A subdaemon exiting with CRM_EX_PANIC (101) makes the launcher reset the node: without
+/// sbd, through sysrq (bound to /dev/null inside the node) and reboot(2), which in the
+/// node's PID namespace ends the node. The scheduler is replaced by a script exiting 101.
+fn panic_exit_resets_the_node(kind: ImplKind) {
+    let test = "pacemakerd::panic_exit_resets_the_node";
+    if !running_as_root() {
+        return report_skip(test, kind, "needs root (namespaces, mounts)");
+    }
+    let launcher = match select_launcher(kind) {
+        Ok(path) => path,
+        Err(reason) => return report_skip(test, kind, &reason),
+    };
+    let panicking_daemon = |dir: &std::path::Path| {
+        use std::os::unix::fs::PermissionsExt;
+        let script = dir.join("panicking-daemon");
+        std::fs::write(&script, "#!/bin/sh\nsleep 1\nexit 101\n")?;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))
+    };
+    let mut node = LauncherNode::create(&format!("{test}::{}", kind.label()), panicking_daemon).expect("node");
+    let script = node.dir().join("panicking-daemon").display().to_string();
+    node.run(&["mount", "--bind", &script, "/usr/lib/pacemaker/pacemaker-schedulerd"]).expect_ok();
+    node.start_launcher(&launcher).expect("launcher");
+    node.wait_for_launcher_exit(Duration::from_secs(60)).expect("launcher still runs after the panic");
+    let log = node.log();
+    assert!(log.contains("] instructed the machine to reset"), "no reset line in the log");
+    assert!(log.contains("Panicking the system directly: pcmk_child_exit"), "no panic line in the log");
+    // Either way (this machine may have no /proc/sysrq-trigger), it was tried first.
+    assert!(log.contains("sysrq-trigger: b") || log.contains("Opening sysrq-trigger failed"), "no sysrq line in the log");
+    assert!(!log.contains("Shutting down Pacemaker"), "an orderly shutdown preceded the reset");
+}
+
+mod panic_exit_resets_the_node {
+    #[test]
+    fn c() {
+        super::panic_exit_resets_the_node(compat_tests::ImplKind::C);
+    }
+    #[test]
+    fn rust() {
+        super::panic_exit_resets_the_node(compat_tests::ImplKind::Rust);
+    }
+}
+
 mod corosync_loss {
     #[test]
     fn c() {

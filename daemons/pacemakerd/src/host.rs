@@ -76,19 +76,79 @@ pub fn remove_core_file_limit() {
 }
 
 /// Resets the node, as Pacemaker's panic does: through sbd's watchdog when sbd runs
-/// (killing sbd), else an immediate reboot. Only reached when a subdaemon exits asking for
-/// it (exit 101) or with `PCMK_fail_fast` set.
-pub fn panic_node(reason: &str) -> ! {
-    tracing::error!("Shutting down instead of panicking the node: {} (pacemaker-rs resets the node)", reason);
-    // SAFETY: sync, kill and reboot have no memory preconditions.
-    unsafe {
-        libc::sync();
-        if let Some(sbd) = crate::sbd::locate() {
-            libc::kill(sbd, libc::SIGKILL);
-        } else {
-            let _ = std::fs::write("/proc/sysrq-trigger", "b");
-            libc::reboot(libc::RB_AUTOBOOT);
-        }
+/// (killing sbd), else directly (sysrq, then reboot). `PCMK_panic_action` (`crash`,
+/// `sync-crash`, `sync-reboot`) chooses the direct way; the trace tag `panic-delay` turns
+/// the panic into a plain fatal exit, for debugging. Reached when a subdaemon exits asking
+/// for it (101), with `PCMK_fail_fast` set, or on SIGQUIT (how a daemon whose launcher is
+/// gone asks for it).
+pub fn panic_node(origin: &str) -> ! {
+    let sbd = crate::sbd::locate();
+    // SAFETY: getppid has no preconditions.
+    let parent = unsafe { libc::getppid() };
+    // Leaving our parent's service: systemd (PID 1) restarts nothing after FATAL.
+    let exit_code = if parent > 1 { crate::exit_codes::PANIC } else { crate::exit_codes::FATAL };
+    if libcrmcommon::options::env_option("trace_tags").is_some_and(|tags| tags.split(',').any(|t| t.trim() == "panic-delay")) {
+        tracing::error!(
+            priority = "emerg",
+            "Shutting down instead of panicking the node | origin={} sbd={} parent={}",
+            origin,
+            sbd.unwrap_or(0),
+            parent
+        );
+        std::process::exit(crate::exit_codes::FATAL);
     }
-    std::process::exit(crate::exit_codes::PANIC)
+    if let Some(sbd) = sbd.filter(|pid| *pid > 1) {
+        tracing::error!(priority = "emerg", "Signaling sbd[{}] to panic the system: {}", sbd, origin);
+        tracing::error!(priority = "emerg", "Signaling sbd[{}] to panic", sbd);
+        // SAFETY: kill has no memory preconditions.
+        if unsafe { libc::kill(sbd, libc::SIGKILL) } == 0 {
+            std::process::exit(exit_code);
+        }
+        tracing::error!(priority = "emerg", "Cannot signal sbd[{}] to terminate: {}", sbd, std::io::Error::last_os_error());
+    } else {
+        tracing::error!(priority = "emerg", "Panicking the system directly: {}", origin);
+    }
+    let action = std::env::var("PCMK_panic_action").unwrap_or_default().to_ascii_lowercase();
+    // SAFETY: sync and reboot have no memory preconditions.
+    unsafe {
+        match action.as_str() {
+            "crash" => sysrq_trigger('c'),
+            "sync-crash" => {
+                libc::sync();
+                sysrq_trigger('c');
+            }
+            other => {
+                if other == "sync-reboot" {
+                    libc::sync();
+                }
+                sysrq_trigger('b');
+            }
+        }
+        libc::reboot(libc::RB_AUTOBOOT);
+    }
+    let error = std::io::Error::last_os_error();
+    tracing::error!(
+        priority = "emerg",
+        "Reboot failed, escalating to parent {}: {} | rc={}",
+        parent,
+        error,
+        error.raw_os_error().unwrap_or(0)
+    );
+    std::process::exit(exit_code)
+}
+
+fn sysrq_trigger(request: char) {
+    use std::io::Write;
+    match std::fs::OpenOptions::new().append(true).open("/proc/sysrq-trigger") {
+        Ok(mut file) => {
+            tracing::info!("sysrq-trigger: {}", request);
+            let _ = writeln!(file, "{request}");
+        }
+        // As crm_perror prints it: "<strerror> (<errno>)".
+        Err(e) => tracing::warn!(
+            "Opening sysrq-trigger failed: {} ({})",
+            e.to_string().split(" (os error").next().unwrap_or_default(),
+            e.raw_os_error().unwrap_or(0)
+        ),
+    }
 }

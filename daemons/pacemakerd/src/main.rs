@@ -79,7 +79,7 @@ fn main() {
 
     // Before any thread exists and before any child: the mask is inherited by threads,
     // and a SIGCHLD must not be lost.
-    let signals = match mainloop::signal_fd(&[libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGCHLD]) {
+    let signals = match mainloop::signal_fd(&[libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGQUIT, libc::SIGCHLD]) {
         Ok(fd) => fd,
         Err(e) => {
             eprintln!("{DAEMON_NAME}: cannot set up signal handling: {e}");
@@ -180,9 +180,14 @@ fn main() {
                 match signal {
                     libc::SIGCHLD => reap_children(&mut launcher),
                     libc::SIGHUP => tracing::info!("Ignoring signal Hangup (1)"),
+                    // How a subdaemon that lost its launcher asks for the node to be reset.
+                    libc::SIGQUIT => host::panic_node("pcmk_sigquit"),
                     _ => launcher.request_shutdown(),
                 }
             }
+        }
+        if let Some(origin) = launcher.panic_requested {
+            host::panic_node(origin);
         }
         if ready.contains(&CFG_TOKEN) {
             if let Some(c) = &cfg {
@@ -218,8 +223,8 @@ fn main() {
         launcher.on_timers();
         ipc::flush_pending();
         launcher.after_iteration();
-        if launcher.panic_requested {
-            host::panic_node("a subdaemon requires it");
+        if let Some(origin) = launcher.panic_requested {
+            host::panic_node(origin);
         }
     }
     let code = launcher.finished.unwrap_or(exit_codes::OK);

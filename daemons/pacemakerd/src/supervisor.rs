@@ -84,8 +84,8 @@ pub struct Launcher {
     pub finished: Option<i32>,
     /// Asked to resume the shutdown at the end of this loop iteration.
     shutdown_step_pending: bool,
-    /// The node must be reset (a subdaemon asked for it, or fail-fast).
-    pub panic_requested: bool,
+    /// The node must be reset (a subdaemon asked for it, or fail-fast): the origin.
+    pub panic_requested: Option<&'static str>,
 }
 
 impl Launcher {
@@ -116,7 +116,7 @@ impl Launcher {
             timers: Timers::new(),
             finished: None,
             shutdown_step_pending: false,
-            panic_requested: false,
+            panic_requested: None,
         }
     }
 
@@ -330,10 +330,11 @@ impl Launcher {
                 }
                 exit_codes::PANIC => {
                     tracing::error!(priority = "emerg", "{}[{}] instructed the machine to reset", name, pid);
+                    // The reset comes first (the main loop acts on it before anything
+                    // else); there is no orderly shutdown after it.
                     self.children[index].respawn = false;
                     self.fatal_error = true;
-                    self.panic_requested = true;
-                    self.request_shutdown();
+                    self.panic_requested = Some("pcmk_child_exit");
                 }
                 _ => tracing::error!("{}[{}] exited with status {} ({})", name, pid, code, exit_codes::describe(code)),
             }
@@ -368,7 +369,7 @@ impl Launcher {
             // Given up on it.
         } else if std::env::var("PCMK_fail_fast").is_ok_and(|v| libcrmcommon::options::is_true(&v)) {
             tracing::error!("Rebooting system because of {}", name);
-            self.panic_requested = true;
+            self.panic_requested = Some("pcmk_process_exit");
         } else if self.liveness(index) == Liveness::Ok {
             tracing::warn!(
                 "One-off suppressing strict respawning of a child process {}, appears alright per {} IPC end-point",
