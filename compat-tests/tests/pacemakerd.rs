@@ -486,6 +486,66 @@ mod panic_exit_resets_the_node {
     }
 }
 
+/// With sbd running and `SBD_SYNC_RESOURCE_STARTUP=true`, the launcher waits for sbd's
+/// ping before starting anything, tells the subdaemons `PCMK_watchdog=true`, and after the
+/// shutdown waits until sbd has seen "shutdown_complete" and disconnected. sbd is played by
+/// a process named `sbd` and its pings by `crmadmin -P -i sbd` (sbd is known by its name).
+fn sbd_synchronised_start_and_stop(kind: ImplKind) {
+    let test = "pacemakerd::sbd_synchronised_start_and_stop";
+    if !running_as_root() {
+        return report_skip(test, kind, "needs root (namespaces, mounts)");
+    }
+    let launcher = match select_launcher(kind) {
+        Ok(path) => path,
+        Err(reason) => return report_skip(test, kind, &reason),
+    };
+    let fake_sbd = |dir: &std::path::Path| std::fs::copy(env!("CARGO_BIN_EXE_stubborn-daemon"), dir.join("sbd")).map(|_| ());
+    let mut node = LauncherNode::create(&format!("{test}::{}", kind.label()), fake_sbd).expect("node");
+    let sbd = node.dir().join("sbd").display().to_string();
+    // Detached, and off the command's output pipes (or the command would never end).
+    node.run(&["sh", "-c", &format!("setsid -f {sbd} </dev/null >/dev/null 2>&1")]).expect_ok();
+    node.start_launcher_with_env(&launcher, &[("SBD_SYNC_RESOURCE_STARTUP", "true")]).expect("launcher");
+    node.wait_for_launcher().expect("launcher answers");
+    let out = node.run(&["crmadmin", "-P"]).expect_ok();
+    assert!(out.stdout.contains("'Waiting for startup trigger from SBD'"), "{out}");
+    std::thread::sleep(Duration::from_secs(2));
+    for name in SUBDAEMONS {
+        assert!(node.pids_of(name).is_empty(), "{name} started before sbd's ping");
+    }
+    node.run(&["crmadmin", "-P", "-i", "sbd"]).expect_ok();
+    wait_for_dc(&node);
+    let controld = all_subdaemons(&node)[5];
+    let environ = node.run(&["cat", &format!("/proc/{controld}/environ")]).expect_ok().stdout;
+    assert!(environ.split('\0').any(|v| v == "PCMK_watchdog=true"), "{environ:?}");
+
+    node.run(&["pacemakerd", "--shutdown"]).expect_ok();
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while !node.log().contains("Waiting for SBD to pick up shutdown-complete-state.") {
+        assert!(std::time::Instant::now() < deadline, "the launcher did not wait for sbd");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(node.wait_for_launcher_exit(Duration::from_secs(3)).is_none(), "the launcher exited before sbd's ping");
+    let out = node.run(&["crmadmin", "-P", "-i", "sbd"]);
+    assert!(out.stdout.contains("Pacemaker daemons are shut down (reporting to SBD)"), "{out}");
+    let status = node.wait_for_launcher_exit(Duration::from_secs(30)).expect("launcher did not exit after sbd's ping");
+    assert_eq!(status.code(), Some(0));
+    let log = node.log();
+    for line in ["Waiting for startup-trigger from SBD.", "Received startup-trigger from SBD.", "Shutdown-complete-state passed to SBD."] {
+        assert!(log.contains(line), "no {line:?} in the log");
+    }
+}
+
+mod sbd_synchronised_start_and_stop {
+    #[test]
+    fn c() {
+        super::sbd_synchronised_start_and_stop(compat_tests::ImplKind::C);
+    }
+    #[test]
+    fn rust() {
+        super::sbd_synchronised_start_and_stop(compat_tests::ImplKind::Rust);
+    }
+}
+
 mod corosync_loss {
     #[test]
     fn c() {
