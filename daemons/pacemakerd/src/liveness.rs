@@ -113,12 +113,16 @@ pub fn pid_active(pid: i32, expected_binary: &Path) -> PidCheck {
 /// The PID of a process whose name (`/proc/<pid>/comm`) is `name`, ignoring case.
 pub fn pid_of(name: &str) -> Option<i32> {
     let entries = std::fs::read_dir("/proc").ok()?;
-    entries.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok()).find(|pid| {
+    let found = entries.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok()).find(|pid| {
         std::fs::read_to_string(format!("/proc/{pid}/comm"))
             .is_ok_and(|comm| comm.trim_end().eq_ignore_ascii_case(name))
             // SAFETY: signal 0 only checks for existence.
             && unsafe { libc::kill(*pid, 0) } == 0
-    })
+    });
+    if let Some(pid) = found {
+        tracing::info!("Found {} active as process {}", name, pid);
+    }
+    found
 }
 
 #[cfg(test)]
