@@ -15,7 +15,7 @@ fn with_retries<T>(max: u32, mut call: impl FnMut() -> Result<T, CsError>) -> Re
         match call() {
             Err(CsError::CsErrTryAgain | CsError::CsErrQueueFull) if tries < max => {
                 tries += 1;
-                tracing::debug!("Retrying Corosync operation after {}s", tries);
+                tracing::debug!(function = "get_config_opt", "Retrying Corosync operation after {}s", tries);
                 std::thread::sleep(Duration::from_secs(tries.into()));
             }
             other => return other,
@@ -70,11 +70,11 @@ pub fn read_config(cluster_gid: Option<u32>) -> bool {
             Ok(handle) => break handle,
             Err(e) if retries < 5 => {
                 retries += 1;
-                tracing::info!("Could not connect to Corosync CMAP: {} (retrying in {}s) | rc={}", e, retries, e as i32);
+                tracing::info!(function = "mcp_read_config", "Could not connect to Corosync CMAP: {} (retrying in {}s) | rc={}", e, retries, e as i32);
                 std::thread::sleep(Duration::from_secs(retries));
             }
             Err(e) => {
-                tracing::error!(priority = "crit", "Could not connect to Corosync CMAP: {} | rc={}", e, e as i32);
+                tracing::error!(function = "mcp_read_config", priority = "crit", "Could not connect to Corosync CMAP: {} | rc={}", e, e as i32);
                 return false;
             }
         }
@@ -82,7 +82,7 @@ pub fn read_config(cluster_gid: Option<u32>) -> bool {
     let fd = match cmap::fd_get(&handle) {
         Ok(fd) => fd,
         Err(e) => {
-            tracing::error!(priority = "crit", "Could not get Corosync CMAP descriptor: {} | rc={}", e, e as i32);
+            tracing::error!(function = "mcp_read_config", priority = "crit", "Could not get Corosync CMAP descriptor: {} | rc={}", e, e as i32);
             return false;
         }
     };
@@ -91,12 +91,12 @@ pub fn read_config(cluster_gid: Option<u32>) -> bool {
     }
     if let Some(stack) = libcrmcommon::options::env_option("cluster_type") {
         if !stack.eq_ignore_ascii_case("corosync") {
-            tracing::error!(priority = "crit", "Expected Corosync cluster layer but detected {}", stack);
+            tracing::error!(function = "mcp_read_config", priority = "crit", "Expected Corosync cluster layer but detected {}", stack);
             return false;
         }
     }
-    tracing::info!("Detected an active 'corosync' cluster");
-    tracing::info!("Reading configuration for corosync stack");
+    tracing::info!(function = "get_cluster_type", "Detected an active 'corosync' cluster");
+    tracing::info!(function = "mcp_read_config", "Reading configuration for corosync stack");
     set_env_option("cluster_type", "corosync");
     set_env_option("quorum_type", "corosync");
     if libcrmcommon::options::env_option("debug").is_none() {
@@ -107,10 +107,10 @@ pub fn read_config(cluster_gid: Option<u32>) -> bool {
         set_env_option("debug", if libcrmcommon::options::is_true(&debug) { "1" } else { "0" });
     }
     match cluster_gid {
-        None => tracing::warn!("Could not authorize group with Corosync | No group found for user hacluster"),
+        None => tracing::warn!(function = "mcp_read_config", "Could not authorize group with Corosync | No group found for user hacluster"),
         Some(gid) => {
             if let Err(e) = cmap::set_u8(&handle, &format!("uidgid.gid.{gid}"), 1) {
-                tracing::warn!("Could not authorize group with Corosync: {} | group={} rc={}", e, gid, e as i32);
+                tracing::warn!(function = "mcp_read_config", "Could not authorize group with Corosync: {} | group={} rc={}", e, gid, e as i32);
             }
         }
     }
@@ -140,7 +140,7 @@ fn refuse_shutdown(handle: &cfg::Handle, flags: u32) {
         1 => "forced",
         _ => "optional",
     };
-    tracing::info!("Corosync wants to shut down: {}", kind);
+    tracing::info!(function = "cfg_shutdown_callback", "Corosync wants to shut down: {}", kind);
     // Never while we run.
     let _ = cfg::reply_to_shutdown(handle, cfg::ShutdownReply::No);
 }
@@ -157,14 +157,14 @@ impl CfgConnection {
         let handle = match with_retries(30, || cfg::initialize(&callbacks)) {
             Ok(handle) => handle,
             Err(e) => {
-                tracing::error!(priority = "crit", "Could not connect to Corosync CFG: {} | rc={}", e, e as i32);
+                tracing::error!(function = "cluster_connect_cfg", priority = "crit", "Could not connect to Corosync CFG: {} | rc={}", e, e as i32);
                 return None;
             }
         };
         let fd = match cfg::fd_get(&handle) {
             Ok(fd) => fd,
             Err(e) => {
-                tracing::error!(priority = "crit", "Could not get Corosync CFG descriptor: {} | rc={}", e, e as i32);
+                tracing::error!(function = "cluster_connect_cfg", priority = "crit", "Could not get Corosync CFG descriptor: {} | rc={}", e, e as i32);
                 return None;
             }
         };
@@ -172,14 +172,14 @@ impl CfgConnection {
             return None;
         }
         match with_retries(30, || cfg::local_get(&handle)) {
-            Ok(node_id) => tracing::debug!("Corosync reports local node ID is {}", u32::from(node_id)),
+            Ok(node_id) => tracing::debug!(function = "cluster_connect_cfg", "Corosync reports local node ID is {}", u32::from(node_id)),
             Err(e) => {
-                tracing::error!(priority = "crit", "Could not get local node ID from Corosync: {} | rc={}", e, e as i32);
+                tracing::error!(function = "cluster_connect_cfg", priority = "crit", "Could not get local node ID from Corosync: {} | rc={}", e, e as i32);
                 return None;
             }
         }
         if let Err(e) = with_retries(30, || cfg::track_start(&handle, cfg::TrackFlags::None)) {
-            tracing::error!(priority = "crit", "Could not enable Corosync CFG shutdown tracker: {} | rc={}", e, e as i32);
+            tracing::error!(function = "cluster_connect_cfg", priority = "crit", "Could not enable Corosync CFG shutdown tracker: {} | rc={}", e, e as i32);
             return None;
         }
         Some(CfgConnection { handle, fd })
@@ -196,9 +196,9 @@ impl CfgConnection {
 
     /// Asks corosync to shut down at once (after a fatal subdaemon failure).
     pub fn shutdown_corosync(self) {
-        tracing::info!("Asking Corosync to shut down");
+        tracing::info!(function = "pcmkd_shutdown_corosync", "Asking Corosync to shut down");
         if let Err(e) = cfg::try_shutdown(&self.handle, cfg::ShutdownFlags::Immediate) {
-            tracing::warn!("Corosync shutdown failed: {} | rc={}", e, e as i32);
+            tracing::warn!(function = "pcmkd_shutdown_corosync", "Corosync shutdown failed: {} | rc={}", e, e as i32);
         }
     }
 }

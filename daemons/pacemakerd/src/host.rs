@@ -21,7 +21,7 @@ fn chown(path: &str, uid: u32, gid: u32) {
     // SAFETY: chown on a valid C string.
     if unsafe { libc::chown(c.as_ptr(), uid, gid) } < 0 {
         tracing::warn!(
-            "Cannot change the ownership of {} to user {} and gid {}: {}",
+            function = "mcp_chown", "Cannot change the ownership of {} to user {} and gid {}: {}",
             path, CLUSTER_USER, gid, std::io::Error::last_os_error()
         );
     }
@@ -31,13 +31,13 @@ fn chown(path: &str, uid: u32, gid: u32) {
 pub fn create_pacemaker_dirs(uid: u32, gid: u32) {
     match std::fs::DirBuilder::new().mode(0o750).create(RUN_DIR) {
         Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
-            tracing::warn!("Could not create directory {}: {}", RUN_DIR, e)
+            tracing::warn!(function = "create_pcmk_dirs", "Could not create directory {}: {}", RUN_DIR, e)
         }
         _ => chown(RUN_DIR, uid, gid),
     }
     for dir in STATE_DIRS {
         match std::fs::DirBuilder::new().mode(0o750).recursive(true).create(dir) {
-            Err(e) => tracing::warn!("Could not create directory {}: {}", dir, e),
+            Err(e) => tracing::warn!(function = "create_pcmk_dirs", "Could not create directory {}: {}", dir, e),
             Ok(()) => chown(dir, uid, gid),
         }
     }
@@ -50,7 +50,7 @@ pub fn remove_core_file_limit() {
     // SAFETY: out-parameter of the right type.
     if unsafe { libc::getrlimit(libc::RLIMIT_CORE, &mut limit) } < 0 {
         notice!(
-            "Unable to check system core file limits (consider ensuring the size is unlimited): {}",
+            function = "remove_core_file_limit", "Unable to check system core file limits (consider ensuring the size is unlimited): {}",
             std::io::Error::last_os_error()
         );
         return;
@@ -58,7 +58,7 @@ pub fn remove_core_file_limit() {
     if limit.rlim_max == 0 {
         // SAFETY: no preconditions.
         if unsafe { libc::geteuid() } != 0 {
-            notice!("Core dumps are disabled (consider enabling them)");
+            notice!(function = "remove_core_file_limit", "Core dumps are disabled (consider enabling them)");
             return;
         }
         limit.rlim_max = libc::RLIM_INFINITY;
@@ -68,7 +68,7 @@ pub fn remove_core_file_limit() {
         // SAFETY: valid rlimit.
         if unsafe { libc::setrlimit(libc::RLIMIT_CORE, &limit) } < 0 {
             notice!(
-                "Unable to raise system limit on core file size (consider doing so manually): {}",
+                function = "remove_core_file_limit", "Unable to raise system limit on core file size (consider doing so manually): {}",
                 std::io::Error::last_os_error()
             );
         }
@@ -89,7 +89,7 @@ pub fn panic_node(origin: &str) -> ! {
     let exit_code = if parent > 1 { crate::exit_codes::PANIC } else { crate::exit_codes::FATAL };
     if libcrmcommon::options::env_option("trace_tags").is_some_and(|tags| tags.split(',').any(|t| t.trim() == "panic-delay")) {
         tracing::error!(
-            priority = "emerg",
+            function = "pcmk__panic", priority = "emerg",
             "Shutting down instead of panicking the node | origin={} sbd={} parent={}",
             origin,
             sbd.unwrap_or(0),
@@ -98,15 +98,15 @@ pub fn panic_node(origin: &str) -> ! {
         std::process::exit(crate::exit_codes::FATAL);
     }
     if let Some(sbd) = sbd.filter(|pid| *pid > 1) {
-        tracing::error!(priority = "emerg", "Signaling sbd[{}] to panic the system: {}", sbd, origin);
-        tracing::error!(priority = "emerg", "Signaling sbd[{}] to panic", sbd);
+        tracing::error!(function = "pcmk__panic", priority = "emerg", "Signaling sbd[{}] to panic the system: {}", sbd, origin);
+        tracing::error!(function = "panic_sbd", priority = "emerg", "Signaling sbd[{}] to panic", sbd);
         // SAFETY: kill has no memory preconditions.
         if unsafe { libc::kill(sbd, libc::SIGKILL) } == 0 {
             std::process::exit(exit_code);
         }
-        tracing::error!(priority = "emerg", "Cannot signal sbd[{}] to terminate: {}", sbd, std::io::Error::last_os_error());
+        tracing::error!(function = "panic_sbd", priority = "emerg", "Cannot signal sbd[{}] to terminate: {}", sbd, std::io::Error::last_os_error());
     } else {
-        tracing::error!(priority = "emerg", "Panicking the system directly: {}", origin);
+        tracing::error!(function = "pcmk__panic", priority = "emerg", "Panicking the system directly: {}", origin);
     }
     let action = std::env::var("PCMK_panic_action").unwrap_or_default().to_ascii_lowercase();
     // SAFETY: sync and reboot have no memory preconditions.
@@ -128,7 +128,7 @@ pub fn panic_node(origin: &str) -> ! {
     }
     let error = std::io::Error::last_os_error();
     tracing::error!(
-        priority = "emerg",
+        function = "panic_local", priority = "emerg",
         "Reboot failed, escalating to parent {}: {} | rc={}",
         parent,
         error,
@@ -141,12 +141,12 @@ fn sysrq_trigger(request: char) {
     use std::io::Write;
     match std::fs::OpenOptions::new().append(true).open("/proc/sysrq-trigger") {
         Ok(mut file) => {
-            tracing::info!("sysrq-trigger: {}", request);
+            tracing::info!(function = "sysrq_trigger", "sysrq-trigger: {}", request);
             let _ = writeln!(file, "{request}");
         }
         // As crm_perror prints it: "<strerror> (<errno>)".
         Err(e) => tracing::warn!(
-            "Opening sysrq-trigger failed: {} ({})",
+            function = "sysrq_trigger", "Opening sysrq-trigger failed: {} ({})",
             e.to_string().split(" (os error").next().unwrap_or_default(),
             e.raw_os_error().unwrap_or(0)
         ),

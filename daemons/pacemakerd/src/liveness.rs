@@ -27,7 +27,7 @@ pub fn probe_endpoint(endpoint: &str, uid: u32, gid: u32) -> EndpointProbe {
     // SAFETY: the name is copied by libqb; fd is written on success.
     let conn = unsafe { qb::qb_ipcc_connect_async(name.as_ptr(), 0, &mut fd) };
     if conn.is_null() {
-        tracing::info!("Could not connect to {} IPC: {}", endpoint, std::io::Error::last_os_error());
+        tracing::info!(function = "pcmk__ipc_is_authentic_process_active", "Could not connect to {} IPC: {}", endpoint, std::io::Error::last_os_error());
         return EndpointProbe::Unresponsive;
     }
     let mut pollfd = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
@@ -39,14 +39,14 @@ pub fn probe_endpoint(endpoint: &str, uid: u32, gid: u32) -> EndpointProbe {
         }
     };
     if ready <= 0 {
-        tracing::info!("Could not connect to {} IPC: {}", endpoint, if ready == 0 { "timeout".to_owned() } else { std::io::Error::last_os_error().to_string() });
+        tracing::info!(function = "pcmk__ipc_is_authentic_process_active", "Could not connect to {} IPC: {}", endpoint, if ready == 0 { "timeout".to_owned() } else { std::io::Error::last_os_error().to_string() });
         // SAFETY: the half-open connection is ours to close.
         unsafe { qb::qb_ipcc_disconnect(conn) };
         return EndpointProbe::Unresponsive;
     }
     // SAFETY: conn came from connect_async; on failure libqb frees it itself.
     if unsafe { qb::qb_ipcc_connect_continue(conn) } != 0 {
-        tracing::info!("Could not connect to {} IPC: {}", endpoint, std::io::Error::last_os_error());
+        tracing::info!(function = "pcmk__ipc_is_authentic_process_active", "Could not connect to {} IPC: {}", endpoint, std::io::Error::last_os_error());
         return EndpointProbe::Unresponsive;
     }
     let (mut pid, mut found_uid, mut found_gid): (libc::pid_t, libc::uid_t, libc::gid_t) = (0, u32::MAX, u32::MAX);
@@ -55,14 +55,14 @@ pub fn probe_endpoint(endpoint: &str, uid: u32, gid: u32) -> EndpointProbe {
     // SAFETY: disconnect once; conn is not used afterwards.
     unsafe { qb::qb_ipcc_disconnect(conn) };
     if rc != 0 {
-        tracing::error!("Could not get peer credentials from {} IPC: {}", endpoint, std::io::Error::from_raw_os_error(-rc));
+        tracing::error!(function = "pcmk__ipc_is_authentic_process_active", "Could not get peer credentials from {} IPC: {}", endpoint, std::io::Error::from_raw_os_error(-rc));
         return EndpointProbe::Unresponsive;
     }
     if found_uid == 0 || found_uid == uid || found_gid == gid {
         EndpointProbe::Served { pid }
     } else {
         tracing::error!(
-            "Daemon (IPC {}) effectively blocked with unauthorized process {} (uid: {}, gid: {})",
+            function = "pcmk__ipc_is_authentic_process_active", "Daemon (IPC {}) effectively blocked with unauthorized process {} (uid: {}, gid: {})",
             endpoint, pid, found_uid, found_gid
         );
         EndpointProbe::Unauthorized { pid, uid: found_uid, gid: found_gid }
@@ -120,7 +120,7 @@ pub fn pid_of(name: &str) -> Option<i32> {
             && unsafe { libc::kill(*pid, 0) } == 0
     });
     if let Some(pid) = found {
-        tracing::info!("Found {} active as process {}", name, pid);
+        tracing::info!(function = "pcmk__procfs_pid_of", "Found {} active as process {}", name, pid);
     }
     found
 }

@@ -89,15 +89,15 @@ fn main() {
     libcrmcommon::logging::init(DAEMON_NAME, false, options.verbosity);
     // Core files of the launcher land with the subdaemons' ones.
     match std::env::set_current_dir(CORES_DIR) {
-        Ok(()) => tracing::info!("Changed active directory to {}", CORES_DIR),
+        Ok(()) => tracing::info!(function = "crm_log_init", "Changed active directory to {}", CORES_DIR),
         Err(e) => tracing::warn!("Cannot change active directory to {}: {}", CORES_DIR, e),
     }
-    tracing::debug!("Checking for existing Pacemaker instance");
+    tracing::debug!(function = "main", "Checking for existing Pacemaker instance");
     if client::connect().is_ok() {
-        tracing::error!("Aborting start-up because active Pacemaker instance found");
+        tracing::error!(function = "main", "Aborting start-up because active Pacemaker instance found");
         exit(exit_codes::FATAL);
     }
-    tracing::info!("Disconnected from launcher IPC API");
+    tracing::info!(function = "ipc_post_disconnect", "Disconnected from launcher IPC API");
 
     let cluster_user = users::user_ids(CLUSTER_USER).map(|(uid, gid)| subdaemons::Credentials {
         uid,
@@ -114,14 +114,14 @@ fn main() {
         }
     }
     notice!(
-        "Starting Pacemaker {} | build=pacemaker-rs-{} features:{}",
+        function = "main", "Starting Pacemaker {} | build=pacemaker-rs-{} features:{}",
         cli::PACEMAKER_VERSION,
         env!("CARGO_PKG_VERSION"),
         cli::FEATURES
     );
     host::remove_core_file_limit();
     let Some(user) = cluster_user.clone() else {
-        tracing::error!("Cluster user {} does not exist, aborting Pacemaker startup", CLUSTER_USER);
+        tracing::error!(function = "create_pcmk_dirs", "Cluster user {} does not exist, aborting Pacemaker startup", CLUSTER_USER);
         exit(67);
     };
     host::create_pacemaker_dirs(user.uid, user.gid);
@@ -150,18 +150,18 @@ fn main() {
         exit(code);
     }
     if launcher.sbd.running_with_sbd && launcher.sbd.sync_startup {
-        notice!("Waiting for startup-trigger from SBD.");
+        notice!(function = "main", "Waiting for startup-trigger from SBD.");
         launcher.state = LauncherState::WaitForPing;
     } else {
         if launcher.sbd.running_with_sbd {
             tracing::warn!(
-                "Enabling SBD_SYNC_RESOURCE_STARTUP would (if supported by your SBD version) improve reliability of interworking between SBD & pacemaker."
+                function = "main", "Enabling SBD_SYNC_RESOURCE_STARTUP would (if supported by your SBD version) improve reliability of interworking between SBD & pacemaker."
             );
         }
         launcher.state = LauncherState::StartingDaemons;
         launcher.init_children();
     }
-    notice!("Pacemaker daemon successfully started and accepting connections");
+    notice!(function = "main", "Pacemaker daemon successfully started and accepting connections");
 
     mainloop::watch_readable(signals, SIGNAL_TOKEN);
     let mut cfg_lost_at: Option<std::time::Instant> = None;
@@ -179,7 +179,7 @@ fn main() {
             for signal in mainloop::read_signals(signals) {
                 match signal {
                     libc::SIGCHLD => reap_children(&mut launcher),
-                    libc::SIGHUP => tracing::info!("Ignoring signal Hangup (1)"),
+                    libc::SIGHUP => tracing::info!(function = "pcmk_ignore", "Ignoring signal Hangup (1)"),
                     // How a subdaemon that lost its launcher asks for the node to be reset.
                     libc::SIGQUIT => host::panic_node("pcmk_sigquit"),
                     _ => launcher.request_shutdown(),
@@ -192,7 +192,7 @@ fn main() {
         if ready.contains(&CFG_TOKEN) {
             if let Some(c) = &cfg {
                 if !c.dispatch() {
-                    tracing::warn!("Lost connection to cluster layer (connection will be reattempted once per second)");
+                    tracing::warn!(function = "cfg_connection_destroy", "Lost connection to cluster layer (connection will be reattempted once per second)");
                     mainloop::unwatch(c.fd());
                     cfg = None;
                     cfg_lost_at = Some(std::time::Instant::now());
@@ -203,7 +203,7 @@ fn main() {
             if lost.elapsed() >= CFG_RECONNECT_INTERVAL {
                 match corosync::CfgConnection::connect() {
                     Some(c) => {
-                        notice!("Cluster reconnect succeeded");
+                        notice!(function = "cluster_reconnect_cb", "Cluster reconnect succeeded");
                         mainloop::watch_readable(c.fd(), CFG_TOKEN);
                         cfg = Some(c);
                         cfg_lost_at = None;
@@ -211,7 +211,7 @@ fn main() {
                         launcher.restart_cluster_subdaemons();
                     }
                     None => {
-                        tracing::info!("Cluster reconnect failed (connection will be reattempted once per second)");
+                        tracing::info!(function = "cluster_reconnect_cb", "Cluster reconnect failed (connection will be reattempted once per second)");
                         cfg_lost_at = Some(std::time::Instant::now());
                     }
                 }
@@ -236,7 +236,7 @@ fn main() {
         }
         exit(code);
     }
-    tracing::trace!("Closing IPC server");
+    tracing::trace!(function = "main", "Closing IPC server");
     ipc::shutdown_all();
     drop(cfg);
     exit(code);
@@ -244,7 +244,7 @@ fn main() {
 
 /// Exits with `code`, logging it as Pacemaker's daemons do.
 fn exit(code: i32) -> ! {
-    tracing::info!("Exiting {} | with status {}", DAEMON_NAME, code);
+    tracing::info!(function = "crm_exit", "Exiting {} | with status {}", DAEMON_NAME, code);
     std::process::exit(code)
 }
 

@@ -92,14 +92,14 @@ fn on_request(launcher: &mut Launcher, client: ClientId, request: &Message) {
         }
     };
     match result {
-        Ok(()) => tracing::debug!("Processed {} request from client {}: OK", op, client_name(client)),
-        Err(reason) => tracing::warn!("Processed {} request from client {}: Error ({})", op, client_name(client), reason),
+        Ok(()) => tracing::debug!(function = "pcmk_ipc_dispatch", "Processed {} request from client {}: OK", op, client_name(client)),
+        Err(reason) => tracing::warn!(function = "pcmk_ipc_dispatch", "Processed {} request from client {}: Error ({})", op, client_name(client), reason),
     }
 }
 
 fn handle_ping(launcher: &mut Launcher, client: ClientId, msg: &Element) -> Result<(), String> {
     let from = msg.attr("crm_sys_from");
-    tracing::trace!("Pinged from crm_sys_from='{}' origin='{}'", from.unwrap_or(""), msg.attr("origin").unwrap_or(""));
+    tracing::trace!(function = "handle_ping_request", "Pinged from crm_sys_from='{}' origin='{}'", from.unwrap_or(""), msg.attr("origin").unwrap_or(""));
     let data = messages::ping_response(msg.attr("crm_sys_to"), launcher.state.as_str(), launcher.last_good);
     let reply = messages::reply(msg, data, "handle_ping_request")
         .map_err(|_| format!("Failed building ping reply for client {}", client_name(client)))?;
@@ -109,12 +109,12 @@ fn handle_ping(launcher: &mut Launcher, client: ClientId, msg: &Element) -> Resu
         match launcher.state {
             LauncherState::ShutdownComplete => {
                 if launcher.sbd.sync_startup {
-                    notice!("Shutdown-complete-state passed to SBD.");
+                    notice!(function = "handle_ping_request", "Shutdown-complete-state passed to SBD.");
                 }
                 launcher.sbd.shutdown_reported_to = ipc::client_info(client).map(|info| info.pid);
             }
             LauncherState::WaitForPing => {
-                notice!("Received startup-trigger from SBD.");
+                notice!(function = "handle_ping_request", "Received startup-trigger from SBD.");
                 launcher.state = LauncherState::StartingDaemons;
                 launcher.init_children();
             }
@@ -130,13 +130,13 @@ fn handle_quit(launcher: &mut Launcher, client: ClientId, msg: &Element) -> Resu
     let allowed = ipc::client_info(client).is_some_and(|info| info.privileged);
     let status = if allowed {
         notice!(
-            "Shutting down in response to IPC request {} from {}",
+            function = "handle_shutdown_request", "Shutting down in response to IPC request {} from {}",
             msg.attr("reference").unwrap_or("(null)"),
             msg.attr("origin").unwrap_or("(null)")
         );
         exit_codes::OK
     } else {
-        tracing::warn!("Ignoring shutdown request from unprivileged client {}", client_name(client));
+        tracing::warn!(function = "handle_shutdown_request", "Ignoring shutdown request from unprivileged client {}", client_name(client));
         exit_codes::INSUFFICIENT_PRIV
     };
     let reply = messages::reply(msg, messages::shutdown_response(status), "handle_shutdown_request")

@@ -16,8 +16,8 @@ pub fn locate() -> Option<i32> {
         .filter(|pid| liveness::pid_active(*pid, Path::new(BINARY)) == PidCheck::Active);
     let pid = from_file.or_else(|| liveness::pid_of("sbd"));
     match pid {
-        Some(pid) => tracing::debug!("SBD detected at pid {}", pid),
-        None => tracing::trace!("SBD not detected"),
+        Some(pid) => tracing::debug!(function = "pcmk__locate_sbd", "SBD detected at pid {}", pid),
+        None => tracing::trace!(function = "pcmk__locate_sbd", "SBD not detected"),
     }
     pid
 }
@@ -31,7 +31,7 @@ pub fn sync_resource_startup() -> bool {
             Some(b) => b,
             None => {
                 tracing::warn!(
-                    "Defaulting to no start-up synchronization with sbd because environment value '{}' is invalid",
+                    function = "pcmk__get_sbd_sync_resource_startup", "Defaulting to no start-up synchronization with sbd because environment value '{}' is invalid",
                     value
                 );
                 false

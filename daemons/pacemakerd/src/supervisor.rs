@@ -133,11 +133,11 @@ impl Launcher {
         let credentials = if child.spec.as_cluster_user {
             match &self.cluster_user {
                 Some(c) => {
-                    tracing::info!("Using uid={} and group={} for process {}", c.uid, c.gid, child.spec.name);
+                    tracing::info!(function = "start_child", "Using uid={} and group={} for process {}", c.uid, c.gid, child.spec.name);
                     Some(c.clone())
                 }
                 None => {
-                    tracing::error!("Invalid user (hacluster) for {}: not found", child.spec.name);
+                    tracing::error!(function = "start_child", "Invalid user (hacluster) for {}: not found", child.spec.name);
                     return false;
                 }
             }
@@ -147,13 +147,13 @@ impl Launcher {
         match subdaemons::spawn(&binary, credentials.as_ref()) {
             Ok(pid) => {
                 child.pid = pid;
-                tracing::info!("Forked child {} for process {}", pid, child.spec.name);
+                tracing::info!(function = "start_child", "Forked child {} for process {}", pid, child.spec.name);
                 true
             }
             Err(e) => {
                 // The C daemon's forked child logs this and exits CRM_EX_FATAL, which stops
                 // the cluster; with no child to reap we take that path directly.
-                tracing::error!("Could not execute {}: {}", binary.display(), e);
+                tracing::error!(function = "start_child", "Could not execute {}: {}", binary.display(), e);
                 child.pid = 0;
                 self.fatal_child_failure(index);
                 false
@@ -165,15 +165,15 @@ impl Launcher {
     fn stop_child(&self, index: usize, signal: i32) {
         let child = &self.children[index];
         if child.pid <= 0 {
-            tracing::trace!("Client {} not running", child.spec.name);
+            tracing::trace!(function = "stop_child", "Client {} not running", child.spec.name);
             return;
         }
         // SAFETY: kill has no memory preconditions.
         if unsafe { libc::kill(child.pid, signal) } == 0 {
-            notice!("Stopping {} | sent signal {} to process {}", child.spec.name, signal, child.pid);
+            notice!(function = "stop_child", "Stopping {} | sent signal {} to process {}", child.spec.name, signal, child.pid);
         } else {
             tracing::error!(
-                "Could not stop {} (process {}) with signal {}: {}",
+                function = "stop_child", "Could not stop {} (process {}) with signal {}: {}",
                 child.spec.name, child.pid, signal, std::io::Error::last_os_error()
             );
         }
@@ -254,30 +254,30 @@ impl Launcher {
                 child.respawn_count = round;
                 match rc {
                     Liveness::Ok => {
-                        notice!("Tracking existing {} process (pid={})", child.spec.name, child.pid);
+                        notice!(function = "find_and_track_existing_processes", "Tracking existing {} process (pid={})", child.spec.name, child.pid);
                         child.respawn_count = -1;
                         child.active_before_startup = true;
                     }
                     Liveness::PidOnly => {
                         if round == WAIT_TRIES {
                             tracing::error!(
-                                priority = "crit", "{} IPC end-point for existing authentic process {} did not (re)appear",
+                                function = "find_and_track_existing_processes", priority = "crit", "{} IPC end-point for existing authentic process {} did not (re)appear",
                                 child.spec.endpoint, child.pid
                             );
                             return Err(exit_codes::FATAL);
                         }
                         wait_in_progress = true;
                         tracing::warn!(
-                            "Cannot find {} IPC end-point for existing authentic process {}, can still (re)appear in {} attempts (?)",
+                            function = "find_and_track_existing_processes", "Cannot find {} IPC end-point for existing authentic process {}, can still (re)appear in {} attempts (?)",
                             child.spec.endpoint, child.pid, WAIT_TRIES - round
                         );
                     }
                     Liveness::Unauthorized => {
-                        tracing::error!(priority = "crit", "Checked liveness of {}: Unauthorized IPC server", child.spec.name);
+                        tracing::error!(function = "find_and_track_existing_processes", priority = "crit", "Checked liveness of {}: Unauthorized IPC server", child.spec.name);
                         return Err(exit_codes::CANTCREAT);
                     }
                     Liveness::Unresponsive | Liveness::Invalid => {
-                        tracing::error!(priority = "crit", "Checked liveness of {}: {:?}", child.spec.name, rc);
+                        tracing::error!(function = "find_and_track_existing_processes", priority = "crit", "Checked liveness of {}: {:?}", child.spec.name, rc);
                         return Err(exit_codes::FATAL);
                     }
                 }
@@ -315,28 +315,28 @@ impl Launcher {
             let core = if libc::WCOREDUMP(status) { " and dumped core" } else { "" };
             let text = signal_name(signal);
             if signal == libc::SIGKILL {
-                tracing::warn!("{}[{}] terminated with signal {} ({}){}", name, pid, signal, text, core);
+                tracing::warn!(function = "pcmk_child_exit", "{}[{}] terminated with signal {} ({}){}", name, pid, signal, text, core);
             } else {
-                tracing::error!("{}[{}] terminated with signal {} ({}){}", name, pid, signal, text, core);
+                tracing::error!(function = "pcmk_child_exit", "{}[{}] terminated with signal {} ({}){}", name, pid, signal, text, core);
             }
         } else {
             let code = libc::WEXITSTATUS(status);
             match code {
-                exit_codes::OK => tracing::info!("{}[{}] exited with status {} ({})", name, pid, code, exit_codes::describe(code)),
+                exit_codes::OK => tracing::info!(function = "pcmk_child_exit", "{}[{}] exited with status {} ({})", name, pid, code, exit_codes::describe(code)),
                 exit_codes::FATAL => {
-                    tracing::warn!("Shutting cluster down because {}[{}] had fatal failure", name, pid);
+                    tracing::warn!(function = "pcmk_child_exit", "Shutting cluster down because {}[{}] had fatal failure", name, pid);
                     self.children[index].pid = 0;
                     self.fatal_child_failure(index);
                 }
                 exit_codes::PANIC => {
-                    tracing::error!(priority = "emerg", "{}[{}] instructed the machine to reset", name, pid);
+                    tracing::error!(function = "pcmk_child_exit", priority = "emerg", "{}[{}] instructed the machine to reset", name, pid);
                     // The reset comes first (the main loop acts on it before anything
                     // else); there is no orderly shutdown after it.
                     self.children[index].respawn = false;
                     self.fatal_error = true;
                     self.panic_requested = Some("pcmk_child_exit");
                 }
-                _ => tracing::error!("{}[{}] exited with status {} ({})", name, pid, code, exit_codes::describe(code)),
+                _ => tracing::error!(function = "pcmk_child_exit", "{}[{}] exited with status {} ({})", name, pid, code, exit_codes::describe(code)),
             }
         }
         self.process_exit(index);
@@ -357,7 +357,7 @@ impl Launcher {
         child.check_count = 0;
         child.respawn_count += 1;
         if child.respawn_count > MAX_RESPAWN {
-            tracing::error!("Child respawn count exceeded by {}", child.spec.name);
+            tracing::error!(function = "pcmk_process_exit", "Child respawn count exceeded by {}", child.spec.name);
             child.respawn = false;
         }
         let name = child.spec.name;
@@ -368,18 +368,18 @@ impl Launcher {
         } else if !self.children[index].respawn {
             // Given up on it.
         } else if std::env::var("PCMK_fail_fast").is_ok_and(|v| libcrmcommon::options::is_true(&v)) {
-            tracing::error!("Rebooting system because of {}", name);
+            tracing::error!(function = "pcmk_process_exit", "Rebooting system because of {}", name);
             self.panic_requested = Some("pcmk_process_exit");
         } else if self.liveness(index) == Liveness::Ok {
             tracing::warn!(
-                "One-off suppressing strict respawning of a child process {}, appears alright per {} IPC end-point",
+                function = "pcmk_process_exit", "One-off suppressing strict respawning of a child process {}, appears alright per {} IPC end-point",
                 name, endpoint
             );
         } else if needs_cluster && !crate::corosync::cluster_connected() {
-            notice!("Not respawning {} subdaemon until cluster returns", name);
+            notice!(function = "pcmk_process_exit", "Not respawning {} subdaemon until cluster returns", name);
             self.children[index].needs_retry = true;
         } else {
-            notice!("Respawning {} subdaemon after unexpected exit", name);
+            notice!(function = "pcmk_process_exit", "Respawning {} subdaemon after unexpected exit", name);
             self.start_child(index);
         }
     }
@@ -390,7 +390,7 @@ impl Launcher {
             if !self.children[index].needs_retry || self.children[index].pid != 0 {
                 continue;
             }
-            notice!("Respawning cluster-based subdaemon: {}", self.children[index].spec.name);
+            notice!(function = "restart_cluster_subdaemons", "Respawning cluster-based subdaemon: {}", self.children[index].spec.name);
             if self.start_child(index) {
                 self.children[index].needs_retry = false;
             }
@@ -422,7 +422,7 @@ impl Launcher {
         let mut phase = self.shutdown_phase.unwrap_or(last);
         // Said on every step that starts at the controller, as Pacemaker does.
         if phase == last {
-            notice!("Shutting down Pacemaker");
+            notice!(function = "pcmk_shutdown_worker", "Shutting down Pacemaker");
             self.state = LauncherState::ShuttingDown;
         }
         while phase >= 0 {
@@ -439,21 +439,21 @@ impl Launcher {
                 } else if now >= self.next_still_waiting_log {
                     self.next_still_waiting_log = now + STILL_WAITING_LOG_PERIOD;
                     notice!(
-                        "Still waiting for {} to terminate | pid={}",
+                        function = "pcmk_shutdown_worker", "Still waiting for {} to terminate | pid={}",
                         self.children[index].spec.name, self.children[index].pid
                     );
                 }
                 self.shutdown_phase = Some(phase);
                 return;
             }
-            tracing::debug!("{} confirmed stopped", self.children[index].spec.name);
+            tracing::debug!(function = "pcmk_shutdown_worker", "{} confirmed stopped", self.children[index].spec.name);
             phase -= 1;
         }
         self.shutdown_phase = Some(-1);
-        notice!("Shutdown complete");
+        notice!(function = "pcmk_shutdown_worker", "Shutdown complete");
         self.state = LauncherState::ShutdownComplete;
         if !self.fatal_error && self.sbd.running_with_sbd && self.sbd.sync_startup && !self.sbd.shutdown_reported_client_closed {
-            notice!("Waiting for SBD to pick up shutdown-complete-state.");
+            notice!(function = "pcmk_shutdown_worker", "Waiting for SBD to pick up shutdown-complete-state.");
             return;
         }
         if let Some(delay) = libcrmcommon::options::env_option("shutdown_delay") {
@@ -462,7 +462,7 @@ impl Launcher {
             std::thread::sleep(parse_interval(&delay));
         }
         if self.fatal_error {
-            notice!("Shutting down and staying down after fatal error");
+            notice!(function = "pcmk_shutdown_worker", "Shutting down and staying down after fatal error");
             self.finished = Some(exit_codes::FATAL);
         } else {
             self.finished = Some(exit_codes::OK);
@@ -488,7 +488,7 @@ impl Launcher {
                 }
                 Timer::Escalate(index) => {
                     if self.children[index].pid != 0 {
-                        tracing::error!("Child {} not terminating in a timely manner, forcing", self.children[index].spec.name);
+                        tracing::error!(function = "escalate_shutdown", "Child {} not terminating in a timely manner, forcing", self.children[index].spec.name);
                         // SIGSEGV rather than SIGKILL: the core shows what it was doing.
                         self.stop_child(index, libc::SIGSEGV);
                     }
@@ -502,7 +502,7 @@ impl Launcher {
         let index = self.next_check;
         self.next_check = (self.next_check + 1) % self.children.len();
         let rc = self.liveness(index);
-        tracing::trace!("Checked {}[{}]: {:?}", self.children[index].spec.name, self.children[index].pid, rc);
+        tracing::trace!(function = "check_next_subdaemon", "Checked {}[{}]: {:?}", self.children[index].spec.name, self.children[index].pid, rc);
         let child = &mut self.children[index];
         match rc {
             Liveness::Ok => {
@@ -513,7 +513,7 @@ impl Launcher {
                 child.check_count += 1;
                 if child.check_count >= CHECK_RETRIES {
                     tracing::error!(
-                        "{}[{}] is unresponsive to ipc after {} tries but we found the pid so have it killed that we can restart",
+                        function = "check_next_subdaemon", "{}[{}] is unresponsive to ipc after {} tries but we found the pid so have it killed that we can restart",
                         child.spec.name, child.pid, child.check_count
                     );
                     if child.respawn {
@@ -521,7 +521,7 @@ impl Launcher {
                     }
                     self.stop_child(index, libc::SIGKILL);
                 } else {
-                    notice!("{}[{}] is unresponsive to ipc after {} tries", child.spec.name, child.pid, child.check_count);
+                    notice!(function = "check_next_subdaemon", "{}[{}] is unresponsive to ipc after {} tries", child.spec.name, child.pid, child.check_count);
                     if child.respawn {
                         self.last_good = crate::messages::now_epoch();
                     }
@@ -537,14 +537,14 @@ impl Launcher {
                     return;
                 }
                 if child.respawn {
-                    tracing::error!("{}[{}] terminated", child.spec.name, child.pid);
+                    tracing::error!(function = "check_next_subdaemon", "{}[{}] terminated", child.spec.name, child.pid);
                 } else {
-                    notice!("{}[{}] terminated", child.spec.name, child.pid);
+                    notice!(function = "check_next_subdaemon", "{}[{}] terminated", child.spec.name, child.pid);
                 }
                 self.process_exit(index);
             }
             Liveness::Unauthorized | Liveness::Invalid => {
-                tracing::error!("Cannot check {}: {:?}; exiting", child.spec.name, rc);
+                tracing::error!(function = "check_next_subdaemon", "Cannot check {}: {:?}; exiting", child.spec.name, rc);
                 self.finished = Some(exit_codes::FATAL);
             }
         }
