@@ -25,6 +25,7 @@ mod cluster_setup;
 mod command;
 mod corosync;
 mod implementation;
+mod launcher_node;
 mod macros;
 mod node;
 mod sandbox;
@@ -34,6 +35,7 @@ pub use cluster_member::Member;
 pub use cluster_setup::seed_cib;
 pub use command::{Command, Output};
 pub use implementation::{select, workspace_binary, Impl, ImplKind, Selection};
+pub use launcher_node::{rust_pacemakerd, select_launcher, LauncherNode, C_PACEMAKERD, SUBDAEMONS};
 pub use libcrmcommon::xml::Element;
 pub use node::{CDaemon, Node, NodeOpts, StartError};
 

@@ -31,12 +31,17 @@ struct PacemakerFormat {
 struct MessageVisitor {
     message: String,
     function: Option<String>,
+    /// A `priority = "notice"` field: syslog's notice, which `tracing` has no level for
+    /// (logged at INFO, printed as Pacemaker prints notices).
+    priority: Option<String>,
 }
 
 impl Visit for MessageVisitor {
     fn record_str(&mut self, field: &Field, value: &str) {
         if field.name() == "function" {
             self.function = Some(value.to_owned());
+        } else if field.name() == "priority" {
+            self.priority = Some(value.to_owned());
         } else if field.name() == "message" {
             self.message.push_str(value);
         } else {
@@ -101,7 +106,8 @@ impl<S: Subscriber> Layer<S> for PacemakerFormat {
         let function = v
             .function
             .unwrap_or_else(|| meta.module_path().and_then(|m| m.rsplit("::").next()).unwrap_or("main").to_owned());
-        let tail = format!("({function}) \t{}: {}\n", priority_name(meta.level()), v.message);
+        let priority = v.priority.as_deref().unwrap_or_else(|| priority_name(meta.level()));
+        let tail = format!("({function}) \t{priority}: {}\n", v.message);
         if let Some(file) = &self.file {
             let line = format!("{} {} {:<20}[{}] {}", timestamp(), self.node, self.daemon, self.pid, tail);
             if let Ok(mut f) = file.lock() {
