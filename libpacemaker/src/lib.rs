@@ -7,6 +7,8 @@
 //! print!("{}", report.text);
 //! ```
 
+pub mod calculate;
+mod graph_header;
 pub mod model;
 pub mod options;
 pub mod output;
@@ -18,6 +20,7 @@ pub mod unpack;
 
 use libcrmcommon::xml::Element;
 
+pub use calculate::{calculate_transition, Diagnostic, Diagnostics, Transition};
 pub use unpack::UnpackError;
 
 /// Everything a crm_simulate-style run produces.
