@@ -68,9 +68,9 @@ impl AckSite {
             AckSite::Unreadable => ("pe_ipc_dispatch", 243),
             AckSite::IgnoredReply => ("pe_ipc_dispatch", 251),
             AckSite::NotForUs => ("pe_ipc_dispatch", 255),
-            AckSite::PeCalc => ("handle_pecalc_request", 78),
-            AckSite::UnknownRequest => ("handle_unknown_request", 184),
-            AckSite::Hello => ("handle_hello_request", 196),
+            AckSite::PeCalc => ("handle_pecalc_request", 77),
+            AckSite::UnknownRequest => ("handle_unknown_request", 183),
+            AckSite::Hello => ("handle_hello_request", 195),
         }
     }
 }

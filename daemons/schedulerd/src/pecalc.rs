@@ -206,3 +206,55 @@ fn cluster_option(cib: &Element, name: &str) -> Option<String> {
         .and_then(|nv| nv.attr("value"))
         .map(str::to_owned)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use libcrmcommon::xml;
+
+    fn request(cib: &str) -> Element {
+        let mut r = Element::new("create_request_adv")
+            .with_attr(attr::MSG_TYPE, "request")
+            .with_attr(attr::REFERENCE, "pe_calc-crmd-1-1")
+            .with_attr(attr::TASK, "pe_calc")
+            .with_attr(attr::SYS_TO, "pengine")
+            .with_attr(attr::SYS_FROM, "1_crmd");
+        r.push_child(Element::new("crm_xml")).push_child(xml::parse(cib).expect("test CIB parses"));
+        r
+    }
+
+    const CIB: &str = r#"<cib validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0"><configuration><crm_config><cluster_property_set id="o"><nvpair id="s" name="stonith-enabled" value="false"/></cluster_property_set></crm_config><nodes/><resources/><constraints/></configuration><status/></cib>"#;
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("schedulerd-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        dir
+    }
+
+    #[test]
+    fn repeated_input_is_not_saved_again() {
+        let dir = temp_dir("repeat");
+        let mut s = Scheduler::new(dir.clone());
+        let first = s.calculate(&request(CIB));
+        let second = s.calculate(&request(CIB));
+        let name = dir.join("pe-input-0.bz2").display().to_string();
+        assert_eq!(first.attr(attr::GRAPH_INPUT), Some(name.as_str()));
+        assert_eq!(second.attr(attr::GRAPH_INPUT), Some(name.as_str()));
+        assert_eq!(std::fs::read_to_string(dir.join("pe-input.last")).expect("counter"), "1");
+        let graph = second.child("crm_xml").and_then(Element::first_element).expect("graph");
+        assert_eq!(graph.attr("transition_id"), Some("1"));
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn request_without_cib_gets_an_empty_graph() {
+        let dir = temp_dir("nocib");
+        let mut s = Scheduler::new(dir.clone());
+        let mut r = request(CIB);
+        r.remove_child("crm_xml");
+        let reply = s.calculate(&r);
+        assert_eq!(reply.attr(attr::CONFIG_ERRORS), Some("1"));
+        assert_eq!(reply.attr(attr::GRAPH_INPUT), None);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
