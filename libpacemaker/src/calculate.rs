@@ -66,7 +66,7 @@ pub fn calculate_transition(cib: &Element, transition_id: u64) -> Result<Transit
     let mut ws = unpack::unpack(cib)?;
     let schedule = sched::schedule(&mut ws, cib);
     let diagnostics = diagnose(&ws, &schedule);
-    let graph = crate::graph_header::transition_graph(&ws, transition_id);
+    let graph = crate::output::graph::transition_graph(cib, &ws, &schedule, transition_id);
     Ok(Transition { graph, diagnostics })
 }
 

@@ -8,7 +8,6 @@
 //! ```
 
 pub mod calculate;
-mod graph_header;
 pub mod model;
 pub mod options;
 pub mod output;
@@ -21,6 +20,7 @@ pub mod unpack;
 use libcrmcommon::xml::Element;
 
 pub use calculate::{calculate_transition, Diagnostic, Diagnostics, Transition};
+pub use output::graph::{transition_graph, transition_graph_text};
 pub use unpack::UnpackError;
 
 /// Everything a crm_simulate-style run produces.
@@ -149,7 +149,7 @@ pub fn simulate_at(cib: &Element, now: Option<i64>) -> Result<SimulationReport, 
     text.push('\n');
     text.push_str("Revised Cluster Status:\n");
     text.push_str(&output::status::cluster_status(&revised_ws));
-    let graph = "<transition_graph cluster-delay=\"60s\" stonith-timeout=\"60s\" failed-stop-offset=\"INFINITY\" failed-start-offset=\"INFINITY\"  transition_id=\"0\"/>\n".to_string();
+    let graph = output::graph::transition_graph_text(cib, &ws, &schedule, 0);
     Ok(SimulationReport {
         text,
         revised_cib: Some(revised),
