@@ -372,7 +372,7 @@ fn resource_lifecycle(kind: ImplKind) {
     if kind == ImplKind::Rust {
         let log = std::fs::read_to_string(node.state.join("log-pacemaker/pacemaker.log")).unwrap_or_default();
         assert!(log.contains("Starting Pacemaker scheduler (pacemaker-rs"), "pacemakerd did not start our scheduler");
-        let (_, ps) = node.exec(&["ps", "-o", "user=,comm=", "-C", "pacemaker-sched"]);
+        let (_, ps) = node.exec(&["ps", "-o", "user:32=,comm=", "-C", "pacemaker-sched"]);
         assert!(ps.trim_start().starts_with("hacluster"), "the scheduler does not run as hacluster: {ps}");
     }
     node.ok(&["crm", "configure", "primitive", "probe-me", "ocf:pacemaker:Dummy", "op", "monitor", "interval=3s"]);
@@ -383,18 +383,20 @@ fn resource_lifecycle(kind: ImplKind) {
     node.ok(&["crm_resource", "-r", "probe-me", "--meta", "-p", "target-role", "-v", "Started"]);
     wait_role(&node, "probe-me", "Started");
 
-    // Dummy's monitor reports "not running" once its state file is gone: the controller
-    // records the failure, the scheduler plans a recovery.
-    node.ok(&["bash", "-c", "rm -f /run/resource-agents/Dummy-probe-me.state"]);
+    // Dummy's monitor reports "not running" once its state file (under HA_VARRUN) is
+    // gone: the controller records the failure, the scheduler plans a recovery.
+    let find_state = ["find", "/run", "-name", "Dummy-probe-me.state"];
+    let state_file = node.ok(&find_state).trim().to_owned();
+    assert!(!state_file.is_empty(), "no Dummy state file for probe-me");
+    node.ok(&["rm", "-f", &state_file]);
     node.wait_for(
-        &["crm_mon", "-1", "-f"],
-        |t| t.contains("fail-count=1"),
-        "fail-count=1 for probe-me",
+        &["crm_failcount", "--query", "-r", "probe-me", "-N", "node1"],
+        |t| t.contains("value=1"),
+        "fail-count 1 for probe-me",
         LONG,
     );
     wait_role(&node, "probe-me", "Started");
-    let (_, state) = node.exec(&["ls", "/run/resource-agents"]);
-    assert!(state.contains("Dummy-probe-me.state"), "probe-me is not really running again: {state}");
+    node.wait_for(&find_state, |t| t.trim() == state_file, "probe-me's state file again (really running)", LONG);
 
     // Every input the scheduler saved loads in Debian's crm_simulate.
     let (_, files) = node.exec(&["bash", "-c", &format!("ls {PENGINE_DIR}/pe-*.bz2")]);
