@@ -415,3 +415,78 @@ fn cluster_resource_lifecycle_c() {
 fn cluster_resource_lifecycle_rust() {
     resource_lifecycle(ImplKind::Rust);
 }
+
+// ----- which series an input goes to -----------------------------------------------------------
+
+fn two_node_cib(crm_config: &str, resources: &str, status: &str) -> String {
+    format!(
+        r#"<cib validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0" have-quorum="1" dc-uuid="1"><configuration><crm_config><cluster_property_set id="o">{crm_config}</cluster_property_set></crm_config><nodes><node id="1" uname="node1"/><node id="2" uname="node2"/></nodes><resources>{resources}</resources><constraints/></configuration><status>{status}</status></cib>"#
+    )
+}
+
+fn dummy_running_on(id: &str, uname: &str) -> String {
+    format!(
+        r#"<node_state id="{id}" uname="{uname}" in_ccm="true" crmd="online" join="member" expected="member"><lrm id="{id}"><lrm_resources><lrm_resource id="d" class="ocf" provider="pacemaker" type="Dummy"><lrm_rsc_op id="d_last_0" operation_key="d_start_0" operation="start" transition-key="1:1:0:x" transition-magic="0:0;1:1:0:x" call-id="2" rc-code="0" op-status="0" interval="0"/></lrm_resource></lrm_resources></lrm></node_state>"#
+    )
+}
+
+/// Sends `cib` as a pe_calc and returns the reply's flag attributes and input file name.
+fn flags_for(node: &Node, name: &str, cib: &str) -> Vec<(String, String)> {
+    let file = node.dir().join(format!("tmp/{name}.xml"));
+    std::fs::write(&file, cib).expect("write CIB");
+    let reply = event_of(&probe(node, &["pe_calc", &file.display().to_string()]));
+    ["crm-tgraph-in", "graph-errors", "graph-warnings", "config-errors", "config-warnings"]
+        .iter()
+        .map(|a| (a.to_string(), reply.attr(a).unwrap_or("(none)").to_owned()))
+        .collect()
+}
+
+fn pairs(values: &[(&str, &str)]) -> Vec<(String, String)> {
+    values.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+}
+
+/// Fencing makes a warning (pe-warn series), a resource active twice an error (pe-error).
+fn series_follow_processing_flags(node: &Node, _: ImplKind) {
+    let online = r#"<node_state id="1" uname="node1" in_ccm="true" crmd="online" join="member" expected="member"/>"#;
+    let lost = r#"<node_state id="2" uname="node2" in_ccm="false" crmd="offline" join="member" expected="member"/>"#;
+    let fencing = two_node_cib("", r#"<primitive id="fence" class="stonith" type="fence_dummy"/>"#, &format!("{online}{lost}"));
+    assert_eq!(
+        flags_for(node, "fencing", &fencing),
+        pairs(&[
+            ("crm-tgraph-in", "/var/lib/pacemaker/pengine/pe-warn-0.bz2"),
+            ("graph-errors", "0"),
+            ("graph-warnings", "1"),
+            ("config-errors", "0"),
+            ("config-warnings", "1"),
+        ])
+    );
+    let twice = two_node_cib(
+        r#"<nvpair id="s" name="stonith-enabled" value="false"/>"#,
+        r#"<primitive id="d" class="ocf" provider="pacemaker" type="Dummy"/>"#,
+        &format!("{}{}", dummy_running_on("1", "node1"), dummy_running_on("2", "node2")),
+    );
+    assert_eq!(
+        flags_for(node, "twice", &twice),
+        pairs(&[
+            ("crm-tgraph-in", "/var/lib/pacemaker/pengine/pe-error-0.bz2"),
+            ("graph-errors", "1"),
+            ("graph-warnings", "0"),
+            ("config-errors", "0"),
+            ("config-warnings", "0"),
+        ])
+    );
+    assert_eq!(node.run(&["cat", &format!("{PENGINE_DIR}/pe-warn.last")]).expect_ok().stdout, "1");
+    assert_eq!(node.run(&["cat", &format!("{PENGINE_DIR}/pe-error.last")]).expect_ok().stdout, "1");
+    for file in ["pe-warn-0.bz2", "pe-error-0.bz2"] {
+        node.run(&["crm_simulate", "-x", &format!("{PENGINE_DIR}/{file}"), "-S"]).expect_ok();
+    }
+}
+
+#[test]
+fn ipc_series_c() {
+    run_ipc_test("schedulerd::ipc_series", ImplKind::C, series_follow_processing_flags);
+}
+#[test]
+fn ipc_series_rust() {
+    run_ipc_test("schedulerd::ipc_series", ImplKind::Rust, series_follow_processing_flags);
+}

@@ -132,19 +132,51 @@ mod tests {
         assert!(!d.processing_error && !d.processing_warning);
     }
 
+    fn two_nodes(crm_config: &str, resources: &str, status: &str) -> Element {
+        xml::parse(&format!(
+            r#"<cib validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0" have-quorum="1" dc-uuid="1">
+                 <configuration><crm_config><cluster_property_set id="o">{crm_config}</cluster_property_set></crm_config>
+                 <nodes><node id="1" uname="node1"/><node id="2" uname="node2"/></nodes>
+                 <resources>{resources}</resources><constraints/></configuration>
+                 <status>{status}</status></cib>"#
+        ))
+        .expect("test CIB parses")
+    }
+
+    fn running(node: &str, uname: &str) -> String {
+        format!(
+            r#"<node_state id="{node}" uname="{uname}" in_ccm="true" crmd="online" join="member" expected="member">
+                 <lrm id="{node}"><lrm_resources><lrm_resource id="d" class="ocf" provider="pacemaker" type="Dummy">
+                   <lrm_rsc_op id="d_last_0" operation_key="d_start_0" operation="start" transition-key="1:1:0:x"
+                     transition-magic="0:0;1:1:0:x" call-id="2" rc-code="0" op-status="0" interval="0"/>
+                 </lrm_resource></lrm_resources></lrm></node_state>"#
+        )
+    }
+
     #[test]
-    fn a_node_to_fence_is_a_warning() {
-        let unclean = r#"<node_state id="1" uname="node1" in_ccm="false" crmd="offline" join="down" expected="member"/>"#;
-        let c = cib(
+    fn a_lost_node_is_fenced_with_a_warning() {
+        let lost = r#"<node_state id="2" uname="node2" in_ccm="false" crmd="offline" join="member" expected="member"/>"#;
+        let c = two_nodes(
             "",
             r#"<primitive id="fence" class="stonith" type="fence_dummy"/>"#,
-            &format!("{unclean}"),
+            &format!("{ONLINE}{lost}"),
         );
-        let t = calculate_transition(&c, 0).expect("schedules");
-        // Only a DC that sees the node as expected-up but gone fences it; either way the
-        // flags must stay consistent: a warning message implies the warning flag.
-        let has_warning_message = t.diagnostics.messages.iter().any(|m| matches!(m, Diagnostic::Warning(_)));
-        assert_eq!(has_warning_message, t.diagnostics.processing_warning);
+        let d = calculate_transition(&c, 0).expect("schedules").diagnostics;
+        assert!(d.processing_warning, "{d:?}");
+        assert!(d.messages.contains(&Diagnostic::Warning("Scheduling node node2 for fencing".into())), "{d:?}");
+        assert!(!d.processing_error, "{d:?}");
+    }
+
+    #[test]
+    fn a_resource_active_twice_is_an_error() {
+        let c = two_nodes(
+            r#"<nvpair id="s" name="stonith-enabled" value="false"/>"#,
+            r#"<primitive id="d" class="ocf" provider="pacemaker" type="Dummy"/>"#,
+            &format!("{}{}", running("1", "node1"), running("2", "node2")),
+        );
+        let d = calculate_transition(&c, 0).expect("schedules").diagnostics;
+        assert!(d.processing_error, "{d:?}");
+        assert!(!d.config_error, "{d:?}");
     }
 
     #[test]

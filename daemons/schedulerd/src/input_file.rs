@@ -55,4 +55,30 @@ mod tests {
         assert_eq!(text, xml::to_formatted(&doc));
         std::fs::remove_dir_all(&dir).ok();
     }
+
+    /// Pacemaker compresses with libbz2 at block size 5 (work factor 30, the command's
+    /// default too), so `bzip2 -5` must produce the very same bytes.
+    #[test]
+    fn bytes_match_libbz2() {
+        let mut text = String::new();
+        for i in 0..20_000 {
+            text.push_str(&format!("<nvpair id=\"n{i}\" name=\"attr-{}\" value=\"{}\"/>\n", i % 97, i * 7919 % 10007));
+        }
+        let Ok(mut child) = std::process::Command::new("bzip2")
+            .args(["-5", "-c"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+        else {
+            eprintln!("SKIPPED bytes_match_libbz2: no bzip2 command");
+            return;
+        };
+        let mut stdin = child.stdin.take().expect("stdin");
+        let input = text.clone();
+        let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+        let out = child.wait_with_output().expect("bzip2 runs");
+        writer.join().expect("writer").expect("written");
+        assert!(out.status.success());
+        assert_eq!(compress(text.as_bytes()).expect("compresses"), out.stdout);
+    }
 }
