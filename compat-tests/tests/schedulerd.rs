@@ -174,6 +174,33 @@ fn bad_input_is_answered(node: &Node, kind: ImplKind) {
     assert_eq!(reply.attr("graph-errors"), Some("0"), "{lines:?}");
     assert_eq!(reply.attr("crm-tgraph-in"), Some("/var/lib/pacemaker/pengine/pe-input-0.bz2"), "{lines:?}");
     scheduler_alive(node);
+
+    // Not a CIB at all: scheduled as an empty cluster (default options, hence the
+    // configuration error for fencing without devices), saved as an ordinary input.
+    let reply = event_of(&probe(node, &["not-a-cib"]));
+    let graph = reply.child("crm_xml").and_then(|d| d.first_element()).expect("graph in reply");
+    assert_eq!(
+        libcrmcommon::xml::to_compact(graph),
+        "<transition_graph cluster-delay=\"60s\" stonith-timeout=\"60s\" failed-stop-offset=\"INFINITY\" \
+         failed-start-offset=\"INFINITY\" batch-limit=\"0\" transition_id=\"0\"/>"
+    );
+    assert_eq!(reply.attr("crm-tgraph-in"), Some("/var/lib/pacemaker/pengine/pe-input-1.bz2"));
+    assert_eq!(reply.attr("config-errors"), Some("1"));
+    assert_eq!(reply.attr("graph-errors"), Some("0"));
+    scheduler_alive(node);
+
+    // A pe_calc without a CIB kills Pacemaker's scheduler (NULL dereference; the client
+    // sees the ack, then the connection drops). Ours answers with the empty graph of an
+    // unusable configuration and names no input file.
+    if kind == ImplKind::Rust {
+        let lines = probe(node, &["no-cib"]);
+        assert_eq!(lines[0], "ack: <ack function=\"handle_pecalc_request\" line=\"77\" status=\"112\"/>");
+        let reply = event_of(&lines);
+        let graph = reply.child("crm_xml").and_then(|d| d.first_element()).expect("graph in reply");
+        assert_eq!(libcrmcommon::xml::to_compact(graph), "<transition_graph transition_id=\"0\" cluster-delay=\"0\"/>");
+        assert_eq!(reply.attr("crm-tgraph-in"), None);
+        assert_eq!(reply.attr("config-errors"), Some("1"));
+    }
 }
 
 #[test]

@@ -99,6 +99,8 @@ fn main() {
         }
         // A pe_calc whose CIB is not a CIB.
         "not-a-cib" => xml::to_compact(&request("pe_calc", Some(Element::new("nothing").with_attr("validate-with", "pacemaker-3.9")))),
+        // A pe_calc without any CIB.
+        "no-cib" => xml::to_compact(&request("pe_calc", None)),
         "hello" => xml::to_compact(&request("hello", None)),
         "unknown-task" => xml::to_compact(&request("frobnicate", None)),
         "no-task" => {
@@ -123,6 +125,6 @@ fn main() {
     };
     // Only a pe_calc with a CIB has an event to wait for; for the rest one short look
     // shows there is none.
-    let events = usize::from(matches!(kind.as_str(), "pe_calc" | "invalid-schema" | "not-a-cib"));
+    let events = usize::from(matches!(kind.as_str(), "pe_calc" | "invalid-schema" | "not-a-cib" | "no-cib"));
     exchange(&mut ipc, &text, events);
 }

@@ -79,27 +79,34 @@ impl Scheduler {
 
     fn schedule(&self, cib: &Element, diagnostics: &mut Diagnostics) -> Element {
         let id = u64::try_from(self.transition_id).unwrap_or(0);
-        match libpacemaker::calculate_transition(cib, id) {
-            Ok(transition) => {
-                let found = transition.diagnostics;
-                for message in &found.messages {
-                    match message {
-                        Diagnostic::Error(m) => tracing::error!("{}", m),
-                        Diagnostic::Warning(m) => tracing::warn!("{}", m),
+        let transition = match libpacemaker::calculate_transition(cib, id) {
+            Ok(t) => t,
+            Err(e) => {
+                // Pacemaker finds none of the sections it looks for in such a document and
+                // schedules an empty cluster with default options; so do we.
+                tracing::warn!("Scheduling an empty cluster: {}", e);
+                match libpacemaker::calculate_transition(&empty_cib(), id) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        tracing::error!("Cannot schedule even an empty cluster: {}", e);
+                        diagnostics.processing_error = true;
+                        return Element::new("transition_graph").with_attr("transition_id", id.to_string());
                     }
                 }
-                diagnostics.processing_error |= found.processing_error;
-                diagnostics.processing_warning |= found.processing_warning;
-                diagnostics.config_error |= found.config_error;
-                diagnostics.config_warning |= found.config_warning;
-                transition.graph
             }
-            Err(e) => {
-                tracing::error!("Cannot schedule the cluster's input: {}", e);
-                diagnostics.processing_error = true;
-                Element::new("transition_graph").with_attr("transition_id", id.to_string())
+        };
+        let found = transition.diagnostics;
+        for message in &found.messages {
+            match message {
+                Diagnostic::Error(m) => tracing::error!("{}", m),
+                Diagnostic::Warning(m) => tracing::warn!("{}", m),
             }
         }
+        diagnostics.processing_error |= found.processing_error;
+        diagnostics.processing_warning |= found.processing_warning;
+        diagnostics.config_error |= found.config_error;
+        diagnostics.config_warning |= found.config_warning;
+        transition.graph
     }
 
     /// Builds the reply, logs the outcome and saves the input unless it is a repeat.
@@ -116,7 +123,8 @@ impl Scheduler {
         } else if !repeated && outcome.input.is_some() {
             self.last_file = Some(series::file_name(&self.state_dir, series, number));
         }
-        if let Some(file) = &self.last_file {
+        // Without a CIB nothing was saved: naming the previous file would be wrong.
+        if let Some(file) = self.last_file.as_ref().filter(|_| outcome.input.is_some()) {
             reply.set_attr(attr::GRAPH_INPUT, file.display().to_string());
         }
         reply.set_attr(attr::GRAPH_ERRORS, flag(diagnostics.processing_error));
@@ -176,6 +184,13 @@ fn flag(value: bool) -> &'static str {
     } else {
         "0"
     }
+}
+
+fn empty_cib() -> Element {
+    let mut cib = Element::new("cib");
+    cib.push_child(Element::new("configuration"));
+    cib.push_child(Element::new("status"));
+    cib
 }
 
 /// The graph Pacemaker answers with when it cannot use the configuration at all.
