@@ -41,8 +41,7 @@ impl Scheduler {
         let Some(input) = messages::payload(request) else {
             // Pacemaker would crash here; answer as for an unusable configuration instead.
             tracing::error!("Scheduler request {} carries no CIB; replying with an empty transition", reference(request));
-            let mut diagnostics = Diagnostics::default();
-            diagnostics.config_error = true;
+            let diagnostics = Diagnostics { config_error: true, ..Diagnostics::default() };
             let outcome = Outcome { graph: failed_graph(), diagnostics, input: None, options_from_input: false };
             return self.finish(request, outcome, false, date);
         };
