@@ -504,10 +504,37 @@ fn series_follow_processing_flags(node: &Node, _: ImplKind) {
     );
     assert_eq!(node.run(&["cat", &format!("{PENGINE_DIR}/pe-warn.last")]).expect_ok().stdout, "1");
     assert_eq!(node.run(&["cat", &format!("{PENGINE_DIR}/pe-error.last")]).expect_ok().stdout, "1");
+    let saved = node.run(&["bzcat", &format!("{PENGINE_DIR}/pe-warn-0.bz2")]).expect_ok().stdout;
+    let date_at = saved.find(" execution-date=\"").expect("execution-date saved");
+    let date_end = saved[date_at + 17..].find('"').map(|i| date_at + 17 + i + 1).expect("closing quote");
+    let normalised = format!("{}{}", &saved[..date_at], &saved[date_end..]);
+    // Recorded from Pacemaker's scheduler: the CIB as received, formatted, plus the date.
+    assert_eq!(normalised, SAVED_FENCING_INPUT);
     for file in ["pe-warn-0.bz2", "pe-error-0.bz2"] {
         node.run(&["crm_simulate", "-x", &format!("{PENGINE_DIR}/{file}"), "-S"]).expect_ok();
     }
 }
+
+const SAVED_FENCING_INPUT: &str = r#"<cib validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0" have-quorum="1" dc-uuid="1">
+  <configuration>
+    <crm_config>
+      <cluster_property_set id="o"/>
+    </crm_config>
+    <nodes>
+      <node id="1" uname="node1"/>
+      <node id="2" uname="node2"/>
+    </nodes>
+    <resources>
+      <primitive id="fence" class="stonith" type="fence_dummy"/>
+    </resources>
+    <constraints/>
+  </configuration>
+  <status>
+    <node_state id="1" uname="node1" in_ccm="true" crmd="online" join="member" expected="member"/>
+    <node_state id="2" uname="node2" in_ccm="false" crmd="offline" join="member" expected="member"/>
+  </status>
+</cib>
+"#;
 
 #[test]
 fn ipc_series_c() {
