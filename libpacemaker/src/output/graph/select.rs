@@ -15,9 +15,53 @@ pub(super) fn action_ids(plan: &Plan) -> Vec<u64> {
     (1..=plan.actions.len() as u64).collect()
 }
 
+/// Which actions the graph must show even though they are optional: the
+/// collective pseudo-actions around required member actions (Pacemaker's
+/// "print always", from the *_PRINTED ordering flags).
+pub(super) fn shown_anyway(ws: &WorkingSet, plan: &Plan) -> Vec<bool> {
+    let mut shown = vec![false; plan.actions.len()];
+    for o in &plan.orderings {
+        let first = &plan.actions[o.first];
+        if o.flags & of::IMPLIES_THEN_PRINTED != 0
+            && first.runnable
+            && !effectively_optional(ws, plan, o.first)
+        {
+            shown[o.then] = true;
+        }
+        if o.flags & of::IMPLIES_FIRST_PRINTED != 0 && !effectively_optional(ws, plan, o.then) {
+            shown[o.first] = true;
+        }
+    }
+    shown
+}
+
+/// Whether an action is optional, judging a collective action by its
+/// members' corresponding actions too.
+fn effectively_optional(ws: &WorkingSet, plan: &Plan, i: usize) -> bool {
+    let a = &plan.actions[i];
+    if !a.optional {
+        return false;
+    }
+    let Some(r) = a.rsc else { return true };
+    if ws.resources[r].variant == Variant::Primitive {
+        return true;
+    }
+    let task = match a.task.as_str() {
+        "running" => "start",
+        "stopped" => "stop",
+        "promoted" => "promote",
+        "demoted" => "demote",
+        t => t,
+    };
+    ws.primitives_of(r)
+        .into_iter()
+        .flat_map(|p| plan.rsc_actions(p, task))
+        .all(|m| plan.actions[m].optional)
+}
+
 /// Whether an action is part of the graph (Pacemaker's should_add_action_to_graph).
-pub(super) fn in_graph(ws: &WorkingSet, a: &Action) -> bool {
-    if !a.runnable || a.optional {
+pub(super) fn in_graph(ws: &WorkingSet, a: &Action, shown: bool) -> bool {
+    if !a.runnable || (a.optional && !shown) {
         return false;
     }
     if let Some(r) = a.rsc {
@@ -40,7 +84,7 @@ pub(super) fn in_graph(ws: &WorkingSet, a: &Action) -> bool {
 /// The order synapses are written in: each placed resource's actions (most
 /// recently created first), then its children's, then the actions that
 /// belong to no resource (most recent first).
-pub(super) fn synapse_order(ws: &WorkingSet, schedule: &Schedule) -> Vec<usize> {
+pub(super) fn synapse_order(ws: &WorkingSet, schedule: &Schedule, shown: &[bool]) -> Vec<usize> {
     let plan = &schedule.plan;
     let mut by_rsc: BTreeMap<RscIdx, Vec<usize>> = BTreeMap::new();
     let mut others = Vec::new();
@@ -67,13 +111,19 @@ pub(super) fn synapse_order(ws: &WorkingSet, schedule: &Schedule) -> Vec<usize> 
         }
     }
     out.extend(others);
-    out.retain(|&i| in_graph(ws, &plan.actions[i]));
+    out.retain(|&i| in_graph(ws, &plan.actions[i], shown[i]));
     out
 }
 
 /// The actions that must complete before action `then` may start, in id
 /// order (Pacemaker's should_add_input_to_graph over de-duplicated inputs).
-pub(super) fn inputs(ws: &WorkingSet, plan: &Plan, ids: &[u64], then: usize) -> Vec<usize> {
+pub(super) fn inputs(
+    ws: &WorkingSet,
+    plan: &Plan,
+    ids: &[u64],
+    shown: &[bool],
+    then: usize,
+) -> Vec<usize> {
     // Several orderings between the same pair count as one with all their flags.
     let mut merged: BTreeMap<u64, (usize, u32)> = BTreeMap::new();
     for o in plan.orderings.iter().filter(|o| o.then == then) {
@@ -84,7 +134,10 @@ pub(super) fn inputs(ws: &WorkingSet, plan: &Plan, ids: &[u64], then: usize) -> 
     }
     merged
         .into_values()
-        .filter(|&(first, flags)| input_counts(ws, &plan.actions[first], &plan.actions[then], flags))
+        .filter(|&(first, flags)| {
+            input_counts(ws, &plan.actions[first], &plan.actions[then], flags)
+                && !(plan.actions[first].optional && !shown[first])
+        })
         .map(|(first, _)| first)
         .collect()
 }
@@ -121,7 +174,7 @@ fn input_counts(ws: &WorkingSet, first: &Action, then: &Action, flags: u32) -> b
             return false;
         }
     }
-    !first.optional
+    true
 }
 
 /// Pacemaker's pe_rsc_is_clone: the clone itself (its actions are the
