@@ -97,9 +97,16 @@ fn execution_lines(ws: &model::WorkingSet, plan: &sched::actions::Plan) -> Vec<S
                 if a.pseudo {
                     lines.push(format!("  * Pseudo action:   {}_{}_0", id, a.task));
                 } else {
+                    // Recurring operations (and their cancellations) show
+                    // their interval: "monitor=10000".
+                    let task = if a.interval_ms > 0 {
+                        format!("{}={}", a.task, a.interval_ms)
+                    } else {
+                        a.task.clone()
+                    };
                     lines.push(format!(
                         "  * Resource action: {:<15} {} on {}",
-                        id, a.task, node
+                        id, task, node
                     ));
                 }
             }

@@ -103,13 +103,21 @@ pub enum OnFail {
     ResetRemote,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct OpDef {
+    pub id: String,
     pub name: String,
     pub interval_ms: u64,
+    /// The `role` attribute as written (None when absent); an unparsable
+    /// role makes the operation unusable as a recurring action.
+    pub role_text: Option<String>,
     pub role: Option<Role>,
     pub on_fail: Option<String>,
     pub enabled: bool,
+    /// The operation's own settings: its nested meta_attributes, overridden
+    /// by the attributes of the `<op>` element itself (without `id`), as
+    /// Pacemaker merges them into an action's meta-data.
+    pub meta: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -183,6 +191,12 @@ pub struct Resource {
     pub promoted_location: std::collections::BTreeMap<NodeIdx, i32>,
     /// Utilization this resource consumes on its node.
     pub utilization: std::collections::BTreeMap<String, i64>,
+    /// Recurring operations the history shows active on a node since the
+    /// resource's last start there: (node, task, interval in ms).
+    pub active_recurring: Vec<(NodeIdx, String, u64)>,
+    /// Maintenance mode applies (resource meta `maintenance` or the
+    /// cluster's maintenance-mode): no recurring operations.
+    pub maintenance: bool,
 }
 
 impl Resource {
@@ -231,6 +245,8 @@ impl Resource {
             template: None,
             pending_task: None,
             promoted_location: std::collections::BTreeMap::new(),
+            active_recurring: Vec::new(),
+            maintenance: false,
         }
     }
 }
@@ -311,6 +327,8 @@ pub struct WorkingSet {
     pub warnings: Vec<String>,
     /// Tag id -> referenced ids (configuration/tags).
     pub tags: std::collections::HashMap<String, Vec<String>>,
+    /// Cluster-wide operation defaults (op_defaults meta attributes).
+    pub op_defaults: HashMap<String, String>,
     /// Ticket id -> (granted, standby), from the status section.
     pub tickets: std::collections::HashMap<String, (bool, bool)>,
 }
