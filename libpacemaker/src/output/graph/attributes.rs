@@ -113,22 +113,27 @@ fn operation_meta(
     let interval = view::interval_ms(a);
     if a.op_meta.is_empty() {
         meta = configured_operation_meta(config, ws, r, a, op);
+        let timeout = meta
+            .get("timeout")
+            .and_then(|t| duration_ms(t))
+            .filter(|&ms| ms >= 0)
+            .unwrap_or(DEFAULT_TIMEOUT_MS);
+        meta.insert("timeout".to_string(), timeout.to_string());
     } else {
-        // Assembled by the scheduler when it created the action.
+        // Assembled (timeout and interval in milliseconds) by the scheduler.
         meta.extend(a.op_meta.iter().map(|(k, v)| (k.clone(), v.clone())));
     }
     let is_fence_device = ws.resources[r].class == "stonith";
     if is_fence_device && (a.task == "start" || (a.task == "monitor" && interval == 0)) {
-        if let Some(t) = params(config, ws, r, a).get("pcmk_monitor_timeout") {
-            meta.insert("timeout".to_string(), t.clone());
+        // Fence devices' start and probe take the device's own monitor timeout.
+        if let Some(ms) = params(config, ws, r, a)
+            .get("pcmk_monitor_timeout")
+            .and_then(|t| duration_ms(t))
+            .filter(|&ms| ms >= 0)
+        {
+            meta.insert("timeout".to_string(), ms.to_string());
         }
     }
-    let timeout = meta
-        .get("timeout")
-        .and_then(|t| duration_ms(t))
-        .filter(|&ms| ms >= 0)
-        .unwrap_or(DEFAULT_TIMEOUT_MS);
-    meta.insert("timeout".to_string(), timeout.to_string());
     normalize_start_delay(&mut meta);
     meta
 }
