@@ -6,6 +6,7 @@
 
 use crate::model::{order_flags as of, NodeIdx, RscIdx, Variant, WorkingSet};
 use crate::options::is_true;
+use crate::output::status::natural_cmp;
 
 use super::actions::Plan;
 
@@ -42,13 +43,15 @@ fn is_dc(ws: &WorkingSet, n: NodeIdx) -> bool {
 
 /// Adds the fencing orderings to a plan whose flags are final.
 pub fn order_fencing(ws: &WorkingSet, plan: &mut Plan) {
-    let fencing: Vec<(usize, NodeIdx)> = plan
+    let mut fencing: Vec<(usize, NodeIdx)> = plan
         .actions
         .iter()
         .enumerate()
         .filter(|(_, a)| a.rsc.is_none() && a.task == "stonith")
         .filter_map(|(i, a)| a.node.map(|n| (i, n)))
         .collect();
+    // Pacemaker visits nodes sorted by name.
+    fencing.sort_by(|x, y| natural_cmp(&ws.nodes[x.1].uname, &ws.nodes[y.1].uname));
     if fencing.is_empty() {
         return;
     }
