@@ -2,6 +2,7 @@
 
 pub mod actions;
 pub mod assign;
+pub mod fencing;
 pub mod monitors;
 pub mod probes;
 pub mod promote;
@@ -171,6 +172,7 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     builder.apply_fencing_to_stops();
     builder.propagate();
     builder.settle_migrations();
+    fencing::order_fencing(builder.ws, &mut builder.plan);
     Schedule {
         plan: builder.plan,
         order,

@@ -110,6 +110,44 @@ fn operation_meta(
 ) -> HashMap<String, String> {
     let mut meta = HashMap::new();
     let Some(r) = a.rsc else { return meta };
+    let interval = view::interval_ms(a);
+    if a.op_meta.is_empty() {
+        meta = configured_operation_meta(config, ws, r, a, op);
+        let timeout = meta
+            .get("timeout")
+            .and_then(|t| duration_ms(t))
+            .filter(|&ms| ms >= 0)
+            .unwrap_or(DEFAULT_TIMEOUT_MS);
+        meta.insert("timeout".to_string(), timeout.to_string());
+    } else {
+        // Assembled (timeout and interval in milliseconds) by the scheduler.
+        meta.extend(a.op_meta.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    let is_fence_device = ws.resources[r].class == "stonith";
+    if is_fence_device && (a.task == "start" || (a.task == "monitor" && interval == 0)) {
+        // Fence devices' start and probe take the device's own monitor timeout.
+        if let Some(ms) = params(config, ws, r, a)
+            .get("pcmk_monitor_timeout")
+            .and_then(|t| duration_ms(t))
+            .filter(|&ms| ms >= 0)
+        {
+            meta.insert("timeout".to_string(), ms.to_string());
+        }
+    }
+    normalize_start_delay(&mut meta);
+    meta
+}
+
+/// Operation meta-data straight from the configuration, for actions the
+/// scheduler created without it.
+fn configured_operation_meta(
+    config: &Config,
+    ws: &WorkingSet,
+    r: RscIdx,
+    a: &Action,
+    op: Option<&Element>,
+) -> HashMap<String, String> {
+    let mut meta = HashMap::new();
     let plain = RuleContext {
         node_attrs: None,
         now: Some(ws.now),
@@ -145,23 +183,15 @@ fn operation_meta(
     } else {
         meta.remove("interval");
     }
-    let is_fence_device = ws.resources[r].class == "stonith";
-    if is_fence_device && (a.task == "start" || (a.task == "monitor" && interval == 0)) {
-        if let Some(t) = params(config, ws, r, a).get("pcmk_monitor_timeout") {
-            meta.insert("timeout".to_string(), t.clone());
-        }
-    }
-    let timeout = meta
-        .get("timeout")
-        .and_then(|t| duration_ms(t))
-        .filter(|&ms| ms >= 0)
-        .unwrap_or(DEFAULT_TIMEOUT_MS);
-    meta.insert("timeout".to_string(), timeout.to_string());
+    meta
+}
+
+/// A start delay is passed on in milliseconds.
+fn normalize_start_delay(meta: &mut HashMap<String, String>) {
     if let Some(delay) = meta.get("start-delay").cloned() {
         let ms = duration_ms(&delay).unwrap_or(0).max(0);
         meta.insert("start-delay".to_string(), ms.to_string());
     }
-    meta
 }
 
 /// The resource's instance attributes, evaluated for the action's node,

@@ -27,9 +27,10 @@ pub fn transition_graph(
 ) -> Element {
     let config = config::Config::new(cib);
     let plan = &schedule.plan;
-    let ids = select::action_ids(plan);
+    let ids = select::action_ids(ws, schedule);
+    let shown = select::shown_anyway(ws, plan);
     let mut graph = graph_element(ws, transition_id);
-    for (synapse_id, i) in select::synapse_order(ws, schedule).into_iter().enumerate() {
+    for (synapse_id, i) in select::synapse_order(ws, schedule, &ids, &shown).into_iter().enumerate() {
         let action = &plan.actions[i];
         let mut synapse = Element::new("synapse").with_attr("id", synapse_id.to_string());
         let priority = view::priority(ws, action);
@@ -45,7 +46,7 @@ pub fn transition_graph(
             event = event.with_child(downed);
         }
         let mut inputs = Element::new("inputs");
-        for first in select::inputs(ws, plan, &ids, i) {
+        for first in select::inputs(ws, plan, &ids, &shown, i) {
             let trigger = Element::new("trigger")
                 .with_child(action_element(ws, &plan.actions[first], ids[first]));
             inputs = inputs.with_child(trigger);

@@ -8,16 +8,119 @@ use crate::sched::actions::{Action, Plan};
 use crate::sched::Schedule;
 
 use super::view;
+use crate::output::status::natural_cmp;
 
-/// Graph ids of the plan's actions: numbered from 1 in creation order, as
-/// Pacemaker numbers actions.
-pub(super) fn action_ids(plan: &Plan) -> Vec<u64> {
-    (1..=plan.actions.len() as u64).collect()
+/// Graph ids of the plan's actions, numbered from 1 in the order Pacemaker
+/// would have created them: pseudo-actions of resource sets while unpacking
+/// constraints, then probes (node by node, nodes in name order), then each
+/// resource's actions, then fencing.
+pub(super) fn action_ids(ws: &WorkingSet, schedule: &Schedule) -> Vec<u64> {
+    let plan = &schedule.plan;
+    let node_rank = node_name_ranks(ws);
+    let rsc_rank = resource_ranks(ws, schedule);
+    let phase = |i: usize| -> (u8, usize, usize) {
+        let a = &plan.actions[i];
+        let on_node = a.node.map(|n| node_rank[n]).unwrap_or(0);
+        match a.rsc {
+            None if a.pseudo && a.task.contains("one-or-more:") => (0, 0, i),
+            Some(_) if a.is_probe => (1, on_node, i),
+            // A primitive's action without a node was created on demand by
+            // an ordering, after every resource had created its own.
+            Some(r) if a.node.is_none() && ws.resources[r].variant == Variant::Primitive => {
+                (3, 0, i)
+            }
+            Some(r) => (2, rsc_rank[r], i),
+            None if a.task == view::FENCE_TASK => (4, on_node, i),
+            None => (5, 0, i),
+        }
+    };
+    let mut order: Vec<usize> = (0..plan.actions.len()).collect();
+    order.sort_by_key(|&i| phase(i));
+    let mut ids = vec![0; plan.actions.len()];
+    for (position, &i) in order.iter().enumerate() {
+        ids[i] = position as u64 + 1;
+    }
+    ids
+}
+
+/// The order in which resources create their actions: top-level resources
+/// in placement order, and within each, children before their parent.
+fn resource_ranks(ws: &WorkingSet, schedule: &Schedule) -> Vec<usize> {
+    fn walk(ws: &WorkingSet, r: RscIdx, next: &mut usize, rank: &mut [usize]) {
+        for &c in &ws.resources[r].children {
+            walk(ws, c, next, rank);
+        }
+        rank[r] = *next;
+        *next += 1;
+    }
+    let mut rank = vec![usize::MAX; ws.resources.len()];
+    let mut next = 0;
+    for &r in schedule.order.iter().chain(ws.top_level.iter()) {
+        if rank[r] == usize::MAX {
+            walk(ws, r, &mut next, &mut rank);
+        }
+    }
+    rank
+}
+
+/// Each node's position when nodes are sorted by name as Pacemaker sorts them.
+fn node_name_ranks(ws: &WorkingSet) -> Vec<usize> {
+    let mut nodes: Vec<usize> = (0..ws.nodes.len()).collect();
+    nodes.sort_by(|&a, &b| natural_cmp(&ws.nodes[a].uname, &ws.nodes[b].uname));
+    let mut rank = vec![0; ws.nodes.len()];
+    for (position, &n) in nodes.iter().enumerate() {
+        rank[n] = position;
+    }
+    rank
+}
+
+/// Which actions the graph must show even though they are optional: the
+/// collective pseudo-actions around required member actions (Pacemaker's
+/// "print always", from the *_PRINTED ordering flags).
+pub(super) fn shown_anyway(ws: &WorkingSet, plan: &Plan) -> Vec<bool> {
+    let mut shown = vec![false; plan.actions.len()];
+    for o in &plan.orderings {
+        let first = &plan.actions[o.first];
+        if o.flags & of::IMPLIES_THEN_PRINTED != 0
+            && first.runnable
+            && !effectively_optional(ws, plan, o.first)
+        {
+            shown[o.then] = true;
+        }
+        if o.flags & of::IMPLIES_FIRST_PRINTED != 0 && !effectively_optional(ws, plan, o.then) {
+            shown[o.first] = true;
+        }
+    }
+    shown
+}
+
+/// Whether an action is optional, judging a collective action by its
+/// members' corresponding actions too.
+fn effectively_optional(ws: &WorkingSet, plan: &Plan, i: usize) -> bool {
+    let a = &plan.actions[i];
+    if !a.optional {
+        return false;
+    }
+    let Some(r) = a.rsc else { return true };
+    if ws.resources[r].variant == Variant::Primitive {
+        return true;
+    }
+    let task = match a.task.as_str() {
+        "running" => "start",
+        "stopped" => "stop",
+        "promoted" => "promote",
+        "demoted" => "demote",
+        t => t,
+    };
+    ws.primitives_of(r)
+        .into_iter()
+        .flat_map(|p| plan.rsc_actions(p, task))
+        .all(|m| plan.actions[m].optional)
 }
 
 /// Whether an action is part of the graph (Pacemaker's should_add_action_to_graph).
-pub(super) fn in_graph(ws: &WorkingSet, a: &Action) -> bool {
-    if !a.runnable || a.optional {
+pub(super) fn in_graph(ws: &WorkingSet, a: &Action, shown: bool) -> bool {
+    if !a.runnable || (a.optional && !shown) {
         return false;
     }
     if let Some(r) = a.rsc {
@@ -40,11 +143,19 @@ pub(super) fn in_graph(ws: &WorkingSet, a: &Action) -> bool {
 /// The order synapses are written in: each placed resource's actions (most
 /// recently created first), then its children's, then the actions that
 /// belong to no resource (most recent first).
-pub(super) fn synapse_order(ws: &WorkingSet, schedule: &Schedule) -> Vec<usize> {
+pub(super) fn synapse_order(
+    ws: &WorkingSet,
+    schedule: &Schedule,
+    ids: &[u64],
+    shown: &[bool],
+) -> Vec<usize> {
     let plan = &schedule.plan;
     let mut by_rsc: BTreeMap<RscIdx, Vec<usize>> = BTreeMap::new();
     let mut others = Vec::new();
-    for (i, a) in plan.actions.iter().enumerate().rev() {
+    let mut newest_first: Vec<usize> = (0..plan.actions.len()).collect();
+    newest_first.sort_by_key(|&i| std::cmp::Reverse(ids[i]));
+    for i in newest_first {
+        let a = &plan.actions[i];
         match a.rsc {
             Some(r) => by_rsc.entry(r).or_default().push(i),
             None => others.push(i),
@@ -67,13 +178,19 @@ pub(super) fn synapse_order(ws: &WorkingSet, schedule: &Schedule) -> Vec<usize> 
         }
     }
     out.extend(others);
-    out.retain(|&i| in_graph(ws, &plan.actions[i]));
+    out.retain(|&i| in_graph(ws, &plan.actions[i], shown[i]));
     out
 }
 
 /// The actions that must complete before action `then` may start, in id
 /// order (Pacemaker's should_add_input_to_graph over de-duplicated inputs).
-pub(super) fn inputs(ws: &WorkingSet, plan: &Plan, ids: &[u64], then: usize) -> Vec<usize> {
+pub(super) fn inputs(
+    ws: &WorkingSet,
+    plan: &Plan,
+    ids: &[u64],
+    shown: &[bool],
+    then: usize,
+) -> Vec<usize> {
     // Several orderings between the same pair count as one with all their flags.
     let mut merged: BTreeMap<u64, (usize, u32)> = BTreeMap::new();
     for o in plan.orderings.iter().filter(|o| o.then == then) {
@@ -84,7 +201,10 @@ pub(super) fn inputs(ws: &WorkingSet, plan: &Plan, ids: &[u64], then: usize) -> 
     }
     merged
         .into_values()
-        .filter(|&(first, flags)| input_counts(ws, &plan.actions[first], &plan.actions[then], flags))
+        .filter(|&(first, flags)| {
+            input_counts(ws, &plan.actions[first], &plan.actions[then], flags)
+                && !(plan.actions[first].optional && !shown[first])
+        })
         .map(|(first, _)| first)
         .collect()
 }
@@ -121,7 +241,7 @@ fn input_counts(ws: &WorkingSet, first: &Action, then: &Action, flags: u32) -> b
             return false;
         }
     }
-    !first.optional
+    true
 }
 
 /// Pacemaker's pe_rsc_is_clone: the clone itself (its actions are the

@@ -44,9 +44,16 @@ pub(super) fn element_name(a: &Action) -> &'static str {
     }
 }
 
-/// The operation's interval in milliseconds (0 for one-shot operations).
-pub(super) fn interval_ms(_a: &Action) -> u64 {
-    0
+/// The operation's interval in milliseconds (0 for one-shot operations; for
+/// a cancellation, the interval of the operation it cancels).
+pub(super) fn interval_ms(a: &Action) -> u64 {
+    a.interval_ms
+}
+
+/// The task the operation key is built from: for a cancellation, the task
+/// of the operation being cancelled.
+fn key_task(a: &Action) -> &str {
+    a.cancel_task.as_deref().unwrap_or(&a.task)
 }
 
 /// The fencing action (reboot, off, on) of a fencing event.
@@ -57,7 +64,8 @@ pub(super) fn fence_action(a: &Action) -> &str {
 /// Pacemaker's action key ("rsc_start_0", "stonith-node1-reboot", ...).
 pub(super) fn operation_key(ws: &WorkingSet, a: &Action) -> String {
     match a.rsc {
-        Some(r) => op_key(&ws.resources[r].id, &a.task, interval_ms(a)),
+        Some(_) if !a.op_key.is_empty() => a.op_key.clone(),
+        Some(r) => op_key(&ws.resources[r].id, key_task(a), interval_ms(a)),
         None => match (a.task.as_str(), a.node) {
             (FENCE_TASK, Some(n)) => {
                 format!("stonith-{}-{}", ws.nodes[n].uname, fence_action(a))
@@ -87,7 +95,7 @@ pub(super) fn clone_name(ws: &WorkingSet, a: &Action) -> Option<String> {
 /// The key the executor should use: built from the clone name when there is one.
 pub(super) fn executor_key(ws: &WorkingSet, a: &Action) -> Option<String> {
     let name = clone_name(ws, a)?;
-    Some(op_key(&name, &a.task, interval_ms(a)))
+    Some(op_key(&name, key_task(a), interval_ms(a)))
 }
 
 /// A synapse's priority: the resource's, raised for actions that complete a
@@ -110,6 +118,12 @@ pub(super) fn scheduler_meta(a: &Action) -> Vec<(String, String)> {
     let mut meta = Vec::new();
     if a.task == FENCE_TASK {
         meta.push(("stonith_action".to_string(), fence_action(a).to_string()));
+    }
+    if let Some(rc) = a.target_rc {
+        meta.push(("op_target_rc".to_string(), rc.to_string()));
+    }
+    if let Some(task) = &a.cancel_task {
+        meta.push(("operation".to_string(), task.clone()));
     }
     if a.task == SHUTDOWN_TASK {
         meta.push(("op_no_wait".to_string(), "true".to_string()));
