@@ -471,7 +471,7 @@ impl<'a> Builder<'a> {
         }
         if is_moving && self.can_migrate(r, current) {
             if let Some(target) = res.assigned_to {
-                let i = self.plan.add_raw(Action {
+                let mut action = Action {
                     rsc: Some(r),
                     task: "migrate_from".to_string(),
                     node: Some(target),
@@ -482,7 +482,9 @@ impl<'a> Builder<'a> {
                     fence_action: None,
                     required_runnable_before: 0,
                     ..Default::default()
-                });
+                };
+                crate::sched::monitors::describe_operation(self.ws, &mut action, r);
+                let i = self.plan.add_raw(action);
                 self.migrations.push(i);
                 self.migrating.push(r);
             }
@@ -523,6 +525,18 @@ impl<'a> Builder<'a> {
             let stops = self.plan.rsc_actions(r, "stop");
             let stop_ok = stops.iter().all(|&i| self.plan.actions[i].runnable);
             self.plan.actions[m].runnable = start_ok && stop_ok;
+            if !(start_ok && stop_ok) {
+                continue;
+            }
+            // The resource moves by migrate_to on its current node and
+            // migrate_from on the target; the start there is implied.
+            let source = stops.first().and_then(|&i| self.plan.actions[i].node);
+            if let Some(source) = source {
+                self.resource_action(r, "migrate_to", Some(source), false);
+            }
+            if let Some(start) = self.plan.find(Some(r), "start", target) {
+                self.plan.actions[start].pseudo = true;
+            }
         }
     }
 

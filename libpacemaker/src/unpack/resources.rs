@@ -162,9 +162,10 @@ fn parse_iso_duration_ms(rest: &str) -> u64 {
                     ('M', false) => 30 * 86400,
                     ('W', false) => 7 * 86400,
                     ('D', false) => 86400,
-                    ('H', true) => 3600,
+                    // Hours and seconds are accepted with or without 'T'.
+                    ('H', _) => 3600,
                     ('M', true) => 60,
-                    ('S', true) => 1,
+                    ('S', _) => 1,
                     _ => 0,
                 };
                 total = total.saturating_add(n.saturating_mul(secs));
