@@ -27,7 +27,7 @@ pub fn executed_actions(plan: &Plan) -> Vec<usize> {
     let mut list: Vec<usize> = (0..plan.actions.len())
         .filter(|&i| {
             let a = &plan.actions[i];
-            !a.optional && a.runnable
+            (!a.optional || a.print_always) && a.runnable
         })
         .collect();
     list.sort_by_key(|&i| (rank(&plan.actions[i]), i));

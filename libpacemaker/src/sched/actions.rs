@@ -22,6 +22,10 @@ pub struct Action {
     pub fence_action: Option<String>,
     /// Runnable only if this many "one or more" inputs are runnable.
     pub required_runnable_before: usize,
+    /// Part of the transition even while optional, because an action it is
+    /// ordered with is required (Pacemaker's pe_action_print_always): the
+    /// transition contains runnable actions that are required or this.
+    pub print_always: bool,
     /// Resource actions: Pacemaker's operation key, `<rsc id>_<task>_<interval>`
     /// (for a "cancel", the key of the operation being cancelled, e.g.
     /// `rsc1_monitor_10000`). Empty for actions without a resource.
@@ -1074,16 +1078,29 @@ impl<'a> Builder<'a> {
         if flags & of::ASYMMETRICAL != 0 {
             changed |= self.asymmetric_ordering(first, then, first_runnable);
         }
+        // Shown (and put in the graph) because the other side is required.
+        if flags & of::IMPLIES_THEN_PRINTED != 0
+            && self.plan.actions[first].runnable
+            && !first_optional
+        {
+            self.plan.actions[then].print_always = true;
+        }
+        if flags & of::IMPLIES_FIRST_PRINTED != 0 && !self.plan.actions[then].optional {
+            self.plan.actions[first].print_always = true;
+        }
         if flags & of::IMPLIES_FIRST != 0 && !self.plan.actions[then].optional && first_optional {
             changed |= self.clear_optional(first, then);
         }
         if flags & of::RUNNABLE_LEFT != 0 && self.plan.actions[then].runnable && !first_runnable {
             changed |= self.clear_runnable(then, first);
         }
-        let first_migrating = self.plan.actions[first]
-            .rsc
-            .map(|r| self.migrating.contains(&r))
-            .unwrap_or(false);
+        // A migrating resource's start or stop doesn't force other
+        // resources' actions (it does its own group's or clone's).
+        let first_migrating = match (self.plan.actions[first].rsc, self.plan.actions[then].rsc) {
+            (Some(fr), Some(tr)) => self.migrating.contains(&fr) && !self.is_ancestor(tr, fr),
+            (Some(fr), None) => self.migrating.contains(&fr),
+            _ => false,
+        };
         if flags & of::IMPLIES_THEN != 0
             && self.plan.actions[then].optional
             && !first_optional
