@@ -605,6 +605,9 @@ impl<'a> Builder<'a> {
             }
             Variant::Group => {
                 let children = self.ws.resources[r].children.clone();
+                self.order_tasks(r, "stop", r, "stopped", of::RUNNABLE_LEFT);
+                self.order_tasks(r, "stopped", r, "start", of::OPTIONAL);
+                self.order_tasks(r, "start", r, "running", of::RUNNABLE_LEFT);
                 let mut previous: Option<RscIdx> = None;
                 for &m in &children {
                     self.order_tasks(r, "stop", m, "stop", of::IMPLIES_FIRST_PRINTED);
