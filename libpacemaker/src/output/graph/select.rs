@@ -91,7 +91,39 @@ pub(super) fn shown_anyway(ws: &WorkingSet, plan: &Plan) -> Vec<bool> {
             shown[o.first] = true;
         }
     }
+    for (i, a) in plan.actions.iter().enumerate() {
+        if clone_action_required(ws, plan, a) {
+            shown[i] = true;
+        }
+    }
     shown
+}
+
+/// A clone's pseudo-actions are required when any instance performs the
+/// corresponding action (Pacemaker decides this when creating them).
+fn clone_action_required(ws: &WorkingSet, plan: &Plan, a: &Action) -> bool {
+    let Some(r) = a.rsc else { return false };
+    if ws.resources[r].variant != Variant::Clone {
+        return false;
+    }
+    let member_task = match a.task.as_str() {
+        "start" | "running" => "start",
+        "stop" | "stopped" => "stop",
+        "promote" | "promoted" => "promote",
+        "demote" | "demoted" => "demote",
+        _ => return false,
+    };
+    ws.primitives_of(r)
+        .into_iter()
+        .flat_map(|p| plan.rsc_actions(p, member_task))
+        .map(|m| &plan.actions[m])
+        .any(|m| {
+            !m.optional
+                && match member_task {
+                    "stop" | "demote" => m.runnable || m.pseudo,
+                    _ => m.runnable,
+                }
+        })
 }
 
 /// Whether an action is optional, judging a collective action by its
