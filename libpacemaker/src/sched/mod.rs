@@ -1,6 +1,7 @@
 //! Scheduling: from an unpacked working set to placement and a plan of actions.
 
 pub mod actions;
+pub mod anti_colocation;
 pub mod assign;
 pub mod fencing;
 pub mod monitors;
@@ -172,6 +173,7 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     builder.apply_fencing_to_stops();
     builder.propagate();
     builder.settle_migrations();
+    anti_colocation::order_anti_colocations(&mut builder);
     fencing::order_fencing(builder.ws, &mut builder.plan);
     Schedule {
         plan: builder.plan,

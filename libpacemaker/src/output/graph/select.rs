@@ -250,7 +250,7 @@ fn input_counts(ws: &WorkingSet, first: &Action, then: &Action, flags: u32) -> b
     if !first.runnable && flags & of::ONE_OR_MORE != 0 {
         return false;
     }
-    if flags & of::ANTI_COLOCATION != 0 {
+    if flags == of::ANTI_COLOCATION {
         if let (Some(a), Some(b)) = (first.node, then.node) {
             if a != b {
                 return false;
