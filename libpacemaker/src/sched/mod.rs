@@ -7,6 +7,7 @@ pub mod fencing;
 pub mod monitors;
 pub mod probes;
 pub mod promote;
+pub mod shutdown;
 
 use libcrmcommon::xml::Element;
 
@@ -175,6 +176,7 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     builder.settle_migrations();
     anti_colocation::order_anti_colocations(&mut builder);
     fencing::order_fencing(builder.ws, &mut builder.plan);
+    shutdown::schedule_shutdowns(builder.ws, &mut builder.plan);
     Schedule {
         plan: builder.plan,
         order,

@@ -30,7 +30,9 @@ pub(super) fn action_ids(ws: &WorkingSet, schedule: &Schedule) -> Vec<u64> {
                 (3, 0, i)
             }
             Some(r) => (2, rsc_rank[r], i),
-            None if a.task == view::FENCE_TASK => (4, on_node, i),
+            None if a.task == view::FENCE_TASK || a.task == view::SHUTDOWN_TASK => {
+                (4, on_node, i)
+            }
             None => (5, 0, i),
         }
     };
