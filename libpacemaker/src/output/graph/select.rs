@@ -236,8 +236,10 @@ pub(super) fn inputs(
     merged
         .into_values()
         .filter(|&(first, flags)| {
-            input_counts(ws, &plan.actions[first], &plan.actions[then], flags)
-                && !(plan.actions[first].optional && !shown[first])
+            // An optional input the graph doesn't show can't hold anything up.
+            let shown_or_required = !plan.actions[first].optional || shown[first];
+            shown_or_required
+                && input_counts(ws, &plan.actions[first], &plan.actions[then], flags)
         })
         .map(|(first, _)| first)
         .collect()
