@@ -93,6 +93,9 @@ fn execution_lines(ws: &model::WorkingSet, plan: &sched::actions::Plan) -> Vec<S
                 node,
                 a.fence_action.clone().unwrap_or_default()
             )),
+            None if a.task == sched::shutdown::SHUTDOWN_TASK => {
+                lines.push(format!("  * Cluster action:  {} on {}", a.task, node))
+            }
             None => lines.push(format!("  * Pseudo action:   {}", a.task)),
             Some(r) => {
                 let id = if a.pseudo {

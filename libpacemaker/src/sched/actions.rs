@@ -610,6 +610,32 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// A promotable clone's own pseudo-actions around its instances'
+    /// promotions and demotions (Pacemaker's pcmk__order_promotable_instances).
+    fn promotable_orderings(&mut self, r: RscIdx, children: &[RscIdx]) {
+        self.order_tasks(r, "running", r, "promote", of::RUNNABLE_LEFT);
+        // Start and promote after all instances stopped and demoted; stop after demoted.
+        self.order_tasks(r, "stopped", r, "promote", of::OPTIONAL);
+        self.order_tasks(r, "demoted", r, "stop", of::OPTIONAL);
+        self.order_tasks(r, "demoted", r, "start", of::OPTIONAL);
+        self.order_tasks(r, "demoted", r, "promote", of::OPTIONAL);
+        self.order_tasks(r, "demote", r, "demoted", of::OPTIONAL);
+        let mut previous: Option<RscIdx> = None;
+        let ordered = self.ws.resources[r].clone.ordered;
+        for &c in children {
+            self.order_tasks(c, "demote", c, "promote", of::OPTIONAL);
+            self.order_tasks(r, "promote", c, "promote", of::OPTIONAL);
+            self.order_tasks(c, "promote", r, "promoted", of::OPTIONAL);
+            self.order_tasks(r, "demote", c, "demote", of::IMPLIES_FIRST_PRINTED);
+            self.order_tasks(c, "demote", r, "demoted", of::IMPLIES_THEN_PRINTED);
+            if let (Some(p), true) = (previous, ordered) {
+                self.order_tasks(p, "promote", c, "promote", of::OPTIONAL);
+                self.order_tasks(c, "demote", p, "demote", of::OPTIONAL);
+            }
+            previous = Some(c);
+        }
+    }
+
     pub fn internal_orderings(&mut self, r: RscIdx) {
         match self.ws.resources[r].variant {
             Variant::Primitive => {
@@ -623,6 +649,9 @@ impl<'a> Builder<'a> {
             }
             Variant::Group => {
                 let children = self.ws.resources[r].children.clone();
+                self.order_tasks(r, "stop", r, "stopped", of::RUNNABLE_LEFT);
+                self.order_tasks(r, "stopped", r, "start", of::OPTIONAL);
+                self.order_tasks(r, "start", r, "running", of::RUNNABLE_LEFT);
                 let mut previous: Option<RscIdx> = None;
                 for &m in &children {
                     self.order_tasks(r, "stop", m, "stop", of::IMPLIES_FIRST_PRINTED);
@@ -674,6 +703,9 @@ impl<'a> Builder<'a> {
                         self.order_tasks(w[0], "start", w[1], "start", of::OPTIONAL);
                         self.order_tasks(w[1], "stop", w[0], "stop", of::OPTIONAL);
                     }
+                }
+                if self.ws.resources[r].clone.promotable {
+                    self.promotable_orderings(r, &children);
                 }
             }
         }

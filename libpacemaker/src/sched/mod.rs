@@ -1,11 +1,13 @@
 //! Scheduling: from an unpacked working set to placement and a plan of actions.
 
 pub mod actions;
+pub mod anti_colocation;
 pub mod assign;
 pub mod fencing;
 pub mod monitors;
 pub mod probes;
 pub mod promote;
+pub mod shutdown;
 
 use libcrmcommon::xml::Element;
 
@@ -173,7 +175,9 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     builder.apply_fencing_to_stops();
     builder.propagate();
     builder.settle_migrations();
+    anti_colocation::order_anti_colocations(&mut builder);
     fencing::order_fencing(builder.ws, &mut builder.plan);
+    shutdown::schedule_shutdowns(builder.ws, &mut builder.plan);
     Schedule {
         plan: builder.plan,
         order,

@@ -30,7 +30,9 @@ pub(super) fn action_ids(ws: &WorkingSet, schedule: &Schedule) -> Vec<u64> {
                 (3, 0, i)
             }
             Some(r) => (2, rsc_rank[r], i),
-            None if a.task == view::FENCE_TASK => (4, on_node, i),
+            None if a.task == view::FENCE_TASK || a.task == view::SHUTDOWN_TASK => {
+                (4, on_node, i)
+            }
             None => (5, 0, i),
         }
     };
@@ -91,7 +93,39 @@ pub(super) fn shown_anyway(ws: &WorkingSet, plan: &Plan) -> Vec<bool> {
             shown[o.first] = true;
         }
     }
+    for (i, a) in plan.actions.iter().enumerate() {
+        if clone_action_required(ws, plan, a) {
+            shown[i] = true;
+        }
+    }
     shown
+}
+
+/// A clone's pseudo-actions are required when any instance performs the
+/// corresponding action (Pacemaker decides this when creating them).
+fn clone_action_required(ws: &WorkingSet, plan: &Plan, a: &Action) -> bool {
+    let Some(r) = a.rsc else { return false };
+    if ws.resources[r].variant != Variant::Clone {
+        return false;
+    }
+    let member_task = match a.task.as_str() {
+        "start" | "running" => "start",
+        "stop" | "stopped" => "stop",
+        "promote" | "promoted" => "promote",
+        "demote" | "demoted" => "demote",
+        _ => return false,
+    };
+    ws.primitives_of(r)
+        .into_iter()
+        .flat_map(|p| plan.rsc_actions(p, member_task))
+        .map(|m| &plan.actions[m])
+        .any(|m| {
+            !m.optional
+                && match member_task {
+                    "stop" | "demote" => m.runnable || m.pseudo,
+                    _ => m.runnable,
+                }
+        })
 }
 
 /// Whether an action is optional, judging a collective action by its
@@ -202,8 +236,10 @@ pub(super) fn inputs(
     merged
         .into_values()
         .filter(|&(first, flags)| {
-            input_counts(ws, &plan.actions[first], &plan.actions[then], flags)
-                && !(plan.actions[first].optional && !shown[first])
+            // An optional input the graph doesn't show can't hold anything up.
+            let shown_or_required = !plan.actions[first].optional || shown[first];
+            shown_or_required
+                && input_counts(ws, &plan.actions[first], &plan.actions[then], flags)
         })
         .map(|(first, _)| first)
         .collect()
@@ -218,7 +254,7 @@ fn input_counts(ws: &WorkingSet, first: &Action, then: &Action, flags: u32) -> b
     if !first.runnable && flags & of::ONE_OR_MORE != 0 {
         return false;
     }
-    if flags & of::ANTI_COLOCATION != 0 {
+    if flags == of::ANTI_COLOCATION {
         if let (Some(a), Some(b)) = (first.node, then.node) {
             if a != b {
                 return false;

@@ -19,7 +19,7 @@ pub(super) enum Kind {
 }
 
 pub(super) const FENCE_TASK: &str = "stonith";
-pub(super) const SHUTDOWN_TASK: &str = "do_shutdown";
+pub(super) const SHUTDOWN_TASK: &str = crate::sched::shutdown::SHUTDOWN_TASK;
 pub(super) const CLEAR_FAILCOUNT_TASK: &str = "clear_failcount";
 
 pub(super) fn kind(a: &Action) -> Kind {
