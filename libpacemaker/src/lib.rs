@@ -7,6 +7,7 @@
 //! print!("{}", report.text);
 //! ```
 
+pub mod calculate;
 pub mod inject;
 pub mod model;
 pub mod options;
@@ -19,6 +20,8 @@ pub mod unpack;
 
 use libcrmcommon::xml::Element;
 
+pub use calculate::{calculate_transition, Diagnostic, Diagnostics, Transition};
+pub use output::graph::{transition_graph, transition_graph_text};
 pub use unpack::UnpackError;
 
 /// Everything a crm_simulate-style run produces.
@@ -109,15 +112,29 @@ fn execution_lines(ws: &model::WorkingSet, plan: &sched::actions::Plan) -> Vec<S
                 node,
                 a.fence_action.clone().unwrap_or_default()
             )),
+            None if a.task == sched::shutdown::SHUTDOWN_TASK => {
+                lines.push(format!("  * Cluster action:  {} on {}", a.task, node))
+            }
             None => lines.push(format!("  * Pseudo action:   {}", a.task)),
             Some(r) => {
-                let id = &ws.resources[r].id;
+                let id = if a.pseudo {
+                    &ws.resources[r].id
+                } else {
+                    ws.action_display_name(r)
+                };
                 if a.pseudo {
                     lines.push(format!("  * Pseudo action:   {}_{}_0", id, a.task));
                 } else {
+                    // Recurring operations (and their cancellations) show
+                    // their interval: "monitor=10000".
+                    let task = if a.interval_ms > 0 {
+                        format!("{}={}", a.task, a.interval_ms)
+                    } else {
+                        a.task.clone()
+                    };
                     lines.push(format!(
                         "  * Resource action: {:<15} {} on {}",
-                        id, a.task, node
+                        id, task, node
                     ));
                 }
             }
@@ -202,7 +219,7 @@ pub fn simulate_with(
     text.push('\n');
     text.push_str("Revised Cluster Status:\n");
     text.push_str(&output::status::cluster_status(&revised_ws));
-    let graph = "<transition_graph cluster-delay=\"60s\" stonith-timeout=\"60s\" failed-stop-offset=\"INFINITY\" failed-start-offset=\"INFINITY\"  transition_id=\"0\"/>\n".to_string();
+    let graph = output::graph::transition_graph_text(cib, &ws, &schedule, 0);
     Ok(SimulationReport {
         text,
         revised_cib: Some(revised),

@@ -7,9 +7,11 @@ use std::collections::HashMap;
 use crate::model::{order_flags as of, NodeIdx, Role, RscIdx, Variant, WorkingSet};
 use crate::options::NoQuorumPolicy;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Action {
     pub rsc: Option<RscIdx>,
+    /// What is done: "start", "monitor", "cancel", ... (the executor's
+    /// operation name; a probe is a "monitor" with `is_probe` set).
     pub task: String,
     pub node: Option<NodeIdx>,
     pub optional: bool,
@@ -20,6 +22,34 @@ pub struct Action {
     pub fence_action: Option<String>,
     /// Runnable only if this many "one or more" inputs are runnable.
     pub required_runnable_before: usize,
+    /// Part of the transition even while optional, because an action it is
+    /// ordered with is required (Pacemaker's pe_action_print_always): the
+    /// transition contains runnable actions that are required or this.
+    pub print_always: bool,
+    /// Resource actions: Pacemaker's operation key, `<rsc id>_<task>_<interval>`
+    /// (for a "cancel", the key of the operation being cancelled, e.g.
+    /// `rsc1_monitor_10000`). Empty for actions without a resource.
+    pub op_key: String,
+    /// Interval of a recurring operation in milliseconds (0 for one-shot
+    /// actions and probes); for a "cancel", the interval being cancelled.
+    pub interval_ms: u64,
+    /// For a "cancel": the task of the recurring operation it cancels.
+    pub cancel_task: Option<String>,
+    /// Whether this is a probe (a one-shot monitor finding out the state).
+    pub is_probe: bool,
+    /// The expected result when it is not "ok": 7 (not running) for probes
+    /// of inactive resources and monitors of the Stopped role, 8 (promoted)
+    /// for monitors of promoted resources. Graph: CRM_meta_op_target_rc.
+    pub target_rc: Option<i32>,
+    /// Timeout in milliseconds (op definition, else op_defaults, else the
+    /// shortest monitor's timeout for a probe, else 20s). Graph: CRM_meta_timeout.
+    pub timeout_ms: u64,
+    /// The operation's meta-data as Pacemaker assembles it: op_defaults,
+    /// then the matching `<op>` definition's meta_attributes and attributes
+    /// (name, interval, role, on-fail, ...; without id), with `interval` and
+    /// `timeout` normalized to milliseconds (`interval` only when non-zero).
+    /// Graph: each entry becomes CRM_meta_<name with '-' as '_'>.
+    pub op_meta: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone)]
@@ -33,8 +63,11 @@ pub struct Ordering {
 pub struct Plan {
     pub actions: Vec<Action>,
     pub orderings: Vec<Ordering>,
-    index: HashMap<(Option<RscIdx>, String, Option<NodeIdx>), usize>,
+    index: HashMap<ActionKey, usize>,
 }
+
+/// Identity of an action: resource, task, node and interval.
+type ActionKey = (Option<RscIdx>, String, Option<NodeIdx>, u64);
 
 const STATE_NEXT: [[Role; 5]; 5] = {
     use Role::*;
@@ -95,7 +128,21 @@ fn transition(from: Role, to: Role) -> Transition {
 
 impl Plan {
     pub fn find(&self, rsc: Option<RscIdx>, task: &str, node: Option<NodeIdx>) -> Option<usize> {
-        self.index.get(&(rsc, task.to_string(), node)).copied()
+        self.find_interval(rsc, task, node, 0)
+    }
+
+    /// Like [`Plan::find`], for an action with an interval (recurring
+    /// operations and their cancellations).
+    pub fn find_interval(
+        &self,
+        rsc: Option<RscIdx>,
+        task: &str,
+        node: Option<NodeIdx>,
+        interval_ms: u64,
+    ) -> Option<usize> {
+        self.index
+            .get(&(rsc, task.to_string(), node, interval_ms))
+            .copied()
     }
 
     /// All actions of a resource with the given task (any node).
@@ -108,8 +155,13 @@ impl Plan {
             .collect()
     }
 
-    fn add_raw(&mut self, action: Action) -> usize {
-        let key = (action.rsc, action.task.clone(), action.node);
+    pub(crate) fn add_raw(&mut self, action: Action) -> usize {
+        let key = (
+            action.rsc,
+            action.task.clone(),
+            action.node,
+            action.interval_ms,
+        );
         let idx = self.actions.len();
         self.actions.push(action);
         self.index.insert(key, idx);
@@ -163,7 +215,20 @@ impl<'a> Builder<'a> {
         node: Option<NodeIdx>,
         optional: bool,
     ) -> usize {
-        if let Some(i) = self.plan.find(Some(rsc), task, node) {
+        self.resource_operation(rsc, task, node, 0, optional)
+    }
+
+    /// Finds or creates a resource action with an interval (recurring
+    /// operations and cancellations; 0 for one-shot actions).
+    pub fn resource_operation(
+        &mut self,
+        rsc: RscIdx,
+        task: &str,
+        node: Option<NodeIdx>,
+        interval_ms: u64,
+        optional: bool,
+    ) -> usize {
+        if let Some(i) = self.plan.find_interval(Some(rsc), task, node, interval_ms) {
             if !optional {
                 self.require(i);
             }
@@ -180,7 +245,11 @@ impl<'a> Builder<'a> {
             reason: None,
             fence_action: None,
             required_runnable_before: 0,
+            interval_ms,
+            is_probe: task == "monitor" && interval_ms == 0,
+            ..Default::default()
         };
+        crate::sched::monitors::describe_operation(self.ws, &mut action, rsc);
         if !pseudo {
             self.update_runnable(&mut action, rsc);
         }
@@ -191,11 +260,15 @@ impl<'a> Builder<'a> {
         i
     }
 
-    fn require(&mut self, i: usize) {
+    pub(crate) fn require(&mut self, i: usize) {
         let a = &self.plan.actions[i];
         if let Some(r) = a.rsc {
-            // Unmanaged resources' real actions are always optional.
-            if a.node.is_some() && !a.pseudo && !self.ws.resources[r].managed {
+            // Unmanaged resources' real one-shot actions are always optional.
+            if a.node.is_some()
+                && !a.pseudo
+                && a.interval_ms == 0
+                && !self.ws.resources[r].managed
+            {
                 self.plan.actions[i].optional = true;
                 return;
             }
@@ -221,7 +294,8 @@ impl<'a> Builder<'a> {
             .meta
             .get("requires")
             .map(|v| v.to_ascii_lowercase());
-        let needs_nothing = matches!(action.task.as_str(), "stop" | "demote" | "cancel")
+        // Only starts and promotions need quorum (or fencing).
+        let needs_nothing = !matches!(action.task.as_str(), "start" | "promote")
             || requires.as_deref() == Some("nothing");
         if needs_nothing || self.ws.have_quorum {
             action.runnable = true;
@@ -401,7 +475,7 @@ impl<'a> Builder<'a> {
         }
         if is_moving && self.can_migrate(r, current) {
             if let Some(target) = res.assigned_to {
-                let i = self.plan.add_raw(Action {
+                let mut action = Action {
                     rsc: Some(r),
                     task: "migrate_from".to_string(),
                     node: Some(target),
@@ -411,7 +485,10 @@ impl<'a> Builder<'a> {
                     reason: None,
                     fence_action: None,
                     required_runnable_before: 0,
-                });
+                    ..Default::default()
+                };
+                crate::sched::monitors::describe_operation(self.ws, &mut action, r);
+                let i = self.plan.add_raw(action);
                 self.migrations.push(i);
                 self.migrating.push(r);
             }
@@ -452,6 +529,18 @@ impl<'a> Builder<'a> {
             let stops = self.plan.rsc_actions(r, "stop");
             let stop_ok = stops.iter().all(|&i| self.plan.actions[i].runnable);
             self.plan.actions[m].runnable = start_ok && stop_ok;
+            if !(start_ok && stop_ok) {
+                continue;
+            }
+            // The resource moves by migrate_to on its current node and
+            // migrate_from on the target; the start there is implied.
+            let source = stops.first().and_then(|&i| self.plan.actions[i].node);
+            if let Some(source) = source {
+                self.resource_action(r, "migrate_to", Some(source), false);
+            }
+            if let Some(start) = self.plan.find(Some(r), "start", target) {
+                self.plan.actions[start].pseudo = true;
+            }
         }
     }
 
@@ -479,6 +568,7 @@ impl<'a> Builder<'a> {
                 reason: Some(reason),
                 fence_action: Some(action.clone()),
                 required_runnable_before: 0,
+                ..Default::default()
             });
             let _ = i;
             self.fenced.push(n);
@@ -520,6 +610,32 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// A promotable clone's own pseudo-actions around its instances'
+    /// promotions and demotions (Pacemaker's pcmk__order_promotable_instances).
+    fn promotable_orderings(&mut self, r: RscIdx, children: &[RscIdx]) {
+        self.order_tasks(r, "running", r, "promote", of::RUNNABLE_LEFT);
+        // Start and promote after all instances stopped and demoted; stop after demoted.
+        self.order_tasks(r, "stopped", r, "promote", of::OPTIONAL);
+        self.order_tasks(r, "demoted", r, "stop", of::OPTIONAL);
+        self.order_tasks(r, "demoted", r, "start", of::OPTIONAL);
+        self.order_tasks(r, "demoted", r, "promote", of::OPTIONAL);
+        self.order_tasks(r, "demote", r, "demoted", of::OPTIONAL);
+        let mut previous: Option<RscIdx> = None;
+        let ordered = self.ws.resources[r].clone.ordered;
+        for &c in children {
+            self.order_tasks(c, "demote", c, "promote", of::OPTIONAL);
+            self.order_tasks(r, "promote", c, "promote", of::OPTIONAL);
+            self.order_tasks(c, "promote", r, "promoted", of::OPTIONAL);
+            self.order_tasks(r, "demote", c, "demote", of::IMPLIES_FIRST_PRINTED);
+            self.order_tasks(c, "demote", r, "demoted", of::IMPLIES_THEN_PRINTED);
+            if let (Some(p), true) = (previous, ordered) {
+                self.order_tasks(p, "promote", c, "promote", of::OPTIONAL);
+                self.order_tasks(c, "demote", p, "demote", of::OPTIONAL);
+            }
+            previous = Some(c);
+        }
+    }
+
     pub fn internal_orderings(&mut self, r: RscIdx) {
         match self.ws.resources[r].variant {
             Variant::Primitive => {
@@ -533,6 +649,9 @@ impl<'a> Builder<'a> {
             }
             Variant::Group => {
                 let children = self.ws.resources[r].children.clone();
+                self.order_tasks(r, "stop", r, "stopped", of::RUNNABLE_LEFT);
+                self.order_tasks(r, "stopped", r, "start", of::OPTIONAL);
+                self.order_tasks(r, "start", r, "running", of::RUNNABLE_LEFT);
                 let mut previous: Option<RscIdx> = None;
                 for &m in &children {
                     self.order_tasks(r, "stop", m, "stop", of::IMPLIES_FIRST_PRINTED);
@@ -584,6 +703,9 @@ impl<'a> Builder<'a> {
                         self.order_tasks(w[0], "start", w[1], "start", of::OPTIONAL);
                         self.order_tasks(w[1], "stop", w[0], "stop", of::OPTIONAL);
                     }
+                }
+                if self.ws.resources[r].clone.promotable {
+                    self.promotable_orderings(r, &children);
                 }
             }
         }
@@ -656,6 +778,7 @@ impl<'a> Builder<'a> {
             reason: None,
             fence_action: None,
             required_runnable_before: min.max(1),
+            ..Default::default()
         });
         for child in self.ws.resources[first].children.clone() {
             let task = first_task.to_string();
@@ -733,6 +856,7 @@ impl<'a> Builder<'a> {
             reason: None,
             fence_action: None,
             required_runnable_before: 1,
+            ..Default::default()
         });
         for &f in &gate.firsts {
             let firsts: Vec<usize> = self
@@ -903,7 +1027,11 @@ impl<'a> Builder<'a> {
         }
         if let Some(r) = self.plan.actions[then].rsc {
             let a = &self.plan.actions[then];
-            if a.node.is_some() && !a.pseudo && !self.ws.resources[r].managed {
+            if a.node.is_some()
+                && !a.pseudo
+                && a.interval_ms == 0
+                && !self.ws.resources[r].managed
+            {
                 return false;
             }
         }
@@ -982,16 +1110,29 @@ impl<'a> Builder<'a> {
         if flags & of::ASYMMETRICAL != 0 {
             changed |= self.asymmetric_ordering(first, then, first_runnable);
         }
+        // Shown (and put in the graph) because the other side is required.
+        if flags & of::IMPLIES_THEN_PRINTED != 0
+            && self.plan.actions[first].runnable
+            && !first_optional
+        {
+            self.plan.actions[then].print_always = true;
+        }
+        if flags & of::IMPLIES_FIRST_PRINTED != 0 && !self.plan.actions[then].optional {
+            self.plan.actions[first].print_always = true;
+        }
         if flags & of::IMPLIES_FIRST != 0 && !self.plan.actions[then].optional && first_optional {
             changed |= self.clear_optional(first, then);
         }
         if flags & of::RUNNABLE_LEFT != 0 && self.plan.actions[then].runnable && !first_runnable {
             changed |= self.clear_runnable(then, first);
         }
-        let first_migrating = self.plan.actions[first]
-            .rsc
-            .map(|r| self.migrating.contains(&r))
-            .unwrap_or(false);
+        // A migrating resource's start or stop doesn't force other
+        // resources' actions (it does its own group's or clone's).
+        let first_migrating = match (self.plan.actions[first].rsc, self.plan.actions[then].rsc) {
+            (Some(fr), Some(tr)) => self.migrating.contains(&fr) && !self.is_ancestor(tr, fr),
+            (Some(fr), None) => self.migrating.contains(&fr),
+            _ => false,
+        };
         if flags & of::IMPLIES_THEN != 0
             && self.plan.actions[then].optional
             && !first_optional

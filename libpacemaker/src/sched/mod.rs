@@ -1,8 +1,13 @@
 //! Scheduling: from an unpacked working set to placement and a plan of actions.
 
 pub mod actions;
+pub mod anti_colocation;
 pub mod assign;
+pub mod fencing;
+pub mod monitors;
+pub mod probes;
 pub mod promote;
+pub mod shutdown;
 
 use libcrmcommon::xml::Element;
 
@@ -133,15 +138,21 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     let all = all_resources_in_order(ws, &order);
     let mut builder = Builder::new(ws);
     builder.schedule_fencing();
+    let probe_orders = builder.schedule_probes();
     for &r in &all {
         match builder.ws.resources[r].variant {
-            Variant::Primitive => builder.create_primitive_actions(r),
+            Variant::Primitive => {
+                builder.create_primitive_actions(r);
+                builder.create_recurring_actions(r);
+            }
             _ => builder.create_collective_actions(r),
         }
     }
+    builder.cancel_stale_recurring();
     for &r in &all {
         builder.internal_orderings(r);
     }
+    builder.order_probes(&probe_orders);
     let orders = builder.ws.orders.clone();
     for o in orders {
         if o.min_first_instances > 0 {
@@ -164,6 +175,9 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     builder.apply_fencing_to_stops();
     builder.propagate();
     builder.settle_migrations();
+    anti_colocation::order_anti_colocations(&mut builder);
+    fencing::order_fencing(builder.ws, &mut builder.plan);
+    shutdown::schedule_shutdowns(builder.ws, &mut builder.plan);
     Schedule {
         plan: builder.plan,
         order,

@@ -16,12 +16,12 @@ pub(super) fn unpack_resources(
     rsc_defaults: &HashMap<String, String>,
     op_defaults: &HashMap<String, String>,
 ) {
-    let _ = op_defaults;
+    ws.op_defaults = op_defaults.clone();
     let templates: Vec<&Element> = resources
         .elements()
         .filter(|e| e.name == "template")
         .collect();
-    let expanded = expand_templates(resources, &templates);
+    let expanded = expand_operation_refs(expand_templates(resources, &templates));
     for xml in expanded.elements() {
         match xml.name.as_str() {
             "primitive" | "group" | "clone" | "master" => {
@@ -91,6 +91,38 @@ fn merge_template(primitive: &mut Element, template: &Element) {
     }
 }
 
+/// Returns the resources section with every `<operations id-ref=...>` (and
+/// `<op id-ref=...>`) replaced by a copy of the element it refers to.
+fn expand_operation_refs(mut resources: Element) -> Element {
+    let mut by_id: HashMap<(String, String), Element> = HashMap::new();
+    for e in resources.descendants() {
+        if (e.name == "operations" || e.name == "op") && e.attr("id-ref").is_none() {
+            if let Some(id) = e.id() {
+                by_id.insert((e.name.clone(), id.to_string()), e.clone());
+            }
+        }
+    }
+    if by_id.is_empty() {
+        return resources;
+    }
+    fn walk(e: &mut Element, by_id: &HashMap<(String, String), Element>) {
+        for child in e.elements_mut() {
+            if child.name == "operations" || child.name == "op" {
+                let target = child
+                    .attr("id-ref")
+                    .and_then(|r| by_id.get(&(child.name.clone(), r.to_string())));
+                if let Some(target) = target {
+                    *child = target.clone();
+                    continue;
+                }
+            }
+            walk(child, by_id);
+        }
+    }
+    walk(&mut resources, &by_id);
+    resources
+}
+
 /// Parses an interval like "10s", "1m", "500ms", "PT10S" or plain seconds into milliseconds.
 pub fn parse_interval_ms(text: &str) -> u64 {
     let t = text.trim();
@@ -130,9 +162,10 @@ fn parse_iso_duration_ms(rest: &str) -> u64 {
                     ('M', false) => 30 * 86400,
                     ('W', false) => 7 * 86400,
                     ('D', false) => 86400,
-                    ('H', true) => 3600,
+                    // Hours and seconds are accepted with or without 'T'.
+                    ('H', _) => 3600,
                     ('M', true) => 60,
-                    ('S', true) => 1,
+                    ('S', _) => 1,
                     _ => 0,
                 };
                 total = total.saturating_add(n.saturating_mul(secs));
@@ -140,6 +173,36 @@ fn parse_iso_duration_ms(rest: &str) -> u64 {
         }
     }
     total.saturating_mul(1000)
+}
+
+/// One `<op>` definition of a primitive.
+fn op_definition(op: &Element, name: &str, now: i64) -> OpDef {
+    let mut meta = std::collections::BTreeMap::new();
+    let mut nested = HashMap::new();
+    collect_nvpairs(
+        op,
+        "meta_attributes",
+        &RuleContext {
+            node_attrs: None,
+            now: Some(now),
+        },
+        &mut nested,
+    );
+    meta.extend(nested);
+    for (k, v) in &op.attrs {
+        meta.insert(k.clone(), v.clone());
+    }
+    meta.remove("id");
+    OpDef {
+        id: op.id().unwrap_or("").to_string(),
+        name: name.to_string(),
+        interval_ms: op.attr("interval").map(parse_interval_ms).unwrap_or(0),
+        role_text: op.attr("role").map(str::to_string),
+        role: op.attr("role").and_then(Role::parse),
+        on_fail: op.attr("on-fail").map(str::to_string),
+        enabled: op.attr("enabled").map(is_true).unwrap_or(true),
+        meta,
+    }
 }
 
 fn own_meta(xml: &Element, now: i64) -> HashMap<String, String> {
@@ -212,13 +275,7 @@ fn unpack_one(
                 let Some(name) = op.attr("name") else {
                     continue;
                 };
-                rsc.ops.push(OpDef {
-                    name: name.to_string(),
-                    interval_ms: op.attr("interval").map(parse_interval_ms).unwrap_or(0),
-                    role: op.attr("role").and_then(Role::parse),
-                    on_fail: op.attr("on-fail").map(str::to_string),
-                    enabled: op.attr("enabled").map(is_true).unwrap_or(true),
-                });
+                rsc.ops.push(op_definition(op, name, ws.now));
             }
         }
     }
@@ -231,8 +288,10 @@ fn unpack_one(
     if let Some(v) = meta.get("is-managed") {
         rsc.managed = is_true(v) && !ws.options.maintenance_mode;
     }
+    rsc.maintenance = ws.options.maintenance_mode;
     if meta.get("maintenance").map(|v| is_true(v)).unwrap_or(false) {
         rsc.managed = false;
+        rsc.maintenance = true;
     }
     if let Some(v) = meta.get("resource-stickiness") {
         if !v.eq_ignore_ascii_case("default") {

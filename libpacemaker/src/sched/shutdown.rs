@@ -1,0 +1,82 @@
+//! Clean shutdowns: a node whose controller asked to leave gets a
+//! "do_shutdown" controller event once every resource stop there is done
+//! (Pacemaker's pcmk__new_shutdown_action). Added once flags have settled.
+
+use crate::model::{order_flags as of, NodeIdx, WorkingSet};
+use crate::output::status::natural_cmp;
+
+use super::actions::{Action, Plan};
+
+pub const SHUTDOWN_TASK: &str = "do_shutdown";
+
+fn is_dc(ws: &WorkingSet, n: NodeIdx) -> bool {
+    ws.nodes[n].attrs.get("#is_dc").is_some_and(|v| v == "true")
+}
+
+/// Adds shutdown events for nodes that are shutting down and not being fenced.
+pub fn schedule_shutdowns(ws: &WorkingSet, plan: &mut Plan) {
+    let fenced: Vec<NodeIdx> = plan
+        .actions
+        .iter()
+        .filter(|a| a.rsc.is_none() && a.task == "stonith")
+        .filter_map(|a| a.node)
+        .collect();
+    let mut nodes: Vec<NodeIdx> = (0..ws.nodes.len())
+        .filter(|&n| {
+            let node = &ws.nodes[n];
+            node.online && node.shutdown && !node.is_remote && !fenced.contains(&n)
+        })
+        .collect();
+    nodes.sort_by(|&a, &b| natural_cmp(&ws.nodes[a].uname, &ws.nodes[b].uname));
+    let mut others = Vec::new();
+    let mut dc = None;
+    for n in nodes {
+        let shutdown = plan.add_raw(Action {
+            task: SHUTDOWN_TASK.to_string(),
+            node: Some(n),
+            runnable: true,
+            ..Default::default()
+        });
+        order_stops_before(ws, plan, n, shutdown);
+        if is_dc(ws, n) {
+            dc = Some(shutdown);
+        } else {
+            others.push(shutdown);
+        }
+    }
+    if let Some(dc) = dc {
+        // Other nodes leave first, to avoid repeated DC elections; fencing too.
+        let fencing: Vec<usize> = (0..plan.actions.len())
+            .filter(|&i| plan.actions[i].rsc.is_none() && plan.actions[i].task == "stonith")
+            .collect();
+        for first in others.into_iter().chain(fencing) {
+            plan.order(first, dc, of::OPTIONAL);
+        }
+    }
+}
+
+/// Orders every stop on the node before its shutdown, which can't happen
+/// while a stop can't.
+fn order_stops_before(ws: &WorkingSet, plan: &mut Plan, node: NodeIdx, shutdown: usize) {
+    if ws.nodes[node].maintenance {
+        return;
+    }
+    let stops: Vec<usize> = (0..plan.actions.len())
+        .filter(|&i| {
+            let a = &plan.actions[i];
+            a.node == Some(node)
+                && a.task == "stop"
+                && a.rsc.is_some_and(|r| {
+                    let res = &ws.resources[r];
+                    (res.managed || res.blocked)
+                        && !res.meta.get("maintenance").is_some_and(|v| crate::options::is_true(v))
+                })
+        })
+        .collect();
+    for stop in stops {
+        plan.order(stop, shutdown, of::OPTIONAL | of::RUNNABLE_LEFT);
+        if !plan.actions[stop].runnable {
+            plan.actions[shutdown].runnable = false;
+        }
+    }
+}
