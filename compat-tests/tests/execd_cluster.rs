@@ -41,7 +41,7 @@ struct Subject {
     after_cleanup: (&'static str, &'static str),
     /// Shell command (inside the node) that makes the next monitor fail.
     break_it: &'static str,
-    /// Shell command run once the failure is recorded, so the restart can succeed.
+    /// Shell command run once the recovery has begun, so the restart can succeed.
     repair: &'static str,
 }
 
@@ -356,9 +356,14 @@ chmod 755 /etc/init.d/pcmk-rs-test
         node.run(&["sh", "-c", s.break_it]).expect_ok();
     }
     let mut repaired = vec![false; subjects.len()];
-    wait_until(label, "every failure recorded", long, || {
+    // A subject is repaired once its recovery has begun (a failure counted and a newer
+    // operation recorded, i.e. the stop), so the fix cannot pre-empt the recovery.
+    wait_until(label, "every failure recorded and recovery begun", long, || {
+        let ops = last_ops(&node);
         for (s, done) in subjects.iter().zip(repaired.iter_mut()) {
-            if !*done && fail_count(&node, s.id) > 0 {
+            let before = before_failure.get(s.id).map_or(-1, |(_, _, call)| *call);
+            let recovering = ops.get(s.id).is_some_and(|(_, _, call)| *call > before);
+            if !*done && recovering && fail_count(&node, s.id) > 0 {
                 node.run(&["sh", "-c", s.repair]).expect_ok();
                 *done = true;
             }
@@ -429,6 +434,7 @@ fn every_class_under_the_c_controller() {
     };
     let c = scenario("c", None, with_filesystem);
     assert!(c.contains("force-check hb-dummy -> Some(0)"), "{TEST}: unexpected C transcript:\n{c}");
+    eprintln!("{TEST}: C transcript:\n{c}");
     match rust_execd() {
         Some(ours) => {
             let rust = scenario("rust", Some(ours), with_filesystem);
