@@ -375,7 +375,7 @@ chmod 755 /etc/init.d/pcmk-rs-test
 
     for s in &subjects {
         let out = node.cmd(&["crm_resource", "--force-check", "-r", s.id]).timeout(Duration::from_secs(60)).run();
-        transcript.push_str(&format!("force-check {} -> {:?}\n{}", s.id, out.code, out.stdout));
+        transcript.push_str(&format!("force-check {} -> {:?}\n{}{}", s.id, out.code, out.stdout, out.stderr));
     }
 
     let before_cleanup = last_ops(&node);
