@@ -125,7 +125,8 @@ fn assert_has(transcript: &str, line: &str) {
 }
 
 /// Probe, start, recurring monitor, stop of heartbeat and pacemaker Dummy; registration
-/// queries; a stop cancels the recurring monitor first.
+/// queries; a stop cancels the recurring monitor first; a result wakes a poll on the
+/// client's event descriptor.
 #[test]
 fn dummy_lifecycle() {
     let script = "
@@ -151,7 +152,7 @@ fn dummy_lifecycle() {
         exec p monitor userdata=hello
         wait p monitor
         exec p stop
-        wait p stop
+        poll 20
         unregister p
         unregister p
         info p
@@ -166,6 +167,8 @@ fn dummy_lifecycle() {
     // The stop cancelled the recurring monitor: reported with its last exit status.
     assert_has(&t, "result d monitor interval=2000 call=+2 rc=0 status=1 deleted=0 not-ran reason=- output=-");
     assert_has(&t, "exec p start -> rc=-19");
+    // The client's event descriptor woke the poll for the stop's result.
+    assert!(t.is_empty() || t.lines().any(|l| l.starts_with("poll -> result p stop interval=0") && l.contains(" rc=0 ")), "{t}");
 }
 
 /// A promotable agent: promote and demote, and the promoted monitor result.
@@ -615,6 +618,47 @@ fn malformed_requests() {
     assert_has(&t, "raw lrmd_bogus -> lrmd_reply rc=-95");
     assert_has(&t, "raw lrmd_rsc_exec -> lrmd_reply rc=-22");
     assert_has(&t, "poke -> rc=0");
+}
+
+/// Unprivileged users. Outside the haclient group the connection fails (C accepts it, but
+/// the ring buffers it sets up are for root and haclient only; ours refuses it at once: the
+/// client sees EACCES either way). A haclient member that is not hacluster connects, signs
+/// on and pokes; every other request is answered -EACCES.
+#[test]
+fn unprivileged_client() {
+    let script = "
+        register d ocf heartbeat Dummy
+        info d
+        exec d start
+        recurring
+        raw lrmd_rsc_cancel <lrmd_rsc lrmd_rsc_id=\"d\"/>
+        raw lrmd_rsc_unregister <lrmd_rsc lrmd_rsc_id=\"d\"/>
+        alert a1 /bin/true 5000
+        poke
+    ";
+    let haclient = libcrmcommon::users::ClusterIds::lookup().haclient_gid.unwrap_or(65534);
+    let transcripts = std::cell::RefCell::new(Vec::new());
+    compare("unprivileged_client", no_setup, "poke\n", |node| {
+        let mut transcript = String::new();
+        for gid in [65534, haclient] {
+            let out = node
+                .cmd(&["setpriv", "--reuid=65534", &format!("--regid={gid}"), "--clear-groups", DRIVE])
+                .stdin(script)
+                .run();
+            transcript.push_str(&format!("gid {}: exit {:?}\n{}", if gid == 65534 { "nogroup" } else { "haclient" }, out.code, out.stdout));
+        }
+        transcripts.borrow_mut().push(transcript);
+        // The executor stays usable for privileged clients.
+        node.cmd(&[DRIVE]).stdin("register d ocf heartbeat Dummy\ninfo d\n").run().expect_ok();
+    });
+    let transcripts = transcripts.into_inner();
+    let Some(c) = transcripts.first() else { return };
+    assert!(c.contains("gid nogroup: exit Some(2)\nconnect failed"), "C transcript:\n{c}");
+    assert!(c.contains("register d -> rc=-13"), "C transcript:\n{c}");
+    assert!(c.contains("poke -> rc=0"), "C transcript:\n{c}");
+    if let Some(ours) = transcripts.get(1) {
+        assert_eq!(ours, c, "unprivileged client: ours differs from C");
+    }
 }
 
 /// CPU seconds (user + system, the process itself only) and resident KiB of a process.

@@ -152,6 +152,13 @@ impl LrmdClient {
         self.ipc.is_connected()
     }
 
+    /// A descriptor to poll in the caller's event loop: readable when an event is waiting
+    /// (take it with `next_event(Duration::ZERO)`) or the executor went away. Owned by
+    /// the connection; do not close it.
+    pub fn event_fd(&self) -> Result<std::os::fd::RawFd, LrmdError> {
+        Ok(self.ipc.event_fd()?)
+    }
+
     fn command(
         &self,
         operation: &str,

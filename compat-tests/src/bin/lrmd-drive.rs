@@ -16,6 +16,7 @@
 //! wait RSC ACTION [INTERVAL_MS] [SECONDS]   # prints the next result of that operation
 //! quiet SECONDS                             # prints every result that comes meanwhile
 //! sleep MS
+//! poll SECONDS                              # waits on the client's event fd, then takes one result
 //! raw OP [XML]                             # any request, with an XML payload
 //! roundtrip N RSC ACTION                   # N sequential exec+result, prints the mean time
 //! output on|off                            # whether results show the agent's output
@@ -240,6 +241,28 @@ impl Driver {
                 }
                 let mean = start.elapsed().as_micros() / u128::from(count.max(1));
                 println!("roundtrip {count} {rsc} {action} -> mean {mean} us");
+            }
+            "poll" => {
+                // poll SECONDS: waits for the event descriptor (as an event loop would),
+                // then takes what is waiting without blocking.
+                let seconds: i32 = arg(1)?.parse().map_err(|_| "bad seconds")?;
+                let fd = self.client.event_fd().map_err(|e| e.to_string())?;
+                let mut entry = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+                // SAFETY: one valid pollfd for the duration of the call.
+                let ready = unsafe { libc::poll(&mut entry, 1, seconds.saturating_mul(1000)) };
+                if ready <= 0 {
+                    println!("poll -> nothing");
+                    return Ok(());
+                }
+                match self.client.next_event(Duration::ZERO) {
+                    Ok(Some(Event::OpResult(event))) => {
+                        print!("poll -> ");
+                        self.print_result(&event);
+                    }
+                    Ok(Some(_)) => println!("poll -> another event"),
+                    Ok(None) => println!("poll -> readable, no event"),
+                    Err(e) => println!("poll -> error {e}"),
+                }
             }
             "output" => self.show_output = arg(1)? != "off",
             "queued" => self.show_queued = arg(1)? != "off",

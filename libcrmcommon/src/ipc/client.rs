@@ -140,6 +140,19 @@ impl IpcClient {
         // SAFETY: live connection.
         unsafe { qb::qb_ipcc_is_connected(self.conn) != 0 }
     }
+
+    /// The descriptor that becomes readable when a server event (or a disconnection) is
+    /// waiting, for the caller's poll loop; then call [`IpcClient::next_event`] with a zero
+    /// timeout. The descriptor belongs to the connection: do not close it.
+    pub fn event_fd(&self) -> Result<std::os::fd::RawFd, ClientError> {
+        let mut fd: i32 = -1;
+        // SAFETY: live connection; fd is a valid out-pointer for the call.
+        let rc = unsafe { qb::qb_ipcc_fd_get(self.conn, &mut fd) };
+        if rc < 0 {
+            return Err(ClientError::Io(std::io::Error::from_raw_os_error(-rc)));
+        }
+        Ok(fd)
+    }
 }
 
 impl Drop for IpcClient {
