@@ -5,12 +5,39 @@ use super::error::SchemaError;
 use super::libxml::{with_engine, RelaxNgFailure};
 use crate::xml::Element;
 
+/// Which RELAX NG implementation validates a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValidationEngine {
+    /// The native validator when the schema loads natively, else libxml2 (the default;
+    /// `PCMK_RS_RELAXNG=libxml2` in the environment forces libxml2).
+    Preferred,
+    /// The native validator only (a schema it cannot load is reported as unusable).
+    Native,
+    /// libxml2 only.
+    Libxml2,
+}
+
+fn preferred_is_libxml2() -> bool {
+    static FORCED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *FORCED.get_or_init(|| std::env::var("PCMK_RS_RELAXNG").is_ok_and(|v| v == "libxml2"))
+}
+
 /// The attribute of `<cib>` naming its schema.
 pub const VALIDATE_WITH: &str = "validate-with";
 
 impl Schemas {
     /// Validates `document` against the schema at `index` of [`Schemas::all`].
     pub fn validate_index(&self, document: &Element, index: usize) -> Result<(), SchemaError> {
+        self.validate_index_with(document, index, ValidationEngine::Preferred)
+    }
+
+    /// [`Schemas::validate_index`] with a chosen implementation (tests compare them).
+    pub fn validate_index_with(
+        &self,
+        document: &Element,
+        index: usize,
+        engine: ValidationEngine,
+    ) -> Result<(), SchemaError> {
         let schema = self.get(index).ok_or_else(|| SchemaError::UnknownSchema(format!("#{index}")))?;
         if schema.validator == Validator::None {
             return Ok(());
@@ -21,6 +48,28 @@ impl Schemas {
         let Some(rng) = self.rng_path(index) else {
             return Ok(());
         };
+        let use_native = match engine {
+            ValidationEngine::Preferred => !preferred_is_libxml2(),
+            ValidationEngine::Native => true,
+            ValidationEngine::Libxml2 => false,
+        };
+        if use_native {
+            match self.native_schema(index) {
+                Some(Ok(native)) => {
+                    return native.validate(document).map_err(|error| SchemaError::Invalid {
+                        schema: schema.name.clone(),
+                        errors: vec![error.to_string()],
+                    });
+                }
+                Some(Err(load_error)) if engine == ValidationEngine::Native => {
+                    return Err(SchemaError::SchemaUnusable {
+                        schema: schema.name.clone(),
+                        errors: vec![load_error.to_string()],
+                    });
+                }
+                _ => {}
+            }
+        }
         with_engine(|engine| engine.validate(&rng, document)).map_err(|failure| match failure {
             RelaxNgFailure::Invalid(errors) => SchemaError::Invalid { schema: schema.name.clone(), errors },
             RelaxNgFailure::SchemaUnusable(errors) => {
