@@ -83,3 +83,85 @@ impl fmt::Debug for NativeSchema {
         f.write_str("NativeSchema")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::xml;
+
+    const SCHEMA: &str = r#"<?xml version="1.0"?>
+<grammar xmlns="http://relaxng.org/ns/structure/1.0" datatypeLibrary="http://www.w3.org/2001/XMLSchema-datatypes">
+  <start>
+    <element name="top">
+      <optional><attribute name="count"><data type="integer"/></attribute></optional>
+      <interleave>
+        <zeroOrMore><ref name="item"/></zeroOrMore>
+        <optional><element name="note"><text/></element></optional>
+      </interleave>
+      <zeroOrMore>
+        <element name="link"><attribute name="to"><data type="IDREF"/></attribute></element>
+      </zeroOrMore>
+    </element>
+  </start>
+  <define name="item">
+    <element name="item">
+      <attribute name="id"><data type="ID"/></attribute>
+      <optional>
+        <attribute name="kind"><choice><value>a</value><value type="string">b</value></choice></attribute>
+      </optional>
+      <optional>
+        <attribute name="range"><data type="string"><param name="pattern">[0-9]+(-[0-9]+)?</param></data></attribute>
+      </optional>
+      <zeroOrMore><ref name="item"/></zeroOrMore>
+    </element>
+  </define>
+</grammar>"#;
+
+    fn schema() -> NativeSchema {
+        let dir = std::env::temp_dir().join(format!("relaxng-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("test.rng");
+        std::fs::write(&path, SCHEMA).expect("write schema");
+        let schema = NativeSchema::load(&path).expect("schema loads");
+        let _ = std::fs::remove_dir_all(&dir);
+        schema
+    }
+
+    fn check(schema: &NativeSchema, text: &str) -> Result<(), ValidationError> {
+        schema.validate(&xml::parse(text).expect("test document parses"))
+    }
+
+    #[test]
+    fn structure_attributes_and_values() {
+        let s = schema();
+        assert!(check(&s, r#"<top count=" 3 "><item id="a"><item id="b" kind=" a "/></item><note/><item id="c"/></top>"#).is_ok());
+        assert!(check(&s, r#"<top count="x"/>"#).is_err());
+        assert!(check(&s, r#"<top><item id="a" kind=" b"/></top>"#).is_err(), "xsd string values compare verbatim");
+        assert!(check(&s, r#"<top><item id="a" range="1-3"/></top>"#).is_ok());
+        assert!(check(&s, r#"<top><item id="a" range="1-"/></top>"#).is_err());
+        assert!(check(&s, r#"<top><item/></top>"#).is_err());
+        assert!(check(&s, r#"<top><note/><note/></top>"#).is_err());
+        assert!(check(&s, r#"<top><link to="a"/><item id="a"/></top>"#).is_err(), "order of group");
+    }
+
+    #[test]
+    fn ids_are_unique_and_idrefs_resolve_document_wide() {
+        let s = schema();
+        assert!(check(&s, r#"<top><item id="a"/><link to=" a "/></top>"#).is_ok());
+        let duplicate = check(&s, r#"<top><item id="a"><item id=" a"/></item></top>"#).unwrap_err();
+        assert!(duplicate.message.contains("already defined"), "{duplicate}");
+        let dangling = check(&s, r#"<top><item id="a"/><link to="b"/></top>"#).unwrap_err();
+        assert!(dangling.message.contains("unknown ID"), "{dangling}");
+    }
+
+    #[test]
+    fn errors_name_the_element_and_what_was_expected() {
+        let s = schema();
+        let e = check(&s, r#"<top><item id="a"><bogus/></item></top>"#).unwrap_err();
+        assert_eq!(e.path, "/top/item[@id='a']/bogus");
+        assert!(e.message.contains("expected one of <item>"), "{e}");
+        let e = check(&s, r#"<top><item id="a" extra="1"/></top>"#).unwrap_err();
+        assert_eq!(e.path, "/top/item[@id='a']");
+        assert!(e.message.contains("\"extra\""), "{e}");
+    }
+}
