@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 /// Past this many patterns (derivatives accumulate), the engine starts afresh from the
 /// loaded schema to bound memory.
-const MAX_PATTERNS: usize = 2_000_000;
+const MAX_PATTERNS: usize = 250_000;
 
 /// A loaded schema and everything learnt while validating with it.
 #[derive(Clone)]
