@@ -2,7 +2,7 @@
 //! both must give the same verdict on every CIB of the scheduler corpus and on
 //! systematic mutations of them. Skips when the schemas are not installed.
 
-use libcrmcommon::schemas::{ValidationEngine, Schemas, VALIDATE_WITH};
+use libcrmcommon::schemas::{Schemas, ValidationEngine, VALIDATE_WITH};
 use libcrmcommon::xml::{self, Element, XmlNode};
 use std::path::Path;
 
@@ -179,7 +179,7 @@ fn for_each_mutation(doc: &Element, seed: usize, per_document: usize, each: &mut
             parent.children.insert(last[0] + 1, twin);
             out.push((label("duplicate element"), copy));
         }
-        if parent_path.len() >= 1 {
+        if !parent_path.is_empty() {
             let mut copy = doc.clone();
             let (grand_path, parent_index) = parent_path.split_at(parent_path.len() - 1);
             let moved = copy.at_path_mut(parent_path).map(|p| p.children.remove(last[0]));
@@ -191,7 +191,8 @@ fn for_each_mutation(doc: &Element, seed: usize, per_document: usize, each: &mut
         // Move into the next sibling element.
         let mut copy = doc.clone();
         if let Some(parent) = copy.at_path_mut(parent_path) {
-            let sibling = (last[0] + 1..parent.children.len()).find(|&i| matches!(parent.children[i], XmlNode::Element(_)));
+            let sibling =
+                (last[0] + 1..parent.children.len()).find(|&i| matches!(parent.children[i], XmlNode::Element(_)));
             if let Some(sibling) = sibling {
                 let moved = parent.children.remove(last[0]);
                 if let Some(XmlNode::Element(s)) = parent.children.get_mut(sibling - 1) {

@@ -89,9 +89,11 @@ impl Datatype {
         match self {
             Datatype::BuiltinString | Datatype::XsdString => false,
             // libxml2 compares untyped and token values with blanks normalized.
-            Datatype::BuiltinToken | Datatype::XsdToken | Datatype::XsdNcName | Datatype::XsdId | Datatype::XsdIdRef => {
-                tokens(expected).eq(tokens(value))
-            }
+            Datatype::BuiltinToken
+            | Datatype::XsdToken
+            | Datatype::XsdNcName
+            | Datatype::XsdId
+            | Datatype::XsdIdRef => tokens(expected).eq(tokens(value)),
             Datatype::XsdInteger
             | Datatype::XsdNonNegativeInteger
             | Datatype::XsdPositiveInteger
@@ -203,7 +205,12 @@ pub(super) fn is_ncname(value: &str) -> bool {
     };
     let start_ok = |c: char| c == '_' || c.is_ascii_alphabetic() || (!c.is_ascii() && c.is_alphabetic());
     let rest_ok = |c: char| {
-        start_ok(c) || c.is_ascii_digit() || c == '.' || c == '-' || c == '\u{B7}' || (!c.is_ascii() && c.is_alphanumeric())
+        start_ok(c)
+            || c.is_ascii_digit()
+            || c == '.'
+            || c == '-'
+            || c == '\u{B7}'
+            || (!c.is_ascii() && c.is_alphanumeric())
     };
     start_ok(first) && chars.all(rest_ok)
 }

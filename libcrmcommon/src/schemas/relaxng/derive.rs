@@ -12,9 +12,7 @@
 //! document; attributes that matched such a type are recorded and checked at the end.
 
 use super::datatypes::{self, IdKind};
-use super::pattern::{
-    AttributeId, ElementId, FastMap, NameId, PatId, Pattern, Patterns, EMPTY, NOT_ALLOWED,
-};
+use super::pattern::{AttributeId, ElementId, FastMap, NameId, PatId, Pattern, Patterns, EMPTY, NOT_ALLOWED};
 use super::ValidationError;
 use crate::xml::{Element, XmlNode};
 use std::sync::Arc;

@@ -134,7 +134,11 @@ mod tests {
     #[test]
     fn structure_attributes_and_values() {
         let s = schema();
-        assert!(check(&s, r#"<top count=" 3 "><item id="a"><item id="b" kind=" a "/></item><note/><item id="c"/></top>"#).is_ok());
+        assert!(check(
+            &s,
+            r#"<top count=" 3 "><item id="a"><item id="b" kind=" a "/></item><note/><item id="c"/></top>"#
+        )
+        .is_ok());
         assert!(check(&s, r#"<top count="x"/>"#).is_err());
         assert!(check(&s, r#"<top><item id="a" kind=" b"/></top>"#).is_err(), "xsd string values compare verbatim");
         assert!(check(&s, r#"<top><item id="a" range="1-3"/></top>"#).is_ok());
