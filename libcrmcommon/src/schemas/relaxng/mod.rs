@@ -118,7 +118,10 @@ mod tests {
 </grammar>"#;
 
     fn schema() -> NativeSchema {
-        let dir = std::env::temp_dir().join(format!("relaxng-unit-{}", std::process::id()));
+        // One directory per call: tests run in parallel and each removes its own.
+        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("relaxng-unit-{}-{call}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let path = dir.join("test.rng");
         std::fs::write(&path, SCHEMA).expect("write schema");
