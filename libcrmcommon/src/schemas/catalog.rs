@@ -14,7 +14,9 @@
 
 use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
+
+use super::relaxng::{NativeSchema, SchemaLoadError};
 
 /// Where Debian installs the schemas; `PCMK_schema_directory` overrides it.
 pub const DEFAULT_SCHEMA_DIRECTORY: &str = "/usr/share/pacemaker";
@@ -56,7 +58,12 @@ pub struct Schema {
 pub struct Schemas {
     directory: PathBuf,
     schemas: Vec<Schema>,
+    /// Natively compiled RELAX NG schemas by index, loaded on first use (clones share it).
+    native: Arc<[OnceLock<NativeLoad>]>,
 }
+
+/// The outcome of loading one schema natively.
+pub(crate) type NativeLoad = Result<Arc<NativeSchema>, SchemaLoadError>;
 
 impl Schemas {
     /// The schemas of this installation (`PCMK_schema_directory` or /usr/share/pacemaker),
@@ -129,7 +136,23 @@ impl Schemas {
                 after_transform: None,
             });
         }
-        Schemas { directory, schemas }
+        let native = schemas.iter().map(|_| OnceLock::new()).collect();
+        Schemas { directory, schemas, native }
+    }
+
+    /// The schema at `index` compiled for native validation, loading it on first use;
+    /// `None` for schemas without a RELAX NG file. A load failure is logged once and kept
+    /// (callers then fall back to libxml2).
+    pub fn native_schema(&self, index: usize) -> Option<&NativeLoad> {
+        let rng = self.rng_path(index)?;
+        let slot = self.native.get(index)?;
+        Some(slot.get_or_init(|| {
+            let loaded = NativeSchema::load(&rng).map(Arc::new);
+            if let Err(e) = &loaded {
+                tracing::warn!("{}: {e}; validating with libxml2 instead", rng.display());
+            }
+            loaded
+        }))
     }
 
     pub fn directory(&self) -> &Path {

@@ -8,6 +8,7 @@ mod catalog;
 mod error;
 mod libxml;
 mod libxml_ffi;
+pub mod relaxng;
 mod upgrade;
 mod validate;
 
@@ -16,4 +17,4 @@ pub use error::{
     SchemaError, UpgradeError, PCMK_ERR_SCHEMA_UNCHANGED, PCMK_ERR_SCHEMA_VALIDATION, PCMK_ERR_TRANSFORM_FAILED,
 };
 pub use upgrade::{CibUpgrade, ConfigUpdate, ConfigUpdateError, UpgradeFailure, ValidationUpdate};
-pub use validate::VALIDATE_WITH;
+pub use validate::{ValidationEngine, VALIDATE_WITH};
