@@ -90,6 +90,9 @@ fn execution_lines(ws: &model::WorkingSet, plan: &sched::actions::Plan) -> Vec<S
                 node,
                 a.fence_action.clone().unwrap_or_default()
             )),
+            None if a.task == "do_shutdown" => {
+                lines.push(format!("  * Cluster action:  {} on {}", a.task, node))
+            }
             None => lines.push(format!("  * Pseudo action:   {}", a.task)),
             Some(r) => {
                 let id = if a.pseudo {

@@ -191,6 +191,8 @@ pub struct Resource {
     pub promoted_location: std::collections::BTreeMap<NodeIdx, i32>,
     /// Utilization this resource consumes on its node.
     pub utilization: std::collections::BTreeMap<String, i64>,
+    /// Nodes with operation history for this resource.
+    pub history_on: Vec<NodeIdx>,
     /// Anonymous clone instances: the name of the last history entry matched
     /// to this instance when it differs from the instance's id (Pacemaker's
     /// clone_name; the simulated transition names the instance by it).
@@ -251,6 +253,7 @@ impl Resource {
             promoted_location: std::collections::BTreeMap::new(),
             active_recurring: Vec::new(),
             clone_name: None,
+            history_on: Vec::new(),
             maintenance: false,
         }
     }

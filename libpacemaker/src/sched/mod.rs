@@ -2,6 +2,7 @@
 
 pub mod actions;
 pub mod assign;
+pub mod config_changes;
 pub mod monitors;
 pub mod probes;
 pub mod promote;
@@ -146,6 +147,8 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
         }
     }
     builder.cancel_stale_recurring();
+    builder.clean_up_orphans();
+    builder.schedule_shutdowns();
     for &r in &all {
         builder.internal_orderings(r);
     }

@@ -334,6 +334,9 @@ fn unpack_lrm_resource(ws: &mut WorkingSet, node: NodeIdx, entry: &Element) {
         // The most recent history name wins (Pacemaker's clone_name).
         ws.resources[rsc].clone_name = Some(rsc_id.to_string());
     }
+    if !ws.resources[rsc].history_on.contains(&node) {
+        ws.resources[rsc].history_on.push(node);
+    }
     if ws.nodes[node].online {
         for (task, interval_ms) in active_recurring_ops(&ops) {
             ws.resources[rsc].active_recurring.push((node, task, interval_ms));
