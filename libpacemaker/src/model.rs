@@ -333,6 +333,9 @@ pub struct WorkingSet {
     pub warnings: Vec<String>,
     /// Tag id -> referenced ids (configuration/tags).
     pub tags: std::collections::HashMap<String, Vec<String>>,
+    /// Some resources in the configuration could not be modelled (e.g.
+    /// bundles): history of resources not found may belong to them.
+    pub unsupported_resources: bool,
     /// Cluster-wide operation defaults (op_defaults meta attributes).
     pub op_defaults: HashMap<String, String>,
     /// Ticket id -> (granted, standby), from the status section.

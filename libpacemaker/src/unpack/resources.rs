@@ -30,9 +30,11 @@ pub(super) fn unpack_resources(
                 }
             }
             "template" => {}
-            other => ws
-                .warnings
-                .push(format!("unsupported resource type <{other}> ignored")),
+            other => {
+                ws.unsupported_resources = true;
+                ws.warnings
+                    .push(format!("unsupported resource type <{other}> ignored"))
+            }
         }
     }
     ws.have_stonith_resource = ws.resources.iter().any(|r| r.is_stonith);
