@@ -183,6 +183,9 @@ pub struct Builder<'a> {
     migrations: Vec<usize>,
     /// Resources that may live-migrate: their start/stop don't force restarts.
     migrating: Vec<RscIdx>,
+    /// Every resource-level ordering requested (first, first task, then,
+    /// then task, flags), as Pacemaker keeps its ordering constraints.
+    pub(crate) rsc_orderings: Vec<(RscIdx, String, RscIdx, String, u32)>,
 }
 
 impl<'a> Builder<'a> {
@@ -193,6 +196,7 @@ impl<'a> Builder<'a> {
             fenced: Vec::new(),
             migrations: Vec::new(),
             migrating: Vec::new(),
+            rsc_orderings: Vec::new(),
         }
     }
 
@@ -689,6 +693,13 @@ impl<'a> Builder<'a> {
         then_task: &str,
         flags: u32,
     ) {
+        self.rsc_orderings.push((
+            first,
+            first_task.to_string(),
+            then,
+            then_task.to_string(),
+            flags,
+        ));
         let mut first_task = first_task.to_string();
         let first_collective = self.ws.resources[first].variant != Variant::Primitive;
         if first_collective && first != then && !self.is_ancestor(first, then) {
@@ -872,7 +883,7 @@ impl<'a> Builder<'a> {
         changed
     }
 
-    fn is_ancestor(&self, ancestor: RscIdx, mut r: RscIdx) -> bool {
+    pub(crate) fn is_ancestor(&self, ancestor: RscIdx, mut r: RscIdx) -> bool {
         while let Some(p) = self.ws.resources[r].parent {
             if p == ancestor {
                 return true;

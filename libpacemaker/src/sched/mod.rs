@@ -172,6 +172,7 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     for gate in builder.ws.set_gates.clone() {
         builder.order_set_gate(&gate);
     }
+    builder.order_probes_before_restarts();
     builder.apply_fencing_to_stops();
     builder.propagate();
     builder.settle_migrations();
