@@ -336,3 +336,20 @@ impl Builder<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_msec;
+
+    #[test]
+    fn durations_parse_like_crm_get_msec() {
+        assert_eq!(parse_msec("20"), Some(20_000));
+        assert_eq!(parse_msec("3s"), Some(3_000));
+        assert_eq!(parse_msec("500ms"), Some(500));
+        assert_eq!(parse_msec(" 2min "), Some(120_000));
+        assert_eq!(parse_msec("1h"), Some(3_600_000));
+        assert_eq!(parse_msec("abc"), None);
+        assert_eq!(parse_msec("10parsecs"), None);
+        assert_eq!(parse_msec("99999999999999999999h"), None);
+    }
+}
