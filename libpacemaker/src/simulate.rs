@@ -92,7 +92,7 @@ pub fn apply(cib: &Element, ws: &WorkingSet, plan: &Plan) -> Element {
         }
         // Cancelling a recurring operation or deleting history leaves no
         // history entry.
-        if a.pseudo || a.task == "cancel" || a.task == "delete" {
+        if a.pseudo || matches!(a.task.as_str(), "cancel" | "delete" | "notify") {
             continue;
         }
         let Some(r) = a.rsc else { continue };

@@ -4,6 +4,7 @@ pub mod actions;
 pub mod assign;
 pub mod config_changes;
 pub mod monitors;
+pub mod notify;
 pub mod probes;
 pub mod promote;
 
@@ -176,6 +177,7 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     builder.apply_fencing_to_stops();
     builder.propagate();
     builder.settle_migrations();
+    builder.create_notifications();
     Schedule {
         plan: builder.plan,
         order,
