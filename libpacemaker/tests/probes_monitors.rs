@@ -30,21 +30,29 @@ fn plan_of(cib: &xml::Element) -> (libpacemaker::model::WorkingSet, Plan) {
     (ws, schedule.plan)
 }
 
-fn executed<'a>(plan: &'a Plan) -> Vec<&'a Action> {
+fn executed(plan: &Plan) -> Vec<&Action> {
     plan.actions
         .iter()
         .filter(|a| (!a.optional || a.print_always) && a.runnable)
         .collect()
 }
 
-fn find<'a>(ws: &libpacemaker::model::WorkingSet, plan: &'a Plan, key: &str, node: &str) -> Option<(usize, &'a Action)> {
-    plan.actions.iter().enumerate().find(|(_, a)| {
-        a.op_key == key && a.node.map(|n| ws.nodes[n].uname.as_str()) == Some(node)
-    })
+fn find<'a>(
+    ws: &libpacemaker::model::WorkingSet,
+    plan: &'a Plan,
+    key: &str,
+    node: &str,
+) -> Option<(usize, &'a Action)> {
+    plan.actions
+        .iter()
+        .enumerate()
+        .find(|(_, a)| a.op_key == key && a.node.map(|n| ws.nodes[n].uname.as_str()) == Some(node))
 }
 
 fn ordered(plan: &Plan, first: usize, then: usize) -> bool {
-    plan.orderings.iter().any(|o| o.first == first && o.then == then)
+    plan.orderings
+        .iter()
+        .any(|o| o.first == first && o.then == then)
 }
 
 const WITH_MONITOR: &str = r#"<primitive id="rsc1" class="ocf" provider="pacemaker" type="Dummy">
@@ -64,7 +72,9 @@ const RUNNING_ON_NODE1_WITH_MONITOR: &str = r#"<lrm id="1"><lrm_resources>
 #[test]
 fn new_resource_is_probed_everywhere_before_it_starts() {
     let (ws, plan) = plan_of(&cib(WITH_MONITOR, ""));
-    let start = find(&ws, &plan, "rsc1_start_0", "node1").expect("start on node1").0;
+    let start = find(&ws, &plan, "rsc1_start_0", "node1")
+        .expect("start on node1")
+        .0;
     for node in ["node1", "node2"] {
         let (i, probe) = find(&ws, &plan, "rsc1_monitor_0", node).expect("probe");
         assert!(probe.is_probe && !probe.optional && probe.runnable);
@@ -87,9 +97,18 @@ fn recurring_monitor_follows_the_start() {
     assert_eq!(mon.timeout_ms, 30_000);
     assert_eq!(mon.target_rc, None);
     assert_eq!(mon.op_meta.get("name").map(String::as_str), Some("monitor"));
-    assert_eq!(mon.op_meta.get("interval").map(String::as_str), Some("10000"));
-    assert_eq!(mon.op_meta.get("timeout").map(String::as_str), Some("30000"));
-    assert_eq!(mon.op_meta.get("on-fail").map(String::as_str), Some("restart"));
+    assert_eq!(
+        mon.op_meta.get("interval").map(String::as_str),
+        Some("10000")
+    );
+    assert_eq!(
+        mon.op_meta.get("timeout").map(String::as_str),
+        Some("30000")
+    );
+    assert_eq!(
+        mon.op_meta.get("on-fail").map(String::as_str),
+        Some("restart")
+    );
     assert!(!mon.op_meta.contains_key("id"));
     assert!(ordered(&plan, start, i));
     assert!(find(&ws, &plan, "rsc1_monitor_10000", "node2").is_none());
@@ -144,7 +163,10 @@ fn stopped_role_monitor_runs_where_the_resource_is_not() {
     let (i, stopped) = find(&ws, &plan, "rsc1_monitor_20000", "node2").expect("stopped monitor");
     assert!(!stopped.optional && stopped.runnable);
     assert_eq!(stopped.target_rc, Some(7));
-    assert_eq!(stopped.op_meta.get("role").map(String::as_str), Some("Stopped"));
+    assert_eq!(
+        stopped.op_meta.get("role").map(String::as_str),
+        Some("Stopped")
+    );
     let (probe, _) = find(&ws, &plan, "rsc1_monitor_0", "node2").expect("probe");
     assert!(ordered(&plan, probe, i), "after the probe on the same node");
     assert!(find(&ws, &plan, "rsc1_monitor_20000", "node1").is_none());
@@ -192,7 +214,10 @@ fn anonymous_clone_probes_one_instance_per_node() {
         .expect("clone start");
     for (i, a) in plan.actions.iter().enumerate() {
         if a.is_probe {
-            assert!(ordered(&plan, i, clone_start), "probes precede the clone's start");
+            assert!(
+                ordered(&plan, i, clone_start),
+                "probes precede the clone's start"
+            );
         }
     }
 }

@@ -268,10 +268,7 @@ impl<'a> Builder<'a> {
         let a = &self.plan.actions[i];
         if let Some(r) = a.rsc {
             // Unmanaged resources' real one-shot actions are always optional.
-            if a.node.is_some()
-                && !a.pseudo
-                && a.interval_ms == 0
-                && !self.ws.resources[r].managed
+            if a.node.is_some() && !a.pseudo && a.interval_ms == 0 && !self.ws.resources[r].managed
             {
                 self.plan.actions[i].optional = true;
                 return;
@@ -1006,10 +1003,7 @@ impl<'a> Builder<'a> {
         }
         if let Some(r) = self.plan.actions[then].rsc {
             let a = &self.plan.actions[then];
-            if a.node.is_some()
-                && !a.pseudo
-                && a.interval_ms == 0
-                && !self.ws.resources[r].managed
+            if a.node.is_some() && !a.pseudo && a.interval_ms == 0 && !self.ws.resources[r].managed
             {
                 return false;
             }

@@ -11,8 +11,7 @@ impl Builder<'_> {
     /// run resources (or are in maintenance, to cancel their monitors).
     fn history_checked_on(&self, node: NodeIdx) -> bool {
         let n = &self.ws.nodes[node];
-        n.maintenance
-            || (n.online && !n.shutdown && !n.unclean && !n.standby && !n.maintenance)
+        n.maintenance || (n.online && !n.shutdown && !n.unclean && !n.standby)
     }
 
     /// Cancels recurring operations running where they no longer belong:

@@ -178,7 +178,13 @@ impl Builder<'_> {
     }
 
     /// A required cancellation of a recurring operation on a node.
-    pub(crate) fn cancel_operation(&mut self, r: RscIdx, task: &str, interval_ms: u64, node: NodeIdx) -> usize {
+    pub(crate) fn cancel_operation(
+        &mut self,
+        r: RscIdx,
+        task: &str,
+        interval_ms: u64,
+        node: NodeIdx,
+    ) -> usize {
         if let Some(i) = self
             .plan
             .find_interval(Some(r), "cancel", Some(node), interval_ms)
@@ -213,8 +219,7 @@ impl Builder<'_> {
         let assigned = res.assigned_to;
         let mut start = None;
         if let Some(node) = assigned {
-            if !self.ws.nodes[node].maintenance
-                && (res.next_role != Role::Stopped || !res.managed)
+            if !self.ws.nodes[node].maintenance && (res.next_role != Role::Stopped || !res.managed)
             {
                 start = Some(self.resource_action(r, "start", Some(node), true));
             }
@@ -227,7 +232,13 @@ impl Builder<'_> {
         }
     }
 
-    fn recurring_for_active_role(&mut self, r: RscIdx, start: usize, node: NodeIdx, op: &Recurring) {
+    fn recurring_for_active_role(
+        &mut self,
+        r: RscIdx,
+        start: usize,
+        node: NodeIdx,
+        op: &Recurring,
+    ) {
         if op.role == Role::Stopped {
             return;
         }
@@ -317,8 +328,10 @@ impl Builder<'_> {
                 .filter(|&s| self.plan.actions[s].node == Some(node))
                 .collect();
             for stop in stops {
-                let (stop_optional, stop_runnable) =
-                    (self.plan.actions[stop].optional, self.plan.actions[stop].runnable);
+                let (stop_optional, stop_runnable) = (
+                    self.plan.actions[stop].optional,
+                    self.plan.actions[stop].runnable,
+                );
                 if !stop_optional && !self.plan.actions[mon].optional && !managed {
                     self.plan.actions[mon].optional = true;
                 }
@@ -326,7 +339,8 @@ impl Builder<'_> {
                     self.plan.actions[mon].runnable = false;
                 }
                 if managed {
-                    self.plan.order(stop, mon, of::IMPLIES_THEN | of::RUNNABLE_LEFT);
+                    self.plan
+                        .order(stop, mon, of::IMPLIES_THEN | of::RUNNABLE_LEFT);
                 }
             }
             let n = &self.ws.nodes[node];

@@ -51,7 +51,14 @@ impl Builder<'_> {
         }
     }
 
-    fn notify_pseudo(&mut self, clone: RscIdx, key: String, task: &str, optional: bool, runnable: bool) -> usize {
+    fn notify_pseudo(
+        &mut self,
+        clone: RscIdx,
+        key: String,
+        task: &str,
+        optional: bool,
+        runnable: bool,
+    ) -> usize {
         let mut action = Action {
             rsc: Some(clone),
             task: task.to_string(),
@@ -65,7 +72,13 @@ impl Builder<'_> {
         self.plan.add_raw(action)
     }
 
-    fn notification_round(&mut self, clone: RscIdx, task: &'static str, action: usize, complete: usize) -> Round {
+    fn notification_round(
+        &mut self,
+        clone: RscIdx,
+        task: &'static str,
+        action: usize,
+        complete: usize,
+    ) -> Round {
         let id = self.ws.resources[clone].id.clone();
         // Required when any instance really does the task (a stop implied
         // by fencing counts).
@@ -80,7 +93,13 @@ impl Builder<'_> {
             });
         let complete_task = self.plan.actions[complete].task.clone();
         let complete_runnable = self.plan.actions[complete].runnable;
-        let pre = self.notify_pseudo(clone, format!("{id}_pre_notify_{task}_0"), "notify", !required, true);
+        let pre = self.notify_pseudo(
+            clone,
+            format!("{id}_pre_notify_{task}_0"),
+            "notify",
+            !required,
+            true,
+        );
         let pre_done = self.notify_pseudo(
             clone,
             format!("{id}_confirmed-pre_notify_{task}_0"),
