@@ -3,8 +3,10 @@
 pub mod actions;
 pub mod anti_colocation;
 pub mod assign;
+pub mod config_changes;
 pub mod fencing;
 pub mod monitors;
+pub mod notify;
 pub mod probes;
 pub mod promote;
 pub mod shutdown;
@@ -148,6 +150,9 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
             _ => builder.create_collective_actions(r),
         }
     }
+    builder.cancel_stale_recurring();
+    builder.clean_up_orphans();
+    builder.schedule_shutdowns();
     for &r in &all {
         builder.internal_orderings(r);
     }
@@ -171,12 +176,14 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     for gate in builder.ws.set_gates.clone() {
         builder.order_set_gate(&gate);
     }
+    builder.order_probes_before_restarts();
     builder.apply_fencing_to_stops();
     builder.propagate();
     builder.settle_migrations();
+    builder.create_notifications();
     anti_colocation::order_anti_colocations(&mut builder);
     fencing::order_fencing(builder.ws, &mut builder.plan);
-    shutdown::schedule_shutdowns(builder.ws, &mut builder.plan);
+    shutdown::order_shutdowns(builder.ws, &mut builder.plan);
     Schedule {
         plan: builder.plan,
         order,

@@ -178,7 +178,13 @@ impl Builder<'_> {
     }
 
     /// A required cancellation of a recurring operation on a node.
-    fn cancel_operation(&mut self, r: RscIdx, task: &str, interval_ms: u64, node: NodeIdx) -> usize {
+    pub(crate) fn cancel_operation(
+        &mut self,
+        r: RscIdx,
+        task: &str,
+        interval_ms: u64,
+        node: NodeIdx,
+    ) -> usize {
         if let Some(i) = self
             .plan
             .find_interval(Some(r), "cancel", Some(node), interval_ms)
@@ -213,8 +219,7 @@ impl Builder<'_> {
         let assigned = res.assigned_to;
         let mut start = None;
         if let Some(node) = assigned {
-            if !self.ws.nodes[node].maintenance
-                && (res.next_role != Role::Stopped || !res.managed)
+            if !self.ws.nodes[node].maintenance && (res.next_role != Role::Stopped || !res.managed)
             {
                 start = Some(self.resource_action(r, "start", Some(node), true));
             }
@@ -227,7 +232,13 @@ impl Builder<'_> {
         }
     }
 
-    fn recurring_for_active_role(&mut self, r: RscIdx, start: usize, node: NodeIdx, op: &Recurring) {
+    fn recurring_for_active_role(
+        &mut self,
+        r: RscIdx,
+        start: usize,
+        node: NodeIdx,
+        op: &Recurring,
+    ) {
         if op.role == Role::Stopped {
             return;
         }
@@ -317,8 +328,10 @@ impl Builder<'_> {
                 .filter(|&s| self.plan.actions[s].node == Some(node))
                 .collect();
             for stop in stops {
-                let (stop_optional, stop_runnable) =
-                    (self.plan.actions[stop].optional, self.plan.actions[stop].runnable);
+                let (stop_optional, stop_runnable) = (
+                    self.plan.actions[stop].optional,
+                    self.plan.actions[stop].runnable,
+                );
                 if !stop_optional && !self.plan.actions[mon].optional && !managed {
                     self.plan.actions[mon].optional = true;
                 }
@@ -326,7 +339,8 @@ impl Builder<'_> {
                     self.plan.actions[mon].runnable = false;
                 }
                 if managed {
-                    self.plan.order(stop, mon, of::IMPLIES_THEN | of::RUNNABLE_LEFT);
+                    self.plan
+                        .order(stop, mon, of::IMPLIES_THEN | of::RUNNABLE_LEFT);
                 }
             }
             let n = &self.ws.nodes[node];
@@ -334,5 +348,22 @@ impl Builder<'_> {
                 self.plan.actions[mon].runnable = false;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_msec;
+
+    #[test]
+    fn durations_parse_like_crm_get_msec() {
+        assert_eq!(parse_msec("20"), Some(20_000));
+        assert_eq!(parse_msec("3s"), Some(3_000));
+        assert_eq!(parse_msec("500ms"), Some(500));
+        assert_eq!(parse_msec(" 2min "), Some(120_000));
+        assert_eq!(parse_msec("1h"), Some(3_600_000));
+        assert_eq!(parse_msec("abc"), None);
+        assert_eq!(parse_msec("10parsecs"), None);
+        assert_eq!(parse_msec("99999999999999999999h"), None);
     }
 }

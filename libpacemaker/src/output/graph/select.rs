@@ -78,7 +78,9 @@ fn node_name_ranks(ws: &WorkingSet) -> Vec<usize> {
 
 /// Which actions the graph must show even though they are optional: the
 /// collective pseudo-actions around required member actions (Pacemaker's
-/// "print always", from the *_PRINTED ordering flags).
+/// "print always", from the *_PRINTED ordering flags). Judged on the final
+/// flags: the scheduler's own `print_always`, set while flags still change,
+/// can mark actions whose reason later went away.
 pub(super) fn shown_anyway(ws: &WorkingSet, plan: &Plan) -> Vec<bool> {
     let mut shown = vec![false; plan.actions.len()];
     for o in &plan.orderings {

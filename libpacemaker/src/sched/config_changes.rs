@@ -1,0 +1,118 @@
+//! Checks of the resource history against the configuration (Pacemaker's
+//! pcmk__handle_rsc_config_changes): recurring operations that no longer
+//! belong are cancelled, orphaned resources' history is cleaned up. Also
+//! the shutdown of nodes that are leaving the cluster.
+
+use super::actions::{Action, Builder};
+use crate::model::{order_flags as of, NodeIdx, Variant};
+
+impl Builder<'_> {
+    /// Whether the history on a node is checked at all: only nodes that can
+    /// run resources (or are in maintenance, to cancel their monitors).
+    fn history_checked_on(&self, node: NodeIdx) -> bool {
+        let n = &self.ws.nodes[node];
+        n.maintenance || (n.online && !n.shutdown && !n.unclean && !n.standby)
+    }
+
+    /// Cancels recurring operations running where they no longer belong:
+    /// ones no longer (or no longer enabled) in the configuration, and all
+    /// of them in maintenance mode (Pacemaker's process_rsc_history).
+    pub fn cancel_stale_recurring(&mut self) {
+        for r in 0..self.ws.resources.len() {
+            let res = &self.ws.resources[r];
+            if res.variant != Variant::Primitive || res.orphan {
+                continue;
+            }
+            let running: Vec<(NodeIdx, String, u64)> = res
+                .active_recurring
+                .iter()
+                .filter(|(n, _, _)| res.running_on.contains(n))
+                .cloned()
+                .collect();
+            for (node, task, interval_ms) in running {
+                if !self.history_checked_on(node) {
+                    continue;
+                }
+                let res = &self.ws.resources[r];
+                let in_maintenance = res.maintenance || self.ws.nodes[node].maintenance;
+                let configured = res.ops.iter().any(|d| {
+                    d.enabled && d.name.eq_ignore_ascii_case(&task) && d.interval_ms == interval_ms
+                });
+                let orphaned = !configured && self.ws.options.stop_orphan_actions;
+                if !in_maintenance && !orphaned {
+                    continue;
+                }
+                let cancel = self.cancel_operation(r, &task, interval_ms, node);
+                // After any stop.
+                for stop in self.plan.rsc_actions(r, "stop") {
+                    self.plan.order(stop, cancel, of::OPTIONAL);
+                }
+            }
+        }
+    }
+
+    /// Schedules the deletion of orphaned resources' history (resources no
+    /// longer in the configuration), after they are stopped.
+    pub fn clean_up_orphans(&mut self) {
+        // Unknown history may belong to what is not modelled yet: bundles,
+        // and the implicit connections of guest nodes.
+        let guests = self
+            .ws
+            .resources
+            .iter()
+            .any(|r| r.meta.contains_key("remote-node"));
+        if self.ws.unsupported_resources || guests {
+            return;
+        }
+        for r in 0..self.ws.resources.len() {
+            let res = &self.ws.resources[r];
+            if res.variant != Variant::Primitive
+                || !res.orphan
+                || res.failed
+                || self.ws.enclosing_clone(r).is_some()
+            {
+                continue;
+            }
+            for node in res.history_on.clone() {
+                let n = &self.ws.nodes[node];
+                if !self.history_checked_on(node) || !n.online || n.unclean {
+                    continue;
+                }
+                let delete = self.resource_action(r, "delete", Some(node), false);
+                for stop in self.plan.rsc_actions(r, "stop") {
+                    self.plan.order(stop, delete, of::OPTIONAL);
+                }
+                for start in self.plan.rsc_actions(r, "start") {
+                    self.plan.order(delete, start, of::OPTIONAL);
+                }
+            }
+        }
+    }
+
+    /// Nodes shutting down (and not being fenced) get a shutdown action,
+    /// after every stop there.
+    pub fn schedule_shutdowns(&mut self) {
+        for node in 0..self.ws.nodes.len() {
+            let n = &self.ws.nodes[node];
+            if n.is_remote || !n.online || !n.shutdown || self.fenced_nodes().contains(&node) {
+                continue;
+            }
+            let shutdown = self.plan.add_raw(Action {
+                task: "do_shutdown".to_string(),
+                node: Some(node),
+                optional: false,
+                runnable: true,
+                ..Default::default()
+            });
+            let stops: Vec<usize> = (0..self.plan.actions.len())
+                .filter(|&i| {
+                    let a = &self.plan.actions[i];
+                    a.rsc.is_some() && a.task == "stop" && a.node == Some(node)
+                })
+                .collect();
+            for stop in stops {
+                self.plan.order(stop, shutdown, of::OPTIONAL);
+            }
+        }
+    }
+}
