@@ -124,14 +124,22 @@ fn downed(ws: &WorkingSet, a: &Action) -> Option<Element> {
         return None;
     }
     let n = a.node?;
-    let takes_down = match a.task.as_str() {
-        view::SHUTDOWN_TASK => true,
-        view::FENCE_TASK => matches!(view::fence_action(a), "off" | "reboot" | "poweroff"),
-        _ => false,
+    let down_id = match a.task.as_str() {
+        view::SHUTDOWN_TASK => ws.nodes[n].id.clone(),
+        view::FENCE_TASK if matches!(view::fence_action(a), "off" | "reboot" | "poweroff") => {
+            ws.nodes[n].id.clone()
+        }
+        // Stopping a Pacemaker Remote connection takes its node down.
+        "stop" if a.rsc.is_some_and(|r| is_remote_connection(ws, r)) => {
+            ws.resources[a.rsc?].id.clone()
+        }
+        _ => return None,
     };
-    if !takes_down {
-        return None;
-    }
-    let node = Element::new("node").with_attr("id", ws.nodes[n].id.clone());
+    let node = Element::new("node").with_attr("id", down_id);
     Some(Element::new("downed").with_child(node))
+}
+
+fn is_remote_connection(ws: &WorkingSet, r: usize) -> bool {
+    let res = &ws.resources[r];
+    res.class == "ocf" && res.provider.as_deref() == Some("pacemaker") && res.agent == "remote"
 }

@@ -95,6 +95,12 @@ pub(super) fn clone_name(ws: &WorkingSet, a: &Action) -> Option<String> {
 /// The key the executor should use: built from the clone name when there is one.
 pub(super) fn executor_key(ws: &WorkingSet, a: &Action) -> Option<String> {
     let name = clone_name(ws, a)?;
+    if a.task == "notify" {
+        // A notification's key names its round: swap in the clone name.
+        let id = &ws.resources[a.rsc?].id;
+        let round = a.op_key.strip_prefix(id.as_str())?;
+        return Some(format!("{name}{round}"));
+    }
     Some(op_key(&name, key_task(a), interval_ms(a)))
 }
 
@@ -104,9 +110,11 @@ pub(super) fn priority(ws: &WorkingSet, a: &Action) -> i32 {
     let Some(r) = a.rsc else { return 0 };
     let res = &ws.resources[r];
     let mut priority = res.priority;
-    if res.variant == Variant::Clone
-        && matches!(a.task.as_str(), "running" | "stopped" | "promoted" | "demoted")
-    {
+    let completes_clone_change = res.variant == Variant::Clone
+        && matches!(a.task.as_str(), "running" | "stopped" | "promoted" | "demoted");
+    // Notifications after the fact (and their confirmation) go first too.
+    let post_notification = a.op_key.contains("post_notify_");
+    if completes_clone_change || post_notification {
         priority = priority.max(INFINITY);
     }
     priority
