@@ -5,6 +5,7 @@ pub mod anti_colocation;
 pub mod assign;
 pub mod config_changes;
 pub mod fencing;
+pub mod load;
 pub mod monitors;
 pub mod notify;
 pub mod probes;
@@ -184,6 +185,7 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     anti_colocation::order_anti_colocations(&mut builder);
     fencing::order_fencing(builder.ws, &mut builder.plan);
     shutdown::order_shutdowns(builder.ws, &mut builder.plan);
+    load::order_load(builder.ws, &mut builder.plan);
     Schedule {
         plan: builder.plan,
         order,
