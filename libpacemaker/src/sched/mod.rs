@@ -147,6 +147,9 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
             _ => builder.create_collective_actions(r),
         }
     }
+    for &r in &all {
+        builder.require_clone_role_changes(r);
+    }
     builder.cancel_stale_recurring();
     builder.clean_up_orphans();
     builder.schedule_shutdowns();
