@@ -284,6 +284,9 @@ pub mod order_flags {
     pub const SERIALIZE_ONLY: u32 = 1 << 24;
     pub const ANTI_COLOCATION: u32 = 1 << 25;
     pub const ASYMMETRICAL: u32 = 1 << 26;
+    /// Load orderings around a node's load_stopped pseudo-action (only
+    /// relevant on the same node; not propagated).
+    pub const LOAD: u32 = 1 << 27;
 }
 
 /// A configured or implicit ordering between two resources' actions.

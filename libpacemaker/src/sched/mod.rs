@@ -150,6 +150,7 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     for &r in &all {
         builder.require_clone_role_changes(r);
     }
+    builder.create_utilization_orderings();
     builder.cancel_stale_recurring();
     builder.clean_up_orphans();
     builder.schedule_shutdowns();
