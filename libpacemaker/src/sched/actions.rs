@@ -415,7 +415,9 @@ impl<'a> Builder<'a> {
         }
         if res.start_pending {
             if let Some(a) = res.assigned_to {
-                self.resource_action(r, "start", Some(a), true);
+                // The pending start stays part of the transition.
+                let start = self.resource_action(r, "start", Some(a), true);
+                self.plan.actions[start].print_always = true;
             }
         }
         if !is_moving {
