@@ -121,7 +121,12 @@ impl Builder<'_> {
     /// "load_stopped_<node>" pseudo-action after the stops there, before
     /// the starts (Pacemaker's pcmk__create_utilization_constraints).
     pub fn create_utilization_orderings(&mut self) {
-        if self.ws.options.placement_strategy.eq_ignore_ascii_case("default") {
+        if self
+            .ws
+            .options
+            .placement_strategy
+            .eq_ignore_ascii_case("default")
+        {
             return;
         }
         for r in 0..self.ws.resources.len() {
