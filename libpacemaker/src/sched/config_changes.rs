@@ -168,4 +168,31 @@ impl Builder<'_> {
             ..Default::default()
         })
     }
+
+    /// Fail counts of orphaned resources are cleared on every online node
+    /// (Pacemaker's clear_failcounts_if_orphaned), before they stop.
+    pub fn clear_orphan_failcounts(&mut self) {
+        if !self.ws.options.stop_orphan_resources {
+            return;
+        }
+        for r in 0..self.ws.resources.len() {
+            let res = &self.ws.resources[r];
+            if !res.orphan || res.variant != Variant::Primitive {
+                continue;
+            }
+            let mut nodes: Vec<NodeIdx> = res
+                .failcount
+                .iter()
+                .filter(|(&n, &count)| count > 0 && self.ws.nodes[n].online)
+                .map(|(&n, _)| n)
+                .collect();
+            nodes.sort_unstable();
+            for node in nodes {
+                let clear = self.resource_action(r, "clear_failcount", Some(node), false);
+                for stop in self.plan.rsc_actions(r, "stop") {
+                    self.plan.order(clear, stop, of::OPTIONAL);
+                }
+            }
+        }
+    }
 }

@@ -153,6 +153,7 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     builder.create_utilization_orderings();
     builder.cancel_stale_recurring();
     builder.clean_up_orphans();
+    builder.clear_orphan_failcounts();
     builder.schedule_shutdowns();
     for &r in &all {
         builder.internal_orderings(r);
