@@ -92,7 +92,12 @@ pub fn apply(cib: &Element, ws: &WorkingSet, plan: &Plan) -> Element {
         }
         // Cancelling a recurring operation or deleting history leaves no
         // history entry.
-        if a.pseudo || matches!(a.task.as_str(), "cancel" | "delete" | "notify") {
+        if a.pseudo
+            || matches!(
+                a.task.as_str(),
+                "cancel" | "delete" | "notify" | "clear_failcount"
+            )
+        {
             continue;
         }
         let Some(r) = a.rsc else { continue };

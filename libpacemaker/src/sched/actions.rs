@@ -415,7 +415,9 @@ impl<'a> Builder<'a> {
         }
         if res.start_pending {
             if let Some(a) = res.assigned_to {
-                self.resource_action(r, "start", Some(a), true);
+                // The pending start stays part of the transition.
+                let start = self.resource_action(r, "start", Some(a), true);
+                self.plan.actions[start].print_always = true;
             }
         }
         if !is_moving {
@@ -599,8 +601,10 @@ impl<'a> Builder<'a> {
     // --- Collective resources ----------------------------------------------
 
     pub fn create_collective_actions(&mut self, r: RscIdx) {
-        let promotable =
-            self.ws.resources[r].variant == Variant::Clone && self.ws.resources[r].clone.promotable;
+        // Groups inside a promotable clone are promoted and demoted too.
+        let promotable = self.ws.is_promotable_member(r)
+            && (self.ws.resources[r].variant == Variant::Clone
+                || self.ws.enclosing_clone(r).is_some());
         for task in ["start", "running", "stop", "stopped"] {
             self.resource_action(r, task, None, true);
         }
@@ -637,6 +641,36 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// A promotable clone's promote (demote) pseudo-actions are required
+    /// when any instance is really promoted (demoted), as Pacemaker decides
+    /// when it creates them.
+    pub fn require_clone_role_changes(&mut self, r: RscIdx) {
+        let res = &self.ws.resources[r];
+        if res.variant != Variant::Clone || !res.clone.promotable {
+            return;
+        }
+        for (task, done) in [("promote", "promoted"), ("demote", "demoted")] {
+            let any = self
+                .ws
+                .primitives_of(r)
+                .iter()
+                .flat_map(|&p| self.plan.rsc_actions(p, task))
+                .any(|i| {
+                    let a = &self.plan.actions[i];
+                    !a.optional && a.runnable
+                });
+            if any {
+                for t in [task, done] {
+                    // Shown in the transition; whether orderings after the
+                    // clone apply is still judged per node by its instances.
+                    if let Some(i) = self.plan.find(Some(r), t, None) {
+                        self.plan.actions[i].print_always = true;
+                    }
+                }
+            }
+        }
+    }
+
     pub fn internal_orderings(&mut self, r: RscIdx) {
         match self.ws.resources[r].variant {
             Variant::Primitive => {
@@ -654,7 +688,30 @@ impl<'a> Builder<'a> {
                 self.order_tasks(r, "stopped", r, "start", of::OPTIONAL);
                 self.order_tasks(r, "start", r, "running", of::RUNNABLE_LEFT);
                 let mut previous: Option<RscIdx> = None;
+                let promotable = self.ws.is_promotable_member(r);
                 for &m in &children {
+                    if promotable {
+                        self.order_tasks(r, "demote", m, "demote", of::IMPLIES_FIRST_PRINTED);
+                        self.order_tasks(
+                            m,
+                            "demote",
+                            r,
+                            "demoted",
+                            if previous.is_none() {
+                                of::IMPLIES_THEN
+                            } else {
+                                of::IMPLIES_THEN_PRINTED
+                            },
+                        );
+                        self.order_tasks(
+                            m,
+                            "promote",
+                            r,
+                            "promoted",
+                            of::RUNNABLE_LEFT | of::IMPLIES_THEN | of::IMPLIES_THEN_PRINTED,
+                        );
+                        self.order_tasks(r, "promote", m, "promote", of::IMPLIES_FIRST_PRINTED);
+                    }
                     self.order_tasks(r, "stop", m, "stop", of::IMPLIES_FIRST_PRINTED);
                     self.order_tasks(
                         m,
@@ -693,7 +750,15 @@ impl<'a> Builder<'a> {
                 self.order_tasks(r, "stopped", r, "start", of::OPTIONAL);
                 self.order_tasks(r, "start", r, "running", of::RUNNABLE_LEFT);
                 self.order_tasks(r, "stop", r, "stopped", of::RUNNABLE_LEFT);
+                let promotable = self.ws.resources[r].clone.promotable;
                 for &c in &children {
+                    if promotable {
+                        self.order_tasks(c, "demote", c, "promote", of::OPTIONAL);
+                        self.order_tasks(r, "promote", c, "promote", of::OPTIONAL);
+                        self.order_tasks(c, "promote", r, "promoted", of::OPTIONAL);
+                        self.order_tasks(r, "demote", c, "demote", of::IMPLIES_FIRST_PRINTED);
+                        self.order_tasks(c, "demote", r, "demoted", of::IMPLIES_THEN_PRINTED);
+                    }
                     self.order_tasks(r, "start", c, "start", of::IMPLIES_FIRST_PRINTED);
                     self.order_tasks(c, "start", r, "running", of::IMPLIES_THEN_PRINTED);
                     self.order_tasks(r, "stop", c, "stop", of::IMPLIES_FIRST_PRINTED);

@@ -115,4 +115,84 @@ impl Builder<'_> {
             }
         }
     }
+
+    /// With a placement strategy other than "default", resources with
+    /// utilization wait for the load on their nodes to be gone: a
+    /// "load_stopped_<node>" pseudo-action after the stops there, before
+    /// the starts (Pacemaker's pcmk__create_utilization_constraints).
+    pub fn create_utilization_orderings(&mut self) {
+        if self
+            .ws
+            .options
+            .placement_strategy
+            .eq_ignore_ascii_case("default")
+        {
+            return;
+        }
+        for r in 0..self.ws.resources.len() {
+            let res = &self.ws.resources[r];
+            if res.variant != Variant::Primitive || !res.managed || res.utilization.is_empty() {
+                continue;
+            }
+            let running = res.running_on.clone();
+            let mut allowed: Vec<NodeIdx> = res.allowed.keys().copied().collect();
+            allowed.sort_by(|&a, &b| self.ws.nodes[a].uname.cmp(&self.ws.nodes[b].uname));
+            for node in running {
+                let load = self.load_stopped(node);
+                for stop in self.plan.rsc_actions(r, "stop") {
+                    self.plan.order(stop, load, of::LOAD);
+                }
+            }
+            for node in allowed {
+                let load = self.load_stopped(node);
+                for task in ["start", "migrate_to"] {
+                    for then in self.plan.rsc_actions(r, task) {
+                        self.plan.order(load, then, of::LOAD);
+                    }
+                }
+            }
+        }
+    }
+
+    fn load_stopped(&mut self, node: NodeIdx) -> usize {
+        let task = format!("load_stopped_{}", self.ws.nodes[node].uname);
+        if let Some(i) = self.plan.find(None, &task, Some(node)) {
+            return i;
+        }
+        self.plan.add_raw(Action {
+            task,
+            node: Some(node),
+            optional: false,
+            runnable: true,
+            pseudo: true,
+            ..Default::default()
+        })
+    }
+
+    /// Fail counts of orphaned resources are cleared on every online node
+    /// (Pacemaker's clear_failcounts_if_orphaned), before they stop.
+    pub fn clear_orphan_failcounts(&mut self) {
+        if !self.ws.options.stop_orphan_resources {
+            return;
+        }
+        for r in 0..self.ws.resources.len() {
+            let res = &self.ws.resources[r];
+            if !res.orphan || res.variant != Variant::Primitive {
+                continue;
+            }
+            let mut nodes: Vec<NodeIdx> = res
+                .failcount
+                .iter()
+                .filter(|(&n, &count)| count > 0 && self.ws.nodes[n].online)
+                .map(|(&n, _)| n)
+                .collect();
+            nodes.sort_unstable();
+            for node in nodes {
+                let clear = self.resource_action(r, "clear_failcount", Some(node), false);
+                for stop in self.plan.rsc_actions(r, "stop") {
+                    self.plan.order(clear, stop, of::OPTIONAL);
+                }
+            }
+        }
+    }
 }

@@ -5,7 +5,6 @@ pub mod anti_colocation;
 pub mod assign;
 pub mod config_changes;
 pub mod fencing;
-pub mod load;
 pub mod monitors;
 pub mod notify;
 pub mod probes;
@@ -151,8 +150,13 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
             _ => builder.create_collective_actions(r),
         }
     }
+    for &r in &all {
+        builder.require_clone_role_changes(r);
+    }
+    builder.create_utilization_orderings();
     builder.cancel_stale_recurring();
     builder.clean_up_orphans();
+    builder.clear_orphan_failcounts();
     builder.schedule_shutdowns();
     for &r in &all {
         builder.internal_orderings(r);
@@ -185,7 +189,6 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     anti_colocation::order_anti_colocations(&mut builder);
     fencing::order_fencing(builder.ws, &mut builder.plan);
     shutdown::order_shutdowns(builder.ws, &mut builder.plan);
-    load::order_load(builder.ws, &mut builder.plan);
     Schedule {
         plan: builder.plan,
         order,

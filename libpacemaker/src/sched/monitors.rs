@@ -91,7 +91,10 @@ pub fn describe_operation(ws: &WorkingSet, action: &mut Action, rsc: RscIdx) {
         .cancel_task
         .clone()
         .unwrap_or_else(|| action.task.clone());
-    action.op_key = format!("{}_{}_{}", res.id, key_task, action.interval_ms);
+    // An anonymous clone instance known by another name in the history is
+    // addressed by that name (Pacemaker's clone_op_key).
+    let name = res.clone_name.as_deref().unwrap_or(&res.id);
+    action.op_key = format!("{}_{}_{}", name, key_task, action.interval_ms);
     let mut meta: BTreeMap<String, String> = ws
         .op_defaults
         .iter()

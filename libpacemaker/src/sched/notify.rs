@@ -156,7 +156,9 @@ impl Builder<'_> {
             .map(|c| self.ws.resources[c].id.clone())
             .unwrap_or_default();
         if let Some(suffix) = round_key.strip_prefix(&format!("{clone_id}_")) {
-            action.op_key = format!("{}_{}", self.ws.resources[p].id, suffix);
+            let res = &self.ws.resources[p];
+            let name = res.clone_name.as_deref().unwrap_or(&res.id);
+            action.op_key = format!("{name}_{suffix}");
         }
         let i = self.plan.add_raw(action);
         self.plan.order(op, i, of::OPTIONAL);

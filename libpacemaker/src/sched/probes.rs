@@ -132,7 +132,8 @@ impl Builder<'_> {
 
     fn probe_primitive(&mut self, r: RscIdx, node: NodeIdx, orders: &mut Vec<ProbeOrder>) -> bool {
         let res = &self.ws.resources[r];
-        if res.orphan || self.known_on(r, node) {
+        // Resources inside a container are found out through the container.
+        if res.orphan || res.meta.contains_key("container") || self.known_on(r, node) {
             return false;
         }
         let running_here = res.running_on.contains(&node);

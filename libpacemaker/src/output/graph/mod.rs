@@ -102,12 +102,9 @@ fn action_element(ws: &WorkingSet, a: &Action, id: u64) -> Element {
     let mut e = Element::new(view::element_name(a))
         .with_attr("id", id.to_string())
         .with_attr("operation", a.task.clone());
-    match view::executor_key(ws, a) {
-        Some(key) => {
-            e.set_attr("operation_key", key);
-            e.set_attr("internal_operation_key", view::operation_key(ws, a));
-        }
-        None => e.set_attr("operation_key", view::operation_key(ws, a)),
+    e.set_attr("operation_key", view::operation_key(ws, a));
+    if let Some(internal) = view::internal_key(ws, a) {
+        e.set_attr("internal_operation_key", internal);
     }
     if attributes::has_node_info(a) {
         if let Some(n) = a.node {
