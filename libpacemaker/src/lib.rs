@@ -122,7 +122,14 @@ fn execution_lines(ws: &model::WorkingSet, plan: &sched::actions::Plan) -> Vec<S
                 } else {
                     ws.action_display_name(r)
                 };
-                if a.pseudo {
+                if a.task == "clear_failcount" {
+                    lines.push(format!(
+                        "  * Cluster action:  {} for {} on {}",
+                        a.task, ws.resources[r].id, node
+                    ));
+                } else if a.pseudo && !a.op_key.is_empty() {
+                    lines.push(format!("  * Pseudo action:   {}", a.op_key));
+                } else if a.pseudo {
                     lines.push(format!("  * Pseudo action:   {}_{}_0", id, a.task));
                 } else {
                     // Recurring operations (and their cancellations) show

@@ -90,8 +90,14 @@ pub fn apply(cib: &Element, ws: &WorkingSet, plan: &Plan) -> Element {
             state.remove_child("transient_attributes");
             continue;
         }
-        // Cancelling a recurring operation leaves no history entry.
-        if a.pseudo || a.task == "cancel" {
+        // Cancelling a recurring operation or deleting history leaves no
+        // history entry.
+        if a.pseudo
+            || matches!(
+                a.task.as_str(),
+                "cancel" | "delete" | "notify" | "clear_failcount"
+            )
+        {
             continue;
         }
         let Some(r) = a.rsc else { continue };

@@ -183,6 +183,9 @@ pub struct Builder<'a> {
     migrations: Vec<usize>,
     /// Resources that may live-migrate: their start/stop don't force restarts.
     migrating: Vec<RscIdx>,
+    /// Every resource-level ordering requested (first, first task, then,
+    /// then task, flags), as Pacemaker keeps its ordering constraints.
+    pub(crate) rsc_orderings: Vec<(RscIdx, String, RscIdx, String, u32)>,
 }
 
 impl<'a> Builder<'a> {
@@ -193,6 +196,7 @@ impl<'a> Builder<'a> {
             fenced: Vec::new(),
             migrations: Vec::new(),
             migrating: Vec::new(),
+            rsc_orderings: Vec::new(),
         }
     }
 
@@ -264,10 +268,7 @@ impl<'a> Builder<'a> {
         let a = &self.plan.actions[i];
         if let Some(r) = a.rsc {
             // Unmanaged resources' real one-shot actions are always optional.
-            if a.node.is_some()
-                && !a.pseudo
-                && a.interval_ms == 0
-                && !self.ws.resources[r].managed
+            if a.node.is_some() && !a.pseudo && a.interval_ms == 0 && !self.ws.resources[r].managed
             {
                 self.plan.actions[i].optional = true;
                 return;
@@ -414,7 +415,9 @@ impl<'a> Builder<'a> {
         }
         if res.start_pending {
             if let Some(a) = res.assigned_to {
-                self.resource_action(r, "start", Some(a), true);
+                // The pending start stays part of the transition.
+                let start = self.resource_action(r, "start", Some(a), true);
+                self.plan.actions[start].print_always = true;
             }
         }
         if !is_moving {
@@ -598,8 +601,10 @@ impl<'a> Builder<'a> {
     // --- Collective resources ----------------------------------------------
 
     pub fn create_collective_actions(&mut self, r: RscIdx) {
-        let promotable =
-            self.ws.resources[r].variant == Variant::Clone && self.ws.resources[r].clone.promotable;
+        // Groups inside a promotable clone are promoted and demoted too.
+        let promotable = self.ws.is_promotable_member(r)
+            && (self.ws.resources[r].variant == Variant::Clone
+                || self.ws.enclosing_clone(r).is_some());
         for task in ["start", "running", "stop", "stopped"] {
             self.resource_action(r, task, None, true);
         }
@@ -636,6 +641,36 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// A promotable clone's promote (demote) pseudo-actions are required
+    /// when any instance is really promoted (demoted), as Pacemaker decides
+    /// when it creates them.
+    pub fn require_clone_role_changes(&mut self, r: RscIdx) {
+        let res = &self.ws.resources[r];
+        if res.variant != Variant::Clone || !res.clone.promotable {
+            return;
+        }
+        for (task, done) in [("promote", "promoted"), ("demote", "demoted")] {
+            let any = self
+                .ws
+                .primitives_of(r)
+                .iter()
+                .flat_map(|&p| self.plan.rsc_actions(p, task))
+                .any(|i| {
+                    let a = &self.plan.actions[i];
+                    !a.optional && a.runnable
+                });
+            if any {
+                for t in [task, done] {
+                    // Shown in the transition; whether orderings after the
+                    // clone apply is still judged per node by its instances.
+                    if let Some(i) = self.plan.find(Some(r), t, None) {
+                        self.plan.actions[i].print_always = true;
+                    }
+                }
+            }
+        }
+    }
+
     pub fn internal_orderings(&mut self, r: RscIdx) {
         match self.ws.resources[r].variant {
             Variant::Primitive => {
@@ -653,7 +688,30 @@ impl<'a> Builder<'a> {
                 self.order_tasks(r, "stopped", r, "start", of::OPTIONAL);
                 self.order_tasks(r, "start", r, "running", of::RUNNABLE_LEFT);
                 let mut previous: Option<RscIdx> = None;
+                let promotable = self.ws.is_promotable_member(r);
                 for &m in &children {
+                    if promotable {
+                        self.order_tasks(r, "demote", m, "demote", of::IMPLIES_FIRST_PRINTED);
+                        self.order_tasks(
+                            m,
+                            "demote",
+                            r,
+                            "demoted",
+                            if previous.is_none() {
+                                of::IMPLIES_THEN
+                            } else {
+                                of::IMPLIES_THEN_PRINTED
+                            },
+                        );
+                        self.order_tasks(
+                            m,
+                            "promote",
+                            r,
+                            "promoted",
+                            of::RUNNABLE_LEFT | of::IMPLIES_THEN | of::IMPLIES_THEN_PRINTED,
+                        );
+                        self.order_tasks(r, "promote", m, "promote", of::IMPLIES_FIRST_PRINTED);
+                    }
                     self.order_tasks(r, "stop", m, "stop", of::IMPLIES_FIRST_PRINTED);
                     self.order_tasks(
                         m,
@@ -692,7 +750,15 @@ impl<'a> Builder<'a> {
                 self.order_tasks(r, "stopped", r, "start", of::OPTIONAL);
                 self.order_tasks(r, "start", r, "running", of::RUNNABLE_LEFT);
                 self.order_tasks(r, "stop", r, "stopped", of::RUNNABLE_LEFT);
+                let promotable = self.ws.resources[r].clone.promotable;
                 for &c in &children {
+                    if promotable {
+                        self.order_tasks(c, "demote", c, "promote", of::OPTIONAL);
+                        self.order_tasks(r, "promote", c, "promote", of::OPTIONAL);
+                        self.order_tasks(c, "promote", r, "promoted", of::OPTIONAL);
+                        self.order_tasks(r, "demote", c, "demote", of::IMPLIES_FIRST_PRINTED);
+                        self.order_tasks(c, "demote", r, "demoted", of::IMPLIES_THEN_PRINTED);
+                    }
                     self.order_tasks(r, "start", c, "start", of::IMPLIES_FIRST_PRINTED);
                     self.order_tasks(c, "start", r, "running", of::IMPLIES_THEN_PRINTED);
                     self.order_tasks(r, "stop", c, "stop", of::IMPLIES_FIRST_PRINTED);
@@ -721,6 +787,13 @@ impl<'a> Builder<'a> {
         then_task: &str,
         flags: u32,
     ) {
+        self.rsc_orderings.push((
+            first,
+            first_task.to_string(),
+            then,
+            then_task.to_string(),
+            flags,
+        ));
         let mut first_task = first_task.to_string();
         let first_collective = self.ws.resources[first].variant != Variant::Primitive;
         if first_collective && first != then && !self.is_ancestor(first, then) {
@@ -904,7 +977,7 @@ impl<'a> Builder<'a> {
         changed
     }
 
-    fn is_ancestor(&self, ancestor: RscIdx, mut r: RscIdx) -> bool {
+    pub(crate) fn is_ancestor(&self, ancestor: RscIdx, mut r: RscIdx) -> bool {
         while let Some(p) = self.ws.resources[r].parent {
             if p == ancestor {
                 return true;
@@ -1027,10 +1100,7 @@ impl<'a> Builder<'a> {
         }
         if let Some(r) = self.plan.actions[then].rsc {
             let a = &self.plan.actions[then];
-            if a.node.is_some()
-                && !a.pseudo
-                && a.interval_ms == 0
-                && !self.ws.resources[r].managed
+            if a.node.is_some() && !a.pseudo && a.interval_ms == 0 && !self.ws.resources[r].managed
             {
                 return false;
             }

@@ -3,8 +3,10 @@
 pub mod actions;
 pub mod anti_colocation;
 pub mod assign;
+pub mod config_changes;
 pub mod fencing;
 pub mod monitors;
+pub mod notify;
 pub mod probes;
 pub mod promote;
 pub mod shutdown;
@@ -148,7 +150,14 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
             _ => builder.create_collective_actions(r),
         }
     }
+    for &r in &all {
+        builder.require_clone_role_changes(r);
+    }
+    builder.create_utilization_orderings();
     builder.cancel_stale_recurring();
+    builder.clean_up_orphans();
+    builder.clear_orphan_failcounts();
+    builder.schedule_shutdowns();
     for &r in &all {
         builder.internal_orderings(r);
     }
@@ -172,12 +181,14 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     for gate in builder.ws.set_gates.clone() {
         builder.order_set_gate(&gate);
     }
+    builder.order_probes_before_restarts();
     builder.apply_fencing_to_stops();
     builder.propagate();
     builder.settle_migrations();
+    builder.create_notifications();
     anti_colocation::order_anti_colocations(&mut builder);
     fencing::order_fencing(builder.ws, &mut builder.plan);
-    shutdown::schedule_shutdowns(builder.ws, &mut builder.plan);
+    shutdown::order_shutdowns(builder.ws, &mut builder.plan);
     Schedule {
         plan: builder.plan,
         order,

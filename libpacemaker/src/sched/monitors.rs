@@ -91,7 +91,10 @@ pub fn describe_operation(ws: &WorkingSet, action: &mut Action, rsc: RscIdx) {
         .cancel_task
         .clone()
         .unwrap_or_else(|| action.task.clone());
-    action.op_key = format!("{}_{}_{}", res.id, key_task, action.interval_ms);
+    // An anonymous clone instance known by another name in the history is
+    // addressed by that name (Pacemaker's clone_op_key).
+    let name = res.clone_name.as_deref().unwrap_or(&res.id);
+    action.op_key = format!("{}_{}_{}", name, key_task, action.interval_ms);
     let mut meta: BTreeMap<String, String> = ws
         .op_defaults
         .iter()
@@ -178,7 +181,13 @@ impl Builder<'_> {
     }
 
     /// A required cancellation of a recurring operation on a node.
-    fn cancel_operation(&mut self, r: RscIdx, task: &str, interval_ms: u64, node: NodeIdx) -> usize {
+    pub(crate) fn cancel_operation(
+        &mut self,
+        r: RscIdx,
+        task: &str,
+        interval_ms: u64,
+        node: NodeIdx,
+    ) -> usize {
         if let Some(i) = self
             .plan
             .find_interval(Some(r), "cancel", Some(node), interval_ms)
@@ -203,40 +212,6 @@ impl Builder<'_> {
         self.plan.add_raw(action)
     }
 
-    /// Cancels recurring operations running where they no longer belong:
-    /// ones no longer (or no longer enabled) in the configuration, and all
-    /// of them in maintenance mode (Pacemaker's process_rsc_history).
-    pub fn cancel_stale_recurring(&mut self) {
-        for r in 0..self.ws.resources.len() {
-            let res = &self.ws.resources[r];
-            if res.variant != Variant::Primitive || res.orphan {
-                continue;
-            }
-            let running: Vec<(NodeIdx, String, u64)> = res
-                .active_recurring
-                .iter()
-                .filter(|(n, _, _)| res.running_on.contains(n))
-                .cloned()
-                .collect();
-            for (node, task, interval_ms) in running {
-                let res = &self.ws.resources[r];
-                let in_maintenance = res.maintenance || self.ws.nodes[node].maintenance;
-                let configured = res.ops.iter().any(|d| {
-                    d.enabled && d.name.eq_ignore_ascii_case(&task) && d.interval_ms == interval_ms
-                });
-                let orphaned = !configured && self.ws.options.stop_orphan_actions;
-                if !in_maintenance && !orphaned {
-                    continue;
-                }
-                let cancel = self.cancel_operation(r, &task, interval_ms, node);
-                // After any stop.
-                for stop in self.plan.rsc_actions(r, "stop") {
-                    self.plan.order(stop, cancel, of::OPTIONAL);
-                }
-            }
-        }
-    }
-
     /// Creates the recurring operations of a primitive (Pacemaker's
     /// pcmk__create_recurring_actions).
     pub fn create_recurring_actions(&mut self, r: RscIdx) {
@@ -247,8 +222,7 @@ impl Builder<'_> {
         let assigned = res.assigned_to;
         let mut start = None;
         if let Some(node) = assigned {
-            if !self.ws.nodes[node].maintenance
-                && (res.next_role != Role::Stopped || !res.managed)
+            if !self.ws.nodes[node].maintenance && (res.next_role != Role::Stopped || !res.managed)
             {
                 start = Some(self.resource_action(r, "start", Some(node), true));
             }
@@ -261,7 +235,13 @@ impl Builder<'_> {
         }
     }
 
-    fn recurring_for_active_role(&mut self, r: RscIdx, start: usize, node: NodeIdx, op: &Recurring) {
+    fn recurring_for_active_role(
+        &mut self,
+        r: RscIdx,
+        start: usize,
+        node: NodeIdx,
+        op: &Recurring,
+    ) {
         if op.role == Role::Stopped {
             return;
         }
@@ -351,8 +331,10 @@ impl Builder<'_> {
                 .filter(|&s| self.plan.actions[s].node == Some(node))
                 .collect();
             for stop in stops {
-                let (stop_optional, stop_runnable) =
-                    (self.plan.actions[stop].optional, self.plan.actions[stop].runnable);
+                let (stop_optional, stop_runnable) = (
+                    self.plan.actions[stop].optional,
+                    self.plan.actions[stop].runnable,
+                );
                 if !stop_optional && !self.plan.actions[mon].optional && !managed {
                     self.plan.actions[mon].optional = true;
                 }
@@ -360,7 +342,8 @@ impl Builder<'_> {
                     self.plan.actions[mon].runnable = false;
                 }
                 if managed {
-                    self.plan.order(stop, mon, of::IMPLIES_THEN | of::RUNNABLE_LEFT);
+                    self.plan
+                        .order(stop, mon, of::IMPLIES_THEN | of::RUNNABLE_LEFT);
                 }
             }
             let n = &self.ws.nodes[node];
@@ -368,5 +351,22 @@ impl Builder<'_> {
                 self.plan.actions[mon].runnable = false;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_msec;
+
+    #[test]
+    fn durations_parse_like_crm_get_msec() {
+        assert_eq!(parse_msec("20"), Some(20_000));
+        assert_eq!(parse_msec("3s"), Some(3_000));
+        assert_eq!(parse_msec("500ms"), Some(500));
+        assert_eq!(parse_msec(" 2min "), Some(120_000));
+        assert_eq!(parse_msec("1h"), Some(3_600_000));
+        assert_eq!(parse_msec("abc"), None);
+        assert_eq!(parse_msec("10parsecs"), None);
+        assert_eq!(parse_msec("99999999999999999999h"), None);
     }
 }

@@ -132,7 +132,8 @@ impl Builder<'_> {
 
     fn probe_primitive(&mut self, r: RscIdx, node: NodeIdx, orders: &mut Vec<ProbeOrder>) -> bool {
         let res = &self.ws.resources[r];
-        if res.orphan || self.known_on(r, node) {
+        // Resources inside a container are found out through the container.
+        if res.orphan || res.meta.contains_key("container") || self.known_on(r, node) {
             return false;
         }
         let running_here = res.running_on.contains(&node);
@@ -153,5 +154,134 @@ impl Builder<'_> {
         };
         orders.push(ProbeOrder { probe, start_of });
         true
+    }
+}
+
+impl Builder<'_> {
+    /// Orders probes before whatever could restart because of what they
+    /// find (Pacemaker's pcmk__order_probes): before the stop (or demote) of
+    /// other resources whose start (or promote) follows the probed
+    /// resource's start, and before what follows a stop of the probed
+    /// resource in an ordering constraint.
+    pub fn order_probes_before_restarts(&mut self) {
+        let probes: Vec<usize> = (0..self.plan.actions.len())
+            .filter(|&i| self.plan.actions[i].is_probe)
+            .collect();
+        for &probe in &probes {
+            let afters: Vec<usize> = self
+                .plan
+                .orderings
+                .iter()
+                .filter(|o| o.first == probe)
+                .map(|o| o.then)
+                .collect();
+            for after in afters {
+                let mut visited = vec![false; self.plan.actions.len()];
+                self.restart_orderings_for_probe(probe, after, &mut visited);
+            }
+        }
+        self.probe_orderings_for_stops(&probes);
+    }
+
+    fn restart_orderings_for_probe(&mut self, probe: usize, after: usize, visited: &mut Vec<bool>) {
+        if after >= visited.len() || visited[after] {
+            return;
+        }
+        visited[after] = true;
+        let Some(probe_rsc) = self.plan.actions[probe].rsc else {
+            return;
+        };
+        let after_rsc = self.plan.actions[after].rsc;
+        if let Some(ar) = after_rsc {
+            if self.ws.resources[ar].variant == Variant::Primitive && ar != probe_rsc {
+                let undo = match self.plan.actions[after].task.as_str() {
+                    "start" => Some("stop"),
+                    "promote" => Some("demote"),
+                    _ => None,
+                };
+                if let Some(task) = undo {
+                    for t in self.plan.rsc_actions(ar, task) {
+                        if !self.plan.actions[t].pseudo {
+                            self.plan.order(probe, t, of::OPTIONAL);
+                        }
+                    }
+                }
+            }
+        }
+        // For an interleaved clone, only the instance next to the probed one.
+        let compatible = after_rsc.and_then(|ar| {
+            let res = &self.ws.resources[ar];
+            if res.variant != Variant::Clone || !res.clone.interleave {
+                return None;
+            }
+            let node = self.ws.resources[probe_rsc].assigned_to;
+            Some(res.children.iter().copied().find(|&c| {
+                node.is_some()
+                    && self
+                        .ws
+                        .primitives_of(c)
+                        .iter()
+                        .any(|&p| self.ws.resources[p].assigned_to == node)
+            }))
+        });
+        let nexts: Vec<(usize, u32)> = self
+            .plan
+            .orderings
+            .iter()
+            .filter(|o| o.first == after)
+            .map(|o| (o.then, o.flags))
+            .collect();
+        for (next, flags) in nexts {
+            if flags & of::IMPLIES_THEN == 0 {
+                // Only from a group or clone down to its own members.
+                let Some(ar) = after_rsc else { continue };
+                let Some(nr) = self.plan.actions[next].rsc else {
+                    continue;
+                };
+                if self.ws.resources[ar].variant == Variant::Primitive
+                    || self.ws.resources[probe_rsc].parent == Some(ar)
+                    || self.ws.resources[nr].variant == Variant::Clone
+                    || self.ws.resources[nr].parent != Some(ar)
+                {
+                    continue;
+                }
+                if let Some(only) = compatible {
+                    if only != Some(nr) {
+                        continue;
+                    }
+                }
+            }
+            self.restart_orderings_for_probe(probe, next, visited);
+        }
+    }
+
+    /// "Stop A then X" orderings imply "probe A then X": a probe that finds A
+    /// active means A must stop first, in the next transition.
+    fn probe_orderings_for_stops(&mut self, probes: &[usize]) {
+        for (first, first_task, then, then_task, flags) in self.rsc_orderings.clone() {
+            if first == then || first_task != "stop" {
+                continue;
+            }
+            let _ = flags;
+            let first_probes: Vec<usize> = probes
+                .iter()
+                .copied()
+                .filter(|&p| self.plan.actions[p].rsc == Some(first))
+                .collect();
+            if first_probes.is_empty() {
+                continue;
+            }
+            let thens: Vec<usize> = self
+                .plan
+                .rsc_actions(then, &then_task)
+                .into_iter()
+                .filter(|&t| self.plan.actions[t].interval_ms == 0)
+                .collect();
+            for &p in &first_probes {
+                for &t in &thens {
+                    self.plan.order(p, t, of::OPTIONAL);
+                }
+            }
+        }
     }
 }

@@ -1,11 +1,12 @@
 //! Clean shutdowns: a node whose controller asked to leave gets a
-//! "do_shutdown" controller event once every resource stop there is done
-//! (Pacemaker's pcmk__new_shutdown_action). Added once flags have settled.
+//! "do_shutdown" controller event (created by the builder) once every
+//! resource stop there is done (Pacemaker's pcmk__new_shutdown_action).
+//! Ordered once flags have settled.
 
 use crate::model::{order_flags as of, NodeIdx, WorkingSet};
 use crate::output::status::natural_cmp;
 
-use super::actions::{Action, Plan};
+use super::actions::Plan;
 
 pub const SHUTDOWN_TASK: &str = "do_shutdown";
 
@@ -13,30 +14,21 @@ fn is_dc(ws: &WorkingSet, n: NodeIdx) -> bool {
     ws.nodes[n].attrs.get("#is_dc").is_some_and(|v| v == "true")
 }
 
-/// Adds shutdown events for nodes that are shutting down and not being fenced.
-pub fn schedule_shutdowns(ws: &WorkingSet, plan: &mut Plan) {
-    let fenced: Vec<NodeIdx> = plan
+/// Completes the shutdown events the builder created: each waits for
+/// (and can't happen without) every stop on its node, and the DC leaves
+/// after the other nodes and after any fencing.
+pub fn order_shutdowns(ws: &WorkingSet, plan: &mut Plan) {
+    let mut shutdowns: Vec<(usize, NodeIdx)> = plan
         .actions
         .iter()
-        .filter(|a| a.rsc.is_none() && a.task == "stonith")
-        .filter_map(|a| a.node)
+        .enumerate()
+        .filter(|(_, a)| a.rsc.is_none() && a.task == SHUTDOWN_TASK)
+        .filter_map(|(i, a)| a.node.map(|n| (i, n)))
         .collect();
-    let mut nodes: Vec<NodeIdx> = (0..ws.nodes.len())
-        .filter(|&n| {
-            let node = &ws.nodes[n];
-            node.online && node.shutdown && !node.is_remote && !fenced.contains(&n)
-        })
-        .collect();
-    nodes.sort_by(|&a, &b| natural_cmp(&ws.nodes[a].uname, &ws.nodes[b].uname));
+    shutdowns.sort_by(|x, y| natural_cmp(&ws.nodes[x.1].uname, &ws.nodes[y.1].uname));
     let mut others = Vec::new();
     let mut dc = None;
-    for n in nodes {
-        let shutdown = plan.add_raw(Action {
-            task: SHUTDOWN_TASK.to_string(),
-            node: Some(n),
-            runnable: true,
-            ..Default::default()
-        });
+    for (shutdown, n) in shutdowns {
         order_stops_before(ws, plan, n, shutdown);
         if is_dc(ws, n) {
             dc = Some(shutdown);

@@ -330,13 +330,21 @@ fn unpack_lrm_resource(ws: &mut WorkingSet, node: NodeIdx, entry: &Element) {
     if anonymous && active && ws.resources[rsc].history_name.is_none() {
         ws.resources[rsc].history_name = Some(rsc_id.to_string());
     }
-    if anonymous && rsc_id != ws.resources[rsc].id {
+    // A second history entry for an instance already active here belongs to
+    // an orphan instance in Pacemaker: it doesn't rename this one.
+    let shadowed = anonymous && !active && ws.resources[rsc].running_on.contains(&node);
+    if anonymous && !shadowed && rsc_id != ws.resources[rsc].id {
         // The most recent history name wins (Pacemaker's clone_name).
         ws.resources[rsc].clone_name = Some(rsc_id.to_string());
     }
+    if !ws.resources[rsc].history_on.contains(&node) {
+        ws.resources[rsc].history_on.push(node);
+    }
     if ws.nodes[node].online {
         for (task, interval_ms) in active_recurring_ops(&ops) {
-            ws.resources[rsc].active_recurring.push((node, task, interval_ms));
+            ws.resources[rsc]
+                .active_recurring
+                .push((node, task, interval_ms));
         }
     }
     apply_replay(ws, rsc, node, replay, anonymous, active);
@@ -356,17 +364,19 @@ fn start_and_stop_positions(ops: &[Op]) -> (Option<usize>, Option<usize>) {
             "start" | "migrate_from" => start = Some(i),
             "monitor"
                 if implied_by_monitor.map(|m| m as i64).unwrap_or(-1)
-                    <= stop.map(|s| s as i64).unwrap_or(-1) =>
+                    <= stop.map(|s| s as i64).unwrap_or(-1)
+                    && (op.rc == OCF_OK || op.rc == OCF_RUNNING_PROMOTED) =>
             {
-                if op.rc == OCF_OK || op.rc == OCF_RUNNING_PROMOTED {
-                    implied_by_monitor = Some(i);
-                }
+                implied_by_monitor = Some(i);
             }
             "promote" | "demote" => implied_by_role_change = Some(i),
             _ => {}
         }
     }
-    (start.or(implied_by_role_change).or(implied_by_monitor), stop)
+    (
+        start.or(implied_by_role_change).or(implied_by_monitor),
+        stop,
+    )
 }
 
 /// Recurring operations recorded since the resource last started here

@@ -30,9 +30,11 @@ pub(super) fn unpack_resources(
                 }
             }
             "template" => {}
-            other => ws
-                .warnings
-                .push(format!("unsupported resource type <{other}> ignored")),
+            other => {
+                ws.unsupported_resources = true;
+                ws.warnings
+                    .push(format!("unsupported resource type <{other}> ignored"))
+            }
         }
     }
     ws.have_stonith_resource = ws.resources.iter().any(|r| r.is_stonith);
@@ -81,9 +83,11 @@ fn merge_template(primitive: &mut Element, template: &Element) {
     if let Some(tops) = template.child("operations") {
         let ops = primitive.ensure_child("operations");
         for op in tops.elements() {
-            let same = ops.elements().any(|o| {
-                o.attr("name") == op.attr("name") && o.attr("interval") == op.attr("interval")
-            });
+            // Pacemaker matches template operations by name and role only.
+            let role = |e: &Element| e.attr("role").unwrap_or("Started").to_string();
+            let same = ops
+                .elements()
+                .any(|o| o.attr("name") == op.attr("name") && role(o) == role(op));
             if !same {
                 ops.push_child(op.clone());
             }

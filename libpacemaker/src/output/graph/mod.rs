@@ -102,12 +102,9 @@ fn action_element(ws: &WorkingSet, a: &Action, id: u64) -> Element {
     let mut e = Element::new(view::element_name(a))
         .with_attr("id", id.to_string())
         .with_attr("operation", a.task.clone());
-    match view::executor_key(ws, a) {
-        Some(key) => {
-            e.set_attr("operation_key", key);
-            e.set_attr("internal_operation_key", view::operation_key(ws, a));
-        }
-        None => e.set_attr("operation_key", view::operation_key(ws, a)),
+    e.set_attr("operation_key", view::operation_key(ws, a));
+    if let Some(internal) = view::internal_key(ws, a) {
+        e.set_attr("internal_operation_key", internal);
     }
     if attributes::has_node_info(a) {
         if let Some(n) = a.node {
@@ -124,14 +121,22 @@ fn downed(ws: &WorkingSet, a: &Action) -> Option<Element> {
         return None;
     }
     let n = a.node?;
-    let takes_down = match a.task.as_str() {
-        view::SHUTDOWN_TASK => true,
-        view::FENCE_TASK => matches!(view::fence_action(a), "off" | "reboot" | "poweroff"),
-        _ => false,
+    let down_id = match a.task.as_str() {
+        view::SHUTDOWN_TASK => ws.nodes[n].id.clone(),
+        view::FENCE_TASK if matches!(view::fence_action(a), "off" | "reboot" | "poweroff") => {
+            ws.nodes[n].id.clone()
+        }
+        // Stopping a Pacemaker Remote connection takes its node down.
+        "stop" if a.rsc.is_some_and(|r| is_remote_connection(ws, r)) => {
+            ws.resources[a.rsc?].id.clone()
+        }
+        _ => return None,
     };
-    if !takes_down {
-        return None;
-    }
-    let node = Element::new("node").with_attr("id", ws.nodes[n].id.clone());
+    let node = Element::new("node").with_attr("id", down_id);
     Some(Element::new("downed").with_child(node))
+}
+
+fn is_remote_connection(ws: &WorkingSet, r: usize) -> bool {
+    let res = &ws.resources[r];
+    res.class == "ocf" && res.provider.as_deref() == Some("pacemaker") && res.agent == "remote"
 }

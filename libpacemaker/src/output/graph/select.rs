@@ -22,7 +22,9 @@ pub(super) fn action_ids(ws: &WorkingSet, schedule: &Schedule) -> Vec<u64> {
         let a = &plan.actions[i];
         let on_node = a.node.map(|n| node_rank[n]).unwrap_or(0);
         match a.rsc {
+            // Created while unpacking constraints and creating implicit ones.
             None if a.pseudo && a.task.contains("one-or-more:") => (0, 0, i),
+            None if a.pseudo && a.task.starts_with("load_stopped_") => (0, 0, i),
             Some(_) if a.is_probe => (1, on_node, i),
             // A primitive's action without a node was created on demand by
             // an ordering, after every resource had created its own.
@@ -78,7 +80,9 @@ fn node_name_ranks(ws: &WorkingSet) -> Vec<usize> {
 
 /// Which actions the graph must show even though they are optional: the
 /// collective pseudo-actions around required member actions (Pacemaker's
-/// "print always", from the *_PRINTED ordering flags).
+/// "print always", from the *_PRINTED ordering flags). Judged on the final
+/// flags: the scheduler's own `print_always`, set while flags still change,
+/// can mark actions whose reason later went away.
 pub(super) fn shown_anyway(ws: &WorkingSet, plan: &Plan) -> Vec<bool> {
     let mut shown = vec![false; plan.actions.len()];
     for o in &plan.orderings {
@@ -253,6 +257,12 @@ fn input_counts(ws: &WorkingSet, first: &Action, then: &Action, flags: u32) -> b
     }
     if !first.runnable && flags & of::ONE_OR_MORE != 0 {
         return false;
+    }
+    if flags == of::LOAD {
+        // Capacity matters only on the node where it is freed and used.
+        if first.node.is_none() || first.node != then.node || first.optional {
+            return false;
+        }
     }
     if flags == of::ANTI_COLOCATION {
         if let (Some(a), Some(b)) = (first.node, then.node) {

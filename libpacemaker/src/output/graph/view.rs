@@ -61,11 +61,27 @@ pub(super) fn fence_action(a: &Action) -> &str {
     a.fence_action.as_deref().unwrap_or("reboot")
 }
 
-/// Pacemaker's action key ("rsc_start_0", "stonith-node1-reboot", ...).
+/// The key the executor knows the action by ("rsc_start_0",
+/// "stonith-node1-reboot", ...): for an anonymous clone instance known by
+/// another name in its history, built from that name (the plan's key).
 pub(super) fn operation_key(ws: &WorkingSet, a: &Action) -> String {
     match a.rsc {
-        Some(_) if !a.op_key.is_empty() => a.op_key.clone(),
-        Some(r) => op_key(&ws.resources[r].id, key_task(a), interval_ms(a)),
+        Some(r) if !a.op_key.is_empty() => {
+            // The plan's key may use another name; keep only what follows it.
+            let res = &ws.resources[r];
+            let planned = res.clone_name.as_deref().unwrap_or(&res.id);
+            match a.op_key.strip_prefix(planned) {
+                Some(rest) => {
+                    let name = clone_name(ws, a).unwrap_or_else(|| res.id.clone());
+                    format!("{name}{rest}")
+                }
+                None => a.op_key.clone(),
+            }
+        }
+        Some(r) => {
+            let name = clone_name(ws, a).unwrap_or_else(|| ws.resources[r].id.clone());
+            op_key(&name, key_task(a), interval_ms(a))
+        }
         None => match (a.task.as_str(), a.node) {
             (FENCE_TASK, Some(n)) => {
                 format!("stonith-{}-{}", ws.nodes[n].uname, fence_action(a))
@@ -86,16 +102,22 @@ pub(super) fn op_key(rsc_id: &str, task: &str, interval_ms: u64) -> String {
 pub(super) fn clone_name(ws: &WorkingSet, a: &Action) -> Option<String> {
     let r = a.rsc?;
     let res = &ws.resources[r];
+    // Only the name of an active history entry: other entries' names give
+    // instance numbers Pacemaker does not use.
     res.history_name
         .as_ref()
         .filter(|name| **name != res.id)
         .cloned()
 }
 
-/// The key the executor should use: built from the clone name when there is one.
-pub(super) fn executor_key(ws: &WorkingSet, a: &Action) -> Option<String> {
+/// The scheduler's own key for an action of a resource with a clone name
+/// (built from the resource id), shown as internal_operation_key.
+pub(super) fn internal_key(ws: &WorkingSet, a: &Action) -> Option<String> {
     let name = clone_name(ws, a)?;
-    Some(op_key(&name, key_task(a), interval_ms(a)))
+    let id = &ws.resources[a.rsc?].id;
+    let key = operation_key(ws, a);
+    let rest = key.strip_prefix(name.as_str())?;
+    Some(format!("{id}{rest}"))
 }
 
 /// A synapse's priority: the resource's, raised for actions that complete a
@@ -104,9 +126,11 @@ pub(super) fn priority(ws: &WorkingSet, a: &Action) -> i32 {
     let Some(r) = a.rsc else { return 0 };
     let res = &ws.resources[r];
     let mut priority = res.priority;
-    if res.variant == Variant::Clone
-        && matches!(a.task.as_str(), "running" | "stopped" | "promoted" | "demoted")
-    {
+    let completes_clone_change = res.variant == Variant::Clone
+        && matches!(a.task.as_str(), "running" | "stopped" | "promoted" | "demoted");
+    // Notifications after the fact (and their confirmation) go first too.
+    let post_notification = a.op_key.contains("post_notify_");
+    if completes_clone_change || post_notification {
         priority = priority.max(INFINITY);
     }
     priority
