@@ -2,8 +2,6 @@
 //! groups and clones), the orderings between them, and the propagation of
 //! "required" and "runnable" along those orderings.
 
-use std::collections::HashMap;
-
 use crate::model::{order_flags as of, NodeIdx, Role, RscIdx, Variant, WorkingSet};
 use crate::options::NoQuorumPolicy;
 
@@ -33,7 +31,11 @@ pub struct Ordering {
 pub struct Plan {
     pub actions: Vec<Action>,
     pub orderings: Vec<Ordering>,
-    index: HashMap<(Option<RscIdx>, String, Option<NodeIdx>), usize>,
+    /// Indices of each resource's actions in creation order (by resource
+    /// index), so lookups don't scan every action of the plan.
+    by_rsc: Vec<Vec<usize>>,
+    /// Indices of actions that belong to no resource (fencing, gates).
+    without_rsc: Vec<usize>,
 }
 
 const STATE_NEXT: [[Role; 5]; 5] = {
@@ -94,25 +96,46 @@ fn transition(from: Role, to: Role) -> Transition {
 }
 
 impl Plan {
+    /// The action of a resource (or of none) with this task on this node;
+    /// the most recently created one if there are several.
     pub fn find(&self, rsc: Option<RscIdx>, task: &str, node: Option<NodeIdx>) -> Option<usize> {
-        self.index.get(&(rsc, task.to_string(), node)).copied()
+        self.owned_by(rsc)
+            .iter()
+            .rev()
+            .copied()
+            .find(|&i| self.actions[i].node == node && self.actions[i].task == task)
     }
 
     /// All actions of a resource with the given task (any node).
     pub fn rsc_actions(&self, rsc: RscIdx, task: &str) -> Vec<usize> {
-        self.actions
+        self.owned_by(Some(rsc))
             .iter()
-            .enumerate()
-            .filter(|(_, a)| a.rsc == Some(rsc) && a.task == task)
-            .map(|(i, _)| i)
+            .copied()
+            .filter(|&i| self.actions[i].task == task)
             .collect()
     }
 
+    /// Indices of the actions belonging to a resource (or to none), in
+    /// creation order.
+    fn owned_by(&self, rsc: Option<RscIdx>) -> &[usize] {
+        match rsc {
+            Some(r) => self.by_rsc.get(r).map(Vec::as_slice).unwrap_or(&[]),
+            None => &self.without_rsc,
+        }
+    }
+
     fn add_raw(&mut self, action: Action) -> usize {
-        let key = (action.rsc, action.task.clone(), action.node);
         let idx = self.actions.len();
+        match action.rsc {
+            Some(r) => {
+                if self.by_rsc.len() <= r {
+                    self.by_rsc.resize_with(r + 1, Vec::new);
+                }
+                self.by_rsc[r].push(idx);
+            }
+            None => self.without_rsc.push(idx),
+        }
         self.actions.push(action);
-        self.index.insert(key, idx);
         idx
     }
 
