@@ -18,6 +18,7 @@ pub mod unpack;
 
 use libcrmcommon::xml::Element;
 
+pub use output::graph::{transition_graph, transition_graph_text};
 pub use unpack::UnpackError;
 
 /// Everything a crm_simulate-style run produces.
@@ -96,9 +97,16 @@ fn execution_lines(ws: &model::WorkingSet, plan: &sched::actions::Plan) -> Vec<S
                 if a.pseudo {
                     lines.push(format!("  * Pseudo action:   {}_{}_0", id, a.task));
                 } else {
+                    // Recurring operations (and their cancellations) show
+                    // their interval: "monitor=10000".
+                    let task = if a.interval_ms > 0 {
+                        format!("{}={}", a.task, a.interval_ms)
+                    } else {
+                        a.task.clone()
+                    };
                     lines.push(format!(
                         "  * Resource action: {:<15} {} on {}",
-                        id, a.task, node
+                        id, task, node
                     ));
                 }
             }
@@ -146,7 +154,7 @@ pub fn simulate_at(cib: &Element, now: Option<i64>) -> Result<SimulationReport, 
     text.push('\n');
     text.push_str("Revised Cluster Status:\n");
     text.push_str(&output::status::cluster_status(&revised_ws));
-    let graph = "<transition_graph cluster-delay=\"60s\" stonith-timeout=\"60s\" failed-stop-offset=\"INFINITY\" failed-start-offset=\"INFINITY\"  transition_id=\"0\"/>\n".to_string();
+    let graph = output::graph::transition_graph_text(cib, &ws, &schedule, 0);
     Ok(SimulationReport {
         text,
         revised_cib: Some(revised),

@@ -10,8 +10,12 @@ use crate::unpack::strip_instance;
 
 /// Returns the actions that would be executed, in a stable, dependency-friendly order.
 pub fn executed_actions(plan: &Plan) -> Vec<usize> {
-    let rank = |task: &str| match task {
+    // Probes come first: their "not running" results must not be recorded
+    // after a start in the same transition.
+    let rank = |a: &crate::sched::actions::Action| match a.task.as_str() {
+        _ if a.is_probe => 0,
         "stonith" => 0,
+        "cancel" => 1,
         "demote" => 1,
         "stop" => 2,
         "start" => 3,
@@ -25,7 +29,7 @@ pub fn executed_actions(plan: &Plan) -> Vec<usize> {
             !a.optional && a.runnable && a.task != "migrate_from"
         })
         .collect();
-    list.sort_by_key(|&i| (rank(&plan.actions[i].task), i));
+    list.sort_by_key(|&i| (rank(&plan.actions[i]), i));
     list
 }
 
@@ -85,7 +89,8 @@ pub fn apply(cib: &Element, ws: &WorkingSet, plan: &Plan) -> Element {
             state.remove_child("transient_attributes");
             continue;
         }
-        if a.pseudo {
+        // Cancelling a recurring operation leaves no history entry.
+        if a.pseudo || a.task == "cancel" {
             continue;
         }
         let Some(r) = a.rsc else { continue };
@@ -135,17 +140,19 @@ pub fn apply(cib: &Element, ws: &WorkingSet, plan: &Plan) -> Element {
             let entry_id = entry.id().unwrap_or("").to_string();
             let call = next_call;
             next_call += 1;
-            let key = format!("{}_{}_0", entry_id, a.task);
+            let key = format!("{}_{}_{}", entry_id, a.task, a.interval_ms);
+            // Every action succeeds with the result it expects.
+            let rc = a.target_rc.unwrap_or(0);
             entry.push_child(
                 Element::new("lrm_rsc_op")
                     .with_attr("id", format!("{key}_{call}"))
                     .with_attr("operation_key", key)
                     .with_attr("operation", a.task.clone())
-                    .with_attr("transition-key", "0:0:0:simulated")
+                    .with_attr("transition-key", format!("0:0:{rc}:simulated"))
                     .with_attr("call-id", call.to_string())
-                    .with_attr("rc-code", "0")
+                    .with_attr("rc-code", rc.to_string())
                     .with_attr("op-status", "0")
-                    .with_attr("interval", "0"),
+                    .with_attr("interval", a.interval_ms.to_string()),
             );
         }
     }

@@ -5,9 +5,11 @@
 use crate::model::{order_flags as of, NodeIdx, Role, RscIdx, Variant, WorkingSet};
 use crate::options::NoQuorumPolicy;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Action {
     pub rsc: Option<RscIdx>,
+    /// What is done: "start", "monitor", "cancel", ... (the executor's
+    /// operation name; a probe is a "monitor" with `is_probe` set).
     pub task: String,
     pub node: Option<NodeIdx>,
     pub optional: bool,
@@ -18,6 +20,30 @@ pub struct Action {
     pub fence_action: Option<String>,
     /// Runnable only if this many "one or more" inputs are runnable.
     pub required_runnable_before: usize,
+    /// Resource actions: Pacemaker's operation key, `<rsc id>_<task>_<interval>`
+    /// (for a "cancel", the key of the operation being cancelled, e.g.
+    /// `rsc1_monitor_10000`). Empty for actions without a resource.
+    pub op_key: String,
+    /// Interval of a recurring operation in milliseconds (0 for one-shot
+    /// actions and probes); for a "cancel", the interval being cancelled.
+    pub interval_ms: u64,
+    /// For a "cancel": the task of the recurring operation it cancels.
+    pub cancel_task: Option<String>,
+    /// Whether this is a probe (a one-shot monitor finding out the state).
+    pub is_probe: bool,
+    /// The expected result when it is not "ok": 7 (not running) for probes
+    /// of inactive resources and monitors of the Stopped role, 8 (promoted)
+    /// for monitors of promoted resources. Graph: CRM_meta_op_target_rc.
+    pub target_rc: Option<i32>,
+    /// Timeout in milliseconds (op definition, else op_defaults, else the
+    /// shortest monitor's timeout for a probe, else 20s). Graph: CRM_meta_timeout.
+    pub timeout_ms: u64,
+    /// The operation's meta-data as Pacemaker assembles it: op_defaults,
+    /// then the matching `<op>` definition's meta_attributes and attributes
+    /// (name, interval, role, on-fail, ...; without id), with `interval` and
+    /// `timeout` normalized to milliseconds (`interval` only when non-zero).
+    /// Graph: each entry becomes CRM_meta_<name with '-' as '_'>.
+    pub op_meta: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone)]
@@ -96,14 +122,24 @@ fn transition(from: Role, to: Role) -> Transition {
 }
 
 impl Plan {
-    /// The action of a resource (or of none) with this task on this node;
-    /// the most recently created one if there are several.
     pub fn find(&self, rsc: Option<RscIdx>, task: &str, node: Option<NodeIdx>) -> Option<usize> {
-        self.owned_by(rsc)
-            .iter()
-            .rev()
-            .copied()
-            .find(|&i| self.actions[i].node == node && self.actions[i].task == task)
+        self.find_interval(rsc, task, node, 0)
+    }
+
+    /// Like [`Plan::find`], for an action with an interval (recurring
+    /// operations and their cancellations).
+    pub fn find_interval(
+        &self,
+        rsc: Option<RscIdx>,
+        task: &str,
+        node: Option<NodeIdx>,
+        interval_ms: u64,
+    ) -> Option<usize> {
+        // The most recently created one if there are several.
+        self.owned_by(rsc).iter().rev().copied().find(|&i| {
+            let a = &self.actions[i];
+            a.node == node && a.interval_ms == interval_ms && a.task == task
+        })
     }
 
     /// All actions of a resource with the given task (any node).
@@ -124,7 +160,7 @@ impl Plan {
         }
     }
 
-    fn add_raw(&mut self, action: Action) -> usize {
+    pub(crate) fn add_raw(&mut self, action: Action) -> usize {
         let idx = self.actions.len();
         match action.rsc {
             Some(r) => {
@@ -186,7 +222,20 @@ impl<'a> Builder<'a> {
         node: Option<NodeIdx>,
         optional: bool,
     ) -> usize {
-        if let Some(i) = self.plan.find(Some(rsc), task, node) {
+        self.resource_operation(rsc, task, node, 0, optional)
+    }
+
+    /// Finds or creates a resource action with an interval (recurring
+    /// operations and cancellations; 0 for one-shot actions).
+    pub fn resource_operation(
+        &mut self,
+        rsc: RscIdx,
+        task: &str,
+        node: Option<NodeIdx>,
+        interval_ms: u64,
+        optional: bool,
+    ) -> usize {
+        if let Some(i) = self.plan.find_interval(Some(rsc), task, node, interval_ms) {
             if !optional {
                 self.require(i);
             }
@@ -203,7 +252,11 @@ impl<'a> Builder<'a> {
             reason: None,
             fence_action: None,
             required_runnable_before: 0,
+            interval_ms,
+            is_probe: task == "monitor" && interval_ms == 0,
+            ..Default::default()
         };
+        crate::sched::monitors::describe_operation(self.ws, &mut action, rsc);
         if !pseudo {
             self.update_runnable(&mut action, rsc);
         }
@@ -214,11 +267,15 @@ impl<'a> Builder<'a> {
         i
     }
 
-    fn require(&mut self, i: usize) {
+    pub(crate) fn require(&mut self, i: usize) {
         let a = &self.plan.actions[i];
         if let Some(r) = a.rsc {
-            // Unmanaged resources' real actions are always optional.
-            if a.node.is_some() && !a.pseudo && !self.ws.resources[r].managed {
+            // Unmanaged resources' real one-shot actions are always optional.
+            if a.node.is_some()
+                && !a.pseudo
+                && a.interval_ms == 0
+                && !self.ws.resources[r].managed
+            {
                 self.plan.actions[i].optional = true;
                 return;
             }
@@ -244,7 +301,8 @@ impl<'a> Builder<'a> {
             .meta
             .get("requires")
             .map(|v| v.to_ascii_lowercase());
-        let needs_nothing = matches!(action.task.as_str(), "stop" | "demote" | "cancel")
+        // Only starts and promotions need quorum (or fencing).
+        let needs_nothing = !matches!(action.task.as_str(), "start" | "promote")
             || requires.as_deref() == Some("nothing");
         if needs_nothing || self.ws.have_quorum {
             action.runnable = true;
@@ -434,6 +492,7 @@ impl<'a> Builder<'a> {
                     reason: None,
                     fence_action: None,
                     required_runnable_before: 0,
+                    ..Default::default()
                 });
                 self.migrations.push(i);
                 self.migrating.push(r);
@@ -502,6 +561,7 @@ impl<'a> Builder<'a> {
                 reason: Some(reason),
                 fence_action: Some(action.clone()),
                 required_runnable_before: 0,
+                ..Default::default()
             });
             let _ = i;
             self.fenced.push(n);
@@ -679,6 +739,7 @@ impl<'a> Builder<'a> {
             reason: None,
             fence_action: None,
             required_runnable_before: min.max(1),
+            ..Default::default()
         });
         for child in self.ws.resources[first].children.clone() {
             let task = first_task.to_string();
@@ -756,6 +817,7 @@ impl<'a> Builder<'a> {
             reason: None,
             fence_action: None,
             required_runnable_before: 1,
+            ..Default::default()
         });
         for &f in &gate.firsts {
             let firsts: Vec<usize> = self
@@ -926,7 +988,11 @@ impl<'a> Builder<'a> {
         }
         if let Some(r) = self.plan.actions[then].rsc {
             let a = &self.plan.actions[then];
-            if a.node.is_some() && !a.pseudo && !self.ws.resources[r].managed {
+            if a.node.is_some()
+                && !a.pseudo
+                && a.interval_ms == 0
+                && !self.ws.resources[r].managed
+            {
                 return false;
             }
         }

@@ -2,6 +2,9 @@
 
 pub mod actions;
 pub mod assign;
+pub mod fencing;
+pub mod monitors;
+pub mod probes;
 pub mod promote;
 
 use libcrmcommon::xml::Element;
@@ -133,15 +136,20 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     let all = all_resources_in_order(ws, &order);
     let mut builder = Builder::new(ws);
     builder.schedule_fencing();
+    let probe_orders = builder.schedule_probes();
     for &r in &all {
         match builder.ws.resources[r].variant {
-            Variant::Primitive => builder.create_primitive_actions(r),
+            Variant::Primitive => {
+                builder.create_primitive_actions(r);
+                builder.create_recurring_actions(r);
+            }
             _ => builder.create_collective_actions(r),
         }
     }
     for &r in &all {
         builder.internal_orderings(r);
     }
+    builder.order_probes(&probe_orders);
     let orders = builder.ws.orders.clone();
     for o in orders {
         if o.min_first_instances > 0 {
@@ -164,6 +172,7 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     builder.apply_fencing_to_stops();
     builder.propagate();
     builder.settle_migrations();
+    fencing::order_fencing(builder.ws, &mut builder.plan);
     Schedule {
         plan: builder.plan,
         order,

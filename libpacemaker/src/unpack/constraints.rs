@@ -457,6 +457,12 @@ fn minimum_first_instances(ws: &WorkingSet, first: RscIdx, c: &Element) -> usize
     }
 }
 
+/// Whether a resource set says sequential="true" itself (the default of true
+/// applies within a set, not to how sets are ordered against each other).
+fn explicitly_sequential(set: &Element) -> bool {
+    set.attr("sequential").is_some_and(is_true)
+}
+
 fn unpack_order(ws: &mut WorkingSet, c: &Element) {
     let kind = order_kind(c);
     let symmetric = c
@@ -467,6 +473,7 @@ fn unpack_order(ws: &mut WorkingSet, c: &Element) {
         let sets: Vec<&Element> = c.elements().filter(|e| e.name == "resource_set").collect();
         let mut prev_set: Option<(Vec<RscIdx>, String)> = None;
         let mut prev_gate: Option<String> = None;
+        let mut prev_sequential = false;
         for set in sets {
             let members: Vec<RscIdx> = set
                 .elements()
@@ -497,10 +504,20 @@ fn unpack_order(ws: &mut WorkingSet, c: &Element) {
                         flags: flags_for(kind, prev_action, false, symmetric),
                     });
                 } else {
-                    // Every member of the previous set before every member of this one.
-                    let firsts: Vec<RscIdx> = prev.clone();
+                    // Between sets, a set explicitly marked sequential is
+                    // represented by its end nearest the other set (its last
+                    // member before, its first member after); any other set
+                    // by all of its members.
+                    let firsts: Vec<RscIdx> = match (prev_sequential, prev.last()) {
+                        (true, Some(&last)) => vec![last],
+                        _ => prev.clone(),
+                    };
+                    let thens: Vec<RscIdx> = match (explicitly_sequential(set), members.first()) {
+                        (true, Some(&first)) => vec![first],
+                        _ => members.clone(),
+                    };
                     for &f in &firsts {
-                        for &t in &members {
+                        for &t in &thens {
                             add_ordering_pair(ws, kind, symmetric, f, prev_action, t, &action);
                         }
                     }
@@ -510,6 +527,7 @@ fn unpack_order(ws: &mut WorkingSet, c: &Element) {
                 Some(v) if !is_true(v) => Some(set.id().unwrap_or("").to_string()),
                 _ => None,
             };
+            prev_sequential = explicitly_sequential(set);
             prev_set = Some((members, action));
         }
         return;

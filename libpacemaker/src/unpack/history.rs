@@ -300,7 +300,59 @@ fn unpack_lrm_resource(
     if anonymous && active && ws.resources[rsc].history_name.is_none() {
         ws.resources[rsc].history_name = Some(rsc_id.to_string());
     }
+    if ws.nodes[node].online {
+        for (task, interval_ms) in active_recurring_ops(&ops) {
+            ws.resources[rsc].active_recurring.push((node, task, interval_ms));
+        }
+    }
     apply_replay(ws, rsc, node, replay, anonymous, active);
+}
+
+/// Positions (in call order) of the last start-like and the last successful
+/// stop operation (Pacemaker's calculate_active_ops): a start may be implied
+/// by a later promote/demote or by a successful monitor.
+fn start_and_stop_positions(ops: &[Op]) -> (Option<usize>, Option<usize>) {
+    let mut stop: Option<usize> = None;
+    let mut start: Option<usize> = None;
+    let mut implied_by_monitor: Option<usize> = None;
+    let mut implied_by_role_change: Option<usize> = None;
+    for (i, op) in ops.iter().enumerate() {
+        match op.task.as_str() {
+            "stop" if op.status == EXEC_DONE => stop = Some(i),
+            "start" | "migrate_from" => start = Some(i),
+            "monitor"
+                if implied_by_monitor.map(|m| m as i64).unwrap_or(-1)
+                    <= stop.map(|s| s as i64).unwrap_or(-1) =>
+            {
+                if op.rc == OCF_OK || op.rc == OCF_RUNNING_PROMOTED {
+                    implied_by_monitor = Some(i);
+                }
+            }
+            "promote" | "demote" => implied_by_role_change = Some(i),
+            _ => {}
+        }
+    }
+    (start.or(implied_by_role_change).or(implied_by_monitor), stop)
+}
+
+/// Recurring operations recorded since the resource last started here
+/// (Pacemaker's process_recurring): they are running now.
+fn active_recurring_ops(ops: &[Op]) -> Vec<(String, u64)> {
+    let (start, stop) = start_and_stop_positions(ops);
+    let start = start.map(|s| s as i64).unwrap_or(-1);
+    let stop = stop.map(|s| s as i64).unwrap_or(-1);
+    let mut out = Vec::new();
+    for (i, op) in ops.iter().enumerate() {
+        let i = i as i64;
+        if (start < stop && i <= stop) || i < start {
+            continue;
+        }
+        if op.interval_ms == 0 || op.status == EXEC_PENDING {
+            continue;
+        }
+        out.push((op.task.clone(), op.interval_ms));
+    }
+    out
 }
 
 fn create_orphan(ws: &mut WorkingSet, id: &str, entry: &Element) -> RscIdx {

@@ -16,7 +16,7 @@ pub(super) fn unpack_resources(
     rsc_defaults: &HashMap<String, String>,
     op_defaults: &HashMap<String, String>,
 ) {
-    let _ = op_defaults;
+    ws.op_defaults = op_defaults.clone();
     let templates: Vec<&Element> = resources
         .elements()
         .filter(|e| e.name == "template")
@@ -142,6 +142,36 @@ fn parse_iso_duration_ms(rest: &str) -> u64 {
     total.saturating_mul(1000)
 }
 
+/// One `<op>` definition of a primitive.
+fn op_definition(op: &Element, name: &str, now: i64) -> OpDef {
+    let mut meta = std::collections::BTreeMap::new();
+    let mut nested = HashMap::new();
+    collect_nvpairs(
+        op,
+        "meta_attributes",
+        &RuleContext {
+            node_attrs: None,
+            now: Some(now),
+        },
+        &mut nested,
+    );
+    meta.extend(nested);
+    for (k, v) in &op.attrs {
+        meta.insert(k.clone(), v.clone());
+    }
+    meta.remove("id");
+    OpDef {
+        id: op.id().unwrap_or("").to_string(),
+        name: name.to_string(),
+        interval_ms: op.attr("interval").map(parse_interval_ms).unwrap_or(0),
+        role_text: op.attr("role").map(str::to_string),
+        role: op.attr("role").and_then(Role::parse),
+        on_fail: op.attr("on-fail").map(str::to_string),
+        enabled: op.attr("enabled").map(is_true).unwrap_or(true),
+        meta,
+    }
+}
+
 fn own_meta(xml: &Element, now: i64) -> HashMap<String, String> {
     let mut meta = HashMap::new();
     collect_nvpairs(
@@ -212,13 +242,7 @@ fn unpack_one(
                 let Some(name) = op.attr("name") else {
                     continue;
                 };
-                rsc.ops.push(OpDef {
-                    name: name.to_string(),
-                    interval_ms: op.attr("interval").map(parse_interval_ms).unwrap_or(0),
-                    role: op.attr("role").and_then(Role::parse),
-                    on_fail: op.attr("on-fail").map(str::to_string),
-                    enabled: op.attr("enabled").map(is_true).unwrap_or(true),
-                });
+                rsc.ops.push(op_definition(op, name, ws.now));
             }
         }
     }
@@ -231,8 +255,10 @@ fn unpack_one(
     if let Some(v) = meta.get("is-managed") {
         rsc.managed = is_true(v) && !ws.options.maintenance_mode;
     }
+    rsc.maintenance = ws.options.maintenance_mode;
     if meta.get("maintenance").map(|v| is_true(v)).unwrap_or(false) {
         rsc.managed = false;
+        rsc.maintenance = true;
     }
     if let Some(v) = meta.get("resource-stickiness") {
         if !v.eq_ignore_ascii_case("default") {

@@ -1,0 +1,130 @@
+//! What the graph needs from the CIB's configuration that the working set does
+//! not keep: each resource's XML (instance attributes, operation definitions)
+//! and the operation defaults.
+
+use std::collections::HashMap;
+
+use libcrmcommon::xml::Element;
+
+use crate::model::{RscIdx, WorkingSet};
+
+/// Resource definitions by XML id, templates by id, and <op_defaults>.
+pub(super) struct Config<'a> {
+    resources: HashMap<&'a str, &'a Element>,
+    templates: HashMap<&'a str, &'a Element>,
+    pub op_defaults: Option<&'a Element>,
+}
+
+impl<'a> Config<'a> {
+    pub fn new(cib: &'a Element) -> Self {
+        let mut config = Config {
+            resources: HashMap::new(),
+            templates: HashMap::new(),
+            op_defaults: None,
+        };
+        let Some(configuration) = cib.child("configuration") else {
+            return config;
+        };
+        config.op_defaults = configuration.child("op_defaults");
+        if let Some(resources) = configuration.child("resources") {
+            config.index(resources);
+        }
+        config
+    }
+
+    fn index(&mut self, parent: &'a Element) {
+        for e in parent.elements() {
+            match e.name.as_str() {
+                "primitive" | "group" | "clone" | "master" | "bundle" => {
+                    if let Some(id) = e.id() {
+                        self.resources.entry(id).or_insert(e);
+                    }
+                    self.index(e);
+                }
+                "template" => {
+                    if let Some(id) = e.id() {
+                        self.templates.entry(id).or_insert(e);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The XML a resource was unpacked from (for a clone instance, the
+    /// definition shared by all instances), if it is still configured.
+    pub fn resource_xml(&self, ws: &WorkingSet, r: RscIdx) -> Option<&'a Element> {
+        self.resources.get(xml_id(ws, r)).copied()
+    }
+
+    /// The template a primitive was defined from, if any.
+    pub fn template_of(&self, xml: &Element) -> Option<&'a Element> {
+        xml.attr("template")
+            .and_then(|t| self.templates.get(t).copied())
+    }
+
+    /// A resource's `<op>` definitions, its own first, then its template's.
+    pub fn op_definitions(&self, ws: &WorkingSet, r: RscIdx) -> Vec<&'a Element> {
+        let mut out = Vec::new();
+        if let Some(xml) = self.resource_xml(ws, r) {
+            for source in std::iter::once(xml).chain(self.template_of(xml)) {
+                if let Some(ops) = source.child("operations") {
+                    out.extend(ops.elements().filter(|e| e.name == "op"));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The id of the XML a resource came from: clone instances ("rsc:2") share
+/// their definition's id ("rsc").
+pub(super) fn xml_id(ws: &WorkingSet, r: RscIdx) -> &str {
+    let id = ws.resources[r].id.as_str();
+    if ws.resources[r].instance.is_none() {
+        return id;
+    }
+    match id.rfind(':') {
+        Some(pos) if pos + 1 < id.len() && id[pos + 1..].bytes().all(|b| b.is_ascii_digit()) => {
+            &id[..pos]
+        }
+        _ => id,
+    }
+}
+
+/// Pacemaker's crm_get_msec: a number with an optional unit (seconds when
+/// none), or `None` when the text is not a duration.
+pub(super) fn duration_ms(text: &str) -> Option<i64> {
+    let t = text.trim_start();
+    let digits = t.bytes().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 {
+        return None;
+    }
+    let number: i64 = t[..digits].parse().ok()?;
+    let unit = t[digits..].trim().to_ascii_lowercase();
+    let ms = match unit.as_str() {
+        "" | "s" | "sec" => number.checked_mul(1000)?,
+        "ms" | "msec" => number,
+        "us" | "usec" => number / 1000,
+        "m" | "min" => number.checked_mul(60_000)?,
+        "h" | "hr" => number.checked_mul(3_600_000)?,
+        _ => return None,
+    };
+    Some(ms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::duration_ms;
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration_ms("20s"), Some(20_000));
+        assert_eq!(duration_ms("20"), Some(20_000));
+        assert_eq!(duration_ms("90ms"), Some(90));
+        assert_eq!(duration_ms("2min"), Some(120_000));
+        assert_eq!(duration_ms("1h"), Some(3_600_000));
+        assert_eq!(duration_ms("soon"), None);
+        assert_eq!(duration_ms("5 fortnights"), None);
+    }
+}

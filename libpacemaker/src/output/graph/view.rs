@@ -1,0 +1,132 @@
+//! How the graph sees one planned action: its element, task, keys, node and
+//! priority. Every read of `Action` fields by the graph writer goes through
+//! here, so the plan can grow (probes, recurring monitors, notifications)
+//! without touching the rest of the writer.
+
+use crate::model::{Variant, WorkingSet};
+use crate::sched::actions::Action;
+use crate::score::INFINITY;
+
+/// The element an action becomes in the graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    /// Executed by a node's executor (`<rsc_op>`).
+    ResourceOp,
+    /// Bookkeeping only (`<pseudo_event>`): collective actions, implied stops.
+    Pseudo,
+    /// Executed by the controller (`<crm_event>`): fencing, shutdown.
+    ControllerEvent,
+}
+
+pub(super) const FENCE_TASK: &str = "stonith";
+pub(super) const SHUTDOWN_TASK: &str = "do_shutdown";
+pub(super) const CLEAR_FAILCOUNT_TASK: &str = "clear_failcount";
+
+pub(super) fn kind(a: &Action) -> Kind {
+    if a.task == FENCE_TASK {
+        return if a.pseudo { Kind::Pseudo } else { Kind::ControllerEvent };
+    }
+    if a.task == SHUTDOWN_TASK || a.task == CLEAR_FAILCOUNT_TASK {
+        return Kind::ControllerEvent;
+    }
+    if a.pseudo {
+        Kind::Pseudo
+    } else {
+        Kind::ResourceOp
+    }
+}
+
+pub(super) fn element_name(a: &Action) -> &'static str {
+    match kind(a) {
+        Kind::ResourceOp => "rsc_op",
+        Kind::Pseudo => "pseudo_event",
+        Kind::ControllerEvent => "crm_event",
+    }
+}
+
+/// The operation's interval in milliseconds (0 for one-shot operations; for
+/// a cancellation, the interval of the operation it cancels).
+pub(super) fn interval_ms(a: &Action) -> u64 {
+    a.interval_ms
+}
+
+/// The task the operation key is built from: for a cancellation, the task
+/// of the operation being cancelled.
+fn key_task(a: &Action) -> &str {
+    a.cancel_task.as_deref().unwrap_or(&a.task)
+}
+
+/// The fencing action (reboot, off, on) of a fencing event.
+pub(super) fn fence_action(a: &Action) -> &str {
+    a.fence_action.as_deref().unwrap_or("reboot")
+}
+
+/// Pacemaker's action key ("rsc_start_0", "stonith-node1-reboot", ...).
+pub(super) fn operation_key(ws: &WorkingSet, a: &Action) -> String {
+    match a.rsc {
+        Some(_) if !a.op_key.is_empty() => a.op_key.clone(),
+        Some(r) => op_key(&ws.resources[r].id, key_task(a), interval_ms(a)),
+        None => match (a.task.as_str(), a.node) {
+            (FENCE_TASK, Some(n)) => {
+                format!("stonith-{}-{}", ws.nodes[n].uname, fence_action(a))
+            }
+            (SHUTDOWN_TASK, Some(n)) => format!("{}-{}", SHUTDOWN_TASK, ws.nodes[n].uname),
+            _ => a.task.clone(),
+        },
+    }
+}
+
+pub(super) fn op_key(rsc_id: &str, task: &str, interval_ms: u64) -> String {
+    format!("{rsc_id}_{task}_{interval_ms}")
+}
+
+/// The name the resource's history knows it by, when that differs from its
+/// id (an anonymous clone instance recorded without, or with another,
+/// instance number). Pacemaker calls it the clone name.
+pub(super) fn clone_name(ws: &WorkingSet, a: &Action) -> Option<String> {
+    let r = a.rsc?;
+    let res = &ws.resources[r];
+    res.history_name
+        .as_ref()
+        .filter(|name| **name != res.id)
+        .cloned()
+}
+
+/// The key the executor should use: built from the clone name when there is one.
+pub(super) fn executor_key(ws: &WorkingSet, a: &Action) -> Option<String> {
+    let name = clone_name(ws, a)?;
+    Some(op_key(&name, key_task(a), interval_ms(a)))
+}
+
+/// A synapse's priority: the resource's, raised for actions that complete a
+/// clone's state change (so the controller processes them first).
+pub(super) fn priority(ws: &WorkingSet, a: &Action) -> i32 {
+    let Some(r) = a.rsc else { return 0 };
+    let res = &ws.resources[r];
+    let mut priority = res.priority;
+    if res.variant == Variant::Clone
+        && matches!(a.task.as_str(), "running" | "stopped" | "promoted" | "demoted")
+    {
+        priority = priority.max(INFINITY);
+    }
+    priority
+}
+
+/// Meta-attributes the scheduler attached to the action itself (expected
+/// result of a probe, notification keys ...), without the CRM_meta_ prefix.
+pub(super) fn scheduler_meta(a: &Action) -> Vec<(String, String)> {
+    let mut meta = Vec::new();
+    if a.task == FENCE_TASK {
+        meta.push(("stonith_action".to_string(), fence_action(a).to_string()));
+    }
+    if let Some(rc) = a.target_rc {
+        meta.push(("op_target_rc".to_string(), rc.to_string()));
+    }
+    if let Some(task) = &a.cancel_task {
+        meta.push(("operation".to_string(), task.clone()));
+    }
+    if a.task == SHUTDOWN_TASK {
+        meta.push(("op_no_wait".to_string(), "true".to_string()));
+    }
+    meta
+}
