@@ -93,7 +93,11 @@ fn execution_lines(ws: &model::WorkingSet, plan: &sched::actions::Plan) -> Vec<S
             )),
             None => lines.push(format!("  * Pseudo action:   {}", a.task)),
             Some(r) => {
-                let id = &ws.resources[r].id;
+                let id = if a.pseudo {
+                    &ws.resources[r].id
+                } else {
+                    ws.action_display_name(r)
+                };
                 if a.pseudo {
                     lines.push(format!("  * Pseudo action:   {}_{}_0", id, a.task));
                 } else {

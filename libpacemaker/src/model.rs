@@ -191,6 +191,10 @@ pub struct Resource {
     pub promoted_location: std::collections::BTreeMap<NodeIdx, i32>,
     /// Utilization this resource consumes on its node.
     pub utilization: std::collections::BTreeMap<String, i64>,
+    /// Anonymous clone instances: the name of the last history entry matched
+    /// to this instance when it differs from the instance's id (Pacemaker's
+    /// clone_name; the simulated transition names the instance by it).
+    pub clone_name: Option<String>,
     /// Recurring operations the history shows active on a node since the
     /// resource's last start there: (node, task, interval in ms).
     pub active_recurring: Vec<(NodeIdx, String, u64)>,
@@ -246,6 +250,7 @@ impl Resource {
             pending_task: None,
             promoted_location: std::collections::BTreeMap::new(),
             active_recurring: Vec::new(),
+            clone_name: None,
             maintenance: false,
         }
     }
@@ -340,6 +345,35 @@ impl WorkingSet {
 
     pub fn rsc_by_id(&self, id: &str) -> Option<RscIdx> {
         self.resources.iter().position(|r| r.id == id)
+    }
+
+    /// The name crm_simulate shows for a resource's executed actions: an
+    /// anonymous clone instance goes by its history name when it has one
+    /// other than the clone's base name.
+    pub fn action_display_name(&self, r: RscIdx) -> &str {
+        let res = &self.resources[r];
+        let anonymous = self
+            .enclosing_clone(r)
+            .map(|c| !self.resources[c].clone.unique)
+            .unwrap_or(false);
+        if !anonymous {
+            return &res.id;
+        }
+        // The transition names the instance by its configured (base) name,
+        // which crm_simulate uses if some resource goes by that name in the
+        // history; otherwise by the history name, else the instance id.
+        let base = crate::unpack::strip_instance(&res.id);
+        if self
+            .resources
+            .iter()
+            .any(|x| x.id == base || x.clone_name.as_deref() == Some(base))
+        {
+            return base;
+        }
+        match &res.clone_name {
+            Some(name) if name != base => name,
+            _ => &res.id,
+        }
     }
 
     pub fn top_parent(&self, mut r: RscIdx) -> RscIdx {

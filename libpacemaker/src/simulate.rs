@@ -16,6 +16,7 @@ pub fn executed_actions(plan: &Plan) -> Vec<usize> {
         _ if a.is_probe => 0,
         "stonith" => 0,
         "cancel" => 1,
+        "migrate_to" => 1,
         "demote" => 1,
         "stop" => 2,
         "start" => 3,
@@ -26,7 +27,7 @@ pub fn executed_actions(plan: &Plan) -> Vec<usize> {
     let mut list: Vec<usize> = (0..plan.actions.len())
         .filter(|&i| {
             let a = &plan.actions[i];
-            !a.optional && a.runnable && a.task != "migrate_from"
+            (!a.optional || a.print_always) && a.runnable
         })
         .collect();
     list.sort_by_key(|&i| (rank(&plan.actions[i]), i));

@@ -20,6 +20,10 @@ pub struct Action {
     pub fence_action: Option<String>,
     /// Runnable only if this many "one or more" inputs are runnable.
     pub required_runnable_before: usize,
+    /// Part of the transition even while optional, because an action it is
+    /// ordered with is required (Pacemaker's pe_action_print_always): the
+    /// transition contains runnable actions that are required or this.
+    pub print_always: bool,
     /// Resource actions: Pacemaker's operation key, `<rsc id>_<task>_<interval>`
     /// (for a "cancel", the key of the operation being cancelled, e.g.
     /// `rsc1_monitor_10000`). Empty for actions without a resource.
@@ -482,7 +486,7 @@ impl<'a> Builder<'a> {
         }
         if is_moving && self.can_migrate(r, current) {
             if let Some(target) = res.assigned_to {
-                let i = self.plan.add_raw(Action {
+                let mut action = Action {
                     rsc: Some(r),
                     task: "migrate_from".to_string(),
                     node: Some(target),
@@ -493,7 +497,9 @@ impl<'a> Builder<'a> {
                     fence_action: None,
                     required_runnable_before: 0,
                     ..Default::default()
-                });
+                };
+                crate::sched::monitors::describe_operation(self.ws, &mut action, r);
+                let i = self.plan.add_raw(action);
                 self.migrations.push(i);
                 self.migrating.push(r);
             }
@@ -534,6 +540,18 @@ impl<'a> Builder<'a> {
             let stops = self.plan.rsc_actions(r, "stop");
             let stop_ok = stops.iter().all(|&i| self.plan.actions[i].runnable);
             self.plan.actions[m].runnable = start_ok && stop_ok;
+            if !(start_ok && stop_ok) {
+                continue;
+            }
+            // The resource moves by migrate_to on its current node and
+            // migrate_from on the target; the start there is implied.
+            let source = stops.first().and_then(|&i| self.plan.actions[i].node);
+            if let Some(source) = source {
+                self.resource_action(r, "migrate_to", Some(source), false);
+            }
+            if let Some(start) = self.plan.find(Some(r), "start", target) {
+                self.plan.actions[start].pseudo = true;
+            }
         }
     }
 
@@ -1071,16 +1089,29 @@ impl<'a> Builder<'a> {
         if flags & of::ASYMMETRICAL != 0 {
             changed |= self.asymmetric_ordering(first, then, first_runnable);
         }
+        // Shown (and put in the graph) because the other side is required.
+        if flags & of::IMPLIES_THEN_PRINTED != 0
+            && self.plan.actions[first].runnable
+            && !first_optional
+        {
+            self.plan.actions[then].print_always = true;
+        }
+        if flags & of::IMPLIES_FIRST_PRINTED != 0 && !self.plan.actions[then].optional {
+            self.plan.actions[first].print_always = true;
+        }
         if flags & of::IMPLIES_FIRST != 0 && !self.plan.actions[then].optional && first_optional {
             changed |= self.clear_optional(first, then);
         }
         if flags & of::RUNNABLE_LEFT != 0 && self.plan.actions[then].runnable && !first_runnable {
             changed |= self.clear_runnable(then, first);
         }
-        let first_migrating = self.plan.actions[first]
-            .rsc
-            .map(|r| self.migrating.contains(&r))
-            .unwrap_or(false);
+        // A migrating resource's start or stop doesn't force other
+        // resources' actions (it does its own group's or clone's).
+        let first_migrating = match (self.plan.actions[first].rsc, self.plan.actions[then].rsc) {
+            (Some(fr), Some(tr)) => self.migrating.contains(&fr) && !self.is_ancestor(tr, fr),
+            (Some(fr), None) => self.migrating.contains(&fr),
+            _ => false,
+        };
         if flags & of::IMPLIES_THEN != 0
             && self.plan.actions[then].optional
             && !first_optional

@@ -146,6 +146,7 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
             _ => builder.create_collective_actions(r),
         }
     }
+    builder.cancel_stale_recurring();
     for &r in &all {
         builder.internal_orderings(r);
     }

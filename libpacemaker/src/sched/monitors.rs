@@ -203,6 +203,40 @@ impl Builder<'_> {
         self.plan.add_raw(action)
     }
 
+    /// Cancels recurring operations running where they no longer belong:
+    /// ones no longer (or no longer enabled) in the configuration, and all
+    /// of them in maintenance mode (Pacemaker's process_rsc_history).
+    pub fn cancel_stale_recurring(&mut self) {
+        for r in 0..self.ws.resources.len() {
+            let res = &self.ws.resources[r];
+            if res.variant != Variant::Primitive || res.orphan {
+                continue;
+            }
+            let running: Vec<(NodeIdx, String, u64)> = res
+                .active_recurring
+                .iter()
+                .filter(|(n, _, _)| res.running_on.contains(n))
+                .cloned()
+                .collect();
+            for (node, task, interval_ms) in running {
+                let res = &self.ws.resources[r];
+                let in_maintenance = res.maintenance || self.ws.nodes[node].maintenance;
+                let configured = res.ops.iter().any(|d| {
+                    d.enabled && d.name.eq_ignore_ascii_case(&task) && d.interval_ms == interval_ms
+                });
+                let orphaned = !configured && self.ws.options.stop_orphan_actions;
+                if !in_maintenance && !orphaned {
+                    continue;
+                }
+                let cancel = self.cancel_operation(r, &task, interval_ms, node);
+                // After any stop.
+                for stop in self.plan.rsc_actions(r, "stop") {
+                    self.plan.order(stop, cancel, of::OPTIONAL);
+                }
+            }
+        }
+    }
+
     /// Creates the recurring operations of a primitive (Pacemaker's
     /// pcmk__create_recurring_actions).
     pub fn create_recurring_actions(&mut self, r: RscIdx) {

@@ -137,8 +137,9 @@ impl Builder<'_> {
         }
         let running_here = res.running_on.contains(&node);
         let promoted = res.role == Role::Promoted;
-        // Required (unless the resource is unmanaged: then never executed).
+        // Probes are required even for unmanaged resources.
         let probe = self.resource_operation(r, "monitor", Some(node), 0, false);
+        self.plan.actions[probe].optional = false;
         if !running_here {
             self.plan.actions[probe].target_rc = Some(RC_NOT_RUNNING);
         } else if promoted {

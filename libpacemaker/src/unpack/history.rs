@@ -292,13 +292,18 @@ fn unpack_lrm_resource(
             None => create_anonymous_orphan(ws, template),
         }
     } else if anonymous {
-        // Stopped: the clone knows about it, but no instance is used.
-        template
+        // Stopped: recorded on the instance active here, else on the first
+        // instance active nowhere (as Pacemaker matches history to instances).
+        pick_anonymous_instance(ws, lookup, template, node).unwrap_or(template)
     } else {
         template
     };
     if anonymous && active && ws.resources[rsc].history_name.is_none() {
         ws.resources[rsc].history_name = Some(rsc_id.to_string());
+    }
+    if anonymous && rsc_id != ws.resources[rsc].id {
+        // The most recent history name wins (Pacemaker's clone_name).
+        ws.resources[rsc].clone_name = Some(rsc_id.to_string());
     }
     if ws.nodes[node].online {
         for (task, interval_ms) in active_recurring_ops(&ops) {

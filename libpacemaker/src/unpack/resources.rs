@@ -21,7 +21,7 @@ pub(super) fn unpack_resources(
         .elements()
         .filter(|e| e.name == "template")
         .collect();
-    let expanded = expand_templates(resources, &templates);
+    let expanded = expand_operation_refs(expand_templates(resources, &templates));
     for xml in expanded.elements() {
         match xml.name.as_str() {
             "primitive" | "group" | "clone" | "master" => {
@@ -91,6 +91,38 @@ fn merge_template(primitive: &mut Element, template: &Element) {
     }
 }
 
+/// Returns the resources section with every `<operations id-ref=...>` (and
+/// `<op id-ref=...>`) replaced by a copy of the element it refers to.
+fn expand_operation_refs(mut resources: Element) -> Element {
+    let mut by_id: HashMap<(String, String), Element> = HashMap::new();
+    for e in resources.descendants() {
+        if (e.name == "operations" || e.name == "op") && e.attr("id-ref").is_none() {
+            if let Some(id) = e.id() {
+                by_id.insert((e.name.clone(), id.to_string()), e.clone());
+            }
+        }
+    }
+    if by_id.is_empty() {
+        return resources;
+    }
+    fn walk(e: &mut Element, by_id: &HashMap<(String, String), Element>) {
+        for child in e.elements_mut() {
+            if child.name == "operations" || child.name == "op" {
+                let target = child
+                    .attr("id-ref")
+                    .and_then(|r| by_id.get(&(child.name.clone(), r.to_string())));
+                if let Some(target) = target {
+                    *child = target.clone();
+                    continue;
+                }
+            }
+            walk(child, by_id);
+        }
+    }
+    walk(&mut resources, &by_id);
+    resources
+}
+
 /// Parses an interval like "10s", "1m", "500ms", "PT10S" or plain seconds into milliseconds.
 pub fn parse_interval_ms(text: &str) -> u64 {
     let t = text.trim();
@@ -130,9 +162,10 @@ fn parse_iso_duration_ms(rest: &str) -> u64 {
                     ('M', false) => 30 * 86400,
                     ('W', false) => 7 * 86400,
                     ('D', false) => 86400,
-                    ('H', true) => 3600,
+                    // Hours and seconds are accepted with or without 'T'.
+                    ('H', _) => 3600,
                     ('M', true) => 60,
-                    ('S', true) => 1,
+                    ('S', _) => 1,
                     _ => 0,
                 };
                 total = total.saturating_add(n.saturating_mul(secs));
