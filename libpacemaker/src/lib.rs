@@ -127,6 +127,21 @@ pub fn simulate(cib: &Element) -> Result<SimulationReport, UnpackError> {
 
 /// Like [`simulate`], with "now" set explicitly (crm_simulate -t).
 pub fn simulate_at(cib: &Element, now: Option<i64>) -> Result<SimulationReport, UnpackError> {
+    run_scheduler(cib, now, true)
+}
+
+/// Like [`simulate_at`] without simulating the transition, as crm_simulate
+/// runs without -S: the text ends with the Transition Summary and there is no
+/// revised CIB.
+pub fn schedule_at(cib: &Element, now: Option<i64>) -> Result<SimulationReport, UnpackError> {
+    run_scheduler(cib, now, false)
+}
+
+fn run_scheduler(
+    cib: &Element,
+    now: Option<i64>,
+    execute: bool,
+) -> Result<SimulationReport, UnpackError> {
     let mut text = String::new();
     let mut ws = unpack::unpack_at(cib, now)?;
     let original_date = ws.original_date;
@@ -139,6 +154,15 @@ pub fn simulate_at(cib: &Element, now: Option<i64>) -> Result<SimulationReport, 
     for line in transition_summary(&ws, &schedule) {
         text.push_str(&line);
         text.push('\n');
+    }
+    if !execute {
+        let graph = output::graph::transition_graph_text(cib, &ws, &schedule, 0);
+        return Ok(SimulationReport {
+            text,
+            revised_cib: None,
+            scores: schedule.scores.clone(),
+            graph,
+        });
     }
     text.push('\n');
     text.push_str("Executing Cluster Transition:\n");

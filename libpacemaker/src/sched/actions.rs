@@ -66,6 +66,8 @@ pub struct Plan {
     by_rsc: Vec<Vec<usize>>,
     /// Indices of actions that belong to no resource (fencing, gates).
     without_rsc: Vec<usize>,
+    /// Indices of the orderings into each action (by "then" action index).
+    into: Vec<Vec<usize>>,
 }
 
 const STATE_NEXT: [[Role; 5]; 5] = {
@@ -183,7 +185,21 @@ impl Plan {
         if first == then {
             return;
         }
+        if self.into.len() <= then {
+            self.into.resize_with(then + 1, Vec::new);
+        }
+        self.into[then].push(self.orderings.len());
         self.orderings.push(Ordering { first, then, flags });
+    }
+
+    /// The orderings whose "then" is this action, in creation order.
+    pub fn orderings_into(&self, then: usize) -> impl Iterator<Item = &Ordering> + '_ {
+        self.into
+            .get(then)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+            .iter()
+            .map(|&o| &self.orderings[o])
     }
 }
 
@@ -866,13 +882,8 @@ impl<'a> Builder<'a> {
             }
             let runnable_inputs = self
                 .plan
-                .orderings
-                .iter()
-                .filter(|o| {
-                    o.then == i
-                        && o.flags & of::ONE_OR_MORE != 0
-                        && self.plan.actions[o.first].runnable
-                })
+                .orderings_into(i)
+                .filter(|o| o.flags & of::ONE_OR_MORE != 0 && self.plan.actions[o.first].runnable)
                 .count();
             let runnable = runnable_inputs >= need;
             if self.plan.actions[i].runnable != runnable {

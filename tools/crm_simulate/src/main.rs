@@ -156,7 +156,13 @@ fn run(args: &Args) -> Result<String, String> {
         ),
         None => None,
     };
-    let report = libpacemaker::simulate_at(&cib, now).map_err(|e| format!("{path}: {e}"))?;
+    // Without -S, crm_simulate stops after the Transition Summary.
+    let report = if args.simulate {
+        libpacemaker::simulate_at(&cib, now)
+    } else {
+        libpacemaker::schedule_at(&cib, now)
+    }
+    .map_err(|e| format!("{path}: {e}"))?;
     let mut stdout = String::new();
     if let (Some(d), false) = (&args.date, args.quiet) {
         stdout.push_str(&format!("Setting effective cluster time: {d}\n"));
@@ -177,10 +183,14 @@ fn run(args: &Args) -> Result<String, String> {
         write_file(d, " digraph \"g\" {\n}\n")?;
     }
     if let Some(o) = &args.save_output {
-        if let Some(cib) = &report.revised_cib {
-            write_file(o, &xml::to_formatted(cib))?;
-        }
+        // Without a simulated transition the output is the input.
+        let output = report.revised_cib.as_ref().unwrap_or(&cib);
+        write_file(o, &xml::to_formatted(output))?;
     }
+    // The process exits next: freeing these large trees node by node would
+    // only cost time (a large share of it on big CIBs).
+    std::mem::forget(report);
+    std::mem::forget(cib);
     Ok(stdout)
 }
 
