@@ -4,7 +4,7 @@
 
 use super::actions::Builder;
 use super::monitors::{RC_NOT_RUNNING, RC_PROMOTED};
-use crate::model::{order_flags as of, NodeIdx, Role, RscIdx, Variant};
+use crate::model::{order_flags as of, NodeIdx, Role, RscIdx, Variant, WorkingSet};
 use crate::unpack::strip_instance;
 
 /// A probe and the resource whose start waits for it.
@@ -124,9 +124,10 @@ impl Builder<'_> {
             return false;
         }
         let base = strip_instance(&self.ws.resources[r].id);
-        self.ws.primitives_of(clone).iter().any(|&p| {
-            strip_instance(&self.ws.resources[p].id) == base
-                && self.ws.resources[p].known_on.contains(&node)
+        // Walked without collecting: this runs for every instance and node.
+        any_primitive(self.ws, clone, &|p| {
+            self.ws.resources[p].known_on.contains(&node)
+                && strip_instance(&self.ws.resources[p].id) == base
         })
     }
 
@@ -154,4 +155,14 @@ impl Builder<'_> {
         orders.push(ProbeOrder { probe, start_of });
         true
     }
+}
+
+/// Whether any primitive in `r` (or `r` itself) passes `test`, in the order
+/// of [`WorkingSet::primitives_of`].
+fn any_primitive(ws: &WorkingSet, r: RscIdx, test: &dyn Fn(RscIdx) -> bool) -> bool {
+    let rsc = &ws.resources[r];
+    if rsc.variant == Variant::Primitive {
+        return test(r);
+    }
+    rsc.children.iter().any(|&c| any_primitive(ws, c, test))
 }
