@@ -2,6 +2,8 @@
 //! groups and clones), the orderings between them, and the propagation of
 //! "required" and "runnable" along those orderings.
 
+use std::collections::HashMap;
+
 use crate::model::{order_flags as of, NodeIdx, Role, RscIdx, Variant, WorkingSet};
 use crate::options::NoQuorumPolicy;
 
@@ -61,11 +63,11 @@ pub struct Ordering {
 pub struct Plan {
     pub actions: Vec<Action>,
     pub orderings: Vec<Ordering>,
-    /// Indices of each resource's actions in creation order (by resource
-    /// index), so lookups don't scan every action of the plan.
-    by_rsc: Vec<Vec<usize>>,
-    /// Indices of actions that belong to no resource (fencing, gates).
-    without_rsc: Vec<usize>,
+    /// Each resource's actions by task (by resource index), so lookups
+    /// don't scan every action of the plan.
+    by_rsc: Vec<TaskGroups>,
+    /// Actions that belong to no resource (fencing, gates), by task.
+    without_rsc: TaskGroups,
     /// Indices of the orderings into each action (by "then" action index).
     into: Vec<Vec<usize>>,
 }
@@ -127,6 +129,28 @@ fn transition(from: Role, to: Role) -> Transition {
     }
 }
 
+/// Action indices grouped by task, each group in creation order. A resource
+/// has few distinct tasks but, with probes on many nodes, many actions.
+#[derive(Debug, Default)]
+struct TaskGroups(Vec<(String, Vec<usize>)>);
+
+impl TaskGroups {
+    fn get(&self, task: &str) -> &[usize] {
+        self.0
+            .iter()
+            .find(|(t, _)| t == task)
+            .map(|(_, list)| list.as_slice())
+            .unwrap_or(&[])
+    }
+
+    fn add(&mut self, task: &str, idx: usize) {
+        match self.0.iter_mut().find(|(t, _)| t == task) {
+            Some((_, list)) => list.push(idx),
+            None => self.0.push((task.to_string(), vec![idx])),
+        }
+    }
+}
+
 impl Plan {
     pub fn find(&self, rsc: Option<RscIdx>, task: &str, node: Option<NodeIdx>) -> Option<usize> {
         self.find_interval(rsc, task, node, 0)
@@ -142,26 +166,24 @@ impl Plan {
         interval_ms: u64,
     ) -> Option<usize> {
         // The most recently created one if there are several.
-        self.owned_by(rsc).iter().rev().copied().find(|&i| {
-            let a = &self.actions[i];
-            a.node == node && a.interval_ms == interval_ms && a.task == task
-        })
+        self.owned_by(rsc)
+            .get(task)
+            .iter()
+            .rev()
+            .copied()
+            .find(|&i| self.actions[i].node == node && self.actions[i].interval_ms == interval_ms)
     }
 
     /// All actions of a resource with the given task (any node).
     pub fn rsc_actions(&self, rsc: RscIdx, task: &str) -> Vec<usize> {
-        self.owned_by(Some(rsc))
-            .iter()
-            .copied()
-            .filter(|&i| self.actions[i].task == task)
-            .collect()
+        self.owned_by(Some(rsc)).get(task).to_vec()
     }
 
-    /// Indices of the actions belonging to a resource (or to none), in
-    /// creation order.
-    fn owned_by(&self, rsc: Option<RscIdx>) -> &[usize] {
+    /// The actions belonging to a resource (or to none), by task.
+    fn owned_by(&self, rsc: Option<RscIdx>) -> &TaskGroups {
+        const NONE: &TaskGroups = &TaskGroups(Vec::new());
         match rsc {
-            Some(r) => self.by_rsc.get(r).map(Vec::as_slice).unwrap_or(&[]),
+            Some(r) => self.by_rsc.get(r).unwrap_or(NONE),
             None => &self.without_rsc,
         }
     }
@@ -171,11 +193,11 @@ impl Plan {
         match action.rsc {
             Some(r) => {
                 if self.by_rsc.len() <= r {
-                    self.by_rsc.resize_with(r + 1, Vec::new);
+                    self.by_rsc.resize_with(r + 1, TaskGroups::default);
                 }
-                self.by_rsc[r].push(idx);
+                self.by_rsc[r].add(&action.task, idx);
             }
-            None => self.without_rsc.push(idx),
+            None => self.without_rsc.add(&action.task, idx),
         }
         self.actions.push(action);
         idx
@@ -1067,6 +1089,9 @@ impl<'a> Builder<'a> {
     pub fn propagate(&mut self) {
         let mut changed = true;
         let mut rounds = 0;
+        // No action is added while propagating, so each "then" action's
+        // targets are worked out once (many probes order into one clone start).
+        let mut targets_of: HashMap<usize, Vec<usize>> = HashMap::new();
         while changed && rounds < 1000 {
             changed = self.update_one_or_more();
             changed |= self.block_colocation_dependents();
@@ -1074,7 +1099,10 @@ impl<'a> Builder<'a> {
             for oi in 0..self.plan.orderings.len() {
                 let Ordering { first, then, flags } = self.plan.orderings[oi].clone();
                 let first_node = self.plan.actions[first].node;
-                for (k, t) in self.then_targets(then).into_iter().enumerate() {
+                let targets = targets_of
+                    .entry(then)
+                    .or_insert_with(|| self.then_targets(then));
+                for (k, &t) in targets.iter().enumerate() {
                     // Members of a collective "then" are only affected on the
                     // node of "first" (when it has one).
                     if k > 0 && first_node.is_some() && self.plan.actions[t].node != first_node {
