@@ -3,9 +3,12 @@
 # crm_simulate on large generated CIBs, in the same run, on the same files.
 #
 # Usage: libpacemaker/benches/sched-bench.sh [--quick] [--runs N] [--simulate]
-#            [--timeout SECONDS] [--ours PATH] [--reference PATH] [--keep DIR]
+#            [--only NAMES] [--timeout SECONDS] [--ours PATH]
+#            [--reference PATH] [--keep DIR]
 #
 #   --quick       only the 16 nodes x 1000 primitives fresh input
+#   --only NAMES  only these inputs (comma-separated: fresh-16x1000,
+#                 converged-16x1000, fresh-32x2000, clones-100x100)
 #   --runs N      runs per tool and input, interleaved; the best is reported
 #                 (default 3)
 #   --simulate    run both with -S (simulate the transition) instead of -R.
@@ -35,6 +38,7 @@ timeout_s=3600
 ours=
 reference=/usr/sbin/crm_simulate
 keep=
+only=
 
 die() { echo "sched-bench: $*" >&2; exit 2; }
 
@@ -47,6 +51,7 @@ while [ $# -gt 0 ]; do
         --ours) ours=${2:?--ours needs a path}; shift ;;
         --reference) reference=${2:?--reference needs a path}; shift ;;
         --keep) keep=${2:?--keep needs a directory}; shift ;;
+        --only) only=${2:?--only needs input names}; shift ;;
         -h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown argument: $1 (see --help)" ;;
     esac
@@ -93,6 +98,10 @@ if [ "$quick" = 0 ]; then
 converged-16x1000|primitives 16 1000 --converged $start_digest $monitor10_digest $monitor30_digest|16 nodes, 1000 primitives, running with history
 fresh-32x2000|primitives 32 2000|32 nodes, 2000 primitives, nothing running
 clones-100x100|clones 100 100|100 nodes, 100 anonymous clones, nothing running"
+fi
+if [ -n "$only" ]; then
+    inputs=$(echo "$inputs" | grep -E "^(${only//,/|})\|")
+    [ -n "$inputs" ] || die "--only matches no input"
 fi
 
 # Runs one simulator on one input; prints "wall cpu" seconds, or "timeout"/"failed".
