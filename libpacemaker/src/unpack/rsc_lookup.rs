@@ -76,3 +76,60 @@ impl ResourceLookup {
             .unwrap_or(&[])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Resource;
+
+    fn add(ws: &mut WorkingSet, id: &str, variant: Variant, parent: Option<RscIdx>) -> RscIdx {
+        let mut rsc = Resource::new(id, variant, "primitive");
+        rsc.parent = parent;
+        ws.resources.push(rsc);
+        let idx = ws.resources.len() - 1;
+        if let Some(p) = parent {
+            ws.resources[p].children.push(idx);
+        }
+        idx
+    }
+
+    #[test]
+    fn finds_plain_primitives_and_anonymous_instances_like_a_scan() {
+        let mut ws = WorkingSet::default();
+        let plain = add(&mut ws, "db", Variant::Primitive, None);
+        let clone = add(&mut ws, "ping-clone", Variant::Clone, None);
+        let first = add(&mut ws, "ping:0", Variant::Primitive, Some(clone));
+        let second = add(&mut ws, "ping:1", Variant::Primitive, Some(clone));
+        let mut lookup = ResourceLookup::default();
+        lookup.catch_up(&ws);
+
+        assert_eq!(lookup.find(&ws, "db"), Some((plain, false)));
+        // Any instance number (or none) names the first anonymous instance.
+        assert_eq!(lookup.find(&ws, "ping"), Some((first, true)));
+        assert_eq!(lookup.find(&ws, "ping:7"), Some((first, true)));
+        assert_eq!(lookup.clone_members("ping"), &[first, second]);
+        assert_eq!(lookup.find(&ws, "web"), None);
+
+        // Resources added later (orphans) are found once indexed, and never
+        // shadow an earlier resource of the same name.
+        let orphan = add(&mut ws, "web", Variant::Primitive, None);
+        add(&mut ws, "db", Variant::Primitive, None);
+        lookup.catch_up(&ws);
+        assert_eq!(lookup.find(&ws, "web"), Some((orphan, false)));
+        assert_eq!(lookup.find(&ws, "db"), Some((plain, false)));
+    }
+
+    #[test]
+    fn unique_clone_instances_are_found_by_their_own_name() {
+        let mut ws = WorkingSet::default();
+        let clone = add(&mut ws, "vip-clone", Variant::Clone, None);
+        ws.resources[clone].clone.unique = true;
+        let first = add(&mut ws, "vip:0", Variant::Primitive, Some(clone));
+        let second = add(&mut ws, "vip:1", Variant::Primitive, Some(clone));
+        let mut lookup = ResourceLookup::default();
+        lookup.catch_up(&ws);
+        assert_eq!(lookup.find(&ws, "vip:1"), Some((second, false)));
+        assert_eq!(lookup.find(&ws, "vip:0"), Some((first, false)));
+        assert_eq!(lookup.find(&ws, "vip"), None);
+    }
+}
