@@ -158,15 +158,32 @@ pub fn simulate(cib: &Element) -> Result<SimulationReport, UnpackError> {
 
 /// Like [`simulate`], with "now" set explicitly (crm_simulate -t).
 pub fn simulate_at(cib: &Element, now: Option<i64>) -> Result<SimulationReport, UnpackError> {
-    simulate_with(cib, now, &inject::Injections::default())
+    run_scheduler(cib, now, &inject::Injections::default(), true)
 }
 
-/// Like [`simulate_at`], with synthetic events (crm_simulate -u/-d/-f/-i/-q/-w/-g/-r/-b/-e)
-/// applied after the current status is shown and before scheduling.
+/// Like [`simulate_at`] without simulating the transition, as crm_simulate runs without
+/// -S: the text ends with the Transition Summary and there is no revised CIB.
+pub fn schedule_at(cib: &Element, now: Option<i64>) -> Result<SimulationReport, UnpackError> {
+    run_scheduler(cib, now, &inject::Injections::default(), false)
+}
+
+/// Like [`simulate_at`] (or, without `execute`, [`schedule_at`]), with synthetic events
+/// (crm_simulate -u/-d/-f/-i/-q/-w/-g/-r/-b/-e) applied after the current status is shown
+/// and before scheduling.
 pub fn simulate_with(
     input: &Element,
     now: Option<i64>,
     injections: &inject::Injections,
+    execute: bool,
+) -> Result<SimulationReport, UnpackError> {
+    run_scheduler(input, now, injections, execute)
+}
+
+fn run_scheduler(
+    input: &Element,
+    now: Option<i64>,
+    injections: &inject::Injections,
+    execute: bool,
 ) -> Result<SimulationReport, UnpackError> {
     let mut text = String::new();
     let mut ws = unpack::unpack_at(input, now)?;
@@ -208,6 +225,20 @@ pub fn simulate_with(
         summary_text.push('\n');
     }
     text.push_str(&summary_text);
+    if !execute {
+        let graph = output::graph::transition_graph_text(cib, &ws, &schedule, 0);
+        return Ok(SimulationReport {
+            text,
+            revised_cib: None,
+            scores: schedule.scores.clone(),
+            graph,
+            status_text,
+            modifications_text,
+            summary_text,
+            scheduled_cib: injected,
+            injection_errors,
+        });
+    }
     text.push('\n');
     text.push_str("Executing Cluster Transition:\n");
     for line in execution_lines(&ws, &schedule.plan) {

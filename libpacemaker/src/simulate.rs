@@ -2,9 +2,11 @@
 //! and its result is recorded in the CIB status section the way the
 //! controller would, so the revised state can be unpacked again.
 
+use std::collections::HashMap;
+
 use libcrmcommon::xml::{Element, XmlNode};
 
-use crate::model::{Variant, WorkingSet};
+use crate::model::{NodeIdx, Variant, WorkingSet};
 use crate::sched::actions::Plan;
 use crate::unpack::strip_instance;
 
@@ -61,6 +63,51 @@ fn node_state_mut<'a>(
     status.children[pos].as_element_mut()
 }
 
+/// Where each resource's history entries (lrm_resource) sit among one node's
+/// lrm_resources children, so recording an action doesn't scan every entry.
+#[derive(Default)]
+struct NodeHistoryIndex {
+    /// Entry positions by id.
+    by_id: HashMap<String, Vec<usize>>,
+    /// Entry positions by id without instance number ("rsc" for "rsc:2").
+    by_base: HashMap<String, Vec<usize>>,
+}
+
+impl NodeHistoryIndex {
+    fn build(lrm_resources: &Element) -> Self {
+        let mut index = NodeHistoryIndex::default();
+        for (pos, child) in lrm_resources.children.iter().enumerate() {
+            if let XmlNode::Element(e) = child {
+                if e.name == "lrm_resource" {
+                    index.add(pos, e.id());
+                }
+            }
+        }
+        index
+    }
+
+    fn add(&mut self, pos: usize, id: Option<&str>) {
+        let Some(id) = id else { return };
+        self.by_id.entry(id.to_string()).or_default().push(pos);
+        self.by_base
+            .entry(strip_instance(id).to_string())
+            .or_default()
+            .push(pos);
+    }
+
+    /// Positions of the entries holding `history_id`'s history, in document
+    /// order; an anonymous clone's entries may carry any instance number.
+    fn positions(&self, history_id: &str, anonymous: bool) -> Vec<usize> {
+        let mut out = self.by_id.get(history_id).cloned().unwrap_or_default();
+        if anonymous {
+            out.extend(self.by_base.get(history_id).into_iter().flatten());
+            out.sort_unstable();
+            out.dedup();
+        }
+        out
+    }
+}
+
 fn max_call_id(e: &Element) -> i64 {
     e.descendants()
         .filter(|d| d.name == "lrm_rsc_op")
@@ -74,6 +121,7 @@ pub fn apply(cib: &Element, ws: &WorkingSet, plan: &Plan) -> Element {
     let mut out = cib.clone();
     let mut next_call = max_call_id(cib) + 1;
     let status = out.ensure_child("status");
+    let mut history_indexes: HashMap<NodeIdx, NodeHistoryIndex> = HashMap::new();
     for i in executed_actions(plan) {
         let a = &plan.actions[i];
         let Some(node) = a.node else { continue };
@@ -88,6 +136,7 @@ pub fn apply(cib: &Element, ws: &WorkingSet, plan: &Plan) -> Element {
             state.set_attr("expected", "down");
             state.remove_child("lrm");
             state.remove_child("transient_attributes");
+            history_indexes.remove(&node);
             continue;
         }
         // Cancelling a recurring operation or deleting history leaves no
@@ -118,15 +167,12 @@ pub fn apply(cib: &Element, ws: &WorkingSet, plan: &Plan) -> Element {
             continue;
         };
         let lrm_resources = state.ensure_child("lrm").ensure_child("lrm_resources");
-        let matches = |c: &XmlNode| {
-            matches!(c, XmlNode::Element(e) if e.name == "lrm_resource"
-                && (e.id() == Some(history_id.as_str()) || (anonymous && e.id().map(strip_instance) == Some(history_id.as_str()))))
-        };
+        let index = history_indexes
+            .entry(node)
+            .or_insert_with(|| NodeHistoryIndex::build(lrm_resources));
         // An anonymous instance may have several history entries on one node;
         // the result applies to all of them.
-        let mut positions: Vec<usize> = (0..lrm_resources.children.len())
-            .filter(|&i| matches(&lrm_resources.children[i]))
-            .collect();
+        let mut positions = index.positions(&history_id, anonymous);
         if positions.is_empty() {
             let mut e = Element::new("lrm_resource")
                 .with_attr("id", history_id.clone())
@@ -136,7 +182,9 @@ pub fn apply(cib: &Element, ws: &WorkingSet, plan: &Plan) -> Element {
                 e.set_attr("provider", p.clone());
             }
             lrm_resources.push_child(e);
-            positions.push(lrm_resources.children.len() - 1);
+            let pos = lrm_resources.children.len() - 1;
+            index.add(pos, Some(history_id.as_str()));
+            positions.push(pos);
         }
         for pos in positions {
             let Some(entry) = lrm_resources.children[pos].as_element_mut() else {

@@ -63,11 +63,14 @@ pub struct Ordering {
 pub struct Plan {
     pub actions: Vec<Action>,
     pub orderings: Vec<Ordering>,
-    index: HashMap<ActionKey, usize>,
+    /// Each resource's actions by task (by resource index), so lookups
+    /// don't scan every action of the plan.
+    by_rsc: Vec<TaskGroups>,
+    /// Actions that belong to no resource (fencing, gates), by task.
+    without_rsc: TaskGroups,
+    /// Indices of the orderings into each action (by "then" action index).
+    into: Vec<Vec<usize>>,
 }
-
-/// Identity of an action: resource, task, node and interval.
-type ActionKey = (Option<RscIdx>, String, Option<NodeIdx>, u64);
 
 const STATE_NEXT: [[Role; 5]; 5] = {
     use Role::*;
@@ -126,6 +129,28 @@ fn transition(from: Role, to: Role) -> Transition {
     }
 }
 
+/// Action indices grouped by task, each group in creation order. A resource
+/// has few distinct tasks but, with probes on many nodes, many actions.
+#[derive(Debug, Default)]
+struct TaskGroups(Vec<(String, Vec<usize>)>);
+
+impl TaskGroups {
+    fn get(&self, task: &str) -> &[usize] {
+        self.0
+            .iter()
+            .find(|(t, _)| t == task)
+            .map(|(_, list)| list.as_slice())
+            .unwrap_or(&[])
+    }
+
+    fn add(&mut self, task: &str, idx: usize) {
+        match self.0.iter_mut().find(|(t, _)| t == task) {
+            Some((_, list)) => list.push(idx),
+            None => self.0.push((task.to_string(), vec![idx])),
+        }
+    }
+}
+
 impl Plan {
     pub fn find(&self, rsc: Option<RscIdx>, task: &str, node: Option<NodeIdx>) -> Option<usize> {
         self.find_interval(rsc, task, node, 0)
@@ -140,31 +165,41 @@ impl Plan {
         node: Option<NodeIdx>,
         interval_ms: u64,
     ) -> Option<usize> {
-        self.index
-            .get(&(rsc, task.to_string(), node, interval_ms))
+        // The most recently created one if there are several.
+        self.owned_by(rsc)
+            .get(task)
+            .iter()
+            .rev()
             .copied()
+            .find(|&i| self.actions[i].node == node && self.actions[i].interval_ms == interval_ms)
     }
 
     /// All actions of a resource with the given task (any node).
     pub fn rsc_actions(&self, rsc: RscIdx, task: &str) -> Vec<usize> {
-        self.actions
-            .iter()
-            .enumerate()
-            .filter(|(_, a)| a.rsc == Some(rsc) && a.task == task)
-            .map(|(i, _)| i)
-            .collect()
+        self.owned_by(Some(rsc)).get(task).to_vec()
+    }
+
+    /// The actions belonging to a resource (or to none), by task.
+    fn owned_by(&self, rsc: Option<RscIdx>) -> &TaskGroups {
+        const NONE: &TaskGroups = &TaskGroups(Vec::new());
+        match rsc {
+            Some(r) => self.by_rsc.get(r).unwrap_or(NONE),
+            None => &self.without_rsc,
+        }
     }
 
     pub(crate) fn add_raw(&mut self, action: Action) -> usize {
-        let key = (
-            action.rsc,
-            action.task.clone(),
-            action.node,
-            action.interval_ms,
-        );
         let idx = self.actions.len();
+        match action.rsc {
+            Some(r) => {
+                if self.by_rsc.len() <= r {
+                    self.by_rsc.resize_with(r + 1, TaskGroups::default);
+                }
+                self.by_rsc[r].add(&action.task, idx);
+            }
+            None => self.without_rsc.add(&action.task, idx),
+        }
         self.actions.push(action);
-        self.index.insert(key, idx);
         idx
     }
 
@@ -172,7 +207,21 @@ impl Plan {
         if first == then {
             return;
         }
+        if self.into.len() <= then {
+            self.into.resize_with(then + 1, Vec::new);
+        }
+        self.into[then].push(self.orderings.len());
         self.orderings.push(Ordering { first, then, flags });
+    }
+
+    /// The orderings whose "then" is this action, in creation order.
+    pub fn orderings_into(&self, then: usize) -> impl Iterator<Item = &Ordering> + '_ {
+        self.into
+            .get(then)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+            .iter()
+            .map(|&o| &self.orderings[o])
     }
 }
 
@@ -960,13 +1009,8 @@ impl<'a> Builder<'a> {
             }
             let runnable_inputs = self
                 .plan
-                .orderings
-                .iter()
-                .filter(|o| {
-                    o.then == i
-                        && o.flags & of::ONE_OR_MORE != 0
-                        && self.plan.actions[o.first].runnable
-                })
+                .orderings_into(i)
+                .filter(|o| o.flags & of::ONE_OR_MORE != 0 && self.plan.actions[o.first].runnable)
                 .count();
             let runnable = runnable_inputs >= need;
             if self.plan.actions[i].runnable != runnable {
@@ -1147,6 +1191,9 @@ impl<'a> Builder<'a> {
     pub fn propagate(&mut self) {
         let mut changed = true;
         let mut rounds = 0;
+        // No action is added while propagating, so each "then" action's
+        // targets are worked out once (many probes order into one clone start).
+        let mut targets_of: HashMap<usize, Vec<usize>> = HashMap::new();
         while changed && rounds < 1000 {
             changed = self.update_one_or_more();
             changed |= self.block_colocation_dependents();
@@ -1154,7 +1201,10 @@ impl<'a> Builder<'a> {
             for oi in 0..self.plan.orderings.len() {
                 let Ordering { first, then, flags } = self.plan.orderings[oi].clone();
                 let first_node = self.plan.actions[first].node;
-                for (k, t) in self.then_targets(then).into_iter().enumerate() {
+                let targets = targets_of
+                    .entry(then)
+                    .or_insert_with(|| self.then_targets(then));
+                for (k, &t) in targets.iter().enumerate() {
                     // Members of a collective "then" are only affected on the
                     // node of "first" (when it has one).
                     if k > 0 && first_node.is_some() && self.plan.actions[t].node != first_node {

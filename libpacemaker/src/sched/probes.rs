@@ -4,7 +4,7 @@
 
 use super::actions::Builder;
 use super::monitors::{RC_NOT_RUNNING, RC_PROMOTED};
-use crate::model::{order_flags as of, NodeIdx, Role, RscIdx, Variant};
+use crate::model::{order_flags as of, NodeIdx, Role, RscIdx, Variant, WorkingSet};
 use crate::unpack::strip_instance;
 
 /// A probe and the resource whose start waits for it.
@@ -83,11 +83,18 @@ impl Builder<'_> {
         }
         // Anonymous: one instance stands for all. The one whose state is
         // known here, else the one going to run here, else the first.
+        // Usually nothing of the clone has history here; then no instance is
+        // known, and checking each one (against all the others) is wasted.
+        let any_history_here = any_primitive(self.ws, clone, &|p| {
+            self.ws.resources[p].known_on.contains(&node)
+        });
         let known = |c: RscIdx| {
-            self.ws
-                .primitives_of(c)
-                .iter()
-                .any(|&p| self.known_on(p, node))
+            any_history_here
+                && self
+                    .ws
+                    .primitives_of(c)
+                    .iter()
+                    .any(|&p| self.known_on(p, node))
         };
         let assigned_here = |c: RscIdx| {
             let res = &self.ws.resources[c];
@@ -124,9 +131,10 @@ impl Builder<'_> {
             return false;
         }
         let base = strip_instance(&self.ws.resources[r].id);
-        self.ws.primitives_of(clone).iter().any(|&p| {
-            strip_instance(&self.ws.resources[p].id) == base
-                && self.ws.resources[p].known_on.contains(&node)
+        // Walked without collecting: this runs for every instance and node.
+        any_primitive(self.ws, clone, &|p| {
+            self.ws.resources[p].known_on.contains(&node)
+                && strip_instance(&self.ws.resources[p].id) == base
         })
     }
 
@@ -284,4 +292,14 @@ impl Builder<'_> {
             }
         }
     }
+}
+
+/// Whether any primitive in `r` (or `r` itself) passes `test`, in the order
+/// of [`WorkingSet::primitives_of`].
+fn any_primitive(ws: &WorkingSet, r: RscIdx, test: &dyn Fn(RscIdx) -> bool) -> bool {
+    let rsc = &ws.resources[r];
+    if rsc.variant == Variant::Primitive {
+        return test(r);
+    }
+    rsc.children.iter().any(|&c| any_primitive(ws, c, test))
 }

@@ -5,6 +5,7 @@ use libcrmcommon::xml::Element;
 
 use super::nodes::fence_node;
 use super::resources::{parse_interval_ms, strip_instance};
+use super::rsc_lookup::ResourceLookup;
 use crate::model::{NodeIdx, OnFail, Resource, Role, RscIdx, Variant, WorkingSet};
 use crate::score::INFINITY;
 
@@ -53,6 +54,7 @@ pub(super) fn unpack_history(ws: &mut WorkingSet, status: &Element) {
     if !ws.options.stonith_enabled && !ws.options.shutdown_lock {
         order.retain(|(n, _)| ws.nodes[*n].online);
     }
+    let mut lookup = ResourceLookup::default();
     for (node, state) in order {
         if ws.nodes[node].is_remote {
             continue;
@@ -61,7 +63,7 @@ pub(super) fn unpack_history(ws: &mut WorkingSet, status: &Element) {
             continue;
         };
         for entry in lrm.elements().filter(|e| e.name == "lrm_resource") {
-            unpack_lrm_resource(ws, node, entry);
+            unpack_lrm_resource(ws, &mut lookup, node, entry);
         }
     }
     compute_failcounts(ws);
@@ -161,55 +163,18 @@ struct Replay {
     pending_task: Option<String>,
 }
 
-fn find_resource(ws: &WorkingSet, id: &str) -> Option<(RscIdx, bool)> {
-    // Exact match on a primitive that is not an anonymous clone instance.
-    for (i, r) in ws.resources.iter().enumerate() {
-        if r.variant != Variant::Primitive {
-            continue;
-        }
-        let anonymous = ws
-            .enclosing_clone(i)
-            .map(|c| !ws.resources[c].clone.unique)
-            .unwrap_or(false);
-        if r.id == id && !anonymous {
-            return Some((i, false));
-        }
-    }
-    // Anonymous clone instance named with or without an instance number.
-    let base = strip_instance(id);
-    for (i, r) in ws.resources.iter().enumerate() {
-        if r.variant != Variant::Primitive {
-            continue;
-        }
-        let Some(clone) = ws.enclosing_clone(i) else {
-            continue;
-        };
-        if ws.resources[clone].clone.unique {
-            continue;
-        }
-        if strip_instance(&r.id) == base {
-            return Some((i, true));
-        }
-    }
-    None
-}
-
 /// Among the anonymous instances sharing `template`'s base name, picks the one
 /// to hold history on `node`: one already active there, else the first one
 /// active nowhere.
-fn pick_anonymous_instance(ws: &WorkingSet, template: RscIdx, node: NodeIdx) -> Option<RscIdx> {
-    let base = strip_instance(&ws.resources[template].id).to_string();
-    let candidates: Vec<RscIdx> = ws
-        .resources
-        .iter()
-        .enumerate()
-        .filter(|(i, r)| {
-            r.variant == Variant::Primitive
-                && strip_instance(&r.id) == base
-                && ws.enclosing_clone(*i).is_some()
-        })
-        .map(|(i, _)| i)
-        .collect();
+fn pick_anonymous_instance(
+    ws: &WorkingSet,
+    lookup: &ResourceLookup,
+    template: RscIdx,
+    node: NodeIdx,
+) -> Option<RscIdx> {
+    let candidates = lookup
+        .clone_members(strip_instance(&ws.resources[template].id))
+        .to_vec();
     // Instances are compared by their top-level instance (group instances move together).
     if let Some(&c) = candidates
         .iter()
@@ -295,7 +260,12 @@ fn active_role(ws: &WorkingSet, rsc: RscIdx) -> Role {
     }
 }
 
-fn unpack_lrm_resource(ws: &mut WorkingSet, node: NodeIdx, entry: &Element) {
+fn unpack_lrm_resource(
+    ws: &mut WorkingSet,
+    lookup: &mut ResourceLookup,
+    node: NodeIdx,
+    entry: &Element,
+) {
     let Some(rsc_id) = entry.id() else { return };
     let mut ops: Vec<Op> = entry
         .elements()
@@ -308,7 +278,8 @@ fn unpack_lrm_resource(ws: &mut WorkingSet, node: NodeIdx, entry: &Element) {
     // Replay in call order; pending operations (call-id -1) go last.
     ops.sort_by_key(|o| if o.call_id < 0 { i64::MAX } else { o.call_id });
 
-    let (template, anonymous) = match find_resource(ws, rsc_id) {
+    lookup.catch_up(ws);
+    let (template, anonymous) = match lookup.find(ws, rsc_id) {
         Some(found) => found,
         None => (create_orphan(ws, rsc_id, entry), false),
     };
@@ -316,14 +287,14 @@ fn unpack_lrm_resource(ws: &mut WorkingSet, node: NodeIdx, entry: &Element) {
 
     let active = replay.role > Role::Stopped;
     let rsc = if anonymous && active {
-        match pick_anonymous_instance(ws, template, node) {
+        match pick_anonymous_instance(ws, lookup, template, node) {
             Some(r) => r,
             None => create_anonymous_orphan(ws, template),
         }
     } else if anonymous {
         // Stopped: recorded on the instance active here, else on the first
         // instance active nowhere (as Pacemaker matches history to instances).
-        pick_anonymous_instance(ws, template, node).unwrap_or(template)
+        pick_anonymous_instance(ws, lookup, template, node).unwrap_or(template)
     } else {
         template
     };

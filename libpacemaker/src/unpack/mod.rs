@@ -4,6 +4,7 @@ mod constraints;
 mod history;
 mod nodes;
 mod resources;
+mod rsc_lookup;
 
 pub use resources::{parse_interval_ms, strip_instance};
 

@@ -75,7 +75,9 @@ fn run(args: &Args) -> Result<String, Failure> {
     let (cib, input_path) = read_input(args)?;
     let mut injections = args.injections.clone();
     injections.now = now.unwrap_or_else(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64));
-    let report = libpacemaker::simulate_with(&cib, now, &injections).map_err(|e| fail(EXIT_ERROR, e.to_string()))?;
+    // Without -S, crm_simulate stops after the Transition Summary.
+    let report = libpacemaker::simulate_with(&cib, now, &injections, args.simulate)
+        .map_err(|e| fail(EXIT_ERROR, e.to_string()))?;
     for error in &report.injection_errors {
         eprintln!("{error}");
     }
@@ -117,12 +119,12 @@ fn run(args: &Args) -> Result<String, Failure> {
             write_file(d, " digraph \"g\" {\n}\n")?;
         }
     }
+    if let Some(o) = &args.save_output {
+        // Without a simulated transition the output is the (injected) input.
+        let output = report.revised_cib.as_ref().or(report.scheduled_cib.as_ref()).unwrap_or(&cib);
+        write_file(o, &xml::to_formatted(output))?;
+    }
     if args.simulate {
-        if let Some(o) = &args.save_output {
-            if let Some(revised) = &report.revised_cib {
-                write_file(o, &xml::to_formatted(revised))?;
-            }
-        }
         if args.in_place {
             match (&input_path, &report.revised_cib) {
                 (Some(path), Some(revised)) => write_file(path, &xml::to_formatted(revised))?,
@@ -130,6 +132,10 @@ fn run(args: &Args) -> Result<String, Failure> {
             }
         }
     }
+    // The process exits next: freeing these large trees node by node would only cost time
+    // (a large share of it on big CIBs).
+    std::mem::forget(report);
+    std::mem::forget(cib);
     Ok(stdout)
 }
 

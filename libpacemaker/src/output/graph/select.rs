@@ -231,7 +231,7 @@ pub(super) fn inputs(
 ) -> Vec<usize> {
     // Several orderings between the same pair count as one with all their flags.
     let mut merged: BTreeMap<u64, (usize, u32)> = BTreeMap::new();
-    for o in plan.orderings.iter().filter(|o| o.then == then) {
+    for o in plan.orderings_into(then) {
         merged
             .entry(ids[o.first])
             .or_insert((o.first, 0))
