@@ -156,8 +156,7 @@ fn crm_simulate_live(node: &Node) {
     let ours = ours.to_string_lossy().into_owned();
     node.run(&["cibadmin", "-C", "-o", "resources", "-X", DUMMY_D1]).expect_ok();
     node.run(&["crm_attribute", "-n", "stonith-enabled", "-v", "false"]).expect_ok();
-    // "-S" joins once the scheduler creates probes (the Executing section lists them).
-    for mode in ["-R"] {
+    for mode in ["-R", "-S"] {
         let args = ["-L", mode, "-u", "node1", "-q", "1", "-g", "ticketA"];
         let expected = node.run(&[&["crm_simulate"][..], &args[..]].concat()).expect_ok();
         let actual = node.run(&[&[ours.as_str()][..], &args[..]].concat()).expect_ok();

@@ -126,7 +126,8 @@ fn mask_times(text: &str) -> String {
 
 /// The CIB crm_simulate -I saved, without what legitimately differs: version counters (the
 /// C tool writes through a shadow CIB that counts every change), times of "now", and the
-/// uname/rsc-id attributes the C unpacker writes into failed operations as a side effect.
+/// uname/rsc-id (and expired-failure restart digest) the C unpacker writes into operations
+/// as a side effect.
 fn normalized_cib(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let Ok(mut cib) = libcrmcommon::xml::parse(&text) else { return format!("unparsable: {text}") };
@@ -138,6 +139,10 @@ fn normalized_cib(path: &Path) -> String {
         if e.name == "lrm_rsc_op" {
             e.remove_attr("uname");
             e.remove_attr("rsc-id");
+            // Also written by the C unpacker into expired failures it re-checks.
+            if e.attr("op-restart-digest") == Some("calculated-failure-timeout") {
+                e.remove_attr("op-restart-digest");
+            }
             if e.attr("last-rc-change").is_some() {
                 e.set_attr("last-rc-change", "NOW");
             }
