@@ -1,12 +1,13 @@
-//! A whole single-node cluster: corosync, Debian's C pacemakerd, controld, attrd, fenced,
-//! schedulerd and execd, with the CIB manager under test in place of Debian's. It is started
-//! by the README's first command (`run-node`), so this also proves that command works.
+//! A whole single-node cluster started by the README's first command (`run-node`), so this
+//! also proves that command works: for the C variant every daemon is Debian's; for the Rust
+//! variant our pacemakerd, pacemaker-based, pacemaker-schedulerd and pacemaker-execd run with
+//! Debian's controld, attrd and fenced, as `run-node` starts them by default.
 //!
 //! Passes when the node elects itself DC, the demo resource that `run-node` adds with crmsh
 //! starts, and `crm_mon -1` (text and XML) shows it running; then a second resource added with
 //! crmsh starts too, and `crm_resource`/`cibadmin` read the live CIB.
 
-use compat_tests::{report_skip, running_as_root, select, Impl, ImplKind, Selection};
+use compat_tests::{report_skip, running_as_root, select, workspace_binary, Impl, ImplKind, Selection};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -15,16 +16,17 @@ struct RunningNode {
     script: PathBuf,
     state: PathBuf,
     ns: String,
-    based: String,
+    /// run-node's PCMK_RS_*_BIN settings: a binary path, or "c" for Debian's.
+    daemons: Vec<(&'static str, String)>,
 }
 
 impl RunningNode {
     fn command(&self) -> Command {
         let mut c = Command::new(&self.script);
-        c.env("PCMK_RS_NODE_STATE", &self.state)
-            .env("PCMK_RS_NODE_NS", &self.ns)
-            .env("PCMK_RS_BASED_BIN", &self.based)
-            .env("PCMK_RS_NO_BUILD", "1");
+        c.env("PCMK_RS_NODE_STATE", &self.state).env("PCMK_RS_NODE_NS", &self.ns).env("PCMK_RS_NO_BUILD", "1");
+        for (variable, value) in &self.daemons {
+            c.env(variable, value);
+        }
         c
     }
 
@@ -71,6 +73,21 @@ fn start(kind: ImplKind) -> Option<RunningNode> {
             return None;
         }
     };
+    let mut daemons = vec![("PCMK_RS_BASED_BIN", based)];
+    for (variable, binary) in [
+        ("PCMK_RS_PACEMAKERD_BIN", "pacemakerd"),
+        ("PCMK_RS_SCHEDULERD_BIN", "pacemaker-schedulerd"),
+        ("PCMK_RS_EXECD_BIN", "pacemaker-execd"),
+    ] {
+        let value = match kind {
+            ImplKind::C => "c".to_owned(),
+            ImplKind::Rust => match workspace_binary(binary) {
+                Ok(path) => path.display().to_string(),
+                Err(looked_at) => panic!("our {binary} is not built (looked at {looked_at})"),
+            },
+        };
+        daemons.push((variable, value));
+    }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let state = root.join("compat-tests/out").join(format!("full-stack-{}", kind.label()));
     let _ = std::fs::remove_dir_all(&state);
@@ -79,7 +96,7 @@ fn start(kind: ImplKind) -> Option<RunningNode> {
         script: root.join("run-node"),
         state,
         ns: format!("pcrs-fs-{}-{}", kind.label(), std::process::id()),
-        based,
+        daemons,
     };
     let out = node.command().output().expect("run run-node");
     assert!(

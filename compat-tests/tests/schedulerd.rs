@@ -298,10 +298,12 @@ impl ClusterNode {
         c.env("PCMK_RS_NODE_STATE", &self.state)
             .env("PCMK_RS_NODE_NS", &self.ns)
             .env("PCMK_RS_BASED_BIN", "c")
+            .env("PCMK_RS_PACEMAKERD_BIN", "c")
+            .env("PCMK_RS_EXECD_BIN", "c")
             .env("PCMK_RS_NO_BUILD", "1");
         match &self.scheduler {
             Some(path) => c.env("PCMK_RS_SCHEDULERD_BIN", path),
-            None => c.env_remove("PCMK_RS_SCHEDULERD_BIN"),
+            None => c.env("PCMK_RS_SCHEDULERD_BIN", "c"),
         };
         c
     }
