@@ -16,6 +16,8 @@ use libcrmcommon::xml::{self, Element};
 const EXIT_ERROR: u8 = 1;
 const EXIT_USAGE: u8 = 64;
 const EXIT_NO_INPUT: u8 = 66;
+/// The configuration is invalid (CRM_EX_CONFIG).
+const EXIT_CONFIG: u8 = 78;
 const EXIT_CANNOT_CREATE: u8 = 73;
 
 struct Failure {
@@ -32,26 +34,23 @@ fn write_file(path: &str, contents: &str) -> Result<(), Failure> {
 }
 
 fn read_input(args: &Args) -> Result<(Element, Option<String>), Failure> {
-    let (bytes, path) = match &args.source {
+    let (cib, path) = match &args.source {
+        Source::Live => (live::query_cib().map_err(|e| fail(EXIT_ERROR, e))?, None),
+        Source::Unset => return Err(fail(EXIT_USAGE, "No input given: use --xml-file, --xml-pipe or --live-check")),
         Source::File(path) => {
-            (fs::read(path).map_err(|e| fail(EXIT_NO_INPUT, format!("Could not read {path}: {e}")))?, Some(path.clone()))
+            let bytes = fs::read(path).map_err(|e| fail(EXIT_NO_INPUT, format!("Could not read {path}: {e}")))?;
+            (parse_cib(&bytes, path)?, Some(path.clone()))
         }
         Source::Stdin => {
             let mut bytes = Vec::new();
             std::io::stdin().read_to_end(&mut bytes).map_err(|e| fail(EXIT_NO_INPUT, format!("Could not read stdin: {e}")))?;
-            (bytes, None)
+            (parse_cib(&bytes, "stdin")?, None)
         }
-        Source::Live => return Ok((live::query_cib().map_err(|e| fail(EXIT_ERROR, e))?, None)),
-        Source::Unset => return Err(fail(EXIT_USAGE, "No input given: use --xml-file, --xml-pipe or --live-check")),
     };
-    let what = path.as_deref().unwrap_or("stdin").to_owned();
-    let cib = xml::parse_bytes(&bytes).map_err(|e| fail(EXIT_ERROR, format!("Could not parse {what}: {e}")))?;
-    if cib.name != "cib" {
-        return Err(fail(EXIT_ERROR, format!("{what} does not hold a CIB (its root is <{}>)", cib.name)));
-    }
+    let schemas = libcrmcommon::schemas::Schemas::system();
     // Like Pacemaker's tools, schedule a configuration older than the current major
-    // schema version as upgraded to it (what -I and -O then save).
-    let cib = match libcrmcommon::schemas::Schemas::system().cli_config_update(cib) {
+    // schema version as upgraded to it (what -I and -O then save)...
+    let mut cib = match schemas.cli_config_update(cib) {
         Ok(update) => {
             if let Some(warning) = update.warning {
                 // Pacemaker warns about this before doing anything else.
@@ -59,9 +58,22 @@ fn read_input(args: &Args) -> Result<(Element, Option<String>), Failure> {
             }
             update.document
         }
-        Err(e) => return Err(fail(EXIT_ERROR, e.message)),
+        Err(e) => return Err(fail(EXIT_CONFIG, e.message)),
     };
+    // ...and refuse one that does not conform to its schema.
+    if let Err(e) = schemas.validate_xml(&mut cib, None) {
+        let what = path.as_deref().unwrap_or(if args.source == Source::Live { "the live CIB" } else { "stdin" });
+        return Err(fail(EXIT_CONFIG, format!("{what} does not conform to its schema: {e}")));
+    }
     Ok((cib, path))
+}
+
+fn parse_cib(bytes: &[u8], what: &str) -> Result<Element, Failure> {
+    let cib = xml::parse_bytes(bytes).map_err(|e| fail(EXIT_ERROR, format!("Could not parse {what}: {e}")))?;
+    if cib.name != "cib" {
+        return Err(fail(EXIT_ERROR, format!("{what} does not hold a CIB (its root is <{}>)", cib.name)));
+    }
+    Ok(cib)
 }
 
 fn run(args: &Args) -> Result<String, Failure> {

@@ -271,7 +271,14 @@ fn bad_input_gets_a_clear_error() {
     std::fs::write(&broken, "<cib><configuration>").unwrap();
     let not_cib = dir.join("not-cib.xml");
     std::fs::write(&not_cib, "<html/>").unwrap();
-    let cases: [(Vec<&str>, i32, &str); 5] = [
+    let invalid = dir.join("invalid.xml");
+    std::fs::write(
+        &invalid,
+        r#"<cib validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0"><configuration><crm_config/><nodes/><resources><bogus id="x"/></resources><constraints/></configuration><status/></cib>"#,
+    )
+    .unwrap();
+    let cases: [(Vec<&str>, i32, &str); 6] = [
+        (vec!["-x", invalid.to_str().unwrap(), "-S"], 78, "does not conform to its schema"),
         (vec!["-x", "/nonexistent.xml", "-S"], 66, "Could not read /nonexistent.xml"),
         (vec!["-x", broken.to_str().unwrap(), "-S"], 1, "Could not parse"),
         (vec!["-x", not_cib.to_str().unwrap(), "-S"], 1, "does not hold a CIB"),
