@@ -8,6 +8,8 @@ pub mod logging;
 pub mod mainloop;
 pub mod options;
 pub mod patchset;
+pub mod rules;
 pub mod schemas;
+pub mod score;
 pub mod users;
 pub mod xml;

@@ -4,10 +4,11 @@
 //! Sets are ordered with `cib-bootstrap-options` first, then by descending `score`
 //! (ties in reverse document order, as Pacemaker's prepend-then-stable-sort gives), and
 //! unpacked in that order with later values overwriting earlier ones; `#default` unsets.
-//! Sets and nvpairs may be `id-ref`s. Sets with `rule`s are skipped: evaluating rules
-//! needs the rule engine and a clock, and no sane configuration scopes `enable-acl`
-//! by time or node.
+//! Sets and nvpairs may be `id-ref`s. A set with a `rule` counts only while the rule holds
+//! now, evaluated with no node attributes (there is no node in this context), as the CIB
+//! library evaluates it.
 
+use crate::rules::{rule_matches, RuleContext};
 use crate::xml::Element;
 
 const CRM_SCORE_INFINITY: i64 = 1_000_000;
@@ -27,9 +28,11 @@ pub(super) fn cluster_option<'a>(cib: &'a Element, name: &str) -> Option<&'a str
 
     let mut value = None;
     for (set, _, _) in sets {
-        if set.child("rule").is_some() {
-            tracing::debug!("Not evaluating rules of property set {:?} for {name}", set.id());
-            continue;
+        if let Some(rule) = set.child("rule") {
+            let context = RuleContext { node_attrs: None, now: Some(now_seconds()) };
+            if !rule_matches(rule, &context) {
+                continue;
+            }
         }
         for nvpair in set.elements().filter(|e| e.name == "nvpair") {
             let referenced = expand_idref(cib, nvpair);
@@ -42,6 +45,10 @@ pub(super) fn cluster_option<'a>(cib: &'a Element, name: &str) -> Option<&'a str
         }
     }
     value
+}
+
+fn now_seconds() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
 /// The element an `id-ref` points at (same element name, anywhere in the CIB), or the
@@ -119,5 +126,24 @@ mod tests {
         assert_eq!(score(Some("-5")), -5);
         assert_eq!(score(Some("99999999999")), CRM_SCORE_INFINITY);
         assert_eq!(score(Some("red")), 0);
+    }
+
+    #[test]
+    fn rule_bearing_sets_count_only_while_their_rule_holds() {
+        let set = |rule: &str| {
+            format!(
+                r#"<cluster_property_set id="cib-bootstrap-options"><nvpair id="b" name="enable-acl" value="false"/></cluster_property_set>
+                <cluster_property_set id="timed" score="100">{rule}<nvpair id="t" name="enable-acl" value="true"/></cluster_property_set>"#
+            )
+        };
+        let past = r#"<rule id="r1"><date_expression id="d1" operation="lt" end="2001-01-01"/></rule>"#;
+        assert_eq!(option(&set(past)).as_deref(), Some("false"));
+        let since = r#"<rule id="r2"><date_expression id="d2" operation="gt" start="2001-01-01"/></rule>"#;
+        assert_eq!(option(&set(since)).as_deref(), Some("true"));
+        // No node here: a node attribute is never defined.
+        let node = r##"<rule id="r3"><expression id="e3" attribute="#uname" operation="defined"/></rule>"##;
+        assert_eq!(option(&set(node)).as_deref(), Some("false"));
+        let not_node = r##"<rule id="r4"><expression id="e4" attribute="#uname" operation="not_defined"/></rule>"##;
+        assert_eq!(option(&set(not_node)).as_deref(), Some("true"));
     }
 }

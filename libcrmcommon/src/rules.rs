@@ -1,0 +1,302 @@
+//! Rule evaluation for the scheduler and the CIB manager: node attribute expressions,
+//! date expressions (`gt`, `lt`, `in_range` with start and end), and/or nesting.
+//!
+//! Not evaluated yet, so treated as not matching: `date_spec`, durations, `rsc_expression`
+//! and `op_expression`.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+use crate::xml::Element;
+
+/// What a rule is evaluated against.
+pub struct RuleContext<'a> {
+    pub node_attrs: Option<&'a HashMap<String, String>>,
+    /// Seconds since the epoch, for date expressions.
+    pub now: Option<i64>,
+}
+
+/// Evaluates a `<rule>` element.
+pub fn rule_matches(rule: &Element, ctx: &RuleContext) -> bool {
+    let is_or = rule
+        .attr("boolean-op")
+        .map(|b| b.eq_ignore_ascii_case("or"))
+        .unwrap_or(false);
+    let mut any = false;
+    let mut count = 0;
+    for child in rule.elements() {
+        let result = match child.name.as_str() {
+            "expression" => expression_matches(child, ctx),
+            "rule" => rule_matches(child, ctx),
+            "date_expression" => date_expression_matches(child, ctx),
+            "rsc_expression" | "op_expression" => false,
+            _ => continue,
+        };
+        count += 1;
+        if is_or && result {
+            return true;
+        }
+        if !is_or && !result {
+            return false;
+        }
+        any |= result;
+    }
+    if count == 0 {
+        // An empty rule passes (Pacemaker treats it as true).
+        return true;
+    }
+    if is_or {
+        any
+    } else {
+        true
+    }
+}
+
+fn expression_matches(expr: &Element, ctx: &RuleContext) -> bool {
+    let attr = match expr.attr("attribute") {
+        Some(a) => a,
+        None => return false,
+    };
+    let op = expr.attr("operation").unwrap_or("");
+    let value_source = expr.attr("value-source").unwrap_or("literal");
+    let actual = ctx.node_attrs.and_then(|a| a.get(attr)).map(|s| s.as_str());
+    let expected = match value_source {
+        // param/meta value sources need resource parameters, which we don't pass yet.
+        "param" | "meta" => None,
+        _ => expr.attr("value"),
+    };
+    match op {
+        "defined" => return actual.is_some(),
+        "not_defined" => return actual.is_none(),
+        _ => {}
+    }
+    let (actual, expected) = match (actual, expected) {
+        (Some(a), Some(e)) => (a, e),
+        (None, _) => return op == "ne",
+        (Some(_), None) => return false,
+    };
+    let kind = expr.attr("type").map(|t| t.to_ascii_lowercase());
+    let kind = match kind.as_deref() {
+        Some("integer") => "integer",
+        Some("number") => "number",
+        Some("version") => "version",
+        Some("string") => "string",
+        _ => {
+            if matches!(op, "lt" | "lte" | "gt" | "gte") && expected.parse::<f64>().is_ok() {
+                "number"
+            } else {
+                "string"
+            }
+        }
+    };
+    let string_order = || {
+        Some(
+            actual
+                .to_ascii_lowercase()
+                .cmp(&expected.to_ascii_lowercase()),
+        )
+    };
+    let ordering = match kind {
+        // Values that don't parse are compared as strings, as Pacemaker does.
+        "integer" => match (leading_integer(actual), leading_integer(expected)) {
+            (Some(a), Some(e)) => Some(a.cmp(&e)),
+            _ => string_order(),
+        },
+        "number" => match (actual.trim().parse::<f64>(), expected.trim().parse::<f64>()) {
+            (Ok(a), Ok(e)) => a.partial_cmp(&e),
+            _ => string_order(),
+        },
+        "version" => Some(compare_versions(actual, expected)),
+        _ => Some(
+            actual
+                .to_ascii_lowercase()
+                .cmp(&expected.to_ascii_lowercase()),
+        ),
+    };
+    let ordering = match ordering {
+        Some(o) => o,
+        None => return false,
+    };
+    match op {
+        "eq" => ordering == Ordering::Equal,
+        "ne" => ordering != Ordering::Equal,
+        "lt" => ordering == Ordering::Less,
+        "lte" => ordering != Ordering::Greater,
+        "gt" => ordering == Ordering::Greater,
+        "gte" => ordering != Ordering::Less,
+        _ => false,
+    }
+}
+
+/// Parses the ISO 8601 forms Pacemaker configurations use: "2005-001"
+/// (ordinal), "2005-01-01", optionally followed by "T"/" " and "HH:MM[:SS]"
+/// and "Z" or an offset. Returns seconds since the epoch (UTC).
+pub fn parse_iso8601(text: &str) -> Option<i64> {
+    let t = text.trim();
+    let (date, time) = match t.find(|c| c == 'T' || c == ' ') {
+        Some(p) => (&t[..p], Some(t[p + 1..].trim())),
+        None => (t, None),
+    };
+    let parts: Vec<&str> = date.split('-').collect();
+    let year: i64 = parts.first()?.parse().ok()?;
+    let day_of_year: i64 = match parts.len() {
+        2 => parts[1].parse().ok()?,
+        3 => {
+            let m: i64 = parts[1].parse().ok()?;
+            let d: i64 = parts[2].parse().ok()?;
+            if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+                return None;
+            }
+            let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+            let cumulative = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+            cumulative[(m - 1) as usize] + d + if leap && m > 2 { 1 } else { 0 }
+        }
+        _ => return None,
+    };
+    let days_before_year = {
+        let y = year - 1;
+        365 * (year - 1970) + (y / 4 - y / 100 + y / 400) - (1969 / 4 - 1969 / 100 + 1969 / 400)
+    };
+    let mut secs = (days_before_year + day_of_year - 1) * 86_400;
+    if let Some(time) = time {
+        let (clock, offset) = match time.find(|c| c == 'Z' || c == '+' || c == '-') {
+            Some(p) => (&time[..p], &time[p..]),
+            None => (time, ""),
+        };
+        let hms: Vec<i64> = clock
+            .trim()
+            .split(':')
+            .map(|p| p.trim().parse().unwrap_or(0))
+            .collect();
+        secs += hms.first().copied().unwrap_or(0) * 3600
+            + hms.get(1).copied().unwrap_or(0) * 60
+            + hms.get(2).copied().unwrap_or(0);
+        if let Some(rest) = offset
+            .strip_prefix('+')
+            .or_else(|| offset.strip_prefix('-'))
+        {
+            let sign = if offset.starts_with('-') { -1 } else { 1 };
+            let rest = rest.trim();
+            let o: Vec<i64> = if rest.contains(':') {
+                rest.split(':')
+                    .map(|p| p.trim().parse().unwrap_or(0))
+                    .collect()
+            } else if rest.len() == 4 && rest.is_ascii() {
+                vec![
+                    rest[..2].parse().unwrap_or(0),
+                    rest[2..].parse().unwrap_or(0),
+                ]
+            } else {
+                vec![rest.parse().unwrap_or(0)]
+            };
+            secs -= sign
+                * (o.first().copied().unwrap_or(0) * 3600 + o.get(1).copied().unwrap_or(0) * 60);
+        }
+    }
+    Some(secs)
+}
+
+fn date_expression_matches(expr: &Element, ctx: &RuleContext) -> bool {
+    let Some(now) = ctx.now else { return false };
+    let start = expr.attr("start").and_then(parse_iso8601);
+    let end = expr.attr("end").and_then(parse_iso8601);
+    match expr.attr("operation").unwrap_or("in_range") {
+        "gt" => start.map(|s| now > s).unwrap_or(false),
+        "lt" => end.map(|e| now < e).unwrap_or(false),
+        "in_range" => {
+            if start.is_none() && end.is_none() {
+                return false;
+            }
+            start.map(|s| now >= s).unwrap_or(true) && end.map(|e| now <= e).unwrap_or(true)
+        }
+        // date_spec and durations are not evaluated yet.
+        _ => false,
+    }
+}
+
+/// The integer a string starts with (strtoll-like), if any.
+fn leading_integer(text: &str) -> Option<i64> {
+    let t = text.trim();
+    let mut end = 0;
+    for (i, c) in t.char_indices() {
+        if c.is_ascii_digit() || (i == 0 && (c == '-' || c == '+')) {
+            end = i + 1;
+        } else {
+            break;
+        }
+    }
+    let digits = &t[..end];
+    if digits.is_empty() || digits == "-" || digits == "+" {
+        return None;
+    }
+    digits
+        .parse::<i64>()
+        .ok()
+        .or(Some(if digits.starts_with('-') {
+            i64::MIN
+        } else {
+            i64::MAX
+        }))
+}
+
+fn compare_versions(a: &str, b: &str) -> Ordering {
+    let pa: Vec<i64> = a.split('.').map(|p| p.parse().unwrap_or(0)).collect();
+    let pb: Vec<i64> = b.split('.').map(|p| p.parse().unwrap_or(0)).collect();
+    let n = pa.len().max(pb.len());
+    for i in 0..n {
+        let x = pa.get(i).copied().unwrap_or(0);
+        let y = pb.get(i).copied().unwrap_or(0);
+        match x.cmp(&y) {
+            Ordering::Equal => continue,
+            o => return o,
+        }
+    }
+    Ordering::Equal
+}
+
+/// Collects name/value pairs from the nvpair sets (e.g. meta_attributes)
+/// under `parent`, earlier sets winning, skipping sets whose rules fail.
+pub fn collect_nvpairs(
+    parent: &Element,
+    set_name: &str,
+    ctx: &RuleContext,
+    into: &mut HashMap<String, String>,
+) {
+    // Sets with a higher score are considered first (stable for equal scores).
+    let mut sets: Vec<&Element> = parent.elements().filter(|e| e.name == set_name).collect();
+    sets.sort_by_key(|e| {
+        -e.attr("score")
+            .map(crate::score::parse_or_zero)
+            .unwrap_or(0)
+    });
+    for set in sets {
+        if let Some(rule) = set.child("rule") {
+            if !rule_matches(rule, ctx) {
+                continue;
+            }
+        }
+        for nv in set.elements().filter(|e| e.name == "nvpair") {
+            if let (Some(n), Some(v)) = (nv.attr("name"), nv.attr("value")) {
+                into.entry(n.to_string()).or_insert_with(|| v.to_string());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_iso8601;
+
+    #[test]
+    fn iso_dates() {
+        assert_eq!(parse_iso8601("1970-001"), Some(0));
+        assert_eq!(parse_iso8601("2005-001"), Some(1_104_537_600));
+        assert_eq!(parse_iso8601("2005-01-01"), Some(1_104_537_600));
+        assert_eq!(parse_iso8601("2005-01-01T01:00:00Z"), Some(1_104_541_200));
+        assert_eq!(parse_iso8601("garbage"), None);
+        assert_eq!(
+            parse_iso8601("2019-09-23 18:00:00 -05:00"),
+            parse_iso8601("2019-09-23T23:00:00Z")
+        );
+    }
+}
