@@ -140,6 +140,37 @@ fn debug_enabled_for(daemon: &str) -> bool {
     }
 }
 
+/// As root, gives the log file to the cluster user and group (mode 0660, or
+/// `PCMK_logfile_mode`) as Pacemaker does, so the daemons running as hacluster can write to a
+/// file a root daemon created first.
+fn set_logfile_permissions(path: &str, file: &std::fs::File) {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        return;
+    }
+    let Ok(meta) = file.metadata() else { return };
+    let Some((uid, gid)) = crate::users::user_ids(crate::users::CLUSTER_USER) else {
+        eprintln!("Not changing '{path}' ownership because user information is unavailable");
+        return;
+    };
+    let group_rw = meta.mode() & 0o070 == 0o060;
+    if meta.gid() != gid || !group_rw {
+        if let Err(e) = std::os::unix::fs::fchown(file, Some(uid), Some(gid)) {
+            eprintln!("Couldn't change '{path}' ownership to user {}: {e}", crate::users::CLUSTER_USER);
+        }
+    }
+    let mode = std::env::var("PCMK_logfile_mode")
+        .ok()
+        .and_then(|m| u32::from_str_radix(m.trim(), 8).ok())
+        .unwrap_or(0o660);
+    if mode != 0 {
+        if let Err(e) = file.set_permissions(std::fs::Permissions::from_mode(mode)) {
+            eprintln!("Couldn't change '{path}' mode to {mode:04o}: {e}");
+        }
+    }
+}
+
 /// Installs the global logger for daemon `daemon`. `to_stderr` forces stderr output (e.g. `-V`
 /// on the command line); `verbosity` raises the level one step per count.
 pub fn init(daemon: &str, to_stderr: bool, verbosity: u8) {
@@ -148,7 +179,10 @@ pub fn init(daemon: &str, to_stderr: bool, verbosity: u8) {
         None
     } else {
         match OpenOptions::new().create(true).append(true).open(&logfile) {
-            Ok(f) => Some(Mutex::new(f)),
+            Ok(f) => {
+                set_logfile_permissions(&logfile, &f);
+                Some(Mutex::new(f))
+            }
             Err(e) => {
                 eprintln!("{daemon}: could not open log file {logfile}: {e}");
                 None
@@ -215,5 +249,30 @@ fn route_libqb_logs(daemon: &str) {
                 libc::LOG_INFO as u8,
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+    /// A log file a root daemon creates must stay writable for the daemons that run as
+    /// hacluster (pacemakerd creates it before it starts pacemaker-based).
+    #[test]
+    fn root_gives_the_log_file_to_the_cluster_group() {
+        // SAFETY: geteuid cannot fail.
+        let root = unsafe { libc::geteuid() } == 0;
+        let Some((uid, gid)) = crate::users::user_ids(crate::users::CLUSTER_USER) else { return };
+        if !root {
+            return;
+        }
+        let path = std::env::temp_dir().join(format!("pcmk-rs-logfile-{}", std::process::id()));
+        let file = OpenOptions::new().create(true).append(true).open(&path).unwrap();
+        file.set_permissions(std::fs::Permissions::from_mode(0o600)).unwrap();
+        set_logfile_permissions(path.to_str().unwrap(), &file);
+        let meta = std::fs::metadata(&path).unwrap();
+        std::fs::remove_file(&path).ok();
+        assert_eq!((meta.uid(), meta.gid(), meta.mode() & 0o777), (uid, gid, 0o660));
     }
 }
