@@ -70,6 +70,8 @@ pub struct Plan {
     without_rsc: TaskGroups,
     /// Indices of the orderings into each action (by "then" action index).
     into: Vec<Vec<usize>>,
+    /// Indices of the orderings out of each action (by "first" action index).
+    from: Vec<Vec<usize>>,
 }
 
 const STATE_NEXT: [[Role; 5]; 5] = {
@@ -211,7 +213,21 @@ impl Plan {
             self.into.resize_with(then + 1, Vec::new);
         }
         self.into[then].push(self.orderings.len());
+        if self.from.len() <= first {
+            self.from.resize_with(first + 1, Vec::new);
+        }
+        self.from[first].push(self.orderings.len());
         self.orderings.push(Ordering { first, then, flags });
+    }
+
+    /// The orderings whose "first" is this action, in creation order.
+    pub fn orderings_from(&self, first: usize) -> impl Iterator<Item = &Ordering> + '_ {
+        self.from
+            .get(first)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+            .iter()
+            .map(|&o| &self.orderings[o])
     }
 
     /// The orderings whose "then" is this action, in creation order.

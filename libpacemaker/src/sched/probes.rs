@@ -176,26 +176,25 @@ impl Builder<'_> {
             .filter(|&i| self.plan.actions[i].is_probe)
             .collect();
         for &probe in &probes {
-            let afters: Vec<usize> = self
-                .plan
-                .orderings
-                .iter()
-                .filter(|o| o.first == probe)
-                .map(|o| o.then)
-                .collect();
+            let afters: Vec<usize> = self.plan.orderings_from(probe).map(|o| o.then).collect();
             for after in afters {
-                let mut visited = vec![false; self.plan.actions.len()];
+                // Each walk touches few actions: a set, not a flag per action of the plan.
+                let mut visited = std::collections::HashSet::new();
                 self.restart_orderings_for_probe(probe, after, &mut visited);
             }
         }
         self.probe_orderings_for_stops(&probes);
     }
 
-    fn restart_orderings_for_probe(&mut self, probe: usize, after: usize, visited: &mut Vec<bool>) {
-        if after >= visited.len() || visited[after] {
+    fn restart_orderings_for_probe(
+        &mut self,
+        probe: usize,
+        after: usize,
+        visited: &mut std::collections::HashSet<usize>,
+    ) {
+        if after >= self.plan.actions.len() || !visited.insert(after) {
             return;
         }
-        visited[after] = true;
         let Some(probe_rsc) = self.plan.actions[probe].rsc else {
             return;
         };
@@ -232,13 +231,7 @@ impl Builder<'_> {
                         .any(|&p| self.ws.resources[p].assigned_to == node)
             }))
         });
-        let nexts: Vec<(usize, u32)> = self
-            .plan
-            .orderings
-            .iter()
-            .filter(|o| o.first == after)
-            .map(|o| (o.then, o.flags))
-            .collect();
+        let nexts: Vec<(usize, u32)> = self.plan.orderings_from(after).map(|o| (o.then, o.flags)).collect();
         for (next, flags) in nexts {
             if flags & of::IMPLIES_THEN == 0 {
                 // Only from a group or clone down to its own members.
@@ -266,19 +259,17 @@ impl Builder<'_> {
     /// "Stop A then X" orderings imply "probe A then X": a probe that finds A
     /// active means A must stop first, in the next transition.
     fn probe_orderings_for_stops(&mut self, probes: &[usize]) {
-        for (first, first_task, then, then_task, flags) in self.rsc_orderings.clone() {
+        let mut probes_of: std::collections::HashMap<RscIdx, Vec<usize>> = std::collections::HashMap::new();
+        for &p in probes {
+            if let Some(r) = self.plan.actions[p].rsc {
+                probes_of.entry(r).or_default().push(p);
+            }
+        }
+        for (first, first_task, then, then_task, _flags) in self.rsc_orderings.clone() {
             if first == then || first_task != "stop" {
                 continue;
             }
-            let _ = flags;
-            let first_probes: Vec<usize> = probes
-                .iter()
-                .copied()
-                .filter(|&p| self.plan.actions[p].rsc == Some(first))
-                .collect();
-            if first_probes.is_empty() {
-                continue;
-            }
+            let Some(first_probes) = probes_of.get(&first).cloned() else { continue };
             let thens: Vec<usize> = self
                 .plan
                 .rsc_actions(then, &then_task)
