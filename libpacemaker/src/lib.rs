@@ -158,25 +158,27 @@ pub fn simulate(cib: &Element) -> Result<SimulationReport, UnpackError> {
 
 /// Like [`simulate`], with "now" set explicitly (crm_simulate -t).
 pub fn simulate_at(cib: &Element, now: Option<i64>) -> Result<SimulationReport, UnpackError> {
-    run_scheduler(cib, now, &inject::Injections::default(), true)
+    run_scheduler(cib, now, &inject::Injections::default(), true, true)
 }
 
 /// Like [`simulate_at`] without simulating the transition, as crm_simulate runs without
 /// -S: the text ends with the Transition Summary and there is no revised CIB.
 pub fn schedule_at(cib: &Element, now: Option<i64>) -> Result<SimulationReport, UnpackError> {
-    run_scheduler(cib, now, &inject::Injections::default(), false)
+    run_scheduler(cib, now, &inject::Injections::default(), false, true)
 }
 
 /// Like [`simulate_at`] (or, without `execute`, [`schedule_at`]), with synthetic events
 /// (crm_simulate -u/-d/-f/-i/-q/-w/-g/-r/-b/-e) applied after the current status is shown
-/// and before scheduling.
+/// and before scheduling. The transition graph, which costs more than the scheduling on
+/// large clusters, is only written out `with_graph`.
 pub fn simulate_with(
     input: &Element,
     now: Option<i64>,
     injections: &inject::Injections,
     execute: bool,
+    with_graph: bool,
 ) -> Result<SimulationReport, UnpackError> {
-    run_scheduler(input, now, injections, execute)
+    run_scheduler(input, now, injections, execute, with_graph)
 }
 
 fn run_scheduler(
@@ -184,6 +186,7 @@ fn run_scheduler(
     now: Option<i64>,
     injections: &inject::Injections,
     execute: bool,
+    with_graph: bool,
 ) -> Result<SimulationReport, UnpackError> {
     let mut text = String::new();
     let mut ws = unpack::unpack_at(input, now)?;
@@ -226,7 +229,7 @@ fn run_scheduler(
     }
     text.push_str(&summary_text);
     if !execute {
-        let graph = output::graph::transition_graph_text(cib, &ws, &schedule, 0);
+        let graph = if with_graph { output::graph::transition_graph_text(cib, &ws, &schedule, 0) } else { String::new() };
         return Ok(SimulationReport {
             text,
             revised_cib: None,
@@ -257,7 +260,7 @@ fn run_scheduler(
     text.push('\n');
     text.push_str("Revised Cluster Status:\n");
     text.push_str(&output::status::cluster_status(&revised_ws));
-    let graph = output::graph::transition_graph_text(cib, &ws, &schedule, 0);
+    let graph = if with_graph { output::graph::transition_graph_text(cib, &ws, &schedule, 0) } else { String::new() };
     Ok(SimulationReport {
         text,
         revised_cib: Some(revised),

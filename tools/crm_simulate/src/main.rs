@@ -88,7 +88,8 @@ fn run(args: &Args) -> Result<String, Failure> {
     let mut injections = args.injections.clone();
     injections.now = now.unwrap_or_else(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64));
     // Without -S, crm_simulate stops after the Transition Summary.
-    let report = libpacemaker::simulate_with(&cib, now, &injections, args.simulate)
+    let want_graph = args.run && args.save_graph.is_some();
+    let report = libpacemaker::simulate_with(&cib, now, &injections, args.simulate, want_graph)
         .map_err(|e| fail(EXIT_ERROR, e.to_string()))?;
     for error in &report.injection_errors {
         eprintln!("{error}");
