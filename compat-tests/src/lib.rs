@@ -28,6 +28,7 @@ mod implementation;
 mod launcher_node;
 mod macros;
 mod node;
+mod run_node;
 mod sandbox;
 
 pub use cluster::{select_mix, wait_until, Cluster, ClusterOpts, Stack};
@@ -38,6 +39,7 @@ pub use implementation::{select, workspace_binary, Impl, ImplKind, Selection};
 pub use launcher_node::{rust_pacemakerd, select_launcher, LauncherNode, C_PACEMAKERD, SUBDAEMONS};
 pub use libcrmcommon::xml::Element;
 pub use node::{CDaemon, Node, NodeOpts, StartError};
+pub use run_node::RunNode;
 
 /// Whether this process may create namespaces and mounts (the harness needs root).
 pub fn running_as_root() -> bool {

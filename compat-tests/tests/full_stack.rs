@@ -7,59 +7,20 @@
 //! starts, and `crm_mon -1` (text and XML) shows it running; then a second resource added with
 //! crmsh starts too, and `crm_resource`/`cibadmin` read the live CIB.
 
-use compat_tests::{report_skip, running_as_root, select, workspace_binary, Impl, ImplKind, Selection};
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
+use compat_tests::{report_skip, running_as_root, select, workspace_binary, Impl, ImplKind, RunNode, Selection};
+use std::time::Duration;
 
-struct RunningNode {
-    script: PathBuf,
-    state: PathBuf,
-    ns: String,
-    /// run-node's PCMK_RS_*_BIN settings: a binary path, or "c" for Debian's.
-    daemons: Vec<(&'static str, String)>,
+/// Runs a command in the node: (success, stdout).
+fn exec(node: &RunNode, args: &[&str]) -> (bool, String) {
+    let out = node.exec(args);
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-impl RunningNode {
-    fn command(&self) -> Command {
-        let mut c = Command::new(&self.script);
-        c.env("PCMK_RS_NODE_STATE", &self.state).env("PCMK_RS_NODE_NS", &self.ns).env("PCMK_RS_NO_BUILD", "1");
-        for (variable, value) in &self.daemons {
-            c.env(variable, value);
-        }
-        c
-    }
-
-    fn exec(&self, args: &[&str]) -> (bool, String) {
-        let out = self.command().arg("exec").args(args).output().expect("run-node exec");
-        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
-    }
-
-    fn wait_for(&self, args: &[&str], what: &str, timeout: Duration) -> String {
-        let start = Instant::now();
-        loop {
-            let (_, out) = self.exec(args);
-            if out.contains(what) {
-                return out;
-            }
-            if start.elapsed() > timeout {
-                panic!("{:?} never showed {what:?} within {timeout:?}; last output:\n{out}", args);
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
+fn wait_for(node: &RunNode, args: &[&str], what: &str, timeout: Duration) -> String {
+    node.wait_for(args, |text| text.contains(what), &format!("{what:?}"), timeout)
 }
 
-impl Drop for RunningNode {
-    fn drop(&mut self) {
-        let _ = self.command().arg("stop").output();
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.state);
-        }
-    }
-}
-
-fn start(kind: ImplKind) -> Option<RunningNode> {
+fn start(kind: ImplKind) -> Option<RunNode> {
     let test = format!("full_stack::{}", kind.label());
     if !running_as_root() {
         report_skip(&test, kind, "needs root (namespaces, mounts)");
@@ -73,7 +34,7 @@ fn start(kind: ImplKind) -> Option<RunningNode> {
             return None;
         }
     };
-    let mut daemons = vec![("PCMK_RS_BASED_BIN", based)];
+    let mut daemons = vec![("PCMK_RS_BASED_BIN".to_owned(), based)];
     for (variable, binary) in [
         ("PCMK_RS_PACEMAKERD_BIN", "pacemakerd"),
         ("PCMK_RS_SCHEDULERD_BIN", "pacemaker-schedulerd"),
@@ -86,37 +47,21 @@ fn start(kind: ImplKind) -> Option<RunningNode> {
                 Err(looked_at) => panic!("our {binary} is not built (looked at {looked_at})"),
             },
         };
-        daemons.push((variable, value));
+        daemons.push((variable.to_owned(), value));
     }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let state = root.join("compat-tests/out").join(format!("full-stack-{}", kind.label()));
-    let _ = std::fs::remove_dir_all(&state);
-    std::fs::create_dir_all(&state).expect("state dir");
-    let node = RunningNode {
-        script: root.join("run-node"),
-        state,
-        ns: format!("pcrs-fs-{}-{}", kind.label(), std::process::id()),
-        daemons,
-    };
-    let out = node.command().output().expect("run run-node");
-    assert!(
-        out.status.success(),
-        "run-node failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let node = RunNode::start(&format!("full-stack-{}", kind.label()), &format!("pcrs-fs-{}", kind.label()), daemons);
     Some(node)
 }
 
 fn cluster_runs_resources(kind: ImplKind) {
     let Some(node) = start(kind) else { return };
-    let text = node.wait_for(&["crm_mon", "-1"], "Started node1", Duration::from_secs(60));
+    let text = wait_for(&node, &["crm_mon", "-1"], "Started node1", Duration::from_secs(60));
     assert!(text.contains("Current DC: node1"), "no DC:\n{text}");
     assert!(text.contains("partition with quorum"), "no quorum:\n{text}");
     assert!(text.contains("Online: [ node1 ]"), "node not online:\n{text}");
     assert!(text.contains("demo\t(ocf:heartbeat:Dummy):\t Started node1"), "demo not running:\n{text}");
 
-    let (ok, xml) = node.exec(&["crm_mon", "-1", "--output-as=xml"]);
+    let (ok, xml) = exec(&node, &["crm_mon", "-1", "--output-as=xml"]);
     assert!(ok, "crm_mon --output-as=xml failed:\n{xml}");
     let doc = libcrmcommon::xml::parse(&xml).expect("crm_mon XML parses");
     let demo = doc
@@ -129,12 +74,12 @@ fn cluster_runs_resources(kind: ImplKind) {
     assert_eq!(dc.attr("present"), Some("true"));
     assert_eq!(dc.attr("with_quorum"), Some("true"));
 
-    let (ok, out) = node.exec(&["crm", "configure", "primitive", "second", "ocf:pacemaker:Dummy", "op", "monitor", "interval=5s"]);
+    let (ok, out) = exec(&node, &["crm", "configure", "primitive", "second", "ocf:pacemaker:Dummy", "op", "monitor", "interval=5s"]);
     assert!(ok, "crmsh could not add a primitive:\n{out}");
-    node.wait_for(&["crm_mon", "-1"], "second\t(ocf:pacemaker:Dummy):\t Started node1", Duration::from_secs(60));
-    let (ok, list) = node.exec(&["crm_resource", "--list"]);
+    wait_for(&node, &["crm_mon", "-1"], "second\t(ocf:pacemaker:Dummy):\t Started node1", Duration::from_secs(60));
+    let (ok, list) = exec(&node, &["crm_resource", "--list"]);
     assert!(ok && list.contains("second"), "crm_resource --list:\n{list}");
-    let (ok, cib) = node.exec(&["cibadmin", "-Q", "-o", "status"]);
+    let (ok, cib) = exec(&node, &["cibadmin", "-Q", "-o", "status"]);
     assert!(ok && cib.contains("lrm_rsc_op"), "no resource history in status:\n{cib}");
 
     if kind == ImplKind::Rust {

@@ -14,9 +14,8 @@
 //! `PCMK_RS_SCHEDULERD_BIN`, else `pacemaker-schedulerd` beside the test's profile
 //! directory, else `target/release/pacemaker-schedulerd`.
 
-use compat_tests::{report_skip, running_as_root, Impl, ImplKind, Node, NodeOpts};
+use compat_tests::{report_skip, running_as_root, Impl, ImplKind, Node, NodeOpts, RunNode};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 const PROBE: &str = env!("CARGO_BIN_EXE_pengine-probe");
@@ -285,31 +284,12 @@ fn ipc_calculation_rust() {
 
 // ----- a whole cluster node ------------------------------------------------------------------
 
-struct ClusterNode {
-    script: PathBuf,
-    state: PathBuf,
-    ns: String,
-    scheduler: Option<PathBuf>,
-}
+/// The whole node, with our scheduler (`Some`) or Debian's beside Debian's other daemons.
+struct ClusterNode(RunNode);
 
 impl ClusterNode {
-    fn command(&self) -> Command {
-        let mut c = Command::new(&self.script);
-        c.env("PCMK_RS_NODE_STATE", &self.state)
-            .env("PCMK_RS_NODE_NS", &self.ns)
-            .env("PCMK_RS_BASED_BIN", "c")
-            .env("PCMK_RS_PACEMAKERD_BIN", "c")
-            .env("PCMK_RS_EXECD_BIN", "c")
-            .env("PCMK_RS_NO_BUILD", "1");
-        match &self.scheduler {
-            Some(path) => c.env("PCMK_RS_SCHEDULERD_BIN", path),
-            None => c.env("PCMK_RS_SCHEDULERD_BIN", "c"),
-        };
-        c
-    }
-
     fn exec(&self, args: &[&str]) -> (bool, String) {
-        let out = self.command().arg("exec").args(args).output().expect("run-node exec");
+        let out = self.0.exec(args);
         let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
         text.push_str(&String::from_utf8_lossy(&out.stderr));
         (out.status.success(), text)
@@ -323,51 +303,24 @@ impl ClusterNode {
     }
 
     fn wait_for(&self, args: &[&str], what: impl Fn(&str) -> bool, describe: &str, timeout: Duration) -> String {
-        let start = Instant::now();
-        loop {
-            let (_, out) = self.exec(args);
-            if what(&out) {
-                return out;
-            }
-            if start.elapsed() > timeout {
-                panic!("{args:?} never showed {describe} within {timeout:?}; last output:\n{out}");
-            }
-            std::thread::sleep(Duration::from_millis(250));
-        }
-    }
-}
-
-impl Drop for ClusterNode {
-    fn drop(&mut self) {
-        let _ = self.command().arg("stop").output();
-        if std::thread::panicking() {
-            eprintln!("schedulerd: node files kept in {}", self.state.display());
-        } else {
-            let _ = std::fs::remove_dir_all(&self.state);
-        }
+        self.0.wait_for(args, what, describe, timeout)
     }
 }
 
 fn start_cluster(test: &str, kind: ImplKind) -> Option<ClusterNode> {
     let scheduler = scheduler_for(test, kind)?;
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let state = root.join("compat-tests/out").join(format!("{}-{}", test.replace("::", "."), kind.label()));
-    let _ = std::fs::remove_dir_all(&state);
-    std::fs::create_dir_all(&state).expect("state dir");
-    let node = ClusterNode {
-        script: root.join("run-node"),
-        state,
-        ns: format!("pcrs-sd-{}-{}", kind.label(), std::process::id()),
-        scheduler,
-    };
-    let out = node.command().output().expect("run run-node");
-    assert!(
-        out.status.success(),
-        "run-node failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some(node)
+    let scheduler = scheduler.map_or_else(|| "c".to_owned(), |path| path.display().to_string());
+    let daemons = [
+        ("PCMK_RS_BASED_BIN", "c".to_owned()),
+        ("PCMK_RS_PACEMAKERD_BIN", "c".to_owned()),
+        ("PCMK_RS_EXECD_BIN", "c".to_owned()),
+        ("PCMK_RS_SCHEDULERD_BIN", scheduler),
+    ]
+    .into_iter()
+    .map(|(variable, value)| (variable.to_owned(), value))
+    .collect();
+    let name = format!("{}-{}", test.replace("::", "."), kind.label());
+    Some(ClusterNode(RunNode::start(&name, &format!("pcrs-sd-{}", kind.label()), daemons)))
 }
 
 const LONG: Duration = Duration::from_secs(90);
@@ -399,7 +352,7 @@ fn resource_lifecycle(kind: ImplKind) {
     let Some(node) = start_cluster(test, kind) else { return };
     node.wait_for(&["crm_mon", "-1"], |t| t.contains("Current DC: node1"), "a DC", LONG);
     if kind == ImplKind::Rust {
-        let log = std::fs::read_to_string(node.state.join("log-pacemaker/pacemaker.log")).unwrap_or_default();
+        let log = std::fs::read_to_string(node.0.state.join("log-pacemaker/pacemaker.log")).unwrap_or_default();
         assert!(log.contains("Starting Pacemaker scheduler (pacemaker-rs"), "pacemakerd did not start our scheduler");
         let (_, ps) = node.exec(&["ps", "-o", "user:32=,comm=", "-C", "pacemaker-sched"]);
         assert!(ps.trim_start().starts_with("hacluster"), "the scheduler does not run as hacluster: {ps}");
