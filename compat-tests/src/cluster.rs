@@ -18,7 +18,9 @@
 use crate::accounts::ClusterIds;
 use crate::cluster_member::Member;
 use crate::cluster_setup::{self, sanitize};
+use crate::daemon_mix::NodeDaemons;
 use crate::implementation::{Impl, ImplKind, Selection};
+use crate::power_switch::{PowerEvent, PowerSwitch};
 use crate::node::StartError;
 use crate::sandbox::Sandbox;
 use std::cell::Cell;
@@ -36,7 +38,9 @@ pub enum Stack {
     /// corosync and pacemaker-based only, started by the harness (based as hacluster).
     BasedOnly,
     /// corosync and Debian's pacemakerd, which starts all six subdaemons (the CIB
-    /// manager being ours where the member's [`Impl`] says so).
+    /// manager being ours where the member's [`Impl`] says so). With
+    /// [`ClusterOpts::with_daemons`], the launcher and subdaemons each member's
+    /// [`NodeDaemons`] names.
     Full,
 }
 
@@ -46,16 +50,31 @@ pub struct ClusterOpts {
     /// Names the cluster's directory under the output directory (any text; sanitised).
     pub name: String,
     pub stack: Stack,
-    /// The CIB manager of each member; member `i` (1-based) is `members[i - 1]`.
-    pub members: Vec<Impl>,
+    /// The daemons of each member; member `i` (1-based) is `members[i - 1]`.
+    pub members: Vec<NodeDaemons>,
     /// Initial `cib.xml` of each member (`None`: start without one). Missing entries
     /// count as `None`.
     pub seed_cibs: Vec<Option<String>>,
+    /// Installs a [`PowerSwitch`], so that fence_dummy really switches members off.
+    pub power_switch: bool,
 }
 
 impl ClusterOpts {
+    /// Members that differ only in their CIB manager.
     pub fn new(name: &str, stack: Stack, members: Vec<Impl>) -> ClusterOpts {
-        ClusterOpts { name: name.to_owned(), stack, members, seed_cibs: Vec::new() }
+        let members = members.into_iter().map(NodeDaemons::with_based).collect();
+        ClusterOpts { name: name.to_owned(), stack, members, seed_cibs: Vec::new(), power_switch: false }
+    }
+
+    /// Members started by a launcher, each with its own mix of daemons.
+    pub fn with_daemons(name: &str, members: Vec<NodeDaemons>) -> ClusterOpts {
+        ClusterOpts { name: name.to_owned(), stack: Stack::Full, members, seed_cibs: Vec::new(), power_switch: false }
+    }
+
+    /// Makes fencing switch the fenced member off (see [`PowerSwitch`]).
+    pub fn with_power_switch(mut self) -> ClusterOpts {
+        self.power_switch = true;
+        self
     }
 
     /// Gives every member the same initial CIB.
@@ -73,6 +92,7 @@ pub struct Cluster {
     // Declared (and so dropped) before the switch: members unplug first.
     members: Vec<Member>,
     switch: Sandbox,
+    power: Option<PowerSwitch>,
     keep: Cell<bool>,
 }
 
@@ -96,12 +116,18 @@ impl Cluster {
         let ready = dir.join("switch.ready");
         let switch = Sandbox::create(&cluster_setup::switch_script(&ready), &ready, &dir.join("switch.log"))
             .map_err(|e| fail(format!("creating the switch: {e}")))?;
-        let mut cluster = Cluster { dir: dir.clone(), members: Vec::new(), switch, keep: Cell::new(false) };
+        let power = match opts.power_switch {
+            true => Some(PowerSwitch::install(&dir).map_err(|e| fail(format!("installing the power switch: {e}")))?),
+            false => None,
+        };
+        let member_setup = power.as_ref().map(PowerSwitch::member_setup).unwrap_or_default();
+        let mut cluster = Cluster { dir: dir.clone(), members: Vec::new(), switch, power, keep: Cell::new(false) };
         let count = opts.members.len();
-        for (position, based) in opts.members.iter().enumerate() {
+        for (position, daemons) in opts.members.iter().enumerate() {
             let seed = opts.seed_cibs.get(position).cloned().flatten();
-            let member = Member::prepare(&dir, position + 1, count, based.clone(), opts.stack, seed.as_deref(), ids)
-                .map_err(|e| fail(format!("preparing member {}: {e}", position + 1)))?;
+            let member =
+                Member::prepare(&dir, position + 1, count, daemons.clone(), opts.stack, seed.as_deref(), ids, member_setup.clone())
+                    .map_err(|e| fail(format!("preparing member {}: {e}", position + 1)))?;
             cluster.members.push(member);
         }
         let booted = (1..=count).try_for_each(|index| cluster.boot_namespaces(index)).and_then(|()| {
@@ -136,6 +162,7 @@ impl Cluster {
     /// destroys its namespaces; its state directories (CIB, logs) stay.
     #[track_caller]
     pub fn stop_member(&mut self, index: usize) {
+        self.unplug(index);
         let member = self.member_mut(index);
         if let Err(error) = member.stop() {
             self.keep_logs();
@@ -146,6 +173,9 @@ impl Cluster {
     /// Starts a stopped member again with the state it had, and waits for its CIB manager.
     #[track_caller]
     pub fn start_member(&mut self, index: usize) {
+        if self.member(index).is_powered_off() {
+            self.clear_powered_off(index);
+        }
         let started = self.boot_namespaces(index).and_then(|()| {
             let member = self.member_mut(index);
             member.start_corosync()?;
@@ -159,6 +189,49 @@ impl Cluster {
             self.keep_logs();
             let tails = self.member(index).daemon_stderr_tails();
             panic!("restarting node{index}: {error}{tails}");
+        }
+    }
+
+    /// Starts the launcher of member `index` again after the test killed it.
+    #[track_caller]
+    pub fn restart_launcher(&mut self, index: usize) {
+        if let Err(error) = self.member_mut(index).restart_launcher() {
+            self.keep_logs();
+            panic!("restarting pacemakerd on node{index}: {error}");
+        }
+    }
+
+    /// Kills every process of member `index` at once, as a power cut would; its state
+    /// directories stay (start it again with [`Cluster::start_member`]).
+    #[track_caller]
+    pub fn power_off(&mut self, index: usize) {
+        self.unplug(index);
+        if let Err(error) = self.member_mut(index).destroy() {
+            self.keep_logs();
+            panic!("powering node{index} off: {error}");
+        }
+    }
+
+    /// The members that are switched off without the test having stopped them (fenced).
+    pub fn powered_off_members(&self) -> Vec<usize> {
+        self.members.iter().filter(|member| member.is_powered_off()).map(Member::index).collect()
+    }
+
+    /// What the power switch did so far (empty without one).
+    pub fn power_events(&self) -> Vec<PowerEvent> {
+        self.power.as_ref().map(PowerSwitch::events).unwrap_or_default()
+    }
+
+    /// Cleans up after a member the power switch turned off, so it can start again.
+    fn clear_powered_off(&mut self, index: usize) {
+        if let Err(error) = self.member_mut(index).destroy() {
+            eprintln!("compat-tests: clearing node{index} after its power cut: {error}");
+        }
+    }
+
+    fn unplug(&self, index: usize) {
+        if let Some(power) = &self.power {
+            power.unplug(&self.member(index).name());
         }
     }
 
@@ -205,12 +278,18 @@ impl Cluster {
         in_switch(&["ip", "link", "add", &port, "type", "veth", "peer", "name", "eth0", "netns", &member_pid.to_string()])?;
         in_switch(&["ip", "link", "set", &port, "master", cluster_setup::BRIDGE, "up"])?;
         in_member(&["ip", "addr", "add", &address, "dev", "eth0"])?;
-        in_member(&["ip", "link", "set", "eth0", "up"])
+        in_member(&["ip", "link", "set", "eth0", "up"])?;
+        if let Some(power) = &self.power {
+            power.plug(&cluster_setup::member_name(index), member_pid);
+        }
+        Ok(())
     }
 }
 
 impl Drop for Cluster {
     fn drop(&mut self) {
+        // The switch first: it must not kill by a PID that a destroyed member freed.
+        drop(self.power.take());
         let mut clean = true;
         for member in &mut self.members {
             if let Err(error) = member.destroy() {

@@ -4,7 +4,9 @@ use crate::accounts::{ClusterIds, CLUSTER_GROUP, CLUSTER_USER};
 use crate::cluster::Stack;
 use crate::cluster_setup;
 use crate::command::{Command, Output, DEFAULT_TIMEOUT};
+use crate::daemon_mix::NodeDaemons;
 use crate::implementation::{Impl, ImplKind, C_BASED};
+use crate::sandbox::shell_quote;
 use crate::sandbox::Sandbox;
 use libcrmcommon::xml::Element;
 use std::fs;
@@ -36,8 +38,10 @@ struct MemberDaemon {
 #[derive(Debug)]
 pub struct Member {
     index: usize,
-    based: Impl,
+    implementation: NodeDaemons,
     stack: Stack,
+    /// Shell lines the cluster adds to the member's namespace setup (e.g. the power switch).
+    cluster_setup: String,
     dir: PathBuf,
     sandbox: Option<Sandbox>,
     daemons: Vec<MemberDaemon>,
@@ -52,10 +56,11 @@ impl Member {
         cluster_dir: &Path,
         index: usize,
         members: usize,
-        based: Impl,
+        implementation: NodeDaemons,
         stack: Stack,
         seed_cib: Option<&str>,
         ids: ClusterIds,
+        cluster_setup: String,
     ) -> io::Result<Member> {
         let dir = cluster_dir.join(cluster_setup::member_name(index));
         for sub in ["etc-corosync", "var-lib-corosync", "log-corosync", "home", "tmp"] {
@@ -79,7 +84,7 @@ impl Member {
             chown(&path, Some(ids.uid), Some(ids.gid))?;
             fs::set_permissions(&path, fs::Permissions::from_mode(0o600))?;
         }
-        Ok(Member { index, based, stack, dir, sandbox: None, daemons: Vec::new(), incarnations: 0 })
+        Ok(Member { index, implementation, stack, cluster_setup, dir, sandbox: None, daemons: Vec::new(), incarnations: 0 })
     }
 
     /// `node<index>`: hostname and corosync node name.
@@ -91,8 +96,14 @@ impl Member {
         self.index
     }
 
+    /// The implementation of its CIB manager.
     pub fn kind(&self) -> ImplKind {
-        self.based.kind()
+        self.implementation.based.kind()
+    }
+
+    /// Which of its daemons are ours.
+    pub fn implementation(&self) -> &NodeDaemons {
+        &self.implementation
     }
 
     /// The member's directory on the host (logs, CIB files, command transcript).
@@ -113,6 +124,43 @@ impl Member {
         self.sandbox.as_ref().map(Sandbox::holder_pid)
     }
 
+    /// Whether the member's namespaces were created and its PID 1 is gone: it was switched
+    /// off (fenced through the power switch) without the test stopping it.
+    pub fn is_powered_off(&self) -> bool {
+        self.sandbox.as_ref().is_some_and(|sandbox| process_finished(sandbox.holder_pid()))
+    }
+
+    /// Names of the files in directory `path` as the member sees it (empty when the member
+    /// is not running or the directory does not exist). Read through /proc, without
+    /// entering the member, so it is cheap enough to poll.
+    pub fn list_dir(&self, path: &str) -> Vec<String> {
+        let Some(in_member) = self.host_path(path) else { return Vec::new() };
+        let mut names: Vec<String> = fs::read_dir(in_member)
+            .map(|entries| entries.filter_map(|entry| entry.ok()?.file_name().into_string().ok()).collect())
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    /// The host path of `path` (absolute, without symbolic links) in the member's mount
+    /// namespace, while the member runs.
+    pub fn host_path(&self, path: &str) -> Option<PathBuf> {
+        let sandbox = self.sandbox.as_ref()?;
+        Some(PathBuf::from(format!("/proc/{}/root/{}", sandbox.holder_pid(), path.trim_start_matches('/'))))
+    }
+
+    /// Sends SIGKILL to every process of the member named `process_name` (as `pkill -x`
+    /// matches it), and returns how many there were.
+    #[track_caller]
+    pub fn kill_processes(&self, process_name: &str) -> usize {
+        let found = self.run(&["pgrep", "-x", process_name]);
+        let pids: Vec<&str> = found.stdout.split_whitespace().collect();
+        if !pids.is_empty() {
+            self.run(&["pkill", "-KILL", "-x", process_name]);
+        }
+        pids.len()
+    }
+
     pub(crate) fn incarnation(&self) -> u32 {
         self.incarnations
     }
@@ -124,7 +172,12 @@ impl Member {
         self.incarnations += 1;
         let ready = self.dir.join("ready");
         fs::remove_file(&ready).ok();
-        let script = crate::sandbox::node_setup_script(&self.dir, &cluster_setup::member_name(self.index), &self.based, &ready);
+        let mut setup = String::new();
+        for (binary, installed) in self.implementation.subdaemon_mounts() {
+            setup.push_str(&format!("mount --bind {} {}\n", shell_quote(&binary.display().to_string()), shell_quote(&installed)));
+        }
+        setup.push_str(&self.cluster_setup);
+        let script = crate::sandbox::node_setup_script(&self.dir, &cluster_setup::member_name(self.index), &Impl::C, &setup, &ready);
         let log = self.dir.join(format!("holder.{}.log", self.incarnations));
         let sandbox = Sandbox::create(&script, &ready, &log).map_err(|e| format!("creating the namespaces: {e}"))?;
         self.sandbox = Some(sandbox);
@@ -143,8 +196,27 @@ impl Member {
     pub(crate) fn start_pacemaker(&mut self) -> Result<(), String> {
         match self.stack {
             Stack::BasedOnly => self.spawn_daemon("pacemaker-based", &[C_BASED], true),
-            Stack::Full => self.spawn_daemon("pacemakerd", &["/usr/sbin/pacemakerd"], false),
+            Stack::Full => {
+                let launcher = self.implementation.launcher().display().to_string();
+                self.spawn_daemon("pacemakerd", &[&launcher], false)
+            }
         }
+    }
+
+    /// Starts the launcher again after it was killed (as systemd would restart it); the
+    /// subdaemons it left running are adopted by the new one.
+    pub(crate) fn restart_launcher(&mut self) -> Result<(), String> {
+        if let Some(position) = self.daemons.iter().position(|daemon| daemon.name == "pacemakerd") {
+            let mut old = self.daemons.remove(position);
+            match old.nsenter.try_wait() {
+                Ok(Some(_)) => {}
+                _ => {
+                    self.daemons.insert(position, old);
+                    return Err(format!("pacemakerd of {} still runs", self.name()));
+                }
+            }
+        }
+        self.start_pacemaker()
     }
 
     pub(crate) fn wait_for_cib(&mut self) -> Result<(), String> {

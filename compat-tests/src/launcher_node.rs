@@ -106,7 +106,7 @@ impl LauncherNode {
         prepare_dir(&dir, ids).map_err(|e| fail(format!("preparing {}: {e}", dir.display())))?;
         prepare(&dir).map_err(|e| fail(format!("preparing {}: {e}", dir.display())))?;
         let ready = dir.join("ready");
-        let script = sandbox::node_setup_script(&dir, crate::corosync::NODE_NAME, &crate::Impl::C, &ready);
+        let script = sandbox::node_setup_script(&dir, crate::corosync::NODE_NAME, &crate::Impl::C, "", &ready);
         let sandbox = Sandbox::create(&script, &ready, &dir.join("holder.log"))
             .map_err(|e| fail(format!("creating the namespaces: {e}")))?;
         let corosync = spawn(&sandbox, &dir, "corosync", &["/usr/sbin/corosync", "-f"]).map_err(fail)?;

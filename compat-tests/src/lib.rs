@@ -24,10 +24,12 @@ mod cluster_member;
 mod cluster_setup;
 mod command;
 mod corosync;
+mod daemon_mix;
 mod implementation;
 mod launcher_node;
 mod macros;
 mod node;
+mod power_switch;
 mod run_node;
 mod sandbox;
 
@@ -35,9 +37,11 @@ pub use cluster::{select_mix, wait_until, Cluster, ClusterOpts, Stack};
 pub use cluster_member::Member;
 pub use cluster_setup::seed_cib;
 pub use command::{Command, Output};
+pub use daemon_mix::{Daemon, Mix, NodeDaemons};
 pub use implementation::{select, workspace_binary, Impl, ImplKind, Selection};
 pub use launcher_node::{rust_pacemakerd, select_launcher, LauncherNode, C_PACEMAKERD, SUBDAEMONS};
 pub use libcrmcommon::xml::Element;
+pub use power_switch::PowerEvent;
 pub use node::{CDaemon, Node, NodeOpts, StartError};
 pub use run_node::RunNode;
 

@@ -446,7 +446,7 @@ fn prepare_dir(dir: &Path, ids: ClusterIds, opts: &NodeOpts) -> io::Result<()> {
 
 /// The holder's setup for this single node (see [`sandbox::node_setup_script`]).
 fn setup_script(dir: &Path, based: &Impl) -> String {
-    sandbox::node_setup_script(dir, corosync::NODE_NAME, based, &dir.join("ready"))
+    sandbox::node_setup_script(dir, corosync::NODE_NAME, based, "", &dir.join("ready"))
 }
 
 #[cfg(test)]

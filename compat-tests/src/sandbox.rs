@@ -182,8 +182,9 @@ mod tests {
 /// The setup a node's holder (PID 1 of its namespaces) runs: hostname, loopback up, private
 /// /run, /dev/shm and corosync/pacemaker state directories bound from `dir`, and for the Rust
 /// CIB manager its binary bind-mounted over Debian's, which is the path pacemakerd starts (it
-/// has the directory compiled in). Touches `ready` when done, then reaps orphans forever.
-pub fn node_setup_script(dir: &Path, hostname: &str, based: &Impl, ready: &Path) -> String {
+/// has the directory compiled in), then `extra_setup` (more shell lines). Touches `ready` when
+/// done, then reaps orphans forever.
+pub fn node_setup_script(dir: &Path, hostname: &str, based: &Impl, extra_setup: &str, ready: &Path) -> String {
     let host = |sub: &str| shell_quote(&dir.join(sub).display().to_string());
     let mut script = format!(
         "hostname {name}
@@ -214,6 +215,7 @@ mount --bind {log_pacemaker} /var/log/pacemaker
     if let Impl::Rust(binary) = based {
         script.push_str(&format!("mount --bind {} {C_BASED}\n", shell_quote(&binary.display().to_string())));
     }
+    script.push_str(extra_setup);
     script.push_str(&format!("touch {}\n{REAPER}\n", shell_quote(&ready.display().to_string())));
     script
 }
