@@ -129,9 +129,19 @@ fn wait_until(node: &RunNode, describe: &str, accept: impl Fn(&Status) -> bool) 
     }
 }
 
-/// The resources configured so far with the role each must have when the node is online.
+/// Whether every resource in `expected` (id, role on node1) is active in its role.
 fn everything_runs(status: &Status, expected: &[(&str, &str)]) -> bool {
     expected.iter().all(|(id, role)| status.is(id, role))
+}
+
+fn in_standby_with_nothing_running(status: &Status, expected: &[(&str, &str)]) -> bool {
+    status.node1_says("standby", "true")
+        && status.node1_says("resources_running", "0")
+        && expected.iter().all(|(id, _)| status.role(id) == Some("Stopped"))
+}
+
+fn online_with_everything_running(status: &Status, expected: &[(&str, &str)]) -> bool {
+    status.node1_says("standby", "false") && status.node1_says("online", "true") && everything_runs(status, expected)
 }
 
 /// The location constraints in the live CIB, as (id, rsc, node, score).
@@ -234,21 +244,18 @@ fn crmsh(node: &RunNode) -> Vec<(&'static str, &'static str)> {
     });
     let failure = status.failures_of(DEMO).next().map(|f| (f.attr("exitcode"), f.attr("exitstatus")));
     assert_eq!(failure, Some((Some("7"), Some("not running"))), "{}", status.text());
-    shows(node, &["crm_mon", "-1"], &["Failed Resource Actions:", "demo 10s-interval monitor on node1 returned 'not running'"]);
+    let failed_monitor = "demo 10s-interval monitor on node1 returned 'not running'";
+    shows(node, &["crm_mon", "-1"], &["Failed Resource Actions:", failed_monitor]);
     shows(node, &["crm", "resource", "cleanup", DEMO], &["Cleaned up demo on node1"]);
     wait_until(node, "demo's failure cleaned up", |s| {
         s.failures_of(DEMO).next().is_none() && s.fail_count(DEMO).is_none() && s.is(DEMO, "Started")
     });
 
     ok(node, &["crm", "node", "standby", "node1"]);
-    wait_until(node, "node1 in standby with nothing running", |s| {
-        s.node1_says("standby", "true") && s.node1_says("resources_running", "0") && expected.iter().all(|(id, _)| s.role(id) == Some("Stopped"))
-    });
+    wait_until(node, "node1 in standby with nothing running", |s| in_standby_with_nothing_running(s, &expected));
     shows(node, &["crm_mon", "-1"], &["Node node1: standby", "No active resources"]);
     ok(node, &["crm", "node", "online", "node1"]);
-    wait_until(node, "node1 online with everything running again", |s| {
-        s.node1_says("standby", "false") && everything_runs(s, &expected)
-    });
+    wait_until(node, "node1 online with everything running again", |s| online_with_everything_running(s, &expected));
     shows(node, &["crm", "status"], &["Online: [ node1 ]", "demo\t(ocf:heartbeat:Dummy):\t Started node1"]);
     expected
 }
@@ -272,7 +279,8 @@ fn pcs(node: &RunNode, mut expected: Vec<(&'static str, &'static str)>) {
     expected.push(("vip", "Started"));
     wait_until(node, "vip Started", |s| everything_runs(s, &expected));
     shows(node, &["pcs", "status", "resources"], &["vip\t(ocf:heartbeat:Dummy):\t Started node1"]);
-    shows(node, &["pcs", "resource", "config", "vip"], &["Resource: vip (class=ocf provider=heartbeat type=Dummy)", "interval=13s"]);
+    let vip_config = ["Resource: vip (class=ocf provider=heartbeat type=Dummy)", "monitor: vip-monitor-interval-13s"];
+    shows(node, &["pcs", "resource", "config", "vip"], &vip_config);
 
     ok(node, &["pcs", "resource", "disable", "vip"]);
     wait_until(node, "vip Stopped", |s| s.is_stopped("vip") && s.is(DEMO, "Started"));
@@ -281,27 +289,27 @@ fn pcs(node: &RunNode, mut expected: Vec<(&'static str, &'static str)>) {
     wait_until(node, "vip Started again", |s| everything_runs(s, &expected));
 
     ok(node, &["pcs", "constraint", "location", "vip", "prefers", "node1"]);
-    assert!(has_location(node, "location-vip-node1-INFINITY", "vip", "INFINITY"), "{:?}", location_constraints(node));
-    shows(node, &["pcs", "constraint"], &["Location Constraints:", "Resource: vip", "Enabled on:", "Node: node1 (score:INFINITY)"]);
-    ok(node, &["pcs", "constraint", "delete", "location-vip-node1-INFINITY"]);
+    let preference = "location-vip-node1-INFINITY";
+    assert!(has_location(node, preference, "vip", "INFINITY"), "{:?}", location_constraints(node));
+    let listing = ["Location Constraints:", "Resource: vip", "Enabled on:", "Node: node1 (score:INFINITY)"];
+    shows(node, &["pcs", "constraint"], &listing);
+    ok(node, &["pcs", "constraint", "delete", preference]);
     assert!(location_constraints(node).is_empty(), "{:?}", location_constraints(node));
 
     // A constraint the scheduler must obey: vip may not run on the only node.
     ok(node, &["pcs", "constraint", "location", "vip", "avoids", "node1"]);
     wait_until(node, "vip Stopped by its location constraint", |s| s.is_stopped("vip") && s.is(DEMO, "Started"));
-    shows(node, &["pcs", "constraint", "--full"], &["Disabled on:", "Node: node1 (score:-INFINITY) (id:location-vip-node1--INFINITY)"]);
-    ok(node, &["pcs", "constraint", "delete", "location-vip-node1--INFINITY"]);
+    let avoidance = "location-vip-node1--INFINITY";
+    let listed = format!("Node: node1 (score:-INFINITY) (id:{avoidance})");
+    shows(node, &["pcs", "constraint", "--full"], &["Disabled on:", &listed]);
+    ok(node, &["pcs", "constraint", "delete", avoidance]);
     wait_until(node, "vip Started once allowed again", |s| everything_runs(s, &expected));
 
     ok(node, &["pcs", "node", "standby", "node1"]);
-    wait_until(node, "node1 in standby with nothing running", |s| {
-        s.node1_says("standby", "true") && s.node1_says("resources_running", "0") && expected.iter().all(|(id, _)| s.role(id) == Some("Stopped"))
-    });
+    wait_until(node, "node1 in standby with nothing running", |s| in_standby_with_nothing_running(s, &expected));
     shows(node, &["pcs", "status", "nodes"], &[" Standby: node1\n"]);
     ok(node, &["pcs", "node", "unstandby", "node1"]);
-    wait_until(node, "node1 online with everything running again", |s| {
-        s.node1_says("standby", "false") && everything_runs(s, &expected)
-    });
+    wait_until(node, "node1 online with everything running again", |s| online_with_everything_running(s, &expected));
     shows(node, &["pcs", "status", "nodes"], &[" Online: node1\n"]);
 }
 
@@ -311,7 +319,8 @@ fn our_daemons_in_log(node: &RunNode) -> Vec<&'static str> {
     ["pacemakerd", "pacemaker-based", "pacemaker-schedulerd", "pacemaker-execd"]
         .into_iter()
         .filter(|daemon| {
-            log.lines().any(|line| line.contains(&format!(" {daemon}")) && line.contains("Starting") && line.contains("pacemaker-rs"))
+            let banner = |line: &&str| line.contains("Starting") && line.contains("pacemaker-rs");
+            log.lines().filter(banner).any(|line| line.contains(&format!(" {daemon}")))
         })
         .collect()
 }
