@@ -2,6 +2,7 @@
 //! complete cluster: each in its own state directory and network namespace, stopped (and its
 //! files removed unless the test failed) when dropped.
 
+use crate::{report_skip, running_as_root, select, workspace_binary, Impl, ImplKind, Selection};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -32,6 +33,46 @@ impl RunNode {
             String::from_utf8_lossy(&out.stderr)
         );
         node
+    }
+
+    /// Starts the whole stack `run-node` starts by default for `kind`: for `Rust`, our
+    /// pacemakerd, pacemaker-based, pacemaker-schedulerd and pacemaker-execd beside Debian's
+    /// controld, fenced and attrd; for `C`, all of Debian's daemons (the oracle). The node lives in
+    /// `compat-tests/out/<test_name>-<kind>`.
+    ///
+    /// `None` (said on stderr) when the test is to be skipped: not root, or `PCMK_RS_BASED`
+    /// excludes `kind`. Panics when a Rust daemon the stack needs is not built.
+    pub fn start_stack(test_name: &str, kind: ImplKind) -> Option<RunNode> {
+        let label = kind.label();
+        let test = format!("{test_name}::{label}");
+        if !running_as_root() {
+            report_skip(&test, kind, "needs root (namespaces, mounts)");
+            return None;
+        }
+        let based = match select(kind) {
+            Selection::Run(Impl::C) => "c".to_owned(),
+            Selection::Run(Impl::Rust(path)) => path.display().to_string(),
+            Selection::Skip(reason) => {
+                report_skip(&test, kind, &reason);
+                return None;
+            }
+        };
+        let mut daemons = vec![("PCMK_RS_BASED_BIN".to_owned(), based)];
+        for (variable, binary) in [
+            ("PCMK_RS_PACEMAKERD_BIN", "pacemakerd"),
+            ("PCMK_RS_SCHEDULERD_BIN", "pacemaker-schedulerd"),
+            ("PCMK_RS_EXECD_BIN", "pacemaker-execd"),
+        ] {
+            let value = match kind {
+                ImplKind::C => "c".to_owned(),
+                ImplKind::Rust => match workspace_binary(binary) {
+                    Ok(path) => path.display().to_string(),
+                    Err(looked_at) => panic!("our {binary} is not built (looked at {looked_at})"),
+                },
+            };
+            daemons.push((variable.to_owned(), value));
+        }
+        Some(RunNode::start(&format!("{test_name}-{label}"), &format!("pcrs-{test_name}-{label}"), daemons))
     }
 
     fn command(&self) -> Command {

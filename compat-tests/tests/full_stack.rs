@@ -7,7 +7,7 @@
 //! starts, and `crm_mon -1` (text and XML) shows it running; then a second resource added with
 //! crmsh starts too, and `crm_resource`/`cibadmin` read the live CIB.
 
-use compat_tests::{report_skip, running_as_root, select, workspace_binary, Impl, ImplKind, RunNode, Selection};
+use compat_tests::{ImplKind, RunNode};
 use std::time::Duration;
 
 /// Runs a command in the node: (success, stdout).
@@ -20,41 +20,8 @@ fn wait_for(node: &RunNode, args: &[&str], what: &str, timeout: Duration) -> Str
     node.wait_for(args, |text| text.contains(what), &format!("{what:?}"), timeout)
 }
 
-fn start(kind: ImplKind) -> Option<RunNode> {
-    let test = format!("full_stack::{}", kind.label());
-    if !running_as_root() {
-        report_skip(&test, kind, "needs root (namespaces, mounts)");
-        return None;
-    }
-    let based = match select(kind) {
-        Selection::Run(Impl::C) => "c".to_owned(),
-        Selection::Run(Impl::Rust(path)) => path.display().to_string(),
-        Selection::Skip(reason) => {
-            report_skip(&test, kind, &reason);
-            return None;
-        }
-    };
-    let mut daemons = vec![("PCMK_RS_BASED_BIN".to_owned(), based)];
-    for (variable, binary) in [
-        ("PCMK_RS_PACEMAKERD_BIN", "pacemakerd"),
-        ("PCMK_RS_SCHEDULERD_BIN", "pacemaker-schedulerd"),
-        ("PCMK_RS_EXECD_BIN", "pacemaker-execd"),
-    ] {
-        let value = match kind {
-            ImplKind::C => "c".to_owned(),
-            ImplKind::Rust => match workspace_binary(binary) {
-                Ok(path) => path.display().to_string(),
-                Err(looked_at) => panic!("our {binary} is not built (looked at {looked_at})"),
-            },
-        };
-        daemons.push((variable.to_owned(), value));
-    }
-    let node = RunNode::start(&format!("full-stack-{}", kind.label()), &format!("pcrs-fs-{}", kind.label()), daemons);
-    Some(node)
-}
-
 fn cluster_runs_resources(kind: ImplKind) {
-    let Some(node) = start(kind) else { return };
+    let Some(node) = RunNode::start_stack("full_stack", kind) else { return };
     let text = wait_for(&node, &["crm_mon", "-1"], "Started node1", Duration::from_secs(60));
     assert!(text.contains("Current DC: node1"), "no DC:\n{text}");
     assert!(text.contains("partition with quorum"), "no quorum:\n{text}");
