@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 /// after a kill includes corosync's token timeout, an election, fencing and a start.
 const REACT: Duration = Duration::from_secs(90);
 const POLL: Duration = Duration::from_millis(200);
+/// How long a settled cluster must stay so before the next step.
+const QUIET: Duration = Duration::from_secs(2);
 /// The agent of every test primitive: it keeps a state file while running, which is how
 /// the harness sees where a primitive runs.
 const AGENT: (&str, &str, &str) = ("ocf", "pacemaker", "Dummy");
@@ -401,7 +403,8 @@ impl ClusterRun {
             }
             let remaining = deadline.saturating_duration_since(Instant::now());
             let step = remaining.min(Duration::from_secs(5)).max(POLL);
-            match self.poll(step, |status| self.settled(status)) {
+            let settled = self.poll(step, |status| self.settled(status)).and_then(|status| self.stays_settled(status));
+            match settled {
                 Ok(status) => return status,
                 Err(last) if Instant::now() > deadline => {
                     self.cluster.keep_logs();
@@ -409,6 +412,27 @@ impl ClusterRun {
                 }
                 Err(_) => {}
             }
+        }
+    }
+
+    /// Settled means quiet, not a passing moment: the state must hold for a while and the
+    /// DC be idle, or a decision still in flight (say, to fence a node whose controller
+    /// restarted) would land in the middle of the next step.
+    fn stays_settled(&self, first: Status) -> Result<Status, String> {
+        let since = Instant::now();
+        let mut last = first;
+        while since.elapsed() < QUIET {
+            sleep(POLL);
+            self.check_exclusive();
+            last = self.status()?;
+            self.settled(&last).map_err(|why| format!("{why}\n{}", last.text))?;
+        }
+        let dc = last.dc.clone().unwrap_or_default();
+        let state = self.observer().run_quietly(&["crmadmin", "--status", &dc, "--timeout", "5000"]);
+        if state.stdout.contains("S_IDLE") {
+            Ok(last)
+        } else {
+            Err(format!("the DC is not idle: {}", state.stdout.trim()))
         }
     }
 
