@@ -4,8 +4,7 @@
 
 use crate::agent::Invocation;
 use crate::daemon::Execd;
-use crate::result::ActionResult;
-use crate::state::{Execution, OpId, Operation};
+use crate::state::{OpId, Operation};
 use libcrmcommon::ipc::ClientId;
 use libcrmcommon::xml::Element;
 use liblrmd::event::params_from_xml;
@@ -55,41 +54,10 @@ impl Execd {
             user: libcrmcommon::users::user_ids(libcrmcommon::users::CLUSTER_USER),
         };
         let operation = Operation {
-            rsc_id: alert_id.to_owned(),
-            client: Some(client),
-            client_uuid: client_uuid.to_owned(),
-            call_id,
-            call_opts: 0,
-            action: String::new(),
-            interval_ms: 0,
-            timeout_ms,
-            timeout_orig_ms: timeout_ms,
-            start_delay_ms: 0,
-            user_data: None,
-            params: Vec::new(),
-            leave_group: false,
-            result: ActionResult::default(),
-            process_result: ActionResult::default(),
-            t_queue: None,
-            t_first_queue: None,
-            t_run: None,
-            t_first_run: None,
-            epoch_last_run: 0,
-            epoch_rc_change: 0,
-            first_notify_sent: false,
-            last_notify: (0, 0),
-            rsc_deleted: false,
-            delay_timer: None,
-            timeout_timer: None,
-            fence_repeat_timer: None,
-            execution: Execution::Idle,
             agent_class: class::ALERT.to_owned(),
-            agent_action: String::new(),
-            cancel_requested: false,
-            timed_out: false,
-            services_recurring: false,
             invocation: Some(invocation),
             is_alert: true,
+            ..Operation::requested(alert_id, Some(client), client_uuid, call_id, timeout_ms)
         };
         let id = self.insert_op(operation);
         self.spawn_op(id);

@@ -47,41 +47,14 @@ impl Execd {
             .any(|(k, v)| k == "CRM_meta_on_fail" && v.eq_ignore_ascii_case("block"));
         let timeout_ms = int(rsc, attr::TIMEOUT).clamp(i32::MIN as i64, i32::MAX as i64) as i32;
         let operation = Operation {
-            rsc_id: rsc_id.to_owned(),
-            client: Some(client),
-            client_uuid: client_uuid.to_owned(),
-            call_id,
             call_opts: int(request, attr::CALL_OPTIONS).clamp(0, u32::MAX as i64) as u32,
             action: rsc.attr(attr::RSC_ACTION).unwrap_or_default().to_owned(),
             interval_ms: int(rsc, attr::RSC_INTERVAL).clamp(0, u32::MAX as i64) as u32,
-            timeout_ms,
-            timeout_orig_ms: timeout_ms,
             start_delay_ms: int(rsc, attr::RSC_START_DELAY).clamp(0, i32::MAX as i64) as i32,
             user_data: rsc.attr(attr::RSC_USERDATA).map(str::to_owned),
             params,
             leave_group,
-            result: ActionResult::default(),
-            process_result: ActionResult::default(),
-            t_queue: None,
-            t_first_queue: None,
-            t_run: None,
-            t_first_run: None,
-            epoch_last_run: 0,
-            epoch_rc_change: 0,
-            first_notify_sent: false,
-            last_notify: (0, 0),
-            rsc_deleted: false,
-            delay_timer: None,
-            timeout_timer: None,
-            fence_repeat_timer: None,
-            execution: Execution::Idle,
-            agent_class: String::new(),
-            agent_action: String::new(),
-            cancel_requested: false,
-            timed_out: false,
-            services_recurring: false,
-            invocation: None,
-            is_alert: false,
+            ..Operation::requested(rsc_id, Some(client), client_uuid, call_id, timeout_ms)
         };
         self.schedule(operation);
         call_id

@@ -25,13 +25,7 @@ impl Execd {
         if op.interval_ms > 0 {
             op.services_recurring = true;
         }
-        let rsc_id = op.rsc_id.clone();
-        if self.inflight.contains_key(&rsc_id) {
-            op.execution = Execution::Blocked;
-            self.blocked.push(id);
-            return;
-        }
-        self.spawn_op(id);
+        self.spawn_unless_blocked(id);
     }
 
     /// Runs a recurring operation again (its interval passed, or it was kicked).
@@ -48,7 +42,16 @@ impl Execd {
             op.agent_action,
             op.interval_ms
         );
-        if self.inflight.contains_key(&rsc_id) {
+        self.spawn_unless_blocked(id);
+    }
+
+    /// Runs the operation now, or queues it behind the one its resource is running (one
+    /// operation per resource at a time).
+    fn spawn_unless_blocked(&mut self, id: OpId) {
+        let Some(op) = self.ops.get_mut(&id) else {
+            return;
+        };
+        if self.inflight.contains_key(&op.rsc_id) {
             op.execution = Execution::Blocked;
             self.blocked.push(id);
             return;

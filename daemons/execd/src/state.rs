@@ -108,6 +108,48 @@ pub struct Operation {
 }
 
 impl Operation {
+    /// A newly requested operation: what was asked, with every piece of run-time state
+    /// (results, timestamps, timers, notifications) at its start value.
+    pub fn requested(rsc_id: &str, client: Option<ClientId>, client_uuid: &str, call_id: i32, timeout_ms: i32) -> Operation {
+        Operation {
+            rsc_id: rsc_id.to_owned(),
+            client,
+            client_uuid: client_uuid.to_owned(),
+            call_id,
+            call_opts: 0,
+            action: String::new(),
+            interval_ms: 0,
+            timeout_ms,
+            timeout_orig_ms: timeout_ms,
+            start_delay_ms: 0,
+            user_data: None,
+            params: Params::default(),
+            leave_group: false,
+            result: ActionResult::default(),
+            process_result: ActionResult::default(),
+            t_queue: None,
+            t_first_queue: None,
+            t_run: None,
+            t_first_run: None,
+            epoch_last_run: 0,
+            epoch_rc_change: 0,
+            first_notify_sent: false,
+            last_notify: (0, 0),
+            rsc_deleted: false,
+            delay_timer: None,
+            timeout_timer: None,
+            fence_repeat_timer: None,
+            execution: Execution::Idle,
+            agent_class: String::new(),
+            agent_action: String::new(),
+            cancel_requested: false,
+            timed_out: false,
+            services_recurring: false,
+            invocation: None,
+            is_alert: false,
+        }
+    }
+
     pub fn matches(&self, action: &str, interval_ms: u32) -> bool {
         self.interval_ms == interval_ms && self.action.eq_ignore_ascii_case(action)
     }
