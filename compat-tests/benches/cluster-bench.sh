@@ -13,8 +13,9 @@
 #   (a) cold start of 1 and of 3 nodes: from launching corosync on every node until node1's
 #       crm_mon shows a DC and all nodes online, with a fresh CIB seeded with dc-deadtime=2s;
 #   (b) failover with fencing: 3 nodes, a fence_dummy stonith device, 9 Dummies and fo1
-#       (prefers node2); SIGKILL of every process of node2 (power loss) until node1's crm_mon
-#       shows node2 offline, and until fo1 is Started on another node (after node2 is fenced);
+#       (prefers node2); SIGKILL of every process of node2 (power loss; node3 if node2 is the
+#       DC) until node1's crm_mon shows that node offline, and until fo1 is Started on another
+#       node (after the victim is fenced);
 #   (c) RSS: VmRSS of each daemon in that same 3-node cluster, idle for 15 s after all its
 #       resources started, on the DC and on a non-DC node (sampled just before the kill).
 # Prints the medians and ours/C. For every figure lower is better, so ours/C < 1 means ours
@@ -25,6 +26,7 @@
 # Env: PCMK_RS_BIN_DIR  directory with our four daemons (default: target/release of this repo)
 #      SHARED_DIR       where tools/refcluster lives (default: ../shared next to the repo)
 #      CLUSTER_BENCH_KEEP=1  keep every node's logs and CIB (kept anyway when a run fails)
+#      CLUSTER_BENCH_ONLY=cold|failover  run only (a), or only (b) and (c)
 set -uo pipefail
 REP=${1:-3}
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -91,7 +93,7 @@ failover_cib() {
         echo "<primitive id=\"$i\" class=\"ocf\" provider=\"pacemaker\" type=\"Dummy\"><operations>"
         echo "<op id=\"$i-monitor-10s\" name=\"monitor\" interval=\"10s\"/></operations></primitive>"
     done
-    echo '</resources><constraints><rsc_location id="loc-fo1-node2" rsc="fo1" node="node2" score="100"/></constraints>'
+    echo '</resources><constraints><rsc_location id="loc-fo1" rsc="fo1" node="node2" score="100"/></constraints>'
     echo '</configuration><status/></cib>'
 }
 failover_cib > "$work/failover-cib.xml"
@@ -143,14 +145,37 @@ record_rss() {
     record "$impl" "rss_${role}_all_7_pacemaker_kB" "$total"
 }
 
-# failover IMPL REP : (b) and (c) on a fresh 3-node cluster
+# log_time LINE : epoch seconds of a Pacemaker log line ("Nov 23 19:47:22.922 node1 ...")
+log_time() { date -d "$(awk '{print $1, $2, $3}' <<<"$1")" +%s.%N 2>/dev/null; }
+
+# record_dc_timeline IMPL DCLOG VICTIM T0 : where the failover time went, from the DC's log
+# (its controller is Debian's in both clusters): kill -> the DC learns the victim is lost
+# (corosync's token timeout and consensus), lost -> fencing requested (scheduler, plus 1 s
+# whenever the controller sleeps in do_pe_invoke_callback because CIB updates are still
+# pending), lost -> fo1's start confirmed on another node.
+record_dc_timeline() {
+    local impl=$1 log=$2 victim=$3 t0=$4 lost fence started tl
+    lost=$(grep -m1 "pacemaker-controld.*Node $victim state is now lost" "$log")
+    fence=$(grep -m1 "Requesting fencing (reboot) of node $victim" "$log")
+    started=$(awk -v v="$victim" '/pacemaker-controld.*state is now lost/ && index($0, "Node " v " ") {seen = 1}
+        seen && /\(fo1_start_0 on node[0-9]+\) confirmed: ok/ {print; exit}' "$log")
+    [ -n "$lost" ] && [ -n "$fence" ] && [ -n "$started" ] || { note "$impl: DC log lacks the failover lines"; return; }
+    tl=$(log_time "$lost")
+    record "$impl" failover_kill_to_dc_sees_loss_s "$(awk -v a="$t0" -v b="$tl" 'BEGIN {printf "%.3f", b - a}')"
+    record "$impl" failover_loss_to_fencing_request_s "$(awk -v a="$tl" -v b="$(log_time "$fence")" 'BEGIN {printf "%.3f", b - a}')"
+    record "$impl" failover_loss_to_fo1_started_s "$(awk -v a="$tl" -v b="$(log_time "$started")" 'BEGIN {printf "%.3f", b - a}')"
+}
+
+# failover IMPL REP : (b) and (c) on a fresh 3-node cluster. The node killed is node2, or
+# node3 when node2 happens to be the DC (killing the DC would add an election to the figure);
+# fo1 is moved to prefer the victim first. Node1 observes.
 failover() {
-    local impl=$1 rep=$2 dc nondc res t0 offline moved settle
+    local impl=$1 rep=$2 dc nondc victim res t0 offline moved settle r
     use_impl "$impl"
     export RC_STATE=$work/$impl-failover-$rep
     fail() {
         failed=1; note "$impl: failover run $rep: $*"
-        record "$impl" failover_node2_offline_s FAIL; record "$impl" failover_fo1_started_elsewhere_s FAIL
+        record "$impl" failover_victim_offline_s FAIL; record "$impl" failover_fo1_started_elsewhere_s FAIL
         RC_FAST_DOWN=1 "$refcluster/down.sh" >/dev/null 2>&1
     }
     if ! RC_CIB=$work/failover-cib.xml RC_UP_TIMEOUT=60 "$refcluster/up.sh" 3 >/dev/null 2>"$RC_STATE.err"; then
@@ -164,41 +189,55 @@ failover() {
     fi
     "$refcluster/node.sh" exec 1 crm_attribute -t crm_config -n stonith-enabled -v true >/dev/null ||
         { fail "could not enable fencing"; return; }
-    sleep 15
     dc=$("$refcluster/node.sh" exec 1 crmadmin -D -t 5000 2>/dev/null | sed -n 's/.*Designated Controller is: //p')
-    case "$dc" in node1|node3) ;; *) fail "DC is '${dc:-none}', expected node1 or node3"; return;; esac
+    case "$dc" in
+        node1|node3) victim=node2;;
+        node2) victim=node3
+            "$refcluster/node.sh" exec 1 cibadmin --modify --scope constraints \
+                --xml-text '<rsc_location id="loc-fo1" node="node3"/>' >/dev/null ||
+                { fail "could not move fo1's preference to node3"; return; };;
+        *) fail "no DC (crmadmin -D said '${dc:-nothing}')"; return;;
+    esac
+    sleep 15
     nondc=node1; [ "$dc" = node1 ] && nondc=node3
     record_rss "$impl" dc "${dc#node}"
     record_rss "$impl" nondc "${nondc#node}"
-    if ! "$refcluster/monpoll.py" 1 now 10 nodes-online:3 started:fo1@node2 >/dev/null; then
-        fail "fo1 not on node2 before the kill"; return
+    if ! "$refcluster/monpoll.py" 1 now 30 nodes-online:3 "started:fo1@$victim" >/dev/null; then
+        fail "fo1 not on $victim before the kill"; return
     fi
     t0=$(date +%s.%N)
-    "$refcluster/node.sh" kill 2
-    res=$("$refcluster/monpoll.py" 1 "$t0" 60 offline:node2 started:fo1!node2)
-    offline=$(sed -n 's/^offline:node2=//p' <<<"$res")
-    moved=$(sed -n 's/^started:fo1!node2=//p' <<<"$res")
+    "$refcluster/node.sh" kill "${victim#node}"
+    note "$impl: killed $victim at $(date -u -d "@$t0" +%T.%3N) UTC (DC $dc)"
+    res=$("$refcluster/monpoll.py" 1 "$t0" 60 "offline:$victim" "started:fo1!$victim")
+    offline=$(sed -n "s/^offline:$victim=//p" <<<"$res")
+    moved=$(sed -n "s/^started:fo1!$victim=//p" <<<"$res")
     [ "$offline" = TIMEOUT ] && offline=FAIL
     [ "$moved" = TIMEOUT ] && moved=FAIL
-    # fo1 may only move once node2 is known to be fenced
-    if ! "$refcluster/node.sh" exec 1 stonith_admin --history node2 2>/dev/null | grep -Eq 'reboot of node2 .*successful'; then
-        note "$impl: failover run $rep: no successful fencing of node2 in the fencing history"
+    # fo1 may only move once the victim is known to be fenced
+    if ! "$refcluster/node.sh" exec 1 stonith_admin --history "$victim" 2>/dev/null | grep -Eq "reboot of $victim .*successful"; then
+        note "$impl: failover run $rep: no successful fencing of $victim in the fencing history"
         moved=FAIL
     fi
-    [ "$offline" = FAIL ] || [ "$moved" = FAIL ] && failed=1
-    record "$impl" failover_node2_offline_s "$offline"
+    { [ "$offline" = FAIL ] || [ "$moved" = FAIL ]; } && failed=1
+    record "$impl" failover_victim_offline_s "$offline"
     record "$impl" failover_fo1_started_elsewhere_s "$moved"
-    note "$impl: failover run $rep (DC $dc): node2 offline $offline s, fo1 elsewhere $moved s"
+    record_dc_timeline "$impl" "$RC_STATE/node${dc#node}/log-pacemaker/pacemaker.log" "$victim" "$t0"
+    note "$impl: failover run $rep (DC $dc, killed $victim): offline $offline s, fo1 elsewhere $moved s"
     RC_FAST_DOWN=1 "$refcluster/down.sh" >/dev/null 2>&1
     [ "${CLUSTER_BENCH_KEEP:-}" = 1 ] || [ "$offline" = FAIL ] || [ "$moved" = FAIL ] || rm -rf "$RC_STATE" "$RC_STATE.err"
 }
 
+only=${CLUSTER_BENCH_ONLY:-}
 load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date -u +%FT%TZ)
 for rep in $(seq "$REP"); do
-    for impl in c ours; do cold_start "$impl" 1 "$rep"; done
-    for impl in c ours; do cold_start "$impl" 3 "$rep"; done
-    for impl in c ours; do failover "$impl" "$rep"; done
+    if [ "$only" != failover ]; then
+        for impl in c ours; do cold_start "$impl" 1 "$rep"; done
+        for impl in c ours; do cold_start "$impl" 3 "$rep"; done
+    fi
+    if [ "$only" != cold ]; then
+        for impl in c ours; do failover "$impl" "$rep"; done
+    fi
 done
 
 # median of the numeric samples; "FAIL" if any run failed
