@@ -15,7 +15,8 @@
 #   (b) failover with fencing: 3 nodes, a fence_dummy stonith device, 9 Dummies and fo1
 #       (prefers node2); SIGKILL of every process of node2 (power loss; node3 if node2 is the
 #       DC) until node1's crm_mon shows that node offline, and until fo1 is Started on another
-#       node (after the victim is fenced);
+#       node (after the victim is fenced); and, from the DC's log, where that time went:
+#       corosync noticing the loss, the controller asking for fencing, fo1's start confirmed;
 #   (c) RSS: VmRSS of each daemon in that same 3-node cluster, idle for 15 s after all its
 #       resources started, on the DC and on a non-DC node (sampled just before the kill).
 # Prints the medians and ours/C. For every figure lower is better, so ours/C < 1 means ours
@@ -251,6 +252,7 @@ all_of() { awk -v i="$1" -v f="$2" '$1 == i && $2 == f {printf "%s%s", sep, $3; 
 echo "Cluster benchmark, $started, $REP runs each, interleaved; load average at start $load_at_start, at end $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores"
 echo "C = Debian's Pacemaker 2.1.5; ours = our pacemakerd, -based, -schedulerd, -execd + Debian's controld, fenced, attrd"
 echo "Medians; lower is better for every figure, so ours/C < 1 means ours is faster or smaller."
+echo "failover_*: seconds from the kill; failover_loss_to_*: seconds from the DC learning of the loss (DC's log)."
 printf '%-42s %10s %10s %7s   %-24s %s\n' figure C ours ours/C "C runs" "ours runs"
 awk '{print $2}' "$work/samples" | awk '!seen[$0]++' | while read -r figure; do
     c=$(median_of c "$figure"); o=$(median_of ours "$figure")
