@@ -18,7 +18,8 @@
 #       node (after the victim is fenced); and, from the DC's log, where that time went:
 #       corosync noticing the loss, the controller asking for fencing, fo1's start confirmed;
 #   (c) RSS: VmRSS of each daemon in that same 3-node cluster, idle for 15 s after all its
-#       resources started, on the DC and on a non-DC node (sampled just before the kill).
+#       resources started, on the DC and on a non-DC node (sampled just before the kill),
+#       with the CPU time the daemons used since the cluster started.
 # Prints the medians and ours/C. For every figure lower is better, so ours/C < 1 means ours
 # is faster or smaller.
 #
@@ -119,20 +120,25 @@ cold_start() {
     [ "${CLUSTER_BENCH_KEEP:-}" = 1 ] || [ "$value" = FAIL ] || rm -rf "$RC_STATE" "$RC_STATE.err"
 }
 
-# rss_of_node N : "daemon kB" for corosync and every pacemaker process of node N
-rss_of_node() {
-    local pid comm
+# usage_of_node N : "daemon rss-kB cpu-ticks" for corosync and every pacemaker process of node N
+usage_of_node() {
+    local pid comm ticks
     "$refcluster/node.sh" pids "$1" | while read -r pid comm; do
         case "$comm" in
-            corosync|pacemaker*) echo "$comm $(awk '/^VmRSS/{print $2}' "/proc/$pid/status" 2>/dev/null)";;
+            corosync|pacemaker*)
+                # utime + stime: fields 14 and 15 of /proc/PID/stat, counted after "(comm)"
+                ticks=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{print $12 + $13}')
+                echo "$comm $(awk '/^VmRSS/{print $2}' "/proc/$pid/status" 2>/dev/null) $ticks";;
         esac
     done
 }
 
-# record_rss IMPL ROLE NODE : per-daemon and total pacemaker RSS of NODE (ROLE dc|nondc)
-record_rss() {
-    local impl=$1 role=$2 node=$3 comm kb total=0
-    while read -r comm kb; do
+# record_usage IMPL ROLE NODE : RSS of each daemon of NODE (ROLE dc|nondc), the total of the
+# seven pacemaker processes, and the CPU time they used since the cluster started
+record_usage() {
+    local impl=$1 role=$2 node=$3 comm kb ticks total=0 cpu=0 hz
+    hz=$(getconf CLK_TCK)
+    while read -r comm kb ticks; do
         [ -n "$kb" ] || continue
         # /proc comm is cut to 15 characters (pacemaker-sched, pacemaker-contr)
         case "$comm" in
@@ -141,9 +147,14 @@ record_rss() {
             pacemaker-fence*) comm=pacemaker-fenced;;
         esac
         record "$impl" "rss_${role}_${comm}_kB" "$kb"
-        [ "$comm" = corosync ] || total=$((total + kb))
-    done < <(rss_of_node "$node")
+        if [ "$comm" = corosync ]; then
+            record "$impl" "cpu_${role}_corosync_s_since_start" "$(awk -v t="${ticks:-0}" -v hz="$hz" 'BEGIN {printf "%.2f", t / hz}')"
+        else
+            total=$((total + kb)); cpu=$((cpu + ${ticks:-0}))
+        fi
+    done < <(usage_of_node "$node")
     record "$impl" "rss_${role}_all_7_pacemaker_kB" "$total"
+    record "$impl" "cpu_${role}_all_7_pacemaker_s_since_start" "$(awk -v t="$cpu" -v hz="$hz" 'BEGIN {printf "%.2f", t / hz}')"
 }
 
 # log_time LINE : epoch seconds of a Pacemaker log line ("Nov 23 19:47:22.922 node1 ...")
@@ -201,8 +212,8 @@ failover() {
     esac
     sleep 15
     nondc=node1; [ "$dc" = node1 ] && nondc=node3
-    record_rss "$impl" dc "${dc#node}"
-    record_rss "$impl" nondc "${nondc#node}"
+    record_usage "$impl" dc "${dc#node}"
+    record_usage "$impl" nondc "${nondc#node}"
     if ! "$refcluster/monpoll.py" 1 now 30 nodes-online:3 "started:fo1@$victim" >/dev/null; then
         fail "fo1 not on $victim before the kill"; return
     fi
