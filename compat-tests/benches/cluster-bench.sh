@@ -229,7 +229,7 @@ failover() {
     moved=$(sed -n "s/^started:fo1!$victim=//p" <<<"$res")
     [ "$offline" = TIMEOUT ] && offline=FAIL
     [ "$moved" = TIMEOUT ] && moved=FAIL
-    # fo1 may only move once the victim is known to be fenced
+    # with fencing on, fo1 can only have moved through a successful fencing of the victim
     if ! "$refcluster/node.sh" exec 1 stonith_admin --history "$victim" 2>/dev/null | grep -Eq "reboot of $victim .*successful"; then
         note "$impl: failover run $rep: no successful fencing of $victim in the fencing history"
         moved=FAIL
