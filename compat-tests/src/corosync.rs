@@ -2,8 +2,6 @@
 
 /// Name of the node inside its namespaces (hostname and corosync node name).
 pub const NODE_NAME: &str = "node1";
-/// corosync node id of [`NODE_NAME`].
-pub const NODE_ID: u32 = 1;
 /// `totem.cluster_name`; the C daemons copy it into the CIB's `cluster-name` option.
 pub const CLUSTER_NAME: &str = "compat";
 

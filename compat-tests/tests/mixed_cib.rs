@@ -451,3 +451,31 @@ fn leaving_node_is_acknowledged_by_its_peer(cluster: &mut Cluster) {
     assert!(!leaver_log.contains("Forcing exit"), "{} waited for the escalation timeout", node2.name());
 }
 mixed_test!(leaving_node_is_acknowledged_by_its_peer, based_only);
+
+/// A client that writes and then reads without waiting gets the read's answer after the
+/// write's, and the read sees the write, from our CIB manager: it holds a read until the same
+/// client's writes have come back from the cluster (Pacemaker's may answer the read first,
+/// which makes its controller sleep a second and ask again). For C members the order is only
+/// reported.
+fn a_clients_reads_follow_its_writes(cluster: &mut Cluster) {
+    const ROUNDS: usize = 20;
+    for member in cluster.members() {
+        let out = member.run(&[env!("CARGO_BIN_EXE_cib-probe"), "write-then-read", &ROUNDS.to_string()]).expect_ok();
+        let answers: Vec<&str> = out.stdout.lines().collect();
+        assert_eq!(answers.len(), 2 * ROUNDS, "{}: answers:\n{}", member.name(), out.stdout);
+        let in_order = answers.iter().enumerate().all(|(position, line)| {
+            let round = position / 2;
+            let expected = if position % 2 == 0 {
+                format!("call {} rc 0", 2 * round + 1)
+            } else {
+                format!("call {} rc 0 value {round}", 2 * round + 2)
+            };
+            *line == expected
+        });
+        match member.kind() {
+            ImplKind::Rust => assert!(in_order, "{}: answers out of order or stale:\n{}", member.name(), out.stdout),
+            ImplKind::C => eprintln!("{} (C): answers in request order: {in_order}", member.name()),
+        }
+    }
+}
+mixed_test!(a_clients_reads_follow_its_writes, based_only);

@@ -150,6 +150,46 @@ fn main() {
                 }
             }
         }
+        // N rounds of an asynchronous write immediately followed by an asynchronous read of
+        // what it wrote, on one connection (N = second argument). Prints each answer in the
+        // order it came: `call <id> rc <rc> [value <what the read saw>]`.
+        "write-then-read" => {
+            let rounds: usize = std::env::args().nth(2).and_then(|n| n.parse().ok()).unwrap_or(1);
+            for round in 0..rounds {
+                let marker = Element::new("nvpair")
+                    .with_attr("id", "probe-order")
+                    .with_attr("name", "probe-order")
+                    .with_attr("value", round.to_string());
+                let mut data = Element::new("cib_calldata");
+                data.push_child(Element::new("crm_config"))
+                    .push_child(Element::new("cluster_property_set").with_attr("id", "cib-bootstrap-options"))
+                    .push_child(marker);
+                let mut write = request(&token, "cib_modify", "0").with_attr("cib_section", "crm_config");
+                write.set_attr("cib_callid", (2 * round + 1).to_string());
+                write.push_child(data);
+                let mut read = request(&token, "cib_query", "0").with_attr("cib_section", "crm_config");
+                read.set_attr("cib_callid", (2 * round + 2).to_string());
+                ipc.send_async(&write).expect("send write");
+                ipc.send_async(&read).expect("send read");
+            }
+            for _ in 0..2 * rounds {
+                match ipc.next_event(WAIT) {
+                    Ok(event) => {
+                        let seen = event
+                            .descendants()
+                            .find(|e| e.attr("id") == Some("probe-order"))
+                            .and_then(|e| e.attr("value"))
+                            .map(|v| format!(" value {v}"))
+                            .unwrap_or_default();
+                        println!("call {} rc {}{seen}", event.attr("cib_callid").unwrap_or("?"), event.attr("cib_rc").unwrap_or("?"));
+                    }
+                    Err(e) => {
+                        println!("disconnected: {e}");
+                        break;
+                    }
+                }
+            }
+        }
         other => {
             eprintln!("cib-probe: unknown kind {other:?}");
             std::process::exit(2);

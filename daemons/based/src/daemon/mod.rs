@@ -2,6 +2,7 @@
 //! replies, notifies and persists.
 
 use crate::digest_check::{DigestCheck, Verdict};
+mod ordering;
 mod peers;
 mod shutdown;
 
@@ -32,6 +33,7 @@ struct CibClient {
     notify: NotifyFlags,
     /// IPC id of the synchronous request awaiting its reply.
     sync_request: Option<i32>,
+    order: ordering::ClientOrder,
 }
 
 /// The CPG group the CIB managers of a cluster share.
@@ -120,6 +122,25 @@ impl Based {
         if let Some(failure) = self.writer.take_failure() {
             tracing::error!("{}; disk writes are now disabled", failure);
         }
+        self.release_held_requests();
+    }
+
+    /// Runs the requests that waited for their clients' writes, where nothing holds them
+    /// any more.
+    fn release_held_requests(&mut self) {
+        let now = Instant::now();
+        let waiting: Vec<ClientId> = self.clients.iter().filter(|(_, c)| c.order.has_held()).map(|(id, _)| *id).collect();
+        for client in waiting {
+            while let Some((request, privileged)) = self.clients.get_mut(&client).and_then(|c| c.order.release(now)) {
+                self.dispatch_request(request, privileged, Some(client));
+            }
+        }
+    }
+
+    /// When a held request may have to be released because its writes went unanswered.
+    fn next_hold_expiry(&self) -> Option<Duration> {
+        let now = Instant::now();
+        self.clients.values().filter_map(|c| c.order.hold_expires()).min().map(|at| at.saturating_duration_since(now))
     }
 
     pub fn on_ipc_event(&mut self, event: ServerEvent) {
@@ -230,9 +251,25 @@ impl Based {
             .map(str::to_owned)
     }
 
-    /// A request from a local client: writes go through the cluster so every replica applies
-    /// them in the same order; reads are answered here (or by the node named in `cib_host`).
-    fn process_request(&mut self, mut request: CibRequest, privileged: bool, client: Option<ClientId>) {
+    /// A request from a local client, unless it has to wait for the same client's writes
+    /// (see [`ordering`]).
+    fn process_request(&mut self, request: CibRequest, privileged: bool, client: Option<ClientId>) {
+        if let (Some(c), Some(info)) = (client, op_info(&request.op)) {
+            let host = request.attr(attr::HOST).filter(|h| !h.is_empty());
+            let is_local_read = !info.modifies && host.is_none_or(|h| h.eq_ignore_ascii_case(&self.node_name));
+            if let Some(state) = self.clients.get_mut(&c) {
+                if state.order.must_hold(is_local_read, Instant::now()) {
+                    state.order.hold(request, privileged);
+                    return;
+                }
+            }
+        }
+        self.dispatch_request(request, privileged, client);
+    }
+
+    /// Writes go through the cluster so every replica applies them in the same order; reads
+    /// are answered here (or by the node named in `cib_host`).
+    fn dispatch_request(&mut self, mut request: CibRequest, privileged: bool, client: Option<ClientId>) {
         let Some(info) = op_info(&request.op) else {
             tracing::error!(
                 "Operation {:?} from client {} is not valid; replying with an error",
@@ -258,6 +295,12 @@ impl Based {
                 }
                 request.msg.set_attr(attr::DELEGATED_FROM, self.node_name.clone());
                 self.cluster_send(host.as_deref(), &request.msg);
+                let answered = request.call_options & call_opt::DISCARD_REPLY == 0;
+                if let (Some(c), true) = (client, answered) {
+                    if let Some(state) = self.clients.get_mut(&c) {
+                        state.order.write_sent(request.call_id.as_deref(), Instant::now());
+                    }
+                }
                 return;
             }
             if let Some(h) = host.filter(|h| !h.eq_ignore_ascii_case(&self.node_name)) {
@@ -311,7 +354,12 @@ impl Based {
 
     fn send_reply(&mut self, client: ClientId, request: &CibRequest, reply: &Element) {
         let sync = request.call_options & call_opt::SYNC_CALL != 0;
-        let pending = self.clients.get_mut(&client).and_then(|c| c.sync_request.take());
+        if let Some(state) = self.clients.get_mut(&client) {
+            state.order.answered(request.call_id.as_deref());
+        }
+        // Only a synchronous answer may take the waiting synchronous call's IPC id: an
+        // asynchronous answer can come first when a synchronous read waits for writes.
+        let pending = if sync { self.clients.get_mut(&client).and_then(|c| c.sync_request.take()) } else { None };
         let result = match (sync, pending) {
             (true, Some(id)) => ipc::send_response(client, id, reply),
             _ => ipc::send_event(client, reply),

@@ -77,7 +77,8 @@ impl Based {
 
     /// How long until [`Based::on_timers`] has something to do.
     pub fn timer_timeout(&self) -> Option<Duration> {
-        mainloop::min_timeout(self.digest_check.time_left(), self.shutdown_time_left())
+        let timeout = mainloop::min_timeout(self.digest_check.time_left(), self.shutdown_time_left());
+        mainloop::min_timeout(timeout, self.next_hold_expiry())
     }
 
     /// Runs what is due: the primary asks every peer for its CIB digest.
