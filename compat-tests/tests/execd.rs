@@ -34,21 +34,31 @@ fn rust_execd() -> Option<PathBuf> {
 
 /// Starts a node running `execd` and returns it once the executor answers.
 fn start_node(test: &str, label: &str, execd: &Path) -> Node {
-    start_node_with(test, label, execd, false)
+    start_node_with(test, label, execd, Fencer::Absent)
 }
 
-/// As [`start_node`], with Debian's C fencer (and the corosync it needs) when `fencer`.
-fn start_node_with(test: &str, label: &str, execd: &Path, fencer: bool) -> Node {
+/// Whether a node runs Debian's C fencer.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fencer {
+    Absent,
+    /// Started with the node (with the corosync it needs), ready before the executor.
+    Running,
+    /// Not started, but corosync runs, so the test can start a fencer later.
+    Later,
+}
+
+/// As [`start_node`], with Debian's C fencer as `fencer` says.
+fn start_node_with(test: &str, label: &str, execd: &Path, fencer: Fencer) -> Node {
     let mut opts = NodeOpts::new(Impl::C);
-    opts.corosync = fencer;
-    if fencer {
+    opts.corosync = fencer != Fencer::Absent;
+    if fencer == Fencer::Running {
         opts.extra_daemons = vec![compat_tests::CDaemon::Fenced];
     }
     opts.name = format!("execd::{test}::{label}");
     let mut node = Node::start(opts).unwrap_or_else(|e| panic!("{test} [{label}]: node did not start: {e}"));
-    if fencer {
-        // The C executor would wait up to 10 s for a fencer that is still starting; ours
-        // tries once per operation. Start the script when the fencer answers.
+    if fencer == Fencer::Running {
+        // Both executors would wait up to 18 s for a fencer that is still starting (see
+        // fencer_started_late); start the script when the fencer answers.
         node.wait_until_ready("pacemaker-fenced", &["stonith_admin", "--list-registered"])
             .unwrap_or_else(|e| panic!("{test} [{label}]: fencer not ready: {e}"));
     }
@@ -76,11 +86,11 @@ fn install_agents(node: &Node, scripts: &[&str]) {
 /// prepared by `setup`; returns the C transcript after asserting ours is the same. `after`
 /// runs extra checks in each node.
 fn compare(test: &str, setup: impl Fn(&Node), script: &str, after: impl Fn(&Node)) -> String {
-    compare_in(test, false, setup, script, after)
+    compare_in(test, Fencer::Absent, setup, script, after)
 }
 
-/// As [`compare`], in nodes that also run Debian's C fencer when `fencer`.
-fn compare_in(test: &str, fencer: bool, setup: impl Fn(&Node), script: &str, after: impl Fn(&Node)) -> String {
+/// As [`compare`], in nodes with Debian's C fencer as `fencer` says.
+fn compare_in(test: &str, fencer: Fencer, setup: impl Fn(&Node), script: &str, after: impl Fn(&Node)) -> String {
     if !running_as_root() {
         report_skip(test, ImplKind::C, "compat tests need root (namespaces, mounts)");
         return String::new();
@@ -805,14 +815,8 @@ fn fencing_with_fencer() {
     ";
     let t = compare_in(
         "fencing_with_fencer",
-        true,
-        |node| {
-            let file = node.dir().join("fence-agent");
-            std::fs::write(&file, FENCE_AGENT).expect("writing the fence agent");
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-            node.run(&["mount", "--bind", &file.display().to_string(), "/usr/sbin/fence_alom"]).expect_ok();
-        },
+        Fencer::Running,
+        install_fence_agent,
         script,
         no_checks,
     );
@@ -822,6 +826,30 @@ fn fencing_with_fencer() {
     assert_has(&t, "result fd monitor interval=1000 call=+3 rc=1 status=0 deleted=0 ran reason=- output=-");
     assert_has(&t, "result fd stop interval=0 call=+5 rc=0 status=0 deleted=0 ran reason=OK output=-");
     assert_has(&t, "result fd monitor interval=0 call=+6 rc=7 status=4 deleted=0 ran reason=- output=-");
+}
+
+/// The test fence agent, in the node only, as `fence_alom`.
+fn install_fence_agent(node: &Node) {
+    use std::os::unix::fs::PermissionsExt;
+    let file = node.dir().join("fence-agent");
+    std::fs::write(&file, FENCE_AGENT).expect("writing the fence agent");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    node.run(&["mount", "--bind", &file.display().to_string(), "/usr/sbin/fence_alom"]).expect_ok();
+}
+
+/// A fence device started before the fencer is up: the executor keeps trying to connect
+/// (10 times, 2 s apart; Pacemaker's blocks meanwhile, ours does not), and the start
+/// succeeds once the fencer, started 3 s later, answers.
+#[test]
+fn fencer_started_late() {
+    let script = "
+        register fd stonith - fence_alom
+        exec fd start
+        sh setsid -f sh -c 'sleep 3; exec /usr/lib/pacemaker/pacemaker-fenced' </dev/null >/dev/null 2>&1
+        wait fd start 0 40
+    ";
+    let t = compare_in("fencer_started_late", Fencer::Later, install_fence_agent, script, no_checks);
+    assert_has(&t, "result fd start interval=0 call=+0 rc=0 status=0 deleted=0 ran reason=- output=-");
 }
 
 /// systemd without a D-Bus connection, `service` with no script, nagios plugins (probe runs

@@ -41,6 +41,10 @@ pub struct Execd {
     pub fencer: Option<crate::fencer::FencerClient>,
     /// Fence device monitors waiting for the fencer's result, by fencer call id.
     pub fence_calls: HashMap<i32, OpId>,
+    /// Fence device operations waiting for a fencer connection attempt to succeed.
+    pub fencer_waiters: Vec<OpId>,
+    /// The last failed fencer connection attempt of the current series (0: none).
+    pub fencer_attempt: u32,
 }
 
 impl Execd {
@@ -60,6 +64,8 @@ impl Execd {
             alert_sequence: 0,
             fencer: None,
             fence_calls: HashMap::new(),
+            fencer_waiters: Vec::new(),
+            fencer_attempt: 0,
         }
     }
 

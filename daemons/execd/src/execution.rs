@@ -360,6 +360,7 @@ impl Execd {
                 }
             }
             TimerEvent::Timeout(id) => self.on_process_timeout(id),
+            TimerEvent::FencerRetry => self.retry_fencer(),
             TimerEvent::Repeat(id) => {
                 let is_fence = self
                     .ops

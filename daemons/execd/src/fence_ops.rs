@@ -1,7 +1,7 @@
 //! Fence device operations through the fencer, as Pacemaker's executor runs them: probes
 //! answer from what the executor knows, start registers the device and monitors it, stop
-//! removes it, monitors are asynchronous fencer calls. Without a fencer every other
-//! operation fails as "not connected".
+//! removes it, monitors are asynchronous fencer calls. Without a fencer (after 10 attempts
+//! 2 s apart) every other operation fails as "not connected".
 
 use crate::daemon::Execd;
 use crate::fencer::{FenceResult, FencerClient};
@@ -21,18 +21,78 @@ enum Step {
     Lost(String),
 }
 
+/// How many times, and how far apart, the fencer connection is tried before fence device
+/// operations fail as "not connected" (Pacemaker's executor: 10 times, 2 s apart).
+const FENCER_ATTEMPTS: u32 = 10;
+const FENCER_RETRY: Duration = Duration::from_secs(2);
+
 /// How often pending fencer results are looked for.
 const FENCER_POLL: Duration = Duration::from_millis(100);
 
 impl Execd {
-    fn fencer(&mut self) -> Option<&mut FencerClient> {
-        if self.fencer.is_none() {
-            match FencerClient::connect() {
-                Ok(client) => self.fencer = Some(client),
-                Err(e) => tracing::error!("Could not connect to fencer: {}", e),
+    /// Makes sure there is a fencer connection for operation `id`, or parks the operation
+    /// until a retry gets one. Like Pacemaker's executor it tries 10 times, 2 s apart, but
+    /// without blocking every other operation meanwhile.
+    fn fencer_for(&mut self, id: OpId) -> bool {
+        if self.fencer.is_some() {
+            return true;
+        }
+        if !self.fencer_waiters.is_empty() {
+            // Attempts are under way; this one waits for their outcome.
+            self.fencer_waiters.push(id);
+            return false;
+        }
+        match FencerClient::connect() {
+            Ok(client) => {
+                self.fencer = Some(client);
+                true
+            }
+            Err(e) => {
+                self.fencer_waiters.push(id);
+                self.fencer_attempt_failed(1, &e);
+                false
             }
         }
-        self.fencer.as_mut()
+    }
+
+    fn fencer_attempt_failed(&mut self, attempt: u32, error: &str) {
+        if attempt < FENCER_ATTEMPTS {
+            tracing::info!(
+                "Fencer connection attempt {} of {} failed (retrying in {}s): {}",
+                attempt,
+                FENCER_ATTEMPTS,
+                FENCER_RETRY.as_secs(),
+                error
+            );
+            self.fencer_attempt = attempt;
+            self.timers.add(FENCER_RETRY, TimerEvent::FencerRetry);
+            return;
+        }
+        tracing::info!("Could not connect to fencer: {}", error);
+        self.fencer_attempt = 0;
+        for id in std::mem::take(&mut self.fencer_waiters) {
+            self.fence_action_complete(
+                id,
+                ocf::UNKNOWN_ERROR,
+                exec_status::NOT_CONNECTED,
+                Some("No connection to fencer".into()),
+            );
+        }
+    }
+
+    /// The next connection attempt is due.
+    pub(crate) fn retry_fencer(&mut self) {
+        let attempt = self.fencer_attempt + 1;
+        match FencerClient::connect() {
+            Ok(client) => {
+                self.fencer = Some(client);
+                self.fencer_attempt = 0;
+                for id in std::mem::take(&mut self.fencer_waiters) {
+                    self.execute_fence_action(id);
+                }
+            }
+            Err(e) => self.fencer_attempt_failed(attempt, &e),
+        }
     }
 
     pub(crate) fn execute_fence_action(&mut self, id: OpId) {
@@ -53,15 +113,10 @@ impl Execd {
             self.fence_action_complete(id, known.0, known.1, None);
             return;
         }
-        let Some(fencer) = self.fencer() else {
-            self.fence_action_complete(
-                id,
-                ocf::UNKNOWN_ERROR,
-                exec_status::NOT_CONNECTED,
-                Some("No connection to fencer".into()),
-            );
+        if !self.fencer_for(id) {
             return;
-        };
+        }
+        let Some(fencer) = self.fencer.as_mut() else { return };
         let step = match action.as_str() {
             "start" => match fencer.register_device(&rsc_id, &agent, &params) {
                 Ok(result) if result.ok() => Step::Monitor,

@@ -38,6 +38,8 @@ pub enum TimerEvent {
     Timeout(OpId),
     /// A recurring operation's interval has passed (run it again).
     Repeat(OpId),
+    /// Time for the next attempt to connect to the fencer.
+    FencerRetry,
 }
 
 /// Where an operation stands in the process layer.
