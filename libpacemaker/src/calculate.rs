@@ -24,32 +24,47 @@ pub struct Diagnostics {
     pub messages: Vec<Diagnostic>,
 }
 
+/// One message of a scheduler run, with the Pacemaker function that logs it (the daemon's
+/// log names it as Pacemaker's does).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Diagnostic {
-    Error(String),
-    Warning(String),
+    Error { function: &'static str, text: String },
+    Warning { function: &'static str, text: String },
+}
+
+impl Diagnostic {
+    pub fn text(&self) -> &str {
+        match self {
+            Diagnostic::Error { text, .. } | Diagnostic::Warning { text, .. } => text,
+        }
+    }
 }
 
 impl Diagnostics {
-    fn processing_error(&mut self, message: String) {
+    fn processing_error(&mut self, function: &'static str, text: String) {
         self.processing_error = true;
-        self.messages.push(Diagnostic::Error(message));
+        self.messages.push(Diagnostic::Error { function, text });
     }
 
-    fn processing_warning(&mut self, message: String) {
+    fn processing_warning(&mut self, function: &'static str, text: String) {
         self.processing_warning = true;
-        self.messages.push(Diagnostic::Warning(message));
+        self.log_warning(function, text);
     }
 
     /// A warning that Pacemaker counts as both a processing and a configuration warning.
-    fn warning(&mut self, message: String) {
+    fn warning(&mut self, function: &'static str, text: String) {
         self.config_warning = true;
-        self.processing_warning(message);
+        self.processing_warning(function, text);
     }
 
-    fn config_error(&mut self, message: String) {
+    fn config_error(&mut self, function: &'static str, text: String) {
         self.config_error = true;
-        self.messages.push(Diagnostic::Error(message));
+        self.messages.push(Diagnostic::Error { function, text });
+    }
+
+    /// A warning that is only logged (no flag).
+    fn log_warning(&mut self, function: &'static str, text: String) {
+        self.messages.push(Diagnostic::Warning { function, text });
     }
 }
 
@@ -72,30 +87,47 @@ pub fn calculate_transition(cib: &Element, transition_id: u64) -> Result<Transit
 
 fn diagnose(ws: &WorkingSet, schedule: &Schedule) -> Diagnostics {
     let mut d = Diagnostics::default();
+    for node in ws.nodes.iter().filter(|n| n.unclean && !n.is_remote) {
+        if let Some(reason) = &node.fence_reason {
+            let outcome = if can_fence(ws, node) { "will be fenced" } else { "is unclean" };
+            d.log_warning("pe_fence_node", format!("Cluster node {} {}: {}", node.uname, outcome, reason));
+        }
+    }
     if ws.options.stonith_enabled && !ws.have_stonith_resource {
-        d.config_error("Resource start-up disabled since no STONITH resources have been defined".into());
-        d.config_error("Either configure some or disable STONITH with the stonith-enabled option".into());
-        d.config_error("NOTE: Clusters with shared data need STONITH to ensure data integrity".into());
+        let unpack = "unpack_resources";
+        d.config_error(unpack, "Resource start-up disabled since no STONITH resources have been defined".into());
+        d.config_error(unpack, "Either configure some or disable STONITH with the stonith-enabled option".into());
+        d.config_error(unpack, "NOTE: Clusters with shared data need STONITH to ensure data integrity".into());
     }
     for node in ws.nodes.iter().filter(|n| n.unclean) {
-        d.processing_warning(format!("{} is unclean", node.uname));
+        d.processing_warning("determine_online_status", format!("{} is unclean", node.uname));
     }
     for rsc in ws.resources.iter().filter(|r| r.variant == Variant::Primitive && r.running_on.len() > 1) {
-        d.processing_error(format!(
-            "{} resource {} might be active on {} nodes",
-            if rsc.class.is_empty() { "Untyped" } else { &rsc.class },
-            rsc.id,
-            rsc.running_on.len()
-        ));
+        d.processing_error(
+            "pcmk__primitive_create_actions",
+            format!(
+                "{} resource {} might be active on {} nodes",
+                if rsc.class.is_empty() { "Untyped" } else { &rsc.class },
+                rsc.id,
+                rsc.running_on.len()
+            ),
+        );
     }
     for action in &schedule.plan.actions {
         if action.rsc.is_none() && action.task == "stonith" && !action.optional {
             if let Some(node) = action.node {
-                d.warning(format!("Scheduling node {} for fencing", ws.nodes[node].uname));
+                d.warning("schedule_fencing", format!("Scheduling node {} for fencing", ws.nodes[node].uname));
             }
         }
     }
     d
+}
+
+/// Pacemaker's pe_can_fence for a cluster node: fencing is enabled and this partition may
+/// use it (it has quorum, ignores its loss, or the node is in it).
+fn can_fence(ws: &WorkingSet, node: &crate::model::Node) -> bool {
+    ws.options.stonith_enabled
+        && (ws.have_quorum || ws.options.no_quorum_policy == crate::options::NoQuorumPolicy::Ignore || node.online)
 }
 
 #[cfg(test)]
@@ -163,7 +195,9 @@ mod tests {
         );
         let d = calculate_transition(&c, 0).expect("schedules").diagnostics;
         assert!(d.processing_warning, "{d:?}");
-        assert!(d.messages.contains(&Diagnostic::Warning("Scheduling node node2 for fencing".into())), "{d:?}");
+        let texts: Vec<&str> = d.messages.iter().map(Diagnostic::text).collect();
+        assert!(texts.contains(&"Cluster node node2 will be fenced: peer is no longer part of the cluster"), "{d:?}");
+        assert!(texts.contains(&"Scheduling node node2 for fencing"), "{d:?}");
         assert!(!d.processing_error, "{d:?}");
     }
 

@@ -97,8 +97,8 @@ impl Scheduler {
         let found = transition.diagnostics;
         for message in &found.messages {
             match message {
-                Diagnostic::Error(m) => tracing::error!("{}", m),
-                Diagnostic::Warning(m) => tracing::warn!("{}", m),
+                Diagnostic::Error { function, text } => tracing::error!(function = *function, "{}", text),
+                Diagnostic::Warning { function, text } => tracing::warn!(function = *function, "{}", text),
             }
         }
         diagnostics.processing_error |= found.processing_error;
