@@ -21,7 +21,7 @@ pub mod unpack;
 use libcrmcommon::xml::Element;
 
 pub use calculate::{calculate_transition, Diagnostic, Diagnostics, Transition};
-pub use output::graph::{transition_graph, transition_graph_text};
+pub use output::graph::{transition_dot, transition_graph, transition_graph_text, DotOptions};
 pub use unpack::UnpackError;
 
 /// Everything a crm_simulate-style run produces.
@@ -36,6 +36,8 @@ pub struct SimulationReport {
     pub scores: String,
     /// The transition graph XML (crm_simulate -G).
     pub graph: String,
+    /// The transition graph as Graphviz dot (crm_simulate -D), when asked for.
+    pub dot: String,
     /// The parts of `text`, for crm_simulate's other modes: what it prints before
     /// scheduling (execution date and "Current cluster status"), the "Performing Requested
     /// Modifications" list (empty without injections), and the "Transition Summary" list.
@@ -158,27 +160,36 @@ pub fn simulate(cib: &Element) -> Result<SimulationReport, UnpackError> {
 
 /// Like [`simulate`], with "now" set explicitly (crm_simulate -t).
 pub fn simulate_at(cib: &Element, now: Option<i64>) -> Result<SimulationReport, UnpackError> {
-    run_scheduler(cib, now, &inject::Injections::default(), true, true)
+    run_scheduler(cib, now, &inject::Injections::default(), true, Artifacts { graph: true, dot: None })
 }
 
 /// Like [`simulate_at`] without simulating the transition, as crm_simulate runs without
 /// -S: the text ends with the Transition Summary and there is no revised CIB.
 pub fn schedule_at(cib: &Element, now: Option<i64>) -> Result<SimulationReport, UnpackError> {
-    run_scheduler(cib, now, &inject::Injections::default(), false, true)
+    run_scheduler(cib, now, &inject::Injections::default(), false, Artifacts { graph: true, dot: None })
+}
+
+/// The transition graph files a run writes (crm_simulate -G and -D). Building them costs
+/// more than the scheduling on large clusters, so only what is asked for is built.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Artifacts {
+    /// The graph XML, into [`SimulationReport::graph`].
+    pub graph: bool,
+    /// The graph as dot, into [`SimulationReport::dot`].
+    pub dot: Option<DotOptions>,
 }
 
 /// Like [`simulate_at`] (or, without `execute`, [`schedule_at`]), with synthetic events
 /// (crm_simulate -u/-d/-f/-i/-q/-w/-g/-r/-b/-e) applied after the current status is shown
-/// and before scheduling. The transition graph, which costs more than the scheduling on
-/// large clusters, is only written out `with_graph`.
+/// and before scheduling, and the graph files `artifacts` asks for.
 pub fn simulate_with(
     input: &Element,
     now: Option<i64>,
     injections: &inject::Injections,
     execute: bool,
-    with_graph: bool,
+    artifacts: Artifacts,
 ) -> Result<SimulationReport, UnpackError> {
-    run_scheduler(input, now, injections, execute, with_graph)
+    run_scheduler(input, now, injections, execute, artifacts)
 }
 
 fn run_scheduler(
@@ -186,7 +197,7 @@ fn run_scheduler(
     now: Option<i64>,
     injections: &inject::Injections,
     execute: bool,
-    with_graph: bool,
+    artifacts: Artifacts,
 ) -> Result<SimulationReport, UnpackError> {
     let mut text = String::new();
     let mut ws = unpack::unpack_at(input, now)?;
@@ -229,12 +240,13 @@ fn run_scheduler(
     }
     text.push_str(&summary_text);
     if !execute {
-        let graph = if with_graph { output::graph::transition_graph_text(cib, &ws, &schedule, 0) } else { String::new() };
+        let (graph, dot) = graph_files(cib, &ws, &schedule, artifacts);
         return Ok(SimulationReport {
             text,
             revised_cib: None,
             scores: schedule.scores.clone(),
             graph,
+            dot,
             status_text,
             modifications_text,
             summary_text,
@@ -260,16 +272,24 @@ fn run_scheduler(
     text.push('\n');
     text.push_str("Revised Cluster Status:\n");
     text.push_str(&output::status::cluster_status(&revised_ws));
-    let graph = if with_graph { output::graph::transition_graph_text(cib, &ws, &schedule, 0) } else { String::new() };
+    let (graph, dot) = graph_files(cib, &ws, &schedule, artifacts);
     Ok(SimulationReport {
         text,
         revised_cib: Some(revised),
         scores: schedule.scores.clone(),
         graph,
+        dot,
         status_text,
         modifications_text,
         summary_text,
         scheduled_cib: injected,
         injection_errors,
     })
+}
+
+/// The graph XML and dot text `artifacts` asks for (empty when not asked for).
+fn graph_files(cib: &Element, ws: &model::WorkingSet, schedule: &sched::Schedule, artifacts: Artifacts) -> (String, String) {
+    let graph = if artifacts.graph { output::graph::transition_graph_text(cib, ws, schedule, 0) } else { String::new() };
+    let dot = artifacts.dot.map(|options| output::graph::transition_dot(ws, schedule, options)).unwrap_or_default();
+    (graph, dot)
 }

@@ -17,6 +17,10 @@ pub struct Args {
     pub quiet: bool,
     pub save_graph: Option<String>,
     pub save_dot: Option<String>,
+    /// -a: the dot file shows every action, not only the transition's.
+    pub all_actions: bool,
+    /// -V: the dot file names actions with their ids.
+    pub verbose: bool,
     pub save_input: Option<String>,
     pub save_output: Option<String>,
     pub date: Option<String>,
@@ -70,6 +74,7 @@ Artifact Options:
   -O, --save-output=FILE           Save the output configuration to the named file
   -G, --save-graph=FILE            Save the transition graph (XML format) to the named file
   -D, --save-dotfile=FILE          Save the transition graph (DOT format) to the named file
+  -a, --all-actions                Display all possible actions in DOT graph (even if not part of transition)
 
 Data Source:
   -L, --live-check                 Connect to CIB manager and use the current CIB contents as input
@@ -150,16 +155,24 @@ fn apply(args: &mut Args, long: &str, value: Option<String>) -> Result<(), Strin
         "ticket-activate" => args.injections.ticket_activate.push(v()),
         "save-input" => args.save_input = Some(v()),
         "save-output" => args.save_output = Some(v()),
-        "save-graph" => args.save_graph = Some(v()),
-        "save-dotfile" => args.save_dot = Some(v()),
+        // Writing the graph needs a scheduled transition: both imply --run.
+        "save-graph" => {
+            args.save_graph = Some(v());
+            args.run = true;
+        }
+        "save-dotfile" => {
+            args.save_dot = Some(v());
+            args.run = true;
+        }
+        "all-actions" => args.all_actions = true,
         "live-check" => args.source = Source::Live,
         "xml-file" => args.source = Source::File(v()),
         "xml-pipe" => args.source = Source::Stdin,
         "version" => args.version = true,
         "quiet" => args.quiet = true,
         "help" | "help-all" => args.help = true,
-        // Debug verbosity only changes logging, which goes nowhere here.
-        "verbose" => {}
+        // Otherwise debug verbosity only changes logging, which goes nowhere here.
+        "verbose" => args.verbose = true,
         "output-as" if v() == "text" => {}
         "output-to" if v() == "-" => {}
         // Accepted by Pacemaker but not implemented here: say so instead of ignoring them.

@@ -292,3 +292,103 @@ fn bad_input_gets_a_clear_error() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Runs both with `-S -Q -D <file>` and the extra arguments; returns the cases whose dot
+/// files (or exit codes) differ.
+fn compare_dot(cases: &[&str], corpus: &Path, extra: &[&str]) -> Vec<String> {
+    let ours = env!("CARGO_BIN_EXE_crm_simulate");
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("crm-simulate-dot-{}-{call}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut differ = Vec::new();
+    for case in cases {
+        let xml = corpus.join("xml").join(format!("{case}.xml")).to_string_lossy().into_owned();
+        let mut results = Vec::new();
+        for (program, label) in [(C_SIMULATE, "c"), (ours, "ours")] {
+            let dot = dir.join(format!("{label}.dot"));
+            let dot_arg = dot.to_string_lossy().into_owned();
+            let mut args = vec!["-x", &xml, "-S", "-Q", "-D", &dot_arg];
+            args.extend(extra);
+            let (rc, _, _) = run(program, &args);
+            results.push((rc, std::fs::read_to_string(&dot).unwrap_or_default()));
+            std::fs::remove_file(&dot).ok();
+        }
+        let (c, r) = (&results[0], &results[1]);
+        if c != r {
+            let first = c.1.lines().zip(r.1.lines()).find(|(a, b)| a != b);
+            differ.push(format!(
+                "{case} {extra:?}: rc {} vs C {}; {} lines vs C {}; first difference (C, ours) {first:?}",
+                r.0,
+                c.0,
+                r.1.lines().count(),
+                c.1.lines().count()
+            ));
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+    differ
+}
+
+/// Cases whose transition graph (and so dot file) we already get exactly right, covering
+/// required actions that cannot run (red), optional orderings between shown actions
+/// (dashed edges), fencing, shutdown, groups, clones and pseudo-actions.
+const DOT_CASES: &[&str] = &[
+    "simple2",
+    "simple7",
+    "group1",
+    "asymmetrical-order-move",
+    "bug-5014-A-stopped-B-stopped",
+    "bug-5014-CthenAthenB-C-stopped",
+    "bug-5014-CLONE-A-start-B-start",
+    "bug-lf-2213",
+    "bug-lf-2445",
+    "1360",
+    "concurrent-fencing",
+    "rec-node-2",
+    "rec-node-14",
+    "suicide-needed-inquorate",
+];
+
+/// With --all-actions the dot file also shows what the transition leaves out (optional
+/// actions, unmanaged resources' actions in purple); these cases' full action lists match.
+const DOT_ALL_ACTIONS_CASES: &[&str] = &[
+    "simple2",
+    "simple7",
+    "group1",
+    "asymmetrical-order-move",
+    "concurrent-fencing",
+    "rec-node-2",
+    "rec-node-14",
+    "stopped-monitor-24",
+    "stopped-monitor-26",
+];
+
+#[test]
+fn dot_files_match_c() {
+    let Some((corpus, _)) = setup() else { return };
+    assert_none(compare_dot(DOT_CASES, &corpus, &[]), "-D");
+    // -V adds the action ids to the names.
+    assert_none(compare_dot(DOT_CASES, &corpus, &["-V"]), "-D -V");
+    assert_none(compare_dot(DOT_ALL_ACTIONS_CASES, &corpus, &["-a"]), "-D -a");
+    assert_none(compare_dot(DOT_ALL_ACTIONS_CASES, &corpus, &["-a", "-V"]), "-D -a -V");
+}
+
+#[test]
+fn dot_file_alone_implies_run() {
+    // Like Pacemaker's, -D without -R/-S still schedules, prints the Transition Summary
+    // and writes the file.
+    let Some((corpus, _)) = setup() else { return };
+    let dir = std::env::temp_dir().join(format!("crm-simulate-dot-run-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let xml = corpus.join("xml/group1.xml").to_string_lossy().into_owned();
+    let mut outputs = Vec::new();
+    for (program, label) in [(C_SIMULATE, "c"), (env!("CARGO_BIN_EXE_crm_simulate"), "ours")] {
+        let dot = dir.join(format!("{label}.dot")).to_string_lossy().into_owned();
+        let (rc, out, _) = run(program, &["-x", &xml, "-D", &dot]);
+        outputs.push((rc, out, std::fs::read_to_string(&dot).unwrap_or_default()));
+    }
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(outputs[0].1.contains("Transition Summary"), "{}", outputs[0].1);
+    assert_eq!(outputs[1], outputs[0]);
+}

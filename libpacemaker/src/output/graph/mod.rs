@@ -4,6 +4,7 @@
 
 mod attributes;
 mod config;
+mod dot;
 mod select;
 mod view;
 
@@ -15,6 +16,7 @@ use crate::sched::actions::Action;
 use crate::sched::Schedule;
 
 pub use attributes::CRM_FEATURE_SET;
+pub use dot::{transition_dot, DotOptions};
 
 /// Builds the `<transition_graph>` for a scheduled working set. `cib` is the
 /// CIB the working set was unpacked from (the graph carries resource
