@@ -103,6 +103,14 @@ pub fn transition_summary(ws: &model::WorkingSet, schedule: &sched::Schedule) ->
 fn execution_lines(ws: &model::WorkingSet, plan: &sched::actions::Plan) -> Vec<String> {
     let mut lines = Vec::new();
     for i in simulate::executed_actions(plan) {
+        execution_line(ws, plan, i, &mut lines);
+    }
+    lines
+}
+
+/// The "Executing Cluster Transition" line for one executed action.
+fn execution_line(ws: &model::WorkingSet, plan: &sched::actions::Plan, i: usize, lines: &mut Vec<String>) {
+    {
         let a = &plan.actions[i];
         let node = a
             .node
@@ -149,7 +157,6 @@ fn execution_lines(ws: &model::WorkingSet, plan: &sched::actions::Plan) -> Vec<S
             }
         }
     }
-    lines
 }
 
 /// Runs the scheduler on a CIB and simulates the resulting transition,
@@ -256,11 +263,15 @@ fn run_scheduler(
     }
     text.push('\n');
     text.push_str("Executing Cluster Transition:\n");
-    for line in execution_lines(&ws, &schedule.plan) {
+    let (lines, revised) = if injections.op_fail.is_empty() {
+        (execution_lines(&ws, &schedule.plan), simulate::apply(cib, &ws, &schedule.plan))
+    } else {
+        execute_with_failures(cib, &ws, &schedule, &injections.op_fail, &mut injection_errors)
+    };
+    for line in lines {
         text.push_str(&line);
         text.push('\n');
     }
-    let revised = simulate::apply(cib, &ws, &schedule.plan);
     let revised_ws = unpack::unpack_at(&revised, now)?;
     if let Some(date) = ws.original_date {
         // crm_simulate re-reads the CIB for the revised status and says so again.
@@ -292,4 +303,49 @@ fn graph_files(cib: &Element, ws: &model::WorkingSet, schedule: &sched::Schedule
     let graph = if artifacts.graph { output::graph::transition_graph_text(cib, ws, schedule, 0) } else { String::new() };
     let dot = artifacts.dot.map(|options| output::graph::transition_dot(ws, schedule, options)).unwrap_or_default();
     (graph, dot)
+}
+
+/// Simulates the transition by running its graph as Pacemaker does, making the actions
+/// `fail_specs` name fail (crm_simulate -F): returns the "Executing Cluster Transition"
+/// lines and the revised CIB.
+fn execute_with_failures(
+    cib: &Element,
+    ws: &model::WorkingSet,
+    schedule: &sched::Schedule,
+    fail_specs: &[String],
+    errors: &mut Vec<String>,
+) -> (Vec<String>, Element) {
+    let plan = &schedule.plan;
+    let graph = output::graph::transition_graph(cib, ws, schedule, 0);
+    let by_graph_id: std::collections::HashMap<u64, usize> =
+        output::graph::action_ids(ws, schedule).into_iter().enumerate().map(|(i, id)| (id, i)).collect();
+    let known = |name: &str| ws.resources.iter().any(|r| r.id == name || r.clone_name.as_deref() == Some(name));
+    let run = simulate::execution::run(&graph, fail_specs, &known);
+    errors.extend(run.errors);
+    // Failures are stamped with the real time, as Pacemaker does even with --set-datetime.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let mut lines = Vec::new();
+    let mut executed = Vec::new();
+    let mut failures = Vec::new();
+    for fired in run.fired {
+        let Some(&i) = by_graph_id.get(&fired.action_id) else { continue };
+        executed.push(i);
+        execution_line(ws, plan, i, &mut lines);
+        let Some(failure) = fired.failure else { continue };
+        lines.push(format!("Pretending action {} failed with rc={}", failure.action_id, failure.rc));
+        let mut attributes = Vec::new();
+        // Success, or a probe finding the resource stopped, counts as no failure.
+        let counts = failure.rc != 0 && !(failure.rc == 7 && failure.interval_ms == 0);
+        if counts {
+            let op = format!("{}#{}_{}", failure.rsc, failure.task, failure.interval_ms);
+            attributes.push((format!("fail-count-{op}"), "value++".to_owned()));
+            attributes.push((format!("last-failure-{op}"), now.to_string()));
+        }
+        let node_id = plan.actions[i].node.map(|n| ws.nodes[n].id.as_str()).unwrap_or("");
+        for (name, value) in &attributes {
+            lines.push(format!("  * Injecting attribute {name}={value} into /node_state '{node_id}'"));
+        }
+        failures.push(simulate::InjectedFailure { action: i, rc: failure.rc, attributes });
+    }
+    (lines, simulate::apply_executed(cib, ws, plan, &executed, &failures))
 }

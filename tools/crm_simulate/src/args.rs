@@ -61,6 +61,7 @@ Synthetic Cluster Events:
   -d, --node-down=NODE             Simulate taking a node offline
   -f, --node-fail=NODE             Simulate a node failing
   -i, --op-inject=OPSPEC           Generate a failure for the cluster to react to in the simulation
+  -F, --op-fail=OPSPEC             If the specified task occurs during the simulation, have it fail with return code ${rc}
   -t, --set-datetime=DATETIME      Set date/time (ISO 8601 format)
   -q, --quorum=QUORUM              Set to '1' (or 'true') to indicate cluster has quorum
   -w, --watchdog=DEVICE            Set to '1' (or 'true') to indicate cluster has an active watchdog device
@@ -146,6 +147,11 @@ fn apply(args: &mut Args, long: &str, value: Option<String>) -> Result<(), Strin
         "node-down" => args.injections.node_down.push(v()),
         "node-fail" => args.injections.node_fail.push(v()),
         "op-inject" => args.injections.op_inject.push(v()),
+        // Failing an operation needs a simulated transition: implies --simulate.
+        "op-fail" => {
+            args.injections.op_fail.push(v());
+            args.simulate = true;
+        }
         "set-datetime" => args.date = Some(v()),
         "quorum" => args.injections.quorum = Some(v()),
         "watchdog" => args.injections.watchdog = Some(v()),
@@ -255,7 +261,9 @@ mod tests {
         assert_eq!(a.injections.ticket_grant, ["t"]);
         assert!(p(&["--bogus"]).unwrap_err().contains("Unknown option --bogus"));
         assert!(p(&["-x"]).unwrap_err().contains("Missing argument"));
-        assert!(p(&["-F", "r_start_0@n=1"]).unwrap_err().contains("not supported"));
+        let a = p(&["-F", "r_start_0@n=1", "-x", "f"]).unwrap();
+        assert!(a.simulate && a.run);
+        assert_eq!(a.injections.op_fail, ["r_start_0@n=1"]);
         assert!(p(&["--repeat=lots"]).is_err());
     }
 }

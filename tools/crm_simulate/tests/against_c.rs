@@ -392,3 +392,69 @@ fn dot_file_alone_implies_run() {
     assert!(outputs[0].1.contains("Transition Summary"), "{}", outputs[0].1);
     assert_eq!(outputs[1], outputs[0]);
 }
+
+/// Runs both with `-F` failure specs (and any extra arguments); returns the cases whose
+/// output (with failure times masked), exit code or failure-spec errors differ.
+fn compare_op_fail(cases: &[(&str, &[&str])], corpus: &Path, extra: &[&str]) -> Vec<String> {
+    let ours = env!("CARGO_BIN_EXE_crm_simulate");
+    let mut differ = Vec::new();
+    for (case, specs) in cases {
+        let xml = corpus.join("xml").join(format!("{case}.xml")).to_string_lossy().into_owned();
+        let mut args = vec!["-x", xml.as_str()];
+        args.extend(extra);
+        for spec in *specs {
+            args.extend(["-F", spec]);
+        }
+        let results: Vec<(i32, String, Vec<String>)> = [C_SIMULATE, ours]
+            .iter()
+            .map(|program| {
+                let (rc, out, err) = run(program, &args);
+                let spec_errors = err.lines().filter(|l| l.contains("Invalid failed operation")).map(str::to_owned).collect();
+                (rc, mask_times(&out), spec_errors)
+            })
+            .collect();
+        let (c, r) = (&results[0], &results[1]);
+        if c != r {
+            let first = c.1.lines().zip(r.1.lines()).find(|(a, b)| a != b);
+            differ.push(format!(
+                "{case} {specs:?}: rc {} vs C {}; errors {:?} vs C {:?}; first difference (C, ours) {first:?}",
+                r.0, c.0, r.2, c.2
+            ));
+        }
+    }
+    differ
+}
+
+#[test]
+fn op_fail_matches_c() {
+    let Some((corpus, _)) = setup() else { return };
+    let cases: &[(&str, &[&str])] = &[
+        // A failed start: the group members after it never start, the fail count is set.
+        ("group1", &["child_rsc2_start_0@node1=1"]),
+        // A probe finding the resource stopped is no failure to count, but still aborts.
+        ("group1", &["child_rsc1_monitor_0@node2=7"]),
+        ("group1", &["CHILD_RSC1_MONITOR_0@NODE2=1"]),
+        // Only the first matching spec counts; a result code that is no number is an error.
+        ("group1", &["child_rsc2_start_0@node1=x", "child_rsc2_start_0@node1=2", "child_rsc2_start_0@node1=3"]),
+        ("simple8", &["rsc3_monitor_0@node2=1", "nosuch_start_0@node1=1"]),
+        ("anti-colocation-order", &["rsc1_start_0@node2=1"]),
+        ("coloc-group", &["rsc1_start_0@node2=1"]),
+        ("one-or-more-2", &["A_start_0@fc16-builder=1"]),
+        ("rsc_dep10", &["rsc2_start_0@node1=1"]),
+        ("systemhealth3", &["stonith-1_start_0@hs21c=1"]),
+        ("node-maintenance-2", &["rsc1_monitor_10000@node2=1"]),
+        ("ticket-primitive-11", &["rsc1_monitor_10000@node2=1"]),
+        ("bug-5028-bottom", &["dummy02_stop_0@bl460g6a=1"]),
+        // Clone instances, by instance name or by the configured name.
+        ("clone-anon-probe-1", &["drbd0:0_start_0@mysql-01=1"]),
+        ("clone-anon-probe-1", &["drbd0_start_0@mysql-01=1"]),
+        ("1360", &["dollies_start_0@ssgtest1b=1"]),
+        ("bug-lf-2213", &["test:0_start_0@web1=1"]),
+        ("ticket-clone-2", &["rsc1_start_0@node2=1"]),
+        ("promoted-reattach", &["drbd1_monitor_10000@dktest1=8"]),
+        ("promoted-unmanaged-monitor", &["ping-1:0_monitor_60000@pcmk-2=1"]),
+    ];
+    assert_none(compare_op_fail(cases, &corpus, &[]), "-F");
+    // Quiet: nothing but errors.
+    assert_none(compare_op_fail(&cases[..4], &corpus, &["-Q"]), "-F -Q");
+}

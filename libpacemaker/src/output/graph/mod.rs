@@ -61,6 +61,12 @@ pub fn transition_graph(
     graph
 }
 
+/// Each planned action's id in the graph (by plan index; actions the graph leaves out
+/// have ids too).
+pub fn action_ids(ws: &WorkingSet, schedule: &Schedule) -> Vec<u64> {
+    select::action_ids(ws, schedule)
+}
+
 /// The graph as crm_simulate writes it to a file.
 pub fn transition_graph_text(
     cib: &Element,
