@@ -167,16 +167,17 @@ pub fn simulate(cib: &Element) -> Result<SimulationReport, UnpackError> {
 
 /// Like [`simulate`], with "now" set explicitly (crm_simulate -t).
 pub fn simulate_at(cib: &Element, now: Option<i64>) -> Result<SimulationReport, UnpackError> {
-    run_scheduler(cib, now, &inject::Injections::default(), true, Artifacts { graph: true, dot: None })
+    run_scheduler(cib, now, &inject::Injections::default(), true, Artifacts { graph: true, ..Artifacts::default() })
 }
 
 /// Like [`simulate_at`] without simulating the transition, as crm_simulate runs without
 /// -S: the text ends with the Transition Summary and there is no revised CIB.
 pub fn schedule_at(cib: &Element, now: Option<i64>) -> Result<SimulationReport, UnpackError> {
-    run_scheduler(cib, now, &inject::Injections::default(), false, Artifacts { graph: true, dot: None })
+    run_scheduler(cib, now, &inject::Injections::default(), false, Artifacts { graph: true, ..Artifacts::default() })
 }
 
-/// The transition graph files a run writes (crm_simulate -G and -D). Building them costs
+/// The transition graph files a run writes (crm_simulate -G and -D), and what the status
+/// texts show besides nodes and resources. Building them costs
 /// more than the scheduling on large clusters, so only what is asked for is built.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Artifacts {
@@ -184,6 +185,8 @@ pub struct Artifacts {
     pub graph: bool,
     /// The graph as dot, into [`SimulationReport::dot`].
     pub dot: Option<DotOptions>,
+    /// Optional sections of the cluster status texts (crm_simulate -A).
+    pub sections: output::StatusSections,
 }
 
 /// Like [`simulate_at`] (or, without `execute`, [`schedule_at`]), with synthetic events
@@ -211,7 +214,7 @@ fn run_scheduler(
     let original_date = ws.original_date;
     text.push_str(&output::header::preamble(&ws, original_date));
     text.push_str("Current cluster status:\n");
-    text.push_str(&output::status::cluster_status(&ws));
+    text.push_str(&output::cluster_status_with(&ws, input, artifacts.sections));
     let status_text = text.trim_end_matches('\n').to_string() + "\n";
     text.push('\n');
     let mut modifications_text = String::new();
@@ -282,7 +285,7 @@ fn run_scheduler(
     }
     text.push('\n');
     text.push_str("Revised Cluster Status:\n");
-    text.push_str(&output::status::cluster_status(&revised_ws));
+    text.push_str(&output::cluster_status_with(&revised_ws, &revised, artifacts.sections));
     let (graph, dot) = graph_files(cib, &ws, &schedule, artifacts);
     Ok(SimulationReport {
         text,

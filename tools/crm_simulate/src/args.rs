@@ -21,6 +21,8 @@ pub struct Args {
     pub all_actions: bool,
     /// -V: the dot file names actions with their ids.
     pub verbose: bool,
+    /// -A: the cluster status shows node attributes.
+    pub show_attributes: bool,
     pub save_input: Option<String>,
     pub save_output: Option<String>,
     pub date: Option<String>,
@@ -52,6 +54,7 @@ Operations:
   -R, --run                        Process the supplied input and show what actions the cluster will take in response
   -S, --simulate                   Like --run, but also simulate taking those actions and show the resulting new status
   -X, --in-place                   Like --simulate, but also store the results back to the input file
+  -A, --show-attrs                 Show node attributes
   -s, --show-scores                Show allocation scores
   -P, --profile=DIR                Process all the XML files in the named directory to create profiling data
   -N, --repeat=N                   With --profile, repeat each test N times and print timings
@@ -171,6 +174,9 @@ fn apply(args: &mut Args, long: &str, value: Option<String>) -> Result<(), Strin
             args.run = true;
         }
         "all-actions" => args.all_actions = true,
+        "show-attrs" => args.show_attributes = true,
+        // Pending operations are shown anyway (as by Pacemaker's crm_simulate).
+        "pending" => {}
         "live-check" => args.source = Source::Live,
         "xml-file" => args.source = Source::File(v()),
         "xml-pipe" => args.source = Source::Stdin,

@@ -458,3 +458,32 @@ fn op_fail_matches_c() {
     // Quiet: nothing but errors.
     assert_none(compare_op_fail(&cases[..4], &corpus, &["-Q"]), "-F -Q");
 }
+
+#[test]
+fn node_attributes_and_pending_match_c() {
+    let Some((corpus, cases)) = setup() else { return };
+    // Status only: every passing case (about half have attributes to show).
+    assert_none(compare(&cases, &corpus, &|_| vec!["-A".into()]), "-A");
+    // Before and after a simulated transition (cases whose -S output we already get
+    // exactly right), including ping attributes whose connectivity is lost or degraded
+    // (bnc-515172, history-1, probe-3, probe-4).
+    let simulated: Vec<String> = [
+        "bnc-515172",
+        "history-1",
+        "probe-3",
+        "probe-4",
+        "1484",
+        "bug-cl-5219",
+        "coloc-negative-group",
+        "not-installed-tools",
+        "promoted-role",
+        "rule-int-as-number-match",
+    ]
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert_none(compare(&simulated, &corpus, &|_| vec!["-S".into(), "-A".into()]), "-S -A");
+    // Pending operations are shown with or without --pending.
+    let pending: Vec<String> = cases.iter().step_by(5).cloned().collect();
+    assert_none(compare(&pending, &corpus, &|_| vec!["--pending".into(), "-R".into()]), "--pending");
+}
