@@ -84,9 +84,9 @@ pub fn transition_dot(ws: &WorkingSet, schedule: &Schedule, options: DotOptions)
             } else if in_graph[then] && disabled_by_graph(flags) {
                 // The graph writer dropped this load or anti-colocation ordering for good.
                 continue;
-            } else if written[first] && written[then] && flags != of::LOAD {
-                "dashed"
-            } else if options.all_actions {
+            } else if (written[first] && written[then] && flags != of::LOAD) || options.all_actions {
+                // An ordering the graph does not need, between actions the file shows
+                // (or any ordering, when showing everything).
                 "dashed"
             } else {
                 continue;
