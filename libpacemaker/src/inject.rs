@@ -29,6 +29,9 @@ pub struct Injections {
     pub ticket_activate: Vec<String>,
     /// `rsc_task_interval@node=rc`
     pub op_inject: Vec<String>,
+    /// `rsc_task_interval@node=rc`: results the simulated transition's actions fail with
+    /// (crm_simulate -F); not applied before scheduling.
+    pub op_fail: Vec<String>,
     /// Seconds since the epoch recorded as the time of injected results and failures.
     pub now: i64,
 }
@@ -337,7 +340,7 @@ fn inject_operation(
 }
 
 /// Sets a transient node attribute; "value++" counts up from the current value.
-fn set_transient_attr(state: &mut Element, name: &str, value: &str) {
+pub(crate) fn set_transient_attr(state: &mut Element, name: &str, value: &str) {
     let uuid = state.id().unwrap_or("").to_owned();
     let attrs = ensure_child_with_id(state, "transient_attributes", &uuid);
     let set = ensure_child_with_id(attrs, "instance_attributes", &uuid);

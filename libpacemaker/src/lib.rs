@@ -21,7 +21,7 @@ pub mod unpack;
 use libcrmcommon::xml::Element;
 
 pub use calculate::{calculate_transition, Diagnostic, Diagnostics, Transition};
-pub use output::graph::{transition_graph, transition_graph_text};
+pub use output::graph::{transition_dot, transition_graph, transition_graph_text, DotOptions};
 pub use unpack::UnpackError;
 
 /// Everything a crm_simulate-style run produces.
@@ -36,6 +36,8 @@ pub struct SimulationReport {
     pub scores: String,
     /// The transition graph XML (crm_simulate -G).
     pub graph: String,
+    /// The transition graph as Graphviz dot (crm_simulate -D), when asked for.
+    pub dot: String,
     /// The parts of `text`, for crm_simulate's other modes: what it prints before
     /// scheduling (execution date and "Current cluster status"), the "Performing Requested
     /// Modifications" list (empty without injections), and the "Transition Summary" list.
@@ -101,6 +103,14 @@ pub fn transition_summary(ws: &model::WorkingSet, schedule: &sched::Schedule) ->
 fn execution_lines(ws: &model::WorkingSet, plan: &sched::actions::Plan) -> Vec<String> {
     let mut lines = Vec::new();
     for i in simulate::executed_actions(plan) {
+        execution_line(ws, plan, i, &mut lines);
+    }
+    lines
+}
+
+/// The "Executing Cluster Transition" line for one executed action.
+fn execution_line(ws: &model::WorkingSet, plan: &sched::actions::Plan, i: usize, lines: &mut Vec<String>) {
+    {
         let a = &plan.actions[i];
         let node = a
             .node
@@ -147,7 +157,6 @@ fn execution_lines(ws: &model::WorkingSet, plan: &sched::actions::Plan) -> Vec<S
             }
         }
     }
-    lines
 }
 
 /// Runs the scheduler on a CIB and simulates the resulting transition,
@@ -158,27 +167,39 @@ pub fn simulate(cib: &Element) -> Result<SimulationReport, UnpackError> {
 
 /// Like [`simulate`], with "now" set explicitly (crm_simulate -t).
 pub fn simulate_at(cib: &Element, now: Option<i64>) -> Result<SimulationReport, UnpackError> {
-    run_scheduler(cib, now, &inject::Injections::default(), true, true)
+    run_scheduler(cib, now, &inject::Injections::default(), true, Artifacts { graph: true, ..Artifacts::default() })
 }
 
 /// Like [`simulate_at`] without simulating the transition, as crm_simulate runs without
 /// -S: the text ends with the Transition Summary and there is no revised CIB.
 pub fn schedule_at(cib: &Element, now: Option<i64>) -> Result<SimulationReport, UnpackError> {
-    run_scheduler(cib, now, &inject::Injections::default(), false, true)
+    run_scheduler(cib, now, &inject::Injections::default(), false, Artifacts { graph: true, ..Artifacts::default() })
+}
+
+/// The transition graph files a run writes (crm_simulate -G and -D), and what the status
+/// texts show besides nodes and resources. Building them costs
+/// more than the scheduling on large clusters, so only what is asked for is built.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Artifacts {
+    /// The graph XML, into [`SimulationReport::graph`].
+    pub graph: bool,
+    /// The graph as dot, into [`SimulationReport::dot`].
+    pub dot: Option<DotOptions>,
+    /// Optional sections of the cluster status texts (crm_simulate -A).
+    pub sections: output::StatusSections,
 }
 
 /// Like [`simulate_at`] (or, without `execute`, [`schedule_at`]), with synthetic events
 /// (crm_simulate -u/-d/-f/-i/-q/-w/-g/-r/-b/-e) applied after the current status is shown
-/// and before scheduling. The transition graph, which costs more than the scheduling on
-/// large clusters, is only written out `with_graph`.
+/// and before scheduling, and the graph files `artifacts` asks for.
 pub fn simulate_with(
     input: &Element,
     now: Option<i64>,
     injections: &inject::Injections,
     execute: bool,
-    with_graph: bool,
+    artifacts: Artifacts,
 ) -> Result<SimulationReport, UnpackError> {
-    run_scheduler(input, now, injections, execute, with_graph)
+    run_scheduler(input, now, injections, execute, artifacts)
 }
 
 fn run_scheduler(
@@ -186,14 +207,14 @@ fn run_scheduler(
     now: Option<i64>,
     injections: &inject::Injections,
     execute: bool,
-    with_graph: bool,
+    artifacts: Artifacts,
 ) -> Result<SimulationReport, UnpackError> {
     let mut text = String::new();
     let mut ws = unpack::unpack_at(input, now)?;
     let original_date = ws.original_date;
     text.push_str(&output::header::preamble(&ws, original_date));
     text.push_str("Current cluster status:\n");
-    text.push_str(&output::status::cluster_status(&ws));
+    text.push_str(&output::cluster_status_with(&ws, input, artifacts.sections));
     let status_text = text.trim_end_matches('\n').to_string() + "\n";
     text.push('\n');
     let mut modifications_text = String::new();
@@ -229,12 +250,13 @@ fn run_scheduler(
     }
     text.push_str(&summary_text);
     if !execute {
-        let graph = if with_graph { output::graph::transition_graph_text(cib, &ws, &schedule, 0) } else { String::new() };
+        let (graph, dot) = graph_files(cib, &ws, &schedule, artifacts);
         return Ok(SimulationReport {
             text,
             revised_cib: None,
             scores: schedule.scores.clone(),
             graph,
+            dot,
             status_text,
             modifications_text,
             summary_text,
@@ -244,11 +266,15 @@ fn run_scheduler(
     }
     text.push('\n');
     text.push_str("Executing Cluster Transition:\n");
-    for line in execution_lines(&ws, &schedule.plan) {
+    let (lines, revised) = if injections.op_fail.is_empty() {
+        (execution_lines(&ws, &schedule.plan), simulate::apply(cib, &ws, &schedule.plan))
+    } else {
+        execute_with_failures(cib, &ws, &schedule, &injections.op_fail, &mut injection_errors)
+    };
+    for line in lines {
         text.push_str(&line);
         text.push('\n');
     }
-    let revised = simulate::apply(cib, &ws, &schedule.plan);
     let revised_ws = unpack::unpack_at(&revised, now)?;
     if let Some(date) = ws.original_date {
         // crm_simulate re-reads the CIB for the revised status and says so again.
@@ -259,17 +285,70 @@ fn run_scheduler(
     }
     text.push('\n');
     text.push_str("Revised Cluster Status:\n");
-    text.push_str(&output::status::cluster_status(&revised_ws));
-    let graph = if with_graph { output::graph::transition_graph_text(cib, &ws, &schedule, 0) } else { String::new() };
+    text.push_str(&output::cluster_status_with(&revised_ws, &revised, artifacts.sections));
+    let (graph, dot) = graph_files(cib, &ws, &schedule, artifacts);
     Ok(SimulationReport {
         text,
         revised_cib: Some(revised),
         scores: schedule.scores.clone(),
         graph,
+        dot,
         status_text,
         modifications_text,
         summary_text,
         scheduled_cib: injected,
         injection_errors,
     })
+}
+
+/// The graph XML and dot text `artifacts` asks for (empty when not asked for).
+fn graph_files(cib: &Element, ws: &model::WorkingSet, schedule: &sched::Schedule, artifacts: Artifacts) -> (String, String) {
+    let graph = if artifacts.graph { output::graph::transition_graph_text(cib, ws, schedule, 0) } else { String::new() };
+    let dot = artifacts.dot.map(|options| output::graph::transition_dot(ws, schedule, options)).unwrap_or_default();
+    (graph, dot)
+}
+
+/// Simulates the transition by running its graph as Pacemaker does, making the actions
+/// `fail_specs` name fail (crm_simulate -F): returns the "Executing Cluster Transition"
+/// lines and the revised CIB.
+fn execute_with_failures(
+    cib: &Element,
+    ws: &model::WorkingSet,
+    schedule: &sched::Schedule,
+    fail_specs: &[String],
+    errors: &mut Vec<String>,
+) -> (Vec<String>, Element) {
+    let plan = &schedule.plan;
+    let graph = output::graph::transition_graph(cib, ws, schedule, 0);
+    let by_graph_id: std::collections::HashMap<u64, usize> =
+        output::graph::action_ids(ws, schedule).into_iter().enumerate().map(|(i, id)| (id, i)).collect();
+    let known = |name: &str| ws.resources.iter().any(|r| r.id == name || r.clone_name.as_deref() == Some(name));
+    let run = simulate::execution::run(&graph, fail_specs, &known);
+    errors.extend(run.errors);
+    // Failures are stamped with the real time, as Pacemaker does even with --set-datetime.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let mut lines = Vec::new();
+    let mut executed = Vec::new();
+    let mut failures = Vec::new();
+    for fired in run.fired {
+        let Some(&i) = by_graph_id.get(&fired.action_id) else { continue };
+        executed.push(i);
+        execution_line(ws, plan, i, &mut lines);
+        let Some(failure) = fired.failure else { continue };
+        lines.push(format!("Pretending action {} failed with rc={}", failure.action_id, failure.rc));
+        let mut attributes = Vec::new();
+        // Success, or a probe finding the resource stopped, counts as no failure.
+        let counts = failure.rc != 0 && !(failure.rc == 7 && failure.interval_ms == 0);
+        if counts {
+            let op = format!("{}#{}_{}", failure.rsc, failure.task, failure.interval_ms);
+            attributes.push((format!("fail-count-{op}"), "value++".to_owned()));
+            attributes.push((format!("last-failure-{op}"), now.to_string()));
+        }
+        let node_id = plan.actions[i].node.map(|n| ws.nodes[n].id.as_str()).unwrap_or("");
+        for (name, value) in &attributes {
+            lines.push(format!("  * Injecting attribute {name}={value} into /node_state '{node_id}'"));
+        }
+        failures.push(simulate::InjectedFailure { action: i, rc: failure.rc, attributes });
+    }
+    (lines, simulate::apply_executed(cib, ws, plan, &executed, &failures))
 }

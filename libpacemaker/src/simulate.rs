@@ -10,6 +10,20 @@ use crate::model::{NodeIdx, Variant, WorkingSet};
 use crate::sched::actions::Plan;
 use crate::unpack::strip_instance;
 
+pub mod execution;
+
+/// An executed action's injected failure (crm_simulate -F), for [`apply_executed`].
+#[derive(Debug, Clone)]
+pub struct InjectedFailure {
+    /// The plan's index of the failed action.
+    pub action: usize,
+    /// The result it failed with.
+    pub rc: i32,
+    /// The transient attributes the failure sets on the action's node (fail count and
+    /// last failure), in order; "value++" counts up.
+    pub attributes: Vec<(String, String)>,
+}
+
 /// Returns the actions that would be executed, in a stable, dependency-friendly order.
 pub fn executed_actions(plan: &Plan) -> Vec<usize> {
     // Probes come first: their "not running" results must not be recorded
@@ -118,12 +132,19 @@ fn max_call_id(e: &Element) -> i64 {
 
 /// Applies the executed actions to a copy of the CIB.
 pub fn apply(cib: &Element, ws: &WorkingSet, plan: &Plan) -> Element {
+    apply_executed(cib, ws, plan, &executed_actions(plan), &[])
+}
+
+/// Applies the given actions (plan indices, in execution order) to a copy of the CIB; each
+/// succeeds with the result it expects unless `failures` says otherwise.
+pub fn apply_executed(cib: &Element, ws: &WorkingSet, plan: &Plan, executed: &[usize], failures: &[InjectedFailure]) -> Element {
     let mut out = cib.clone();
     let mut next_call = max_call_id(cib) + 1;
     let status = out.ensure_child("status");
     let mut history_indexes: HashMap<NodeIdx, NodeHistoryIndex> = HashMap::new();
-    for i in executed_actions(plan) {
+    for &i in executed {
         let a = &plan.actions[i];
+        let failure = failures.iter().find(|f| f.action == i);
         let Some(node) = a.node else { continue };
         let (node_id, uname) = (ws.nodes[node].id.clone(), ws.nodes[node].uname.clone());
         if a.task == "stonith" {
@@ -166,6 +187,9 @@ pub fn apply(cib: &Element, ws: &WorkingSet, plan: &Plan) -> Element {
         let Some(state) = node_state_mut(status, &node_id, &uname) else {
             continue;
         };
+        for (name, value) in failure.iter().flat_map(|f| &f.attributes) {
+            crate::inject::set_transient_attr(state, name, value);
+        }
         let lrm_resources = state.ensure_child("lrm").ensure_child("lrm_resources");
         let index = history_indexes
             .entry(node)
@@ -196,14 +220,15 @@ pub fn apply(cib: &Element, ws: &WorkingSet, plan: &Plan) -> Element {
             let call = next_call;
             next_call += 1;
             let key = format!("{}_{}_{}", entry_id, a.task, a.interval_ms);
-            // Every action succeeds with the result it expects.
-            let rc = a.target_rc.unwrap_or(0);
+            // Every action succeeds with the result it expects, unless told to fail.
+            let expected = a.target_rc.unwrap_or(0);
+            let rc = failure.map_or(expected, |f| f.rc);
             entry.push_child(
                 Element::new("lrm_rsc_op")
                     .with_attr("id", format!("{key}_{call}"))
                     .with_attr("operation_key", key)
                     .with_attr("operation", a.task.clone())
-                    .with_attr("transition-key", format!("0:0:{rc}:simulated"))
+                    .with_attr("transition-key", format!("0:0:{expected}:simulated"))
                     .with_attr("call-id", call.to_string())
                     .with_attr("rc-code", rc.to_string())
                     .with_attr("op-status", "0")

@@ -2,5 +2,27 @@
 
 pub mod graph;
 pub mod header;
+pub mod node_attributes;
 pub mod status;
 pub mod transition;
+
+use libcrmcommon::xml::Element;
+
+use crate::model::WorkingSet;
+
+/// Optional sections of the cluster status (crm_simulate -A).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StatusSections {
+    /// "Node Attributes".
+    pub attributes: bool,
+}
+
+/// The cluster status with the optional sections asked for. `cib` is the CIB `ws` was
+/// unpacked from.
+pub fn cluster_status_with(ws: &WorkingSet, cib: &Element, sections: StatusSections) -> String {
+    let mut out = status::cluster_status(ws);
+    if sections.attributes {
+        out.push_str(&node_attributes::node_attributes(ws, cib));
+    }
+    out
+}

@@ -17,6 +17,12 @@ pub struct Args {
     pub quiet: bool,
     pub save_graph: Option<String>,
     pub save_dot: Option<String>,
+    /// -a: the dot file shows every action, not only the transition's.
+    pub all_actions: bool,
+    /// -V: the dot file names actions with their ids.
+    pub verbose: bool,
+    /// -A: the cluster status shows node attributes.
+    pub show_attributes: bool,
     pub save_input: Option<String>,
     pub save_output: Option<String>,
     pub date: Option<String>,
@@ -48,6 +54,7 @@ Operations:
   -R, --run                        Process the supplied input and show what actions the cluster will take in response
   -S, --simulate                   Like --run, but also simulate taking those actions and show the resulting new status
   -X, --in-place                   Like --simulate, but also store the results back to the input file
+  -A, --show-attrs                 Show node attributes
   -s, --show-scores                Show allocation scores
   -P, --profile=DIR                Process all the XML files in the named directory to create profiling data
   -N, --repeat=N                   With --profile, repeat each test N times and print timings
@@ -57,6 +64,7 @@ Synthetic Cluster Events:
   -d, --node-down=NODE             Simulate taking a node offline
   -f, --node-fail=NODE             Simulate a node failing
   -i, --op-inject=OPSPEC           Generate a failure for the cluster to react to in the simulation
+  -F, --op-fail=OPSPEC             If the specified task occurs during the simulation, have it fail with return code ${rc}
   -t, --set-datetime=DATETIME      Set date/time (ISO 8601 format)
   -q, --quorum=QUORUM              Set to '1' (or 'true') to indicate cluster has quorum
   -w, --watchdog=DEVICE            Set to '1' (or 'true') to indicate cluster has an active watchdog device
@@ -70,6 +78,7 @@ Artifact Options:
   -O, --save-output=FILE           Save the output configuration to the named file
   -G, --save-graph=FILE            Save the transition graph (XML format) to the named file
   -D, --save-dotfile=FILE          Save the transition graph (DOT format) to the named file
+  -a, --all-actions                Display all possible actions in DOT graph (even if not part of transition)
 
 Data Source:
   -L, --live-check                 Connect to CIB manager and use the current CIB contents as input
@@ -141,6 +150,11 @@ fn apply(args: &mut Args, long: &str, value: Option<String>) -> Result<(), Strin
         "node-down" => args.injections.node_down.push(v()),
         "node-fail" => args.injections.node_fail.push(v()),
         "op-inject" => args.injections.op_inject.push(v()),
+        // Failing an operation needs a simulated transition: implies --simulate.
+        "op-fail" => {
+            args.injections.op_fail.push(v());
+            args.simulate = true;
+        }
         "set-datetime" => args.date = Some(v()),
         "quorum" => args.injections.quorum = Some(v()),
         "watchdog" => args.injections.watchdog = Some(v()),
@@ -150,16 +164,27 @@ fn apply(args: &mut Args, long: &str, value: Option<String>) -> Result<(), Strin
         "ticket-activate" => args.injections.ticket_activate.push(v()),
         "save-input" => args.save_input = Some(v()),
         "save-output" => args.save_output = Some(v()),
-        "save-graph" => args.save_graph = Some(v()),
-        "save-dotfile" => args.save_dot = Some(v()),
+        // Writing the graph needs a scheduled transition: both imply --run.
+        "save-graph" => {
+            args.save_graph = Some(v());
+            args.run = true;
+        }
+        "save-dotfile" => {
+            args.save_dot = Some(v());
+            args.run = true;
+        }
+        "all-actions" => args.all_actions = true,
+        "show-attrs" => args.show_attributes = true,
+        // Pending operations are shown anyway (as by Pacemaker's crm_simulate).
+        "pending" => {}
         "live-check" => args.source = Source::Live,
         "xml-file" => args.source = Source::File(v()),
         "xml-pipe" => args.source = Source::Stdin,
         "version" => args.version = true,
         "quiet" => args.quiet = true,
         "help" | "help-all" => args.help = true,
-        // Debug verbosity only changes logging, which goes nowhere here.
-        "verbose" => {}
+        // Otherwise debug verbosity only changes logging, which goes nowhere here.
+        "verbose" => args.verbose = true,
         "output-as" if v() == "text" => {}
         "output-to" if v() == "-" => {}
         // Accepted by Pacemaker but not implemented here: say so instead of ignoring them.
@@ -242,7 +267,9 @@ mod tests {
         assert_eq!(a.injections.ticket_grant, ["t"]);
         assert!(p(&["--bogus"]).unwrap_err().contains("Unknown option --bogus"));
         assert!(p(&["-x"]).unwrap_err().contains("Missing argument"));
-        assert!(p(&["-F", "r_start_0@n=1"]).unwrap_err().contains("not supported"));
+        let a = p(&["-F", "r_start_0@n=1", "-x", "f"]).unwrap();
+        assert!(a.simulate && a.run);
+        assert_eq!(a.injections.op_fail, ["r_start_0@n=1"]);
         assert!(p(&["--repeat=lots"]).is_err());
     }
 }

@@ -88,8 +88,16 @@ fn run(args: &Args) -> Result<String, Failure> {
     let mut injections = args.injections.clone();
     injections.now = now.unwrap_or_else(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64));
     // Without -S, crm_simulate stops after the Transition Summary.
-    let want_graph = args.run && args.save_graph.is_some();
-    let report = libpacemaker::simulate_with(&cib, now, &injections, args.simulate, want_graph)
+    let artifacts = libpacemaker::Artifacts {
+        graph: args.run && args.save_graph.is_some(),
+        dot: args
+            .save_dot
+            .as_ref()
+            .filter(|_| args.run)
+            .map(|_| libpacemaker::DotOptions { all_actions: args.all_actions, with_ids: args.verbose }),
+        sections: libpacemaker::output::StatusSections { attributes: args.show_attributes },
+    };
+    let report = libpacemaker::simulate_with(&cib, now, &injections, args.simulate, artifacts)
         .map_err(|e| fail(EXIT_ERROR, e.to_string()))?;
     for error in &report.injection_errors {
         eprintln!("{error}");
@@ -129,7 +137,7 @@ fn run(args: &Args) -> Result<String, Failure> {
             write_file(g, &report.graph)?;
         }
         if let Some(d) = &args.save_dot {
-            write_file(d, " digraph \"g\" {\n}\n")?;
+            write_file(d, &report.dot)?;
         }
     }
     if let Some(o) = &args.save_output {

@@ -292,3 +292,198 @@ fn bad_input_gets_a_clear_error() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Runs both with `-S -Q -D <file>` and the extra arguments; returns the cases whose dot
+/// files (or exit codes) differ.
+fn compare_dot(cases: &[&str], corpus: &Path, extra: &[&str]) -> Vec<String> {
+    let ours = env!("CARGO_BIN_EXE_crm_simulate");
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("crm-simulate-dot-{}-{call}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut differ = Vec::new();
+    for case in cases {
+        let xml = corpus.join("xml").join(format!("{case}.xml")).to_string_lossy().into_owned();
+        let mut results = Vec::new();
+        for (program, label) in [(C_SIMULATE, "c"), (ours, "ours")] {
+            let dot = dir.join(format!("{label}.dot"));
+            let dot_arg = dot.to_string_lossy().into_owned();
+            let mut args = vec!["-x", &xml, "-S", "-Q", "-D", &dot_arg];
+            args.extend(extra);
+            let (rc, _, _) = run(program, &args);
+            results.push((rc, std::fs::read_to_string(&dot).unwrap_or_default()));
+            std::fs::remove_file(&dot).ok();
+        }
+        let (c, r) = (&results[0], &results[1]);
+        if c != r {
+            let first = c.1.lines().zip(r.1.lines()).find(|(a, b)| a != b);
+            differ.push(format!(
+                "{case} {extra:?}: rc {} vs C {}; {} lines vs C {}; first difference (C, ours) {first:?}",
+                r.0,
+                c.0,
+                r.1.lines().count(),
+                c.1.lines().count()
+            ));
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+    differ
+}
+
+/// Cases whose transition graph (and so dot file) we already get exactly right, covering
+/// required actions that cannot run (red), optional orderings between shown actions
+/// (dashed edges), fencing, shutdown, groups, clones and pseudo-actions.
+const DOT_CASES: &[&str] = &[
+    "simple2",
+    "simple7",
+    "group1",
+    "asymmetrical-order-move",
+    "bug-5014-A-stopped-B-stopped",
+    "bug-5014-CthenAthenB-C-stopped",
+    "bug-5014-CLONE-A-start-B-start",
+    "bug-lf-2213",
+    "bug-lf-2445",
+    "1360",
+    "concurrent-fencing",
+    "rec-node-2",
+    "rec-node-14",
+    "suicide-needed-inquorate",
+];
+
+/// With --all-actions the dot file also shows what the transition leaves out (optional
+/// actions, unmanaged resources' actions in purple); these cases' full action lists match.
+const DOT_ALL_ACTIONS_CASES: &[&str] = &[
+    "simple2",
+    "simple7",
+    "group1",
+    "asymmetrical-order-move",
+    "concurrent-fencing",
+    "rec-node-2",
+    "rec-node-14",
+    "stopped-monitor-24",
+    "stopped-monitor-26",
+];
+
+#[test]
+fn dot_files_match_c() {
+    let Some((corpus, _)) = setup() else { return };
+    assert_none(compare_dot(DOT_CASES, &corpus, &[]), "-D");
+    // -V adds the action ids to the names.
+    assert_none(compare_dot(DOT_CASES, &corpus, &["-V"]), "-D -V");
+    assert_none(compare_dot(DOT_ALL_ACTIONS_CASES, &corpus, &["-a"]), "-D -a");
+    assert_none(compare_dot(DOT_ALL_ACTIONS_CASES, &corpus, &["-a", "-V"]), "-D -a -V");
+}
+
+#[test]
+fn dot_file_alone_implies_run() {
+    // Like Pacemaker's, -D without -R/-S still schedules, prints the Transition Summary
+    // and writes the file.
+    let Some((corpus, _)) = setup() else { return };
+    let dir = std::env::temp_dir().join(format!("crm-simulate-dot-run-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let xml = corpus.join("xml/group1.xml").to_string_lossy().into_owned();
+    let mut outputs = Vec::new();
+    for (program, label) in [(C_SIMULATE, "c"), (env!("CARGO_BIN_EXE_crm_simulate"), "ours")] {
+        let dot = dir.join(format!("{label}.dot")).to_string_lossy().into_owned();
+        let (rc, out, _) = run(program, &["-x", &xml, "-D", &dot]);
+        outputs.push((rc, out, std::fs::read_to_string(&dot).unwrap_or_default()));
+    }
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(outputs[0].1.contains("Transition Summary"), "{}", outputs[0].1);
+    assert_eq!(outputs[1], outputs[0]);
+}
+
+/// Runs both with `-F` failure specs (and any extra arguments); returns the cases whose
+/// output (with failure times masked), exit code or failure-spec errors differ.
+fn compare_op_fail(cases: &[(&str, &[&str])], corpus: &Path, extra: &[&str]) -> Vec<String> {
+    let ours = env!("CARGO_BIN_EXE_crm_simulate");
+    let mut differ = Vec::new();
+    for (case, specs) in cases {
+        let xml = corpus.join("xml").join(format!("{case}.xml")).to_string_lossy().into_owned();
+        let mut args = vec!["-x", xml.as_str()];
+        args.extend(extra);
+        for spec in *specs {
+            args.extend(["-F", spec]);
+        }
+        let results: Vec<(i32, String, Vec<String>)> = [C_SIMULATE, ours]
+            .iter()
+            .map(|program| {
+                let (rc, out, err) = run(program, &args);
+                let spec_errors = err.lines().filter(|l| l.contains("Invalid failed operation")).map(str::to_owned).collect();
+                (rc, mask_times(&out), spec_errors)
+            })
+            .collect();
+        let (c, r) = (&results[0], &results[1]);
+        if c != r {
+            let first = c.1.lines().zip(r.1.lines()).find(|(a, b)| a != b);
+            differ.push(format!(
+                "{case} {specs:?}: rc {} vs C {}; errors {:?} vs C {:?}; first difference (C, ours) {first:?}",
+                r.0, c.0, r.2, c.2
+            ));
+        }
+    }
+    differ
+}
+
+#[test]
+fn op_fail_matches_c() {
+    let Some((corpus, _)) = setup() else { return };
+    let cases: &[(&str, &[&str])] = &[
+        // A failed start: the group members after it never start, the fail count is set.
+        ("group1", &["child_rsc2_start_0@node1=1"]),
+        // A probe finding the resource stopped is no failure to count, but still aborts.
+        ("group1", &["child_rsc1_monitor_0@node2=7"]),
+        ("group1", &["CHILD_RSC1_MONITOR_0@NODE2=1"]),
+        // Only the first matching spec counts; a result code that is no number is an error.
+        ("group1", &["child_rsc2_start_0@node1=x", "child_rsc2_start_0@node1=2", "child_rsc2_start_0@node1=3"]),
+        ("simple8", &["rsc3_monitor_0@node2=1", "nosuch_start_0@node1=1"]),
+        ("anti-colocation-order", &["rsc1_start_0@node2=1"]),
+        ("coloc-group", &["rsc1_start_0@node2=1"]),
+        ("one-or-more-2", &["A_start_0@fc16-builder=1"]),
+        ("rsc_dep10", &["rsc2_start_0@node1=1"]),
+        ("systemhealth3", &["stonith-1_start_0@hs21c=1"]),
+        ("node-maintenance-2", &["rsc1_monitor_10000@node2=1"]),
+        ("ticket-primitive-11", &["rsc1_monitor_10000@node2=1"]),
+        ("bug-5028-bottom", &["dummy02_stop_0@bl460g6a=1"]),
+        // Clone instances, by instance name or by the configured name.
+        ("clone-anon-probe-1", &["drbd0:0_start_0@mysql-01=1"]),
+        ("clone-anon-probe-1", &["drbd0_start_0@mysql-01=1"]),
+        ("1360", &["dollies_start_0@ssgtest1b=1"]),
+        ("bug-lf-2213", &["test:0_start_0@web1=1"]),
+        ("ticket-clone-2", &["rsc1_start_0@node2=1"]),
+        ("promoted-reattach", &["drbd1_monitor_10000@dktest1=8"]),
+        ("promoted-unmanaged-monitor", &["ping-1:0_monitor_60000@pcmk-2=1"]),
+    ];
+    assert_none(compare_op_fail(cases, &corpus, &[]), "-F");
+    // Quiet: nothing but errors.
+    assert_none(compare_op_fail(&cases[..4], &corpus, &["-Q"]), "-F -Q");
+}
+
+#[test]
+fn node_attributes_and_pending_match_c() {
+    let Some((corpus, cases)) = setup() else { return };
+    // Status only: every passing case (about half have attributes to show).
+    assert_none(compare(&cases, &corpus, &|_| vec!["-A".into()]), "-A");
+    // Before and after a simulated transition (cases whose -S output we already get
+    // exactly right), including ping attributes whose connectivity is lost or degraded
+    // (bnc-515172, history-1, probe-3, probe-4).
+    let simulated: Vec<String> = [
+        "bnc-515172",
+        "history-1",
+        "probe-3",
+        "probe-4",
+        "1484",
+        "bug-cl-5219",
+        "coloc-negative-group",
+        "not-installed-tools",
+        "promoted-role",
+        "rule-int-as-number-match",
+    ]
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert_none(compare(&simulated, &corpus, &|_| vec!["-S".into(), "-A".into()]), "-S -A");
+    // Pending operations are shown with or without --pending.
+    let pending: Vec<String> = cases.iter().step_by(5).cloned().collect();
+    assert_none(compare(&pending, &corpus, &|_| vec!["--pending".into(), "-R".into()]), "--pending");
+}

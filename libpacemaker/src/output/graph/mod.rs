@@ -4,6 +4,7 @@
 
 mod attributes;
 mod config;
+mod dot;
 mod select;
 mod view;
 
@@ -15,6 +16,7 @@ use crate::sched::actions::Action;
 use crate::sched::Schedule;
 
 pub use attributes::CRM_FEATURE_SET;
+pub use dot::{transition_dot, DotOptions};
 
 /// Builds the `<transition_graph>` for a scheduled working set. `cib` is the
 /// CIB the working set was unpacked from (the graph carries resource
@@ -57,6 +59,12 @@ pub fn transition_graph(
         graph = graph.with_child(synapse);
     }
     graph
+}
+
+/// Each planned action's id in the graph (by plan index; actions the graph leaves out
+/// have ids too).
+pub fn action_ids(ws: &WorkingSet, schedule: &Schedule) -> Vec<u64> {
+    select::action_ids(ws, schedule)
 }
 
 /// The graph as crm_simulate writes it to a file.
