@@ -178,7 +178,10 @@ fn fatal_exit_stops_the_node(kind: ImplKind) {
     let fatal_daemon = |dir: &std::path::Path| {
         use std::os::unix::fs::PermissionsExt;
         let script = dir.join("fatal-daemon");
-        std::fs::write(&script, "#!/bin/sh\nexit 100\n")?;
+        // Not at once: Debian's attribute manager ignores a SIGTERM that arrives while it is
+        // still starting, and then Debian's launcher waits for it for 20 minutes (seen in
+        // CI). Two seconds lets every subdaemon get past its start-up.
+        std::fs::write(&script, "#!/bin/sh\nsleep 2\nexit 100\n")?;
         std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))
     };
     let mut node = LauncherNode::create(&format!("{test}::{}", kind.label()), fatal_daemon).expect("node");
