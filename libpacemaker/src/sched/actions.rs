@@ -50,6 +50,10 @@ pub struct Action {
     /// `timeout` normalized to milliseconds (`interval` only when non-zero).
     /// Graph: each entry becomes CRM_meta_<name with '-' as '_'>.
     pub op_meta: std::collections::BTreeMap<String, String>,
+    /// Part of a live migration that will happen (Pacemaker's
+    /// pe_action_migrate_runnable): the resource's stop and start, its
+    /// migrate_to and migrate_from.
+    pub migrate_runnable: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -603,13 +607,17 @@ impl<'a> Builder<'a> {
             // The resource moves by migrate_to on its current node and
             // migrate_from on the target; the start there is implied.
             let source = stops.first().and_then(|&i| self.plan.actions[i].node);
-            if let Some(source) = source {
-                self.resource_action(r, "migrate_to", Some(source), false);
-            }
-            if let Some(start) = self.plan.find(Some(r), "start", target) {
-                self.plan.actions[start].pseudo = true;
+            let Some(source) = source else { continue };
+            let Some(start) = self.plan.find(Some(r), "start", target) else {
+                continue;
+            };
+            let migrate_to = self.resource_action(r, "migrate_to", Some(source), false);
+            self.plan.actions[start].pseudo = true;
+            for i in stops.iter().copied().chain([start, migrate_to, m]) {
+                self.plan.actions[i].migrate_runnable = true;
             }
         }
+        self.order_migrations();
     }
 
     // --- Fencing ------------------------------------------------------------

@@ -258,9 +258,27 @@ fn input_counts(ws: &WorkingSet, first: &Action, then: &Action, flags: u32) -> b
     if !first.runnable && flags & of::ONE_OR_MORE != 0 {
         return false;
     }
+    if flags & of::IMPLIES_FIRST_MIGRATABLE != 0 && !first.runnable {
+        return false;
+    }
+    if flags & of::APPLY_FIRST_NON_MIGRATABLE != 0 && first.migrate_runnable {
+        // The ordering was meant for a start or stop that a migration replaced.
+        return false;
+    }
+    if flags == of::OPTIONAL && first.migrate_runnable && first.task == "stop" {
+        // The source's stop only confirms a migration; nothing waits for it
+        // optionally.
+        return false;
+    }
     if flags == of::LOAD {
-        // Capacity matters only on the node where it is freed and used.
-        if first.node.is_none() || first.node != then.node || first.optional {
+        // Capacity matters only on the node where it is freed and used:
+        // for a migrate_to, the node the resource migrates to.
+        let used_on = if then.task == "migrate_to" {
+            then.rsc.and_then(|r| ws.resources[r].assigned_to)
+        } else {
+            then.node
+        };
+        if first.node.is_none() || first.node != used_on || first.optional {
             return false;
         }
     }
