@@ -224,6 +224,31 @@ impl Plan {
         self.orderings.push(Ordering { first, then, flags });
     }
 
+    /// Makes ordering `o` start from `first` instead of its current first
+    /// action (Pacemaker remaps orderings after a collective resource's
+    /// action to the action that completes it).
+    pub fn reroute_first(&mut self, o: usize, first: usize) {
+        let Some(old) = self.orderings.get(o).map(|x| x.first) else {
+            return;
+        };
+        if old == first || self.orderings[o].then == first {
+            return;
+        }
+        if let Some(list) = self.from.get_mut(old) {
+            list.retain(|&x| x != o);
+        }
+        if self.from.len() <= first {
+            self.from.resize_with(first + 1, Vec::new);
+        }
+        self.from[first].push(o);
+        self.orderings[o].first = first;
+    }
+
+    /// Indices (into `orderings`) of the orderings whose "first" is this action.
+    pub fn ordering_ids_from(&self, first: usize) -> Vec<usize> {
+        self.from.get(first).cloned().unwrap_or_default()
+    }
+
     /// The orderings whose "first" is this action, in creation order.
     pub fn orderings_from(&self, first: usize) -> impl Iterator<Item = &Ordering> + '_ {
         self.from

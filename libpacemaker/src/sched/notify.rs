@@ -44,10 +44,30 @@ impl Builder<'_> {
                     continue;
                 };
                 let round = self.notification_round(clone, task, action, complete);
+                self.wait_for_notifications(clone, complete, round.post_done);
                 for p in self.ws.primitives_of(clone) {
                     self.notify_instance(p, &round);
                 }
             }
+        }
+    }
+
+    /// Other resources ordered after the clone's task wait until the
+    /// notifications about it are confirmed too (as Pacemaker remaps an
+    /// ordering's first action for clones with notifications).
+    fn wait_for_notifications(&mut self, clone: RscIdx, complete: usize, post_done: usize) {
+        if self.ws.resources[clone].parent.is_some() {
+            return;
+        }
+        for o in self.plan.ordering_ids_from(complete) {
+            let then = self.plan.orderings[o].then;
+            let Some(then_rsc) = self.plan.actions[then].rsc else {
+                continue;
+            };
+            if then_rsc == clone || self.is_ancestor(clone, then_rsc) {
+                continue;
+            }
+            self.plan.reroute_first(o, post_done);
         }
     }
 
