@@ -34,6 +34,7 @@ impl Builder<'_> {
                 continue;
             }
             let promotable = res.clone.promotable;
+            let mut rounds: Vec<(&'static str, usize, usize)> = Vec::new();
             for (task, complete_task) in NOTIFIED_TASKS {
                 if !promotable && (task == "promote" || task == "demote") {
                     continue;
@@ -48,6 +49,28 @@ impl Builder<'_> {
                 for p in self.ws.primitives_of(clone) {
                     self.notify_instance(p, &round);
                 }
+                rounds.push((task, round.pre, round.post_done));
+            }
+            self.order_rounds(&rounds);
+        }
+    }
+
+    /// A round's notifications begin only after those of the rounds that
+    /// come before it are confirmed: stops before starts, and for
+    /// promotable clones demotions before everything, promotions last.
+    fn order_rounds(&mut self, rounds: &[(&'static str, usize, usize)]) {
+        const BEFORE: [(&str, &str); 6] = [
+            ("stop", "start"),
+            ("stop", "promote"),
+            ("start", "promote"),
+            ("demote", "promote"),
+            ("demote", "start"),
+            ("demote", "stop"),
+        ];
+        let find = |task: &str| rounds.iter().find(|r| r.0 == task);
+        for (earlier, later) in BEFORE {
+            if let (Some(e), Some(l)) = (find(earlier), find(later)) {
+                self.plan.order(e.2, l.1, of::OPTIONAL);
             }
         }
     }
