@@ -839,6 +839,17 @@ impl<'a> Builder<'a> {
                             of::IMPLIES_THEN | of::RUNNABLE_LEFT,
                         );
                         self.order_tasks(m, "stop", p, "stop", of::RESTART);
+                        if promotable {
+                            // Members are promoted in order and demoted in reverse.
+                            self.order_tasks(
+                                p,
+                                "promote",
+                                m,
+                                "promote",
+                                of::IMPLIES_THEN | of::RUNNABLE_LEFT,
+                            );
+                            self.order_tasks(m, "demote", p, "demote", of::OPTIONAL);
+                        }
                     }
                     previous = Some(m);
                 }
