@@ -94,7 +94,11 @@ impl Builder<'_> {
         let mut incoming: Vec<(Ordering, &'static str)> = Vec::new();
         for then_task in ["start", "stop"] {
             for then in self.plan.rsc_actions(r, then_task) {
-                incoming.extend(self.plan.orderings_into(then).map(|o| (o.clone(), then_task)));
+                incoming.extend(
+                    self.plan
+                        .orderings_into(then)
+                        .map(|o| (o.clone(), then_task)),
+                );
             }
         }
         let mut added: Vec<(usize, u32)> = Vec::new();
