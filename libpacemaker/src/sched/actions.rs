@@ -50,6 +50,10 @@ pub struct Action {
     /// `timeout` normalized to milliseconds (`interval` only when non-zero).
     /// Graph: each entry becomes CRM_meta_<name with '-' as '_'>.
     pub op_meta: std::collections::BTreeMap<String, String>,
+    /// Part of a live migration that will happen (Pacemaker's
+    /// pe_action_migrate_runnable): the resource's stop and start, its
+    /// migrate_to and migrate_from.
+    pub migrate_runnable: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -218,6 +222,31 @@ impl Plan {
         }
         self.from[first].push(self.orderings.len());
         self.orderings.push(Ordering { first, then, flags });
+    }
+
+    /// Makes ordering `o` start from `first` instead of its current first
+    /// action (Pacemaker remaps orderings after a collective resource's
+    /// action to the action that completes it).
+    pub fn reroute_first(&mut self, o: usize, first: usize) {
+        let Some(old) = self.orderings.get(o).map(|x| x.first) else {
+            return;
+        };
+        if old == first || self.orderings[o].then == first {
+            return;
+        }
+        if let Some(list) = self.from.get_mut(old) {
+            list.retain(|&x| x != o);
+        }
+        if self.from.len() <= first {
+            self.from.resize_with(first + 1, Vec::new);
+        }
+        self.from[first].push(o);
+        self.orderings[o].first = first;
+    }
+
+    /// Indices (into `orderings`) of the orderings whose "first" is this action.
+    pub fn ordering_ids_from(&self, first: usize) -> Vec<usize> {
+        self.from.get(first).cloned().unwrap_or_default()
     }
 
     /// The orderings whose "first" is this action, in creation order.
@@ -603,13 +632,17 @@ impl<'a> Builder<'a> {
             // The resource moves by migrate_to on its current node and
             // migrate_from on the target; the start there is implied.
             let source = stops.first().and_then(|&i| self.plan.actions[i].node);
-            if let Some(source) = source {
-                self.resource_action(r, "migrate_to", Some(source), false);
-            }
-            if let Some(start) = self.plan.find(Some(r), "start", target) {
-                self.plan.actions[start].pseudo = true;
+            let Some(source) = source else { continue };
+            let Some(start) = self.plan.find(Some(r), "start", target) else {
+                continue;
+            };
+            let migrate_to = self.resource_action(r, "migrate_to", Some(source), false);
+            self.plan.actions[start].pseudo = true;
+            for i in stops.iter().copied().chain([start, migrate_to, m]) {
+                self.plan.actions[i].migrate_runnable = true;
             }
         }
+        self.order_migrations();
     }
 
     // --- Fencing ------------------------------------------------------------
@@ -806,6 +839,17 @@ impl<'a> Builder<'a> {
                             of::IMPLIES_THEN | of::RUNNABLE_LEFT,
                         );
                         self.order_tasks(m, "stop", p, "stop", of::RESTART);
+                        if promotable {
+                            // Members are promoted in order and demoted in reverse.
+                            self.order_tasks(
+                                p,
+                                "promote",
+                                m,
+                                "promote",
+                                of::IMPLIES_THEN | of::RUNNABLE_LEFT,
+                            );
+                            self.order_tasks(m, "demote", p, "demote", of::OPTIONAL);
+                        }
                     }
                     previous = Some(m);
                 }

@@ -120,6 +120,12 @@ fn order_resource_vs_fencing(
     if requirement != Requirement::Fencing {
         return;
     }
+    // A migrate_to needs what the start it replaces needs.
+    for a in plan.rsc_actions(r, "migrate_to") {
+        if plan.actions[a].migrate_runnable {
+            plan.order(fencing, a, of::OPTIONAL);
+        }
+    }
     let top = ws.top_parent(r);
     for stop in plan.rsc_actions(r, "stop") {
         if plan.actions[stop].node != Some(target) {

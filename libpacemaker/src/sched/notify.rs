@@ -34,6 +34,7 @@ impl Builder<'_> {
                 continue;
             }
             let promotable = res.clone.promotable;
+            let mut rounds: Vec<(&'static str, usize, usize)> = Vec::new();
             for (task, complete_task) in NOTIFIED_TASKS {
                 if !promotable && (task == "promote" || task == "demote") {
                     continue;
@@ -44,10 +45,52 @@ impl Builder<'_> {
                     continue;
                 };
                 let round = self.notification_round(clone, task, action, complete);
+                self.wait_for_notifications(clone, complete, round.post_done);
                 for p in self.ws.primitives_of(clone) {
                     self.notify_instance(p, &round);
                 }
+                rounds.push((task, round.pre, round.post_done));
             }
+            self.order_rounds(&rounds);
+        }
+    }
+
+    /// A round's notifications begin only after those of the rounds that
+    /// come before it are confirmed: stops before starts, and for
+    /// promotable clones demotions before everything, promotions last.
+    fn order_rounds(&mut self, rounds: &[(&'static str, usize, usize)]) {
+        const BEFORE: [(&str, &str); 6] = [
+            ("stop", "start"),
+            ("stop", "promote"),
+            ("start", "promote"),
+            ("demote", "promote"),
+            ("demote", "start"),
+            ("demote", "stop"),
+        ];
+        let find = |task: &str| rounds.iter().find(|r| r.0 == task);
+        for (earlier, later) in BEFORE {
+            if let (Some(e), Some(l)) = (find(earlier), find(later)) {
+                self.plan.order(e.2, l.1, of::OPTIONAL);
+            }
+        }
+    }
+
+    /// Other resources ordered after the clone's task wait until the
+    /// notifications about it are confirmed too (as Pacemaker remaps an
+    /// ordering's first action for clones with notifications).
+    fn wait_for_notifications(&mut self, clone: RscIdx, complete: usize, post_done: usize) {
+        if self.ws.resources[clone].parent.is_some() {
+            return;
+        }
+        for o in self.plan.ordering_ids_from(complete) {
+            let then = self.plan.orderings[o].then;
+            let Some(then_rsc) = self.plan.actions[then].rsc else {
+                continue;
+            };
+            if then_rsc == clone || self.is_ancestor(clone, then_rsc) {
+                continue;
+            }
+            self.plan.reroute_first(o, post_done);
         }
     }
 
@@ -136,7 +179,15 @@ impl Builder<'_> {
     }
 
     /// A "notify" action on one instance, ordered inside its round.
-    fn notify_on(&mut self, p: RscIdx, node: NodeIdx, op: usize, done: usize, post: bool) {
+    fn notify_on(
+        &mut self,
+        p: RscIdx,
+        node: NodeIdx,
+        task: &str,
+        op: usize,
+        done: usize,
+        post: bool,
+    ) {
         if !self.ws.nodes[node].online || !self.plan.actions[op].runnable {
             return;
         }
@@ -149,17 +200,14 @@ impl Builder<'_> {
             ..Default::default()
         };
         super::monitors::describe_operation(self.ws, &mut action, p);
-        // The key names the round (e.g. rsc:0_pre_notify_start_0).
-        let round_key = &self.plan.actions[op].op_key;
-        let clone_id = self.plan.actions[op]
-            .rsc
-            .map(|c| self.ws.resources[c].id.clone())
-            .unwrap_or_default();
-        if let Some(suffix) = round_key.strip_prefix(&format!("{clone_id}_")) {
-            let res = &self.ws.resources[p];
-            let name = res.clone_name.as_deref().unwrap_or(&res.id);
-            action.op_key = format!("{name}_{suffix}");
-        }
+        // An instance's key names the phase and the task itself, even where
+        // the clone's post-notification is named after the completing
+        // pseudo-action (rsc:0_post_notify_start_0 within
+        // clone_post_notify_running_0).
+        let res = &self.ws.resources[p];
+        let name = res.clone_name.as_deref().unwrap_or(&res.id);
+        let phase = if post { "post" } else { "pre" };
+        action.op_key = format!("{name}_{phase}_notify_{task}_0");
         let i = self.plan.add_raw(action);
         self.plan.order(op, i, of::OPTIONAL);
         self.plan.order(i, done, of::OPTIONAL);
@@ -190,10 +238,10 @@ impl Builder<'_> {
                 if stop_pseudo && self.ws.nodes[node].unclean {
                     continue;
                 }
-                self.notify_on(p, node, round.pre, round.pre_done, false);
+                self.notify_on(p, node, task, round.pre, round.pre_done, false);
                 let stop_optional = stop.map(|s| self.plan.actions[s].optional).unwrap_or(true);
                 if task == "demote" || stop_optional {
-                    self.notify_on(p, node, round.post, round.post_done, true);
+                    self.notify_on(p, node, task, round.post, round.post_done, true);
                 }
             }
         }
@@ -203,9 +251,9 @@ impl Builder<'_> {
             let start = self.plan.rsc_actions(p, "start").first().copied();
             let start_optional = start.map(|s| self.plan.actions[s].optional).unwrap_or(true);
             if task != "start" || start_optional {
-                self.notify_on(p, node, round.pre, round.pre_done, false);
+                self.notify_on(p, node, task, round.pre, round.pre_done, false);
             }
-            self.notify_on(p, node, round.post, round.post_done, true);
+            self.notify_on(p, node, task, round.post, round.post_done, true);
         }
     }
 

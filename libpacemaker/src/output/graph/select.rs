@@ -243,13 +243,19 @@ pub(super) fn inputs(
             // An optional input the graph doesn't show can't hold anything up.
             let shown_or_required = !plan.actions[first].optional || shown[first];
             shown_or_required
-                && input_counts(ws, &plan.actions[first], &plan.actions[then], flags)
+                && input_counts(ws, &plan.actions[first], shown[first], &plan.actions[then], flags)
         })
         .map(|(first, _)| first)
         .collect()
 }
 
-fn input_counts(ws: &WorkingSet, first: &Action, then: &Action, flags: u32) -> bool {
+fn input_counts(
+    ws: &WorkingSet,
+    first: &Action,
+    first_shown: bool,
+    then: &Action,
+    flags: u32,
+) -> bool {
     let only_printing = flags & !(of::IMPLIES_FIRST_PRINTED | of::IMPLIES_THEN_PRINTED) == 0;
     if !first.runnable && only_printing {
         // An optional ordering after something that won't happen.
@@ -258,9 +264,27 @@ fn input_counts(ws: &WorkingSet, first: &Action, then: &Action, flags: u32) -> b
     if !first.runnable && flags & of::ONE_OR_MORE != 0 {
         return false;
     }
+    if flags & of::IMPLIES_FIRST_MIGRATABLE != 0 && !first.runnable {
+        return false;
+    }
+    if flags & of::APPLY_FIRST_NON_MIGRATABLE != 0 && first.migrate_runnable {
+        // The ordering was meant for a start or stop that a migration replaced.
+        return false;
+    }
+    if flags == of::OPTIONAL && first.migrate_runnable && first.task == "stop" {
+        // The source's stop only confirms a migration; nothing waits for it
+        // optionally.
+        return false;
+    }
     if flags == of::LOAD {
-        // Capacity matters only on the node where it is freed and used.
-        if first.node.is_none() || first.node != then.node || first.optional {
+        // Capacity matters only on the node where it is freed and used:
+        // for a migrate_to, the node the resource migrates to.
+        let used_on = if then.task == "migrate_to" {
+            then.rsc.and_then(|r| ws.resources[r].assigned_to)
+        } else {
+            then.node
+        };
+        if first.node.is_none() || first.node != used_on || first.optional {
             return false;
         }
     }
@@ -270,7 +294,13 @@ fn input_counts(ws: &WorkingSet, first: &Action, then: &Action, flags: u32) -> b
                 return false;
             }
         }
-        if first.optional {
+        // A clone's completion pseudo-action (ms1_demoted_0) that the graph
+        // shows is required in Pacemaker's model even where ours still
+        // marks it optional (shown because its instances act).
+        let clone_completion = first.pseudo
+            && first.node.is_none()
+            && matches!(first.task.as_str(), "running" | "stopped" | "promoted" | "demoted");
+        if first.optional && !(first_shown && clone_completion) {
             return false;
         }
     }

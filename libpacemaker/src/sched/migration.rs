@@ -1,0 +1,169 @@
+//! The orderings of live migrations (Pacemaker's pcmk_sched_migration.c):
+//! migrate_to on the current node, then migrate_from on the target, then
+//! the stop there and the (pseudo) start here; and the equivalents, for
+//! migrate_to, of the orderings other resources have with the migrating
+//! resource's start and stop.
+
+use super::actions::{Builder, Ordering};
+use crate::model::{order_flags as of, RscIdx};
+
+/// One live migration that will happen.
+struct Migration {
+    rsc: RscIdx,
+    migrate_to: usize,
+    migrate_from: usize,
+}
+
+/// The role change an action stands for: a clone's or group's completion
+/// pseudo-action ("running") counts as its task ("start"), as the
+/// constraint it came from was written that way.
+fn base_task(task: &str) -> &str {
+    match task {
+        "running" => "start",
+        "stopped" => "stop",
+        "promoted" => "promote",
+        "demoted" => "demote",
+        other => other,
+    }
+}
+
+impl Builder<'_> {
+    fn planned_migrations(&self) -> Vec<Migration> {
+        let plan = &self.plan;
+        plan.actions
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.task == "migrate_from" && a.migrate_runnable)
+            .filter_map(|(migrate_from, a)| {
+                let rsc = a.rsc?;
+                let migrate_to = plan
+                    .rsc_actions(rsc, "migrate_to")
+                    .into_iter()
+                    .find(|&i| plan.actions[i].migrate_runnable)?;
+                Some(Migration {
+                    rsc,
+                    migrate_to,
+                    migrate_from,
+                })
+            })
+            .collect()
+    }
+
+    /// Orders the halves of each migration and carries other resources'
+    /// orderings with its start and stop over to its migrate_to.
+    pub(super) fn order_migrations(&mut self) {
+        let migrations = self.planned_migrations();
+        for m in &migrations {
+            let r = m.rsc;
+            // Probes first, then migrate_to, then migrate_from.
+            let probes: Vec<usize> = self
+                .plan
+                .rsc_actions(r, "monitor")
+                .into_iter()
+                .filter(|&i| self.plan.actions[i].is_probe)
+                .collect();
+            for probe in probes {
+                self.plan.order(probe, m.migrate_to, of::OPTIONAL);
+            }
+            self.plan
+                .order(m.migrate_to, m.migrate_from, of::IMPLIES_FIRST_MIGRATABLE);
+            // The stop on the source and the pseudo start on the target
+            // only confirm what migrate_from did.
+            for stop in self.plan.rsc_actions(r, "stop") {
+                self.plan
+                    .order(m.migrate_from, stop, of::IMPLIES_FIRST_MIGRATABLE);
+            }
+            for start in self.plan.rsc_actions(r, "start") {
+                self.plan.order(
+                    m.migrate_from,
+                    start,
+                    of::IMPLIES_FIRST_MIGRATABLE | of::PSEUDO_LEFT,
+                );
+            }
+        }
+        for m in &migrations {
+            self.order_migration_equivalents(m, &migrations);
+        }
+    }
+
+    /// Another resource's action ordered before this resource's start or
+    /// stop is ordered before its migrate_to too (starts and promotions
+    /// before a start; stops and demotions before a stop).
+    fn order_migration_equivalents(&mut self, m: &Migration, migrations: &[Migration]) {
+        let r = m.rsc;
+        let mut incoming: Vec<(Ordering, &'static str)> = Vec::new();
+        for then_task in ["start", "stop"] {
+            for then in self.plan.rsc_actions(r, then_task) {
+                incoming.extend(
+                    self.plan
+                        .orderings_into(then)
+                        .map(|o| (o.clone(), then_task)),
+                );
+            }
+        }
+        let mut added: Vec<(usize, u32)> = Vec::new();
+        for (o, then_task) in incoming {
+            if o.flags & (of::LOAD | of::ANTI_COLOCATION) != 0 {
+                continue;
+            }
+            let first = &self.plan.actions[o.first];
+            let Some(first_rsc) = first.rsc else { continue };
+            if first_rsc == r || self.is_ancestor(first_rsc, r) || self.is_ancestor(r, first_rsc) {
+                continue;
+            }
+            let first_task = base_task(&first.task).to_string();
+            let first_may_migrate = self.allows_migration(first_rsc);
+            match (first_task.as_str(), then_task) {
+                ("start", "start") => {
+                    if first_may_migrate {
+                        if let Some(other) = migrations.iter().find(|x| x.rsc == first_rsc) {
+                            added.push((other.migrate_from, of::OPTIONAL));
+                        }
+                        added.push((o.first, of::APPLY_FIRST_NON_MIGRATABLE));
+                    } else {
+                        added.push((o.first, of::OPTIONAL));
+                    }
+                }
+                ("stop", "stop") => {
+                    let flags = if first_may_migrate {
+                        of::APPLY_FIRST_NON_MIGRATABLE
+                    } else {
+                        of::OPTIONAL
+                    };
+                    added.push((o.first, flags));
+                }
+                ("promote", "start") | ("demote", "stop") => added.push((o.first, of::OPTIONAL)),
+                _ => {}
+            }
+        }
+        for (first, flags) in added {
+            self.plan.order(first, m.migrate_to, flags);
+        }
+        // Capacity freed on the target comes before migrating there.
+        let target = self.ws.resources[r].assigned_to;
+        let load_stops: Vec<usize> = self
+            .plan
+            .rsc_actions(r, "start")
+            .into_iter()
+            .flat_map(|s| {
+                self.plan
+                    .orderings_into(s)
+                    .filter(|o| o.flags == of::LOAD)
+                    .map(|o| o.first)
+                    .collect::<Vec<_>>()
+            })
+            .filter(|&l| self.plan.actions[l].node == target)
+            .collect();
+        for l in load_stops {
+            self.plan.order(l, m.migrate_to, of::LOAD);
+        }
+    }
+
+    fn allows_migration(&self, r: RscIdx) -> bool {
+        self.ws.resources[r]
+            .meta
+            .get("allow-migrate")
+            .map(|v| crate::options::is_true(v))
+            .unwrap_or(false)
+    }
+}
