@@ -158,14 +158,20 @@ fn normalized_cib(path: &Path) -> String {
     libcrmcommon::xml::to_formatted(&cib)
 }
 
+/// A fresh directory for one comparison's files (tests run in parallel).
+fn scratch_dir(kind: &str) -> PathBuf {
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("crm-simulate-{kind}-{}-{call}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 /// Runs both with the injections (and -I); returns what differs: exit code, the
 /// modifications section, or the injected CIB.
 fn compare_injections(cases: &[String], corpus: &Path, injections: &dyn Fn(&str) -> Vec<String>) -> Vec<String> {
     let ours = env!("CARGO_BIN_EXE_crm_simulate");
-    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("crm-simulate-inject-{}-{call}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch_dir("inject");
     let mut differ = Vec::new();
     for case in cases {
         let xml = corpus.join("xml").join(format!("{case}.xml")).to_string_lossy().into_owned();
@@ -297,10 +303,7 @@ fn bad_input_gets_a_clear_error() {
 /// files (or exit codes) differ.
 fn compare_dot(cases: &[&str], corpus: &Path, extra: &[&str]) -> Vec<String> {
     let ours = env!("CARGO_BIN_EXE_crm_simulate");
-    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("crm-simulate-dot-{}-{call}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch_dir("dot");
     let mut differ = Vec::new();
     for case in cases {
         let xml = corpus.join("xml").join(format!("{case}.xml")).to_string_lossy().into_owned();
