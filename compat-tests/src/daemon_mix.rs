@@ -53,8 +53,8 @@ impl Daemon {
         }
     }
 
-    /// Path of the daemon inside a node.
-    fn installed_path(self) -> String {
+    /// Path of Debian's daemon, which is also where a node sees ours.
+    pub fn installed_path(self) -> String {
         match self {
             Daemon::Pacemakerd => C_LAUNCHER.to_owned(),
             _ => format!("{SUBDAEMON_DIR}/{}", self.binary()),

@@ -553,8 +553,7 @@ impl ClusterRun {
             for daemon in Daemon::ALL {
                 let expected = match member.implementation().get(daemon) {
                     Impl::Rust(path) => path.clone(),
-                    Impl::C if daemon == Daemon::Pacemakerd => "/usr/sbin/pacemakerd".into(),
-                    Impl::C => Path::new("/usr/lib/pacemaker").join(daemon.binary()),
+                    Impl::C => daemon.installed_path().into(),
                 };
                 let want = fs::metadata(&expected).unwrap_or_else(|e| panic!("{}: {e}", expected.display()));
                 let pids = self.pids(member.index(), daemon.process_name());
