@@ -17,9 +17,10 @@
 
 use crate::accounts::ClusterIds;
 use crate::cluster_member::Member;
-use crate::cluster_setup::{self, sanitize};
+use crate::cluster_setup;
 use crate::daemon_mix::NodeDaemons;
 use crate::implementation::{Impl, ImplKind, Selection};
+use crate::node_env;
 use crate::power_switch::{PowerEvent, PowerSwitch};
 use crate::node::StartError;
 use crate::sandbox::Sandbox;
@@ -100,7 +101,7 @@ impl Cluster {
     /// Creates the switch and every member, starts corosync everywhere, then the CIB
     /// manager (or pacemakerd), and returns once `cibadmin -Q` answers on every member.
     pub fn start(opts: ClusterOpts) -> Result<Cluster, StartError> {
-        let dir = output_dir().join(sanitize(&opts.name));
+        let dir = node_env::output_dir().join(node_env::directory_name(&opts.name, "cluster"));
         let fail = |message: String| StartError { message, dir: dir.clone() };
         if !crate::running_as_root() {
             return Err(fail("the compat-test harness needs root".to_owned()));
@@ -321,14 +322,6 @@ fn run_in_netns(pid: u32, args: &[&str]) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("{args:?} in the namespace of {pid} failed: {}", String::from_utf8_lossy(&output.stderr).trim()))
-    }
-}
-
-/// `compat-tests/out`, or `PCMK_COMPAT_OUT` when set (as for single nodes).
-fn output_dir() -> PathBuf {
-    match std::env::var_os("PCMK_COMPAT_OUT") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("out"),
     }
 }
 

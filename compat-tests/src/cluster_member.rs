@@ -1,19 +1,19 @@
 //! One member of a [`crate::Cluster`]: its directories, namespaces and daemons.
 
-use crate::accounts::{ClusterIds, CLUSTER_GROUP, CLUSTER_USER};
+use crate::accounts::ClusterIds;
 use crate::cluster::Stack;
 use crate::cluster_setup;
-use crate::command::{Command, Output, DEFAULT_TIMEOUT};
+use crate::command::{Command, Output};
 use crate::daemon_mix::NodeDaemons;
 use crate::implementation::{Impl, ImplKind, C_BASED};
+use crate::node_env::{self, RunAs, StderrLog};
 use crate::sandbox::shell_quote;
 use crate::sandbox::Sandbox;
 use libcrmcommon::xml::Element;
 use std::fs;
 use std::io;
-use std::os::unix::fs::{chown, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
@@ -21,9 +21,6 @@ const START_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a graceful stop may take before the member is killed anyway.
 const STOP_TIMEOUT: Duration = Duration::from_secs(30);
 const POLL: Duration = Duration::from_millis(50);
-const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-/// Environment variables of the test process handed on to the daemons (debugging aids).
-const PASSED_TO_DAEMONS: &[&str] = &["PCMK_debug", "PCMK_trace_functions", "RUST_LOG", "RUST_BACKTRACE"];
 
 /// A daemon the harness started in the member; `nsenter` (our child) waits for it.
 #[derive(Debug)]
@@ -63,27 +60,8 @@ impl Member {
         cluster_setup: String,
     ) -> io::Result<Member> {
         let dir = cluster_dir.join(cluster_setup::member_name(index));
-        for sub in ["etc-corosync", "var-lib-corosync", "log-corosync", "home", "tmp"] {
-            fs::create_dir_all(dir.join(sub))?;
-        }
-        fs::set_permissions(dir.join("tmp"), fs::Permissions::from_mode(0o1777))?;
-        let cluster_owned = |path: &Path, mode: u32| -> io::Result<()> {
-            fs::create_dir_all(path)?;
-            chown(path, Some(ids.uid), Some(ids.gid))?;
-            fs::set_permissions(path, fs::Permissions::from_mode(mode))
-        };
-        cluster_owned(&dir.join("var-lib-pacemaker"), 0o750)?;
-        for sub in ["cib", "pengine", "blackbox", "cores"] {
-            cluster_owned(&dir.join("var-lib-pacemaker").join(sub), 0o750)?;
-        }
-        cluster_owned(&dir.join("log-pacemaker"), 0o770)?;
-        fs::write(dir.join("etc-corosync/corosync.conf"), cluster_setup::corosync_config(members))?;
-        if let Some(cib) = seed_cib {
-            let path = dir.join("var-lib-pacemaker/cib/cib.xml");
-            fs::write(&path, cib)?;
-            chown(&path, Some(ids.uid), Some(ids.gid))?;
-            fs::set_permissions(&path, fs::Permissions::from_mode(0o600))?;
-        }
+        let cib_files: Vec<(&str, &[u8])> = seed_cib.map(|cib| ("cib.xml", cib.as_bytes())).into_iter().collect();
+        node_env::create_node_dirs(&dir, ids, &cluster_setup::corosync_config(members), &cib_files)?;
         Ok(Member { index, implementation, stack, cluster_setup, dir, sandbox: None, daemons: Vec::new(), incarnations: 0 })
     }
 
@@ -304,21 +282,7 @@ impl Member {
         let Some(sandbox) = self.sandbox.as_ref() else {
             panic!("{} is stopped; cannot run {args:?}", self.name());
         };
-        Command {
-            sandbox,
-            base_env: vec![
-                ("PATH".to_owned(), PATH.to_owned()),
-                ("LANG".to_owned(), "C.UTF-8".to_owned()),
-                ("HOME".to_owned(), self.dir.join("home").display().to_string()),
-                ("TMPDIR".to_owned(), self.dir.join("tmp").display().to_string()),
-                ("TERM".to_owned(), "dumb".to_owned()),
-            ],
-            log: self.dir.join("commands.log"),
-            args: args.iter().map(|arg| (*arg).to_owned()).collect(),
-            env: Vec::new(),
-            stdin: None,
-            timeout: DEFAULT_TIMEOUT,
-        }
+        node_env::root_command(sandbox, &self.dir, args)
     }
 
     /// Runs `args` inside the member and returns what it did.
@@ -376,22 +340,8 @@ impl Member {
     fn spawn_daemon(&mut self, name: &str, argv: &[&str], as_cluster_user: bool) -> Result<(), String> {
         let sandbox = self.sandbox.as_ref().ok_or_else(|| format!("{} is stopped", cluster_setup::member_name(self.index)))?;
         let stderr_file = self.dir.join(format!("{name}.{}.stderr", self.incarnations));
-        let out = fs::File::create(&stderr_file).map_err(|e| format!("creating {}: {e}", stderr_file.display()))?;
-        let err = out.try_clone().map_err(|e| e.to_string())?;
-        let mut command = sandbox.command("env");
-        command.args(["-i", &format!("PATH={PATH}"), "LANG=C.UTF-8", "HOME=/var/lib/pacemaker"]);
-        command.args(["PCMK_logfile=/var/log/pacemaker/pacemaker.log", "PCMK_logfacility=none", "PCMK_stderr=1"]);
-        for variable in PASSED_TO_DAEMONS {
-            if let Ok(value) = std::env::var(variable) {
-                command.arg(format!("{variable}={value}"));
-            }
-        }
-        if as_cluster_user {
-            command.args(["setpriv", &format!("--reuid={CLUSTER_USER}"), &format!("--regid={CLUSTER_GROUP}")]);
-            command.arg("--init-groups");
-        }
-        command.args(argv).stdin(Stdio::null()).stdout(out).stderr(err);
-        let nsenter = command.spawn().map_err(|e| format!("starting {name}: {e}"))?;
+        let run_as = if as_cluster_user { RunAs::ClusterUser } else { RunAs::Root };
+        let nsenter = node_env::spawn_daemon(sandbox, argv, run_as, StderrLog::Copied, &stderr_file)?;
         self.daemons.push(MemberDaemon { name: name.to_owned(), nsenter, stderr_file });
         Ok(())
     }

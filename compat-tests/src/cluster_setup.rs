@@ -67,20 +67,6 @@ pub fn seed_cib(options: &[(&str, &str)]) -> String {
     )
 }
 
-/// A directory name from a test path: `mixed_cib::x::c_rust` → `mixed_cib.x.c_rust`.
-pub fn sanitize(name: &str) -> String {
-    let dotted = name.replace("::", ".");
-    let clean: String = dotted
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
-        .collect();
-    if clean.is_empty() || clean.starts_with('.') {
-        format!("cluster{clean}")
-    } else {
-        clean
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,11 +83,5 @@ mod tests {
     fn seed_cib_parses_and_holds_the_options() {
         let cib = crate::cib::parse(&seed_cib(&[("dc-deadtime", "2s")])).expect("seed parses");
         assert_eq!(crate::cib::nvpair_value(&cib, "dc-deadtime"), Some("2s"));
-    }
-
-    #[test]
-    fn directory_names_are_plain() {
-        assert_eq!(sanitize("mixed_cib::a::c_rust"), "mixed_cib.a.c_rust");
-        assert_eq!(sanitize(""), "cluster");
     }
 }

@@ -11,21 +11,20 @@
 //! `pacemakerd` beside the test's cargo profile, then `target/release/pacemakerd`).
 
 use crate::accounts::ClusterIds;
-use crate::command::{Command, Output, DEFAULT_TIMEOUT};
+use crate::cluster_setup::seed_cib;
+use crate::command::{Command, Output};
 use crate::implementation::ImplKind;
 use crate::node::StartError;
+use crate::node_env::{self, RunAs, StderrLog};
 use crate::sandbox::{self, Sandbox};
 use std::fs;
-use std::os::unix::fs::{chown, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ExitStatus, Stdio};
+use std::process::{Child, ExitStatus};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 /// Debian's launcher.
 pub const C_PACEMAKERD: &str = "/usr/sbin/pacemakerd";
-const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-const PASSED_TO_DAEMONS: &[&str] = &["PCMK_debug", "PCMK_trace_functions", "RUST_LOG", "RUST_BACKTRACE"];
 const POLL: Duration = Duration::from_millis(100);
 /// The subdaemons, in the launcher's start order.
 pub const SUBDAEMONS: [&str; 6] = [
@@ -100,7 +99,7 @@ impl LauncherNode {
     /// Creates the node and starts corosync, no launcher yet. `prepare` may change the
     /// node's host-side directory first (it gets its path).
     pub fn create(name: &str, prepare: impl FnOnce(&Path) -> std::io::Result<()>) -> Result<LauncherNode, StartError> {
-        let dir = output_dir().join(name.replace("::", "."));
+        let dir = node_env::output_dir().join(node_env::directory_name(name, "node"));
         let fail = |message: String| StartError { message, dir: dir.clone() };
         let ids = ClusterIds::lookup().map_err(|e| fail(e.to_string()))?;
         prepare_dir(&dir, ids).map_err(|e| fail(format!("preparing {}: {e}", dir.display())))?;
@@ -206,21 +205,7 @@ impl LauncherNode {
 
     /// A command run inside the node as root (see [`crate::Node::cmd`]).
     pub fn cmd(&self, args: &[&str]) -> Command<'_> {
-        Command {
-            sandbox: &self.sandbox,
-            base_env: vec![
-                ("PATH".to_owned(), PATH.to_owned()),
-                ("LANG".to_owned(), "C.UTF-8".to_owned()),
-                ("HOME".to_owned(), self.dir.join("home").display().to_string()),
-                ("TMPDIR".to_owned(), self.dir.join("tmp").display().to_string()),
-                ("TERM".to_owned(), "dumb".to_owned()),
-            ],
-            log: self.dir.join("commands.log"),
-            args: args.iter().map(|a| (*a).to_owned()).collect(),
-            env: Vec::new(),
-            stdin: None,
-            timeout: DEFAULT_TIMEOUT,
-        }
+        node_env::root_command(&self.sandbox, &self.dir, args)
     }
 
     pub fn run(&self, args: &[&str]) -> Output {
@@ -288,28 +273,10 @@ impl Drop for LauncherNode {
     }
 }
 
-/// Starts `argv` inside the node with a daemon's environment; output in `<name>.stderr`.
+/// Starts `argv` inside the node as root with a daemon's environment; output in
+/// `<name>.stderr`.
 fn spawn(sandbox: &Sandbox, dir: &Path, name: &str, argv: &[&str]) -> Result<Child, String> {
-    let file = dir.join(format!("{name}.stderr"));
-    let out = fs::File::create(&file).map_err(|e| format!("creating {}: {e}", file.display()))?;
-    let err = out.try_clone().map_err(|e| e.to_string())?;
-    let mut command = sandbox.command("env");
-    command.args(["-i", &format!("PATH={PATH}"), "LANG=C.UTF-8", "HOME=/var/lib/pacemaker"]);
-    command.args(["PCMK_logfile=/var/log/pacemaker/pacemaker.log", "PCMK_logfacility=none"]);
-    for variable in PASSED_TO_DAEMONS {
-        if let Ok(value) = std::env::var(variable) {
-            command.arg(format!("{variable}={value}"));
-        }
-    }
-    command.args(argv).stdin(Stdio::null()).stdout(out).stderr(err);
-    command.spawn().map_err(|e| format!("starting {name}: {e}"))
-}
-
-fn output_dir() -> PathBuf {
-    match std::env::var_os("PCMK_COMPAT_OUT") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("out"),
-    }
+    node_env::spawn_daemon(sandbox, argv, RunAs::Root, StderrLog::LogFileOnly, &dir.join(format!("{name}.stderr")))
 }
 
 /// The node's host-side directories, with a seed CIB that lets the lone node elect itself
@@ -318,25 +285,8 @@ fn prepare_dir(dir: &Path, ids: ClusterIds) -> std::io::Result<()> {
     if dir.exists() {
         fs::remove_dir_all(dir)?;
     }
-    for sub in ["etc-corosync", "var-lib-corosync", "log-corosync", "home", "tmp"] {
-        fs::create_dir_all(dir.join(sub))?;
-    }
-    fs::set_permissions(dir.join("tmp"), fs::Permissions::from_mode(0o1777))?;
-    let cluster_owned = |path: &Path, mode: u32| -> std::io::Result<()> {
-        fs::create_dir_all(path)?;
-        chown(path, Some(ids.uid), Some(ids.gid))?;
-        fs::set_permissions(path, fs::Permissions::from_mode(mode))
-    };
-    cluster_owned(&dir.join("var-lib-pacemaker"), 0o750)?;
-    for sub in ["cib", "pengine", "blackbox", "cores"] {
-        cluster_owned(&dir.join("var-lib-pacemaker").join(sub), 0o750)?;
-    }
-    cluster_owned(&dir.join("log-pacemaker"), 0o770)?;
-    fs::write(dir.join("etc-corosync/corosync.conf"), corosync_config_without_uidgid())?;
-    let cib = dir.join("var-lib-pacemaker/cib/cib.xml");
-    fs::write(&cib, SEED_CIB)?;
-    chown(&cib, Some(ids.uid), Some(ids.gid))?;
-    fs::set_permissions(&cib, fs::Permissions::from_mode(0o600))
+    let cib = seed_cib(&[("dc-deadtime", "2s"), ("stonith-enabled", "false")]);
+    node_env::create_node_dirs(dir, ids, &corosync_config_without_uidgid(), &[("cib.xml", cib.as_bytes())])
 }
 
 /// The harness' corosync.conf minus its `uidgid` block.
@@ -358,22 +308,6 @@ fn corosync_config_without_uidgid() -> String {
     }
     out
 }
-
-const SEED_CIB: &str = r#"<cib crm_feature_set="3.16.1" validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0">
-  <configuration>
-    <crm_config>
-      <cluster_property_set id="cib-bootstrap-options">
-        <nvpair id="cib-bootstrap-options-dc-deadtime" name="dc-deadtime" value="2s"/>
-        <nvpair id="cib-bootstrap-options-stonith-enabled" name="stonith-enabled" value="false"/>
-      </cluster_property_set>
-    </crm_config>
-    <nodes/>
-    <resources/>
-    <constraints/>
-  </configuration>
-  <status/>
-</cib>
-"#;
 
 #[cfg(test)]
 mod tests {

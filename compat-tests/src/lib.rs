@@ -29,6 +29,7 @@ mod implementation;
 mod launcher_node;
 mod macros;
 mod node;
+mod node_env;
 mod power_switch;
 mod run_node;
 mod sandbox;

@@ -1,28 +1,24 @@
 //! One isolated single-node "cluster": its directories, namespaces and daemons.
 
-use crate::accounts::{ClusterIds, CLUSTER_GROUP, CLUSTER_USER};
-use crate::command::{Command, Output, DEFAULT_TIMEOUT};
+use crate::accounts::ClusterIds;
+use crate::command::{Command, Output};
 use crate::corosync;
 use crate::implementation::{Impl, ImplKind, C_BASED};
+use crate::node_env::{self, RunAs, StderrLog};
 use crate::sandbox::{self, Sandbox};
 use libcrmcommon::xml::Element;
 use std::cell::Cell;
 use std::fmt;
 use std::fs;
 use std::io;
-use std::os::unix::fs::{chown, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 /// How long corosync and the CIB manager get to start answering.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 const POLL: Duration = Duration::from_millis(50);
-/// PATH inside a node.
-const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-/// Environment variables of the test process handed on to the daemons (debugging aids).
-const PASSED_TO_DAEMONS: &[&str] = &["PCMK_debug", "PCMK_trace_functions", "RUST_LOG", "RUST_BACKTRACE"];
 
 /// Other Debian C daemons a node can run beside the CIB manager.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,7 +126,7 @@ impl Node {
     /// Creates the node's directory and namespaces, starts corosync (if asked) and
     /// pacemaker-based, and returns once `cibadmin -Q` succeeds inside.
     pub fn start(opts: NodeOpts) -> Result<Node, StartError> {
-        let dir = output_dir().join(sanitize(&opts.name));
+        let dir = node_env::output_dir().join(node_env::directory_name(&opts.name, "node"));
         let fail = |message: String| StartError { message, dir: dir.clone() };
         if !crate::running_as_root() {
             return Err(fail("the compat-test harness needs root".to_owned()));
@@ -199,22 +195,8 @@ impl Node {
     /// `<dir>/<name>.stderr`.
     fn spawn_daemon(&mut self, name: &str, argv: &[&str], as_cluster_user: bool) -> Result<(), String> {
         let stderr_file = self.dir.join(format!("{name}.stderr"));
-        let out = fs::File::create(&stderr_file).map_err(|e| format!("creating {}: {e}", stderr_file.display()))?;
-        let err = out.try_clone().map_err(|e| e.to_string())?;
-        let mut command = self.sandbox.command("env");
-        command.args(["-i", &format!("PATH={PATH}"), "LANG=C.UTF-8", "HOME=/var/lib/pacemaker"]);
-        command.args(["PCMK_logfile=/var/log/pacemaker/pacemaker.log", "PCMK_logfacility=none", "PCMK_stderr=1"]);
-        for variable in PASSED_TO_DAEMONS {
-            if let Ok(value) = std::env::var(variable) {
-                command.arg(format!("{variable}={value}"));
-            }
-        }
-        if as_cluster_user {
-            command.args(["setpriv", &format!("--reuid={CLUSTER_USER}"), &format!("--regid={CLUSTER_GROUP}")]);
-            command.arg("--init-groups");
-        }
-        command.args(argv).stdin(Stdio::null()).stdout(out).stderr(err);
-        let nsenter = command.spawn().map_err(|e| format!("starting {name}: {e}"))?;
+        let run_as = if as_cluster_user { RunAs::ClusterUser } else { RunAs::Root };
+        let nsenter = node_env::spawn_daemon(&self.sandbox, argv, run_as, StderrLog::Copied, &stderr_file)?;
         self.daemons.push(Daemon { name: name.to_owned(), nsenter, stderr_file });
         Ok(())
     }
@@ -260,23 +242,7 @@ impl Node {
     /// A command to run inside the node as root, with a clean environment: PATH, LANG=C.UTF-8,
     /// HOME and TMPDIR in the node's directory (crmsh and pcs write there), TERM=dumb.
     pub fn cmd(&self, args: &[&str]) -> Command<'_> {
-        let home = self.dir.join("home");
-        let tmp = self.dir.join("tmp");
-        Command {
-            sandbox: &self.sandbox,
-            base_env: vec![
-                ("PATH".to_owned(), PATH.to_owned()),
-                ("LANG".to_owned(), "C.UTF-8".to_owned()),
-                ("HOME".to_owned(), home.display().to_string()),
-                ("TMPDIR".to_owned(), tmp.display().to_string()),
-                ("TERM".to_owned(), "dumb".to_owned()),
-            ],
-            log: self.dir.join("commands.log"),
-            args: args.iter().map(|arg| (*arg).to_owned()).collect(),
-            env: Vec::new(),
-            stdin: None,
-            timeout: DEFAULT_TIMEOUT,
-        }
+        node_env::root_command(&self.sandbox, &self.dir, args)
     }
 
     /// Runs `args` inside the node (see [`Node::cmd`] for stdin, environment, timeout).
@@ -388,76 +354,20 @@ fn process_finished(pid: u32) -> bool {
     }
 }
 
-/// `compat-tests/out`, or `PCMK_COMPAT_OUT` when set.
-fn output_dir() -> PathBuf {
-    match std::env::var_os("PCMK_COMPAT_OUT") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("out"),
-    }
-}
-
-/// A directory name from a test path: `cibadmin::query::c` → `cibadmin.query.c`.
-fn sanitize(name: &str) -> String {
-    let dotted = name.replace("::", ".");
-    let clean: String = dotted
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
-        .collect();
-    if clean.is_empty() || clean.starts_with('.') {
-        format!("node{clean}")
-    } else {
-        clean
-    }
-}
-
 /// Creates the node's host-side directories with the owners and modes Debian's packages
 /// give their counterparts.
 fn prepare_dir(dir: &Path, ids: ClusterIds, opts: &NodeOpts) -> io::Result<()> {
     if dir.exists() {
         fs::remove_dir_all(dir)?;
     }
-    for sub in ["etc-corosync", "var-lib-corosync", "log-corosync", "home", "tmp"] {
-        fs::create_dir_all(dir.join(sub))?;
-    }
-    fs::set_permissions(dir.join("tmp"), fs::Permissions::from_mode(0o1777))?;
-    let cluster_owned = |path: &Path, mode: u32| -> io::Result<()> {
-        fs::create_dir_all(path)?;
-        chown(path, Some(ids.uid), Some(ids.gid))?;
-        fs::set_permissions(path, fs::Permissions::from_mode(mode))
-    };
-    cluster_owned(&dir.join("var-lib-pacemaker"), 0o750)?;
-    for sub in ["cib", "pengine", "blackbox", "cores"] {
-        cluster_owned(&dir.join("var-lib-pacemaker").join(sub), 0o750)?;
-    }
-    cluster_owned(&dir.join("log-pacemaker"), 0o770)?;
-    fs::write(dir.join("etc-corosync/corosync.conf"), corosync::config())?;
     let mut files: Vec<(&str, &[u8])> = opts.cib_files.iter().map(|(n, c)| (n.as_str(), c.as_slice())).collect();
     if let Some(cib) = &opts.cib_xml {
         files.push(("cib.xml", cib.as_bytes()));
     }
-    for (name, content) in files {
-        let path = dir.join("var-lib-pacemaker/cib").join(name);
-        fs::write(&path, content)?;
-        chown(&path, Some(ids.uid), Some(ids.gid))?;
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o600))?;
-    }
-    Ok(())
+    node_env::create_node_dirs(dir, ids, &corosync::config(), &files)
 }
 
 /// The holder's setup for this single node (see [`sandbox::node_setup_script`]).
 fn setup_script(dir: &Path, based: &Impl) -> String {
     sandbox::node_setup_script(dir, corosync::NODE_NAME, based, "", &dir.join("ready"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::sanitize;
-
-    #[test]
-    fn directory_names_are_plain() {
-        assert_eq!(sanitize("cibadmin::query::c"), "cibadmin.query.c");
-        assert_eq!(sanitize("a b/../c"), "a_b_.._c");
-        assert_eq!(sanitize(""), "node");
-        assert_eq!(sanitize("..x"), "node..x");
-    }
 }
