@@ -4,6 +4,8 @@
 # passes at that file's level:
 #   summary.pass  the "summary" level (cluster status and Transition Summary)
 #   graph.pass    the "graph" level (transition graph actions and inputs)
+#   graph-attrs.pass  the "graph-attrs" level (the same plus every action's
+#                 attributes: parameters and CRM_meta_* values)
 # Newly passing cases are reported so the lists can grow.
 #
 # Usage: libpacemaker/conformance/check.sh [path/to/crm_simulate]
@@ -32,7 +34,7 @@ python3 - "$json" "$here" <<'PY'
 import json, os, sys
 results = json.load(open(sys.argv[1]))
 failed = False
-for level, name in (("summary", "summary.pass"), ("graph", "graph.pass")):
+for level, name in (("summary", "summary.pass"), ("graph", "graph.pass"), ("graph-attrs", "graph-attrs.pass")):
     path = os.path.join(sys.argv[2], name)
     status = {c["name"]: c["levels"].get(level) for c in results["cases"]}
     expected = [l.strip() for l in open(path) if l.strip() and not l.startswith("#")]

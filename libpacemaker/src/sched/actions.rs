@@ -54,6 +54,19 @@ pub struct Action {
     /// pe_action_migrate_runnable): the resource's stop and start, its
     /// migrate_to and migrate_from.
     pub migrate_runnable: bool,
+    /// Meta-attributes the scheduler itself adds (notification lists,
+    /// migration source and target, ...). The first value given for a name
+    /// stays, as with Pacemaker's add_hash_param. Graph: CRM_meta_<name>.
+    pub added_meta: Vec<(String, String)>,
+}
+
+impl Action {
+    /// Adds a meta-attribute unless the action already has one by that name.
+    pub fn add_meta(&mut self, name: &str, value: &str) {
+        if !self.added_meta.iter().any(|(n, _)| n == name) {
+            self.added_meta.push((name.to_string(), value.to_string()));
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -638,6 +651,20 @@ impl<'a> Builder<'a> {
             };
             let migrate_to = self.resource_action(r, "migrate_to", Some(source), false);
             self.plan.actions[start].pseudo = true;
+            let source_name = self.ws.nodes[source].uname.clone();
+            let target_name = target.map(|t| self.ws.nodes[t].uname.clone()).unwrap_or_default();
+            for i in [migrate_to, m] {
+                self.plan.actions[i].add_meta("migrate_source", &source_name);
+                self.plan.actions[i].add_meta("migrate_target", &target_name);
+            }
+            // A migrate_to may change the target too, so the cluster must
+            // know one is in flight should the source vanish meanwhile.
+            let res = &self.ws.resources[r];
+            let remote_connection =
+                res.class == "ocf" && res.provider.as_deref() == Some("pacemaker") && res.agent == "remote";
+            if !remote_connection {
+                self.plan.actions[migrate_to].add_meta("record-pending", "true");
+            }
             for i in stops.iter().copied().chain([start, migrate_to, m]) {
                 self.plan.actions[i].migrate_runnable = true;
             }

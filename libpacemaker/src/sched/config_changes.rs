@@ -189,6 +189,8 @@ impl Builder<'_> {
             nodes.sort_unstable();
             for node in nodes {
                 let clear = self.resource_action(r, "clear_failcount", Some(node), false);
+                // The controller need not wait for the attribute manager.
+                self.plan.actions[clear].add_meta("op_no_wait", "true");
                 for stop in self.plan.rsc_actions(r, "stop") {
                     self.plan.order(clear, stop, of::OPTIONAL);
                 }

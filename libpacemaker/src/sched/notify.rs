@@ -5,6 +5,7 @@
 
 use super::actions::{Action, Builder};
 use crate::model::{order_flags as of, NodeIdx, Role, RscIdx, Variant};
+use crate::output::status::natural_cmp;
 
 /// The clone-level actions a notification is about: the task, the clone's
 /// pseudo-action for it and the one completing it.
@@ -15,14 +16,36 @@ const NOTIFIED_TASKS: [(&str, &str); 4] = [
     ("demote", "demoted"),
 ];
 
-/// The pseudo-actions of one notification round.
+/// The pseudo-actions of one notification round, and what the round tells
+/// each agent.
 struct Round {
     task: &'static str,
     pre: usize,
     pre_done: usize,
     post: usize,
     post_done: usize,
+    lists: Vec<(String, String)>,
 }
+
+/// Instances (with the node each is on or acts on) in one of the lists a
+/// notification carries.
+type Entries = Vec<(RscIdx, Option<NodeIdx>)>;
+
+/// The instances and nodes of one round, by the list they go in.
+#[derive(Default)]
+struct RoundEntries {
+    start: Entries,
+    stop: Entries,
+    promote: Entries,
+    demote: Entries,
+    active: Entries,
+    inactive: Entries,
+    promoted: Entries,
+    unpromoted: Entries,
+}
+
+/// What an empty list is sent as (agents split on spaces either way).
+const EMPTY_LIST: &str = " ";
 
 impl Builder<'_> {
     /// Creates the notifications of every clone with notify=true, once the
@@ -46,6 +69,7 @@ impl Builder<'_> {
                 };
                 let round = self.notification_round(clone, task, action, complete);
                 self.wait_for_notifications(clone, complete, round.post_done);
+                self.tell_instance_actions(clone, &round.lists);
                 for p in self.ws.primitives_of(clone) {
                     self.notify_instance(p, &round);
                 }
@@ -164,6 +188,18 @@ impl Builder<'_> {
             !required,
             complete_runnable,
         );
+        for (i, phase, key_type, key_task) in [
+            (pre, "pre", "pre", task),
+            (pre_done, "pre", "confirmed-pre", task),
+            (post, "post", "post", complete_task.as_str()),
+            (post_done, "post", "confirmed-post", complete_task.as_str()),
+        ] {
+            let a = &mut self.plan.actions[i];
+            a.add_meta("notify_key_type", key_type);
+            a.add_meta("notify_key_operation", key_task);
+            a.add_meta("notify_type", phase);
+            a.add_meta("notify_operation", task);
+        }
         self.plan.order(pre, pre_done, of::OPTIONAL);
         self.plan.order(pre_done, action, of::OPTIONAL);
         self.plan.order(complete, post, of::IMPLIES_THEN);
@@ -175,6 +211,122 @@ impl Builder<'_> {
             pre_done,
             post,
             post_done,
+            lists: self.notification_lists(clone),
+        }
+    }
+
+    /// Who is in which state and who acts, as each agent is told (Pacemaker's
+    /// collect_resource_data and add_notif_keys): name/value pairs such as
+    /// notify_start_resource="rsc:1 rsc:2", notify_start_uname="n1 n2".
+    fn notification_lists(&self, clone: RscIdx) -> Vec<(String, String)> {
+        let ws = &*self.ws;
+        let mut entries = RoundEntries::default();
+        for p in ws.primitives_of(clone) {
+            let res = &ws.resources[p];
+            let here = res.running_on.first().copied();
+            match res.role {
+                Role::Stopped => entries.inactive.push((p, here)),
+                Role::Started => entries.active.push((p, here)),
+                Role::Unpromoted => {
+                    entries.unpromoted.push((p, here));
+                    entries.active.push((p, here));
+                }
+                Role::Promoted => {
+                    entries.promoted.push((p, here));
+                    entries.active.push((p, here));
+                }
+                Role::Unknown => {}
+            }
+            for (task, list) in [
+                ("start", &mut entries.start),
+                ("stop", &mut entries.stop),
+                ("promote", &mut entries.promote),
+                ("demote", &mut entries.demote),
+            ] {
+                for i in self.plan.rsc_actions(p, task) {
+                    let a = &self.plan.actions[i];
+                    let Some(node) = a.node else { continue };
+                    // A stop on a node to be fenced is listed even when
+                    // nothing can run it: fencing will do it.
+                    let implied = task == "stop" && ws.nodes[node].unclean;
+                    if !a.optional && (a.runnable || implied) {
+                        list.push((p, Some(node)));
+                    }
+                }
+            }
+        }
+        let mut lists = Vec::new();
+        let mut add_pair = |kind: &str, entries: &mut Entries| {
+            let (resources, nodes) = self.list_strings(entries);
+            lists.push((format!("notify_{kind}_resource"), resources));
+            lists.push((format!("notify_{kind}_uname"), nodes));
+        };
+        add_pair("stop", &mut entries.stop);
+        add_pair("start", &mut entries.start);
+        add_pair("demote", &mut entries.demote);
+        add_pair("promote", &mut entries.promote);
+        add_pair("active", &mut entries.active);
+        // Older agents read the slave/master names.
+        add_pair("unpromoted", &mut entries.unpromoted.clone());
+        add_pair("slave", &mut entries.unpromoted);
+        add_pair("promoted", &mut entries.promoted.clone());
+        add_pair("master", &mut entries.promoted);
+        entries.inactive.sort_by(|x, y| self.entry_order(x, y));
+        entries.inactive.dedup_by_key(|e| e.0);
+        let inactive: Vec<&str> = entries.inactive.iter().map(|&(p, _)| ws.resources[p].id.as_str()).collect();
+        lists.push(("notify_inactive_resource".to_string(), word_list(&inactive)));
+        let mut available: Vec<NodeIdx> = ws.resources[clone].allowed.keys().copied().collect();
+        available.sort_by(|&x, &y| natural_cmp(&ws.nodes[x].uname, &ws.nodes[y].uname));
+        let available: Vec<&str> = available.iter().map(|&n| ws.nodes[n].uname.as_str()).collect();
+        lists.push(("notify_available_uname".to_string(), word_list(&available)));
+        let mut all: Vec<&str> = ws.nodes.iter().map(|n| n.uname.as_str()).collect();
+        all.sort_by(|x, y| natural_cmp(x, y));
+        let all = word_list(&all);
+        if ws.resources[clone].meta.get("container-attribute-target").map(String::as_str) == Some("host") {
+            lists.push(("notify_all_hosts".to_string(), all.clone()));
+        }
+        lists.push(("notify_all_uname".to_string(), all));
+        lists
+    }
+
+    /// Entries by instance name, then by node id, placeless ones last.
+    fn entry_order(&self, x: &(RscIdx, Option<NodeIdx>), y: &(RscIdx, Option<NodeIdx>)) -> std::cmp::Ordering {
+        let ws = &*self.ws;
+        let by_name = ws.resources[x.0].id.as_bytes().cmp(ws.resources[y.0].id.as_bytes());
+        by_name.then_with(|| match (x.1, y.1) {
+            (Some(a), Some(b)) => ws.nodes[a].id.as_bytes().cmp(ws.nodes[b].id.as_bytes()),
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, None) => std::cmp::Ordering::Equal,
+        })
+    }
+
+    /// The instance names and node names of a list, each instance once.
+    fn list_strings(&self, entries: &mut Entries) -> (String, String) {
+        let ws = &*self.ws;
+        entries.retain(|e| e.1.is_some());
+        entries.sort_by(|x, y| self.entry_order(x, y));
+        entries.dedup_by_key(|e| e.0);
+        let resources: Vec<&str> = entries.iter().map(|&(p, _)| ws.resources[p].id.as_str()).collect();
+        let nodes: Vec<&str> = entries.iter().filter_map(|&(_, n)| n).map(|n| ws.nodes[n].uname.as_str()).collect();
+        (word_list(&resources), word_list(&nodes))
+    }
+
+    /// The instances' own starts, stops, promotions and demotions carry the
+    /// lists too (of the first round that concerns them).
+    fn tell_instance_actions(&mut self, clone: RscIdx, lists: &[(String, String)]) {
+        for p in self.ws.primitives_of(clone) {
+            for task in ["start", "stop", "promote", "demote"] {
+                for i in self.plan.rsc_actions(p, task) {
+                    let a = &mut self.plan.actions[i];
+                    if a.optional || a.node.is_none() {
+                        continue;
+                    }
+                    for (name, value) in lists {
+                        a.add_meta(name, value);
+                    }
+                }
+            }
         }
     }
 
@@ -187,6 +339,7 @@ impl Builder<'_> {
         op: usize,
         done: usize,
         post: bool,
+        lists: &[(String, String)],
     ) {
         if !self.ws.nodes[node].online || !self.plan.actions[op].runnable {
             return;
@@ -208,6 +361,11 @@ impl Builder<'_> {
         let name = res.clone_name.as_deref().unwrap_or(&res.id);
         let phase = if post { "post" } else { "pre" };
         action.op_key = format!("{name}_{phase}_notify_{task}_0");
+        // The instance's notification is told what the clone's is, and the lists.
+        let told = self.plan.actions[op].added_meta.clone();
+        for (name, value) in told.iter().chain(lists) {
+            action.add_meta(name, value);
+        }
         let i = self.plan.add_raw(action);
         self.plan.order(op, i, of::OPTIONAL);
         self.plan.order(i, done, of::OPTIONAL);
@@ -238,10 +396,10 @@ impl Builder<'_> {
                 if stop_pseudo && self.ws.nodes[node].unclean {
                     continue;
                 }
-                self.notify_on(p, node, task, round.pre, round.pre_done, false);
+                self.notify_on(p, node, task, round.pre, round.pre_done, false, &round.lists);
                 let stop_optional = stop.map(|s| self.plan.actions[s].optional).unwrap_or(true);
                 if task == "demote" || stop_optional {
-                    self.notify_on(p, node, task, round.post, round.post_done, true);
+                    self.notify_on(p, node, task, round.post, round.post_done, true, &round.lists);
                 }
             }
         }
@@ -251,9 +409,9 @@ impl Builder<'_> {
             let start = self.plan.rsc_actions(p, "start").first().copied();
             let start_optional = start.map(|s| self.plan.actions[s].optional).unwrap_or(true);
             if task != "start" || start_optional {
-                self.notify_on(p, node, task, round.pre, round.pre_done, false);
+                self.notify_on(p, node, task, round.pre, round.pre_done, false, &round.lists);
             }
-            self.notify_on(p, node, task, round.post, round.post_done, true);
+            self.notify_on(p, node, task, round.post, round.post_done, true, &round.lists);
         }
     }
 
@@ -270,5 +428,14 @@ impl Builder<'_> {
                 let a = &self.plan.actions[i];
                 !a.optional && a.runnable && a.node.is_some()
             })
+    }
+}
+
+/// Words joined by spaces, or a single space for none.
+fn word_list(words: &[&str]) -> String {
+    if words.is_empty() {
+        EMPTY_LIST.to_string()
+    } else {
+        words.join(" ")
     }
 }

@@ -156,5 +156,6 @@ pub(super) fn scheduler_meta(a: &Action) -> Vec<(String, String)> {
     if a.task == SHUTDOWN_TASK {
         meta.push(("op_no_wait".to_string(), "true".to_string()));
     }
+    meta.extend(a.added_meta.iter().cloned());
     meta
 }
