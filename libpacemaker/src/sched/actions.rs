@@ -963,6 +963,7 @@ impl<'a> Builder<'a> {
                 self.plan.order(f, t, flags);
             }
         }
+        self.interleave_instances(first, &first_task, then, then_task, flags);
     }
 
     /// An ordering that needs only some instances of the first clone: a
@@ -1327,7 +1328,14 @@ impl<'a> Builder<'a> {
         if flags & of::IMPLIES_FIRST_PRINTED != 0 && !self.plan.actions[then].optional {
             self.plan.actions[first].print_always = true;
         }
-        if flags & of::IMPLIES_FIRST != 0 && !self.plan.actions[then].optional && first_optional {
+        // Pacemaker requires "first" only where its own flag lags behind
+        // what it stands for (a collective's pseudo-action whose members
+        // are required); a primitive's optional action stays optional.
+        if flags & of::IMPLIES_FIRST != 0
+            && !self.plan.actions[then].optional
+            && !first_optional
+            && self.plan.actions[first].optional
+        {
             changed |= self.clear_optional(first, then);
         }
         if flags & of::RUNNABLE_LEFT != 0 && self.plan.actions[then].runnable && !first_runnable {

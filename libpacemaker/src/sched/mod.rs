@@ -5,6 +5,7 @@ pub mod anti_colocation;
 pub mod assign;
 pub mod config_changes;
 pub mod fencing;
+pub mod interleave;
 pub mod migration;
 pub mod monitors;
 pub mod notify;
