@@ -294,13 +294,14 @@ fn write_resource(ws: &WorkingSet, r: RscIdx, depth: usize, out: &mut String) {
             ));
         }
         Variant::Group => {
-            let mut suffix = String::new();
+            let mut notes = Vec::new();
             if !res.managed {
-                suffix.push_str(" (unmanaged)");
+                notes.push("unmanaged");
             }
             if is_disabled(ws, r) {
-                suffix.push_str(" (disabled)");
+                notes.push("disabled");
             }
+            let suffix = if notes.is_empty() { String::new() } else { format!(" ({})", notes.join(", ")) };
             let name = res.id.clone();
             out.push_str(&format!("{indent}* Resource Group: {name}{suffix}:\n"));
             for &c in &res.children {

@@ -777,6 +777,10 @@ fn apply_replay(
     if role != Role::Stopped && role != Role::Unknown {
         if !ws.resources[rsc].running_on.contains(&node) {
             ws.resources[rsc].running_on.push(node);
+            // What runs on a node in maintenance is left alone there.
+            if ws.nodes[node].maintenance && ws.resources[rsc].variant == Variant::Primitive {
+                ws.resources[rsc].managed = false;
+            }
             if ws.resources[rsc].running_on.len() > 1 {
                 handle_multiply_active(ws, rsc);
             }
