@@ -955,7 +955,15 @@ impl<'a> Builder<'a> {
             if state == Role::Unpromoted && first_task == "demote" {
                 return;
             }
-            firsts.push(self.resource_action(first, &first_task, None, true));
+            let created = self.resource_action(first, &first_task, None, true);
+            // Pacemaker matches its internal orderings by key, so a start
+            // made only for this ordering still follows the resource's stops.
+            if first_task == "start" && self.ws.resources[first].variant == Variant::Primitive {
+                for stop in self.plan.rsc_actions(first, "stop") {
+                    self.plan.order(stop, created, of::IMPLIES_THEN | of::RESTART);
+                }
+            }
+            firsts.push(created);
         }
         let thens = self.plan.rsc_actions(then, then_task);
         for &f in &firsts {
@@ -1306,6 +1314,9 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// Applies one ordering's flags, in the order Pacemaker's
+    /// update_action_for_ordering_flags does (the first reason given to an
+    /// action is the one it keeps).
     fn apply_ordering(
         &mut self,
         first: usize,
@@ -1315,32 +1326,6 @@ impl<'a> Builder<'a> {
         first_runnable: bool,
     ) -> bool {
         let mut changed = false;
-        if flags & of::ASYMMETRICAL != 0 {
-            changed |= self.asymmetric_ordering(first, then, first_runnable);
-        }
-        // Shown (and put in the graph) because the other side is required.
-        if flags & of::IMPLIES_THEN_PRINTED != 0
-            && self.plan.actions[first].runnable
-            && !first_optional
-        {
-            self.plan.actions[then].print_always = true;
-        }
-        if flags & of::IMPLIES_FIRST_PRINTED != 0 && !self.plan.actions[then].optional {
-            self.plan.actions[first].print_always = true;
-        }
-        // Pacemaker requires "first" only where its own flag lags behind
-        // what it stands for (a collective's pseudo-action whose members
-        // are required); a primitive's optional action stays optional.
-        if flags & of::IMPLIES_FIRST != 0
-            && !self.plan.actions[then].optional
-            && !first_optional
-            && self.plan.actions[first].optional
-        {
-            changed |= self.clear_optional(first, then);
-        }
-        if flags & of::RUNNABLE_LEFT != 0 && self.plan.actions[then].runnable && !first_runnable {
-            changed |= self.clear_runnable(then, first);
-        }
         // A migrating resource's start or stop doesn't force other
         // resources' actions (it does its own group's or clone's).
         let first_migrating = match (self.plan.actions[first].rsc, self.plan.actions[then].rsc) {
@@ -1357,6 +1342,32 @@ impl<'a> Builder<'a> {
         }
         if flags & of::RESTART != 0 {
             changed |= self.restart_ordering(first, then);
+        }
+        // Pacemaker requires "first" only where its own flag lags behind
+        // what it stands for (a collective's pseudo-action whose members
+        // are required); a primitive's optional action stays optional.
+        if flags & of::IMPLIES_FIRST != 0
+            && !self.plan.actions[then].optional
+            && !first_optional
+            && self.plan.actions[first].optional
+        {
+            changed |= self.clear_optional(first, then);
+        }
+        if flags & of::RUNNABLE_LEFT != 0 && self.plan.actions[then].runnable && !first_runnable {
+            changed |= self.clear_runnable(then, first);
+        }
+        if flags & of::ASYMMETRICAL != 0 {
+            changed |= self.asymmetric_ordering(first, then, first_runnable);
+        }
+        // Shown (and put in the graph) because the other side is required.
+        if flags & of::IMPLIES_THEN_PRINTED != 0
+            && self.plan.actions[first].runnable
+            && !first_optional
+        {
+            self.plan.actions[then].print_always = true;
+        }
+        if flags & of::IMPLIES_FIRST_PRINTED != 0 && !self.plan.actions[then].optional {
+            self.plan.actions[first].print_always = true;
         }
         // A blocked, unmanaged resource that can't stop holds up what depends on it.
         if flags & (of::IMPLIES_THEN | of::IMPLIES_FIRST | of::RESTART) != 0 {
