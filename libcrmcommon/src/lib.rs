@@ -3,6 +3,7 @@
 pub mod acl;
 pub mod cluster;
 pub mod digest;
+pub mod duration;
 pub mod ipc;
 pub mod logging;
 pub mod mainloop;

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::options::ClusterOptions;
+use libcrmcommon::xml::Element;
 
 pub type NodeIdx = usize;
 pub type RscIdx = usize;
@@ -350,8 +351,9 @@ pub struct WorkingSet {
     /// Some resources in the configuration could not be modelled (e.g.
     /// bundles): history of resources not found may belong to them.
     pub unsupported_resources: bool,
-    /// Cluster-wide operation defaults (op_defaults meta attributes).
-    pub op_defaults: HashMap<String, String>,
+    /// Cluster-wide operation defaults: `<op_defaults>`, whose rules may
+    /// name the resource's agent and the operation.
+    pub op_defaults: Option<Element>,
     /// Ticket id -> (granted, standby), from the status section.
     pub tickets: std::collections::HashMap<String, (bool, bool)>,
 }

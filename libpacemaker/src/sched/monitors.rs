@@ -4,10 +4,11 @@
 //! and cancellations of recurring operations whose role no longer applies.
 //! Also the operation meta-data every resource action carries.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::actions::{Action, Builder};
 use crate::model::{order_flags as of, NodeIdx, OpDef, Role, RscIdx, Variant, WorkingSet};
+use crate::rules::{collect_nvpairs_for, OperationKind, ResourceAgent, RuleContext, RuleSubject};
 
 /// Timeout of an operation nobody configured (Pacemaker's default of 20s).
 const DEFAULT_TIMEOUT_MS: u64 = 20_000;
@@ -95,11 +96,8 @@ pub fn describe_operation(ws: &WorkingSet, action: &mut Action, rsc: RscIdx) {
     // addressed by that name (Pacemaker's clone_op_key).
     let name = res.clone_name.as_deref().unwrap_or(&res.id);
     action.op_key = format!("{}_{}_{}", name, key_task, action.interval_ms);
-    let mut meta: BTreeMap<String, String> = ws
-        .op_defaults
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let mut meta: BTreeMap<String, String> =
+        operation_defaults(ws, rsc, &key_task, action.interval_ms).into_iter().collect();
     if key_task == "monitor" && action.interval_ms == 0 {
         if let Some(timeout) = shortest_monitor(&res.ops).and_then(|d| d.meta.get("timeout")) {
             meta.insert("timeout".to_string(), timeout.clone());
@@ -120,6 +118,25 @@ pub fn describe_operation(ws: &WorkingSet, action: &mut Action, rsc: RscIdx) {
     meta.insert("timeout".to_string(), timeout.to_string());
     action.timeout_ms = timeout;
     action.op_meta = meta;
+}
+
+/// The op_defaults meta-attributes that apply to one operation of a
+/// resource (their rules may name its agent and the operation).
+pub fn operation_defaults(ws: &WorkingSet, rsc: RscIdx, task: &str, interval_ms: u64) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    let Some(defaults) = &ws.op_defaults else { return out };
+    let res = &ws.resources[rsc];
+    let subject = RuleSubject {
+        resource: Some(ResourceAgent {
+            class: &res.class,
+            provider: res.provider.as_deref(),
+            agent: &res.agent,
+        }),
+        operation: Some(OperationKind { name: task, interval_ms }),
+    };
+    let ctx = RuleContext { node_attrs: None, now: Some(ws.now) };
+    collect_nvpairs_for(defaults, "meta_attributes", &ctx, &subject, &mut out);
+    out
 }
 
 /// Whether an anonymous clone's instances share their history (Pacemaker's

@@ -131,16 +131,13 @@ pub fn unpack_at(cib: &Element, now: Option<i64>) -> Result<WorkingSet, UnpackEr
         );
     }
 
-    let mut rsc_defaults = HashMap::new();
-    if let Some(defaults) = configuration.child("rsc_defaults") {
-        collect_nvpairs(defaults, "meta_attributes", &ctx, &mut rsc_defaults);
-    }
-    let mut op_defaults = HashMap::new();
-    if let Some(defaults) = configuration.child("op_defaults") {
-        collect_nvpairs(defaults, "meta_attributes", &ctx, &mut op_defaults);
-    }
     if let Some(resources) = configuration.child("resources") {
-        resources::unpack_resources(&mut ws, resources, &rsc_defaults, &op_defaults);
+        resources::unpack_resources(
+            &mut ws,
+            resources,
+            configuration.child("rsc_defaults"),
+            configuration.child("op_defaults"),
+        );
     }
 
     if let Some(tickets) = status.child("tickets") {

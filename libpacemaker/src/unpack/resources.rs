@@ -3,20 +3,20 @@
 
 use std::collections::HashMap;
 
-use libcrmcommon::xml::Element;
+use libcrmcommon::xml::{Element, XmlNode};
 
 use crate::model::{OpDef, Resource, Role, RscIdx, Variant, WorkingSet};
 use crate::options::is_true;
-use crate::rules::{collect_nvpairs, RuleContext};
+use crate::rules::{collect_nvpairs, collect_nvpairs_for, ResourceAgent, RuleContext, RuleSubject};
 use crate::score;
 
 pub(super) fn unpack_resources(
     ws: &mut WorkingSet,
     resources: &Element,
-    rsc_defaults: &HashMap<String, String>,
-    op_defaults: &HashMap<String, String>,
+    rsc_defaults: Option<&Element>,
+    op_defaults: Option<&Element>,
 ) {
-    ws.op_defaults = op_defaults.clone();
+    ws.op_defaults = op_defaults.cloned();
     let templates: Vec<&Element> = resources
         .elements()
         .filter(|e| e.name == "template")
@@ -77,9 +77,14 @@ fn merge_template(primitive: &mut Element, template: &Element) {
             }
         }
     }
-    for set in template.elements().filter(|e| e.name != "operations") {
-        primitive.push_child(set.clone());
-    }
+    // Template sets go first: of sets with equal scores the last one
+    // listed wins, so the primitive's own settings override the template's.
+    let inherited: Vec<XmlNode> = template
+        .elements()
+        .filter(|e| e.name != "operations")
+        .map(|e| XmlNode::Element(e.clone()))
+        .collect();
+    primitive.children.splice(0..0, inherited);
     if let Some(tops) = template.child("operations") {
         let ops = primitive.ensure_child("operations");
         for op in tops.elements() {
@@ -227,7 +232,7 @@ fn unpack_one(
     ws: &mut WorkingSet,
     xml: &Element,
     parent: Option<RscIdx>,
-    rsc_defaults: &HashMap<String, String>,
+    rsc_defaults: Option<&Element>,
     instance: Option<usize>,
 ) -> Option<RscIdx> {
     let base_id = match xml.id() {
@@ -259,8 +264,8 @@ fn unpack_one(
             meta.entry(k.clone()).or_insert_with(|| v.clone());
         }
     }
-    for (k, v) in rsc_defaults {
-        meta.entry(k.clone()).or_insert_with(|| v.clone());
+    for (k, v) in defaults_for(rsc_defaults, xml, ws.now) {
+        meta.entry(k).or_insert(v);
     }
     if variant == Variant::Clone {
         meta.entry("resource-stickiness".to_string())
@@ -342,7 +347,7 @@ fn unpack_clone(
     ws: &mut WorkingSet,
     idx: RscIdx,
     xml: &Element,
-    rsc_defaults: &HashMap<String, String>,
+    rsc_defaults: Option<&Element>,
 ) {
     let node_count = ws.nodes.len();
     let meta = ws.resources[idx].meta.clone();
@@ -401,6 +406,25 @@ fn unpack_clone(
             ws.resources[c].orphan = false;
         }
     }
+}
+
+/// The rsc_defaults meta-attributes that apply to a resource (their rules
+/// may name its agent, as Pacemaker's rsc_expression does).
+fn defaults_for(rsc_defaults: Option<&Element>, xml: &Element, now: i64) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    if let Some(defaults) = rsc_defaults {
+        let subject = RuleSubject {
+            resource: Some(ResourceAgent {
+                class: xml.attr("class").unwrap_or(""),
+                provider: xml.attr("provider"),
+                agent: xml.attr("type").unwrap_or(""),
+            }),
+            operation: None,
+        };
+        let ctx = RuleContext { node_attrs: None, now: Some(now) };
+        collect_nvpairs_for(defaults, "meta_attributes", &ctx, &subject, &mut out);
+    }
+    out
 }
 
 /// The name a clone instance's history uses (without the instance suffix).

@@ -152,10 +152,8 @@ fn configured_operation_meta(
         node_attrs: None,
         now: Some(ws.now),
     };
-    if let Some(defaults) = config.op_defaults {
-        collect_nvpairs(defaults, "meta_attributes", &plain, &mut meta);
-    }
     let interval = view::interval_ms(a);
+    meta.extend(crate::sched::monitors::operation_defaults(ws, r, &a.task, interval));
     if a.task == "monitor" && interval == 0 {
         // Probes default to the timeout of the most frequent enabled monitor.
         let shortest = config

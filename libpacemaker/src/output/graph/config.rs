@@ -8,11 +8,10 @@ use libcrmcommon::xml::Element;
 
 use crate::model::{RscIdx, WorkingSet};
 
-/// Resource definitions by XML id, templates by id, and <op_defaults>.
+/// Resource definitions and templates by XML id.
 pub(super) struct Config<'a> {
     resources: HashMap<&'a str, &'a Element>,
     templates: HashMap<&'a str, &'a Element>,
-    pub op_defaults: Option<&'a Element>,
 }
 
 impl<'a> Config<'a> {
@@ -20,12 +19,10 @@ impl<'a> Config<'a> {
         let mut config = Config {
             resources: HashMap::new(),
             templates: HashMap::new(),
-            op_defaults: None,
         };
         let Some(configuration) = cib.child("configuration") else {
             return config;
         };
-        config.op_defaults = configuration.child("op_defaults");
         if let Some(resources) = configuration.child("resources") {
             config.index(resources);
         }

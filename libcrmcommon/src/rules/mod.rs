@@ -1,8 +1,8 @@
 //! Rule evaluation for the scheduler and the CIB manager: node attribute expressions,
-//! date expressions (`gt`, `lt`, `in_range` with start and end), and/or nesting.
-//!
-//! Not evaluated yet, so treated as not matching: `date_spec`, durations, `rsc_expression`
-//! and `op_expression`.
+//! date expressions (`gt`, `lt`, `in_range` with an end or a duration, `date_spec`),
+//! resource and operation expressions (for rsc_defaults and op_defaults), and/or nesting.
+
+mod calendar;
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -16,8 +16,37 @@ pub struct RuleContext<'a> {
     pub now: Option<i64>,
 }
 
+/// The resource and operation a rule in rsc_defaults or op_defaults is
+/// evaluated for (`rsc_expression`, `op_expression`); rules elsewhere have
+/// neither, and such expressions never match there.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RuleSubject<'a> {
+    pub resource: Option<ResourceAgent<'a>>,
+    pub operation: Option<OperationKind<'a>>,
+}
+
+/// A resource's agent, as an `rsc_expression` compares it.
+#[derive(Clone, Copy, Debug)]
+pub struct ResourceAgent<'a> {
+    pub class: &'a str,
+    pub provider: Option<&'a str>,
+    pub agent: &'a str,
+}
+
+/// An operation's name and interval, as an `op_expression` compares them.
+#[derive(Clone, Copy, Debug)]
+pub struct OperationKind<'a> {
+    pub name: &'a str,
+    pub interval_ms: u64,
+}
+
 /// Evaluates a `<rule>` element.
 pub fn rule_matches(rule: &Element, ctx: &RuleContext) -> bool {
+    rule_matches_for(rule, ctx, &RuleSubject::default())
+}
+
+/// Evaluates a `<rule>` element for a resource or operation.
+pub fn rule_matches_for(rule: &Element, ctx: &RuleContext, subject: &RuleSubject) -> bool {
     let is_or = rule
         .attr("boolean-op")
         .map(|b| b.eq_ignore_ascii_case("or"))
@@ -27,9 +56,10 @@ pub fn rule_matches(rule: &Element, ctx: &RuleContext) -> bool {
     for child in rule.elements() {
         let result = match child.name.as_str() {
             "expression" => expression_matches(child, ctx),
-            "rule" => rule_matches(child, ctx),
+            "rule" => rule_matches_for(child, ctx, subject),
             "date_expression" => date_expression_matches(child, ctx),
-            "rsc_expression" | "op_expression" => false,
+            "rsc_expression" => resource_expression_matches(child, subject),
+            "op_expression" => operation_expression_matches(child, subject),
             _ => continue,
         };
         count += 1;
@@ -199,19 +229,46 @@ pub fn parse_iso8601(text: &str) -> Option<i64> {
 fn date_expression_matches(expr: &Element, ctx: &RuleContext) -> bool {
     let Some(now) = ctx.now else { return false };
     let start = expr.attr("start").and_then(parse_iso8601);
-    let end = expr.attr("end").and_then(parse_iso8601);
-    match expr.attr("operation").unwrap_or("in_range") {
-        "gt" => start.map(|s| now > s).unwrap_or(false),
-        "lt" => end.map(|e| now < e).unwrap_or(false),
-        "in_range" => {
-            if start.is_none() && end.is_none() {
-                return false;
-            }
-            start.map(|s| now >= s).unwrap_or(true) && end.map(|e| now <= e).unwrap_or(true)
-        }
-        // date_spec and durations are not evaluated yet.
-        _ => false,
+    let mut end = expr.attr("end").and_then(parse_iso8601);
+    if let (Some(s), None, Some(duration)) = (start, end, expr.child("duration")) {
+        end = Some(calendar::add_duration(s, duration));
     }
+    let operation = expr.attr("operation").unwrap_or("in_range");
+    if operation.eq_ignore_ascii_case("in_range") {
+        if start.is_none() && end.is_none() {
+            return false;
+        }
+        start.map(|s| now >= s).unwrap_or(true) && end.map(|e| now <= e).unwrap_or(true)
+    } else if operation.eq_ignore_ascii_case("date_spec") {
+        calendar::date_spec_matches(expr.child("date_spec"), now)
+    } else if operation.eq_ignore_ascii_case("gt") {
+        start.map(|s| now > s).unwrap_or(false)
+    } else if operation.eq_ignore_ascii_case("lt") {
+        end.map(|e| now < e).unwrap_or(false)
+    } else {
+        false
+    }
+}
+
+/// Pacemaker's pe__eval_rsc_expr: the class and type must match where given;
+/// the provider must match exactly, absent on both sides included.
+fn resource_expression_matches(expr: &Element, subject: &RuleSubject) -> bool {
+    let Some(rsc) = subject.resource else { return false };
+    expr.attr("class").map_or(true, |c| c == rsc.class)
+        && expr.attr("provider") == rsc.provider
+        && expr.attr("type").map_or(true, |t| t == rsc.agent)
+}
+
+/// Pacemaker's pe__eval_op_expr: the name must match, the interval where given.
+fn operation_expression_matches(expr: &Element, subject: &RuleSubject) -> bool {
+    let Some(op) = subject.operation else { return false };
+    if let Some(interval) = expr.attr("interval") {
+        match crate::duration::interval_ms(interval) {
+            Some(ms) if ms == op.interval_ms => {}
+            _ => return false,
+        }
+    }
+    expr.attr("name") == Some(op.name)
 }
 
 /// The integer a string starts with (strtoll-like), if any.
@@ -255,15 +312,29 @@ fn compare_versions(a: &str, b: &str) -> Ordering {
 }
 
 /// Collects name/value pairs from the nvpair sets (e.g. meta_attributes)
-/// under `parent`, earlier sets winning, skipping sets whose rules fail.
+/// under `parent`, skipping sets whose rules fail. A set with a higher
+/// `score` wins; among equal scores the last one listed does (Pacemaker
+/// 2.1.5 lists them in reverse before a stable sort by score).
 pub fn collect_nvpairs(
     parent: &Element,
     set_name: &str,
     ctx: &RuleContext,
     into: &mut HashMap<String, String>,
 ) {
-    // Sets with a higher score are considered first (stable for equal scores).
+    collect_nvpairs_for(parent, set_name, ctx, &RuleSubject::default(), into);
+}
+
+/// Like [`collect_nvpairs`], with rules evaluated for a resource or operation.
+pub fn collect_nvpairs_for(
+    parent: &Element,
+    set_name: &str,
+    ctx: &RuleContext,
+    subject: &RuleSubject,
+    into: &mut HashMap<String, String>,
+) {
     let mut sets: Vec<&Element> = parent.elements().filter(|e| e.name == set_name).collect();
+    sets.reverse();
+    // Sets with a higher score are considered first (stable for equal scores).
     sets.sort_by_key(|e| {
         -e.attr("score")
             .map(crate::score::parse_or_zero)
@@ -271,7 +342,7 @@ pub fn collect_nvpairs(
     });
     for set in sets {
         if let Some(rule) = set.child("rule") {
-            if !rule_matches(rule, ctx) {
+            if !rule_matches_for(rule, ctx, subject) {
                 continue;
             }
         }
