@@ -203,7 +203,16 @@ fn carry_out(slot: &Mutex<Option<Arc<SyncConnection>>>, request: &Request) -> Ou
     }
     let path = match load_unit(&bus, &request.agent, false, timeout) {
         Ok(path) => path,
-        Err(error) => return Outcome::Done(method_error_result(request, &error)),
+        Err(error) => {
+            // Pacemaker maps the error (and logs it), then reports the missing object
+            // instead, whatever the error was.
+            method_error_result(request, &error);
+            return done(
+                ocf::UNKNOWN_ERROR,
+                exec_status::ERROR,
+                Some(format!("No DBus object found for systemd unit {}", request.agent)),
+            );
+        }
     };
     let method = match request.action.as_str() {
         "monitor" | "status" => {
