@@ -49,17 +49,21 @@ fn rust_execd() -> Option<PathBuf> {
     path.is_file().then_some(path)
 }
 
-/// Starts a systemd node running `execd`, once systemd answers on the bus and the executor
-/// answers its clients.
-fn start_node(test: &str, label: &str, execd: &Path) -> Node {
+/// Starts a node running `execd` (with systemd as its PID 1 if `with_systemd`), once
+/// systemd answers on the bus and the executor answers its clients.
+fn start_node(test: &str, label: &str, execd: &Path, with_systemd: bool) -> Node {
     let mut opts = NodeOpts::new(Impl::C);
     opts.corosync = false;
     opts.name = format!("execd_systemd::{test}::{label}");
-    opts.holder_setup = systemd_init::systemd_holder_setup(&UNITS);
-    opts.holder_init = Some(systemd_init::systemd_init_line());
+    if with_systemd {
+        opts.holder_setup = systemd_init::systemd_holder_setup(&UNITS);
+        opts.holder_init = Some(systemd_init::systemd_init_line());
+    }
     let mut node = Node::start(opts).unwrap_or_else(|e| panic!("{test} [{label}]: node did not start: {e}"));
-    node.wait_until_ready("systemd", &systemd_init::SYSTEMD_ON_BUS_PROBE)
-        .unwrap_or_else(|e| panic!("{test} [{label}]: systemd not on the bus: {e}"));
+    if with_systemd {
+        node.wait_until_ready("systemd", &systemd_init::SYSTEMD_ON_BUS_PROBE)
+            .unwrap_or_else(|e| panic!("{test} [{label}]: systemd not on the bus: {e}"));
+    }
     let execd = execd.display().to_string();
     node.start_extra_daemon("pacemaker-execd", &[&execd]).unwrap_or_else(|e| panic!("{test} [{label}]: {e}"));
     let probe = format!("printf 'poke\\n' | {DRIVE} | grep -qx 'poke -> rc=0'");
@@ -83,22 +87,31 @@ fn assert_only_test_services(node: &Node, label: &str) {
 /// returns the C transcript after asserting ours is the same. `after` runs extra checks in
 /// each node.
 fn compare(test: &str, script: &str, after: impl Fn(&Node)) -> String {
+    compare_in(test, true, script, after)
+}
+
+/// As [`compare`], in nodes with or without systemd.
+fn compare_in(test: &str, with_systemd: bool, script: &str, after: impl Fn(&Node)) -> String {
     if !running_as_root() {
         report_skip(test, ImplKind::C, "compat tests need root (namespaces, mounts)");
         return String::new();
     }
-    if !systemd_init::systemd_installed() {
+    if with_systemd && !systemd_init::systemd_installed() {
         report_skip(test, ImplKind::C, "systemd is not installed");
         return String::new();
     }
     let run = |label: &str, execd: &Path| {
-        let _only_systemd_node = SystemdLock::acquire().expect("locking the systemd node slot");
-        let node = start_node(test, label, execd);
-        assert_only_test_services(&node, label);
+        let _only_systemd_node = with_systemd.then(|| SystemdLock::acquire().expect("locking the systemd node slot"));
+        let node = start_node(test, label, execd, with_systemd);
+        if with_systemd {
+            assert_only_test_services(&node, label);
+        }
         let out = node.cmd(&[DRIVE]).stdin(script).timeout(Duration::from_secs(180)).run();
         assert!(out.success(), "{test} [{label}]: lrmd-drive failed: {}\n{}", out.stdout, out.stderr);
         after(&node);
-        assert_only_test_services(&node, label);
+        if with_systemd {
+            assert_only_test_services(&node, label);
+        }
         node.assert_daemons_alive();
         out.stdout
     };
@@ -257,7 +270,7 @@ fn failures_and_missing_units() {
 #[test]
 fn unit_metadata() {
     let script = "
-        output on
+        output full
         register s systemd - pcmk-sleep
         exec s meta-data
         wait s meta-data
@@ -268,4 +281,27 @@ fn unit_metadata() {
     let t = compare("unit_metadata", script, |_| {});
     assert!(t.is_empty() || t.contains("\\n    A &lt;b&gt; &amp; c\\n"), "{t}");
     assert!(t.is_empty() || t.contains("<resource-agent name=\"nosuch\" version=\"0.1\">"), "{t}");
+    assert!(t.is_empty() || t.contains("<special tag=\"systemd\"/>\\n</resource-agent>"), "{t}");
+}
+
+/// Without a system bus (the node's PID 1 is not systemd): every systemd action fails
+/// with "No DBus connection", and class `service` runs the (missing) LSB script.
+#[test]
+fn no_system_bus() {
+    let script = "
+        register s systemd - pcmk-sleep
+        exec s start
+        wait s start
+        exec s monitor
+        wait s monitor
+        exec s meta-data
+        wait s meta-data
+        register v service - pcmk-sleep
+        exec v start
+        wait v start
+    ";
+    let t = compare_in("no_system_bus", false, script, |_| {});
+    assert_has(&t, "result s start interval=0 rc=1 status=4 deleted=0 ran reason=No DBus connection output=-");
+    assert_has(&t, "result s meta-data interval=0 rc=1 status=4 deleted=0 ran reason=No DBus connection output=-");
+    assert_has(&t, "result v start interval=0 rc=5 status=7 deleted=0 ran reason=/etc/init.d/pcmk-sleep: No such file or directory output=-");
 }

@@ -8,7 +8,7 @@ use crate::result::ActionResult;
 use dbus::blocking::stdintf::org_freedesktop_dbus::Properties;
 use dbus::blocking::SyncConnection;
 use liblrmd::protocol::{exec_status, ocf};
-use std::io::Write;
+use std::io::Write as _;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
@@ -91,30 +91,16 @@ impl SystemdBus {
             .name("systemd-dbus".into())
             .spawn(move || {
                 let outcome = carry_out(&connection, &request);
-                // The executor may be shutting down; nothing to do then.
-                let _ = sender.send((request.seq, outcome));
-                let mut pipe = std::fs::File::from(match wake.try_clone() {
-                    Ok(fd) => fd,
-                    Err(_) => return,
-                });
-                let _ = pipe.write(&[1]);
+                deliver(&sender, &wake, request.seq, outcome);
             });
         if let Err(e) = spawned {
             tracing::error!("Cannot start a thread for a systemd action: {}", e);
-            let reason = "Unable to send DBus message".to_owned();
-            let _ = self.sender.send((
-                seq,
-                Outcome::Done(ActionResult::new(
-                    ocf::UNKNOWN_ERROR,
-                    exec_status::ERROR,
-                    Some(reason),
-                )),
-            ));
-            let mut pipe = match self.wake_write.try_clone() {
-                Ok(fd) => std::fs::File::from(fd),
-                Err(_) => return,
-            };
-            let _ = pipe.write(&[1]);
+            let failed = ActionResult::new(
+                ocf::UNKNOWN_ERROR,
+                exec_status::ERROR,
+                Some("Unable to send DBus message".into()),
+            );
+            deliver(&self.sender, &self.wake_write, seq, Outcome::Done(failed));
         }
     }
 
@@ -131,6 +117,16 @@ impl SystemdBus {
         } > 0
         {}
         self.receiver.try_iter().collect()
+    }
+}
+
+/// Queues an outcome and wakes the main loop.
+fn deliver(sender: &mpsc::Sender<(u64, Outcome)>, wake: &OwnedFd, seq: u64, outcome: Outcome) {
+    // A closed channel means the executor is shutting down: nothing to deliver to.
+    if sender.send((seq, outcome)).is_ok() {
+        // SAFETY: writing one byte from a local buffer to our own pipe; a full pipe
+        // (EAGAIN) already guarantees a wake-up.
+        unsafe { libc::write(wake.as_raw_fd(), [1u8].as_ptr().cast(), 1) };
     }
 }
 
@@ -177,6 +173,11 @@ fn done(exit_status: i32, status: i32, reason: Option<String>) -> Outcome {
 
 fn carry_out(slot: &Mutex<Option<Arc<SyncConnection>>>, request: &Request) -> Outcome {
     let Some(bus) = connect(slot) else {
+        // Class service only asks systemd whether it knows the unit: without a bus it
+        // does not, and the LSB script runs.
+        if request.check_exists {
+            return Outcome::NotAUnit;
+        }
         return done(
             ocf::UNKNOWN_ERROR,
             exec_status::ERROR,
@@ -210,7 +211,10 @@ fn carry_out(slot: &Mutex<Option<Arc<SyncConnection>>>, request: &Request) -> Ou
             return done(
                 ocf::UNKNOWN_ERROR,
                 exec_status::ERROR,
-                Some(format!("No DBus object found for systemd unit {}", request.agent)),
+                Some(format!(
+                    "No DBus object found for systemd unit {}",
+                    request.agent
+                )),
             );
         }
     };
