@@ -305,3 +305,26 @@ fn no_system_bus() {
     assert_has(&t, "result s meta-data interval=0 rc=1 status=4 deleted=0 ran reason=No DBus connection output=-");
     assert_has(&t, "result v start interval=0 rc=5 status=7 deleted=0 ran reason=/etc/init.d/pcmk-sleep: No such file or directory output=-");
 }
+
+/// The bus stops answering (dbus-daemon stopped): the executor keeps serving its clients
+/// meanwhile, the monitor times out (after its timeout plus Pacemaker's 5 s grace), and
+/// once the bus is back the same connection works again.
+#[test]
+fn bus_not_answering() {
+    let script = "
+        register s systemd - pcmk-sleep
+        exec s monitor
+        wait s monitor
+        sh kill -STOP $(pidof dbus-daemon)
+        exec s monitor timeout=2000
+        poke
+        wait s monitor 0 30
+        sh kill -CONT $(pidof dbus-daemon)
+        exec s monitor
+        wait s monitor
+    ";
+    let t = compare("bus_not_answering", script, |_| {});
+    assert_has(&t, "poke -> rc=0");
+    assert_has(&t, "result s monitor interval=0 rc=1 status=2 deleted=0 ran reason=status action for systemd unit pcmk-sleep did not complete in time output=-");
+    assert_has(&t, "result s monitor interval=0 rc=7 status=0 deleted=0 ran reason=inactive output=-");
+}

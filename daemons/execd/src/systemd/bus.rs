@@ -159,12 +159,21 @@ fn connect(slot: &Mutex<Option<Arc<SyncConnection>>>) -> Option<Arc<SyncConnecti
     }
 }
 
+/// How long a blocking call waits where Pacemaker waits synchronously (meta-data).
 fn call_timeout(timeout_ms: i32) -> Duration {
     if timeout_ms > 0 {
         Duration::from_millis(timeout_ms as u64)
     } else {
         DEFAULT_CALL_TIMEOUT
     }
+}
+
+/// How long the calls of an action wait. Pacemaker makes them asynchronously, and in
+/// practice (observed with a stopped dbus-daemon) their D-Bus timeouts never report: the
+/// action's own timer (timeout plus grace) does. So these calls outwait that timer, whose
+/// result wins; a late answer is dropped.
+fn action_call_timeout(timeout_ms: i32) -> Duration {
+    Duration::from_millis(timeout_ms.max(0) as u64 + 2 * super::TIMEOUT_GRACE_MS)
 }
 
 fn done(exit_status: i32, status: i32, reason: Option<String>) -> Outcome {
@@ -193,8 +202,8 @@ fn carry_out(slot: &Mutex<Option<Arc<SyncConnection>>>, request: &Request) -> Ou
         request.agent,
         request.rsc_id
     );
-    let timeout = call_timeout(request.timeout_ms);
     if request.action.eq_ignore_ascii_case("meta-data") {
+        let timeout = call_timeout(request.timeout_ms);
         let description = load_unit(&bus, &request.agent, true, DEFAULT_CALL_TIMEOUT)
             .ok()
             .and_then(|path| unit_property(&bus, &path, "Description", timeout));
@@ -202,6 +211,7 @@ fn carry_out(slot: &Mutex<Option<Arc<SyncConnection>>>, request: &Request) -> Ou
         result.stdout = Some(units::metadata(&request.agent, description.as_deref()));
         return Outcome::Done(result);
     }
+    let timeout = action_call_timeout(request.timeout_ms);
     let path = match load_unit(&bus, &request.agent, false, timeout) {
         Ok(path) => path,
         Err(error) => {

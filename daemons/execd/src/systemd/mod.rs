@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 /// Main-loop token of the pipe that signals finished systemd requests.
 pub const WAKE_TOKEN: u64 = 2;
 /// Pacemaker gives a systemd action this much longer than its timeout to answer.
-const TIMEOUT_GRACE_MS: u64 = 5000;
+pub(crate) const TIMEOUT_GRACE_MS: u64 = 5000;
 
 impl Execd {
     /// Starts the systemd side of an operation (the process layer's "spawn").
@@ -57,8 +57,11 @@ impl Execd {
         op.timed_out = false;
         op.execution = Execution::Systemd(seq);
         self.inflight.insert(op.rsc_id.clone(), id);
-        let grace = Duration::from_millis(op.timeout_ms.max(0) as u64 + TIMEOUT_GRACE_MS);
-        op.timeout_timer = Some(self.timers.add(grace, TimerEvent::Timeout(id)));
+        // Pacemaker produces meta-data synchronously, without this timer.
+        if !invocation.agent_action.eq_ignore_ascii_case("meta-data") {
+            let grace = Duration::from_millis(op.timeout_ms.max(0) as u64 + TIMEOUT_GRACE_MS);
+            op.timeout_timer = Some(self.timers.add(grace, TimerEvent::Timeout(id)));
+        }
         let request = bus::Request {
             seq,
             rsc_id: op.rsc_id.clone(),
