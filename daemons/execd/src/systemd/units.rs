@@ -192,6 +192,31 @@ mod tests {
         );
         assert_eq!(escape_description("x\ty\nz\u{1}"), "x    y\\nz\\001");
         assert_eq!(escape_description("é<"), "é<");
-        assert!(metadata("web", Some("Web server")).contains("\n    Web server\n"));
+    }
+
+    #[test]
+    fn metadata_is_pacemakers_text() {
+        let expected = concat!(
+            "<?xml version=\"1.0\"?>\n",
+            "<!DOCTYPE resource-agent SYSTEM \"ra-api-1.dtd\">\n",
+            "<resource-agent name=\"web\" version=\"0.1\">\n",
+            "  <version>1.1</version>\n",
+            "  <longdesc lang=\"en\">\n",
+            "    Web &amp; co\n",
+            "  </longdesc>\n",
+            "  <shortdesc lang=\"en\">systemd unit file for web</shortdesc>\n",
+            "  <parameters/>\n",
+            "  <actions>\n",
+            "    <action name=\"start\"     timeout=\"100\" />\n",
+            "    <action name=\"stop\"      timeout=\"100\" />\n",
+            "    <action name=\"status\"    timeout=\"100\" />\n",
+            "    <action name=\"monitor\"   timeout=\"100\" interval=\"60\"/>\n",
+            "    <action name=\"meta-data\" timeout=\"5\"   />\n",
+            "  </actions>\n",
+            "  <special tag=\"systemd\"/>\n",
+            "</resource-agent>\n",
+        );
+        assert_eq!(metadata("web", Some("Web & co")), expected);
+        assert!(metadata("web", None).contains("\n    (null)\n"));
     }
 }
