@@ -33,6 +33,7 @@ mod node_env;
 mod power_switch;
 mod run_node;
 mod sandbox;
+pub mod systemd_init;
 
 pub use cluster::{select_mix, wait_until, Cluster, ClusterOpts, Stack};
 pub use cluster_member::Member;

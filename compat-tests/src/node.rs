@@ -67,6 +67,11 @@ pub struct NodeOpts {
     pub execd_binary: Option<PathBuf>,
     /// Name of the node's directory under the output directory (any text; sanitised).
     pub name: String,
+    /// Shell lines the holder runs after the standard setup, and the line that `exec`s
+    /// its PID 1 instead of the reaper (e.g. systemd); see
+    /// [`sandbox::node_setup_script_with_init`].
+    pub holder_setup: String,
+    pub holder_init: Option<String>,
 }
 
 impl NodeOpts {
@@ -82,6 +87,8 @@ impl NodeOpts {
             extra_daemons: Vec::new(),
             execd_binary: None,
             name: "node".to_owned(),
+            holder_setup: String::new(),
+            holder_init: None,
         }
     }
 }
@@ -133,7 +140,7 @@ impl Node {
         }
         let ids = ClusterIds::lookup().map_err(|e| fail(e.to_string()))?;
         prepare_dir(&dir, ids, &opts).map_err(|e| fail(format!("preparing {}: {e}", dir.display())))?;
-        let script = setup_script(&dir, &opts.based);
+        let script = setup_script(&dir, &opts);
         let sandbox = Sandbox::create(&script, &dir.join("ready"), &dir.join("holder.log"))
             .map_err(|e| fail(format!("creating the namespaces: {e}")))?;
         let mut node = Node {
@@ -368,6 +375,7 @@ fn prepare_dir(dir: &Path, ids: ClusterIds, opts: &NodeOpts) -> io::Result<()> {
 }
 
 /// The holder's setup for this single node (see [`sandbox::node_setup_script`]).
-fn setup_script(dir: &Path, based: &Impl) -> String {
-    sandbox::node_setup_script(dir, corosync::NODE_NAME, based, "", &dir.join("ready"))
+fn setup_script(dir: &Path, opts: &NodeOpts) -> String {
+    let init = opts.holder_init.as_deref().unwrap_or(sandbox::REAPER);
+    sandbox::node_setup_script_with_init(dir, corosync::NODE_NAME, &opts.based, &opts.holder_setup, &dir.join("ready"), init)
 }

@@ -185,6 +185,19 @@ mod tests {
 /// has the directory compiled in), then `extra_setup` (more shell lines). Touches `ready` when
 /// done, then reaps orphans forever.
 pub fn node_setup_script(dir: &Path, hostname: &str, based: &Impl, extra_setup: &str, ready: &Path) -> String {
+    node_setup_script_with_init(dir, hostname, based, extra_setup, ready, REAPER)
+}
+
+/// As [`node_setup_script`], with `init` (a shell line that must `exec` a PID 1 which reaps
+/// orphans, e.g. systemd) instead of the reaper.
+pub fn node_setup_script_with_init(
+    dir: &Path,
+    hostname: &str,
+    based: &Impl,
+    extra_setup: &str,
+    ready: &Path,
+    init: &str,
+) -> String {
     let host = |sub: &str| shell_quote(&dir.join(sub).display().to_string());
     let mut script = format!(
         "hostname {name}
@@ -216,6 +229,6 @@ mount --bind {log_pacemaker} /var/log/pacemaker
         script.push_str(&format!("mount --bind {} {C_BASED}\n", shell_quote(&binary.display().to_string())));
     }
     script.push_str(extra_setup);
-    script.push_str(&format!("touch {}\n{REAPER}\n", shell_quote(&ready.display().to_string())));
+    script.push_str(&format!("touch {}\n{init}\n", shell_quote(&ready.display().to_string())));
     script
 }

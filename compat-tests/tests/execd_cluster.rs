@@ -10,7 +10,12 @@
 //! profile directory (`cargo build -p pacemaker-execd`); when missing, only C runs.
 //! Filesystem on a loop device is left out (with a message) where no loop device can be
 //! set up. Needs root, like every compat test.
+//!
+//! Where systemd is installed, the node's PID 1 is the real systemd (booted into a minimal
+//! target, see `compat_tests::systemd_init`) and a systemd unit is one of the resources;
+//! its failure is its main process killed.
 
+use compat_tests::systemd_init::{self, SystemdLock};
 use compat_tests::{report_skip, running_as_root, CDaemon, Impl, ImplKind, Node, NodeOpts};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -49,7 +54,14 @@ const fn subject(id: &'static str, break_it: &'static str) -> Subject {
     Subject { id, stop_id: id, running_op: "start", after_cleanup: ("monitor", "0"), break_it, repair: "true" }
 }
 
-fn subjects(with_filesystem: bool) -> Vec<Subject> {
+/// The systemd unit the cluster manages (when systemd is installed).
+const SYSTEMD_UNIT: (&str, &str) = (
+    "pcmk-cluster-sleep.service",
+    "[Unit]\nDescription=Cluster test sleeper\nDefaultDependencies=no\n\
+     [Service]\nExecStart=/bin/sleep infinity\nStandardOutput=null\nStandardError=null\n",
+);
+
+fn subjects(with_filesystem: bool, with_systemd: bool) -> Vec<Subject> {
     let mut all = vec![
         subject("hb-dummy", "rm -f /run/hb-dummy.state"),
         subject("pcmk-dummy", "rm -f /run/pcmk-dummy.state"),
@@ -81,6 +93,9 @@ fn subjects(with_filesystem: bool) -> Vec<Subject> {
     ];
     if with_filesystem {
         all.push(subject("fs", "umount /run/fs-mount"));
+    }
+    if with_systemd {
+        all.push(subject("systemd", "systemctl kill -s KILL pcmk-cluster-sleep.service"));
     }
     all
 }
@@ -123,7 +138,7 @@ fn primitive(id: &str, class_provider_type: &str, params: &[(&str, &str)]) -> St
 }
 
 /// The resources section: every class, each with a 2 s monitor.
-fn resources_xml(loop_device: Option<&str>) -> String {
+fn resources_xml(loop_device: Option<&str>, with_systemd: bool) -> String {
     let mut resources = vec![
         primitive("hb-dummy", "ocf:heartbeat:Dummy", &[("state", "/run/hb-dummy.state")]),
         primitive("pcmk-dummy", "ocf:pacemaker:Dummy", &[("state", "/run/pcmk-dummy.state")]),
@@ -147,6 +162,9 @@ fn resources_xml(loop_device: Option<&str>) -> String {
             "ocf:heartbeat:Filesystem",
             &[("device", device), ("directory", "/run/fs-mount"), ("fstype", "ext4")],
         ));
+    }
+    if with_systemd {
+        resources.push(primitive("systemd", "systemd:pcmk-cluster-sleep", &[]));
     }
     format!("<resources>{}</resources>", resources.join(""))
 }
@@ -309,7 +327,9 @@ fn crm_mon_view(node: &Node) -> String {
 }
 
 /// Runs the scenario with `execd` (None: Debian's) and returns its transcript.
-fn scenario(label: &str, execd: Option<PathBuf>, with_filesystem: bool) -> String {
+fn scenario(label: &str, execd: Option<PathBuf>, with_filesystem: bool, with_systemd: bool) -> String {
+    // Released after the node is gone (declared first, dropped last).
+    let _systemd_slot = with_systemd.then(|| SystemdLock::acquire().expect("locking the systemd node slot"));
     let image = std::env::temp_dir().join(format!("pcmk-rs-execd-cluster-{label}-{}.img", std::process::id()));
     let loop_device = if with_filesystem {
         match LoopDevice::create(&image) {
@@ -319,7 +339,7 @@ fn scenario(label: &str, execd: Option<PathBuf>, with_filesystem: bool) -> Strin
     } else {
         None
     };
-    let subjects = subjects(loop_device.is_some());
+    let subjects = subjects(loop_device.is_some(), with_systemd);
     let mut opts = NodeOpts::new(Impl::C);
     opts.corosync = true;
     opts.name = format!("{TEST}::{label}");
@@ -327,7 +347,11 @@ fn scenario(label: &str, execd: Option<PathBuf>, with_filesystem: bool) -> Strin
     opts.extra_daemons = vec![CDaemon::Fenced, CDaemon::Execd, CDaemon::Attrd, CDaemon::Schedulerd, CDaemon::Controld];
     let ours = execd.is_some();
     opts.execd_binary = execd;
-    let node = Node::start(opts).unwrap_or_else(|e| panic!("{TEST} [{label}]: node did not start: {e}"));
+    if with_systemd {
+        opts.holder_setup = systemd_init::systemd_holder_setup(&[SYSTEMD_UNIT]);
+        opts.holder_init = Some(systemd_init::systemd_init_line());
+    }
+    let mut node = Node::start(opts).unwrap_or_else(|e| panic!("{TEST} [{label}]: node did not start: {e}"));
     let setup = "set -e
 ip link add ipt0 type veth peer name ipt1
 ip link set ipt0 up
@@ -340,9 +364,13 @@ cat > /etc/init.d/pcmk-rs-test
 chmod 755 /etc/init.d/pcmk-rs-test
 ";
     node.cmd(&["sh", "-c", setup]).stdin(LSB_SCRIPT).run().expect_ok();
+    if with_systemd {
+        node.wait_until_ready("systemd", &systemd_init::SYSTEMD_ON_BUS_PROBE)
+            .unwrap_or_else(|e| panic!("{TEST} [{label}]: systemd not on the bus: {e}"));
+    }
     // The resources come once the network, the LSB script and the mount point exist, so
     // that the first probes already find them.
-    let resources = resources_xml(loop_device.as_ref().map(|d| d.path.as_str()));
+    let resources = resources_xml(loop_device.as_ref().map(|d| d.path.as_str()), with_systemd);
     node.run(&["cibadmin", "--replace", "-o", "resources", "--xml-text", &resources]).expect_ok();
     let long = Duration::from_secs(120);
 
@@ -395,6 +423,12 @@ chmod 755 /etc/init.d/pcmk-rs-test
         assert!(!node.run(&["test", "-e", state]).success(), "{TEST} [{label}]: {state} left after stop");
     }
     assert!(!node.run(&["sh", "-c", "ip -br addr show ipt0 | grep -q 10.99.0.10"]).success(), "address left after stop");
+    if with_systemd {
+        let state = node.run(&["systemctl", "is-active", "pcmk-cluster-sleep.service"]);
+        assert!(!state.success(), "{TEST} [{label}]: the systemd unit is still {} after stop", state.stdout.trim());
+        let drop_in = "/run/systemd/system/pcmk-cluster-sleep.service.d/50-pacemaker.conf";
+        assert!(!node.run(&["test", "-e", drop_in]).success(), "{TEST} [{label}]: {drop_in} left after stop");
+    }
 
     node.assert_daemons_alive();
     let log = std::fs::read_to_string(node.dir().join("log-pacemaker/pacemaker.log")).unwrap_or_default();
@@ -432,12 +466,16 @@ fn every_class_under_the_c_controller() {
             false
         }
     };
-    let c = scenario("c", None, with_filesystem);
+    let with_systemd = systemd_init::systemd_installed();
+    if !with_systemd {
+        eprintln!("{TEST}: systemd resource left out: systemd is not installed");
+    }
+    let c = scenario("c", None, with_filesystem, with_systemd);
     assert!(c.contains("force-check hb-dummy -> Some(0)"), "{TEST}: unexpected C transcript:\n{c}");
     eprintln!("{TEST}: C transcript:\n{c}");
     match rust_execd() {
         Some(ours) => {
-            let rust = scenario("rust", Some(ours), with_filesystem);
+            let rust = scenario("rust", Some(ours), with_filesystem, with_systemd);
             if rust != c {
                 panic!("{TEST}: our executor differs from C:\n--- C:\n{c}\n--- ours:\n{rust}");
             }

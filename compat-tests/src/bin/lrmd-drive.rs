@@ -19,7 +19,7 @@
 //! poll SECONDS                              # waits on the client's event fd, then takes one result
 //! raw OP [XML]                             # any request, with an XML payload
 //! roundtrip N RSC ACTION                   # N sequential exec+result, prints the mean time
-//! output on|off                            # whether results show the agent's output
+//! output on|off|full                       # whether results show the agent's output (full: uncut)
 //! queued on|off                            # whether results show the `queued` flag
 //! sh COMMAND...                             # runs a shell command (e.g. to break a resource)
 //! ```
@@ -46,6 +46,8 @@ struct Driver {
     first_call_id: Option<i32>,
     /// Whether results show the agent's output.
     show_output: bool,
+    /// Characters of output shown ([`OUTPUT_SHOWN`], or all after `output full`).
+    output_shown: usize,
     /// Whether results show the `queued` flag (timing-dependent under load).
     show_queued: bool,
 }
@@ -59,9 +61,10 @@ impl Driver {
     fn print_result(&mut self, event: &OpEvent) {
         let call = self.relative_call(event.call_id);
         // Long output (a flooding agent) is cut: executors may bound what they keep.
-        let one_line = |text: &Option<String>| {
+        let shown = self.output_shown;
+        let one_line = |text: &Option<String>, limit: usize| {
             text.as_deref()
-                .map(|t| t.trim_end().chars().take(OUTPUT_SHOWN).collect::<String>().replace('\n', "\\n"))
+                .map(|t| t.trim_end().chars().take(limit).collect::<String>().replace('\n', "\\n"))
                 .unwrap_or_else(|| "-".into())
         };
         println!(
@@ -75,8 +78,8 @@ impl Driver {
             event.rsc_deleted as i32,
             if event.run_time > 0 { "ran" } else { "not-ran" },
             if self.show_queued && event.queue_time_ms > QUEUED_MS { " queued" } else { "" },
-            one_line(&event.exit_reason),
-            if self.show_output { one_line(&event.output) } else { "(hidden)".into() },
+            one_line(&event.exit_reason, OUTPUT_SHOWN),
+            if self.show_output { one_line(&event.output, shown) } else { "(hidden)".into() },
         );
     }
 
@@ -264,7 +267,11 @@ impl Driver {
                     Err(e) => println!("poll -> error {e}"),
                 }
             }
-            "output" => self.show_output = arg(1)? != "off",
+            "output" => {
+                let mode = arg(1)?;
+                self.show_output = mode != "off";
+                self.output_shown = if mode == "full" { usize::MAX } else { OUTPUT_SHOWN };
+            }
             "queued" => self.show_queued = arg(1)? != "off",
             "sh" => {
                 let command = words[1..].join(" ");
@@ -294,7 +301,7 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let mut driver = Driver { client, backlog: VecDeque::new(), first_call_id: None, show_output: true, show_queued: true };
+    let mut driver = Driver { client, backlog: VecDeque::new(), first_call_id: None, show_output: true, output_shown: OUTPUT_SHOWN, show_queued: true };
     for line in std::io::stdin().lock().lines() {
         let Ok(line) = line else { break };
         let line = line.trim();

@@ -13,9 +13,21 @@ pub struct AgentSpec {
     pub agent: String,
 }
 
-/// Everything needed to start an agent process.
+/// What carries an action out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runner {
+    /// The agent is a program run as a child process.
+    Process,
+    /// The agent is a systemd unit, acted on over D-Bus. With `service_fallback` (class
+    /// `service` without an LSB script) systemd must know the unit, else the action runs
+    /// the LSB script at `path` after all.
+    Systemd { service_fallback: bool },
+}
+
+/// Everything needed to run an action of an agent.
 #[derive(Debug, Clone)]
 pub struct Invocation {
+    pub runner: Runner,
     pub path: PathBuf,
     pub args: Vec<String>,
     /// Added to the executor's own environment.
@@ -31,9 +43,12 @@ pub struct Invocation {
 /// The exit reason when CIB secrets cannot be loaded.
 const SECRETS_REASON: &str = "Unable to load CIB secrets";
 
-/// The action name the agent is given: LSB-style classes call their monitor `status`.
+/// The action name the agent is given: LSB-style classes (and systemd, which Pacemaker
+/// gives the same capabilities) call their monitor `status`.
 pub fn agent_action_name(agent_class: &str, action: &str) -> String {
-    if action.eq_ignore_ascii_case("monitor") && class::monitor_is_status(agent_class) {
+    let status_class =
+        class::monitor_is_status(agent_class) || agent_class.eq_ignore_ascii_case(class::SYSTEMD);
+    if action.eq_ignore_ascii_case("monitor") && status_class {
         "status".to_owned()
     } else {
         action.to_owned()
@@ -41,10 +56,13 @@ pub fn agent_action_name(agent_class: &str, action: &str) -> String {
 }
 
 /// The class `service` means an LSB script when one exists, else a systemd unit if systemd
-/// knows it. Without a D-Bus connection to systemd (this executor has none) that leaves LSB,
-/// which is also Pacemaker's answer when neither is found.
-fn resolve_service_class(_agent: &str) -> &'static str {
-    class::LSB
+/// knows it (asked over D-Bus when the action runs), else LSB again.
+fn resolve_service_class(agent: &str) -> &'static str {
+    if std::fs::metadata(lsb_path(agent)).is_ok() {
+        class::LSB
+    } else {
+        class::SYSTEMD
+    }
 }
 
 /// `agent` itself when absolute, else inside `dir` (Pacemaker's `pcmk__full_path`).
@@ -84,7 +102,8 @@ pub fn prepare(
     params: &[(String, String)],
 ) -> Result<Invocation, ActionResult> {
     let mut agent_class = spec.class.to_ascii_lowercase();
-    if agent_class == class::SERVICE {
+    let is_service = agent_class == class::SERVICE;
+    if is_service {
         agent_class = resolve_service_class(&spec.agent).to_owned();
     }
     let agent_action = agent_action_name(&agent_class, action);
@@ -138,6 +157,7 @@ pub fn prepare(
             }
             let params = params.as_slice();
             Ok(Invocation {
+                runner: Runner::Process,
                 path,
                 args: vec![agent_action.clone()],
                 env: ocf_environment(rsc_id, spec, params),
@@ -147,6 +167,7 @@ pub fn prepare(
             })
         }
         class::LSB => Ok(Invocation {
+            runner: Runner::Process,
             path: lsb_path(&spec.agent),
             args: vec![agent_action.clone()],
             env: Vec::new(),
@@ -155,6 +176,7 @@ pub fn prepare(
             user: None,
         }),
         class::NAGIOS => Ok(Invocation {
+            runner: Runner::Process,
             path: full_path(&spec.agent, nagios::PLUGIN_DIR),
             args: nagios_args(action, interval_ms, params),
             env: Vec::new(),
@@ -162,12 +184,18 @@ pub fn prepare(
             agent_action,
             user: None,
         }),
-        // This executor has no D-Bus connection to systemd (Pacemaker's words when it has none).
-        class::SYSTEMD => Err(ActionResult::new(
-            ocf::UNKNOWN_ERROR,
-            exec_status::ERROR,
-            Some("No DBus connection".into()),
-        )),
+        // For class `service`, the LSB form is kept in case systemd does not know the unit.
+        class::SYSTEMD => Ok(Invocation {
+            runner: Runner::Systemd {
+                service_fallback: is_service,
+            },
+            path: lsb_path(&spec.agent),
+            args: vec![agent_action_name(class::LSB, action)],
+            env: Vec::new(),
+            class: agent_class,
+            agent_action,
+            user: None,
+        }),
         _ => {
             tracing::info!("Unknown resource standard: {}", spec.class);
             Err(not_installed(
@@ -292,6 +320,10 @@ pub fn strerror(errno: i32) -> String {
 pub fn to_ocf(agent_class: &str, action: &str, exit_status: i32) -> i32 {
     if agent_class == class::LSB {
         return lsb_to_ocf(action, exit_status);
+    }
+    // Pacemaker's systemd actions produce OCF codes (including "pending") directly.
+    if agent_class == class::SYSTEMD {
+        return exit_status;
     }
     if agent_class == class::NAGIOS {
         return match exit_status {

@@ -46,6 +46,7 @@ impl Execd {
             env.push((key.to_owned(), self.alert_sequence.to_string()));
         }
         let invocation = Invocation {
+            runner: crate::agent::Runner::Process,
             path: path.into(),
             args: Vec::new(),
             env,

@@ -45,6 +45,10 @@ pub struct Execd {
     pub fencer_waiters: Vec<OpId>,
     /// The last failed fencer connection attempt of the current series (0: none).
     pub fencer_attempt: u32,
+    /// The system bus link for systemd resources, made when one is first acted on.
+    pub systemd: Option<crate::systemd::bus::SystemdBus>,
+    /// The last systemd request number handed out.
+    pub systemd_seq: u64,
 }
 
 impl Execd {
@@ -66,6 +70,8 @@ impl Execd {
             fence_calls: HashMap::new(),
             fencer_waiters: Vec::new(),
             fencer_attempt: 0,
+            systemd: None,
+            systemd_seq: 0,
         }
     }
 

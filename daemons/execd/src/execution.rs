@@ -408,15 +408,18 @@ impl Execd {
         let failed_nagios_start = op.agent_class == class::NAGIOS
             && op.action.eq_ignore_ascii_case("start")
             && (code != ocf::OK || raw.exec_status != exec_status::DONE);
-        if failed_nagios_start && self.retry_within_timeout(id) {
+        let again = failed_nagios_start
+            || (op.agent_class == class::SYSTEMD && self.systemd_needs_another_check(id));
+        if again && self.retry_within_timeout(id) {
             return;
         }
         self.finalize(id);
     }
 
     /// Pacemaker retries a failed nagios start until its timeout is used up (the plugin may
-    /// need time to see the service): queue it again after a short delay, or, when no time
-    /// is left, turn the result into a timeout. Returns whether it was queued again.
+    /// need time to see the service), and checks a systemd start or stop until it is done:
+    /// queue it again after a short delay, or, when no time is left, turn the result into a
+    /// timeout. Returns whether it was queued again.
     fn retry_within_timeout(&mut self, id: OpId) -> bool {
         let Some(op) = self.ops.get_mut(&id) else {
             return false;
@@ -429,10 +432,22 @@ impl Execd {
         }
         delay = delay.min(2000);
         if delay < left {
-            tracing::info!(
-                "{} {} failed '{}' ({}): re-scheduling (elapsed={}ms, remaining={}ms, start_delay={}ms)",
-                op.rsc_id, op.action, op.result.exit_status, op.result.exit_status, elapsed, left, delay
-            );
+            if op.result.exit_status == ocf::OK && op.result.exec_status == exec_status::DONE {
+                tracing::debug!(
+                    "{} {} may still be in progress: re-scheduling (elapsed={}ms, remaining={}ms, start_delay={}ms)",
+                    op.rsc_id, op.real_action.as_deref().unwrap_or(&op.action), elapsed, left, delay
+                );
+            } else if op.result.exec_status == exec_status::PENDING {
+                tracing::info!(
+                    "{} {} is still in progress: re-scheduling (elapsed={}ms, remaining={}ms, start_delay={}ms)",
+                    op.rsc_id, op.action, elapsed, left, delay
+                );
+            } else {
+                tracing::info!(
+                    "{} {} failed '{}' ({}): re-scheduling (elapsed={}ms, remaining={}ms, start_delay={}ms)",
+                    op.rsc_id, op.action, op.result.exit_status, op.result.exit_status, elapsed, left, delay
+                );
+            }
             op.start_delay_ms = delay;
             op.timeout_ms = left;
             op.t_run = None;
@@ -454,7 +469,7 @@ impl Execd {
         tracing::info!(
             "Giving up on {} {} (rc={}): timeout (elapsed={}ms, remaining={}ms)",
             op.rsc_id,
-            op.action,
+            op.real_action.as_deref().unwrap_or(&op.action),
             op.result.exit_status,
             elapsed,
             left
@@ -540,7 +555,8 @@ impl Execd {
         op.last_notify = now;
         let event = OpEvent {
             rsc_id: op.rsc_id.clone(),
-            action: op.action.clone(),
+            // A systemd start or stop is reported as such after its follow-up monitors.
+            action: op.real_action.clone().unwrap_or_else(|| op.action.clone()),
             call_id: op.call_id,
             timeout_ms: op.timeout_ms,
             interval_ms: op.interval_ms,

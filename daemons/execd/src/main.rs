@@ -11,6 +11,7 @@ mod processes;
 mod result;
 mod secrets;
 mod state;
+mod systemd;
 
 use libcrmcommon::ipc::server as ipc;
 use libcrmcommon::mainloop::{self, Reactor};
@@ -165,6 +166,9 @@ fn main() {
             if *token >= processes::OUTPUT_TOKEN_BASE {
                 execd.on_output_ready(*token);
             }
+        }
+        if ready.contains(&systemd::WAKE_TOKEN) {
+            execd.on_systemd_ready();
         }
         if ready.contains(&SIGNAL_TOKEN) {
             for sig in mainloop::read_signals(signals) {

@@ -66,6 +66,10 @@ impl Execd {
         let Some(invocation) = op.invocation.clone() else {
             return;
         };
+        if matches!(invocation.runner, agent::Runner::Systemd { .. }) {
+            self.start_systemd_op(id, &invocation);
+            return;
+        }
         op.timed_out = false;
         match child::spawn(&invocation) {
             Err(errno) => {
@@ -241,7 +245,7 @@ impl Execd {
 
     /// Pacemaker's `services__finalize_async_op`: a recurring operation is rescheduled (or
     /// marked cancelled), the result is reported, then waiting operations may run.
-    fn process_finished(&mut self, id: OpId) {
+    pub(crate) fn process_finished(&mut self, id: OpId) {
         if self.ops.get(&id).is_some_and(|op| op.is_alert) {
             self.alert_finished(id);
             self.run_blocked();
@@ -293,6 +297,10 @@ impl Execd {
         let Some(op) = self.ops.get_mut(&id) else {
             return;
         };
+        if matches!(op.execution, Execution::Systemd(_)) {
+            self.on_systemd_timeout(id);
+            return;
+        }
         op.timeout_timer = None;
         let Some(pid) = op.pid() else { return };
         if child::kill_group(pid, op.leave_group) {
@@ -331,6 +339,11 @@ impl Execd {
         if let Execution::WaitingInterval(timer) = op.execution {
             self.timers.cancel(timer);
             op.execution = Execution::Idle;
+        }
+        if matches!(op.execution, Execution::Systemd(_)) {
+            self.blocked.retain(|o| *o != id);
+            self.cancel_systemd_op(id);
+            return true;
         }
         if let Some(pid) = op.pid() {
             tracing::info!(

@@ -51,6 +51,8 @@ pub enum Execution {
     /// Waiting for another process of the same resource to end.
     Blocked,
     Running(AgentProcess),
+    /// A systemd action under way on the system bus (its request number).
+    Systemd(u64),
     /// A recurring operation waiting for its next run.
     WaitingInterval(TimerId),
 }
@@ -107,12 +109,21 @@ pub struct Operation {
     pub invocation: Option<Invocation>,
     /// An alert agent run: not tied to a resource, never blocked, never reported.
     pub is_alert: bool,
+    /// A systemd start or stop being checked by monitors until it completes: the action
+    /// reported (Pacemaker's `real_action`), while `action` is then `monitor`.
+    pub real_action: Option<String>,
 }
 
 impl Operation {
     /// A newly requested operation: what was asked, with every piece of run-time state
     /// (results, timestamps, timers, notifications) at its start value.
-    pub fn requested(rsc_id: &str, client: Option<ClientId>, client_uuid: &str, call_id: i32, timeout_ms: i32) -> Operation {
+    pub fn requested(
+        rsc_id: &str,
+        client: Option<ClientId>,
+        client_uuid: &str,
+        call_id: i32,
+        timeout_ms: i32,
+    ) -> Operation {
         Operation {
             rsc_id: rsc_id.to_owned(),
             client,
@@ -149,6 +160,7 @@ impl Operation {
             services_recurring: false,
             invocation: None,
             is_alert: false,
+            real_action: None,
         }
     }
 
