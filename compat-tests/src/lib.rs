@@ -19,6 +19,7 @@
 
 mod accounts;
 pub mod cib;
+pub mod executor;
 mod cluster;
 mod cluster_member;
 mod cluster_setup;

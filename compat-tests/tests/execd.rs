@@ -7,6 +7,7 @@
 //! profile directory (build it first: `cargo build -p pacemaker-execd`); when it is missing
 //! the comparison is skipped (the C half still runs). Needs root, like every compat test.
 
+use compat_tests::executor::{assert_same_transcript, rust_execd};
 use compat_tests::{report_skip, running_as_root, Impl, ImplKind, Node, NodeOpts};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -21,16 +22,6 @@ const SPARE_AGENT_SLOTS: [&str; 4] = [
     "/usr/lib/ocf/resource.d/heartbeat/ICP",
     "/usr/lib/ocf/resource.d/heartbeat/Evmsd",
 ];
-
-fn rust_execd() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("PCMK_RS_EXECD_BIN") {
-        return Some(PathBuf::from(path));
-    }
-    let exe = std::env::current_exe().ok()?;
-    let profile = exe.parent()?.parent()?;
-    let path = profile.join("pacemaker-execd");
-    path.is_file().then_some(path)
-}
 
 /// Starts a node running `execd` and returns it once the executor answers.
 fn start_node(test: &str, label: &str, execd: &Path) -> Node {
@@ -108,15 +99,7 @@ fn compare_in(test: &str, fencer: Fencer, setup: impl Fn(&Node), script: &str, a
     match rust_execd() {
         Some(ours) => {
             let rust = run("rust", &ours);
-            if rust != c {
-                let diff: Vec<String> = c
-                    .lines()
-                    .zip(rust.lines().chain(std::iter::repeat("<missing>")))
-                    .filter(|(a, b)| a != b)
-                    .map(|(a, b)| format!("  C:    {a}\n  ours: {b}"))
-                    .collect();
-                panic!("{test}: our executor differs from C:\n{}\n--- C transcript:\n{c}\n--- ours:\n{rust}", diff.join("\n"));
-            }
+            assert_same_transcript(test, &c, &rust);
         }
         None => report_skip(test, ImplKind::Rust, "no pacemaker-execd built (cargo build -p pacemaker-execd)"),
     }

@@ -16,21 +16,12 @@
 //! its failure is its main process killed.
 
 use compat_tests::systemd_init::{self, SystemdLock};
+use compat_tests::executor::rust_execd;
 use compat_tests::{report_skip, running_as_root, CDaemon, Impl, ImplKind, Node, NodeOpts};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 const TEST: &str = "execd_cluster::every_class_under_the_c_controller";
-
-fn rust_execd() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("PCMK_RS_EXECD_BIN") {
-        return Some(PathBuf::from(path));
-    }
-    let exe = std::env::current_exe().ok()?;
-    let profile = exe.parent()?.parent()?;
-    let path = profile.join("pacemaker-execd");
-    path.is_file().then_some(path)
-}
 
 /// One resource of the scenario.
 struct Subject {

@@ -9,8 +9,9 @@
 //! the comparison is skipped (the C half still runs). Needs root and systemd.
 
 use compat_tests::systemd_init::{self, SystemdLock};
+use compat_tests::executor::{assert_same_transcript, rust_execd};
 use compat_tests::{report_skip, running_as_root, Impl, ImplKind, Node, NodeOpts};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 const DRIVE: &str = env!("CARGO_BIN_EXE_lrmd-drive");
@@ -38,16 +39,6 @@ const UNITS: [(&str, &str); 3] = [
 
 /// The services a node's systemd may run: the bus and the test units, nothing of the host.
 const ALLOWED_SERVICES: [&str; 4] = ["dbus.service", "pcmk-sleep.service", "pcmk-fail.service", "pcmk-slow.service"];
-
-fn rust_execd() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("PCMK_RS_EXECD_BIN") {
-        return Some(PathBuf::from(path));
-    }
-    let exe = std::env::current_exe().ok()?;
-    let profile = exe.parent()?.parent()?;
-    let path = profile.join("pacemaker-execd");
-    path.is_file().then_some(path)
-}
 
 /// Starts a node running `execd` (with systemd as its PID 1 if `with_systemd`), once
 /// systemd answers on the bus and the executor answers its clients.
@@ -119,15 +110,7 @@ fn compare_in(test: &str, with_systemd: bool, script: &str, after: impl Fn(&Node
     match rust_execd() {
         Some(ours) => {
             let rust = run("rust", &ours);
-            if rust != c {
-                let diff: Vec<String> = c
-                    .lines()
-                    .zip(rust.lines().chain(std::iter::repeat("<missing>")))
-                    .filter(|(a, b)| a != b)
-                    .map(|(a, b)| format!("  C:    {a}\n  ours: {b}"))
-                    .collect();
-                panic!("{test}: our executor differs from C:\n{}\n--- C transcript:\n{c}\n--- ours:\n{rust}", diff.join("\n"));
-            }
+            assert_same_transcript(test, &c, &rust);
         }
         None => report_skip(test, ImplKind::Rust, "no pacemaker-execd built (cargo build -p pacemaker-execd)"),
     }

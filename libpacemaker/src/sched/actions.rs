@@ -1142,13 +1142,7 @@ impl<'a> Builder<'a> {
         if self.ws.resources[r].variant != Variant::Clone {
             return (optional, runnable);
         }
-        let complex = match a.task.as_str() {
-            "running" => "start",
-            "stopped" => "stop",
-            "promoted" => "promote",
-            "demoted" => "demote",
-            t => t,
-        };
+        let complex = super::member_task(&a.task);
         let mut node_optional = a.optional;
         for p in self.ws.primitives_of(r) {
             for m in self.plan.rsc_actions(p, complex) {
@@ -1170,13 +1164,7 @@ impl<'a> Builder<'a> {
         if variant == Variant::Primitive {
             return (optional, runnable);
         }
-        let complex = match a.task.as_str() {
-            "running" => "start",
-            "stopped" => "stop",
-            "promoted" => "promote",
-            "demoted" => "demote",
-            t => t,
-        };
+        let complex = super::member_task(&a.task);
         let notification = complex != a.task;
         let prims = self.ws.primitives_of(r);
         let member_actions: Vec<Vec<usize>> = prims

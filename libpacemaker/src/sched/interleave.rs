@@ -6,17 +6,6 @@ use super::actions::Builder;
 use crate::model::{NodeIdx, RscIdx, Variant};
 use crate::output::status::natural_cmp;
 
-/// The instance task behind a clone's completion pseudo-action.
-fn instance_task(clone_task: &str) -> &str {
-    match clone_task {
-        "running" => "start",
-        "stopped" => "stop",
-        "promoted" => "promote",
-        "demoted" => "demote",
-        other => other,
-    }
-}
-
 impl Builder<'_> {
     /// Whether an ordering from `first`'s `first_task` to `then`'s
     /// `then_task` is interleaved: both are clones, and the clone that
@@ -49,7 +38,7 @@ impl Builder<'_> {
             return;
         }
         let current = first_task == "stopped" || first_task == "demoted";
-        let first_instance_task = instance_task(first_task);
+        let first_instance_task = super::member_task(first_task);
         for then_child in self.ws.resources[then].children.clone() {
             let Some(first_child) = self.compatible_instance(then_child, first, current) else {
                 continue;

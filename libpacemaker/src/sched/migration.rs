@@ -14,19 +14,6 @@ struct Migration {
     migrate_from: usize,
 }
 
-/// The role change an action stands for: a clone's or group's completion
-/// pseudo-action ("running") counts as its task ("start"), as the
-/// constraint it came from was written that way.
-fn base_task(task: &str) -> &str {
-    match task {
-        "running" => "start",
-        "stopped" => "stop",
-        "promoted" => "promote",
-        "demoted" => "demote",
-        other => other,
-    }
-}
-
 impl Builder<'_> {
     fn planned_migrations(&self) -> Vec<Migration> {
         let plan = &self.plan;
@@ -111,7 +98,7 @@ impl Builder<'_> {
             if first_rsc == r || self.is_ancestor(first_rsc, r) || self.is_ancestor(r, first_rsc) {
                 continue;
             }
-            let first_task = base_task(&first.task).to_string();
+            let first_task = super::member_task(&first.task).to_string();
             let first_may_migrate = self.allows_migration(first_rsc);
             match (first_task.as_str(), then_task) {
                 ("start", "start") => {

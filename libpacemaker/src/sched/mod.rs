@@ -20,6 +20,18 @@ use crate::options::is_true;
 use crate::score::{self, INFINITY};
 use actions::{Builder, Plan};
 
+/// The task a collective's completion pseudo-action stands for ("running"
+/// for "start", ...), as its members do it; other tasks are themselves.
+pub(crate) fn member_task(task: &str) -> &str {
+    match task {
+        "running" => "start",
+        "stopped" => "stop",
+        "promoted" => "promote",
+        "demoted" => "demote",
+        other => other,
+    }
+}
+
 /// What the scheduler decided.
 #[derive(Debug, Default)]
 pub struct Schedule {
