@@ -242,6 +242,7 @@ fn run_scheduler(
         injected = Some(modified);
     }
     let cib = injected.as_ref().unwrap_or(input);
+    ws.sanitized = true;
     let schedule = sched::schedule(&mut ws, cib);
     let mut summary_text = String::from("Transition Summary:\n");
     for line in transition_summary(&ws, &schedule) {

@@ -4,6 +4,7 @@ pub mod actions;
 pub mod anti_colocation;
 pub mod assign;
 pub mod config_changes;
+pub mod digests;
 pub mod fencing;
 pub mod migration;
 pub mod monitors;
@@ -128,6 +129,7 @@ fn all_resources_in_order(ws: &WorkingSet, top: &[RscIdx]) -> Vec<RscIdx> {
 /// Places resources and plans the actions to get there.
 pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     crate::unpack::unpack_constraints(ws, cib);
+    let definition_changes = digests::check_definitions(ws, cib);
     add_group_colocations(ws);
     apply_stickiness(ws);
     apply_failure_thresholds(ws);
@@ -142,6 +144,7 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     let mut builder = Builder::new(ws);
     builder.schedule_fencing();
     let probe_orders = builder.schedule_probes();
+    builder.apply_definition_changes(&definition_changes);
     for &r in &all {
         match builder.ws.resources[r].variant {
             Variant::Primitive => {
@@ -185,6 +188,7 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     builder.order_probes_before_restarts();
     builder.apply_fencing_to_stops();
     builder.propagate();
+    builder.cancel_superseded_reloads(&definition_changes);
     builder.settle_migrations();
     builder.create_notifications();
     anti_colocation::order_anti_colocations(&mut builder);
