@@ -34,6 +34,9 @@ pub struct SimulationReport {
     pub revised_cib: Option<Element>,
     /// Allocation score lines (crm_simulate -s), unsorted.
     pub scores: String,
+    /// Messages crm_simulate prints before the scores unless quiet
+    /// (changes of private parameters alone), one per line.
+    pub notices: String,
     /// The transition graph XML (crm_simulate -G).
     pub graph: String,
     /// The transition graph as Graphviz dot (crm_simulate -D), when asked for.
@@ -256,6 +259,7 @@ fn run_scheduler(
             text,
             revised_cib: None,
             scores: schedule.scores.clone(),
+        notices: schedule.notices.clone(),
             graph,
             dot,
             status_text,
@@ -292,6 +296,7 @@ fn run_scheduler(
         text,
         revised_cib: Some(revised),
         scores: schedule.scores.clone(),
+        notices: schedule.notices.clone(),
         graph,
         dot,
         status_text,

@@ -230,6 +230,8 @@ pub struct RecordedOp {
     pub secure_params: Option<String>,
     /// `crm_feature_set` of the entry.
     pub feature_set: Option<String>,
+    /// `transition-magic` of the entry (quoted in messages).
+    pub transition_magic: Option<String>,
 }
 
 impl Resource {

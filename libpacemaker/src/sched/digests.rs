@@ -348,13 +348,39 @@ pub fn compare(op: &RecordedOp, computed: &OperationDigests) -> DefinitionCheck 
             Some(_) => DefinitionCheck::Match,
         },
     };
-    let only_private_changed = check != DefinitionCheck::Match
-        && op.digest_secure.is_some()
-        && op.digest_secure == computed.secure;
-    if only_private_changed {
+    if only_private_changed(op, computed) {
         DefinitionCheck::Match
     } else {
         check
+    }
+}
+
+/// Whether the digests differ only by private parameters, which a
+/// simulation's input may lack (Pacemaker's only_sanitized_changed).
+fn only_private_changed(op: &RecordedOp, computed: &OperationDigests) -> bool {
+    let differs = match (&op.digest_restart, &computed.restart) {
+        (Some(recorded), Some(now)) if recorded != now => true,
+        _ => op.digest_all.as_ref() != Some(&computed.all),
+    };
+    differs && op.digest_secure.is_some() && op.digest_secure == computed.secure
+}
+
+/// One-shot monitors, promotions and migrations ran with the start's
+/// parameters: they are reported as the start.
+fn task_for_digest(task: &str, interval_ms: u64) -> &str {
+    if interval_ms == 0 && matches!(task, "monitor" | "migrate_from" | "promote") {
+        "start"
+    } else {
+        task
+    }
+}
+
+/// An interval as Pacemaker's messages write it: "0s", "60s", "1500ms".
+fn readable_interval(ms: u64) -> String {
+    if ms % 1000 == 0 {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{ms}ms")
     }
 }
 
@@ -369,7 +395,14 @@ pub struct DefinitionChanges {
     pub reschedules: Vec<(RscIdx, NodeIdx, String, u64)>,
     /// Fail counts to clear because the failed operation's definition changed.
     pub clear_failcounts: Vec<(RscIdx, NodeIdx)>,
+    /// "Only 'private' parameters ... changed" lines (with their newline),
+    /// which crm_simulate prints in its plain layout.
+    pub notices: Vec<String>,
 }
+
+/// Notices with the node they concern, for ordering them by node as
+/// Pacemaker (which checks node by node) prints them.
+type NodeNotice = (NodeIdx, String);
 
 /// Whether a node's resource history is checked (online and able to run
 /// resources, or in maintenance).
@@ -385,6 +418,7 @@ pub fn history_checked_on(ws: &WorkingSet, node: NodeIdx) -> bool {
 pub fn check_definitions(ws: &WorkingSet, cib: &Element) -> DefinitionChanges {
     let ids = IdIndex::new(cib);
     let mut changes = DefinitionChanges::default();
+    let mut notices: Vec<NodeNotice> = Vec::new();
     for r in 0..ws.resources.len() {
         let res = &ws.resources[r];
         if res.variant != Variant::Primitive || res.orphan || res.config_xml.is_none() {
@@ -410,6 +444,16 @@ pub fn check_definitions(ws: &WorkingSet, cib: &Element) -> DefinitionChanges {
                 .entry(key)
                 .or_insert_with(|| compute(ws, &ids, r, op, ws.sanitized))
                 .clone();
+            if only_private_changed(op, &computed) {
+                notices.push((node, format!(
+                    "Only 'private' parameters to {}-interval {} for {} on {} changed: {}\n",
+                    readable_interval(op.interval_ms),
+                    task_for_digest(&op.task, op.interval_ms),
+                    res.id,
+                    ws.nodes[node].uname,
+                    op.transition_magic.as_deref().unwrap_or_default()
+                )));
+            }
             let changed = match compare(op, &computed) {
                 DefinitionCheck::Match => false,
                 DefinitionCheck::Restart => {
@@ -439,6 +483,8 @@ pub fn check_definitions(ws: &WorkingSet, cib: &Element) -> DefinitionChanges {
             }
         }
     }
+    notices.sort_by_key(|(node, _)| *node);
+    changes.notices = notices.into_iter().map(|(_, text)| text).collect();
     changes
 }
 

@@ -29,6 +29,9 @@ pub struct Schedule {
     pub order: Vec<RscIdx>,
     /// Allocation score lines as crm_simulate -s prints them (unsorted).
     pub scores: String,
+    /// Messages crm_simulate prints before the scores in its plain layout
+    /// (changes of private parameters alone), one per line.
+    pub notices: String,
 }
 
 fn add_group_colocations(ws: &mut WorkingSet) {
@@ -198,5 +201,6 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
         plan: builder.plan,
         order,
         scores,
+        notices: definition_changes.notices.concat(),
     }
 }

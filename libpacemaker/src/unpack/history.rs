@@ -144,6 +144,7 @@ impl Op {
                 digest_secure: xml.attr("op-secure-digest").map(str::to_string),
                 secure_params: xml.attr("op-secure-params").map(str::to_string),
                 feature_set: xml.attr("crm_feature_set").map(str::to_string),
+                transition_magic: xml.attr("transition-magic").map(str::to_string),
             },
         })
     }
