@@ -37,6 +37,10 @@ pub struct SimulationReport {
     /// Messages crm_simulate prints before the scores unless quiet
     /// (changes of private parameters alone), one per line.
     pub notices: String,
+    /// Node capacity and resource utilization lines (crm_simulate -U), and
+    /// those interleaved with the score lines (-s -U).
+    pub utilization: String,
+    pub assignment_log: String,
     /// The transition graph XML (crm_simulate -G).
     pub graph: String,
     /// The transition graph as Graphviz dot (crm_simulate -D), when asked for.
@@ -260,6 +264,8 @@ fn run_scheduler(
             revised_cib: None,
             scores: schedule.scores.clone(),
         notices: schedule.notices.clone(),
+        utilization: schedule.utilization.clone(),
+        assignment_log: schedule.assignment_log.clone(),
             graph,
             dot,
             status_text,
@@ -297,6 +303,8 @@ fn run_scheduler(
         revised_cib: Some(revised),
         scores: schedule.scores.clone(),
         notices: schedule.notices.clone(),
+        utilization: schedule.utilization.clone(),
+        assignment_log: schedule.assignment_log.clone(),
         graph,
         dot,
         status_text,

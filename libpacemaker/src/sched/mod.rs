@@ -32,6 +32,10 @@ pub struct Schedule {
     /// Messages crm_simulate prints before the scores in its plain layout
     /// (changes of private parameters alone), one per line.
     pub notices: String,
+    /// Node capacity and resource utilization lines (crm_simulate -U).
+    pub utilization: String,
+    /// Score and utilization lines interleaved (crm_simulate -s -U).
+    pub assignment_log: String,
 }
 
 fn add_group_colocations(ws: &mut WorkingSet) {
@@ -137,10 +141,11 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     apply_stickiness(ws);
     apply_failure_thresholds(ws);
 
-    let (order, scores) = {
+    let (order, scores, (utilization, assignment_log)) = {
         let mut placement = assign::Placement::new(ws);
         placement.assign_all();
-        (placement.order(), placement.scores())
+        placement.log_capacities("Remaining");
+        (placement.order(), placement.scores(), placement.utilization_logs())
     };
 
     let all = all_resources_in_order(ws, &order);
@@ -202,5 +207,7 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
         order,
         scores,
         notices: definition_changes.notices.concat(),
+        utilization,
+        assignment_log,
     }
 }

@@ -126,14 +126,19 @@ fn run(args: &Args) -> Result<String, Failure> {
             }
         }
     }
-    if args.show_scores {
-        // Scores come right after the cluster status, in the plain layout.
+    if args.show_scores || args.show_utilization {
+        // Scores and utilization come right after the cluster status, in
+        // the plain layout.
         stdout.push_str(&plain::plain_layout(&before));
         stdout.push('\n');
         if !args.quiet {
             stdout.push_str(&report.notices);
         }
-        stdout.push_str(&report.scores);
+        stdout.push_str(match (args.show_scores, args.show_utilization) {
+            (true, true) => &report.assignment_log,
+            (true, false) => &report.scores,
+            _ => &report.utilization,
+        });
         stdout.push_str(&plain::plain_layout(&after));
     } else {
         stdout.push_str(&before);
