@@ -34,6 +34,13 @@ pub struct SimulationReport {
     pub revised_cib: Option<Element>,
     /// Allocation score lines (crm_simulate -s), unsorted.
     pub scores: String,
+    /// Messages crm_simulate prints before the scores unless quiet
+    /// (changes of private parameters alone), one per line.
+    pub notices: String,
+    /// Node capacity and resource utilization lines (crm_simulate -U), and
+    /// those interleaved with the score lines (-s -U).
+    pub utilization: String,
+    pub assignment_log: String,
     /// The transition graph XML (crm_simulate -G).
     pub graph: String,
     /// The transition graph as Graphviz dot (crm_simulate -D), when asked for.
@@ -242,6 +249,7 @@ fn run_scheduler(
         injected = Some(modified);
     }
     let cib = injected.as_ref().unwrap_or(input);
+    ws.sanitized = true;
     let schedule = sched::schedule(&mut ws, cib);
     let mut summary_text = String::from("Transition Summary:\n");
     for line in transition_summary(&ws, &schedule) {
@@ -255,6 +263,9 @@ fn run_scheduler(
             text,
             revised_cib: None,
             scores: schedule.scores.clone(),
+        notices: schedule.notices.clone(),
+        utilization: schedule.utilization.clone(),
+        assignment_log: schedule.assignment_log.clone(),
             graph,
             dot,
             status_text,
@@ -291,6 +302,9 @@ fn run_scheduler(
         text,
         revised_cib: Some(revised),
         scores: schedule.scores.clone(),
+        notices: schedule.notices.clone(),
+        utilization: schedule.utilization.clone(),
+        assignment_log: schedule.assignment_log.clone(),
         graph,
         dot,
         status_text,

@@ -204,6 +204,35 @@ pub struct Resource {
     /// Maintenance mode applies (resource meta `maintenance` or the
     /// cluster's maintenance-mode): no recurring operations.
     pub maintenance: bool,
+    /// The resource's configuration element (templates expanded), from
+    /// which its parameters are read for operation digests.
+    pub config_xml: Option<libcrmcommon::xml::Element>,
+    /// Operations recorded since the resource's last start on each node
+    /// where it is active, whose definitions are checked against the
+    /// configuration (see `sched::digests`).
+    pub recorded_ops: Vec<RecordedOp>,
+}
+
+/// What an lrm_rsc_op entry recorded about an operation's parameters.
+#[derive(Debug, Clone, Default)]
+pub struct RecordedOp {
+    pub node: NodeIdx,
+    pub task: String,
+    pub interval_ms: u64,
+    pub call_id: String,
+    /// `op-digest`: all parameters.
+    pub digest_all: Option<String>,
+    /// `op-restart-digest`, and `op-force-restart` (the parameters whose
+    /// change needs a restart rather than a reload).
+    pub digest_restart: Option<String>,
+    pub force_restart: Option<String>,
+    /// `op-secure-digest`, and `op-secure-params` (left out of it).
+    pub digest_secure: Option<String>,
+    pub secure_params: Option<String>,
+    /// `crm_feature_set` of the entry.
+    pub feature_set: Option<String>,
+    /// `transition-magic` of the entry (quoted in messages).
+    pub transition_magic: Option<String>,
 }
 
 impl Resource {
@@ -256,6 +285,8 @@ impl Resource {
             clone_name: None,
             history_on: Vec::new(),
             maintenance: false,
+            config_xml: None,
+            recorded_ops: Vec::new(),
         }
     }
 }
@@ -346,6 +377,10 @@ pub struct WorkingSet {
     /// The CIB's execution-date, if any.
     pub original_date: Option<i64>,
     pub warnings: Vec<String>,
+    /// Scheduling for a simulation, whose input may have had private
+    /// parameters removed: a change of those alone is no change
+    /// (Pacemaker's pe_flag_sanitized, which crm_simulate sets).
+    pub sanitized: bool,
     /// Tag id -> referenced ids (configuration/tags).
     pub tags: std::collections::HashMap<String, Vec<String>>,
     /// Some resources in the configuration could not be modelled (e.g.

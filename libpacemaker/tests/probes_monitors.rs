@@ -62,10 +62,13 @@ const WITH_MONITOR: &str = r#"<primitive id="rsc1" class="ocf" provider="pacemak
   </operations>
 </primitive>"#;
 
+// The op-digest values are those of the configuration above (no parameters;
+// the monitor's 30s timeout): without them Pacemaker restarts the resource
+// for a "resource definition change".
 const RUNNING_ON_NODE1_WITH_MONITOR: &str = r#"<lrm id="1"><lrm_resources>
   <lrm_resource id="rsc1" class="ocf" provider="pacemaker" type="Dummy">
-    <lrm_rsc_op id="rsc1_last_0" operation_key="rsc1_start_0" operation="start" transition-key="1:1:0:x" call-id="2" rc-code="0" op-status="0" interval="0"/>
-    <lrm_rsc_op id="rsc1_monitor_10000" operation_key="rsc1_monitor_10000" operation="monitor" transition-key="2:1:0:x" call-id="3" rc-code="0" op-status="0" interval="10000"/>
+    <lrm_rsc_op id="rsc1_last_0" operation_key="rsc1_start_0" operation="start" transition-key="1:1:0:x" call-id="2" rc-code="0" op-status="0" interval="0" op-digest="f2317cad3d54cec5d7d7aa7d0bf35cf8"/>
+    <lrm_rsc_op id="rsc1_monitor_10000" operation_key="rsc1_monitor_10000" operation="monitor" transition-key="2:1:0:x" call-id="3" rc-code="0" op-status="0" interval="10000" op-digest="02a5bcf940fc8d3239701acb11438d6a"/>
   </lrm_resource>
 </lrm_resources></lrm>"#;
 

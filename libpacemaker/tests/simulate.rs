@@ -52,8 +52,9 @@ fn location_constraint_moves_placement() {
 
 #[test]
 fn running_resource_moves_away_from_banned_node() {
+    // op-digest: that of a resource without parameters (as Pacemaker records it).
     let running = r#"<lrm id="1"><lrm_resources><lrm_resource id="rsc1" class="ocf" provider="pacemaker" type="Dummy">
-      <lrm_rsc_op id="rsc1_last_0" operation_key="rsc1_start_0" operation="start" transition-key="1:1:0:x" call-id="2" rc-code="0" op-status="0" interval="0"/>
+      <lrm_rsc_op id="rsc1_last_0" operation_key="rsc1_start_0" operation="start" transition-key="1:1:0:x" call-id="2" rc-code="0" op-status="0" interval="0" op-digest="f2317cad3d54cec5d7d7aa7d0bf35cf8"/>
     </lrm_resource></lrm_resources></lrm>"#;
     let ban = r#"<rsc_location id="l1" rsc="rsc1" node="node1" score="-INFINITY"/>"#;
     assert_eq!(

@@ -147,6 +147,11 @@ pub fn primitive_lines(ws: &WorkingSet, plan: &Plan, r: RscIdx) -> Vec<SummaryIt
     let promote = find_on(plan, r, "promote", next);
     let demote = find_on(plan, r, "demote", next);
     let optional = |i: Option<usize>| i.map(|i| plan.actions[i].optional).unwrap_or(true);
+    // An agent reload still planned (Pacemaker's pe_rsc_reload).
+    let reloading = plan
+        .rsc_actions(r, crate::sched::digests::RELOAD_TASK)
+        .into_iter()
+        .any(|i| !plan.actions[i].optional);
 
     if rsc.role == rsc.next_role {
         if next.is_none() {
@@ -161,6 +166,19 @@ pub fn primitive_lines(ws: &WorkingSet, plan: &Plan, r: RscIdx) -> Vec<SummaryIt
                 r,
                 Item {
                     change: "Migrate",
+                    origin: current,
+                    destination: next,
+                    action: start,
+                    source: None,
+                },
+            ));
+        } else if reloading {
+            out.push(item_text(
+                ws,
+                plan,
+                r,
+                Item {
+                    change: "Reload",
                     origin: current,
                     destination: next,
                     action: start,
@@ -295,6 +313,19 @@ pub fn primitive_lines(ws: &WorkingSet, plan: &Plan, r: RscIdx) -> Vec<SummaryIt
                 origin: current,
                 destination: next,
                 action: stop,
+                source: None,
+            },
+        ));
+    } else if reloading {
+        out.push(item_text(
+            ws,
+            plan,
+            r,
+            Item {
+                change: "Reload",
+                origin: current,
+                destination: next,
+                action: start,
                 source: None,
             },
         ));

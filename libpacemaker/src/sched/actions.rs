@@ -293,6 +293,9 @@ pub struct Builder<'a> {
     /// Every resource-level ordering requested (first, first task, then,
     /// then task, flags), as Pacemaker keeps its ordering constraints.
     pub(crate) rsc_orderings: Vec<(RscIdx, String, RscIdx, String, u32)>,
+    /// Recurring operations whose definition changed (resource, node,
+    /// task, interval): required even where already running.
+    pub(crate) rescheduled: Vec<(RscIdx, NodeIdx, String, u64)>,
 }
 
 impl<'a> Builder<'a> {
@@ -304,6 +307,7 @@ impl<'a> Builder<'a> {
             migrations: Vec::new(),
             migrating: Vec::new(),
             rsc_orderings: Vec::new(),
+            rescheduled: Vec::new(),
         }
     }
 

@@ -18,6 +18,53 @@ pub struct Placement<'a> {
     clone_counts: Vec<BTreeMap<NodeIdx, usize>>,
     order: Vec<RscIdx>,
     scores: String,
+    /// Score and utilization lines interleaved as crm_simulate -s -U
+    /// prints them; `scores` alone holds the score lines.
+    assignment_log: String,
+    /// Utilization lines alone (crm_simulate -U).
+    utilization_log: String,
+}
+
+/// Pacemaker's node name order (pcmk__numeric_strcasecmp): case-insensitive,
+/// with runs of digits compared as numbers ("node9" before "node10").
+fn numeric_name_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i].is_ascii_digit() && b[j].is_ascii_digit() {
+            let run = |s: &[u8], mut k: usize| {
+                while k < s.len() && s[k] == b'0' {
+                    k += 1;
+                }
+                let start = k;
+                while k < s.len() && s[k].is_ascii_digit() {
+                    k += 1;
+                }
+                (start, k)
+            };
+            let ((sa, ea), (sb, eb)) = (run(a, i), run(b, j));
+            let by_value = (ea - sa).cmp(&(eb - sb)).then_with(|| a[sa..ea].cmp(&b[sb..eb]));
+            if by_value != Ordering::Equal {
+                return by_value;
+            }
+            i = ea;
+            j = eb;
+            continue;
+        }
+        let order = a[i].to_ascii_lowercase().cmp(&b[j].to_ascii_lowercase());
+        if order != Ordering::Equal {
+            return order;
+        }
+        i += 1;
+        j += 1;
+    }
+    (a.len() - i).cmp(&(b.len() - j))
+}
+
+/// " name=value" for each utilization attribute, as crm_simulate -U lists them.
+fn utilization_text(values: &BTreeMap<String, i64>) -> String {
+    values.iter().map(|(k, v)| format!(" {k}={v}")).collect()
 }
 
 pub fn node_available(ws: &WorkingSet, n: NodeIdx) -> bool {
@@ -34,7 +81,10 @@ impl<'a> Placement<'a> {
             clone_counts: vec![BTreeMap::new(); count],
             order: Vec::new(),
             scores: String::new(),
+            assignment_log: String::new(),
+            utilization_log: String::new(),
         };
+        p.log_capacities("Original");
         p.index_colocations();
         p
     }
@@ -138,6 +188,26 @@ impl<'a> Placement<'a> {
             }
         }
         self.scores.push_str(&text);
+        self.assignment_log.push_str(&text);
+    }
+
+    /// Records every node's remaining capacity ("Original" before
+    /// assignment, "Remaining" after), as crm_simulate -U shows it, by
+    /// node name.
+    pub fn log_capacities(&mut self, when: &str) {
+        let mut nodes: Vec<&crate::model::Node> = self.ws.nodes.iter().collect();
+        nodes.sort_by(|a, b| numeric_name_cmp(&a.uname, &b.uname));
+        let mut text = String::new();
+        for node in nodes {
+            text.push_str(&format!("{when}: {} capacity:{}\n", node.uname, utilization_text(&node.utilization)));
+        }
+        self.utilization_log.push_str(&text);
+        self.assignment_log.push_str(&text);
+    }
+
+    /// Utilization lines alone, and interleaved with the score lines.
+    pub fn utilization_logs(&self) -> (String, String) {
+        (self.utilization_log.clone(), self.assignment_log.clone())
     }
 
     /// Top-level resources in the order they were assigned.
@@ -785,6 +855,14 @@ impl<'a> Placement<'a> {
             }
             Some(n) => {
                 self.ws.nodes[n].assigned_count += 1;
+                let line = format!(
+                    "pcmk__finalize_assignment: {} utilization on {}:{}\n",
+                    self.ws.resources[r].id,
+                    self.ws.nodes[n].uname,
+                    utilization_text(&self.ws.resources[r].utilization)
+                );
+                self.utilization_log.push_str(&line);
+                self.assignment_log.push_str(&line);
                 let util = self.ws.resources[r].utilization.clone();
                 for (k, v) in util {
                     *self.ws.nodes[n].utilization.entry(k).or_insert(0) -= v;
@@ -1098,5 +1176,20 @@ fn current_weight(ws: &WorkingSet, r: RscIdx) -> i32 {
     match running.first() {
         Some(n) => score_table(ws, r).get(n).copied().unwrap_or(-INFINITY),
         None => -INFINITY,
+    }
+}
+
+#[cfg(test)]
+mod numeric_name_tests {
+    use super::numeric_name_cmp;
+    use std::cmp::Ordering::*;
+
+    #[test]
+    fn digits_compare_as_numbers_and_case_is_ignored() {
+        assert_eq!(numeric_name_cmp("dhcp69", "dhcp180"), Less);
+        assert_eq!(numeric_name_cmp("node10", "node9"), Greater);
+        assert_eq!(numeric_name_cmp("Node1", "node1"), Equal);
+        assert_eq!(numeric_name_cmp("node01", "node1"), Equal);
+        assert_eq!(numeric_name_cmp("a", "ab"), Less);
     }
 }

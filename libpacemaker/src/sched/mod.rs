@@ -4,6 +4,7 @@ pub mod actions;
 pub mod anti_colocation;
 pub mod assign;
 pub mod config_changes;
+pub mod digests;
 pub mod fencing;
 pub mod interleave;
 pub mod migration;
@@ -41,6 +42,13 @@ pub struct Schedule {
     pub order: Vec<RscIdx>,
     /// Allocation score lines as crm_simulate -s prints them (unsorted).
     pub scores: String,
+    /// Messages crm_simulate prints before the scores in its plain layout
+    /// (changes of private parameters alone), one per line.
+    pub notices: String,
+    /// Node capacity and resource utilization lines (crm_simulate -U).
+    pub utilization: String,
+    /// Score and utilization lines interleaved (crm_simulate -s -U).
+    pub assignment_log: String,
 }
 
 fn add_group_colocations(ws: &mut WorkingSet) {
@@ -141,20 +149,23 @@ fn all_resources_in_order(ws: &WorkingSet, top: &[RscIdx]) -> Vec<RscIdx> {
 /// Places resources and plans the actions to get there.
 pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     crate::unpack::unpack_constraints(ws, cib);
+    let definition_changes = digests::check_definitions(ws, cib);
     add_group_colocations(ws);
     apply_stickiness(ws);
     apply_failure_thresholds(ws);
 
-    let (order, scores) = {
+    let (order, scores, (utilization, assignment_log)) = {
         let mut placement = assign::Placement::new(ws);
         placement.assign_all();
-        (placement.order(), placement.scores())
+        placement.log_capacities("Remaining");
+        (placement.order(), placement.scores(), placement.utilization_logs())
     };
 
     let all = all_resources_in_order(ws, &order);
     let mut builder = Builder::new(ws);
     builder.schedule_fencing();
     let probe_orders = builder.schedule_probes();
+    builder.apply_definition_changes(&definition_changes);
     for &r in &all {
         match builder.ws.resources[r].variant {
             Variant::Primitive => {
@@ -198,6 +209,7 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     builder.order_probes_before_restarts();
     builder.apply_fencing_to_stops();
     builder.propagate();
+    builder.cancel_superseded_reloads(&definition_changes);
     builder.settle_migrations();
     builder.create_notifications();
     anti_colocation::order_anti_colocations(&mut builder);
@@ -207,5 +219,8 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
         plan: builder.plan,
         order,
         scores,
+        notices: definition_changes.notices.concat(),
+        utilization,
+        assignment_log,
     }
 }

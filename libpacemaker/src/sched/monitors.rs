@@ -262,8 +262,9 @@ impl Builder<'_> {
         if op.role == Role::Stopped {
             return;
         }
-        let is_optional =
-            self.plan.actions[start].optional && self.recurring_active_on(r, node, op);
+        let is_optional = self.plan.actions[start].optional
+            && self.recurring_active_on(r, node, op)
+            && !self.is_rescheduled(r, node, &op.name, op.interval_ms);
         let (role, next_role) = (self.ws.resources[r].role, self.ws.resources[r].next_role);
         let role_mismatch = (op.role != Role::Unknown && next_role != op.role)
             || (op.role == Role::Unknown && next_role == Role::Promoted);

@@ -6,7 +6,7 @@ use libcrmcommon::xml::Element;
 use super::nodes::fence_node;
 use super::resources::{parse_interval_ms, strip_instance};
 use super::rsc_lookup::ResourceLookup;
-use crate::model::{NodeIdx, OnFail, Resource, Role, RscIdx, Variant, WorkingSet};
+use crate::model::{NodeIdx, OnFail, RecordedOp, Resource, Role, RscIdx, Variant, WorkingSet};
 use crate::score::INFINITY;
 
 // OCF exit codes used below.
@@ -88,6 +88,8 @@ struct Op {
     interval_ms: u64,
     call_id: i64,
     last_change: Option<i64>,
+    /// The entry's parameter digests, for the definition checks.
+    recorded: RecordedOp,
 }
 
 impl Op {
@@ -131,6 +133,19 @@ impl Op {
                 .attr("last-rc-change")
                 .or_else(|| xml.attr("last-run"))
                 .and_then(|v| v.parse().ok()),
+            recorded: RecordedOp {
+                node: 0,
+                task: xml.attr("operation").unwrap_or_default().to_string(),
+                interval_ms,
+                call_id: xml.attr("call-id").unwrap_or_default().to_string(),
+                digest_all: xml.attr("op-digest").map(str::to_string),
+                digest_restart: xml.attr("op-restart-digest").map(str::to_string),
+                force_restart: xml.attr("op-force-restart").map(str::to_string),
+                digest_secure: xml.attr("op-secure-digest").map(str::to_string),
+                secure_params: xml.attr("op-secure-params").map(str::to_string),
+                feature_set: xml.attr("crm_feature_set").map(str::to_string),
+                transition_magic: xml.attr("transition-magic").map(str::to_string),
+            },
         })
     }
 
@@ -317,6 +332,15 @@ fn unpack_lrm_resource(
                 .active_recurring
                 .push((node, task, interval_ms));
         }
+        if active {
+            let checked = ops_to_check(&ops);
+            ws.resources[rsc]
+                .recorded_ops
+                .extend(checked.map(|op| RecordedOp {
+                    node,
+                    ..op.recorded.clone()
+                }));
+        }
     }
     apply_replay(ws, rsc, node, replay, anonymous, active);
 }
@@ -348,6 +372,24 @@ fn start_and_stop_positions(ops: &[Op]) -> (Option<usize>, Option<usize>) {
         start.or(implied_by_role_change).or(implied_by_monitor),
         stop,
     )
+}
+
+/// The operations whose definitions are compared with the configuration
+/// (Pacemaker's process_rsc_history): those since the last start, unless
+/// the resource stopped since; recurring ones, and the one-shot operations
+/// that ran with the start's parameters.
+fn ops_to_check(ops: &[Op]) -> impl Iterator<Item = &Op> {
+    let (start, stop) = start_and_stop_positions(ops);
+    let start = start.map(|s| s as i64).unwrap_or(-1);
+    let stopped = start < stop.map(|s| s as i64).unwrap_or(-1);
+    ops.iter().enumerate().filter_map(move |(i, op)| {
+        let checked = op.interval_ms > 0
+            || matches!(
+                op.task.as_str(),
+                "monitor" | "start" | "promote" | "migrate_from"
+            );
+        (!stopped && i as i64 >= start && checked).then_some(op)
+    })
 }
 
 /// Recurring operations recorded since the resource last started here

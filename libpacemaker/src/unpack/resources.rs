@@ -256,6 +256,7 @@ fn unpack_one(
     rsc.parent = parent;
     rsc.instance = instance;
     rsc.description = xml.attr("description").map(str::to_string);
+    rsc.config_xml = Some(crate::sched::digests::definition_of(xml));
 
     // Meta attributes: own, then inherited from the parent, then defaults.
     let mut meta = own_meta(xml, ws.now);

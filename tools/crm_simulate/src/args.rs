@@ -14,6 +14,8 @@ pub struct Args {
     /// -X: like -S, and write the revised CIB back to the input file.
     pub in_place: bool,
     pub show_scores: bool,
+    /// -U: node capacities and resource utilization during assignment.
+    pub show_utilization: bool,
     pub quiet: bool,
     pub save_graph: Option<String>,
     pub save_dot: Option<String>,
@@ -144,6 +146,7 @@ fn apply(args: &mut Args, long: &str, value: Option<String>) -> Result<(), Strin
         "simulate" => args.simulate = true,
         "in-place" => args.in_place = true,
         "show-scores" => args.show_scores = true,
+        "show-utilization" => args.show_utilization = true,
         "profile" => args.profile_dir = Some(v()),
         "repeat" => args.repeat = v().parse().map_err(|_| format!("Invalid value for --repeat: {}", v()))?,
         "node-up" => args.injections.node_up.push(v()),
@@ -235,7 +238,7 @@ pub fn parse(argv: &[String]) -> Result<Args, String> {
     if args.in_place {
         args.simulate = true;
     }
-    if args.simulate || args.show_scores {
+    if args.simulate || args.show_scores || args.show_utilization {
         args.run = true;
     }
     Ok(args)

@@ -3,6 +3,7 @@
 
 mod args;
 mod live;
+mod plain;
 mod profile;
 
 use std::fs;
@@ -107,25 +108,41 @@ fn run(args: &Args) -> Result<String, Failure> {
     if let (Some(d), false) = (&args.date, args.quiet) {
         stdout.push_str(&format!("Setting effective cluster time: {d}\n"));
     }
-    if args.show_scores {
-        // crm_simulate always emits an empty line before the scores.
-        stdout.push('\n');
-        stdout.push_str(&report.scores);
-    }
+    // What crm_simulate prints before scheduling, and after.
+    let (mut before, mut after) = (String::new(), String::new());
     if !args.quiet {
         if args.simulate {
-            stdout.push_str(&report.text);
+            before.push_str(&report.status_text);
+            after.push_str(report.text.get(report.status_text.len()..).unwrap_or_default());
         } else {
-            stdout.push_str(&report.status_text);
+            before.push_str(&report.status_text);
             if !report.modifications_text.is_empty() {
-                stdout.push('\n');
-                stdout.push_str(&report.modifications_text);
+                after.push('\n');
+                after.push_str(&report.modifications_text);
             }
             if args.run {
-                stdout.push('\n');
-                stdout.push_str(&report.summary_text);
+                after.push('\n');
+                after.push_str(&report.summary_text);
             }
         }
+    }
+    if args.show_scores || args.show_utilization {
+        // Scores and utilization come right after the cluster status, in
+        // the plain layout.
+        stdout.push_str(&plain::plain_layout(&before));
+        stdout.push('\n');
+        if !args.quiet {
+            stdout.push_str(&report.notices);
+        }
+        stdout.push_str(match (args.show_scores, args.show_utilization) {
+            (true, true) => &report.assignment_log,
+            (true, false) => &report.scores,
+            _ => &report.utilization,
+        });
+        stdout.push_str(&plain::plain_layout(&after));
+    } else {
+        stdout.push_str(&before);
+        stdout.push_str(&after);
     }
 
     if let Some(path) = &args.save_input {

@@ -490,3 +490,87 @@ fn node_attributes_and_pending_match_c() {
     let pending: Vec<String> = cases.iter().step_by(5).cloned().collect();
     assert_none(compare(&pending, &corpus, &|_| vec!["--pending".into(), "-R".into()]), "--pending");
 }
+
+/// The output without score lines (scores are compared by the conformance
+/// suite's "scores" level).
+fn without_scores(text: &str) -> String {
+    text.lines()
+        .filter(|l| !l.contains(" score "))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+/// -s switches crm_simulate to its plain text layout (no list headers or
+/// bullets, bare node lists, "Only 'private' parameters" notices): the same
+/// lines as Debian's in every case we schedule right, with and without -S.
+#[test]
+fn show_scores_layout_matches_c() {
+    let Some((corpus, cases)) = setup() else { return };
+    // Pacemaker 2.1.5 reports the previous entry's interval in one notice
+    // here ("60s-interval start"); we report the entry's own.
+    let known = ["on-fail-ignore"];
+    let ours = env!("CARGO_BIN_EXE_crm_simulate");
+    let mut differ = Vec::new();
+    for (i, case) in cases.iter().enumerate().filter(|(_, c)| !known.contains(&c.as_str())) {
+        let xml = corpus.join("xml").join(format!("{case}.xml")).to_string_lossy().into_owned();
+        // Half the cases with the simulated transition, to keep the run short.
+        let args: Vec<&str> = if i % 2 == 0 { vec!["-x", &xml, "-s"] } else { vec!["-x", &xml, "-s", "-S"] };
+        let (c_rc, c_out, _) = run(C_SIMULATE, &args);
+        let (rc, out, _) = run(ours, &args);
+        let (c_text, text) = (without_scores(&c_out), without_scores(&out));
+        // The executed actions are the conformance suite's "exec" level,
+        // which not all of these cases pass yet: leave them out here.
+        let layout = |t: &str| -> String {
+            let executed = ["Resource action:", "Pseudo action:", "Cluster action:", "Fencing "];
+            t.lines().filter(|l| !executed.iter().any(|p| l.starts_with(p))).map(|l| format!("{l}\n")).collect()
+        };
+        let same = layout(&c_text) == layout(&text);
+        if rc != c_rc || !same {
+            let (c_layout, layout) = (layout(&c_text), layout(&text));
+            let first = c_layout.lines().zip(layout.lines()).find(|(a, b)| a != b);
+            differ.push(format!("{case} {args:?}: rc {rc} vs C {c_rc}; first difference {first:?}"));
+        }
+    }
+    assert_none(differ, "-s");
+}
+
+/// -U prints node capacities before and after assignment and each
+/// assigned resource's utilization: the same lines as Debian's crm_simulate
+/// (the per-resource lines compared as a set: instances of a clone may be
+/// assigned in another order with the same result).
+#[test]
+fn show_utilization_matches_c() {
+    let Some((corpus, cases)) = setup() else { return };
+    let known = [
+        // Remaining capacity differs: Pacemaker neither goes below what a
+        // node without the attribute has, nor counts a migrating resource twice.
+        "bug-5186-partial-migrate",
+        "bug-lf-2574",
+        "migration-ping-pong",
+        // Node utilization with date rules is not evaluated yet.
+        "nvpair-date-rules-1",
+        // Pacemaker's interval quirk in a notice (see show_scores_layout_matches_c).
+        "on-fail-ignore",
+    ];
+    let ours = env!("CARGO_BIN_EXE_crm_simulate");
+    let normalized = |text: &str| -> String {
+        let (mut assigned, mut rest): (Vec<&str>, Vec<&str>) =
+            text.lines().partition(|l| l.starts_with("pcmk__finalize_assignment:"));
+        assigned.sort_unstable();
+        rest.extend(assigned);
+        rest.join("\n")
+    };
+    let mut differ = Vec::new();
+    for case in cases.iter().filter(|c| !known.contains(&c.as_str())) {
+        let xml = corpus.join("xml").join(format!("{case}.xml")).to_string_lossy().into_owned();
+        let args = ["-x", xml.as_str(), "-U"];
+        let (c_rc, c_out, _) = run(C_SIMULATE, &args);
+        let (rc, out, _) = run(ours, &args);
+        let (c_text, text) = (normalized(&c_out), normalized(&out));
+        if rc != c_rc || c_text != text {
+            let first = c_text.lines().zip(text.lines()).find(|(a, b)| a != b);
+            differ.push(format!("{case}: rc {rc} vs C {c_rc}; first difference {first:?}"));
+        }
+    }
+    assert_none(differ, "-U");
+}

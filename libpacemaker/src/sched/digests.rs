@@ -1,0 +1,630 @@
+//! Operation parameter digests (as Pacemaker's pe_digest.c computes them)
+//! and the checks of recorded operations against the current configuration
+//! (pcmk__check_action_config): a changed definition means a restart, an
+//! agent reload, or a rescheduled recurring operation.
+//!
+//! Each lrm_rsc_op records MD5 digests of the parameters the operation ran
+//! with: `op-digest` over all of them, `op-restart-digest` over those whose
+//! change needs a restart (`op-force-restart` lists them when the agent can
+//! reload the others), `op-secure-digest` without the private ones listed in
+//! `op-secure-params`. The digested element is `<parameters>` with one
+//! attribute per parameter: the resource's instance attributes (own, then
+//! inherited from its parents, evaluated for the node), the operation's own
+//! instance attributes, and for recurring operations `CRM_meta_timeout`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use libcrmcommon::digest;
+use libcrmcommon::rules::{rule_matches, RuleContext};
+use libcrmcommon::xml::{Element, XmlNode};
+
+use crate::model::{NodeIdx, RecordedOp, RscIdx, Variant, WorkingSet};
+use crate::unpack::parse_interval_ms;
+
+/// Prefix of the meta-attributes passed to agents as parameters.
+const META_PREFIX: &str = "CRM_meta";
+/// Parameters never part of a digest (Pacemaker's pcmk__filter_op_for_digest).
+const NEVER_DIGESTED: [&str; 6] = [
+    "id",
+    "crm_feature_set",
+    "op-digest",
+    "on_node",
+    "on_node_uuid",
+    "pcmk_external_ip",
+];
+/// Feature sets below this computed the secure digest over the resource
+/// parameters alone.
+const SECURE_DIGEST_WITH_META: &str = "3.16.0";
+
+/// The part of a resource's configuration element the digests need: its
+/// attributes, attribute sets and operations (not nested resources).
+pub fn definition_of(xml: &Element) -> Element {
+    let mut out = xml.shallow_copy();
+    for child in xml.elements() {
+        if matches!(
+            child.name.as_str(),
+            "instance_attributes" | "operations" | "meta_attributes"
+        ) {
+            out.children.push(XmlNode::Element(child.clone()));
+        }
+    }
+    out
+}
+
+/// The digests computed from the configuration for one recorded operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperationDigests {
+    pub all: String,
+    /// Only when the entry recorded a restart digest to compare with.
+    pub restart: Option<String>,
+    /// Only when computed for a simulation (Pacemaker's sanitized mode).
+    pub secure: Option<String>,
+    /// A one-shot operation with parameters of its own: any change of
+    /// them needs a restart (a reload would not apply them).
+    pub has_extra_params: bool,
+}
+
+/// How a recorded operation compares with the configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DefinitionCheck {
+    Match,
+    /// Parameters changed that need a restart.
+    Restart,
+    /// Parameters changed that a reload (or a reschedule) can apply.
+    Changed,
+    /// The entry has no digest to compare.
+    Unknown,
+}
+
+/// Looks up elements by id, for `id-ref` references.
+pub struct IdIndex<'a> {
+    by_id: HashMap<&'a str, &'a Element>,
+}
+
+impl<'a> IdIndex<'a> {
+    pub fn new(cib: &'a Element) -> Self {
+        let mut by_id = HashMap::new();
+        for e in cib.descendants() {
+            if e.attr("id-ref").is_none() {
+                if let Some(id) = e.id() {
+                    by_id.entry(id).or_insert(e);
+                }
+            }
+        }
+        IdIndex { by_id }
+    }
+
+    fn resolve<'b>(&'b self, e: &'b Element) -> &'b Element {
+        match e.attr("id-ref").and_then(|r| self.by_id.get(r)) {
+            Some(target) => target,
+            None => e,
+        }
+    }
+}
+
+/// Adds the name/value pairs of `parent`'s `set_name` sets to `into`,
+/// keeping values already there (Pacemaker's unpacking of instance
+/// attributes: sets by descending score, rules evaluated, "#default"
+/// removing a value, `id-ref` followed for sets and pairs).
+fn add_nvpairs(
+    parent: &Element,
+    set_name: &str,
+    ctx: &RuleContext,
+    ids: &IdIndex,
+    into: &mut BTreeMap<String, String>,
+) {
+    let mut sets: Vec<&Element> = parent
+        .elements()
+        .filter(|e| e.name == set_name)
+        .map(|e| ids.resolve(e))
+        .collect();
+    sets.sort_by_key(|e| {
+        -e.attr("score")
+            .map(crate::score::parse_or_zero)
+            .unwrap_or(0)
+    });
+    for set in sets {
+        if let Some(rule) = set.child("rule") {
+            if !rule_matches(ids.resolve(rule), ctx) {
+                continue;
+            }
+        }
+        for pair in set.elements().filter(|e| e.name == "nvpair") {
+            let target = ids.resolve(pair);
+            let name = pair.attr("name").or_else(|| target.attr("name"));
+            let value = pair.attr("value").or_else(|| target.attr("value"));
+            let (Some(name), Some(value)) = (name, value) else {
+                continue;
+            };
+            if value.eq_ignore_ascii_case("#default") {
+                into.remove(name);
+            } else {
+                into.entry(name.to_string())
+                    .or_insert_with(|| value.to_string());
+            }
+        }
+    }
+}
+
+/// The resource's parameters as evaluated for `node` (Pacemaker's
+/// pe_rsc_params): its own instance attributes, then its parents'.
+pub fn resource_params(
+    ws: &WorkingSet,
+    ids: &IdIndex,
+    r: RscIdx,
+    node: NodeIdx,
+) -> BTreeMap<String, String> {
+    let ctx = RuleContext {
+        node_attrs: ws.nodes.get(node).map(|n| &n.attrs),
+        now: Some(ws.now),
+    };
+    let mut params = BTreeMap::new();
+    let mut cur = Some(r);
+    while let Some(c) = cur {
+        if let Some(xml) = &ws.resources[c].config_xml {
+            add_nvpairs(xml, "instance_attributes", &ctx, ids, &mut params);
+        }
+        cur = ws.resources[c].parent;
+    }
+    params
+}
+
+/// The configured `<op>` for a task and interval, if any.
+fn op_config<'a>(rsc_xml: &'a Element, task: &str, interval_ms: u64) -> Option<&'a Element> {
+    rsc_xml
+        .child("operations")?
+        .elements()
+        .filter(|e| e.name == "op")
+        .find(|op| {
+            op.attr("name") == Some(task)
+                && op.attr("interval").map(parse_interval_ms).unwrap_or(0) == interval_ms
+        })
+}
+
+/// Whether a parameter is one Pacemaker itself defines for fence devices
+/// (Pacemaker's pcmk_stonith_param).
+fn is_fence_param(name: &str) -> bool {
+    if name == "provides" || name == "stonith-timeout" {
+        return true;
+    }
+    let Some(rest) = name.strip_prefix("pcmk_") else {
+        return false;
+    };
+    if matches!(
+        name,
+        "pcmk_action_limit"
+            | "pcmk_delay_base"
+            | "pcmk_delay_max"
+            | "pcmk_host_argument"
+            | "pcmk_host_check"
+            | "pcmk_host_list"
+            | "pcmk_host_map"
+    ) {
+        return true;
+    }
+    match rest.find('_') {
+        Some(i) => matches!(&rest[i..], "_action" | "_timeout" | "_retries"),
+        None => false,
+    }
+}
+
+/// Whether `name` is in a space-separated list written as " a b c ".
+fn listed(list: &str, name: &str) -> bool {
+    list.contains(&format!(" {name} "))
+}
+
+fn parameters_element(params: &BTreeMap<String, String>) -> Element {
+    let mut e = Element::new("parameters");
+    for (k, v) in params {
+        e.set_attr(k, v);
+    }
+    e
+}
+
+/// Leaves out what digests never cover: bookkeeping attributes and the
+/// meta-attributes, except the timeout of recurring operations.
+fn filter_for_digest(params: &mut BTreeMap<String, String>) {
+    for name in NEVER_DIGESTED {
+        params.remove(name);
+    }
+    let recurring = params
+        .get("CRM_meta_interval")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(|ms| ms > 0)
+        .unwrap_or(false);
+    let timeout = params.get("CRM_meta_timeout").cloned();
+    params.retain(|k, _| {
+        k.len() < META_PREFIX.len()
+            || !k.as_bytes()[..META_PREFIX.len()].eq_ignore_ascii_case(META_PREFIX.as_bytes())
+    });
+    if let (true, Some(timeout)) = (recurring, timeout) {
+        params.insert("CRM_meta_timeout".to_string(), timeout);
+    }
+}
+
+/// The operation's meta-attributes as agents see them (CRM_meta_*); only
+/// the interval and timeout survive the digest filter.
+fn operation_meta(
+    ws: &WorkingSet,
+    r: RscIdx,
+    task: &str,
+    interval_ms: u64,
+) -> BTreeMap<String, String> {
+    let mut action = super::actions::Action {
+        rsc: Some(r),
+        task: task.to_string(),
+        interval_ms,
+        ..Default::default()
+    };
+    super::monitors::describe_operation(ws, &mut action, r);
+    action
+        .op_meta
+        .iter()
+        .map(|(k, v)| (format!("{META_PREFIX}_{}", k.replace('-', "_")), v.clone()))
+        .collect()
+}
+
+/// Computes the digests of a recorded operation from the configuration
+/// (Pacemaker's pe__calculate_digests).
+pub fn compute(
+    ws: &WorkingSet,
+    ids: &IdIndex,
+    r: RscIdx,
+    op: &RecordedOp,
+    with_secure: bool,
+) -> OperationDigests {
+    let version = op
+        .feature_set
+        .as_deref()
+        .unwrap_or(digest::PACEMAKER_FEATURE_SET);
+    let params = resource_params(ws, ids, r, op.node);
+    let mut extra = BTreeMap::new();
+    if let Some(def) = ws.resources[r]
+        .config_xml
+        .as_ref()
+        .and_then(|x| op_config(x, &op.task, op.interval_ms))
+    {
+        let ctx = RuleContext {
+            node_attrs: ws.nodes.get(op.node).map(|n| &n.attrs),
+            now: Some(ws.now),
+        };
+        add_nvpairs(def, "instance_attributes", &ctx, ids, &mut extra);
+    }
+    let meta = operation_meta(ws, r, &op.task, op.interval_ms);
+
+    // Later sources overwrite earlier ones, as the C code adds them.
+    let mut all = params.clone();
+    all.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+    all.extend(meta);
+    filter_for_digest(&mut all);
+
+    let restart = op.digest_restart.as_ref().map(|_| {
+        let mut kept = all.clone();
+        if let Some(list) = &op.force_restart {
+            kept.retain(|k, _| listed(list, k));
+        }
+        digest::operation(&parameters_element(&kept))
+    });
+
+    let secure = with_secure.then(|| {
+        let old =
+            digest::compare_versions(version, SECURE_DIGEST_WITH_META) == std::cmp::Ordering::Less;
+        let mut secure = if old { params.clone() } else { all.clone() };
+        if let Some(list) = &op.secure_params {
+            secure.retain(|k, _| !listed(list, k));
+        }
+        if old && ws.resources[r].class == "stonith" {
+            secure.retain(|k, _| !is_fence_param(k));
+        }
+        filter_for_digest(&mut secure);
+        if old {
+            secure.remove("CRM_meta_timeout");
+        }
+        digest::operation(&parameters_element(&secure))
+    });
+
+    OperationDigests {
+        all: digest::operation(&parameters_element(&all)),
+        restart,
+        secure,
+        has_extra_params: op.interval_ms == 0 && !extra.is_empty(),
+    }
+}
+
+/// Compares a recorded operation's digests with computed ones (Pacemaker's
+/// rsc_action_digest_cmp, then only_sanitized_changed for simulations).
+pub fn compare(op: &RecordedOp, computed: &OperationDigests) -> DefinitionCheck {
+    let check = match (&op.digest_restart, &computed.restart) {
+        (Some(recorded), Some(now)) if recorded != now => DefinitionCheck::Restart,
+        _ => match &op.digest_all {
+            None => DefinitionCheck::Unknown,
+            Some(recorded) if *recorded != computed.all => {
+                if computed.has_extra_params {
+                    DefinitionCheck::Restart
+                } else {
+                    DefinitionCheck::Changed
+                }
+            }
+            Some(_) => DefinitionCheck::Match,
+        },
+    };
+    if only_private_changed(op, computed) {
+        DefinitionCheck::Match
+    } else {
+        check
+    }
+}
+
+/// Whether the digests differ only by private parameters, which a
+/// simulation's input may lack (Pacemaker's only_sanitized_changed).
+fn only_private_changed(op: &RecordedOp, computed: &OperationDigests) -> bool {
+    let differs = match (&op.digest_restart, &computed.restart) {
+        (Some(recorded), Some(now)) if recorded != now => true,
+        _ => op.digest_all.as_ref() != Some(&computed.all),
+    };
+    differs && op.digest_secure.is_some() && op.digest_secure == computed.secure
+}
+
+/// One-shot monitors, promotions and migrations ran with the start's
+/// parameters: they are reported as the start.
+fn task_for_digest(task: &str, interval_ms: u64) -> &str {
+    if interval_ms == 0 && matches!(task, "monitor" | "migrate_from" | "promote") {
+        "start"
+    } else {
+        task
+    }
+}
+
+/// An interval as Pacemaker's messages write it: "0s", "60s", "1500ms".
+fn readable_interval(ms: u64) -> String {
+    if ms % 1000 == 0 {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{ms}ms")
+    }
+}
+
+/// What the definition checks ask of the scheduler.
+#[derive(Debug, Default, Clone)]
+pub struct DefinitionChanges {
+    /// Resources to restart ("resource definition change").
+    pub restarts: Vec<RscIdx>,
+    /// Resources whose agent reloads its parameters on a node.
+    pub reloads: Vec<(RscIdx, NodeIdx)>,
+    /// Recurring operations to schedule again with the new parameters.
+    pub reschedules: Vec<(RscIdx, NodeIdx, String, u64)>,
+    /// Fail counts to clear because the failed operation's definition changed.
+    pub clear_failcounts: Vec<(RscIdx, NodeIdx)>,
+    /// "Only 'private' parameters ... changed" lines (with their newline),
+    /// which crm_simulate prints in its plain layout.
+    pub notices: Vec<String>,
+}
+
+/// Notices with the node they concern, for ordering them by node as
+/// Pacemaker (which checks node by node) prints them.
+type NodeNotice = (NodeIdx, String);
+
+/// Whether a node's resource history is checked (online and able to run
+/// resources, or in maintenance).
+pub fn history_checked_on(ws: &WorkingSet, node: NodeIdx) -> bool {
+    let n = &ws.nodes[node];
+    n.maintenance || (n.online && !n.shutdown && !n.unclean && !n.standby && !n.pending)
+}
+
+/// Checks every recorded operation of active resources against the
+/// configuration (Pacemaker's process_rsc_history and
+/// pcmk__check_action_config; orphaned recurring operations are handled
+/// by `cancel_stale_recurring`).
+pub fn check_definitions(ws: &WorkingSet, cib: &Element) -> DefinitionChanges {
+    let ids = IdIndex::new(cib);
+    let mut changes = DefinitionChanges::default();
+    let mut notices: Vec<NodeNotice> = Vec::new();
+    for r in 0..ws.resources.len() {
+        let res = &ws.resources[r];
+        if res.variant != Variant::Primitive || res.orphan || res.config_xml.is_none() {
+            continue;
+        }
+        // One digest per operation key and node, from its first entry.
+        let mut cache: HashMap<(NodeIdx, String, u64), OperationDigests> = HashMap::new();
+        for op in &res.recorded_ops {
+            let node = op.node;
+            if !res.running_on.contains(&node) || !history_checked_on(ws, node) {
+                continue;
+            }
+            if op.interval_ms > 0 {
+                let configured = res.ops.iter().any(|d| {
+                    d.name.eq_ignore_ascii_case(&op.task) && d.interval_ms == op.interval_ms
+                });
+                if !configured || res.maintenance || ws.nodes[node].maintenance {
+                    continue;
+                }
+            }
+            let key = (node, op.task.clone(), op.interval_ms);
+            let computed = cache
+                .entry(key)
+                .or_insert_with(|| compute(ws, &ids, r, op, ws.sanitized))
+                .clone();
+            if only_private_changed(op, &computed) {
+                notices.push((node, format!(
+                    "Only 'private' parameters to {}-interval {} for {} on {} changed: {}\n",
+                    readable_interval(op.interval_ms),
+                    task_for_digest(&op.task, op.interval_ms),
+                    res.id,
+                    ws.nodes[node].uname,
+                    op.transition_magic.as_deref().unwrap_or_default()
+                )));
+            }
+            let changed = match compare(op, &computed) {
+                DefinitionCheck::Match => false,
+                DefinitionCheck::Restart => {
+                    if !changes.restarts.contains(&r) {
+                        changes.restarts.push(r);
+                    }
+                    true
+                }
+                DefinitionCheck::Changed | DefinitionCheck::Unknown => {
+                    if op.interval_ms > 0 {
+                        changes
+                            .reschedules
+                            .push((r, node, op.task.clone(), op.interval_ms));
+                    } else if op.digest_restart.is_some() {
+                        if !changes.reloads.contains(&(r, node)) {
+                            changes.reloads.push((r, node));
+                        }
+                    } else if !changes.restarts.contains(&r) {
+                        changes.restarts.push(r);
+                    }
+                    true
+                }
+            };
+            let failed_here = res.failcount.get(&node).copied().unwrap_or(0) > 0;
+            if changed && failed_here && !changes.clear_failcounts.contains(&(r, node)) {
+                changes.clear_failcounts.push((r, node));
+            }
+        }
+    }
+    notices.sort_by_key(|(node, _)| *node);
+    changes.notices = notices.into_iter().map(|(_, text)| text).collect();
+    changes
+}
+
+/// Task of the agent reload action.
+pub const RELOAD_TASK: &str = "reload-agent";
+const DEFINITION_CHANGE: &str = "resource definition change";
+
+impl super::actions::Builder<'_> {
+    /// Schedules what the definition checks asked for, before the
+    /// resources' own actions are created (Pacemaker's force_restart,
+    /// schedule_reload, pcmk__reschedule_recurring, pe__clear_failcount).
+    pub fn apply_definition_changes(&mut self, changes: &DefinitionChanges) {
+        self.rescheduled = changes.reschedules.clone();
+        for &r in &changes.restarts {
+            // A required start wherever the resource is placed: with the
+            // resource active, the restart ordering makes the stop required.
+            if let Some(node) = self.ws.resources[r].assigned_to {
+                let start = self.resource_action(r, "start", Some(node), false);
+                self.plan.actions[start].reason = Some(DEFINITION_CHANGE.to_string());
+            }
+        }
+        for &(r, node) in &changes.reloads {
+            let res = &self.ws.resources[r];
+            if !res.managed || res.failed {
+                continue;
+            }
+            if res.start_pending {
+                // The start may not have used the new parameters: restart.
+                self.resource_action(r, "stop", Some(node), false);
+                continue;
+            }
+            let reload = self.resource_action(r, RELOAD_TASK, Some(node), false);
+            self.plan.actions[reload].reason = Some(DEFINITION_CHANGE.to_string());
+        }
+        for &(r, node) in &changes.clear_failcounts {
+            let clear = self.resource_action(r, "clear_failcount", Some(node), false);
+            self.plan.actions[clear].reason = Some("action definition changed".to_string());
+        }
+    }
+
+    /// A reload is pointless where the resource is stopped or demoted
+    /// anyway (Pacemaker's pe_order_then_cancels_first): it is dropped.
+    pub fn cancel_superseded_reloads(&mut self, changes: &DefinitionChanges) {
+        for &(r, node) in &changes.reloads {
+            let Some(reload) = self.plan.find(Some(r), RELOAD_TASK, Some(node)) else {
+                continue;
+            };
+            let superseded = ["stop", "demote"].iter().any(|task| {
+                self.plan
+                    .rsc_actions(r, task)
+                    .into_iter()
+                    .any(|i| !self.plan.actions[i].optional)
+            });
+            if superseded {
+                self.plan.actions[reload].optional = true;
+            } else {
+                // Before the monitors that will run with the new parameters.
+                for task in ["monitor", "stop", "demote"] {
+                    for then in self.plan.rsc_actions(r, task) {
+                        let a = &self.plan.actions[then];
+                        if a.node == Some(node) && (task != "monitor" || a.interval_ms > 0) {
+                            self.plan
+                                .order(reload, then, crate::model::order_flags::OPTIONAL);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether a recurring operation must be scheduled again because its
+    /// definition changed.
+    pub(crate) fn is_rescheduled(
+        &self,
+        r: RscIdx,
+        node: NodeIdx,
+        task: &str,
+        interval_ms: u64,
+    ) -> bool {
+        self.rescheduled
+            .iter()
+            .any(|(rr, n, t, i)| *rr == r && *n == node && t == task && *i == interval_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fence_params() {
+        assert!(is_fence_param("pcmk_host_list"));
+        assert!(is_fence_param("pcmk_reboot_action"));
+        assert!(is_fence_param("pcmk_monitor_timeout"));
+        assert!(is_fence_param("provides"));
+        assert!(!is_fence_param("pcmk_foo"));
+        assert!(!is_fence_param("ipaddr"));
+    }
+
+    #[test]
+    fn filter_keeps_timeout_of_recurring_only() {
+        let mut p: BTreeMap<String, String> = [
+            ("ip", "1.2.3.4"),
+            ("CRM_meta_interval", "10000"),
+            ("CRM_meta_timeout", "20000"),
+            ("crm_meta_name", "monitor"),
+            ("crm_feature_set", "3.0"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        filter_for_digest(&mut p);
+        assert_eq!(p.keys().collect::<Vec<_>>(), ["CRM_meta_timeout", "ip"]);
+        p.remove("CRM_meta_timeout");
+        p.insert("CRM_meta_interval".into(), "0".into());
+        p.insert("CRM_meta_timeout".into(), "20000".into());
+        filter_for_digest(&mut p);
+        assert_eq!(p.keys().collect::<Vec<_>>(), ["ip"]);
+    }
+
+    #[test]
+    fn digests_of_known_parameter_sets() {
+        // Values Debian's crm_simulate accepts as unchanged for a resource
+        // without parameters: its start, and a monitor with a 30s timeout.
+        let empty = BTreeMap::new();
+        assert_eq!(
+            digest::operation(&parameters_element(&empty)),
+            "f2317cad3d54cec5d7d7aa7d0bf35cf8"
+        );
+        let timeout: BTreeMap<String, String> =
+            [("CRM_meta_timeout".to_string(), "30000".to_string())].into();
+        assert_eq!(
+            digest::operation(&parameters_element(&timeout)),
+            "02a5bcf940fc8d3239701acb11438d6a"
+        );
+    }
+
+    #[test]
+    fn lists_need_surrounding_spaces() {
+        assert!(listed(" passwd user ", "user"));
+        assert!(!listed(" passwd user ", "use"));
+    }
+}
