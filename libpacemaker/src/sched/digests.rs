@@ -377,7 +377,7 @@ fn task_for_digest(task: &str, interval_ms: u64) -> &str {
 
 /// An interval as Pacemaker's messages write it: "0s", "60s", "1500ms".
 fn readable_interval(ms: u64) -> String {
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{ms}ms")
