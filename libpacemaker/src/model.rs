@@ -134,6 +134,16 @@ pub struct CloneSettings {
     pub notify: bool,
 }
 
+/// A recurring operation the history shows running on a node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveRecurring {
+    pub node: NodeIdx,
+    pub task: String,
+    pub interval_ms: u64,
+    /// The call id of its history entry (a cancellation names it).
+    pub call_id: i64,
+}
+
 #[derive(Debug, Clone)]
 pub struct Resource {
     pub id: String,
@@ -199,8 +209,8 @@ pub struct Resource {
     /// clone_name; the simulated transition names the instance by it).
     pub clone_name: Option<String>,
     /// Recurring operations the history shows active on a node since the
-    /// resource's last start there: (node, task, interval in ms).
-    pub active_recurring: Vec<(NodeIdx, String, u64)>,
+    /// resource's last start there.
+    pub active_recurring: Vec<ActiveRecurring>,
     /// Maintenance mode applies (resource meta `maintenance` or the
     /// cluster's maintenance-mode): no recurring operations.
     pub maintenance: bool,

@@ -4,7 +4,7 @@
 //! the shutdown of nodes that are leaving the cluster.
 
 use super::actions::{Action, Builder};
-use crate::model::{order_flags as of, NodeIdx, Variant};
+use crate::model::{order_flags as of, ActiveRecurring, NodeIdx, Variant};
 
 impl Builder<'_> {
     /// Whether the history on a node is checked at all: only nodes that can
@@ -23,13 +23,13 @@ impl Builder<'_> {
             if res.variant != Variant::Primitive || res.orphan {
                 continue;
             }
-            let running: Vec<(NodeIdx, String, u64)> = res
+            let running: Vec<ActiveRecurring> = res
                 .active_recurring
                 .iter()
-                .filter(|(n, _, _)| res.running_on.contains(n))
+                .filter(|a| res.running_on.contains(&a.node))
                 .cloned()
                 .collect();
-            for (node, task, interval_ms) in running {
+            for ActiveRecurring { node, task, interval_ms, call_id } in running {
                 if !self.history_checked_on(node) {
                     continue;
                 }
@@ -43,6 +43,7 @@ impl Builder<'_> {
                     continue;
                 }
                 let cancel = self.cancel_operation(r, &task, interval_ms, node);
+                self.plan.actions[cancel].add_meta("call_id", &call_id.to_string());
                 // After any stop.
                 for stop in self.plan.rsc_actions(r, "stop") {
                     self.plan.order(stop, cancel, of::OPTIONAL);

@@ -183,9 +183,7 @@ impl Builder<'_> {
         self.ws.resources[r]
             .active_recurring
             .iter()
-            .any(|(n, task, interval)| {
-                *n == node && *task == op.name && *interval == op.interval_ms
-            })
+            .any(|a| a.node == node && a.task == op.name && a.interval_ms == op.interval_ms)
     }
 
     /// Orders every `task` action of `first` (any node) before `then`.

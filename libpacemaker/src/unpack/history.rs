@@ -6,7 +6,7 @@ use libcrmcommon::xml::Element;
 use super::nodes::fence_node;
 use super::resources::{parse_interval_ms, strip_instance};
 use super::rsc_lookup::ResourceLookup;
-use crate::model::{NodeIdx, OnFail, RecordedOp, Resource, Role, RscIdx, Variant, WorkingSet};
+use crate::model::{ActiveRecurring, NodeIdx, OnFail, RecordedOp, Resource, Role, RscIdx, Variant, WorkingSet};
 use crate::score::INFINITY;
 
 // OCF exit codes used below.
@@ -327,10 +327,8 @@ fn unpack_lrm_resource(
         ws.resources[rsc].history_on.push(node);
     }
     if ws.nodes[node].online {
-        for (task, interval_ms) in active_recurring_ops(&ops) {
-            ws.resources[rsc]
-                .active_recurring
-                .push((node, task, interval_ms));
+        for (task, interval_ms, call_id) in active_recurring_ops(&ops) {
+            ws.resources[rsc].active_recurring.push(ActiveRecurring { node, task, interval_ms, call_id });
         }
         if active {
             let checked = ops_to_check(&ops);
@@ -394,7 +392,7 @@ fn ops_to_check(ops: &[Op]) -> impl Iterator<Item = &Op> {
 
 /// Recurring operations recorded since the resource last started here
 /// (Pacemaker's process_recurring): they are running now.
-fn active_recurring_ops(ops: &[Op]) -> Vec<(String, u64)> {
+fn active_recurring_ops(ops: &[Op]) -> Vec<(String, u64, i64)> {
     let (start, stop) = start_and_stop_positions(ops);
     let start = start.map(|s| s as i64).unwrap_or(-1);
     let stop = stop.map(|s| s as i64).unwrap_or(-1);
@@ -407,7 +405,7 @@ fn active_recurring_ops(ops: &[Op]) -> Vec<(String, u64)> {
         if op.interval_ms == 0 || op.status == EXEC_PENDING {
             continue;
         }
-        out.push((op.task.clone(), op.interval_ms));
+        out.push((op.task.clone(), op.interval_ms, op.call_id));
     }
     out
 }
