@@ -74,6 +74,7 @@ mod tests {
         assert_eq!(msec("1 h"), Some(3_600_000));
         assert_eq!(msec("ten"), None);
         assert_eq!(msec("5 parsecs"), None);
+        assert_eq!(msec("99999999999999999999h"), None);
         assert_eq!(interval_ms("PT30S"), Some(30_000));
         assert_eq!(interval_ms("P1DT1M"), Some(86_460_000));
         assert_eq!(interval_ms("20s"), Some(20_000));

@@ -6,6 +6,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use libcrmcommon::duration::msec;
+
 use super::actions::{Action, Builder};
 use crate::model::{order_flags as of, NodeIdx, OpDef, Role, RscIdx, Variant, WorkingSet};
 use crate::rules::{collect_nvpairs_for, OperationKind, ResourceAgent, RuleContext, RuleSubject};
@@ -28,27 +30,6 @@ const NEVER_RECURRING: &[&str] = &[
     "migrate_to",
     "migrate_from",
 ];
-
-/// Parses a duration as Pacemaker's crm_get_msec does: a number with an
-/// optional unit (ms, s, m, h; plain numbers are seconds). None if invalid.
-pub fn parse_msec(text: &str) -> Option<u64> {
-    let t = text.trim();
-    let digits: String = t.chars().take_while(|c| c.is_ascii_digit()).collect();
-    if digits.is_empty() {
-        return None;
-    }
-    let n: u64 = digits.parse().ok()?;
-    let unit = t[digits.len()..].trim().to_ascii_lowercase();
-    let ms = match unit.as_str() {
-        "" | "s" | "sec" => n.checked_mul(1000)?,
-        "ms" | "msec" => n,
-        "us" | "usec" => n / 1000,
-        "m" | "min" => n.checked_mul(60_000)?,
-        "h" | "hr" => n.checked_mul(3_600_000)?,
-        _ => return None,
-    };
-    Some(ms)
-}
 
 /// The `<op>` definition an action uses: the first one with the action's
 /// name and interval, enabled or not (migrations use the "migrate"
@@ -113,7 +94,7 @@ pub fn describe_operation(ws: &WorkingSet, action: &mut Action, rsc: RscIdx) {
     }
     let timeout = meta
         .get("timeout")
-        .and_then(|v| parse_msec(v))
+        .and_then(|v| msec(v))
         .unwrap_or(DEFAULT_TIMEOUT_MS);
     meta.insert("timeout".to_string(), timeout.to_string());
     action.timeout_ms = timeout;
@@ -367,22 +348,5 @@ impl Builder<'_> {
                 self.plan.actions[mon].runnable = false;
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_msec;
-
-    #[test]
-    fn durations_parse_like_crm_get_msec() {
-        assert_eq!(parse_msec("20"), Some(20_000));
-        assert_eq!(parse_msec("3s"), Some(3_000));
-        assert_eq!(parse_msec("500ms"), Some(500));
-        assert_eq!(parse_msec(" 2min "), Some(120_000));
-        assert_eq!(parse_msec("1h"), Some(3_600_000));
-        assert_eq!(parse_msec("abc"), None);
-        assert_eq!(parse_msec("10parsecs"), None);
-        assert_eq!(parse_msec("99999999999999999999h"), None);
     }
 }

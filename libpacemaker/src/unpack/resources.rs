@@ -132,56 +132,10 @@ fn expand_operation_refs(mut resources: Element) -> Element {
     resources
 }
 
-/// Parses an interval like "10s", "1m", "500ms", "PT10S" or plain seconds into milliseconds.
+/// An operation interval in milliseconds ("10s", "1m", "500ms", "PT10S" or
+/// plain seconds); 0 when it is not one.
 pub fn parse_interval_ms(text: &str) -> u64 {
-    let t = text.trim();
-    if t.is_empty() {
-        return 0;
-    }
-    if let Some(rest) = t.strip_prefix('P').or_else(|| t.strip_prefix('p')) {
-        return parse_iso_duration_ms(rest);
-    }
-    let digits: String = t.chars().take_while(|c| c.is_ascii_digit()).collect();
-    let unit = t[digits.len()..].trim().to_ascii_lowercase();
-    let n: u64 = digits.parse().unwrap_or(0);
-    let mult = match unit.as_str() {
-        "" | "s" | "sec" => 1000,
-        "ms" | "msec" => 1,
-        "us" | "usec" => return n / 1000,
-        "m" | "min" => 60_000,
-        "h" | "hr" => 3_600_000,
-        _ => return 0,
-    };
-    n.saturating_mul(mult)
-}
-
-fn parse_iso_duration_ms(rest: &str) -> u64 {
-    let mut total: u64 = 0;
-    let mut num = String::new();
-    let mut in_time = false;
-    for c in rest.chars() {
-        match c {
-            'T' | 't' => in_time = true,
-            '0'..='9' => num.push(c),
-            _ => {
-                let n: u64 = num.parse().unwrap_or(0);
-                num.clear();
-                let secs = match (c.to_ascii_uppercase(), in_time) {
-                    ('Y', false) => 365 * 86400,
-                    ('M', false) => 30 * 86400,
-                    ('W', false) => 7 * 86400,
-                    ('D', false) => 86400,
-                    // Hours and seconds are accepted with or without 'T'.
-                    ('H', _) => 3600,
-                    ('M', true) => 60,
-                    ('S', _) => 1,
-                    _ => 0,
-                };
-                total = total.saturating_add(n.saturating_mul(secs));
-            }
-        }
-    }
-    total.saturating_mul(1000)
+    libcrmcommon::duration::interval_ms(text).unwrap_or(0)
 }
 
 /// One `<op>` definition of a primitive.

@@ -10,7 +10,8 @@ use crate::options::is_true;
 use crate::rules::{collect_nvpairs, RuleContext};
 use crate::sched::actions::Action;
 
-use super::config::{duration_ms, xml_id, Config};
+use super::config::{xml_id, Config};
+use libcrmcommon::duration::{interval_ms as interval_spec_ms, msec};
 use super::view::{self, Kind};
 
 /// Pacemaker's CRM_FEATURE_SET as Debian's 2.1.5 build reports it.
@@ -93,12 +94,6 @@ fn op_interval_ms(op: &Element) -> u64 {
         .unwrap_or(0)
 }
 
-/// Pacemaker's crm_parse_interval_spec (ISO 8601 durations are not
-/// accepted here; they are rare in operation definitions).
-fn interval_spec_ms(text: &str) -> Option<u64> {
-    duration_ms(text).and_then(|ms| u64::try_from(ms).ok())
-}
-
 /// The action's own meta-attributes: operation defaults, then the matching
 /// `<op>`'s meta-attributes and XML attributes, with the timeout, interval
 /// and start delay normalized to milliseconds.
@@ -115,8 +110,8 @@ fn operation_meta(
         meta = configured_operation_meta(config, ws, r, a, op);
         let timeout = meta
             .get("timeout")
-            .and_then(|t| duration_ms(t))
-            .filter(|&ms| ms >= 0)
+            .and_then(|t| msec(t))
+            .and_then(|ms| i64::try_from(ms).ok())
             .unwrap_or(DEFAULT_TIMEOUT_MS);
         meta.insert("timeout".to_string(), timeout.to_string());
     } else {
@@ -128,8 +123,7 @@ fn operation_meta(
         // Fence devices' start and probe take the device's own monitor timeout.
         if let Some(ms) = params(config, ws, r, a)
             .get("pcmk_monitor_timeout")
-            .and_then(|t| duration_ms(t))
-            .filter(|&ms| ms >= 0)
+            .and_then(|t| msec(t))
         {
             meta.insert("timeout".to_string(), ms.to_string());
         }
@@ -187,7 +181,7 @@ fn configured_operation_meta(
 /// A start delay is passed on in milliseconds.
 fn normalize_start_delay(meta: &mut HashMap<String, String>) {
     if let Some(delay) = meta.get("start-delay").cloned() {
-        let ms = duration_ms(&delay).unwrap_or(0).max(0);
+        let ms = msec(&delay).unwrap_or(0);
         meta.insert("start-delay".to_string(), ms.to_string());
     }
 }
