@@ -118,6 +118,8 @@ fn add_nvpairs(
         .filter(|e| e.name == set_name)
         .map(|e| ids.resolve(e))
         .collect();
+    // Equal scores: the last set listed wins, as in collect_nvpairs.
+    sets.reverse();
     sets.sort_by_key(|e| {
         -e.attr("score")
             .map(crate::score::parse_or_zero)
