@@ -125,10 +125,11 @@ impl Execd {
         self.spawn_op(id);
     }
 
-    /// The systemd action of an operation ended with `result`.
-    fn finish_systemd_op(&mut self, id: OpId, result: ActionResult) {
+    /// Ends an operation's systemd action: its timer is cancelled and its resource is free
+    /// for the next operation. False if the operation is gone.
+    fn end_systemd_action(&mut self, id: OpId) -> bool {
         let Some(op) = self.ops.get_mut(&id) else {
-            return;
+            return false;
         };
         if let Some(timer) = op.timeout_timer.take() {
             self.timers.cancel(timer);
@@ -137,7 +138,17 @@ impl Execd {
         if self.inflight.get(&op.rsc_id) == Some(&id) {
             self.inflight.remove(&op.rsc_id);
         }
-        op.process_result = result;
+        true
+    }
+
+    /// The systemd action of an operation ended with `result`.
+    fn finish_systemd_op(&mut self, id: OpId, result: ActionResult) {
+        if !self.end_systemd_action(id) {
+            return;
+        }
+        if let Some(op) = self.ops.get_mut(&id) {
+            op.process_result = result;
+        }
         self.process_finished(id);
     }
 
@@ -174,16 +185,12 @@ impl Execd {
     /// Cancels a recurring systemd monitor under way: reported cancelled at once; its
     /// late D-Bus result will be dropped.
     pub(crate) fn cancel_systemd_op(&mut self, id: OpId) {
+        if !self.end_systemd_action(id) {
+            return;
+        }
         let Some(op) = self.ops.get_mut(&id) else {
             return;
         };
-        if let Some(timer) = op.timeout_timer.take() {
-            self.timers.cancel(timer);
-        }
-        op.execution = Execution::Idle;
-        if self.inflight.get(&op.rsc_id) == Some(&id) {
-            self.inflight.remove(&op.rsc_id);
-        }
         op.process_result.exec_status = exec_status::CANCELLED;
         op.process_result.exit_reason = None;
         self.process_op_complete(id);
