@@ -68,6 +68,21 @@ pub struct Node {
     pub fence_reason: Option<String>,
     /// Remaining capacity per utilization attribute.
     pub utilization: std::collections::BTreeMap<String, i64>,
+    /// Pacemaker Remote nodes: the connection resource that makes this node
+    /// (None for cluster nodes, and for remote node entries whose
+    /// connection resource no longer exists).
+    pub remote_rsc: Option<RscIdx>,
+    /// The remote node must be fenced (or its guest recovered) before its
+    /// connection can be trusted again.
+    pub remote_requires_reset: bool,
+    /// The remote node's status entry says it was fenced (`node_fenced`).
+    pub remote_was_fenced: bool,
+    /// Whether probes may run here (`resource-discovery-enabled`, remote
+    /// and guest nodes only).
+    pub rsc_discovery_enabled: bool,
+    /// Its resource history has been unpacked (status is read in passes:
+    /// a remote node's history only once its connection's state is known).
+    pub history_unpacked: bool,
 }
 
 impl Node {
@@ -221,6 +236,11 @@ pub struct Resource {
     /// where it is active, whose definitions are checked against the
     /// configuration (see `sched::digests`).
     pub recorded_ops: Vec<RecordedOp>,
+    /// An `ocf:pacemaker:remote` primitive: the connection that makes the
+    /// Pacemaker Remote node of the same name.
+    pub is_remote_connection: bool,
+    /// A remote connection's `reconnect_interval` (0 when unset).
+    pub remote_reconnect_ms: u64,
 }
 
 /// What an lrm_rsc_op entry recorded about an operation's parameters.
@@ -246,6 +266,16 @@ pub struct RecordedOp {
 }
 
 impl Resource {
+    /// Whether the resource may live-migrate (`allow-migrate`; remote
+    /// connections may by default, so that remote nodes can move without
+    /// stopping what runs on them).
+    pub fn allows_migration(&self) -> bool {
+        match self.meta.get("allow-migrate") {
+            Some(v) => crate::options::is_true(v),
+            None => self.is_remote_connection,
+        }
+    }
+
     pub fn new(id: &str, variant: Variant, xml_name: &str) -> Self {
         Resource {
             id: id.to_string(),
@@ -297,6 +327,8 @@ impl Resource {
             maintenance: false,
             config_xml: None,
             recorded_ops: Vec::new(),
+            is_remote_connection: false,
+            remote_reconnect_ms: 0,
         }
     }
 }

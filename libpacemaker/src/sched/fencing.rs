@@ -28,7 +28,7 @@ fn requirement(ws: &WorkingSet, r: RscIdx) -> Requirement {
         Some("fencing") => Requirement::Fencing,
         Some("unfencing") if !fence_device && ws.options.stonith_enabled => Requirement::Fencing,
         Some("unfencing") => Requirement::Quorum,
-        _ if fence_device => Requirement::Quorum,
+        _ if fence_device || res.is_remote_connection => Requirement::Quorum,
         _ if ws.options.stonith_enabled => Requirement::Fencing,
         _ if ws.options.no_quorum_policy == crate::options::NoQuorumPolicy::Ignore => {
             Requirement::Nothing

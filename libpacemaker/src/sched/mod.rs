@@ -12,6 +12,7 @@ pub mod monitors;
 pub mod notify;
 pub mod probes;
 pub mod promote;
+pub mod remote;
 pub mod shutdown;
 
 use libcrmcommon::xml::Element;
@@ -132,6 +133,24 @@ fn apply_failure_thresholds(ws: &mut WorkingSet) {
     }
 }
 
+/// Remote connections and fencing devices never run on Pacemaker Remote
+/// nodes (no nested connections; remote nodes run no fence agents).
+fn keep_off_remote_nodes(ws: &mut WorkingSet) {
+    for r in 0..ws.resources.len() {
+        let res = &ws.resources[r];
+        if res.variant != Variant::Primitive || !res.managed || !(res.is_remote_connection || res.is_stonith) {
+            continue;
+        }
+        for n in 0..ws.nodes.len() {
+            if ws.nodes[n].remote_rsc.is_some() {
+                if let Some(score) = ws.resources[r].allowed.get_mut(&n) {
+                    *score = -INFINITY;
+                }
+            }
+        }
+    }
+}
+
 fn all_resources_in_order(ws: &WorkingSet, top: &[RscIdx]) -> Vec<RscIdx> {
     fn walk(ws: &WorkingSet, r: RscIdx, out: &mut Vec<RscIdx>) {
         out.push(r);
@@ -153,6 +172,7 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     add_group_colocations(ws);
     apply_stickiness(ws);
     apply_failure_thresholds(ws);
+    keep_off_remote_nodes(ws);
 
     let (order, scores, (utilization, assignment_log)) = {
         let mut placement = assign::Placement::new(ws);
@@ -206,6 +226,7 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     for gate in builder.ws.set_gates.clone() {
         builder.order_set_gate(&gate);
     }
+    builder.order_remote_connection_actions();
     builder.order_probes_before_restarts();
     builder.apply_fencing_to_stops();
     builder.propagate();

@@ -25,9 +25,9 @@ impl Builder<'_> {
         }
         for node in 0..self.ws.nodes.len() {
             let n = &self.ws.nodes[node];
-            // Remote nodes are not modelled yet; offline and unclean nodes
-            // are never probed.
-            if !n.online || n.unclean || n.is_remote {
+            // Offline and unclean nodes are never probed, nor remote nodes
+            // where discovery is off.
+            if !n.online || n.unclean || !n.rsc_discovery_enabled {
                 continue;
             }
             for r in self.ws.top_level.clone() {
@@ -55,6 +55,14 @@ impl Builder<'_> {
     }
 
     fn probe_resource(&mut self, r: RscIdx, node: NodeIdx, orders: &mut Vec<ProbeOrder>) -> bool {
+        // Remote nodes run no fence agents and host no remote connections.
+        let res = &self.ws.resources[r];
+        if self.ws.nodes[node].is_remote
+            && res.variant == Variant::Primitive
+            && (res.is_stonith || res.is_remote_connection)
+        {
+            return false;
+        }
         match self.ws.resources[r].variant {
             Variant::Primitive => self.probe_primitive(r, node, orders),
             Variant::Group => {

@@ -34,38 +34,28 @@ const EXEC_NO_FENCE_DEVICE: i32 = 9;
 const EXEC_NO_SECRETS: i32 = 10;
 
 pub(super) fn unpack_history(ws: &mut WorkingSet, status: &Element) {
-    let states: Vec<&Element> = status
-        .elements()
-        .filter(|e| e.name == "node_state")
-        .collect();
-    let mut order: Vec<(NodeIdx, &Element)> = Vec::new();
-    for state in &states {
+    let mut states: Vec<(NodeIdx, &Element)> = Vec::new();
+    for state in status.elements().filter(|e| e.name == "node_state") {
         let (Some(id), Some(uname)) = (state.id(), state.attr("uname")) else {
             continue;
         };
         if let Some(idx) = ws.nodes.iter().position(|n| n.id == id || n.uname == uname) {
-            if !order.iter().any(|(n, _)| *n == idx) {
-                order.push((idx, state));
+            if !states.iter().any(|(n, _)| *n == idx) {
+                states.push((idx, state));
             }
         }
     }
-    // Without fencing (or shutdown locks), the history of offline nodes is
-    // not used at all: nothing there can be acted on.
-    if !ws.options.stonith_enabled && !ws.options.shutdown_lock {
-        order.retain(|(n, _)| ws.nodes[*n].online);
-    }
     let mut lookup = ResourceLookup::default();
-    for (node, state) in order {
-        if ws.nodes[node].is_remote {
-            continue;
-        }
-        let Some(lrm) = state.child("lrm").and_then(|l| l.child("lrm_resources")) else {
-            continue;
-        };
-        for entry in lrm.elements().filter(|e| e.name == "lrm_resource") {
-            unpack_lrm_resource(ws, &mut lookup, node, entry);
-        }
+    // A remote node's history is read once its connection is known to be
+    // up, which takes the history of the node running the connection: read
+    // in passes until one reads nothing new.
+    while unpack_history_pass(ws, &mut lookup, &states, false) {}
+    // Then the rest, which matters only where what is believed active on an
+    // unseen node can be fenced.
+    if ws.options.stonith_enabled {
+        unpack_history_pass(ws, &mut lookup, &states, true);
     }
+    super::remote::finish_remote_nodes(ws);
     compute_failcounts(ws);
     for r in 0..ws.resources.len() {
         if ws.resources[r].variant == Variant::Primitive {
@@ -228,6 +218,12 @@ fn default_on_fail(ws: &WorkingSet, rsc: &Resource, op: &Op) -> OnFail {
         .find(|d| d.name == op.task && d.interval_ms == op.interval_ms)
         .and_then(|d| d.on_fail.clone());
     let value = configured.map(|v| v.to_ascii_lowercase());
+    // A failure that drops a remote node's connection resets the node,
+    // except a probe's or a start's (no connection existed yet).
+    let probe_or_start = op.task == "start" || (op.task == "monitor" && op.interval_ms == 0);
+    if rsc.is_remote_connection && (value.is_none() || !rsc.managed) && !probe_or_start {
+        return if rsc.managed { OnFail::ResetRemote } else { OnFail::Stop };
+    }
     match value.as_deref() {
         Some("ignore") => OnFail::Ignore,
         Some("block") => OnFail::Block,
@@ -780,7 +776,17 @@ fn apply_replay(
         && managed
         && ws.options.stonith_enabled
     {
-        let reason = format!("{} is thought to be active there", ws.resources[rsc].id);
+        let connection_healthy = ws.nodes[node].remote_rsc.is_some_and(|c| !ws.resources[c].failed);
+        let reason = if ws.nodes[node].is_remote && connection_healthy {
+            // Fencing is revoked if the connection can start elsewhere.
+            ws.nodes[node].unseen = true;
+            format!(
+                "{} is active there (fencing will be revoked if remote connection can be re-established elsewhere)",
+                ws.resources[rsc].id
+            )
+        } else {
+            format!("{} is thought to be active there", ws.resources[rsc].id)
+        };
         fence_node(ws, node, &reason);
     }
     let mut on_fail = replay.on_fail;
@@ -806,12 +812,27 @@ fn apply_replay(
         }
         OnFail::Migrate => ban(ws, rsc, Some(node)),
         OnFail::Stop => next_role = Role::Stopped,
-        OnFail::Recover | OnFail::RestartContainer | OnFail::ResetRemote => {
+        OnFail::Recover | OnFail::RestartContainer => {
             if role != Role::Stopped && role != Role::Unknown {
                 ws.resources[rsc].failed = true;
                 ws.resources[rsc].failed_stop = true;
             }
         }
+        OnFail::ResetRemote => {
+            ws.resources[rsc].failed = true;
+            ws.resources[rsc].failed_stop = true;
+            if ws.resources[rsc].is_remote_connection {
+                super::remote::connection_unrecoverable(ws, rsc);
+            }
+            // With a reconnect interval, the connection stays down until
+            // its failure expires.
+            if ws.resources[rsc].remote_reconnect_ms > 0 {
+                next_role = Role::Stopped;
+            }
+        }
+    }
+    if ws.resources[rsc].failed && ws.resources[rsc].is_remote_connection {
+        super::remote::failed_connection_keeps_fencing(ws, rsc);
     }
     let _ = save_on_fail;
     if role != Role::Stopped && role != Role::Unknown {
@@ -884,6 +905,50 @@ fn apply_target_role(ws: &mut WorkingSet, rsc: RscIdx) {
         }
         ws.resources[rsc].next_role = target;
     }
+}
+
+/// Reads the history of every node whose turn it is; returns whether any was
+/// read. `remaining` reads all nodes not read yet.
+fn unpack_history_pass(
+    ws: &mut WorkingSet,
+    lookup: &mut ResourceLookup,
+    states: &[(NodeIdx, &Element)],
+    remaining: bool,
+) -> bool {
+    let mut progress = false;
+    for &(node, state) in states {
+        if ws.nodes[node].history_unpacked {
+            continue;
+        }
+        let is_remote = ws.nodes[node].is_remote;
+        if !remaining {
+            if is_remote && !super::remote::history_readable(ws, node) {
+                continue;
+            }
+            // Without fencing (or shutdown locks), offline nodes come last,
+            // so that active clone instances are numbered first.
+            if !is_remote
+                && !ws.options.stonith_enabled
+                && !ws.options.shutdown_lock
+                && !ws.nodes[node].online
+            {
+                continue;
+            }
+        }
+        if is_remote {
+            super::remote::determine_online_status(ws, node);
+            super::remote::unpack_remote_attributes(ws, node, state);
+        }
+        ws.nodes[node].history_unpacked = true;
+        progress = true;
+        let Some(lrm) = state.child("lrm").and_then(|l| l.child("lrm_resources")) else {
+            continue;
+        };
+        for entry in lrm.elements().filter(|e| e.name == "lrm_resource") {
+            unpack_lrm_resource(ws, lookup, node, entry);
+        }
+    }
+    progress
 }
 
 /// Sums fail-count-* node attributes per resource and node.

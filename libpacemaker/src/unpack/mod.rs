@@ -3,9 +3,11 @@
 mod constraints;
 mod history;
 mod nodes;
+mod remote;
 mod resources;
 mod rsc_lookup;
 
+pub use nodes::{fence_node, shutdown_requested};
 pub use resources::{parse_interval_ms, strip_instance};
 
 use std::collections::HashMap;
@@ -132,12 +134,14 @@ pub fn unpack_at(cib: &Element, now: Option<i64>) -> Result<WorkingSet, UnpackEr
     }
 
     if let Some(resources) = configuration.child("resources") {
+        remote::create_remote_nodes(&mut ws, resources);
         resources::unpack_resources(
             &mut ws,
             resources,
             configuration.child("rsc_defaults"),
             configuration.child("op_defaults"),
         );
+        remote::link_connections(&mut ws);
     }
 
     if let Some(tickets) = status.child("tickets") {

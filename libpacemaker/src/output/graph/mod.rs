@@ -118,6 +118,9 @@ fn action_element(ws: &WorkingSet, a: &Action, id: u64) -> Element {
         if let Some(n) = a.node {
             e.set_attr("on_node", ws.nodes[n].uname.clone());
             e.set_attr("on_node_uuid", ws.nodes[n].id.clone());
+            if let Some(router) = crate::sched::remote::connection_host_for_action(ws, a) {
+                e.set_attr("router_node", ws.nodes[router].uname.clone());
+            }
         }
     }
     e
@@ -135,7 +138,7 @@ fn downed(ws: &WorkingSet, a: &Action) -> Option<Element> {
             ws.nodes[n].id.clone()
         }
         // Stopping a Pacemaker Remote connection takes its node down.
-        "stop" if a.rsc.is_some_and(|r| is_remote_connection(ws, r)) => {
+        "stop" if a.rsc.is_some_and(|r| ws.resources[r].is_remote_connection) => {
             ws.resources[a.rsc?].id.clone()
         }
         _ => return None,
@@ -144,7 +147,3 @@ fn downed(ws: &WorkingSet, a: &Action) -> Option<Element> {
     Some(Element::new("downed").with_child(node))
 }
 
-fn is_remote_connection(ws: &WorkingSet, r: usize) -> bool {
-    let res = &ws.resources[r];
-    res.class == "ocf" && res.provider.as_deref() == Some("pacemaker") && res.agent == "remote"
-}
