@@ -34,26 +34,15 @@ const EXEC_NO_FENCE_DEVICE: i32 = 9;
 const EXEC_NO_SECRETS: i32 = 10;
 
 pub(super) fn unpack_history(ws: &mut WorkingSet, status: &Element) {
-    let mut states: Vec<(NodeIdx, &Element)> = Vec::new();
-    for state in status.elements().filter(|e| e.name == "node_state") {
-        let (Some(id), Some(uname)) = (state.id(), state.attr("uname")) else {
-            continue;
-        };
-        if let Some(idx) = ws.nodes.iter().position(|n| n.id == id || n.uname == uname) {
-            if !states.iter().any(|(n, _)| *n == idx) {
-                states.push((idx, state));
-            }
-        }
-    }
     let mut lookup = ResourceLookup::default();
     // A remote node's history is read once its connection is known to be
     // up, which takes the history of the node running the connection: read
     // in passes until one reads nothing new.
-    while unpack_history_pass(ws, &mut lookup, &states, false) {}
+    while unpack_history_pass(ws, &mut lookup, status, false) {}
     // Then the rest, which matters only where what is believed active on an
     // unseen node can be fenced.
     if ws.options.stonith_enabled {
-        unpack_history_pass(ws, &mut lookup, &states, true);
+        unpack_history_pass(ws, &mut lookup, status, true);
     }
     super::remote::finish_remote_nodes(ws);
     compute_failcounts(ws);
@@ -414,9 +403,13 @@ fn create_orphan(ws: &mut WorkingSet, id: &str, entry: &Element) -> RscIdx {
     rsc.is_stonith = rsc.class == "stonith";
     rsc.orphan = true;
     rsc.managed = ws.options.stop_orphan_resources && !ws.options.maintenance_mode;
+    rsc.is_remote_connection = super::remote::is_remote_connection_xml(entry);
     let idx = ws.resources.len();
     ws.resources.push(rsc);
     ws.top_level.push(idx);
+    if ws.resources[idx].is_remote_connection {
+        super::remote::orphaned_connection(ws, idx);
+    }
     idx
 }
 
@@ -691,6 +684,12 @@ fn set_state_from_result(ws: &WorkingSet, rsc: RscIdx, r: &mut Replay, op: &Op, 
                 r.on_fail = OnFail::Ignore;
                 r.next_role = Role::Unknown;
             }
+            // A reconnect interval keeps the connection down until the
+            // failure expires.
+            OnFail::ResetRemote if ws.resources[rsc].remote_reconnect_ms == 0 => {
+                r.on_fail = OnFail::Ignore;
+                r.next_role = Role::Unknown;
+            }
             _ => {}
         }
     }
@@ -909,14 +908,17 @@ fn apply_target_role(ws: &mut WorkingSet, rsc: RscIdx) {
 
 /// Reads the history of every node whose turn it is; returns whether any was
 /// read. `remaining` reads all nodes not read yet.
-fn unpack_history_pass(
-    ws: &mut WorkingSet,
-    lookup: &mut ResourceLookup,
-    states: &[(NodeIdx, &Element)],
-    remaining: bool,
-) -> bool {
+fn unpack_history_pass(ws: &mut WorkingSet, lookup: &mut ResourceLookup, status: &Element, remaining: bool) -> bool {
     let mut progress = false;
-    for &(node, state) in states {
+    for state in status.elements().filter(|e| e.name == "node_state") {
+        let (Some(id), Some(uname)) = (state.id(), state.attr("uname")) else {
+            continue;
+        };
+        // Looked up on each pass: history can create nodes (of orphaned
+        // remote connections).
+        let Some(node) = ws.nodes.iter().position(|n| n.id == id || n.uname == uname) else {
+            continue;
+        };
         if ws.nodes[node].history_unpacked {
             continue;
         }

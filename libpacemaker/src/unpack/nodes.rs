@@ -88,6 +88,11 @@ pub fn fence_node(ws: &mut WorkingSet, idx: usize, reason: &str) {
             return;
         }
         ws.nodes[idx].remote_requires_reset = true;
+        // Its fencing is created with the first reason given, even when
+        // start-up fencing had already made it unclean.
+        if ws.nodes[idx].fence_reason.is_none() {
+            ws.nodes[idx].fence_reason = Some(reason.to_string());
+        }
     }
     let node = &mut ws.nodes[idx];
     if !node.unclean {

@@ -15,7 +15,7 @@ const RSC_DISCOVERY_ATTR: &str = "resource-discovery-enabled";
 /// Whether a resource definition is a Pacemaker Remote connection.
 pub(crate) fn is_remote_connection_xml(xml: &Element) -> bool {
     let eq = |attr: &str, want: &str| xml.attr(attr).is_some_and(|v| v.eq_ignore_ascii_case(want));
-    xml.name == "primitive" && eq("type", "remote") && eq("class", "ocf") && eq("provider", "pacemaker")
+    eq("type", "remote") && eq("class", "ocf") && eq("provider", "pacemaker")
 }
 
 /// Creates the remote node of each top-level connection resource that has no
@@ -30,20 +30,40 @@ pub(super) fn create_remote_nodes(ws: &mut WorkingSet, resources: &Element) {
     }
 }
 
-/// Links each connection resource to its node; a remote node with a
-/// connection is subject to start-up fencing like a cluster node.
+/// Links each connection resource to its node.
 pub(super) fn link_connections(ws: &mut WorkingSet) {
     for r in 0..ws.resources.len() {
-        if !ws.resources[r].is_remote_connection {
-            continue;
+        if ws.resources[r].is_remote_connection {
+            if let Some(node) = ws.node_by_name(&ws.resources[r].id) {
+                link(ws, r, node);
+            }
         }
-        let Some(node) = ws.node_by_name(&ws.resources[r].id) else { continue };
-        let startup_fencing = ws.options.startup_fencing;
-        let n = &mut ws.nodes[node];
-        n.remote_rsc = Some(r);
-        n.unclean = startup_fencing;
-        n.unseen = true;
     }
+}
+
+/// A remote node with a connection is subject to start-up fencing like a
+/// cluster node.
+fn link(ws: &mut WorkingSet, connection: RscIdx, node: NodeIdx) {
+    let startup_fencing = ws.options.startup_fencing;
+    let n = &mut ws.nodes[node];
+    n.remote_rsc = Some(connection);
+    n.unclean = startup_fencing;
+    n.unseen = true;
+}
+
+/// A connection known only from history (removed from the configuration)
+/// still makes its node, which is shutting down.
+pub(super) fn orphaned_connection(ws: &mut WorkingSet, connection: RscIdx) {
+    let id = ws.resources[connection].id.clone();
+    let node = match ws.node_by_name(&id) {
+        Some(n) => n,
+        None => {
+            ws.nodes.push(new_node(&id, &id, true));
+            ws.nodes.len() - 1
+        }
+    };
+    link(ws, connection, node);
+    ws.nodes[node].shutdown = true;
 }
 
 /// First pass over a remote node's status entry: only whether it was fenced,
