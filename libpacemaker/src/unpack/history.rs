@@ -460,7 +460,8 @@ fn replay_ops(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, ops: &[Op]) -> Replay
             && op
                 .last_change
                 .map(|t| t + timeout <= ws.now)
-                .unwrap_or(false);
+                .unwrap_or(false)
+            && !super::remote::failure_kept_until_fenced(ws, rsc, &op.task, op.interval_ms);
         if expired && op.rc != op.target_rc {
             if op.is_maskable_probe_failure() {
                 if r.role <= Role::Stopped {
@@ -754,6 +755,11 @@ fn apply_replay(
         if replay.next_role != Role::Unknown && !anonymous {
             set_next_role(ws, rsc, replay.next_role);
         }
+        // A connection failure waiting for its reconnect interval keeps the
+        // stopped connection failed (and its node fenced).
+        if replay.on_fail == OnFail::ResetRemote && !ws.nodes[node].unclean {
+            reset_remote(ws, rsc);
+        }
         apply_target_role(ws, rsc);
         return;
     }
@@ -817,21 +823,7 @@ fn apply_replay(
                 ws.resources[rsc].failed_stop = true;
             }
         }
-        OnFail::ResetRemote => {
-            ws.resources[rsc].failed = true;
-            ws.resources[rsc].failed_stop = true;
-            if ws.resources[rsc].is_remote_connection {
-                super::remote::connection_unrecoverable(ws, rsc);
-            }
-            // With a reconnect interval, the connection stays down until
-            // its failure expires.
-            if ws.resources[rsc].remote_reconnect_ms > 0 {
-                next_role = Role::Stopped;
-            }
-        }
-    }
-    if ws.resources[rsc].failed && ws.resources[rsc].is_remote_connection {
-        super::remote::failed_connection_keeps_fencing(ws, rsc);
+        OnFail::ResetRemote => reset_remote(ws, rsc),
     }
     let _ = save_on_fail;
     if role != Role::Stopped && role != Role::Unknown {
@@ -865,6 +857,21 @@ fn apply_replay(
     apply_target_role(ws, rsc);
     if role > ws.resources[rsc].role {
         ws.resources[rsc].role = role;
+    }
+}
+
+/// A remote connection failure that resets the node: the connection is
+/// failed (and stops), its node is fenced, and with a reconnect interval
+/// the connection stays down until the failure expires.
+fn reset_remote(ws: &mut WorkingSet, rsc: RscIdx) {
+    ws.resources[rsc].failed = true;
+    ws.resources[rsc].failed_stop = true;
+    if ws.resources[rsc].is_remote_connection {
+        super::remote::connection_unrecoverable(ws, rsc);
+        super::remote::failed_connection_keeps_fencing(ws, rsc);
+    }
+    if ws.resources[rsc].remote_reconnect_ms > 0 {
+        set_next_role(ws, rsc, Role::Stopped);
     }
 }
 

@@ -185,3 +185,15 @@ pub(super) fn failed_connection_keeps_fencing(ws: &mut WorkingSet, connection: R
         }
     }
 }
+
+/// A failed monitor of a connection with a reconnect interval does not
+/// expire before its remote node has been fenced: the executor reports only
+/// changes of a monitor's result, so a connection still failing would go
+/// unnoticed once the failure was forgotten.
+pub(super) fn failure_kept_until_fenced(ws: &WorkingSet, rsc: RscIdx, task: &str, interval_ms: u64) -> bool {
+    let res = &ws.resources[rsc];
+    if res.remote_reconnect_ms == 0 || !ws.options.stonith_enabled || interval_ms == 0 || task != "monitor" {
+        return false;
+    }
+    ws.node_by_name(&res.id).is_some_and(|n| !ws.nodes[n].remote_was_fenced)
+}
