@@ -64,12 +64,17 @@ pub fn transition_summary(ws: &model::WorkingSet, schedule: &sched::Schedule) ->
     for a in schedule.plan.actions.iter().rev() {
         if a.rsc.is_none() && a.task == "stonith" && !a.optional {
             if let Some(n) = a.node {
+                // A guest is named with the container whose recovery fences it.
+                let node = match ws.guest_container(n) {
+                    Some(c) => format!("{} (resource: {})", ws.nodes[n].uname, ws.resources[c].id),
+                    None => ws.nodes[n].uname.clone(),
+                };
                 lines.push(format!(
                     "  * Fence ({}) {} '{}'",
                     a.fence_action
                         .clone()
                         .unwrap_or_else(|| "reboot".to_string()),
-                    ws.nodes[n].uname,
+                    node,
                     a.reason.clone().unwrap_or_default()
                 ));
             }
@@ -124,6 +129,11 @@ fn execution_line(ws: &model::WorkingSet, plan: &sched::actions::Plan, i: usize,
             .map(|n| ws.nodes[n].uname.clone())
             .unwrap_or_default();
         match a.rsc {
+            // A guest's fencing is a pseudo-action (its container's recovery).
+            None if a.task == "stonith" && a.pseudo => lines.push(format!(
+                "  * Pseudo action:   stonith-{node}-{} on {node}",
+                a.fence_action.clone().unwrap_or_default()
+            )),
             None if a.task == "stonith" => lines.push(format!(
                 "  * Fencing {} ({})",
                 node,

@@ -241,6 +241,14 @@ pub struct Resource {
     pub is_remote_connection: bool,
     /// A remote connection's `reconnect_interval` (0 when unset).
     pub remote_reconnect_ms: u64,
+    /// The resource this one runs inside (`container` meta-attribute): for
+    /// a guest node's connection, the guest's container.
+    pub container: Option<RscIdx>,
+    /// Resources that name this one as their container.
+    pub fillers: Vec<RscIdx>,
+    /// A stop is required on the current node whatever else is decided (a
+    /// container restarted for what runs inside it).
+    pub stop_required: bool,
 }
 
 /// What an lrm_rsc_op entry recorded about an operation's parameters.
@@ -329,6 +337,9 @@ impl Resource {
             recorded_ops: Vec::new(),
             is_remote_connection: false,
             remote_reconnect_ms: 0,
+            container: None,
+            fillers: Vec::new(),
+            stop_required: false,
         }
     }
 }
@@ -471,6 +482,17 @@ impl WorkingSet {
             Some(name) if name != base => name,
             _ => &res.id,
         }
+    }
+
+    /// The container resource a guest node runs in (None for cluster and
+    /// remote nodes).
+    pub fn guest_container(&self, node: NodeIdx) -> Option<RscIdx> {
+        self.nodes[node].remote_rsc.and_then(|r| self.resources[r].container)
+    }
+
+    /// Whether a node is a guest node (its connection runs in a container).
+    pub fn is_guest(&self, node: NodeIdx) -> bool {
+        self.guest_container(node).is_some()
     }
 
     pub fn top_parent(&self, mut r: RscIdx) -> RscIdx {

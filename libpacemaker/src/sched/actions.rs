@@ -296,6 +296,8 @@ pub struct Builder<'a> {
     /// Recurring operations whose definition changed (resource, node,
     /// task, interval): required even where already running.
     pub(crate) rescheduled: Vec<(RscIdx, NodeIdx, String, u64)>,
+    /// Orderings found while probing guest nodes, made once actions exist.
+    pub(crate) deferred_probe_orders: Vec<super::probes::GuestProbeOrder>,
 }
 
 impl<'a> Builder<'a> {
@@ -308,6 +310,7 @@ impl<'a> Builder<'a> {
             migrating: Vec::new(),
             rsc_orderings: Vec::new(),
             rescheduled: Vec::new(),
+            deferred_probe_orders: Vec::new(),
         }
     }
 
@@ -520,8 +523,9 @@ impl<'a> Builder<'a> {
                 need_stop = true;
             }
         }
-        if res.running_on.len() > 1 {
+        if res.running_on.len() > 1 || (res.stop_required && current.is_some()) {
             // Active on more than one node: stop everywhere, start once.
+            // Or restarted for what runs inside it.
             need_stop = true;
         }
         if res.start_pending {
@@ -687,8 +691,16 @@ impl<'a> Builder<'a> {
     /// the start: its stops become implied by the fencing.
     pub fn fence_during_planning(&mut self, n: NodeIdx, reason: &str) {
         crate::unpack::fence_node(self.ws, n, reason);
-        if !self.fenced.contains(&n) && self.can_fence(n) {
+        // (A guest is not made unclean: its container is recovered.)
+        if self.ws.nodes[n].unclean && !self.fenced.contains(&n) && self.can_fence(n) {
             self.add_fencing(n);
+        }
+    }
+
+    /// Stops on a fenced node are implied by its fencing.
+    pub(crate) fn mark_fenced(&mut self, n: NodeIdx) {
+        if !self.fenced.contains(&n) {
+            self.fenced.push(n);
         }
     }
 
@@ -817,6 +829,7 @@ impl<'a> Builder<'a> {
                     self.order_tasks(r, "demote", r, "stop", of::IMPLIES_FIRST);
                     self.order_tasks(r, "start", r, "promote", of::RUNNABLE_LEFT);
                 }
+                self.container_orderings(r);
             }
             Variant::Group => {
                 let children = self.ws.resources[r].children.clone();

@@ -6,6 +6,7 @@ pub mod assign;
 pub mod config_changes;
 pub mod digests;
 pub mod fencing;
+pub mod guest;
 pub mod interleave;
 pub mod migration;
 pub mod monitors;
@@ -173,6 +174,7 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     apply_stickiness(ws);
     apply_failure_thresholds(ws);
     keep_off_remote_nodes(ws);
+    guest::container_placement(ws);
 
     let (order, scores, (utilization, assignment_log)) = {
         let mut placement = assign::Placement::new(ws);
@@ -227,6 +229,7 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
         builder.order_set_gate(&gate);
     }
     builder.order_remote_connection_actions();
+    builder.fence_guests();
     builder.order_probes_before_restarts();
     builder.apply_fencing_to_stops();
     builder.propagate();

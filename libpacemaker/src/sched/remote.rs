@@ -142,11 +142,15 @@ impl Builder<'_> {
             if action.task == "start" {
                 for stop in self.plan.rsc_actions(rsc, "stop") {
                     if self.plan.actions[stop].node != Some(node) {
-                        self.order_start_then(connection, stop, of::OPTIONAL);
+                        self.order_start_then_action(connection, stop, of::OPTIONAL);
                     }
                 }
             }
-            self.apply_remote_ordering(a, node, connection);
+            if self.ws.resources[connection].container.is_some() {
+                self.apply_container_ordering(a, node, connection);
+            } else {
+                self.apply_remote_ordering(a, node, connection);
+            }
         }
     }
 
@@ -159,7 +163,7 @@ impl Builder<'_> {
             TaskKind::Up => {
                 // A connection that cannot be recovered forces recovery.
                 let extra = if state == ConnectionState::Failed { of::IMPLIES_THEN } else { of::OPTIONAL };
-                self.order_start_then(connection, a, extra);
+                self.order_start_then_action(connection, a, extra);
             }
             TaskKind::Down => match state {
                 ConnectionState::Alive => self.order_then_stop(a, connection, of::IMPLIES_FIRST),
@@ -172,14 +176,14 @@ impl Builder<'_> {
                     self.order_then_stop(a, connection, of::IMPLIES_FIRST)
                 }
                 // The connection starts elsewhere first.
-                _ => self.order_start_then(connection, a, of::OPTIONAL),
+                _ => self.order_start_then_action(connection, a, of::OPTIONAL),
             },
             TaskKind::Demote => {
                 if matches!(state, ConnectionState::Resting | ConnectionState::Unknown) {
-                    self.order_start_then(connection, a, of::OPTIONAL);
+                    self.order_start_then_action(connection, a, of::OPTIONAL);
                 }
             }
-            TaskKind::Other if recurring => self.order_start_then(connection, a, of::IMPLIES_THEN),
+            TaskKind::Other if recurring => self.order_start_then_action(connection, a, of::IMPLIES_THEN),
             TaskKind::Other => {
                 if is_monitor && state == ConnectionState::Failed {
                     // The state there can't be found out: fence to be sure.
@@ -192,7 +196,7 @@ impl Builder<'_> {
                     // Going down for good: check first what is stopped.
                     self.order_then_stop(a, connection, of::RUNNABLE_LEFT);
                 } else {
-                    self.order_start_then(connection, a, of::OPTIONAL);
+                    self.order_start_then_action(connection, a, of::OPTIONAL);
                 }
             }
         }
@@ -200,14 +204,14 @@ impl Builder<'_> {
 
     /// The connection's start (created if needed, as for any ordering)
     /// before an action.
-    fn order_start_then(&mut self, connection: RscIdx, then: usize, extra: u32) {
+    pub(super) fn order_start_then_action(&mut self, connection: RscIdx, then: usize, extra: u32) {
         for start in self.first_actions_for(connection, "start", None) {
             self.plan.order(start, then, of::PRESERVE | of::RUNNABLE_LEFT | extra);
         }
     }
 
     /// An action before the connection's stop.
-    fn order_then_stop(&mut self, first: usize, connection: RscIdx, extra: u32) {
+    pub(super) fn order_then_stop(&mut self, first: usize, connection: RscIdx, extra: u32) {
         for stop in self.plan.rsc_actions(connection, "stop") {
             self.plan.order(first, stop, of::PRESERVE | extra);
         }

@@ -207,6 +207,10 @@ fn default_on_fail(ws: &WorkingSet, rsc: &Resource, op: &Op) -> OnFail {
         .find(|d| d.name == op.task && d.interval_ms == op.interval_ms)
         .and_then(|d| d.on_fail.clone());
     let value = configured.map(|v| v.to_ascii_lowercase());
+    // A failure inside a container restarts the container.
+    if value.is_none() && rsc.container.is_some() {
+        return OnFail::RestartContainer;
+    }
     // A failure that drops a remote node's connection resets the node,
     // except a probe's or a start's (no connection existed yet).
     let probe_or_start = op.task == "start" || (op.task == "monitor" && op.interval_ms == 0);
@@ -775,7 +779,14 @@ fn apply_replay(
 
     let managed = ws.resources[rsc].managed;
     let node_online = ws.nodes[node].online;
-    if role > Role::Stopped
+    if role > Role::Stopped && !node_online && !ws.nodes[node].maintenance && managed && ws.is_guest(node) {
+        // Whatever was active on a lost guest is recovered with the guest,
+        // fencing or not.
+        ws.resources[rsc].failed = true;
+        ws.resources[rsc].failed_stop = true;
+        let reason = format!("{} is thought to be active there", ws.resources[rsc].id);
+        fence_node(ws, node, &reason);
+    } else if role > Role::Stopped
         && !node_online
         && !ws.nodes[node].maintenance
         && managed
@@ -817,10 +828,17 @@ fn apply_replay(
         }
         OnFail::Migrate => ban(ws, rsc, Some(node)),
         OnFail::Stop => next_role = Role::Stopped,
-        OnFail::Recover | OnFail::RestartContainer => {
+        OnFail::Recover => {
             if role != Role::Stopped && role != Role::Unknown {
                 ws.resources[rsc].failed = true;
                 ws.resources[rsc].failed_stop = true;
+            }
+        }
+        OnFail::RestartContainer => {
+            ws.resources[rsc].failed = true;
+            ws.resources[rsc].failed_stop = true;
+            if let Some(container) = ws.resources[rsc].container {
+                ws.resources[container].stop_required = true;
             }
         }
         OnFail::ResetRemote => reset_remote(ws, rsc),

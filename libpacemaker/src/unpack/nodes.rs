@@ -82,6 +82,20 @@ pub fn shutdown_requested(node: &Node) -> bool {
 
 /// Marks a node unclean (to be fenced) for a reason; the first reason stays.
 pub fn fence_node(ws: &mut WorkingSet, idx: usize, reason: &str) {
+    // A guest node is "fenced" by recovering its container; it is not
+    // marked unclean, so that it can run resources again once recovered.
+    if let Some(container) = ws.guest_container(idx) {
+        let res = &mut ws.resources[container];
+        if !res.failed && res.managed {
+            res.failed = true;
+            res.failed_stop = true;
+            ws.nodes[idx].remote_requires_reset = true;
+            if ws.nodes[idx].fence_reason.is_none() {
+                ws.nodes[idx].fence_reason = Some(reason.to_string());
+            }
+        }
+        return;
+    }
     if ws.nodes[idx].is_remote {
         // A remote node whose connection is unmanaged is left alone.
         if ws.nodes[idx].remote_rsc.is_some_and(|r| !ws.resources[r].managed) {

@@ -18,16 +18,113 @@ pub(crate) fn is_remote_connection_xml(xml: &Element) -> bool {
     eq("type", "remote") && eq("class", "ocf") && eq("provider", "pacemaker")
 }
 
-/// Creates the remote node of each top-level connection resource that has no
-/// node entry yet (before resources are unpacked, so that resources get
-/// scores for these nodes too).
-pub(super) fn create_remote_nodes(ws: &mut WorkingSet, resources: &Element) {
-    for xml in resources.elements().filter(|e| is_remote_connection_xml(e)) {
-        let Some(id) = xml.id() else { continue };
-        if ws.node_by_name(id).is_none() {
-            ws.nodes.push(new_node(id, id, true));
+/// Creates the remote node of each top-level connection resource, and the
+/// guest node of each primitive (top-level or in a group) with a
+/// `remote-node` meta-attribute, that has no node entry yet. This comes
+/// before resources are unpacked, so that resources get scores for these
+/// nodes too. Returns the definitions of the guest nodes' implicit
+/// connection resources, to be unpacked after the configured resources.
+pub(super) fn create_remote_nodes(ws: &mut WorkingSet, resources: &Element) -> Vec<Element> {
+    let mut implicit = Vec::new();
+    for xml in resources.elements() {
+        if is_remote_connection_xml(xml) {
+            if let Some(id) = xml.id() {
+                add_node_once(ws, id);
+            }
+            continue;
+        }
+        let guests: Vec<&Element> = match xml.name.as_str() {
+            "primitive" => vec![xml],
+            "group" => xml.elements().collect(),
+            _ => continue,
+        };
+        for guest in guests {
+            if let Some(connection) = guest_connection(guest) {
+                add_node_once(ws, connection.id().unwrap_or_default());
+                implicit.push(connection);
+            }
         }
     }
+    implicit
+}
+
+fn add_node_once(ws: &mut WorkingSet, name: &str) {
+    if ws.node_by_name(name).is_none() {
+        ws.nodes.push(new_node(name, name, true));
+    }
+}
+
+/// Meta-attributes of a guest node's container that define its connection.
+mod guest_meta {
+    pub const REMOTE_NODE: &str = "remote-node";
+    pub const REMOTE_ADDR: &str = "remote-addr";
+    pub const REMOTE_PORT: &str = "remote-port";
+    pub const CONNECT_TIMEOUT: &str = "remote-connect-timeout";
+    pub const ALLOW_MIGRATE: &str = "remote-allow-migrate";
+    pub const MANAGED: &str = "is-managed";
+}
+
+/// The implicit `ocf:pacemaker:remote` connection of a guest node, as
+/// Pacemaker builds it from its container's meta-attributes (read as
+/// written, without rules).
+fn guest_connection(container: &Element) -> Option<Element> {
+    let container_id = container.id()?;
+    let mut meta: std::collections::HashMap<String, String> = Default::default();
+    for set in container.elements().filter(|e| e.name == "meta_attributes") {
+        for nv in set.elements().filter(|e| e.name == "nvpair") {
+            if let (Some(name), Some(value)) = (nv.attr("name"), nv.attr("value")) {
+                meta.insert(name.to_ascii_lowercase(), value.to_string());
+            }
+        }
+    }
+    let name = meta.get(guest_meta::REMOTE_NODE)?.clone();
+    let nvpair = |set_id: &str, attr: &str, value: &str| {
+        Element::new("nvpair")
+            .with_attr("id", format!("{set_id}-{attr}"))
+            .with_attr("name", attr)
+            .with_attr("value", value)
+    };
+    let meta_id = format!("{name}-meta_attributes");
+    let mut meta_set = Element::new("meta_attributes").with_attr("id", meta_id.clone());
+    meta_set.push_child(nvpair(&meta_id, "internal_rsc", "true"));
+    meta_set.push_child(nvpair(&meta_id, "container", container_id));
+    if let Some(v) = meta.get(guest_meta::ALLOW_MIGRATE) {
+        meta_set.push_child(nvpair(&meta_id, "allow-migrate", v));
+    }
+    if let Some(v) = meta.get(guest_meta::MANAGED) {
+        meta_set.push_child(nvpair(&meta_id, "is-managed", v));
+    }
+    let mut connection = Element::new("primitive")
+        .with_attr("id", name.clone())
+        .with_attr("class", "ocf")
+        .with_attr("provider", "pacemaker")
+        .with_attr("type", "remote")
+        .with_child(meta_set);
+    let (server, port) = (meta.get(guest_meta::REMOTE_ADDR), meta.get(guest_meta::REMOTE_PORT));
+    if server.is_some() || port.is_some() {
+        let set_id = format!("{name}-instance_attributes");
+        let mut params = Element::new("instance_attributes").with_attr("id", set_id.clone());
+        if let Some(v) = server {
+            params.push_child(nvpair(&set_id, "addr", v));
+        }
+        if let Some(v) = port {
+            params.push_child(nvpair(&set_id, "port", v));
+        }
+        connection.push_child(params);
+    }
+    let op = |task: &str, interval: &str, timeout: &str| {
+        Element::new("op")
+            .with_attr("id", format!("{name}-{task}-{interval}"))
+            .with_attr("interval", interval)
+            .with_attr("name", task)
+            .with_attr("timeout", timeout)
+    };
+    let connect_timeout = meta.get(guest_meta::CONNECT_TIMEOUT).map(String::as_str).unwrap_or("60s");
+    let operations = Element::new("operations")
+        .with_child(op("monitor", "30s", "30s"))
+        .with_child(op("start", "0", connect_timeout));
+    connection.push_child(operations);
+    Some(connection)
 }
 
 /// Links each connection resource to its node.
@@ -45,10 +142,15 @@ pub(super) fn link_connections(ws: &mut WorkingSet) {
 /// cluster node.
 fn link(ws: &mut WorkingSet, connection: RscIdx, node: NodeIdx) {
     let startup_fencing = ws.options.startup_fencing;
+    let guest = ws.resources[connection].container.is_some();
     let n = &mut ws.nodes[node];
     n.remote_rsc = Some(connection);
-    n.unclean = startup_fencing;
-    n.unseen = true;
+    if guest {
+        n.attrs.insert("#kind".to_string(), "container".to_string());
+    } else {
+        n.unclean = startup_fencing;
+        n.unseen = true;
+    }
 }
 
 /// A connection known only from history (removed from the configuration)
@@ -79,9 +181,12 @@ pub(super) fn note_remote_state(ws: &mut WorkingSet, node: NodeIdx, state: &Elem
 /// known to be up (or history of stopped connections is kept for shutdown
 /// locks).
 pub(super) fn history_readable(ws: &WorkingSet, node: NodeIdx) -> bool {
-    match ws.nodes[node].remote_rsc {
-        None => false,
-        Some(r) => ws.options.shutdown_lock || ws.resources[r].role == Role::Started,
+    let Some(r) = ws.nodes[node].remote_rsc else { return false };
+    let started = |r: RscIdx| ws.resources[r].role == Role::Started;
+    match ws.resources[r].container {
+        // A guest node's container must be known to be up as well.
+        Some(container) => started(r) && started(container),
+        None => ws.options.shutdown_lock || started(r),
     }
 }
 
@@ -99,6 +204,13 @@ pub(super) fn determine_online_status(ws: &mut WorkingSet, node: NodeIdx) {
     let role = ws.resources[r].role;
     let failed = ws.resources[r].failed;
     let stopping = connection_stopping(ws, r);
+    let container = ws.resources[r].container;
+    let container_failed = container.is_some_and(|c| ws.resources[c].failed);
+    let container_stopped = container.is_some_and(|c| ws.resources[c].role == Role::Stopped);
+    // A guest's host, when its connection runs on exactly one node.
+    let host_lost = container.is_some()
+        && ws.resources[r].running_on.len() == 1
+        && ws.resources[r].running_on.first().is_some_and(|&h| !ws.nodes[h].online && ws.nodes[h].unclean);
     let n = &mut ws.nodes[node];
     if role == Role::Started {
         n.online = true;
@@ -106,11 +218,39 @@ pub(super) fn determine_online_status(ws: &mut WorkingSet, node: NodeIdx) {
             n.shutdown = true;
         }
     }
-    if failed {
+    if container_failed {
         n.online = false;
-    } else if role == Role::Stopped {
+        n.remote_requires_reset = true;
+    } else if failed {
+        n.online = false;
+    } else if role == Role::Stopped || container_stopped {
         n.online = false;
         n.remote_requires_reset = false;
+    } else if host_lost {
+        n.online = false;
+        n.remote_requires_reset = true;
+    }
+}
+
+/// Resources name their container with the `container` meta-attribute.
+pub(super) fn link_containers(ws: &mut WorkingSet) {
+    for r in 0..ws.resources.len() {
+        if ws.resources[r].variant != crate::model::Variant::Primitive {
+            continue;
+        }
+        let Some(container_id) = ws.resources[r].meta.get("container").cloned() else { continue };
+        if container_id.eq_ignore_ascii_case(&ws.resources[r].id) {
+            continue;
+        }
+        match ws.rsc_by_id(&container_id) {
+            Some(c) => {
+                ws.resources[r].container = Some(c);
+                ws.resources[c].fillers.push(r);
+            }
+            None => ws
+                .warnings
+                .push(format!("Resource {}: Unknown resource container ({container_id})", ws.resources[r].id)),
+        }
     }
 }
 
