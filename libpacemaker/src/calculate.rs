@@ -114,7 +114,7 @@ fn diagnose(ws: &WorkingSet, schedule: &Schedule) -> Diagnostics {
         );
     }
     for action in &schedule.plan.actions {
-        if action.rsc.is_none() && action.task == "stonith" && !action.optional {
+        if action.is_node_fencing() && !action.optional {
             if let Some(node) = action.node {
                 d.warning("schedule_fencing", format!("Scheduling node {} for fencing", ws.nodes[node].uname));
             }

@@ -66,6 +66,12 @@ pub struct Node {
     /// Primitive resources believed active here.
     pub running: Vec<RscIdx>,
     pub fence_reason: Option<String>,
+    /// Fenced because it left the cluster: its fencing may be delayed by
+    /// priority-fencing-delay (Pacemaker's priority_delay of pe_fence_node).
+    pub fence_with_priority_delay: bool,
+    /// Sum of the priorities of the resources active here (Pacemaker's
+    /// node priority, used by priority-fencing-delay).
+    pub priority: i32,
     /// Remaining capacity per utilization attribute.
     pub utilization: std::collections::BTreeMap<String, i64>,
 }
@@ -221,6 +227,9 @@ pub struct Resource {
     /// where it is active, whose definitions are checked against the
     /// configuration (see `sched::digests`).
     pub recorded_ops: Vec<RecordedOp>,
+    /// Nodes whose history recorded another agent (class, provider or
+    /// type) than the configured one.
+    pub agent_changed_on: Vec<NodeIdx>,
 }
 
 /// What an lrm_rsc_op entry recorded about an operation's parameters.
@@ -297,6 +306,7 @@ impl Resource {
             maintenance: false,
             config_xml: None,
             recorded_ops: Vec::new(),
+            agent_changed_on: Vec::new(),
         }
     }
 }
@@ -381,6 +391,9 @@ pub struct WorkingSet {
     pub orders: Vec<RscOrder>,
     pub set_gates: Vec<SetGate>,
     pub have_stonith_resource: bool,
+    /// Some resource provides or requires unfencing (Pacemaker's
+    /// pe_flag_enable_unfencing).
+    pub unfencing_enabled: bool,
     /// "Now" for time-based decisions (seconds since epoch): the CIB's
     /// execution-date if present, else the current time.
     pub now: i64,

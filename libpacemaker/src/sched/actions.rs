@@ -60,7 +60,20 @@ pub struct Action {
     pub added_meta: Vec<(String, String)>,
 }
 
+/// The task of fencing actions (the fencing action itself is `fence_action`).
+pub const FENCE_TASK: &str = "stonith";
+/// The fencing action that unfences a node (gives it access to shared
+/// storage again) rather than taking it down.
+pub const UNFENCE_ACTION: &str = "on";
+
 impl Action {
+    /// Whether this is the fencing of a node (reboot or off), not unfencing.
+    pub fn is_node_fencing(&self) -> bool {
+        self.rsc.is_none()
+            && self.task == FENCE_TASK
+            && self.fence_action.as_deref() != Some(UNFENCE_ACTION)
+    }
+
     /// Adds a meta-attribute unless the action already has one by that name.
     pub fn add_meta(&mut self, name: &str, value: &str) {
         if !self.added_meta.iter().any(|(n, _)| n == name) {
@@ -193,6 +206,11 @@ impl Plan {
             .find(|&i| self.actions[i].node == node && self.actions[i].interval_ms == interval_ms)
     }
 
+    /// The actions belonging to no resource with the given task, in creation order.
+    pub fn actions_without_rsc(&self, task: &str) -> impl Iterator<Item = usize> + '_ {
+        self.without_rsc.get(task).iter().copied()
+    }
+
     /// All actions of a resource with the given task (any node).
     pub fn rsc_actions(&self, rsc: RscIdx, task: &str) -> Vec<usize> {
         self.owned_by(Some(rsc)).get(task).to_vec()
@@ -296,6 +314,9 @@ pub struct Builder<'a> {
     /// Recurring operations whose definition changed (resource, node,
     /// task, interval): required even where already running.
     pub(crate) rescheduled: Vec<(RscIdx, NodeIdx, String, u64)>,
+    /// Per node: the digests of the fence devices that unfence, which its
+    /// fencing actions carry (empty unless unfencing is in use).
+    pub(crate) fence_device_digests: Vec<super::digests::FenceDeviceDigests>,
 }
 
 impl<'a> Builder<'a> {
@@ -308,6 +329,7 @@ impl<'a> Builder<'a> {
             migrating: Vec::new(),
             rsc_orderings: Vec::new(),
             rescheduled: Vec::new(),
+            fence_device_digests: Vec::new(),
         }
     }
 
@@ -684,25 +706,12 @@ impl<'a> Builder<'a> {
             if !self.ws.nodes[n].unclean || !self.can_fence(n) {
                 continue;
             }
-            let node = &self.ws.nodes[n];
             // Unseen nodes that never ran anything are still fenced (startup-fencing).
-            let reason = node
+            let reason = self.ws.nodes[n]
                 .fence_reason
                 .clone()
                 .unwrap_or_else(|| "node is unclean".to_string());
-            let i = self.plan.add_raw(Action {
-                rsc: None,
-                task: "stonith".to_string(),
-                node: Some(n),
-                optional: false,
-                runnable: true,
-                pseudo: false,
-                reason: Some(reason),
-                fence_action: Some(action.clone()),
-                required_runnable_before: 0,
-                ..Default::default()
-            });
-            let _ = i;
+            self.fence_op(n, &action, false, Some(&reason));
             self.fenced.push(n);
         }
     }

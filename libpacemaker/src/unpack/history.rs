@@ -326,6 +326,9 @@ fn unpack_lrm_resource(
     if !ws.resources[rsc].history_on.contains(&node) {
         ws.resources[rsc].history_on.push(node);
     }
+    if !ws.resources[rsc].orphan && recorded_agent_differs(&ws.resources[rsc], entry) {
+        ws.resources[rsc].agent_changed_on.push(node);
+    }
     if ws.nodes[node].online {
         for (task, interval_ms, call_id) in active_recurring_ops(&ops) {
             ws.resources[rsc].active_recurring.push(ActiveRecurring { node, task, interval_ms, call_id });
@@ -408,6 +411,16 @@ fn active_recurring_ops(ops: &[Op]) -> Vec<(String, u64, i64)> {
         out.push((op.task.clone(), op.interval_ms, op.call_id));
     }
     out
+}
+
+/// Whether a history entry names another agent (class, provider or type)
+/// than the resource's configuration does.
+fn recorded_agent_differs(rsc: &Resource, entry: &Element) -> bool {
+    let configured_class = Some(rsc.class.as_str()).filter(|c| !c.is_empty());
+    let configured_type = Some(rsc.agent.as_str()).filter(|t| !t.is_empty());
+    entry.attr("class") != configured_class
+        || entry.attr("provider") != rsc.provider.as_deref()
+        || entry.attr("type") != configured_type
 }
 
 fn create_orphan(ws: &mut WorkingSet, id: &str, entry: &Element) -> RscIdx {
@@ -813,10 +826,10 @@ fn apply_replay(
             }
         }
     }
-    let _ = save_on_fail;
     if role != Role::Stopped && role != Role::Unknown {
         if !ws.resources[rsc].running_on.contains(&node) {
             ws.resources[rsc].running_on.push(node);
+            add_priority_to_node(ws, rsc, node, role, save_on_fail != OnFail::Ignore);
             // What runs on a node in maintenance is left alone there.
             if ws.nodes[node].maintenance && ws.resources[rsc].variant == Variant::Primitive {
                 ws.resources[rsc].managed = false;
@@ -846,6 +859,18 @@ fn apply_replay(
     if role > ws.resources[rsc].role {
         ws.resources[rsc].role = role;
     }
+}
+
+/// Adds the priority of a resource found active on a node to the node's
+/// (Pacemaker's native_priority_to_node): a promoted instance counts one
+/// more, a failed one nothing.
+fn add_priority_to_node(ws: &mut WorkingSet, rsc: RscIdx, node: NodeIdx, role: Role, failed: bool) {
+    let res = &ws.resources[rsc];
+    if res.variant != Variant::Primitive || res.priority == 0 || failed {
+        return;
+    }
+    let bonus = i32::from(role == Role::Promoted);
+    ws.nodes[node].priority = ws.nodes[node].priority.saturating_add(res.priority.saturating_add(bonus));
 }
 
 /// What to do about a resource active on more than one node (multiple-active).

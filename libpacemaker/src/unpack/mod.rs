@@ -140,6 +140,8 @@ pub fn unpack_at(cib: &Element, now: Option<i64>) -> Result<WorkingSet, UnpackEr
         );
     }
 
+    ws.unfencing_enabled = resources::unfencing_configured(configuration);
+
     if let Some(tickets) = status.child("tickets") {
         for t in tickets.elements().filter(|e| e.name == "ticket_state") {
             if let Some(id) = t.id() {
