@@ -417,6 +417,17 @@ pub struct WorkingSet {
 }
 
 impl WorkingSet {
+    /// Whether a cluster node can be fenced (Pacemaker's pe_can_fence):
+    /// fencing is enabled with a device (or watchdog) to do it, and this
+    /// partition has quorum, ignores its loss, or has the node as a member.
+    pub fn can_fence(&self, node: NodeIdx) -> bool {
+        self.options.stonith_enabled
+            && (self.have_stonith_resource || self.options.have_watchdog)
+            && (self.have_quorum
+                || self.options.no_quorum_policy == crate::options::NoQuorumPolicy::Ignore
+                || self.nodes[node].online)
+    }
+
     pub fn node_by_name(&self, name: &str) -> Option<NodeIdx> {
         self.nodes.iter().position(|n| n.uname == name)
     }
@@ -507,6 +518,22 @@ impl WorkingSet {
     }
 
     /// Union of nodes the resource's primitives run on, in first-seen order.
+    /// The nodes a group or clone counts as active on (Pacemaker's
+    /// running_on of a collective resource): where its primitives are
+    /// active, except unmanaged ones on offline nodes.
+    pub fn collective_running_on(&self, r: RscIdx) -> Vec<NodeIdx> {
+        let mut out: Vec<NodeIdx> = Vec::new();
+        for p in self.primitives_of(r) {
+            let res = &self.resources[p];
+            for &n in &res.running_on {
+                if (res.managed || self.nodes[n].online) && !out.contains(&n) {
+                    out.push(n);
+                }
+            }
+        }
+        out
+    }
+
     pub fn running_nodes(&self, r: RscIdx) -> Vec<NodeIdx> {
         let mut out: Vec<NodeIdx> = Vec::new();
         for p in self.primitives_of(r) {

@@ -336,12 +336,7 @@ impl<'a> Builder<'a> {
     /// Whether fencing is possible (Pacemaker's pe_can_fence, plus the
     /// requirement that some resource is managed).
     pub fn can_fence(&self, node: NodeIdx) -> bool {
-        let possible = self.ws.options.stonith_enabled
-            && (self.ws.have_stonith_resource || self.ws.options.have_watchdog)
-            && (self.ws.have_quorum
-                || self.ws.options.no_quorum_policy == NoQuorumPolicy::Ignore
-                || self.ws.nodes[node].online);
-        possible && self.ws.resources.iter().any(|r| r.managed)
+        self.ws.can_fence(node) && self.ws.resources.iter().any(|r| r.managed)
     }
 
     /// Finds or creates a resource action (Pacemaker's custom_action).
@@ -532,7 +527,8 @@ impl<'a> Builder<'a> {
             }
         }
         let res = self.ws.resources[r].clone();
-        let current = res.running_on.first().copied();
+        let active = super::fencing::active_on(self.ws, r);
+        let current = active.current;
         let mut need_stop = false;
         let mut need_promote = false;
         let mut is_moving = false;
@@ -542,7 +538,7 @@ impl<'a> Builder<'a> {
                 need_stop = true;
             }
         }
-        if res.running_on.len() > 1 {
+        if active.multiply_active {
             // Active on more than one node: stop everywhere, start once.
             need_stop = true;
         }

@@ -21,7 +21,7 @@ pub(crate) enum Requirement {
 }
 
 impl Requirement {
-    fn needs_fencing(self) -> bool {
+    pub(crate) fn needs_fencing(self) -> bool {
         matches!(self, Requirement::Fencing | Requirement::Unfencing)
     }
 }
@@ -62,6 +62,35 @@ pub(crate) fn requirement(ws: &WorkingSet, r: RscIdx) -> Requirement {
 /// (Pacemaker's pe_rsc_needs_unfencing).
 pub(crate) fn needs_unfencing(ws: &WorkingSet, r: RscIdx) -> bool {
     requirement(ws, r) == Requirement::Unfencing
+}
+
+/// Where a primitive is active as far as scheduling is concerned
+/// (Pacemaker's pe__find_active_on and its multiply-active check).
+pub(crate) struct ActiveOn {
+    /// The node it is taken to run on: the first node it is active on, or
+    /// for resources that don't need fencing, the first clean one.
+    pub current: Option<NodeIdx>,
+    /// Active on more than one node; unclean nodes count only for
+    /// resources that need fencing (the others may start elsewhere before
+    /// fencing completes).
+    pub multiply_active: bool,
+}
+
+pub(crate) fn active_on(ws: &WorkingSet, r: RscIdx) -> ActiveOn {
+    let running = &ws.resources[r].running_on;
+    let is_clean = |&n: &NodeIdx| ws.nodes[n].online && !ws.nodes[n].unclean;
+    let clean = running.iter().filter(|n| is_clean(n)).count();
+    if requirement(ws, r).needs_fencing() {
+        ActiveOn {
+            current: running.first().copied(),
+            multiply_active: running.len() > 1,
+        }
+    } else {
+        ActiveOn {
+            current: running.iter().copied().find(is_clean).or(running.first().copied()),
+            multiply_active: clean > 1,
+        }
+    }
 }
 
 fn is_dc(ws: &WorkingSet, n: NodeIdx) -> bool {
@@ -119,6 +148,17 @@ pub fn order_fencing(ws: &WorkingSet, plan: &mut Plan) {
     }
 }
 
+/// Whether a resource's state on a node is known from its history (or,
+/// for an instance of an anonymous clone, the clone's).
+fn known_on(ws: &WorkingSet, r: RscIdx, node: NodeIdx) -> bool {
+    let res = &ws.resources[r];
+    res.known_on.contains(&node)
+        || res.parent.is_some_and(|p| {
+            let parent = &ws.resources[p];
+            parent.variant == Variant::Clone && !parent.clone.unique && parent.known_on.contains(&node)
+        })
+}
+
 fn order_resource_vs_fencing(
     ws: &WorkingSet,
     plan: &mut Plan,
@@ -133,9 +173,7 @@ fn order_resource_vs_fencing(
             match requirement {
                 Requirement::Fencing | Requirement::Unfencing => plan.order(fencing, a, of::OPTIONAL),
                 Requirement::Quorum
-                    if task == "start"
-                        && res.allowed.contains_key(&target)
-                        && !res.known_on.contains(&target) =>
+                    if task == "start" && res.allowed.contains_key(&target) && !known_on(ws, r, target) =>
                 {
                     // Its state there is unknown: it may be active until fenced.
                     plan.order(fencing, a, of::OPTIONAL | of::RUNNABLE_LEFT)

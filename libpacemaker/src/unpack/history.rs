@@ -303,8 +303,8 @@ fn unpack_lrm_resource(
     let active = replay.role > Role::Stopped;
     let rsc = if anonymous && active {
         match pick_anonymous_instance(ws, lookup, template, node) {
-            Some(r) => r,
-            None => create_anonymous_orphan(ws, template),
+            Some(r) if !instance_number_withheld(ws, template, node) => r,
+            _ => create_anonymous_orphan(ws, template),
         }
     } else if anonymous {
         // Stopped: recorded on the instance active here, else on the first
@@ -437,6 +437,19 @@ fn create_orphan(ws: &mut WorkingSet, id: &str, entry: &Element) -> RscIdx {
     idx
 }
 
+/// Whether an anonymous clone instance active on a lost node goes without
+/// an instance number: one that doesn't need fencing may start elsewhere
+/// before the node is fenced, so unless the clone has an instance for every
+/// node, the history there belongs to an orphan instance.
+fn instance_number_withheld(ws: &WorkingSet, template: RscIdx, node: NodeIdx) -> bool {
+    let n = &ws.nodes[node];
+    let lost = !n.online || n.unclean;
+    let universal = ws
+        .enclosing_clone(template)
+        .is_some_and(|c| ws.resources[c].clone.clone_max == ws.nodes.len());
+    lost && !n.is_remote && !universal && !crate::sched::fencing::requirement(ws, template).needs_fencing()
+}
+
 fn create_anonymous_orphan(ws: &mut WorkingSet, template: RscIdx) -> RscIdx {
     // More active instances than clone-max: add an orphan instance.
     let Some(clone) = ws.enclosing_clone(template) else {
@@ -541,18 +554,13 @@ fn replay_ops(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, ops: &[Op]) -> Replay
                     status = EXEC_ERROR;
                 }
                 OCF_NOT_CONFIGURED => status = EXEC_ERROR_FATAL,
-                OCF_UNIMPLEMENTED => {
-                    status = if op.interval_ms == 0 {
-                        EXEC_ERROR_HARD
-                    } else {
-                        EXEC_ERROR
-                    };
+                OCF_UNIMPLEMENTED if op.interval_ms == 0 => {
+                    block_unrecoverable_stop(ws, node, op, &mut r);
+                    status = EXEC_ERROR_HARD;
                 }
+                OCF_UNIMPLEMENTED => status = EXEC_ERROR,
                 OCF_NOT_INSTALLED | OCF_INVALID_PARAM | OCF_INSUFFICIENT_PRIV => {
-                    if op.task == "stop" && !ws.options.stonith_enabled {
-                        r.unmanaged = true;
-                        r.blocked = true;
-                    }
+                    block_unrecoverable_stop(ws, node, op, &mut r);
                     status = EXEC_ERROR_HARD;
                 }
                 _ => {
@@ -602,6 +610,16 @@ fn replay_ops(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, ops: &[Op]) -> Replay
         }
     }
     r
+}
+
+/// A stop that failed for good (the agent can't work there) leaves the
+/// resource blocked, unless fencing the node can stop it (Pacemaker's
+/// check_recoverable).
+fn block_unrecoverable_stop(ws: &WorkingSet, node: NodeIdx, op: &Op, r: &mut Replay) {
+    if op.task == "stop" && !ws.can_fence(node) {
+        r.unmanaged = true;
+        r.blocked = true;
+    }
 }
 
 fn record_failure(
