@@ -214,8 +214,10 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     for gate in builder.ws.set_gates.clone() {
         builder.order_set_gate(&gate);
     }
-    builder.order_probes_before_restarts();
+    // Stops implied by fencing are pseudo-actions before probes are ordered
+    // (Pacemaker schedules fencing before it applies orderings).
     builder.apply_fencing_to_stops();
+    builder.order_probes_before_restarts();
     builder.propagate();
     builder.cancel_superseded_reloads(&definition_changes);
     builder.settle_migrations();
