@@ -487,7 +487,11 @@ impl<'a> Builder<'a> {
         let promote = self.resource_action(r, "promote", Some(node), optional);
         if !runnable {
             // The promotion is still planned, but blocked by the start.
+            // Pacemaker doesn't place it on the node then (it exists only
+            // as the target of orderings), so it has no reason of its own
+            // such as lacking quorum.
             self.plan.actions[promote].runnable = false;
+            self.plan.actions[promote].reason = None;
         }
     }
 
