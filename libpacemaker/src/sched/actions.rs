@@ -419,13 +419,9 @@ impl<'a> Builder<'a> {
             action.runnable = false;
             return;
         }
-        let requires = self.ws.resources[rsc]
-            .meta
-            .get("requires")
-            .map(|v| v.to_ascii_lowercase());
         // Only starts and promotions need quorum (or fencing).
         let needs_nothing = !matches!(action.task.as_str(), "start" | "promote")
-            || requires.as_deref() == Some("nothing");
+            || super::fencing::requirement(self.ws, rsc) == super::fencing::Requirement::Nothing;
         if needs_nothing || self.ws.have_quorum {
             action.runnable = true;
             return;
@@ -451,6 +447,23 @@ impl<'a> Builder<'a> {
             }
             NoQuorumPolicy::Ignore => action.runnable = true,
         }
+    }
+
+    /// Without quorum, no-quorum-policy=demote keeps active promotable
+    /// instances unpromoted at most (Pacemaker applies it once their start,
+    /// which needs quorum, is scheduled on their node).
+    fn demote_without_quorum(&mut self, r: RscIdx) {
+        let res = &self.ws.resources[r];
+        if self.ws.have_quorum
+            || self.ws.options.no_quorum_policy != NoQuorumPolicy::Demote
+            || !matches!(res.role, Role::Promoted | Role::Unpromoted)
+            || res.next_role <= Role::Unpromoted
+            || res.assigned_to.is_none()
+            || super::fencing::requirement(self.ws, r) == super::fencing::Requirement::Nothing
+        {
+            return;
+        }
+        self.ws.resources[r].next_role = Role::Unpromoted;
     }
 
     // --- Primitive actions -------------------------------------------------
@@ -530,6 +543,7 @@ impl<'a> Builder<'a> {
                 };
             }
         }
+        self.demote_without_quorum(r);
         let res = self.ws.resources[r].clone();
         let active = super::fencing::active_on(self.ws, r);
         let current = active.current;
