@@ -102,7 +102,10 @@ fn diagnose(ws: &WorkingSet, schedule: &Schedule) -> Diagnostics {
     for node in ws.nodes.iter().filter(|n| n.unclean) {
         d.processing_warning("determine_online_status", format!("{} is unclean", node.uname));
     }
-    for rsc in ws.resources.iter().filter(|r| r.variant == Variant::Primitive && r.running_on.len() > 1) {
+    let multiply_active = |r: usize| {
+        ws.resources[r].variant == Variant::Primitive && crate::sched::fencing::active_on(ws, r).multiply_active
+    };
+    for rsc in (0..ws.resources.len()).filter(|&r| multiply_active(r)).map(|r| &ws.resources[r]) {
         d.processing_error(
             "pcmk__primitive_create_actions",
             format!(
@@ -114,7 +117,7 @@ fn diagnose(ws: &WorkingSet, schedule: &Schedule) -> Diagnostics {
         );
     }
     for action in &schedule.plan.actions {
-        if action.rsc.is_none() && action.task == "stonith" && !action.optional {
+        if action.is_node_fencing() && !action.optional {
             if let Some(node) = action.node {
                 d.warning("schedule_fencing", format!("Scheduling node {} for fencing", ws.nodes[node].uname));
             }

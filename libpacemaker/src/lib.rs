@@ -59,27 +59,39 @@ pub struct SimulationReport {
 
 /// The Transition Summary lines for a scheduled working set.
 pub fn transition_summary(ws: &model::WorkingSet, schedule: &sched::Schedule) -> Vec<String> {
-    let mut lines = Vec::new();
-    // Node actions first, most recently created first (as Pacemaker lists them).
-    for a in schedule.plan.actions.iter().rev() {
-        if a.rsc.is_none() && a.task == "stonith" && !a.optional {
-            if let Some(n) = a.node {
-                // A guest is named with the container whose recovery fences it.
-                let node = match ws.guest_container(n) {
-                    Some(c) => format!("{} (resource: {})", ws.nodes[n].uname, ws.resources[c].id),
-                    None => ws.nodes[n].uname.clone(),
-                };
-                lines.push(format!(
-                    "  * Fence ({}) {} '{}'",
-                    a.fence_action
-                        .clone()
-                        .unwrap_or_else(|| "reboot".to_string()),
-                    node,
-                    a.reason.clone().unwrap_or_default()
-                ));
-            }
-        }
-    }
+    // Node actions first, most recently created first (as Pacemaker lists
+    // them). Pacemaker creates the fencing of nodes found unclean while
+    // unpacking first of all, that of other unclean nodes (never seen, say)
+    // last of all, after unfencing; ours are all created before unfencing.
+    let fencing: Vec<(&sched::actions::Action, model::NodeIdx)> = schedule
+        .plan
+        .actions
+        .iter()
+        .rev()
+        .filter(|a| a.rsc.is_none() && a.task == sched::actions::FENCE_TASK && !a.optional)
+        .filter_map(|a| a.node.map(|n| (a, n)))
+        .collect();
+    let created_last = |(a, n): &(&sched::actions::Action, model::NodeIdx)| {
+        a.is_node_fencing() && ws.nodes[*n].fence_reason.is_none()
+    };
+    let (last, earlier): (Vec<_>, Vec<_>) = fencing.into_iter().partition(created_last);
+    let mut lines: Vec<String> = last
+        .into_iter()
+        .chain(earlier)
+        .map(|(a, n)| {
+            // A guest is named with the container whose recovery fences it.
+            let node = match ws.guest_container(n) {
+                Some(c) => format!("{} (resource: {})", ws.nodes[n].uname, ws.resources[c].id),
+                None => ws.nodes[n].uname.clone(),
+            };
+            format!(
+                "  * Fence ({}) {} '{}'",
+                a.fence_action.as_deref().unwrap_or("reboot"),
+                node,
+                a.reason.as_deref().unwrap_or_default()
+            )
+        })
+        .collect();
     fn walk(
         ws: &model::WorkingSet,
         schedule: &sched::Schedule,

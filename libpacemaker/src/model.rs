@@ -66,6 +66,12 @@ pub struct Node {
     /// Primitive resources believed active here.
     pub running: Vec<RscIdx>,
     pub fence_reason: Option<String>,
+    /// Fenced because it left the cluster: its fencing may be delayed by
+    /// priority-fencing-delay (Pacemaker's priority_delay of pe_fence_node).
+    pub fence_with_priority_delay: bool,
+    /// Sum of the priorities of the resources active here (Pacemaker's
+    /// node priority, used by priority-fencing-delay).
+    pub priority: i32,
     /// Remaining capacity per utilization attribute.
     pub utilization: std::collections::BTreeMap<String, i64>,
     /// Pacemaker Remote nodes: the connection resource that makes this node
@@ -249,6 +255,9 @@ pub struct Resource {
     /// A stop is required on the current node whatever else is decided (a
     /// container restarted for what runs inside it).
     pub stop_required: bool,
+    /// Nodes whose history recorded another agent (class, provider or
+    /// type) than the configured one.
+    pub agent_changed_on: Vec<NodeIdx>,
 }
 
 /// What an lrm_rsc_op entry recorded about an operation's parameters.
@@ -340,6 +349,7 @@ impl Resource {
             container: None,
             fillers: Vec::new(),
             stop_required: false,
+            agent_changed_on: Vec::new(),
         }
     }
 }
@@ -424,6 +434,9 @@ pub struct WorkingSet {
     pub orders: Vec<RscOrder>,
     pub set_gates: Vec<SetGate>,
     pub have_stonith_resource: bool,
+    /// Some resource provides or requires unfencing (Pacemaker's
+    /// pe_flag_enable_unfencing).
+    pub unfencing_enabled: bool,
     /// "Now" for time-based decisions (seconds since epoch): the CIB's
     /// execution-date if present, else the current time.
     pub now: i64,
@@ -447,6 +460,17 @@ pub struct WorkingSet {
 }
 
 impl WorkingSet {
+    /// Whether a cluster node can be fenced (Pacemaker's pe_can_fence):
+    /// fencing is enabled with a device (or watchdog) to do it, and this
+    /// partition has quorum, ignores its loss, or has the node as a member.
+    pub fn can_fence(&self, node: NodeIdx) -> bool {
+        self.options.stonith_enabled
+            && (self.have_stonith_resource || self.options.have_watchdog)
+            && (self.have_quorum
+                || self.options.no_quorum_policy == crate::options::NoQuorumPolicy::Ignore
+                || self.nodes[node].online)
+    }
+
     pub fn node_by_name(&self, name: &str) -> Option<NodeIdx> {
         self.nodes.iter().position(|n| n.uname == name)
     }
@@ -548,6 +572,22 @@ impl WorkingSet {
     }
 
     /// Union of nodes the resource's primitives run on, in first-seen order.
+    /// The nodes a group or clone counts as active on (Pacemaker's
+    /// running_on of a collective resource): where its primitives are
+    /// active, except unmanaged ones on offline nodes.
+    pub fn collective_running_on(&self, r: RscIdx) -> Vec<NodeIdx> {
+        let mut out: Vec<NodeIdx> = Vec::new();
+        for p in self.primitives_of(r) {
+            let res = &self.resources[p];
+            for &n in &res.running_on {
+                if (res.managed || self.nodes[n].online) && !out.contains(&n) {
+                    out.push(n);
+                }
+            }
+        }
+        out
+    }
+
     pub fn running_nodes(&self, r: RscIdx) -> Vec<NodeIdx> {
         let mut out: Vec<NodeIdx> = Vec::new();
         for p in self.primitives_of(r) {

@@ -28,6 +28,8 @@ pub struct ClusterOptions {
     pub placement_strategy: String,
     pub stonith_action: String,
     pub have_watchdog: bool,
+    /// priority-fencing-delay in seconds (0: disabled).
+    pub priority_fencing_delay_s: u64,
 }
 
 impl Default for ClusterOptions {
@@ -85,6 +87,11 @@ impl ClusterOptions {
                 .unwrap_or_else(|| "default".to_string()),
             stonith_action,
             have_watchdog: flag("have-watchdog", false),
+            priority_fencing_delay_s: raw
+                .get("priority-fencing-delay")
+                .and_then(|v| libcrmcommon::duration::interval_ms(v))
+                .map(|ms| ms / 1000)
+                .unwrap_or(0),
             raw,
         }
     }

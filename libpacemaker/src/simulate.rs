@@ -148,6 +148,10 @@ pub fn apply_executed(cib: &Element, ws: &WorkingSet, plan: &Plan, executed: &[u
         let Some(node) = a.node else { continue };
         let (node_id, uname) = (ws.nodes[node].id.clone(), ws.nodes[node].uname.clone());
         if a.task == "stonith" {
+            // Unfencing leaves the node as it is.
+            if !a.is_node_fencing() {
+                continue;
+            }
             let Some(state) = node_state_mut(status, &node_id, &uname) else {
                 continue;
             };

@@ -455,7 +455,7 @@ fn write_clone(ws: &WorkingSet, r: RscIdx, depth: usize, out: &mut String) {
             candidates = res.known_on.clone();
         }
         sort(&mut candidates);
-        let running = ws.running_nodes(r);
+        let running = ws.collective_running_on(r);
         let disabled = is_disabled(ws, r);
         let mut by_state: Vec<(String, Vec<NodeIdx>)> = Vec::new();
         for n in candidates {
@@ -487,6 +487,12 @@ pub fn resource_list(ws: &WorkingSet, out: &mut String) {
     out.push_str("  * Full List of Resources:\n");
     let before = out.len();
     for &r in &ws.top_level {
+        // A group or clone active only where it is unmanaged and the node is
+        // offline counts as active nowhere: Pacemaker lists it not at all.
+        let collective = ws.resources[r].variant != Variant::Primitive;
+        if collective && !ws.running_nodes(r).is_empty() && ws.collective_running_on(r).is_empty() {
+            continue;
+        }
         write_resource(ws, r, 2, out);
     }
     if out.len() == before {

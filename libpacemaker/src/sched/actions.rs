@@ -60,7 +60,20 @@ pub struct Action {
     pub added_meta: Vec<(String, String)>,
 }
 
+/// The task of fencing actions (the fencing action itself is `fence_action`).
+pub const FENCE_TASK: &str = "stonith";
+/// The fencing action that unfences a node (gives it access to shared
+/// storage again) rather than taking it down.
+pub const UNFENCE_ACTION: &str = "on";
+
 impl Action {
+    /// Whether this is the fencing of a node (reboot or off), not unfencing.
+    pub fn is_node_fencing(&self) -> bool {
+        self.rsc.is_none()
+            && self.task == FENCE_TASK
+            && self.fence_action.as_deref() != Some(UNFENCE_ACTION)
+    }
+
     /// Adds a meta-attribute unless the action already has one by that name.
     pub fn add_meta(&mut self, name: &str, value: &str) {
         if !self.added_meta.iter().any(|(n, _)| n == name) {
@@ -193,6 +206,11 @@ impl Plan {
             .find(|&i| self.actions[i].node == node && self.actions[i].interval_ms == interval_ms)
     }
 
+    /// The actions belonging to no resource with the given task, in creation order.
+    pub fn actions_without_rsc(&self, task: &str) -> impl Iterator<Item = usize> + '_ {
+        self.without_rsc.get(task).iter().copied()
+    }
+
     /// All actions of a resource with the given task (any node).
     pub fn rsc_actions(&self, rsc: RscIdx, task: &str) -> Vec<usize> {
         self.owned_by(Some(rsc)).get(task).to_vec()
@@ -298,6 +316,9 @@ pub struct Builder<'a> {
     pub(crate) rescheduled: Vec<(RscIdx, NodeIdx, String, u64)>,
     /// Orderings found while probing guest nodes, made once actions exist.
     pub(crate) deferred_probe_orders: Vec<super::probes::GuestProbeOrder>,
+    /// Per node: the digests of the fence devices that unfence, which its
+    /// fencing actions carry (empty unless unfencing is in use).
+    pub(crate) fence_device_digests: Vec<super::digests::FenceDeviceDigests>,
 }
 
 impl<'a> Builder<'a> {
@@ -311,18 +332,14 @@ impl<'a> Builder<'a> {
             rsc_orderings: Vec::new(),
             rescheduled: Vec::new(),
             deferred_probe_orders: Vec::new(),
+            fence_device_digests: Vec::new(),
         }
     }
 
     /// Whether fencing is possible (Pacemaker's pe_can_fence, plus the
     /// requirement that some resource is managed).
     pub fn can_fence(&self, node: NodeIdx) -> bool {
-        let possible = self.ws.options.stonith_enabled
-            && (self.ws.have_stonith_resource || self.ws.options.have_watchdog)
-            && (self.ws.have_quorum
-                || self.ws.options.no_quorum_policy == NoQuorumPolicy::Ignore
-                || self.ws.nodes[node].online);
-        possible && self.ws.resources.iter().any(|r| r.managed)
+        self.ws.can_fence(node) && self.ws.resources.iter().any(|r| r.managed)
     }
 
     /// Finds or creates a resource action (Pacemaker's custom_action).
@@ -405,13 +422,9 @@ impl<'a> Builder<'a> {
             action.runnable = false;
             return;
         }
-        let requires = self.ws.resources[rsc]
-            .meta
-            .get("requires")
-            .map(|v| v.to_ascii_lowercase());
         // Only starts and promotions need quorum (or fencing).
         let needs_nothing = !matches!(action.task.as_str(), "start" | "promote")
-            || requires.as_deref() == Some("nothing");
+            || super::fencing::requirement(self.ws, rsc) == super::fencing::Requirement::Nothing;
         if needs_nothing || self.ws.have_quorum {
             action.runnable = true;
             return;
@@ -437,6 +450,23 @@ impl<'a> Builder<'a> {
             }
             NoQuorumPolicy::Ignore => action.runnable = true,
         }
+    }
+
+    /// Without quorum, no-quorum-policy=demote keeps active promotable
+    /// instances unpromoted at most (Pacemaker applies it once their start,
+    /// which needs quorum, is scheduled on their node).
+    fn demote_without_quorum(&mut self, r: RscIdx) {
+        let res = &self.ws.resources[r];
+        if self.ws.have_quorum
+            || self.ws.options.no_quorum_policy != NoQuorumPolicy::Demote
+            || !matches!(res.role, Role::Promoted | Role::Unpromoted)
+            || res.next_role <= Role::Unpromoted
+            || res.assigned_to.is_none()
+            || super::fencing::requirement(self.ws, r) == super::fencing::Requirement::Nothing
+        {
+            return;
+        }
+        self.ws.resources[r].next_role = Role::Unpromoted;
     }
 
     // --- Primitive actions -------------------------------------------------
@@ -473,7 +503,11 @@ impl<'a> Builder<'a> {
         let promote = self.resource_action(r, "promote", Some(node), optional);
         if !runnable {
             // The promotion is still planned, but blocked by the start.
+            // Pacemaker doesn't place it on the node then (it exists only
+            // as the target of orderings), so it has no reason of its own
+            // such as lacking quorum.
             self.plan.actions[promote].runnable = false;
+            self.plan.actions[promote].reason = None;
         }
     }
 
@@ -512,8 +546,10 @@ impl<'a> Builder<'a> {
                 };
             }
         }
+        self.demote_without_quorum(r);
         let res = self.ws.resources[r].clone();
-        let current = res.running_on.first().copied();
+        let active = super::fencing::active_on(self.ws, r);
+        let current = active.current;
         let mut need_stop = false;
         let mut need_promote = false;
         let mut is_moving = false;
@@ -523,7 +559,7 @@ impl<'a> Builder<'a> {
                 need_stop = true;
             }
         }
-        if res.running_on.len() > 1 || (res.stop_required && current.is_some()) {
+        if active.multiply_active || (res.stop_required && current.is_some()) {
             // Active on more than one node: stop everywhere, start once.
             // Or restarted for what runs inside it.
             need_stop = true;
@@ -710,20 +746,9 @@ impl<'a> Builder<'a> {
             .fence_reason
             .clone()
             .unwrap_or_else(|| "node is unclean".to_string());
-        let fence_action = self.ws.options.stonith_action.clone();
-        self.plan.add_raw(Action {
-            rsc: None,
-            task: "stonith".to_string(),
-            node: Some(n),
-            optional: false,
-            runnable: true,
-            pseudo: false,
-            reason: Some(reason),
-            fence_action: Some(fence_action),
-            required_runnable_before: 0,
-            ..Default::default()
-        });
-        self.fenced.push(n);
+        let action = self.ws.options.stonith_action.clone();
+        self.fence_op(n, &action, false, Some(&reason));
+        self.mark_fenced(n);
     }
 
     /// Stops (and demotes) on fenced nodes are implied by the fencing.

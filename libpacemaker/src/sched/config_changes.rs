@@ -75,18 +75,36 @@ impl Builder<'_> {
                 continue;
             }
             for node in res.history_on.clone() {
-                let n = &self.ws.nodes[node];
-                if !self.history_checked_on(node) || !n.online || n.unclean {
-                    continue;
-                }
-                let delete = self.resource_action(r, "delete", Some(node), false);
-                for stop in self.plan.rsc_actions(r, "stop") {
-                    self.plan.order(stop, delete, of::OPTIONAL);
-                }
-                for start in self.plan.rsc_actions(r, "start") {
-                    self.plan.order(delete, start, of::OPTIONAL);
+                if self.history_checked_on(node) {
+                    self.schedule_cleanup(r, node);
                 }
             }
+        }
+    }
+
+    /// Cleans up the history of resources recorded with another agent than
+    /// the configured one (the agent change itself restarted them).
+    pub fn clean_up_changed_agents(&mut self, changes: &super::digests::DefinitionChanges) {
+        for &(r, node) in &changes.agent_changes {
+            if !self.ws.resources[r].failed {
+                self.schedule_cleanup(r, node);
+            }
+        }
+    }
+
+    /// Deletes a resource's history on a node, after it stops and before it
+    /// starts again (Pacemaker's pcmk__schedule_cleanup).
+    fn schedule_cleanup(&mut self, r: crate::model::RscIdx, node: NodeIdx) {
+        let n = &self.ws.nodes[node];
+        if !n.online || n.unclean {
+            return;
+        }
+        let delete = self.resource_action(r, "delete", Some(node), false);
+        for stop in self.plan.rsc_actions(r, "stop") {
+            self.plan.order(stop, delete, of::OPTIONAL);
+        }
+        for start in self.plan.rsc_actions(r, "start") {
+            self.plan.order(delete, start, of::OPTIONAL);
         }
     }
 

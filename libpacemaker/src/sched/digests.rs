@@ -397,6 +397,11 @@ pub struct DefinitionChanges {
     pub reschedules: Vec<(RscIdx, NodeIdx, String, u64)>,
     /// Fail counts to clear because the failed operation's definition changed.
     pub clear_failcounts: Vec<(RscIdx, NodeIdx)>,
+    /// Resources whose history on a node names another agent: restarted
+    /// there if active, and their history cleaned up.
+    pub agent_changes: Vec<(RscIdx, NodeIdx)>,
+    /// Changes that make a fence device unfence the node again, and why.
+    pub unfencing: Vec<(RscIdx, NodeIdx, &'static str)>,
     /// "Only 'private' parameters ... changed" lines (with their newline),
     /// which crm_simulate prints in its plain layout.
     pub notices: Vec<String>,
@@ -425,6 +430,12 @@ pub fn check_definitions(ws: &WorkingSet, cib: &Element) -> DefinitionChanges {
         let res = &ws.resources[r];
         if res.variant != Variant::Primitive || res.orphan || res.config_xml.is_none() {
             continue;
+        }
+        for &node in &res.agent_changed_on {
+            if history_checked_on(ws, node) {
+                changes.agent_changes.push((r, node));
+                changes.unfencing.push((r, node, "Device definition changed"));
+            }
         }
         // One digest per operation key and node, from its first entry.
         let mut cache: HashMap<(NodeIdx, String, u64), OperationDigests> = HashMap::new();
@@ -462,6 +473,7 @@ pub fn check_definitions(ws: &WorkingSet, cib: &Element) -> DefinitionChanges {
                     if !changes.restarts.contains(&r) {
                         changes.restarts.push(r);
                     }
+                    changes.unfencing.push((r, node, "Device parameters changed"));
                     true
                 }
                 DefinitionCheck::Changed | DefinitionCheck::Unknown => {
@@ -469,12 +481,17 @@ pub fn check_definitions(ws: &WorkingSet, cib: &Element) -> DefinitionChanges {
                         changes
                             .reschedules
                             .push((r, node, op.task.clone(), op.interval_ms));
+                        changes.unfencing.push((r, node, "Device parameters changed (reschedule)"));
                     } else if op.digest_restart.is_some() {
                         if !changes.reloads.contains(&(r, node)) {
                             changes.reloads.push((r, node));
                         }
-                    } else if !changes.restarts.contains(&r) {
-                        changes.restarts.push(r);
+                        changes.unfencing.push((r, node, "Device parameters changed (reload)"));
+                    } else {
+                        if !changes.restarts.contains(&r) {
+                            changes.restarts.push(r);
+                        }
+                        changes.unfencing.push((r, node, "Device parameters changed"));
                     }
                     true
                 }
@@ -490,6 +507,94 @@ pub fn check_definitions(ws: &WorkingSet, cib: &Element) -> DefinitionChanges {
     changes
 }
 
+/// The parameter digests of the fence devices that unfence, as a node's
+/// fencing actions carry them (`<id>:<agent>:<digest>,` per device), and
+/// whether they differ from the ones the node was last unfenced with.
+#[derive(Debug, Clone, Default)]
+pub struct FenceDeviceDigests {
+    pub all: String,
+    pub secure: String,
+    pub changed: bool,
+}
+
+/// Node attributes the fencer records after unfencing a node: the device
+/// digests it was unfenced with.
+const UNFENCED_WITH_ALL: &str = "#digests-all";
+const UNFENCED_WITH_SECURE: &str = "#digests-secure";
+/// The pseudo-task under which unfencing digests are computed.
+const UNFENCE_DIGEST_TASK: &str = "stonith-on";
+/// Parameters left out of the secure digest of unfencing, which has no
+/// recorded list of private parameters.
+const UNFENCE_PRIVATE_PARAMS: &str = " passwd password user ";
+
+/// Fence devices that unfence, in the order Pacemaker lists them (its
+/// find_unfencing_devices: depth first, each found one put in front).
+fn unfencing_devices(ws: &WorkingSet) -> Vec<RscIdx> {
+    fn walk(ws: &WorkingSet, r: RscIdx, out: &mut Vec<RscIdx>) {
+        let res = &ws.resources[r];
+        if !res.children.is_empty() {
+            for &c in &res.children {
+                walk(ws, c, out);
+            }
+        } else if res.is_stonith
+            && res
+                .meta
+                .get("provides")
+                .is_some_and(|v| v.eq_ignore_ascii_case("unfencing"))
+        {
+            out.push(r);
+        }
+    }
+    let mut out = Vec::new();
+    for &r in &ws.top_level {
+        walk(ws, r, &mut out);
+    }
+    out.reverse();
+    out
+}
+
+/// The unfencing digests for every node (Pacemaker's
+/// pe__compare_fencing_digest for each device); empty unless some resource
+/// provides or requires unfencing.
+pub fn fence_device_digests(ws: &WorkingSet, cib: &Element) -> Vec<FenceDeviceDigests> {
+    if !ws.unfencing_enabled {
+        return Vec::new();
+    }
+    let ids = IdIndex::new(cib);
+    let devices = unfencing_devices(ws);
+    (0..ws.nodes.len())
+        .map(|node| {
+            let recorded_all = ws.nodes[node].attrs.get(UNFENCED_WITH_ALL);
+            let recorded_secure = ws.nodes[node].attrs.get(UNFENCED_WITH_SECURE);
+            let mut out = FenceDeviceDigests::default();
+            for &r in &devices {
+                let op = RecordedOp {
+                    node,
+                    task: UNFENCE_DIGEST_TASK.to_string(),
+                    secure_params: Some(UNFENCE_PRIVATE_PARAMS.to_string()),
+                    feature_set: cib.attr("crm_feature_set").map(str::to_string),
+                    ..Default::default()
+                };
+                let computed = compute(ws, &ids, r, &op, true);
+                let secure = computed.secure.unwrap_or_default();
+                let res = &ws.resources[r];
+                let entry = |digest: &str| format!("{}:{}:{}", res.id, res.agent, digest);
+                // Unknown where the node has no record of its unfencing.
+                if let Some(all) = recorded_all {
+                    let matches = all.contains(&entry(&computed.all))
+                        || recorded_secure.is_some_and(|s| s.contains(&entry(&secure)));
+                    out.changed |= !matches;
+                }
+                out.all.push_str(&entry(&computed.all));
+                out.all.push(',');
+                out.secure.push_str(&entry(&secure));
+                out.secure.push(',');
+            }
+            out
+        })
+        .collect()
+}
+
 /// Task of the agent reload action.
 pub const RELOAD_TASK: &str = "reload-agent";
 const DEFINITION_CHANGE: &str = "resource definition change";
@@ -500,12 +605,27 @@ impl super::actions::Builder<'_> {
     /// schedule_reload, pcmk__reschedule_recurring, pe__clear_failcount).
     pub fn apply_definition_changes(&mut self, changes: &DefinitionChanges) {
         self.rescheduled = changes.reschedules.clone();
+        for &(r, node, reason) in &changes.unfencing {
+            self.trigger_unfencing(Some(r), Some(node), reason);
+        }
+        for &(r, node) in &changes.agent_changes {
+            if self.ws.resources[r].running_on.contains(&node) {
+                // Restarted with the new agent; nothing may reuse the old
+                // start (no reload, no migration).
+                self.resource_action(r, "stop", Some(node), false);
+                self.ws.resources[r].start_pending = true;
+            }
+        }
         for &r in &changes.restarts {
             // A required start wherever the resource is placed: with the
             // resource active, the restart ordering makes the stop required.
             if let Some(node) = self.ws.resources[r].assigned_to {
                 let start = self.resource_action(r, "start", Some(node), false);
-                self.plan.actions[start].reason = Some(DEFINITION_CHANGE.to_string());
+                // Pacemaker clears the reason of actions that need nothing
+                // once they are placed on a node.
+                if super::fencing::requirement(self.ws, r) != super::fencing::Requirement::Nothing {
+                    self.plan.actions[start].reason = Some(DEFINITION_CHANGE.to_string());
+                }
             }
         }
         for &(r, node) in &changes.reloads {

@@ -8,32 +8,79 @@ use crate::model::{order_flags as of, NodeIdx, RscIdx, Variant, WorkingSet};
 use crate::options::is_true;
 use crate::output::status::natural_cmp;
 
-use super::actions::Plan;
+use super::actions::{Action, Builder, Plan, FENCE_TASK};
 
 /// What a resource's start and promote need first (Pacemaker's "requires").
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Requirement {
+pub(crate) enum Requirement {
     Nothing,
     Quorum,
     Fencing,
+    /// Fencing, and the node unfenced before the resource runs there.
+    Unfencing,
 }
 
-fn requirement(ws: &WorkingSet, r: RscIdx) -> Requirement {
+impl Requirement {
+    pub(crate) fn needs_fencing(self) -> bool {
+        matches!(self, Requirement::Fencing | Requirement::Unfencing)
+    }
+}
+
+pub(crate) fn requirement(ws: &WorkingSet, r: RscIdx) -> Requirement {
     let res = &ws.resources[r];
     let fence_device = res.class == "stonith";
+    let stonith_enabled = ws.options.stonith_enabled;
     let configured = res.meta.get("requires").map(|v| v.to_ascii_lowercase());
     match configured.as_deref() {
         Some("nothing") => Requirement::Nothing,
         Some("quorum") => Requirement::Quorum,
         Some("fencing") => Requirement::Fencing,
-        Some("unfencing") if !fence_device && ws.options.stonith_enabled => Requirement::Fencing,
+        // Fence devices can't wait for unfencing, nor can anything without fencing.
+        Some("unfencing") if !fence_device && stonith_enabled => Requirement::Unfencing,
         Some("unfencing") => Requirement::Quorum,
         _ if fence_device || res.is_remote_connection => Requirement::Quorum,
-        _ if ws.options.stonith_enabled => Requirement::Fencing,
+        _ if ws.unfencing_enabled && stonith_enabled => Requirement::Unfencing,
+        _ if ws.unfencing_enabled => Requirement::Quorum,
+        _ if stonith_enabled => Requirement::Fencing,
         _ if ws.options.no_quorum_policy == crate::options::NoQuorumPolicy::Ignore => {
             Requirement::Nothing
         }
         _ => Requirement::Quorum,
+    }
+}
+
+/// Whether a resource may only run on a node once it has been unfenced
+/// (Pacemaker's pe_rsc_needs_unfencing).
+pub(crate) fn needs_unfencing(ws: &WorkingSet, r: RscIdx) -> bool {
+    requirement(ws, r) == Requirement::Unfencing
+}
+
+/// Where a primitive is active as far as scheduling is concerned
+/// (Pacemaker's pe__find_active_on and its multiply-active check).
+pub(crate) struct ActiveOn {
+    /// The node it is taken to run on: the first node it is active on, or
+    /// for resources that don't need fencing, the first clean one.
+    pub current: Option<NodeIdx>,
+    /// Active on more than one node; unclean nodes count only for
+    /// resources that need fencing (the others may start elsewhere before
+    /// fencing completes).
+    pub multiply_active: bool,
+}
+
+pub(crate) fn active_on(ws: &WorkingSet, r: RscIdx) -> ActiveOn {
+    let running = &ws.resources[r].running_on;
+    let is_clean = |&n: &NodeIdx| ws.nodes[n].online && !ws.nodes[n].unclean;
+    let clean = running.iter().filter(|n| is_clean(n)).count();
+    if requirement(ws, r).needs_fencing() {
+        ActiveOn {
+            current: running.first().copied(),
+            multiply_active: running.len() > 1,
+        }
+    } else {
+        ActiveOn {
+            current: running.iter().copied().find(is_clean).or(running.first().copied()),
+            multiply_active: clean > 1,
+        }
     }
 }
 
@@ -47,7 +94,7 @@ pub fn order_fencing(ws: &WorkingSet, plan: &mut Plan) {
         .actions
         .iter()
         .enumerate()
-        .filter(|(_, a)| a.rsc.is_none() && a.task == "stonith")
+        .filter(|(_, a)| a.is_node_fencing())
         .filter_map(|(i, a)| a.node.map(|n| (i, n)))
         .collect();
     // Pacemaker visits nodes sorted by name.
@@ -92,6 +139,17 @@ pub fn order_fencing(ws: &WorkingSet, plan: &mut Plan) {
     }
 }
 
+/// Whether a resource's state on a node is known from its history (or,
+/// for an instance of an anonymous clone, the clone's).
+fn known_on(ws: &WorkingSet, r: RscIdx, node: NodeIdx) -> bool {
+    let res = &ws.resources[r];
+    res.known_on.contains(&node)
+        || res.parent.is_some_and(|p| {
+            let parent = &ws.resources[p];
+            parent.variant == Variant::Clone && !parent.clone.unique && parent.known_on.contains(&node)
+        })
+}
+
 fn order_resource_vs_fencing(
     ws: &WorkingSet,
     plan: &mut Plan,
@@ -104,11 +162,9 @@ fn order_resource_vs_fencing(
     for task in ["start", "promote"] {
         for a in plan.rsc_actions(r, task) {
             match requirement {
-                Requirement::Fencing => plan.order(fencing, a, of::OPTIONAL),
+                Requirement::Fencing | Requirement::Unfencing => plan.order(fencing, a, of::OPTIONAL),
                 Requirement::Quorum
-                    if task == "start"
-                        && res.allowed.contains_key(&target)
-                        && !res.known_on.contains(&target) =>
+                    if task == "start" && res.allowed.contains_key(&target) && !known_on(ws, r, target) =>
                 {
                     // Its state there is unknown: it may be active until fenced.
                     plan.order(fencing, a, of::OPTIONAL | of::RUNNABLE_LEFT)
@@ -117,7 +173,7 @@ fn order_resource_vs_fencing(
             }
         }
     }
-    if requirement != Requirement::Fencing {
+    if !requirement.needs_fencing() {
         return;
     }
     // A migrate_to needs what the start it replaces needs.
@@ -141,5 +197,96 @@ fn order_resource_vs_fencing(
         if a.node == Some(target) && a.pseudo {
             plan.order(fencing, demote, of::PRESERVE | of::OPTIONAL);
         }
+    }
+}
+
+/// Meta-attribute of a fencing action: how long to wait before fencing
+/// (seconds), set where priority-fencing-delay applies.
+const PRIORITY_DELAY_META: &str = "priority_fencing_delay";
+/// Meta-attributes of a fencing action: the parameter digests of the fence
+/// devices that unfence, with which the node is (un)fenced.
+const DIGESTS_ALL_META: &str = "digests_all";
+const DIGESTS_SECURE_META: &str = "digests_secure";
+
+/// The delay priority-fencing-delay asks for before fencing a node (Pacemaker's
+/// node_priority_fencing_delay): the configured delay for a lost cluster node
+/// whose resources have the highest priority, when the rest of the cluster is
+/// no majority and priorities differ; otherwise 0.
+fn priority_fencing_delay(ws: &WorkingSet, node: NodeIdx) -> u64 {
+    let delay = ws.options.priority_fencing_delay_s;
+    let target = &ws.nodes[node];
+    if delay == 0 || target.is_remote || target.online {
+        return 0;
+    }
+    let members: Vec<&crate::model::Node> = ws.nodes.iter().filter(|n| !n.is_remote).collect();
+    let online = members.iter().filter(|n| n.online).count();
+    if online > members.len() / 2 {
+        return 0;
+    }
+    let top = members.iter().map(|n| n.priority).max().unwrap_or(0);
+    let lowest = members.iter().map(|n| n.priority).min().unwrap_or(0);
+    if lowest == top || target.priority < top {
+        return 0;
+    }
+    delay
+}
+
+impl Builder<'_> {
+    /// The fencing action `fence_action` ("reboot", "off", "on") of a node,
+    /// created once (Pacemaker's pe_fence_op). It becomes required unless
+    /// `optional` (and fencing is possible); the first reason given stays.
+    pub(crate) fn fence_op(
+        &mut self,
+        node: NodeIdx,
+        fence_action: &str,
+        optional: bool,
+        reason: Option<&str>,
+    ) -> usize {
+        let existing = self
+            .plan
+            .actions_without_rsc(FENCE_TASK)
+            .find(|&i| {
+                let a = &self.plan.actions[i];
+                a.node == Some(node) && a.fence_action.as_deref() == Some(fence_action)
+            });
+        let (i, definition_changed) = match existing {
+            Some(i) => (i, false),
+            None => self.create_fence_op(node, fence_action),
+        };
+        // A device that unfences changed since the node was last unfenced:
+        // the node must be fenced (or unfenced) with the new definition.
+        if (!optional || definition_changed) && self.can_fence(node) {
+            self.plan.actions[i].optional = false;
+        }
+        let a = &mut self.plan.actions[i];
+        if a.reason.is_none() {
+            a.reason = reason.map(str::to_string);
+        }
+        i
+    }
+
+    /// Creates a fencing action; also says whether a fence device that
+    /// unfences changed since the node was unfenced.
+    fn create_fence_op(&mut self, node: NodeIdx, fence_action: &str) -> (usize, bool) {
+        let mut action = Action {
+            rsc: None,
+            task: FENCE_TASK.to_string(),
+            node: Some(node),
+            optional: true,
+            runnable: true,
+            fence_action: Some(fence_action.to_string()),
+            ..Default::default()
+        };
+        let mut definition_changed = false;
+        if let Some(digests) = self.fence_device_digests.get(node) {
+            action.add_meta(DIGESTS_ALL_META, &digests.all);
+            action.add_meta(DIGESTS_SECURE_META, &digests.secure);
+            definition_changed = digests.changed;
+        }
+        if self.ws.options.priority_fencing_delay_s > 0 && self.ws.nodes[node].fence_with_priority_delay {
+            let delay = priority_fencing_delay(self.ws, node);
+            action.add_meta(PRIORITY_DELAY_META, &delay.to_string());
+        }
+        (self.plan.add_raw(action), definition_changed)
     }
 }

@@ -15,6 +15,7 @@ pub mod probes;
 pub mod promote;
 pub mod remote;
 pub mod shutdown;
+pub mod unfencing;
 
 use libcrmcommon::xml::Element;
 
@@ -184,8 +185,11 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     };
 
     let all = all_resources_in_order(ws, &order);
+    let fence_device_digests = digests::fence_device_digests(ws, cib);
     let mut builder = Builder::new(ws);
+    builder.fence_device_digests = fence_device_digests;
     builder.schedule_fencing();
+    builder.create_unfencing();
     let probe_orders = builder.schedule_probes();
     builder.apply_definition_changes(&definition_changes);
     for &r in &all {
@@ -203,11 +207,15 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     builder.create_utilization_orderings();
     builder.cancel_stale_recurring();
     builder.clean_up_orphans();
+    builder.clean_up_changed_agents(&definition_changes);
     builder.clear_orphan_failcounts();
     builder.schedule_shutdowns();
     for &r in &all {
         builder.internal_orderings(r);
     }
+    // After the restart orderings: a resource restarting anyway (a required
+    // stop) doesn't restart "due to" unfencing.
+    builder.order_unfencing();
     builder.order_probes(&probe_orders);
     let orders = builder.ws.orders.clone();
     for o in orders {
@@ -230,8 +238,10 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     }
     builder.order_remote_connection_actions();
     builder.fence_guests();
-    builder.order_probes_before_restarts();
+    // Stops implied by fencing are pseudo-actions before probes are ordered
+    // (Pacemaker schedules fencing before it applies orderings).
     builder.apply_fencing_to_stops();
+    builder.order_probes_before_restarts();
     builder.propagate();
     builder.cancel_superseded_reloads(&definition_changes);
     builder.settle_migrations();

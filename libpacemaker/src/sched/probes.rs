@@ -188,8 +188,11 @@ impl Builder<'_> {
         } else if promoted {
             self.plan.actions[probe].target_rc = Some(RC_PROMOTED);
         }
+        self.order_after_unfencing(r, node, probe, of::OPTIONAL);
         let top = self.ws.top_parent(r);
-        let start_of = if self.ws.resources[top].variant == Variant::Clone {
+        // A fence device that unfences waits for its own probes only.
+        let unfencing_device = self.ws.resources[r].is_stonith && self.ws.unfencing_enabled;
+        let start_of = if self.ws.resources[top].variant == Variant::Clone && !unfencing_device {
             top
         } else {
             r

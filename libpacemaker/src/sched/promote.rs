@@ -146,6 +146,11 @@ pub fn set_instance_roles(ws: &mut WorkingSet, clone: RscIdx) {
         if *count >= settings.promoted_node_max {
             continue;
         }
+        // Frozen without quorum: nothing new is promoted.
+        let frozen = !ws.have_quorum && ws.options.no_quorum_policy == crate::options::NoQuorumPolicy::Freeze;
+        if frozen && current_role(ws, inst) < Role::Promoted {
+            continue;
+        }
         *count += 1;
         promoted += 1;
         set_next_role(ws, inst, Role::Promoted);

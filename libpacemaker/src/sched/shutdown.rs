@@ -39,7 +39,7 @@ pub fn order_shutdowns(ws: &WorkingSet, plan: &mut Plan) {
     if let Some(dc) = dc {
         // Other nodes leave first, to avoid repeated DC elections; fencing too.
         let fencing: Vec<usize> = (0..plan.actions.len())
-            .filter(|&i| plan.actions[i].rsc.is_none() && plan.actions[i].task == "stonith")
+            .filter(|&i| plan.actions[i].is_node_fencing())
             .collect();
         for first in others.into_iter().chain(fencing) {
             plan.order(first, dc, of::OPTIONAL);

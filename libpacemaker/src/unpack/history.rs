@@ -292,8 +292,8 @@ fn unpack_lrm_resource(
     let active = replay.role > Role::Stopped;
     let rsc = if anonymous && active {
         match pick_anonymous_instance(ws, lookup, template, node) {
-            Some(r) => r,
-            None => create_anonymous_orphan(ws, template),
+            Some(r) if !instance_number_withheld(ws, template, node) => r,
+            _ => create_anonymous_orphan(ws, template),
         }
     } else if anonymous {
         // Stopped: recorded on the instance active here, else on the first
@@ -314,6 +314,9 @@ fn unpack_lrm_resource(
     }
     if !ws.resources[rsc].history_on.contains(&node) {
         ws.resources[rsc].history_on.push(node);
+    }
+    if !ws.resources[rsc].orphan && recorded_agent_differs(&ws.resources[rsc], entry) {
+        ws.resources[rsc].agent_changed_on.push(node);
     }
     if ws.nodes[node].online {
         for (task, interval_ms, call_id) in active_recurring_ops(&ops) {
@@ -399,6 +402,16 @@ fn active_recurring_ops(ops: &[Op]) -> Vec<(String, u64, i64)> {
     out
 }
 
+/// Whether a history entry names another agent (class, provider or type)
+/// than the resource's configuration does.
+fn recorded_agent_differs(rsc: &Resource, entry: &Element) -> bool {
+    let configured_class = Some(rsc.class.as_str()).filter(|c| !c.is_empty());
+    let configured_type = Some(rsc.agent.as_str()).filter(|t| !t.is_empty());
+    entry.attr("class") != configured_class
+        || entry.attr("provider") != rsc.provider.as_deref()
+        || entry.attr("type") != configured_type
+}
+
 fn create_orphan(ws: &mut WorkingSet, id: &str, entry: &Element) -> RscIdx {
     let mut rsc = Resource::new(id, Variant::Primitive, "primitive");
     rsc.class = entry.attr("class").unwrap_or("unknown").to_string();
@@ -415,6 +428,19 @@ fn create_orphan(ws: &mut WorkingSet, id: &str, entry: &Element) -> RscIdx {
         super::remote::orphaned_connection(ws, idx);
     }
     idx
+}
+
+/// Whether an anonymous clone instance active on a lost node goes without
+/// an instance number: one that doesn't need fencing may start elsewhere
+/// before the node is fenced, so unless the clone has an instance for every
+/// node, the history there belongs to an orphan instance.
+fn instance_number_withheld(ws: &WorkingSet, template: RscIdx, node: NodeIdx) -> bool {
+    let n = &ws.nodes[node];
+    let lost = !n.online || n.unclean;
+    let universal = ws
+        .enclosing_clone(template)
+        .is_some_and(|c| ws.resources[c].clone.clone_max == ws.nodes.len());
+    lost && !n.is_remote && !universal && !crate::sched::fencing::requirement(ws, template).needs_fencing()
 }
 
 fn create_anonymous_orphan(ws: &mut WorkingSet, template: RscIdx) -> RscIdx {
@@ -522,18 +548,13 @@ fn replay_ops(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, ops: &[Op]) -> Replay
                     status = EXEC_ERROR;
                 }
                 OCF_NOT_CONFIGURED => status = EXEC_ERROR_FATAL,
-                OCF_UNIMPLEMENTED => {
-                    status = if op.interval_ms == 0 {
-                        EXEC_ERROR_HARD
-                    } else {
-                        EXEC_ERROR
-                    };
+                OCF_UNIMPLEMENTED if op.interval_ms == 0 => {
+                    block_unrecoverable_stop(ws, node, op, &mut r);
+                    status = EXEC_ERROR_HARD;
                 }
+                OCF_UNIMPLEMENTED => status = EXEC_ERROR,
                 OCF_NOT_INSTALLED | OCF_INVALID_PARAM | OCF_INSUFFICIENT_PRIV => {
-                    if op.task == "stop" && !ws.options.stonith_enabled {
-                        r.unmanaged = true;
-                        r.blocked = true;
-                    }
+                    block_unrecoverable_stop(ws, node, op, &mut r);
                     status = EXEC_ERROR_HARD;
                 }
                 _ => {
@@ -583,6 +604,16 @@ fn replay_ops(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, ops: &[Op]) -> Replay
         }
     }
     r
+}
+
+/// A stop that failed for good (the agent can't work there) leaves the
+/// resource blocked, unless fencing the node can stop it (Pacemaker's
+/// check_recoverable).
+fn block_unrecoverable_stop(ws: &WorkingSet, node: NodeIdx, op: &Op, r: &mut Replay) {
+    if op.task == "stop" && !ws.can_fence(node) {
+        r.unmanaged = true;
+        r.blocked = true;
+    }
 }
 
 fn record_failure(
@@ -843,10 +874,10 @@ fn apply_replay(
         }
         OnFail::ResetRemote => reset_remote(ws, rsc),
     }
-    let _ = save_on_fail;
     if role != Role::Stopped && role != Role::Unknown {
         if !ws.resources[rsc].running_on.contains(&node) {
             ws.resources[rsc].running_on.push(node);
+            add_priority_to_node(ws, rsc, node, role, save_on_fail != OnFail::Ignore);
             // What runs on a node in maintenance is left alone there.
             if ws.nodes[node].maintenance && ws.resources[rsc].variant == Variant::Primitive {
                 ws.resources[rsc].managed = false;
@@ -891,6 +922,18 @@ fn reset_remote(ws: &mut WorkingSet, rsc: RscIdx) {
     if ws.resources[rsc].remote_reconnect_ms > 0 {
         set_next_role(ws, rsc, Role::Stopped);
     }
+}
+
+/// Adds the priority of a resource found active on a node to the node's
+/// (Pacemaker's native_priority_to_node): a promoted instance counts one
+/// more, a failed one nothing.
+fn add_priority_to_node(ws: &mut WorkingSet, rsc: RscIdx, node: NodeIdx, role: Role, failed: bool) {
+    let res = &ws.resources[rsc];
+    if res.variant != Variant::Primitive || res.priority == 0 || failed {
+        return;
+    }
+    let bonus = i32::from(role == Role::Promoted);
+    ws.nodes[node].priority = ws.nodes[node].priority.saturating_add(res.priority.saturating_add(bonus));
 }
 
 /// What to do about a resource active on more than one node (multiple-active).

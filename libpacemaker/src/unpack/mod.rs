@@ -156,6 +156,8 @@ pub fn unpack_at(cib: &Element, now: Option<i64>) -> Result<WorkingSet, UnpackEr
         remote::link_connections(&mut ws);
     }
 
+    ws.unfencing_enabled = resources::unfencing_configured(configuration);
+
     if let Some(tickets) = status.child("tickets") {
         for t in tickets.elements().filter(|e| e.name == "ticket_state") {
             if let Some(id) = t.id() {
@@ -174,6 +176,19 @@ pub fn unpack_at(cib: &Element, now: Option<i64>) -> Result<WorkingSet, UnpackEr
     nodes::unpack_node_states(&mut ws, status);
     history::unpack_history(&mut ws, status);
     Ok(ws)
+}
+
+/// The CIB as Pacemaker leaves its input once unpacked: with the implicit
+/// connection resources of guest nodes added to the resources section
+/// (which is what crm_simulate saves with --save-input).
+pub fn with_implicit_resources(cib: &Element) -> Element {
+    let mut expanded = cib.clone();
+    if let Some(resources) = expanded.child_mut("configuration").and_then(|c| c.child_mut("resources")) {
+        for connection in remote::guest_connections(resources) {
+            resources.push_child(connection);
+        }
+    }
+    expanded
 }
 
 /// Unpacks the constraints section. Pacemaker does this only when scheduling,

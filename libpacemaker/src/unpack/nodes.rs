@@ -115,6 +115,15 @@ pub fn fence_node(ws: &mut WorkingSet, idx: usize, reason: &str) {
     node.unclean = true;
 }
 
+/// Fences a node that left the cluster: the only fencing that
+/// priority-fencing-delay may delay.
+fn fence_lost_node(ws: &mut WorkingSet, idx: usize) {
+    if !ws.nodes[idx].unclean {
+        ws.nodes[idx].fence_with_priority_delay = true;
+    }
+    fence_node(ws, idx, "peer is no longer part of the cluster");
+}
+
 pub(super) fn unpack_node_states(ws: &mut WorkingSet, status: &Element) {
     for state in status.elements().filter(|e| e.name == "node_state") {
         let (Some(id), Some(uname)) = (state.id(), state.attr("uname")) else {
@@ -239,7 +248,7 @@ fn online_status_with_fencing(ws: &mut WorkingSet, idx: usize, state: &Element) 
     } else if do_terminate && join_is("down") && !in_ccm && !crmd_online {
         return false;
     } else if !in_ccm {
-        fence_node(ws, idx, "peer is no longer part of the cluster");
+        fence_lost_node(ws, idx);
     } else if !crmd_online {
         fence_node(ws, idx, "peer process is no longer available");
     } else if do_terminate {

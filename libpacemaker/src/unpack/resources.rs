@@ -44,6 +44,30 @@ pub(super) fn unpack_resources(
     ws.top_level = top;
 }
 
+/// Whether some resource (or the resource defaults) provides or requires
+/// unfencing in its meta-attributes, as written (Pacemaker looks for such an
+/// nvpair before unpacking anything, so rules and id-refs don't count).
+pub(super) fn unfencing_configured(configuration: &Element) -> bool {
+    fn unfencing_pair(set: &Element) -> bool {
+        set.elements().any(|pair| {
+            pair.name == "nvpair"
+                && matches!(pair.attr("name"), Some("provides" | "requires"))
+                && pair.attr("value") == Some("unfencing")
+        })
+    }
+    let in_resources = configuration.child("resources").is_some_and(|resources| {
+        resources
+            .descendants()
+            .any(|e| e.name == "meta_attributes" && unfencing_pair(e))
+    });
+    let in_defaults = configuration.child("rsc_defaults").is_some_and(|defaults| {
+        defaults
+            .elements()
+            .any(|e| e.name == "meta_attributes" && unfencing_pair(e))
+    });
+    in_resources || in_defaults
+}
+
 /// Returns a copy of the resources section where every primitive that names
 /// a template carries the template's agent, attribute sets and operations
 /// (the primitive's own settings win).
