@@ -8,6 +8,7 @@
 //! ```
 
 pub mod calculate;
+pub mod health;
 pub mod inject;
 pub mod model;
 pub mod options;

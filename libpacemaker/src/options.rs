@@ -28,6 +28,7 @@ pub struct ClusterOptions {
     pub placement_strategy: String,
     pub stonith_action: String,
     pub have_watchdog: bool,
+    pub node_health: crate::health::HealthPolicy,
 }
 
 impl Default for ClusterOptions {
@@ -85,6 +86,7 @@ impl ClusterOptions {
                 .unwrap_or_else(|| "default".to_string()),
             stonith_action,
             have_watchdog: flag("have-watchdog", false),
+            node_health: crate::health::HealthPolicy::from_options(&raw),
             raw,
         }
     }

@@ -81,6 +81,15 @@ fn node_status_text(ws: &WorkingSet, n: NodeIdx) -> &'static str {
     }
 }
 
+/// What the node list adds for an unhealthy node.
+fn health_note(ws: &WorkingSet, n: NodeIdx) -> &'static str {
+    match crate::health::node_colour(ws, n) {
+        c if c < 0 => " (health is RED)",
+        0 => " (health is YELLOW)",
+        _ => "",
+    }
+}
+
 pub fn node_list(ws: &WorkingSet, out: &mut String) {
     let mut online = Vec::new();
     let mut offline = Vec::new();
@@ -94,12 +103,14 @@ pub fn node_list(ws: &WorkingSet, out: &mut String) {
             || (node.standby_onfail && node.online)
             || node.standby
             || node.maintenance
+            || crate::health::node_colour(ws, n) <= 0
         {
             let kind = if node.is_remote { "RemoteNode" } else { "Node" };
             out.push_str(&format!(
-                "    * {kind} {}: {}\n",
+                "    * {kind} {}: {}{}\n",
                 node.uname,
-                node_status_text(ws, n)
+                node_status_text(ws, n),
+                health_note(ws, n)
             ));
         } else if node.online {
             if node.is_remote {

@@ -148,6 +148,7 @@ fn all_resources_in_order(ws: &WorkingSet, top: &[RscIdx]) -> Vec<RscIdx> {
 
 /// Places resources and plans the actions to get there.
 pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
+    crate::health::apply_node_health(ws);
     crate::unpack::unpack_constraints(ws, cib);
     let definition_changes = digests::check_definitions(ws, cib);
     add_group_colocations(ws);

@@ -6,6 +6,7 @@ mod nodes;
 mod resources;
 mod rsc_lookup;
 
+pub use constraints::apply_location;
 pub use resources::{parse_interval_ms, strip_instance};
 
 use std::collections::HashMap;
