@@ -82,6 +82,18 @@ impl Node {
     }
 }
 
+/// Where probes may look for a resource (a location constraint's
+/// `resource-discovery`), from weakest to strongest: the strongest mode of
+/// the constraints naming a node applies there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum Discovery {
+    #[default]
+    Always,
+    Never,
+    /// Probe only on nodes of constraints with this mode (and run nowhere else).
+    Exclusive,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Variant {
     Primitive,
@@ -180,6 +192,11 @@ pub struct Resource {
     pub known_on: Vec<NodeIdx>,
     /// Location preferences: node -> score.
     pub allowed: BTreeMap<NodeIdx, i32>,
+    /// Discovery modes other than `Always` that location constraints set
+    /// for nodes.
+    pub discovery: BTreeMap<NodeIdx, Discovery>,
+    /// Some location constraint of this resource has exclusive discovery.
+    pub exclusive_discovery: bool,
     pub assigned_to: Option<NodeIdx>,
     pub provisional: bool,
     pub assigning: bool,
@@ -278,6 +295,8 @@ impl Resource {
             running_on: Vec::new(),
             known_on: Vec::new(),
             allowed: BTreeMap::new(),
+            discovery: BTreeMap::new(),
+            exclusive_discovery: false,
             assigned_to: None,
             provisional: true,
             assigning: false,

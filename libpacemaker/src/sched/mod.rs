@@ -5,6 +5,7 @@ pub mod anti_colocation;
 pub mod assign;
 pub mod config_changes;
 pub mod digests;
+pub mod discovery;
 pub mod fencing;
 pub mod interleave;
 pub mod migration;
@@ -154,6 +155,7 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     add_group_colocations(ws);
     apply_stickiness(ws);
     apply_failure_thresholds(ws);
+    discovery::ban_outside_exclusive_discovery(ws);
 
     let (order, scores, (utilization, assignment_log)) = {
         let mut placement = assign::Placement::new(ws);
