@@ -140,7 +140,7 @@ fn execution_line(ws: &model::WorkingSet, plan: &sched::actions::Plan, i: usize,
                 } else {
                     ws.action_display_name(r)
                 };
-                if a.task == "clear_failcount" {
+                if a.task == "clear_failcount" || a.task == sched::shutdown_lock::CLEAR_HISTORY_TASK {
                     lines.push(format!(
                         "  * Cluster action:  {} for {} on {}",
                         a.task, ws.resources[r].id, node

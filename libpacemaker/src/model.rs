@@ -197,6 +197,14 @@ pub struct Resource {
     pub discovery: BTreeMap<NodeIdx, Discovery>,
     /// Some location constraint of this resource has exclusive discovery.
     pub exclusive_discovery: bool,
+    /// The node this resource is kept on after that node shut down
+    /// (shutdown-lock), and when the lock started (the node's shutdown time,
+    /// seconds since the epoch).
+    pub lock_node: Option<NodeIdx>,
+    pub lock_time: i64,
+    /// Nodes whose recorded history of this resource is to be deleted from
+    /// the CIB (an "lrm_delete" by the controller).
+    pub history_to_clear: Vec<NodeIdx>,
     pub assigned_to: Option<NodeIdx>,
     pub provisional: bool,
     pub assigning: bool,
@@ -263,6 +271,11 @@ pub struct RecordedOp {
 }
 
 impl Resource {
+    /// Whether this primitive is the connection to a Pacemaker Remote node.
+    pub fn is_remote_connection(&self) -> bool {
+        self.class == "ocf" && self.provider.as_deref() == Some("pacemaker") && self.agent == "remote"
+    }
+
     pub fn new(id: &str, variant: Variant, xml_name: &str) -> Self {
         Resource {
             id: id.to_string(),
@@ -297,6 +310,9 @@ impl Resource {
             allowed: BTreeMap::new(),
             discovery: BTreeMap::new(),
             exclusive_discovery: false,
+            lock_node: None,
+            lock_time: 0,
+            history_to_clear: Vec::new(),
             assigned_to: None,
             provisional: true,
             assigning: false,
@@ -420,9 +436,21 @@ pub struct WorkingSet {
     pub op_defaults: Option<Element>,
     /// Ticket id -> (granted, standby), from the status section.
     pub tickets: std::collections::HashMap<String, (bool, bool)>,
+    /// The earliest future time (seconds since the epoch) at which the
+    /// outcome may change without any event (a lock expiring ...), by which
+    /// the controller should schedule again. Graph: `recheck-by`.
+    pub recheck_by: Option<i64>,
 }
 
 impl WorkingSet {
+    /// Asks for scheduling again by `time` unless that is not in the future
+    /// or an earlier time was asked for (Pacemaker's pe__update_recheck_time).
+    pub fn update_recheck_time(&mut self, time: i64) {
+        if time > self.now && self.recheck_by.map_or(true, |t| t > time) {
+            self.recheck_by = Some(time);
+        }
+    }
+
     pub fn node_by_name(&self, name: &str) -> Option<NodeIdx> {
         self.nodes.iter().position(|n| n.uname == name)
     }

@@ -25,6 +25,9 @@ pub struct ClusterOptions {
     pub startup_probes: bool,
     pub stop_all_resources: bool,
     pub shutdown_lock: bool,
+    /// How long a shutdown lock lasts (seconds; 0 for as long as the node
+    /// is down).
+    pub shutdown_lock_limit_s: i64,
     pub placement_strategy: String,
     pub stonith_action: String,
     pub have_watchdog: bool,
@@ -80,6 +83,10 @@ impl ClusterOptions {
             startup_probes: flag("enable-startup-probes", true),
             stop_all_resources: flag("stop-all-resources", false),
             shutdown_lock: flag("shutdown-lock", false),
+            shutdown_lock_limit_s: raw
+                .get("shutdown-lock-limit")
+                .and_then(|v| libcrmcommon::duration::interval_ms(v))
+                .map_or(0, |ms| (ms / 1000) as i64),
             placement_strategy: raw
                 .get("placement-strategy")
                 .cloned()

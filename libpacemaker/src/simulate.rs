@@ -165,7 +165,7 @@ pub fn apply_executed(cib: &Element, ws: &WorkingSet, plan: &Plan, executed: &[u
         if a.pseudo
             || matches!(
                 a.task.as_str(),
-                "cancel" | "delete" | "notify" | "clear_failcount"
+                "cancel" | "delete" | "notify" | "clear_failcount" | crate::sched::shutdown_lock::CLEAR_HISTORY_TASK
             )
         {
             continue;

@@ -172,10 +172,11 @@ fn exit_code_text(rc: i32) -> &'static str {
 /// One primitive's status line (without indentation or bullet).
 pub fn primitive_line(ws: &WorkingSet, r: RscIdx, name: &str) -> String {
     let res = &ws.resources[r];
-    let node = if res.running_on.len() == 1 {
-        Some(res.running_on[0])
-    } else {
-        None
+    // An inactive resource locked to a node is shown there.
+    let node = match res.running_on[..] {
+        [n] => Some(n),
+        [] => res.lock_node,
+        _ => None,
     };
     let mut s = format!("{name}\t({}):\t", agent_text(ws, r));
     if res.orphan {
@@ -223,6 +224,9 @@ pub fn primitive_line(ws: &WorkingSet, r: RscIdx, name: &str) -> String {
         if !ws.nodes[n].online && ws.nodes[n].unclean {
             flags.push("UNCLEAN".to_string());
         }
+    }
+    if node.is_some() && node == res.lock_node {
+        flags.push("LOCKED".to_string());
     }
     if res.pending_task.as_deref() == Some("monitor") {
         flags.push("Monitoring".to_string());

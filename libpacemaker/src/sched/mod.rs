@@ -14,6 +14,7 @@ pub mod notify;
 pub mod probes;
 pub mod promote;
 pub mod shutdown;
+pub mod shutdown_lock;
 
 use libcrmcommon::xml::Element;
 
@@ -150,6 +151,7 @@ fn all_resources_in_order(ws: &WorkingSet, top: &[RscIdx]) -> Vec<RscIdx> {
 /// Places resources and plans the actions to get there.
 pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     crate::health::apply_node_health(ws);
+    shutdown_lock::apply_shutdown_locks(ws);
     crate::unpack::unpack_constraints(ws, cib);
     let definition_changes = digests::check_definitions(ws, cib);
     add_group_colocations(ws);
@@ -184,6 +186,7 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     builder.create_utilization_orderings();
     builder.cancel_stale_recurring();
     builder.clean_up_orphans();
+    builder.clear_unlocked_histories();
     builder.clear_orphan_failcounts();
     builder.schedule_shutdowns();
     for &r in &all {

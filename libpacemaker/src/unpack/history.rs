@@ -78,6 +78,30 @@ pub(super) fn unpack_history(ws: &mut WorkingSet, status: &Element) {
     }
 }
 
+/// The history entry attribute recording when the resource was locked to
+/// the node at the node's shutdown.
+const SHUTDOWN_LOCK_ATTR: &str = "shutdown-lock";
+
+/// Locks the resource to the node if its history entry records a shutdown
+/// lock that has not expired; an expired lock's history is deleted.
+fn unpack_shutdown_lock(ws: &mut WorkingSet, rsc: RscIdx, node: NodeIdx, entry: &Element) {
+    let lock_time = entry
+        .attr(SHUTDOWN_LOCK_ATTR)
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .unwrap_or(0);
+    if lock_time == 0 {
+        return;
+    }
+    let limit = ws.options.shutdown_lock_limit_s;
+    let res = &mut ws.resources[rsc];
+    if limit > 0 && ws.now > lock_time + limit {
+        res.history_to_clear.push(node);
+    } else {
+        res.lock_node = Some(node);
+        res.lock_time = lock_time;
+    }
+}
+
 /// Operation fields we need from an lrm_rsc_op.
 struct Op {
     task: String,
@@ -288,6 +312,13 @@ fn unpack_lrm_resource(
         .filter_map(Op::from_xml)
         .collect();
     if ops.is_empty() {
+        // Without operations, an entry matters only for the lock it records.
+        if ws.options.shutdown_lock {
+            lookup.catch_up(ws);
+            if let Some((rsc, _)) = lookup.find(ws, rsc_id) {
+                unpack_shutdown_lock(ws, rsc, node, entry);
+            }
+        }
         return;
     }
     // Replay in call order; pending operations (call-id -1) go last.
@@ -322,6 +353,9 @@ fn unpack_lrm_resource(
     if anonymous && !shadowed && rsc_id != ws.resources[rsc].id {
         // The most recent history name wins (Pacemaker's clone_name).
         ws.resources[rsc].clone_name = Some(rsc_id.to_string());
+    }
+    if ws.options.shutdown_lock {
+        unpack_shutdown_lock(ws, rsc, node, entry);
     }
     if !ws.resources[rsc].history_on.contains(&node) {
         ws.resources[rsc].history_on.push(node);

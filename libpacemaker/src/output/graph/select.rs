@@ -171,6 +171,10 @@ pub(super) fn in_graph(ws: &WorkingSet, a: &Action, shown: bool) -> bool {
     if a.pseudo || a.task == view::FENCE_TASK || a.task == view::SHUTDOWN_TASK {
         return true;
     }
+    // The controller deletes history itself, whatever the node's state.
+    if a.task == view::CLEAR_HISTORY_TASK {
+        return a.node.is_some();
+    }
     let Some(n) = a.node else {
         return false;
     };
