@@ -4,7 +4,7 @@ use libcrmcommon::xml::Element;
 
 use crate::model::{order_flags as of, Colocation, Discovery, Role, RscIdx, RscOrder, Variant, WorkingSet};
 use crate::options::is_true;
-use crate::rules::{rule_matches, RuleContext};
+use crate::rules::{rule_matches_noting_change, RuleContext, RuleSubject};
 use crate::score::{self, INFINITY};
 
 pub(super) fn unpack_constraints(ws: &mut WorkingSet, constraints: &Element) {
@@ -191,13 +191,18 @@ fn apply_rule_location(ws: &mut WorkingSet, rsc: RscIdx, rule: &Element, constra
     let fixed_score = rule.attr("score").map(score::parse_or_zero);
     let score_attr = rule.attr("score-attribute");
     for n in 0..ws.nodes.len() {
+        let mut next_change = None;
         let matched = {
             let ctx = RuleContext {
                 node_attrs: Some(&ws.nodes[n].attrs),
                 now: Some(ws.now),
             };
-            rule_matches(rule, &ctx)
+            rule_matches_noting_change(rule, &ctx, &RuleSubject::default(), &mut next_change)
         };
+        // The constraint applies differently once the rule's result changes.
+        if let Some(time) = next_change {
+            ws.update_recheck_time(time);
+        }
         if !matched {
             continue;
         }

@@ -4,7 +4,8 @@ use libcrmcommon::xml::Element;
 
 use crate::model::{Node, WorkingSet};
 use crate::options::{is_true, NoQuorumPolicy};
-use crate::rules::{collect_nvpairs, RuleContext};
+use super::collect_dated_nvpairs;
+use crate::rules::RuleSubject;
 use crate::score;
 
 pub(super) fn unpack_nodes(ws: &mut WorkingSet, nodes: &Element) {
@@ -22,14 +23,10 @@ pub(super) fn unpack_nodes(ws: &mut WorkingSet, nodes: &Element) {
             weight: xml.attr("score").map(score::parse_or_zero).unwrap_or(0),
             ..Node::default()
         };
-        let ctx = RuleContext {
-            node_attrs: None,
-            now: Some(ws.now),
-        };
         let mut attrs = std::collections::HashMap::new();
-        collect_nvpairs(xml, "instance_attributes", &ctx, &mut attrs);
+        collect_dated_nvpairs(ws, xml, "instance_attributes", &RuleSubject::default(), &mut attrs);
         node.attrs = attrs;
-        node.utilization = utilization_of(xml);
+        node.utilization = utilization_of(ws, xml);
         node.attrs.insert("#uname".to_string(), uname.to_string());
         node.attrs.insert("#id".to_string(), id.to_string());
         node.attrs.insert(
@@ -45,17 +42,9 @@ pub(super) fn unpack_nodes(ws: &mut WorkingSet, nodes: &Element) {
 }
 
 /// Utilization values from an element's <utilization> sets (integers; junk counts as 0).
-pub(crate) fn utilization_of(xml: &Element) -> std::collections::BTreeMap<String, i64> {
+pub(crate) fn utilization_of(ws: &mut WorkingSet, xml: &Element) -> std::collections::BTreeMap<String, i64> {
     let mut raw = std::collections::HashMap::new();
-    collect_nvpairs(
-        xml,
-        "utilization",
-        &RuleContext {
-            node_attrs: None,
-            now: None,
-        },
-        &mut raw,
-    );
+    collect_dated_nvpairs(ws, xml, "utilization", &RuleSubject::default(), &mut raw);
     raw.into_iter()
         .map(|(k, v)| (k, v.trim().parse::<i64>().unwrap_or(0)))
         .collect()
@@ -90,15 +79,7 @@ pub(super) fn unpack_node_states(ws: &mut WorkingSet, status: &Element) {
         // Transient attributes override configured ones.
         if let Some(transient) = state.child("transient_attributes") {
             let mut attrs = std::collections::HashMap::new();
-            collect_nvpairs(
-                transient,
-                "instance_attributes",
-                &RuleContext {
-                    node_attrs: None,
-                    now: Some(ws.now),
-                },
-                &mut attrs,
-            );
+            collect_dated_nvpairs(ws, transient, "instance_attributes", &RuleSubject::default(), &mut attrs);
             for (k, v) in attrs {
                 ws.nodes[idx].attrs.insert(k, v);
             }
