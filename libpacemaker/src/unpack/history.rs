@@ -1,6 +1,8 @@
 //! Resource history (lrm_rsc_op entries): where each resource is active, in
 //! which role, what failed, and fail counts.
 
+use std::collections::HashMap;
+
 use libcrmcommon::xml::Element;
 
 use super::nodes::fence_node;
@@ -922,6 +924,8 @@ fn apply_target_role(ws: &mut WorkingSet, rsc: RscIdx) {
 
 /// Sums fail-count-* node attributes per resource and node.
 fn compute_failcounts(ws: &mut WorkingSet) {
+    // The latest failure behind each (resource, node)'s unexpired fail count.
+    let mut latest_failure: HashMap<(RscIdx, NodeIdx), i64> = HashMap::new();
     for n in 0..ws.nodes.len() {
         let attrs: Vec<(String, String)> = ws.nodes[n]
             .attrs
@@ -953,8 +957,19 @@ fn compute_failcounts(ws: &mut WorkingSet) {
                 if matches && !expired {
                     let entry = ws.resources[r].failcount.entry(n).or_insert(0);
                     *entry = crate::score::add(*entry, count);
+                    if let (true, Some(t)) = (timeout > 0 && count > 0, last_failure) {
+                        let latest = latest_failure.entry((r, n)).or_insert(t);
+                        *latest = (*latest).max(t);
+                    }
                 }
             }
+        }
+    }
+    // Once the failure-timeout has passed since the latest failure, the
+    // fail count expires: the cluster must be scheduled again then.
+    for ((r, n), latest) in latest_failure {
+        if ws.resources[r].history_on.contains(&n) {
+            ws.update_recheck_time(latest + ws.resources[r].failure_timeout_s as i64 + 1);
         }
     }
 }
