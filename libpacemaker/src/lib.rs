@@ -8,6 +8,7 @@
 //! ```
 
 pub mod calculate;
+pub mod health;
 pub mod inject;
 pub mod model;
 pub mod options;
@@ -124,14 +125,6 @@ pub fn transition_summary(ws: &model::WorkingSet, schedule: &sched::Schedule) ->
     lines
 }
 
-fn execution_lines(ws: &model::WorkingSet, plan: &sched::actions::Plan) -> Vec<String> {
-    let mut lines = Vec::new();
-    for i in simulate::executed_actions(plan) {
-        execution_line(ws, plan, i, &mut lines);
-    }
-    lines
-}
-
 /// The "Executing Cluster Transition" line for one executed action.
 fn execution_line(ws: &model::WorkingSet, plan: &sched::actions::Plan, i: usize, lines: &mut Vec<String>) {
     {
@@ -161,7 +154,7 @@ fn execution_line(ws: &model::WorkingSet, plan: &sched::actions::Plan, i: usize,
                 } else {
                     ws.action_display_name(r)
                 };
-                if a.task == "clear_failcount" {
+                if a.task == "clear_failcount" || a.task == sched::shutdown_lock::CLEAR_HISTORY_TASK {
                     lines.push(format!(
                         "  * Cluster action:  {} for {} on {}",
                         a.task, ws.resources[r].id, node
@@ -299,11 +292,7 @@ fn run_scheduler(
     }
     text.push('\n');
     text.push_str("Executing Cluster Transition:\n");
-    let (lines, revised) = if injections.op_fail.is_empty() {
-        (execution_lines(&ws, &schedule.plan), simulate::apply(cib, &ws, &schedule.plan))
-    } else {
-        execute_with_failures(cib, &ws, &schedule, &injections.op_fail, &mut injection_errors)
-    };
+    let (lines, revised) = execute_transition(cib, &ws, &schedule, &injections.op_fail, &mut injection_errors);
     for line in lines {
         text.push_str(&line);
         text.push('\n');
@@ -344,10 +333,11 @@ fn graph_files(cib: &Element, ws: &model::WorkingSet, schedule: &sched::Schedule
     (graph, dot)
 }
 
-/// Simulates the transition by running its graph as Pacemaker does, making the actions
-/// `fail_specs` name fail (crm_simulate -F): returns the "Executing Cluster Transition"
-/// lines and the revised CIB.
-fn execute_with_failures(
+/// Simulates the transition by running its graph as Pacemaker does (so the actions are
+/// listed in the order crm_simulate executes them), making the actions `fail_specs` name
+/// fail (crm_simulate -F): returns the "Executing Cluster Transition" lines and the
+/// revised CIB.
+fn execute_transition(
     cib: &Element,
     ws: &model::WorkingSet,
     schedule: &sched::Schedule,
