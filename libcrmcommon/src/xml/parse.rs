@@ -9,6 +9,7 @@ use super::node::{Element, XmlNode};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 use std::fmt;
+use std::ops::Range;
 
 /// How deep documents may nest; libxml2's default limit without XML_PARSE_HUGE.
 pub const MAX_DEPTH: usize = 256;
@@ -37,6 +38,10 @@ pub fn parse(text: &str) -> Result<Element, ParseError> {
 }
 
 pub fn parse_bytes(bytes: &[u8]) -> Result<Element, ParseError> {
+    // One UTF-8 check of the whole input lets names and values be sliced out of it
+    // without checking each again; input that is not UTF-8 throughout takes the
+    // per-slice checks (and their errors) instead.
+    let text = Text { whole: std::str::from_utf8(bytes).ok() };
     let mut reader = Reader::from_reader(bytes);
     {
         let cfg = reader.config_mut();
@@ -45,6 +50,7 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<Element, ParseError> {
         cfg.expand_empty_elements = false;
     }
     let mut stack: Vec<Element> = Vec::new();
+    let mut spans = Vec::new();
     let mut root: Option<Element> = None;
     loop {
         let event = reader.read_event().map_err(|e| err(&reader, e.to_string()))?;
@@ -56,10 +62,10 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<Element, ParseError> {
                 if stack.len() >= MAX_DEPTH {
                     return Err(err(&reader, format!("elements nested deeper than {MAX_DEPTH}")));
                 }
-                stack.push(element_from_start(&reader, &start)?);
+                stack.push(element_from_start(&reader, &text, &start, &mut spans)?);
             }
             Event::Empty(start) => {
-                let e = element_from_start(&reader, &start)?;
+                let e = element_from_start(&reader, &text, &start, &mut spans)?;
                 attach(&reader, &mut stack, &mut root, e)?;
             }
             Event::End(_) => {
@@ -96,6 +102,30 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<Element, ParseError> {
     root.ok_or_else(|| err(&reader, "no root element"))
 }
 
+/// The input as text, when it is UTF-8 throughout.
+struct Text<'a> {
+    whole: Option<&'a str>,
+}
+
+impl<'a> Text<'a> {
+    /// `slice` (a part of the input, as the reader hands it out) as text.
+    fn str<'s>(&self, slice: &'s [u8]) -> Option<&'s str>
+    where
+        'a: 's,
+    {
+        if let Some(whole) = self.whole {
+            // The reader's events borrow from the input, so the slice's place in it
+            // is its address difference; slices cut at ASCII delimiters are always
+            // on character boundaries, which `get` confirms.
+            let offset = (slice.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize);
+            if let Some(s) = offset.checked_add(slice.len()).and_then(|end| whole.get(offset..end)) {
+                return Some(s);
+            }
+        }
+        std::str::from_utf8(slice).ok()
+    }
+}
+
 fn attach(
     reader: &Reader<&[u8]>,
     stack: &mut [Element],
@@ -113,34 +143,113 @@ fn attach(
     }
 }
 
-fn element_from_start(reader: &Reader<&[u8]>, start: &BytesStart<'_>) -> Result<Element, ParseError> {
-    let name = std::str::from_utf8(start.name().as_ref())
-        .map_err(|_| err(reader, "element name is not UTF-8"))?
-        .to_owned();
+fn element_from_start(
+    reader: &Reader<&[u8]>,
+    text: &Text<'_>,
+    start: &BytesStart<'_>,
+    spans: &mut Vec<AttributeSpan>,
+) -> Result<Element, ParseError> {
+    let name = text.str(start.name().0).ok_or_else(|| err(reader, "element name is not UTF-8"))?;
     if name.is_empty() {
         return Err(err(reader, "empty element name"));
     }
-    let mut element = Element::new(name);
-    for attr in start.attributes().with_checks(true) {
-        let attr = attr.map_err(|e| err(reader, e.to_string()))?;
-        let key = std::str::from_utf8(attr.key.as_ref())
-            .map_err(|_| err(reader, "attribute name is not UTF-8"))?;
-        let raw = std::str::from_utf8(&attr.value)
-            .map_err(|_| err(reader, "attribute value is not UTF-8"))?;
-        let value = unescape_attr(raw).map_err(|m| err(reader, m))?;
-        if element.has_attr(key) {
-            return Err(err(reader, format!("duplicate attribute {key}")));
+    // The attributes are split first so that the element's list is allocated
+    // once, at its final size.
+    let raw = start.attributes_raw();
+    spans.clear();
+    let mut tokenizer = AttributeTokenizer { tag: raw, pos: 0, name_len: start.name().0.len() };
+    while let Some(span) = tokenizer.next().map_err(|m| err(reader, m))? {
+        let key = &raw[span.key.clone()];
+        if spans.iter().any(|s| raw[s.key.clone()] == *key) {
+            return Err(err(reader, format!("duplicate attribute {}", String::from_utf8_lossy(key))));
         }
-        element.attrs.push((key.to_owned(), value));
+        spans.push(span);
     }
-    Ok(element)
+    let mut attrs = Vec::with_capacity(spans.len());
+    for span in spans.iter() {
+        let key = text.str(&raw[span.key.clone()]).ok_or_else(|| err(reader, "attribute name is not UTF-8"))?;
+        let value = text.str(&raw[span.value.clone()]).ok_or_else(|| err(reader, "attribute value is not UTF-8"))?;
+        let value = if span.verbatim { value.to_owned() } else { unescape_attr(value).map_err(|m| err(reader, m))? };
+        attrs.push((key.to_owned(), value));
+    }
+    Ok(Element { name: name.to_owned(), attrs, children: Vec::new() })
 }
+
+/// One attribute of a start tag: where its name and raw value are in the tag.
+struct AttributeSpan {
+    key: Range<usize>,
+    value: Range<usize>,
+    /// The raw value needs no entity expansion or white-space normalization.
+    verbatim: bool,
+}
+
+/// Splits the attribute part of a start tag into attributes, with the syntax
+/// quick-xml's strict (non-HTML) attribute reader accepts: a name ends at `=` or
+/// white space, white space may surround `=`, values are quoted.
+struct AttributeTokenizer<'a> {
+    tag: &'a [u8],
+    pos: usize,
+    /// Length of the element name before the attributes, for error positions.
+    name_len: usize,
+}
+
+impl AttributeTokenizer<'_> {
+    fn next(&mut self) -> Result<Option<AttributeSpan>, String> {
+        let s = self.tag;
+        let is_space = |b: u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+        let skip_space = |from: usize| (from..s.len()).find(|&i| !is_space(s[i]));
+        let bad_key_end = |at: usize| format!("position {}: attribute key must be directly followed by `=` or space", self.name_len + at);
+        let Some(key_start) = skip_space(self.pos) else {
+            self.pos = s.len();
+            return Ok(None);
+        };
+        let key_end = (key_start..s.len()).find(|&i| s[i] == b'=' || is_space(s[i])).ok_or_else(|| bad_key_end(s.len()))?;
+        let eq = skip_space(key_end).ok_or_else(|| bad_key_end(s.len()))?;
+        if s[eq] != b'=' {
+            return Err(bad_key_end(eq));
+        }
+        let Some(quote_at) = skip_space(eq + 1) else {
+            return Err(format!("position {}: `=` must be followed by an attribute value", self.name_len + s.len()));
+        };
+        let quote = s[quote_at];
+        if quote != b'"' && quote != b'\'' {
+            return Err(format!("position {}: attribute value must be enclosed in `\"` or `'`", self.name_len + quote_at));
+        }
+        // One pass finds the closing quote and notes anything to normalize.
+        let mut verbatim = true;
+        let mut value_end = None;
+        for (i, &b) in s.iter().enumerate().skip(quote_at + 1) {
+            if b == quote {
+                value_end = Some(i);
+                break;
+            }
+            verbatim &= !NORMALIZED[usize::from(b)];
+        }
+        let Some(value_end) = value_end else {
+            return Err(format!("position {}: missing closing quote", self.name_len + s.len()));
+        };
+        self.pos = value_end + 1;
+        Ok(Some(AttributeSpan { key: key_start..key_end, value: quote_at + 1..value_end, verbatim }))
+    }
+}
+
+/// The bytes attribute-value normalization replaces: entity references, literal
+/// white space other than the space, and `<` (an error).
+const NORMALIZED: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b'&' as usize] = true;
+    table[b'<' as usize] = true;
+    table[b'\t' as usize] = true;
+    table[b'\n' as usize] = true;
+    table[b'\r' as usize] = true;
+    table
+};
 
 /// Attribute-value normalization and entity expansion as XML 1.0 §3.3.3 asks.
 fn unescape_attr(raw: &str) -> Result<String, String> {
     let mut out = String::with_capacity(raw.len());
     let mut rest = raw;
-    while let Some(pos) = rest.find(|c| matches!(c, '&' | '\t' | '\n' | '\r' | '<')) {
+    while let Some(pos) = rest.bytes().position(|b| NORMALIZED[usize::from(b)]) {
         out.push_str(&rest[..pos]);
         let c = rest.as_bytes()[pos];
         match c {
@@ -210,6 +319,30 @@ mod tests {
                     "<!DOCTYPE a [<!ENTITY e 'x'>]><a/>", "junk", "<a x=1/>", "<a/>trailing"] {
             assert!(parse(bad).is_err(), "accepted {bad:?}");
         }
+    }
+
+    #[test]
+    fn attribute_syntax() {
+        let e = parse("<a x = \"1\"\ty='2'z=\"&amp;\"/>").unwrap();
+        assert_eq!(e.attrs, vec![("x".into(), "1".into()), ("y".into(), "2".into()), ("z".into(), "&".into())]);
+        for bad in ["<a x/>", "<a x=/>", "<a x y='1'/>", "<a x='1/>", "<a x=\"1'/>", "<a x='<'/>", "<a x='1' x = '2'/>"] {
+            assert!(parse(bad).is_err(), "accepted {bad:?}");
+        }
+    }
+
+    #[test]
+    fn non_ascii_names_and_values() {
+        let e = parse("<a \u{e9}t\u{e9}=\"\u{2603} &#x2603;\"><b/></a>").unwrap();
+        assert_eq!(e.attr("\u{e9}t\u{e9}"), Some("\u{2603} \u{2603}"));
+    }
+
+    #[test]
+    fn text_that_is_not_utf8_is_dropped_but_names_must_be_utf8() {
+        let e = parse_bytes(b"<a v=\"1\">\xff<b/></a>").unwrap();
+        assert_eq!(e.attr("v"), Some("1"));
+        assert_eq!(e.children.len(), 1);
+        assert!(parse_bytes(b"<a v=\"\xff\"/>").is_err());
+        assert!(parse_bytes(b"<a \xff=\"1\"/>").is_err());
     }
 
     #[test]
