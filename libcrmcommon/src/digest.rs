@@ -32,9 +32,11 @@ pub fn is_filtered_attr(name: &str) -> bool {
 pub fn md5_hex(text: &str) -> String {
     let hashed = text.as_bytes().split(|&b| b == 0).next().unwrap_or_default();
     let sum = Md5::digest(hashed);
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(32);
     for byte in sum {
-        out.push_str(&format!("{byte:02x}"));
+        out.push(char::from(HEX[usize::from(byte >> 4)]));
+        out.push(char::from(HEX[usize::from(byte & 0xf)]));
     }
     out
 }
@@ -113,21 +115,22 @@ fn sorted_copy(e: &Element) -> Element {
 /// a missing field counting as 0 ("3.0" equals "3.0.0"). A field's value is its leading
 /// digits; C would loop forever on other text, we read it as 0.
 pub fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
-    let fields = |s: &str| -> Vec<i64> { s.split('.').map(leading_number).collect() };
-    let (fa, fb) = (fields(a), fields(b));
-    for i in 0..fa.len().max(fb.len()) {
-        let x = fa.get(i).copied().unwrap_or(0);
-        let y = fb.get(i).copied().unwrap_or(0);
+    let (mut fa, mut fb) = (a.split('.'), b.split('.'));
+    loop {
+        let (x, y) = (fa.next(), fb.next());
+        if x.is_none() && y.is_none() {
+            return std::cmp::Ordering::Equal;
+        }
+        let (x, y) = (x.map_or(0, leading_number), y.map_or(0, leading_number));
         if x != y {
             return x.cmp(&y);
         }
     }
-    std::cmp::Ordering::Equal
 }
 
 fn leading_number(field: &str) -> i64 {
-    let digits: String = field.trim_start().chars().take_while(char::is_ascii_digit).take(18).collect();
-    digits.parse().unwrap_or(0)
+    // At most 18 digits always fit an i64.
+    field.trim_start().bytes().take_while(u8::is_ascii_digit).take(18).fold(0, |n, d| n * 10 + i64::from(d - b'0'))
 }
 
 #[cfg(test)]
