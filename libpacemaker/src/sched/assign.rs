@@ -684,14 +684,15 @@ impl<'a> Placement<'a> {
     ) -> Vec<(NodeIdx, i32)> {
         let mut list: Vec<(NodeIdx, i32)> = allowed.iter().map(|(&n, &w)| (n, w)).collect();
         let ws = &*self.ws;
+        // Worked out once per sort, not once per comparison.
+        let strategy = ws.options.placement_strategy.to_ascii_lowercase();
+        let (minimal, balanced) = (strategy == "minimal", strategy == "balanced");
         list.sort_by(|&(a, wa), &(b, wb)| {
             let ea = if node_available(ws, a) { wa } else { -INFINITY };
             let eb = if node_available(ws, b) { wb } else { -INFINITY };
-            let strategy = ws.options.placement_strategy.to_ascii_lowercase();
-            let minimal = strategy == "minimal";
             eb.cmp(&ea)
                 .then_with(|| {
-                    if strategy == "balanced" {
+                    if balanced {
                         compare_capacities(ws, a, b)
                     } else {
                         std::cmp::Ordering::Equal
