@@ -98,8 +98,9 @@ pub fn operation(e: &Element) -> String {
 /// empty `<comment/>` elements because the C code rebuilds every child as an element
 /// named after the node, and libxml2 names comment nodes "comment".
 fn sorted_copy(e: &Element) -> Element {
-    let mut attrs = e.attrs.clone();
-    attrs.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()).then_with(|| a.1.as_bytes().cmp(b.1.as_bytes())));
+    let mut pairs: Vec<(&str, &str)> = e.attrs.iter().collect();
+    pairs.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()).then_with(|| a.1.as_bytes().cmp(b.1.as_bytes())));
+    let attrs = pairs.into_iter().collect();
     let children = e
         .children
         .iter()

@@ -5,6 +5,7 @@
 //! and the five predefined plus numeric entities are expanded. DOCTYPEs are refused
 //! rather than interpreted, so no entity expansion tricks get through.
 
+use super::attributes::Attributes;
 use super::node::{Element, XmlNode};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
@@ -160,17 +161,24 @@ fn element_from_start(
     let mut tokenizer = AttributeTokenizer { tag: raw, pos: 0, name_len: start.name().0.len() };
     while let Some(span) = tokenizer.next().map_err(|m| err(reader, m))? {
         let key = &raw[span.key.clone()];
-        if spans.iter().any(|s| raw[s.key.clone()] == *key) {
+        if spans.iter().any(|s| s.key_prefix == span.key_prefix && raw[s.key.clone()] == *key) {
             return Err(err(reader, format!("duplicate attribute {}", String::from_utf8_lossy(key))));
         }
         spans.push(span);
     }
-    let mut attrs = Vec::with_capacity(spans.len());
+    // Expanding entities and normalizing white space never lengthen a value, so
+    // the raw attribute text bounds the room the names and values need.
+    let mut attrs = Attributes::with_capacity(spans.len(), raw.len());
     for span in spans.iter() {
         let key = text.str(&raw[span.key.clone()]).ok_or_else(|| err(reader, "attribute name is not UTF-8"))?;
         let value = text.str(&raw[span.value.clone()]).ok_or_else(|| err(reader, "attribute value is not UTF-8"))?;
-        let value = if span.verbatim { value.to_owned() } else { unescape_attr(value).map_err(|m| err(reader, m))? };
-        attrs.push((key.to_owned(), value));
+        if span.verbatim {
+            attrs.push(key, value);
+        } else {
+            let mut expanded = String::with_capacity(value.len());
+            unescape_attr_into(value, &mut expanded).map_err(|m| err(reader, m))?;
+            attrs.push(key, &expanded);
+        }
     }
     Ok(Element { name: name.to_owned(), attrs, children: Vec::new() })
 }
@@ -178,6 +186,9 @@ fn element_from_start(
 /// One attribute of a start tag: where its name and raw value are in the tag.
 struct AttributeSpan {
     key: Range<usize>,
+    /// The name's length and first bytes, which tell most names apart without
+    /// comparing them (every name is checked against the element's others).
+    key_prefix: (usize, u64),
     value: Range<usize>,
     /// The raw value needs no entity expansion or white-space normalization.
     verbatim: bool,
@@ -197,13 +208,14 @@ impl AttributeTokenizer<'_> {
     fn next(&mut self) -> Result<Option<AttributeSpan>, String> {
         let s = self.tag;
         let is_space = |b: u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
-        let skip_space = |from: usize| (from..s.len()).find(|&i| !is_space(s[i]));
+        let skip_space = |from: usize| s[from..].iter().position(|&b| !is_space(b)).map(|n| from + n);
         let bad_key_end = |at: usize| format!("position {}: attribute key must be directly followed by `=` or space", self.name_len + at);
         let Some(key_start) = skip_space(self.pos) else {
             self.pos = s.len();
             return Ok(None);
         };
-        let key_end = (key_start..s.len()).find(|&i| s[i] == b'=' || is_space(s[i])).ok_or_else(|| bad_key_end(s.len()))?;
+        let key_len = s[key_start..].iter().position(|&b| ENDS_NAME[usize::from(b)]);
+        let key_end = key_len.map(|n| key_start + n).ok_or_else(|| bad_key_end(s.len()))?;
         let eq = skip_space(key_end).ok_or_else(|| bad_key_end(s.len()))?;
         if s[eq] != b'=' {
             return Err(bad_key_end(eq));
@@ -215,23 +227,29 @@ impl AttributeTokenizer<'_> {
         if quote != b'"' && quote != b'\'' {
             return Err(format!("position {}: attribute value must be enclosed in `\"` or `'`", self.name_len + quote_at));
         }
-        // One pass finds the closing quote and notes anything to normalize.
-        let mut verbatim = true;
-        let mut value_end = None;
-        for (i, &b) in s.iter().enumerate().skip(quote_at + 1) {
-            if b == quote {
-                value_end = Some(i);
-                break;
-            }
-            verbatim &= !NORMALIZED[usize::from(b)];
-        }
-        let Some(value_end) = value_end else {
+        let Some(value_end) = memchr::memchr(quote, &s[quote_at + 1..]).map(|n| quote_at + 1 + n) else {
             return Err(format!("position {}: missing closing quote", self.name_len + s.len()));
         };
+        let verbatim = !s[quote_at + 1..value_end].iter().any(|&b| NORMALIZED[usize::from(b)]);
         self.pos = value_end + 1;
-        Ok(Some(AttributeSpan { key: key_start..key_end, value: quote_at + 1..value_end, verbatim }))
+        let key = &s[key_start..key_end];
+        let mut first = [0u8; 8];
+        first[..key.len().min(8)].copy_from_slice(&key[..key.len().min(8)]);
+        let key_prefix = (key.len(), u64::from_ne_bytes(first));
+        Ok(Some(AttributeSpan { key: key_start..key_end, key_prefix, value: quote_at + 1..value_end, verbatim }))
     }
 }
+
+/// The bytes that end an attribute name: `=` and white space.
+const ENDS_NAME: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b'=' as usize] = true;
+    table[b' ' as usize] = true;
+    table[b'\t' as usize] = true;
+    table[b'\n' as usize] = true;
+    table[b'\r' as usize] = true;
+    table
+};
 
 /// The bytes attribute-value normalization replaces: entity references, literal
 /// white space other than the space, and `<` (an error).
@@ -245,9 +263,9 @@ const NORMALIZED: [bool; 256] = {
     table
 };
 
-/// Attribute-value normalization and entity expansion as XML 1.0 §3.3.3 asks.
-fn unescape_attr(raw: &str) -> Result<String, String> {
-    let mut out = String::with_capacity(raw.len());
+/// Attribute-value normalization and entity expansion as XML 1.0 §3.3.3 asks,
+/// appended to `out`.
+fn unescape_attr_into(raw: &str, out: &mut String) -> Result<(), String> {
     let mut rest = raw;
     while let Some(pos) = rest.bytes().position(|b| NORMALIZED[usize::from(b)]) {
         out.push_str(&rest[..pos]);
@@ -267,7 +285,7 @@ fn unescape_attr(raw: &str) -> Result<String, String> {
         }
     }
     out.push_str(rest);
-    Ok(out)
+    Ok(())
 }
 
 fn expand_entity(entity: &str) -> Result<char, String> {
@@ -324,7 +342,7 @@ mod tests {
     #[test]
     fn attribute_syntax() {
         let e = parse("<a x = \"1\"\ty='2'z=\"&amp;\"/>").unwrap();
-        assert_eq!(e.attrs, vec![("x".into(), "1".into()), ("y".into(), "2".into()), ("z".into(), "&".into())]);
+        assert_eq!(e.attrs, vec![("x", "1"), ("y", "2"), ("z", "&")]);
         for bad in ["<a x/>", "<a x=/>", "<a x y='1'/>", "<a x='1/>", "<a x=\"1'/>", "<a x='<'/>", "<a x='1' x = '2'/>"] {
             assert!(parse(bad).is_err(), "accepted {bad:?}");
         }

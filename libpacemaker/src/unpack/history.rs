@@ -119,7 +119,7 @@ impl<'a> OpAttrs<'a> {
     fn of(xml: &'a Element) -> Self {
         let mut a = OpAttrs::default();
         for (name, value) in &xml.attrs {
-            let slot = match name.as_str() {
+            let slot = match name {
                 "id" => &mut a.id,
                 "operation" => &mut a.operation,
                 "operation_key" => &mut a.operation_key,
@@ -140,7 +140,7 @@ impl<'a> OpAttrs<'a> {
                 _ => continue,
             };
             // The first of repeated names counts, as for Element::attr.
-            slot.get_or_insert(value.as_str());
+            slot.get_or_insert(value);
         }
         a
     }

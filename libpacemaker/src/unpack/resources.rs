@@ -153,7 +153,7 @@ fn op_definition(op: &Element, name: &str, now: i64) -> OpDef {
     );
     meta.extend(nested);
     for (k, v) in &op.attrs {
-        meta.insert(k.clone(), v.clone());
+        meta.insert(k.to_string(), v.to_string());
     }
     meta.remove("id");
     OpDef {
