@@ -14,11 +14,21 @@ pub struct Attributes {
     /// Names and values concatenated: name0 value0 name1 value1 ...
     text: String,
     /// For each attribute, where its name and its value end in `text`.
-    ends: Vec<(usize, usize)>,
+    ends: Vec<(Offset, Offset)>,
+}
+
+/// An offset into an element's attribute text: 32 bits, which halves the
+/// bookkeeping of large documents (an element's attributes never approach 4 GiB;
+/// messages and files are bounded far below that).
+type Offset = u32;
+
+fn offset(len: usize) -> Offset {
+    Offset::try_from(len).expect("an element's attribute text is under 4 GiB")
 }
 
 /// `text[from..to]` for offsets taken from `ends`.
-fn slice(text: &str, from: usize, to: usize) -> &str {
+fn slice(text: &str, from: Offset, to: Offset) -> &str {
+    let (from, to) = (from as usize, to as usize);
     debug_assert!(text.is_char_boundary(from) && text.is_char_boundary(to) && from <= to && to <= text.len());
     // SAFETY: every offset in `ends` is where a whole `&str` (name or value) ended
     // when it was appended to `text`, and edits move offsets only by the lengths
@@ -47,7 +57,7 @@ impl Attributes {
         self.ends.is_empty()
     }
 
-    fn start_of(&self, i: usize) -> usize {
+    fn start_of(&self, i: usize) -> Offset {
         if i == 0 {
             0
         } else {
@@ -71,7 +81,7 @@ impl Attributes {
         let (text, name) = (self.text.as_bytes(), name.as_bytes());
         let mut start = 0;
         for (i, &(name_end, value_end)) in self.ends.iter().enumerate() {
-            if &text[start..name_end] == name {
+            if &text[start as usize..name_end as usize] == name {
                 return Some(i);
             }
             start = value_end;
@@ -84,7 +94,7 @@ impl Attributes {
         let (text, wanted) = (self.text.as_bytes(), name.as_bytes());
         let mut start = 0;
         for &(name_end, value_end) in &self.ends {
-            if &text[start..name_end] == wanted {
+            if &text[start as usize..name_end as usize] == wanted {
                 return Some(slice(&self.text, name_end, value_end));
             }
             start = value_end;
@@ -95,16 +105,18 @@ impl Attributes {
     /// Appends an attribute (without checking for one of the same name).
     pub fn push(&mut self, name: &str, value: &str) {
         self.text.push_str(name);
-        let name_end = self.text.len();
+        let name_end = offset(self.text.len());
         self.text.push_str(value);
-        self.ends.push((name_end, self.text.len()));
+        self.ends.push((name_end, offset(self.text.len())));
     }
 
     /// Replaces the value of the `i`th attribute.
     pub fn set_value(&mut self, i: usize, value: &str) {
         let (name_end, old_end) = self.ends[i];
-        self.text.replace_range(name_end..old_end, value);
-        let new_end = name_end + value.len();
+        self.text.replace_range(name_end as usize..old_end as usize, value);
+        let new_end = offset(name_end as usize + value.len());
+        // The later offsets move by the change in length: they must still fit.
+        offset(self.text.len());
         self.ends[i].1 = new_end;
         // Every later name and value moved by the change in length.
         for end in &mut self.ends[i + 1..] {
@@ -118,7 +130,7 @@ impl Attributes {
         let (name, value) = self.get(i).map(|(n, v)| (n.to_string(), v.to_string())).expect("attribute index in range");
         let start = self.start_of(i);
         let end = self.ends[i].1;
-        self.text.replace_range(start..end, "");
+        self.text.replace_range(start as usize..end as usize, "");
         self.ends.remove(i);
         let removed = end - start;
         for e in &mut self.ends[i..] {
@@ -207,9 +219,9 @@ impl<'a> IntoIterator for &'a Attributes {
 #[derive(Clone)]
 pub struct Iter<'a> {
     text: &'a str,
-    ends: std::slice::Iter<'a, (usize, usize)>,
+    ends: std::slice::Iter<'a, (Offset, Offset)>,
     /// Where the next name from the front starts.
-    start: usize,
+    start: Offset,
 }
 
 impl<'a> Iterator for Iter<'a> {

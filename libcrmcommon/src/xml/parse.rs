@@ -70,7 +70,10 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<Element, ParseError> {
                 attach(&reader, &mut stack, &mut root, e)?;
             }
             Event::End(_) => {
-                let e = stack.pop().ok_or_else(|| err(&reader, "unexpected end tag"))?;
+                let mut e = stack.pop().ok_or_else(|| err(&reader, "unexpected end tag"))?;
+                // The list grew by doubling; giving back the unused part (in place)
+                // lets later allocations reuse it instead of touching new memory.
+                e.children.shrink_to_fit();
                 attach(&reader, &mut stack, &mut root, e)?;
             }
             Event::Text(t) => {
@@ -167,8 +170,9 @@ fn element_from_start(
         spans.push(span);
     }
     // Expanding entities and normalizing white space never lengthen a value, so
-    // the raw attribute text bounds the room the names and values need.
-    let mut attrs = Attributes::with_capacity(spans.len(), raw.len());
+    // the raw names and values bound the room they need.
+    let bytes = spans.iter().map(|s| s.key.len() + s.value.len()).sum();
+    let mut attrs = Attributes::with_capacity(spans.len(), bytes);
     for span in spans.iter() {
         let key = text.str(&raw[span.key.clone()]).ok_or_else(|| err(reader, "attribute name is not UTF-8"))?;
         let value = text.str(&raw[span.value.clone()]).ok_or_else(|| err(reader, "attribute value is not UTF-8"))?;
@@ -230,7 +234,7 @@ impl AttributeTokenizer<'_> {
         let Some(value_end) = memchr::memchr(quote, &s[quote_at + 1..]).map(|n| quote_at + 1 + n) else {
             return Err(format!("position {}: missing closing quote", self.name_len + s.len()));
         };
-        let verbatim = !s[quote_at + 1..value_end].iter().any(|&b| NORMALIZED[usize::from(b)]);
+        let verbatim = !may_need_normalizing(&s[quote_at + 1..value_end]);
         self.pos = value_end + 1;
         let key = &s[key_start..key_end];
         let mut first = [0u8; 8];
@@ -238,6 +242,27 @@ impl AttributeTokenizer<'_> {
         let key_prefix = (key.len(), u64::from_ne_bytes(first));
         Ok(Some(AttributeSpan { key: key_start..key_end, key_prefix, value: quote_at + 1..value_end, verbatim }))
     }
+}
+
+/// Whether a raw value may hold a byte that normalization changes (see
+/// [`NORMALIZED`]). Values are most of a CIB's bytes, so they are checked eight at
+/// a time: any control byte (below 0x20, which covers TAB, LF and CR), `&` or `<`.
+/// Other control bytes give a false "maybe", which only sends the value through
+/// the normalizing copy, where they are kept as they are.
+fn may_need_normalizing(value: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    // Whether any byte of `word` is zero (exact for "any").
+    let has_zero = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS != 0;
+    let mut words = value.chunks_exact(8);
+    for chunk in &mut words {
+        let word = u64::from_ne_bytes(chunk.try_into().expect("8-byte chunk"));
+        let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGHS != 0;
+        if below_space || has_zero(word ^ (ONES * u64::from(b'&'))) || has_zero(word ^ (ONES * u64::from(b'<'))) {
+            return true;
+        }
+    }
+    words.remainder().iter().any(|&b| NORMALIZED[usize::from(b)])
 }
 
 /// The bytes that end an attribute name: `=` and white space.
@@ -361,6 +386,24 @@ mod tests {
         assert_eq!(e.children.len(), 1);
         assert!(parse_bytes(b"<a v=\"\xff\"/>").is_err());
         assert!(parse_bytes(b"<a \xff=\"1\"/>").is_err());
+    }
+
+    #[test]
+    fn normalization_check_finds_every_special_byte_at_every_position() {
+        for len in 0..20 {
+            let plain = vec![b'a'; len];
+            assert!(!may_need_normalizing(&plain));
+            for at in 0..len {
+                for special in [b'&', b'<', b'\t', b'\n', b'\r'] {
+                    let mut value = plain.clone();
+                    value[at] = special;
+                    assert!(may_need_normalizing(&value), "{special} at {at} of {len}");
+                }
+                let mut high = plain.clone();
+                high[at] = 0xc3;
+                assert!(!may_need_normalizing(&high));
+            }
+        }
     }
 
     #[test]
