@@ -157,8 +157,7 @@ fn for_each_mutation(doc: &Element, seed: usize, per_document: usize, each: &mut
                 ("boolean", "yes".to_string()),
                 ("dangling ref", "no-such-id".to_string()),
             ] {
-                let name = name.clone();
-                edit(&format!("{what} @{name}"), &mut |e| e.set_attr(name.clone(), new_value.clone()));
+                edit(&format!("{what} @{name}"), &mut |e| e.set_attr(name, new_value.clone()));
             }
         }
         // Empty the element's children.
