@@ -238,7 +238,7 @@ fn calculation_reply_and_saved_inputs(node: &Node, _: ImplKind) {
         ("config-errors", "1"),
         ("config-warnings", "0"),
     ];
-    let attrs: Vec<(&str, &str)> = reply.attrs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let attrs: Vec<(&str, &str)> = reply.attrs.iter().collect();
     assert_eq!(attrs, expected, "{lines:?}");
     let graph = reply.child("crm_xml").and_then(|d| d.first_element()).expect("graph");
     assert_eq!(graph.name, "transition_graph");

@@ -32,9 +32,11 @@ pub fn is_filtered_attr(name: &str) -> bool {
 pub fn md5_hex(text: &str) -> String {
     let hashed = text.as_bytes().split(|&b| b == 0).next().unwrap_or_default();
     let sum = Md5::digest(hashed);
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(32);
     for byte in sum {
-        out.push_str(&format!("{byte:02x}"));
+        out.push(char::from(HEX[usize::from(byte >> 4)]));
+        out.push(char::from(HEX[usize::from(byte & 0xf)]));
     }
     out
 }
@@ -96,8 +98,9 @@ pub fn operation(e: &Element) -> String {
 /// empty `<comment/>` elements because the C code rebuilds every child as an element
 /// named after the node, and libxml2 names comment nodes "comment".
 fn sorted_copy(e: &Element) -> Element {
-    let mut attrs = e.attrs.clone();
-    attrs.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()).then_with(|| a.1.as_bytes().cmp(b.1.as_bytes())));
+    let mut pairs: Vec<(&str, &str)> = e.attrs.iter().collect();
+    pairs.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()).then_with(|| a.1.as_bytes().cmp(b.1.as_bytes())));
+    let attrs = pairs.into_iter().collect();
     let children = e
         .children
         .iter()
@@ -113,21 +116,22 @@ fn sorted_copy(e: &Element) -> Element {
 /// a missing field counting as 0 ("3.0" equals "3.0.0"). A field's value is its leading
 /// digits; C would loop forever on other text, we read it as 0.
 pub fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
-    let fields = |s: &str| -> Vec<i64> { s.split('.').map(leading_number).collect() };
-    let (fa, fb) = (fields(a), fields(b));
-    for i in 0..fa.len().max(fb.len()) {
-        let x = fa.get(i).copied().unwrap_or(0);
-        let y = fb.get(i).copied().unwrap_or(0);
+    let (mut fa, mut fb) = (a.split('.'), b.split('.'));
+    loop {
+        let (x, y) = (fa.next(), fb.next());
+        if x.is_none() && y.is_none() {
+            return std::cmp::Ordering::Equal;
+        }
+        let (x, y) = (x.map_or(0, leading_number), y.map_or(0, leading_number));
         if x != y {
             return x.cmp(&y);
         }
     }
-    std::cmp::Ordering::Equal
 }
 
 fn leading_number(field: &str) -> i64 {
-    let digits: String = field.trim_start().chars().take_while(char::is_ascii_digit).take(18).collect();
-    digits.parse().unwrap_or(0)
+    // At most 18 digits always fit an i64.
+    field.trim_start().bytes().take_while(u8::is_ascii_digit).take(18).fold(0, |n, d| n * 10 + i64::from(d - b'0'))
 }
 
 #[cfg(test)]

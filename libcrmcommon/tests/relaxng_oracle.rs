@@ -119,7 +119,7 @@ fn for_each_mutation(doc: &Element, seed: usize, per_document: usize, each: &mut
         };
         // Remove each attribute in turn (the first three).
         for (name, _) in target.attrs.iter().take(3) {
-            let name = name.clone();
+            let name = name.to_string();
             edit(&format!("remove @{name}"), &mut |e| {
                 e.remove_attr(&name);
             });
@@ -157,8 +157,7 @@ fn for_each_mutation(doc: &Element, seed: usize, per_document: usize, each: &mut
                 ("boolean", "yes".to_string()),
                 ("dangling ref", "no-such-id".to_string()),
             ] {
-                let name = name.clone();
-                edit(&format!("{what} @{name}"), &mut |e| e.set_attr(name.clone(), new_value.clone()));
+                edit(&format!("{what} @{name}"), &mut |e| e.set_attr(name, new_value.clone()));
             }
         }
         // Empty the element's children.

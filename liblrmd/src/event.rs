@@ -32,7 +32,7 @@ pub fn params_from_xml(parent: &Element) -> Params {
     let Some(attributes) = parent.child(element::ATTRIBUTES) else {
         return Vec::new();
     };
-    let mut params: Params = attributes.attrs.clone();
+    let mut params: Params = attributes.attrs.to_vec();
     for param in attributes.elements().filter(|e| e.name == element::PARAM) {
         if let (Some(name), Some(value)) =
             (param.attr(attr::PARAM_NAME), param.attr(attr::PARAM_VALUE))

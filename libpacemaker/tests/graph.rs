@@ -113,7 +113,7 @@ fn start_waits_for_probes_and_carries_parameters() {
     assert_eq!(attrs.attr("CRM_meta_timeout"), Some("90000"));
     assert_eq!(attrs.attr("CRM_meta_name"), Some("start"));
     assert_eq!(attrs.attr("state"), Some("/run/x"));
-    let names: Vec<&str> = attrs.attrs.iter().map(|(n, _)| n.as_str()).collect();
+    let names: Vec<&str> = attrs.attrs.iter().map(|(n, _)| n).collect();
     let mut sorted = names.clone();
     sorted.sort();
     assert_eq!(names, sorted, "attributes are sorted by name");

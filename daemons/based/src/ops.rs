@@ -348,8 +348,8 @@ pub fn fix_plus_plus(e: &mut Element) {
     let pending: Vec<(String, String)> = e
         .attrs
         .iter()
-        .filter(|(n, v)| v.starts_with(n.as_str()) && (v[n.len()..].starts_with("++") || v[n.len()..].starts_with("+=")))
-        .cloned()
+        .filter(|(n, v)| v.starts_with(n) && (v[n.len()..].starts_with("++") || v[n.len()..].starts_with("+=")))
+        .map(|(n, v)| (n.to_string(), v.to_string()))
         .collect();
     for (name, value) in pending {
         // Expanding a value against itself counts from zero, as in Pacemaker.

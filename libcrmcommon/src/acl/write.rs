@@ -216,7 +216,7 @@ fn describe(root: &Element, path: &[usize]) -> String {
 
 /// Whether any attribute was added, removed or changed (order alone does not count).
 fn attributes_differ(old: &Element, new: &Element) -> bool {
-    old.attrs.len() != new.attrs.len() || old.attrs.iter().any(|(name, value)| new.attr(name) != Some(value.as_str()))
+    old.attrs.len() != new.attrs.len() || old.attrs.iter().any(|(name, value)| new.attr(name) != Some(value))
 }
 
 /// Pacemaker's `pcmk__xml_match`: the first sibling with the same element name and, if

@@ -15,7 +15,7 @@ use super::error::PatchError;
 use super::version::{int_attr, triple, VERSION_ATTRS};
 use super::{v1, xpath};
 use crate::digest;
-use crate::xml::{Element, XmlNode};
+use crate::xml::{Attributes, Element, XmlNode};
 
 /// Applies `diff` to `cib` (`xml_apply_patchset(cib, diff, check_version)`). The digest
 /// is checked whenever the patch carries one, as in C. On error `cib` is unchanged.
@@ -167,14 +167,14 @@ fn modify(tree: &mut Arena, target: NodeId, change: &Element) -> Result<(), Patc
         .child("change-result")
         .and_then(|r| r.children.first())
         .ok_or(PatchError::MissingChangeResult)?;
-    let wanted: &[(String, String)] = match result {
-        XmlNode::Element(e) => &e.attrs,
+    let wanted = match result {
+        XmlNode::Element(e) => e.attrs.clone(),
         // C takes the attributes of whatever node comes first; a comment has none.
-        XmlNode::Comment(_) => &[],
+        XmlNode::Comment(_) => Attributes::new(),
     };
     // Setting attributes on a comment fails silently in C.
     if let Payload::Element { attrs, .. } = &mut tree.node_mut(target).payload {
-        *attrs = wanted.to_vec();
+        *attrs = wanted;
     }
     Ok(())
 }

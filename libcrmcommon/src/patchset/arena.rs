@@ -4,13 +4,13 @@
 //! sorted and done after every delete and modify), so the nodes they refer to must stay
 //! identifiable while siblings come and go. C holds pointers; we hold arena indices.
 
-use crate::xml::{Element, XmlNode};
+use crate::xml::{Attributes, Element, XmlNode};
 
 pub(crate) type NodeId = usize;
 
 #[derive(Debug, Clone)]
 pub(crate) enum Payload {
-    Element { name: String, attrs: Vec<(String, String)> },
+    Element { name: String, attrs: Attributes },
     Comment(String),
 }
 

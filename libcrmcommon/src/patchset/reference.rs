@@ -72,7 +72,7 @@ impl TrackedNode {
                 attrs: e
                     .attrs
                     .iter()
-                    .map(|(n, v)| TrackedAttr { name: n.clone(), value: v.clone(), flags: 0 })
+                    .map(|(n, v)| TrackedAttr { name: n.to_string(), value: v.to_string(), flags: 0 })
                     .collect(),
                 children: e
                     .children

@@ -94,7 +94,7 @@ fn process_additions(target: &mut Element, patch: &Element) {
     // Each patch attribute is removed and re-added, so it moves to the end.
     for (name, value) in &patch.attrs {
         target.remove_attr(name);
-        target.attrs.push((name.clone(), value.clone()));
+        target.attrs.push(name, value);
     }
     for patch_child in &patch.children {
         match patch_child {

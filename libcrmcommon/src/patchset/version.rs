@@ -141,6 +141,6 @@ mod tests {
         assert_eq!((e.attr("epoch"), e.attr("num_updates")), (Some("5"), Some("0")));
         let mut bare = Element::new("cib");
         bump(&mut bare, true);
-        assert_eq!(bare.attrs, vec![("num_updates".into(), "0".into()), ("epoch".into(), "1".into())]);
+        assert_eq!(bare.attrs, vec![("num_updates", "0"), ("epoch", "1")]);
     }
 }

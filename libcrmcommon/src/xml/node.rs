@@ -4,6 +4,8 @@
 //! text), so a node is either an element or a comment. Attribute order is document order
 //! and matters: digests are taken over the serialized bytes.
 
+use super::attributes::Attributes;
+
 /// A child of an element.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum XmlNode {
@@ -31,13 +33,13 @@ impl XmlNode {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Element {
     pub name: String,
-    pub attrs: Vec<(String, String)>,
+    pub attrs: Attributes,
     pub children: Vec<XmlNode>,
 }
 
 impl Element {
     pub fn new(name: impl Into<String>) -> Self {
-        Element { name: name.into(), attrs: Vec::new(), children: Vec::new() }
+        Element { name: name.into(), attrs: Attributes::new(), children: Vec::new() }
     }
 
     /// Builder-style attribute setter.
@@ -53,11 +55,11 @@ impl Element {
     }
 
     pub fn attr(&self, name: &str) -> Option<&str> {
-        self.attrs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.attrs.value(name)
     }
 
     pub fn has_attr(&self, name: &str) -> bool {
-        self.attrs.iter().any(|(n, _)| n == name)
+        self.attrs.position(name).is_some()
     }
 
     /// Integer attribute, with Pacemaker's leniency: missing or unparsable is `None`.
@@ -73,15 +75,14 @@ impl Element {
     pub fn set_attr(&mut self, name: impl Into<String>, value: impl Into<String>) {
         let name = name.into();
         let value = value.into();
-        if let Some(slot) = self.attrs.iter_mut().find(|(n, _)| *n == name) {
-            slot.1 = value;
-        } else {
-            self.attrs.push((name, value));
+        match self.attrs.position(&name) {
+            Some(i) => self.attrs.set_value(i, &value),
+            None => self.attrs.push(&name, &value),
         }
     }
 
     pub fn remove_attr(&mut self, name: &str) -> Option<String> {
-        let pos = self.attrs.iter().position(|(n, _)| n == name)?;
+        let pos = self.attrs.position(name)?;
         Some(self.attrs.remove(pos).1)
     }
 

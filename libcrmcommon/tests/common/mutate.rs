@@ -84,7 +84,7 @@ pub fn mutate(root: &mut Element, rng: &mut Rng, edits: usize) {
                     let i = rng.below(target.attrs.len());
                     let a = target.attrs.remove(i);
                     let j = rng.below(target.attrs.len() + 1);
-                    target.attrs.insert(j, a);
+                    target.attrs.insert(j, &a.0, &a.1);
                 }
             }
             3 | 4 => {

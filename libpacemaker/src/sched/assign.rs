@@ -1,6 +1,7 @@
 //! Placement: choosing a node for every resource (Pacemaker's "assignment").
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use crate::model::{Colocation, NodeIdx, Role, RscIdx, Variant, WorkingSet};
 use crate::score::{self, INFINITY};
@@ -180,22 +181,12 @@ impl<'a> Placement<'a> {
             .map(|(&n, &w)| (ws.nodes[n].uname.as_str(), w))
             .collect();
         nodes.sort_by(|a, b| a.0.cmp(b.0));
-        let mut text = String::new();
+        // Written in place: one line per resource and node adds up on large clusters.
+        let from = self.scores.len();
         for (name, w) in nodes {
-            text.push_str(&format!(
-                "{prefix}: {} allocation score on {}: {}\n",
-                res.id,
-                name,
-                score::readable(w)
-            ));
+            let _ = writeln!(self.scores, "{prefix}: {} allocation score on {}: {}", res.id, name, score::readable(w));
         }
-        if res.variant != Variant::Primitive {
-            for &c in &res.children.clone() {
-                let _ = c;
-            }
-        }
-        self.scores.push_str(&text);
-        self.assignment_log.push_str(&text);
+        self.assignment_log.push_str(&self.scores[from..]);
     }
 
     /// Records every node's remaining capacity ("Original" before
@@ -712,14 +703,15 @@ impl<'a> Placement<'a> {
     ) -> Vec<(NodeIdx, i32)> {
         let mut list: Vec<(NodeIdx, i32)> = allowed.iter().map(|(&n, &w)| (n, w)).collect();
         let ws = &*self.ws;
+        // Worked out once per sort, not once per comparison.
+        let strategy = ws.options.placement_strategy.to_ascii_lowercase();
+        let (minimal, balanced) = (strategy == "minimal", strategy == "balanced");
         list.sort_by(|&(a, wa), &(b, wb)| {
             let ea = if node_available(ws, a) { wa } else { -INFINITY };
             let eb = if node_available(ws, b) { wb } else { -INFINITY };
-            let strategy = ws.options.placement_strategy.to_ascii_lowercase();
-            let minimal = strategy == "minimal";
             eb.cmp(&ea)
                 .then_with(|| {
-                    if strategy == "balanced" {
+                    if balanced {
                         compare_capacities(ws, a, b)
                     } else {
                         std::cmp::Ordering::Equal

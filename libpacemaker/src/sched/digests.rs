@@ -12,6 +12,7 @@
 //! inherited from its parents, evaluated for the node), the operation's own
 //! instance attributes, and for recurring operations `CRM_meta_timeout`.
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, HashMap};
 
 use libcrmcommon::digest;
@@ -76,29 +77,58 @@ pub enum DefinitionCheck {
     Unknown,
 }
 
-/// Looks up elements by id, for `id-ref` references.
+/// Looks up elements by id, for `id-ref` references. The index over the
+/// whole CIB is only built when a reference is first followed: most
+/// configurations have none, and the status section is large.
 pub struct IdIndex<'a> {
-    by_id: HashMap<&'a str, &'a Element>,
+    cib: &'a Element,
+    by_id: OnceCell<HashMap<&'a str, &'a Element>>,
 }
 
 impl<'a> IdIndex<'a> {
     pub fn new(cib: &'a Element) -> Self {
-        let mut by_id = HashMap::new();
-        for e in cib.descendants() {
-            if e.attr("id-ref").is_none() {
-                if let Some(id) = e.id() {
-                    by_id.entry(id).or_insert(e);
+        IdIndex { cib, by_id: OnceCell::new() }
+    }
+
+    fn index(&self) -> &HashMap<&'a str, &'a Element> {
+        self.by_id.get_or_init(|| {
+            let mut by_id = HashMap::new();
+            for e in self.cib.descendants() {
+                if e.attr("id-ref").is_none() {
+                    if let Some(id) = e.id() {
+                        by_id.entry(id).or_insert(e);
+                    }
                 }
             }
-        }
-        IdIndex { by_id }
+            by_id
+        })
     }
 
     fn resolve<'b>(&'b self, e: &'b Element) -> &'b Element {
-        match e.attr("id-ref").and_then(|r| self.by_id.get(r)) {
+        match e.attr("id-ref").and_then(|r| self.index().get(r)) {
             Some(target) => target,
             None => e,
         }
+    }
+}
+
+/// Digests already computed in this run, by parameter set: the resources of
+/// a large cluster mostly share a few (often none at all), and each recorded
+/// operation is checked against one.
+#[derive(Default)]
+pub struct DigestCache {
+    by_params: HashMap<BTreeMap<String, String>, String>,
+}
+
+impl DigestCache {
+    /// The operation digest of these parameters.
+    fn digest(&mut self, params: &BTreeMap<String, String>) -> String {
+        if let Some(known) = self.by_params.get(params) {
+            return known.clone();
+        }
+        let computed = digest::operation(&parameters_element(params));
+        self.by_params.insert(params.clone(), computed.clone());
+        computed
     }
 }
 
@@ -275,6 +305,18 @@ pub fn compute(
     op: &RecordedOp,
     with_secure: bool,
 ) -> OperationDigests {
+    compute_cached(ws, ids, &mut DigestCache::default(), r, op, with_secure)
+}
+
+/// [`compute`], reusing the digests of parameter sets seen before.
+pub fn compute_cached(
+    ws: &WorkingSet,
+    ids: &IdIndex,
+    cache: &mut DigestCache,
+    r: RscIdx,
+    op: &RecordedOp,
+    with_secure: bool,
+) -> OperationDigests {
     let version = op
         .feature_set
         .as_deref()
@@ -305,7 +347,7 @@ pub fn compute(
         if let Some(list) = &op.force_restart {
             kept.retain(|k, _| listed(list, k));
         }
-        digest::operation(&parameters_element(&kept))
+        cache.digest(&kept)
     });
 
     let secure = with_secure.then(|| {
@@ -322,11 +364,11 @@ pub fn compute(
         if old {
             secure.remove("CRM_meta_timeout");
         }
-        digest::operation(&parameters_element(&secure))
+        cache.digest(&secure)
     });
 
     OperationDigests {
-        all: digest::operation(&parameters_element(&all)),
+        all: cache.digest(&all),
         restart,
         secure,
         has_extra_params: op.interval_ms == 0 && !extra.is_empty(),
@@ -424,6 +466,7 @@ pub fn history_checked_on(ws: &WorkingSet, node: NodeIdx) -> bool {
 /// by `cancel_stale_recurring`).
 pub fn check_definitions(ws: &WorkingSet, cib: &Element) -> DefinitionChanges {
     let ids = IdIndex::new(cib);
+    let mut digests = DigestCache::default();
     let mut changes = DefinitionChanges::default();
     let mut notices: Vec<NodeNotice> = Vec::new();
     for r in 0..ws.resources.len() {
@@ -455,7 +498,7 @@ pub fn check_definitions(ws: &WorkingSet, cib: &Element) -> DefinitionChanges {
             let key = (node, op.task.clone(), op.interval_ms);
             let computed = cache
                 .entry(key)
-                .or_insert_with(|| compute(ws, &ids, r, op, ws.sanitized))
+                .or_insert_with(|| compute_cached(ws, &ids, &mut digests, r, op, ws.sanitized))
                 .clone();
             if only_private_changed(op, &computed) {
                 notices.push((node, format!(

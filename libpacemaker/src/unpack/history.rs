@@ -83,75 +83,121 @@ fn unpack_shutdown_lock(ws: &mut WorkingSet, rsc: RscIdx, node: NodeIdx, entry: 
     }
 }
 
-/// Operation fields we need from an lrm_rsc_op.
-struct Op {
-    task: String,
-    key: String,
+/// Operation fields we need from an lrm_rsc_op (borrowed from it).
+struct Op<'a> {
+    task: &'a str,
+    key: &'a str,
     rc: i32,
     status: i32,
     target_rc: i32,
     interval_ms: u64,
     call_id: i64,
     last_change: Option<i64>,
-    /// The entry's parameter digests, for the definition checks.
-    recorded: RecordedOp,
+    /// The entry's attributes, for what the definition checks need of it.
+    attrs: OpAttrs<'a>,
 }
 
-impl Op {
-    fn from_xml(xml: &Element) -> Option<Op> {
-        let task = xml.attr("operation")?.to_string();
-        let interval_ms = xml
-            .attr("interval")
+/// The lrm_rsc_op attributes read, found in one pass over its attributes
+/// (a large status section holds tens of thousands of entries).
+#[derive(Default, Clone, Copy)]
+struct OpAttrs<'a> {
+    id: Option<&'a str>,
+    operation: Option<&'a str>,
+    operation_key: Option<&'a str>,
+    interval: Option<&'a str>,
+    transition_key: Option<&'a str>,
+    transition_magic: Option<&'a str>,
+    rc_code: Option<&'a str>,
+    op_status: Option<&'a str>,
+    call_id: Option<&'a str>,
+    last_rc_change: Option<&'a str>,
+    last_run: Option<&'a str>,
+    op_digest: Option<&'a str>,
+    op_restart_digest: Option<&'a str>,
+    op_force_restart: Option<&'a str>,
+    op_secure_digest: Option<&'a str>,
+    op_secure_params: Option<&'a str>,
+    crm_feature_set: Option<&'a str>,
+}
+
+impl<'a> OpAttrs<'a> {
+    fn of(xml: &'a Element) -> Self {
+        let mut a = OpAttrs::default();
+        for (name, value) in &xml.attrs {
+            let slot = match name {
+                "id" => &mut a.id,
+                "operation" => &mut a.operation,
+                "operation_key" => &mut a.operation_key,
+                "interval" => &mut a.interval,
+                "transition-key" => &mut a.transition_key,
+                "transition-magic" => &mut a.transition_magic,
+                "rc-code" => &mut a.rc_code,
+                "op-status" => &mut a.op_status,
+                "call-id" => &mut a.call_id,
+                "last-rc-change" => &mut a.last_rc_change,
+                "last-run" => &mut a.last_run,
+                "op-digest" => &mut a.op_digest,
+                "op-restart-digest" => &mut a.op_restart_digest,
+                "op-force-restart" => &mut a.op_force_restart,
+                "op-secure-digest" => &mut a.op_secure_digest,
+                "op-secure-params" => &mut a.op_secure_params,
+                "crm_feature_set" => &mut a.crm_feature_set,
+                _ => continue,
+            };
+            // The first of repeated names counts, as for Element::attr.
+            slot.get_or_insert(value);
+        }
+        a
+    }
+}
+
+impl<'a> Op<'a> {
+    fn from_xml(xml: &'a Element) -> Option<Op<'a>> {
+        let attrs = OpAttrs::of(xml);
+        let task = attrs.operation?;
+        let interval_ms = attrs
+            .interval
             .map(|v| {
                 v.trim()
                     .parse::<u64>()
                     .unwrap_or_else(|_| parse_interval_ms(v))
             })
             .unwrap_or(0);
-        let key = xml
-            .attr("operation_key")
-            .map(str::to_string)
-            .unwrap_or_else(|| xml.id().unwrap_or("").to_string());
-        let target_rc = xml
-            .attr("transition-key")
+        let key = attrs.operation_key.or(attrs.id).unwrap_or("");
+        let target_rc = attrs
+            .transition_key
             .and_then(|k| k.split(':').nth(2))
             .and_then(|t| t.parse().ok())
             .unwrap_or(-1);
         Some(Op {
             task,
             key,
-            rc: xml
-                .attr("rc-code")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0),
-            status: xml
-                .attr("op-status")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0),
+            rc: attrs.rc_code.and_then(|v| v.parse().ok()).unwrap_or(0),
+            status: attrs.op_status.and_then(|v| v.parse().ok()).unwrap_or(0),
             target_rc,
             interval_ms,
-            call_id: xml
-                .attr("call-id")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0),
-            last_change: xml
-                .attr("last-rc-change")
-                .or_else(|| xml.attr("last-run"))
-                .and_then(|v| v.parse().ok()),
-            recorded: RecordedOp {
-                node: 0,
-                task: xml.attr("operation").unwrap_or_default().to_string(),
-                interval_ms,
-                call_id: xml.attr("call-id").unwrap_or_default().to_string(),
-                digest_all: xml.attr("op-digest").map(str::to_string),
-                digest_restart: xml.attr("op-restart-digest").map(str::to_string),
-                force_restart: xml.attr("op-force-restart").map(str::to_string),
-                digest_secure: xml.attr("op-secure-digest").map(str::to_string),
-                secure_params: xml.attr("op-secure-params").map(str::to_string),
-                feature_set: xml.attr("crm_feature_set").map(str::to_string),
-                transition_magic: xml.attr("transition-magic").map(str::to_string),
-            },
+            call_id: attrs.call_id.and_then(|v| v.parse().ok()).unwrap_or(0),
+            last_change: attrs.last_rc_change.or(attrs.last_run).and_then(|v| v.parse().ok()),
+            attrs,
         })
+    }
+
+    /// The entry's parameter digests, for the definition checks.
+    fn recorded(&self, node: NodeIdx) -> RecordedOp {
+        let owned = |v: Option<&str>| v.map(str::to_string);
+        RecordedOp {
+            node,
+            task: self.task.to_string(),
+            interval_ms: self.interval_ms,
+            call_id: self.attrs.call_id.unwrap_or_default().to_string(),
+            digest_all: owned(self.attrs.op_digest),
+            digest_restart: owned(self.attrs.op_restart_digest),
+            force_restart: owned(self.attrs.op_force_restart),
+            digest_secure: owned(self.attrs.op_secure_digest),
+            secure_params: owned(self.attrs.op_secure_params),
+            feature_set: owned(self.attrs.crm_feature_set),
+            transition_magic: owned(self.attrs.transition_magic),
+        }
     }
 
     fn is_probe(&self) -> bool {
@@ -362,10 +408,7 @@ fn unpack_lrm_resource(
             let checked = ops_to_check(&ops);
             ws.resources[rsc]
                 .recorded_ops
-                .extend(checked.map(|op| RecordedOp {
-                    node,
-                    ..op.recorded.clone()
-                }));
+                .extend(checked.map(|op| op.recorded(node)));
         }
     }
     apply_replay(ws, rsc, node, replay, anonymous, active);
@@ -380,7 +423,7 @@ fn start_and_stop_positions(ops: &[Op]) -> (Option<usize>, Option<usize>) {
     let mut implied_by_monitor: Option<usize> = None;
     let mut implied_by_role_change: Option<usize> = None;
     for (i, op) in ops.iter().enumerate() {
-        match op.task.as_str() {
+        match op.task {
             "stop" if op.status == EXEC_DONE => stop = Some(i),
             "start" | "migrate_from" => start = Some(i),
             "monitor"
@@ -404,14 +447,14 @@ fn start_and_stop_positions(ops: &[Op]) -> (Option<usize>, Option<usize>) {
 /// (Pacemaker's process_rsc_history): those since the last start, unless
 /// the resource stopped since; recurring ones, and the one-shot operations
 /// that ran with the start's parameters.
-fn ops_to_check(ops: &[Op]) -> impl Iterator<Item = &Op> {
+fn ops_to_check<'o, 'x>(ops: &'o [Op<'x>]) -> impl Iterator<Item = &'o Op<'x>> {
     let (start, stop) = start_and_stop_positions(ops);
     let start = start.map(|s| s as i64).unwrap_or(-1);
     let stopped = start < stop.map(|s| s as i64).unwrap_or(-1);
     ops.iter().enumerate().filter_map(move |(i, op)| {
         let checked = op.interval_ms > 0
             || matches!(
-                op.task.as_str(),
+                op.task,
                 "monitor" | "start" | "promote" | "migrate_from"
             );
         (!stopped && i as i64 >= start && checked).then_some(op)
@@ -433,7 +476,7 @@ fn active_recurring_ops(ops: &[Op]) -> Vec<(String, u64, i64)> {
         if op.interval_ms == 0 || op.status == EXEC_PENDING {
             continue;
         }
-        out.push((op.task.clone(), op.interval_ms, op.call_id));
+        out.push((op.task.to_string(), op.interval_ms, op.call_id));
     }
     out
 }
@@ -604,7 +647,7 @@ fn replay_ops(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, ops: &[Op]) -> Replay
             EXEC_CANCELLED => continue,
             EXEC_PENDING => {
                 if r.pending_task.is_none() && (op.interval_ms != 0 || op.task != "monitor") {
-                    r.pending_task = Some(op.task.clone());
+                    r.pending_task = Some(op.task.to_string());
                 }
                 if op.task == "start" {
                     r.start_pending = true;
@@ -662,11 +705,11 @@ fn record_failure(
     strategy: OnFail,
 ) {
     let _ = node;
-    r.last_failure_key = Some(op.key.clone());
+    r.last_failure_key = Some(op.key.to_string());
     if on_fail_rank(strategy) > on_fail_rank(r.on_fail) {
         r.on_fail = strategy;
     }
-    match op.task.as_str() {
+    match op.task {
         "stop" => r.bans.push((Some(node), false)),
         "promote" => r.role = Role::Promoted,
         "demote" => {
@@ -701,9 +744,9 @@ fn set_state_from_result(ws: &WorkingSet, rsc: RscIdx, r: &mut Replay, op: &Op, 
     } else if rc == OCF_NOT_RUNNING {
         clear = true;
     } else {
-        match op.task.as_str() {
+        match op.task {
             "monitor" => {
-                if r.last_failure_key.as_deref() == Some(op.key.as_str()) {
+                if r.last_failure_key.as_deref() == Some(op.key) {
                     clear = true;
                 }
                 if r.role < Role::Started {

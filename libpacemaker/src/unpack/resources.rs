@@ -170,7 +170,7 @@ fn op_definition(ws: &mut WorkingSet, op: &Element, name: &str) -> OpDef {
     collect_dated_nvpairs(ws, op, "meta_attributes", &RuleSubject::default(), &mut nested);
     meta.extend(nested);
     for (k, v) in &op.attrs {
-        meta.insert(k.clone(), v.clone());
+        meta.insert(k.to_string(), v.to_string());
     }
     meta.remove("id");
     OpDef {

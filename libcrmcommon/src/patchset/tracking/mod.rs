@@ -24,7 +24,7 @@
 mod matching;
 mod quiet;
 
-use crate::xml::{Element, XmlNode};
+use crate::xml::{Attributes, Element, XmlNode};
 use matching::{find_comment, SiblingIndex, SkipCounter};
 
 pub(crate) const DIRTY: u8 = 1 << 0;
@@ -187,7 +187,7 @@ impl<'a> TrackedChanges<'a> {
     /// Re-compares the root's attributes, as if the new root had had `new_attrs` from the
     /// start. Only the root's own attribute flags depend on them, so this equals tracking
     /// the whole tree again (used after the version counters were bumped).
-    pub fn recompare_root_attrs(&mut self, old: &'a Element, new_attrs: &'a [(String, String)]) {
+    pub fn recompare_root_attrs(&mut self, old: &'a Element, new_attrs: &'a Attributes) {
         let Source::Element(new_root) = self.new.source else { return };
         let mut attrs = fresh_attrs(new_attrs);
         let attrs_dirty = diff_attrs(&old.attrs, &mut attrs, self.options);
@@ -242,7 +242,7 @@ struct Walker<'w> {
     options: TrackOptions,
 }
 
-fn fresh_attrs(attrs: &[(String, String)]) -> Vec<TrackedAttr<'_>> {
+fn fresh_attrs(attrs: &Attributes) -> Vec<TrackedAttr<'_>> {
     attrs.iter().map(|(n, v)| TrackedAttr { name: n, value: v, flags: 0 }).collect()
 }
 
@@ -358,7 +358,7 @@ impl Walker<'_> {
 
 /// `xml_diff_attrs`: flags `new_attrs` against `old_attrs`, re-appending removed ones.
 /// Returns whether the element itself became dirty.
-fn diff_attrs<'a>(old_attrs: &'a [(String, String)], new_attrs: &mut Vec<TrackedAttr<'a>>, options: TrackOptions) -> bool {
+fn diff_attrs<'a>(old_attrs: &'a Attributes, new_attrs: &mut Vec<TrackedAttr<'a>>, options: TrackOptions) -> bool {
     let mut dirty = false;
     let mut old_flags = vec![0u8; old_attrs.len()];
     for a in new_attrs.iter_mut() {

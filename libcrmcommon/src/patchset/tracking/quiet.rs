@@ -9,7 +9,7 @@
 //! names are distinct. Then C's walk would only set "processed" flags, which matter
 //! nowhere else, and the subtree can be skipped without marking it.
 
-use crate::xml::{Element, XmlNode};
+use crate::xml::{Attributes, Element, XmlNode};
 use std::collections::HashSet;
 
 /// Past this many entries, duplicate checks hash instead of comparing all pairs.
@@ -29,12 +29,12 @@ pub(super) fn is_quiet(old: &Element, new: &Element) -> bool {
         && children_match_themselves(&new.children)
 }
 
-fn attribute_names_distinct(attrs: &[(String, String)]) -> bool {
+fn attribute_names_distinct(attrs: &Attributes) -> bool {
     if attrs.len() <= PAIRWISE_LIMIT {
-        return attrs.iter().enumerate().all(|(i, (name, _))| attrs[..i].iter().all(|(n, _)| n != name));
+        return attrs.iter().enumerate().all(|(i, (name, _))| attrs.iter().take(i).all(|(n, _)| n != name));
     }
     let mut seen = HashSet::with_capacity(attrs.len());
-    attrs.iter().all(|(name, _)| seen.insert(name.as_str()))
+    attrs.iter().all(|(name, _)| seen.insert(name))
 }
 
 /// Whether each element child is the first sibling matching it: no earlier sibling has

@@ -78,7 +78,10 @@ fn mutate(root: &mut Element, rng: &mut Rng) {
             let name = ATTRS[rng.below(ATTRS.len())];
             target.remove_attr(name);
         }
-        2 if target.attrs.len() > 1 => target.attrs.rotate_left(1),
+        2 if target.attrs.len() > 1 => {
+            let (name, value) = target.attrs.remove(0);
+            target.attrs.push(&name, &value);
+        }
         3 if n > 0 => {
             target.children.remove(rng.below(n));
         }

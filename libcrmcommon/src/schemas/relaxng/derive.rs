@@ -443,9 +443,8 @@ impl Engine {
 
     /// RELAX NG's value matching of an attribute value.
     fn value_matches(&self, p: PatId, value: &str, id_kind: &mut Option<IdKind>) -> bool {
-        let blank = value.chars().all(|c| matches!(c, ' ' | '\t' | '\n' | '\r'));
-        let by_text = self.text_matches(p, value, id_kind);
-        by_text || (self.patterns.nullable(p) && blank)
+        let blank = || value.chars().all(|c| matches!(c, ' ' | '\t' | '\n' | '\r'));
+        self.text_matches(p, value, id_kind) || (self.patterns.nullable(p) && blank())
     }
 
     /// Whether the derivative of `p` by the text `value` is nullable; notes whether an

@@ -178,7 +178,7 @@ impl<'a> Document<'a> {
         element
             .into_iter()
             .flat_map(|e| e.attrs.iter().enumerate())
-            .filter(|(_, (name, _))| name != "xmlns" && !name.starts_with("xmlns:"))
+            .filter(|(_, (name, _))| *name != "xmlns" && !name.starts_with("xmlns:"))
             .map(move |(i, _)| id + i as u64 + 1)
     }
 

@@ -166,7 +166,7 @@ fn configured_operation_meta(
         collect_nvpairs(op, "meta_attributes", &plain, &mut own);
         meta.extend(own);
         for (name, value) in &op.attrs {
-            meta.insert(name.clone(), value.clone());
+            meta.insert(name.to_string(), value.to_string());
         }
     }
     meta.remove("id");
@@ -312,7 +312,7 @@ pub(super) fn attributes(config: &Config, ws: &WorkingSet, a: &Action) -> Elemen
     let mut pairs = list.pairs;
     pairs.sort_by(|x, y| x.0.as_bytes().cmp(y.0.as_bytes()));
     let mut element = Element::new("attributes");
-    element.attrs = pairs;
+    element.attrs = pairs.into();
     numbered.sort();
     for (name, value) in numbered {
         element = element.with_child(

@@ -43,7 +43,7 @@ pub fn transition_graph(
         if action.task == view::CLEAR_HISTORY_TASK {
             // The controller only edits the CIB for it (written first, as
             // Pacemaker does).
-            event.attrs.insert(0, ("mode".to_string(), "cib".to_string()));
+            event.attrs.insert(0, "mode", "cib");
         }
         if let Some(lock_time) = shutdown_lock_time(ws, action) {
             event.set_attr("shutdown-lock", lock_time.to_string());
