@@ -317,6 +317,9 @@ pub struct Builder<'a> {
     /// Per node: the digests of the fence devices that unfence, which its
     /// fencing actions carry (empty unless unfencing is in use).
     pub(crate) fence_device_digests: Vec<super::digests::FenceDeviceDigests>,
+    /// Multiply active resources with multiple-active=stop_unexpected: they
+    /// stop only where they don't belong (Pacemaker's pe_rsc_stop_unexpected).
+    stop_unexpected: Vec<RscIdx>,
 }
 
 impl<'a> Builder<'a> {
@@ -330,6 +333,7 @@ impl<'a> Builder<'a> {
             rsc_orderings: Vec::new(),
             rescheduled: Vec::new(),
             fence_device_digests: Vec::new(),
+            stop_unexpected: Vec::new(),
         }
     }
 
@@ -468,12 +472,23 @@ impl<'a> Builder<'a> {
 
     // --- Primitive actions -------------------------------------------------
 
+    /// Whether `node` is where a resource stopped only where unexpected
+    /// stays (Pacemaker's is_expected_node).
+    fn is_expected_node(&self, r: RscIdx, node: NodeIdx) -> bool {
+        self.stop_unexpected.contains(&r) && self.ws.resources[r].assigned_to == Some(node)
+    }
+
     fn stop_resource(&mut self, r: RscIdx, optional: bool) {
         let running = self.ws.resources[r].running_on.clone();
         for node in running {
+            if self.is_expected_node(r, node) {
+                continue;
+            }
             let stop = self.resource_action(r, "stop", Some(node), optional);
             if self.ws.resources[r].assigned_to.is_none() {
                 self.plan.actions[stop].reason = Some("node availability".to_string());
+            } else if self.stop_unexpected.contains(&r) {
+                self.plan.actions[stop].reason = Some("being multiply active".to_string());
             }
             if !self.ws.resources[r].managed {
                 self.plan.actions[stop].runnable = false;
@@ -484,6 +499,10 @@ impl<'a> Builder<'a> {
     fn start_resource(&mut self, r: RscIdx, node: Option<NodeIdx>, optional: bool) {
         let Some(node) = node else { return };
         let start = self.resource_action(r, "start", Some(node), true);
+        if self.is_expected_node(r, node) {
+            // It keeps running there: the start only stands for that.
+            self.plan.actions[start].pseudo = true;
+        }
         if self.plan.actions[start].runnable && !optional {
             self.require(start);
         }
@@ -557,8 +576,17 @@ impl<'a> Builder<'a> {
             }
         }
         if active.multiply_active {
-            // Active on more than one node: stop everywhere, start once.
-            need_stop = true;
+            // Active on more than one node: stop everywhere and start once,
+            // or with multiple-active=stop_unexpected, stop everywhere but
+            // where it belongs (the other policies act while unpacking).
+            match res.meta.get("multiple-active").map(|v| v.to_ascii_lowercase()).as_deref() {
+                Some("block") | Some("stop_only") => {}
+                Some("stop_unexpected") => {
+                    need_stop = true;
+                    self.stop_unexpected.push(r);
+                }
+                _ => need_stop = true,
+            }
         }
         if res.start_pending {
             if let Some(a) = res.assigned_to {
