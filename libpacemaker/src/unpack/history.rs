@@ -900,8 +900,20 @@ fn handle_multiply_active(ws: &mut WorkingSet, rsc: RscIdx) {
     match policy.as_deref() {
         Some("stop_only") => ws.resources[rsc].next_role = Role::Stopped,
         Some("block") => {
-            ws.resources[rsc].managed = false;
-            ws.resources[rsc].blocked = true;
+            // A group that blocks when multiply active blocks as a whole.
+            let group = ws.resources[rsc].parent.filter(|&p| {
+                let parent = &ws.resources[p];
+                parent.variant == Variant::Group
+                    && parent.meta.get("multiple-active").is_some_and(|v| v.eq_ignore_ascii_case("block"))
+            });
+            let blocked = match group {
+                Some(g) => ws.resources[g].children.clone(),
+                None => vec![rsc],
+            };
+            for r in blocked {
+                ws.resources[r].managed = false;
+                ws.resources[r].blocked = true;
+            }
         }
         _ => {}
     }
