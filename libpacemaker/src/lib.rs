@@ -62,7 +62,8 @@ pub fn transition_summary(ws: &model::WorkingSet, schedule: &sched::Schedule) ->
     // Node actions first, most recently created first (as Pacemaker lists
     // them). Pacemaker creates the fencing of nodes found unclean while
     // unpacking first of all, that of other unclean nodes (never seen, say)
-    // last of all, after unfencing; ours are all created before unfencing.
+    // and of guests last of all, after unfencing; ours are all created
+    // before unfencing.
     let fencing: Vec<(&sched::actions::Action, model::NodeIdx)> = schedule
         .plan
         .actions
@@ -72,17 +73,22 @@ pub fn transition_summary(ws: &model::WorkingSet, schedule: &sched::Schedule) ->
         .filter_map(|a| a.node.map(|n| (a, n)))
         .collect();
     let created_last = |(a, n): &(&sched::actions::Action, model::NodeIdx)| {
-        a.is_node_fencing() && ws.nodes[*n].fence_reason.is_none()
+        a.is_node_fencing() && (ws.nodes[*n].fence_reason.is_none() || ws.is_guest(*n))
     };
     let (last, earlier): (Vec<_>, Vec<_>) = fencing.into_iter().partition(created_last);
     let mut lines: Vec<String> = last
         .into_iter()
         .chain(earlier)
         .map(|(a, n)| {
+            // A guest is named with the container whose recovery fences it.
+            let node = match ws.guest_container(n) {
+                Some(c) => format!("{} (resource: {})", ws.nodes[n].uname, ws.resources[c].id),
+                None => ws.nodes[n].uname.clone(),
+            };
             format!(
                 "  * Fence ({}) {} '{}'",
                 a.fence_action.as_deref().unwrap_or("reboot"),
-                ws.nodes[n].uname,
+                node,
                 a.reason.as_deref().unwrap_or_default()
             )
         })
@@ -136,6 +142,11 @@ fn execution_line(ws: &model::WorkingSet, plan: &sched::actions::Plan, i: usize,
             .map(|n| ws.nodes[n].uname.clone())
             .unwrap_or_default();
         match a.rsc {
+            // A guest's fencing is a pseudo-action (its container's recovery).
+            None if a.task == "stonith" && a.pseudo => lines.push(format!(
+                "  * Pseudo action:   stonith-{node}-{} on {node}",
+                a.fence_action.clone().unwrap_or_default()
+            )),
             None if a.task == "stonith" => lines.push(format!(
                 "  * Fencing {} ({})",
                 node,

@@ -74,6 +74,21 @@ pub struct Node {
     pub priority: i32,
     /// Remaining capacity per utilization attribute.
     pub utilization: std::collections::BTreeMap<String, i64>,
+    /// Pacemaker Remote nodes: the connection resource that makes this node
+    /// (None for cluster nodes, and for remote node entries whose
+    /// connection resource no longer exists).
+    pub remote_rsc: Option<RscIdx>,
+    /// The remote node must be fenced (or its guest recovered) before its
+    /// connection can be trusted again.
+    pub remote_requires_reset: bool,
+    /// The remote node's status entry says it was fenced (`node_fenced`).
+    pub remote_was_fenced: bool,
+    /// Whether probes may run here (`resource-discovery-enabled`, remote
+    /// and guest nodes only).
+    pub rsc_discovery_enabled: bool,
+    /// Its resource history has been unpacked (status is read in passes:
+    /// a remote node's history only once its connection's state is known).
+    pub history_unpacked: bool,
 }
 
 impl Node {
@@ -230,6 +245,19 @@ pub struct Resource {
     /// Nodes whose history recorded another agent (class, provider or
     /// type) than the configured one.
     pub agent_changed_on: Vec<NodeIdx>,
+    /// An `ocf:pacemaker:remote` primitive: the connection that makes the
+    /// Pacemaker Remote node of the same name.
+    pub is_remote_connection: bool,
+    /// A remote connection's `reconnect_interval` (0 when unset).
+    pub remote_reconnect_ms: u64,
+    /// The resource this one runs inside (`container` meta-attribute): for
+    /// a guest node's connection, the guest's container.
+    pub container: Option<RscIdx>,
+    /// Resources that name this one as their container.
+    pub fillers: Vec<RscIdx>,
+    /// A stop is required on the current node whatever else is decided (a
+    /// container restarted for what runs inside it).
+    pub stop_required: bool,
 }
 
 /// What an lrm_rsc_op entry recorded about an operation's parameters.
@@ -255,6 +283,16 @@ pub struct RecordedOp {
 }
 
 impl Resource {
+    /// Whether the resource may live-migrate (`allow-migrate`; remote
+    /// connections may by default, so that remote nodes can move without
+    /// stopping what runs on them).
+    pub fn allows_migration(&self) -> bool {
+        match self.meta.get("allow-migrate") {
+            Some(v) => crate::options::is_true(v),
+            None => self.is_remote_connection,
+        }
+    }
+
     pub fn new(id: &str, variant: Variant, xml_name: &str) -> Self {
         Resource {
             id: id.to_string(),
@@ -307,6 +345,11 @@ impl Resource {
             config_xml: None,
             recorded_ops: Vec::new(),
             agent_changed_on: Vec::new(),
+            is_remote_connection: false,
+            remote_reconnect_ms: 0,
+            container: None,
+            fillers: Vec::new(),
+            stop_required: false,
         }
     }
 }
@@ -463,6 +506,17 @@ impl WorkingSet {
             Some(name) if name != base => name,
             _ => &res.id,
         }
+    }
+
+    /// The container resource a guest node runs in (None for cluster and
+    /// remote nodes).
+    pub fn guest_container(&self, node: NodeIdx) -> Option<RscIdx> {
+        self.nodes[node].remote_rsc.and_then(|r| self.resources[r].container)
+    }
+
+    /// Whether a node is a guest node (its connection runs in a container).
+    pub fn is_guest(&self, node: NodeIdx) -> bool {
+        self.guest_container(node).is_some()
     }
 
     pub fn top_parent(&self, mut r: RscIdx) -> RscIdx {

@@ -86,27 +86,39 @@ pub fn node_list(ws: &WorkingSet, out: &mut String) {
     let mut offline = Vec::new();
     let mut remote_online = Vec::new();
     let mut remote_offline = Vec::new();
+    let mut guest_online = Vec::new();
     out.push_str("  * Node List:\n");
     for n in sorted_nodes(ws) {
         let node = &ws.nodes[n];
+        let guest = ws.is_guest(n);
         if node.unclean
             || node.pending
             || (node.standby_onfail && node.online)
             || node.standby
             || node.maintenance
         {
-            let kind = if node.is_remote { "RemoteNode" } else { "Node" };
+            let kind = if guest {
+                "GuestNode"
+            } else if node.is_remote {
+                "RemoteNode"
+            } else {
+                "Node"
+            };
             out.push_str(&format!(
                 "    * {kind} {}: {}\n",
                 node.uname,
                 node_status_text(ws, n)
             ));
         } else if node.online {
-            if node.is_remote {
+            if guest {
+                guest_online.push(node.uname.clone());
+            } else if node.is_remote {
                 remote_online.push(node.uname.clone());
             } else {
                 online.push(node.uname.clone());
             }
+        } else if guest {
+            // Offline guests are not listed.
         } else if node.is_remote {
             remote_offline.push(node.uname.clone());
         } else {
@@ -118,6 +130,7 @@ pub fn node_list(ws: &WorkingSet, out: &mut String) {
         ("OFFLINE", offline),
         ("RemoteOnline", remote_online),
         ("RemoteOFFLINE", remote_offline),
+        ("GuestOnline", guest_online),
     ] {
         if !list.is_empty() {
             out.push_str(&format!("    * {label}: [ {} ]\n", list.join(" ")));
@@ -282,7 +295,7 @@ fn write_resource(ws: &WorkingSet, r: RscIdx, depth: usize, out: &mut String) {
             }
             if res
                 .meta
-                .get("internal")
+                .get("internal_rsc")
                 .map(|v| crate::options::is_true(v))
                 .unwrap_or(false)
             {

@@ -320,6 +320,8 @@ pub struct Builder<'a> {
     /// Multiply active resources with multiple-active=stop_unexpected: they
     /// stop only where they don't belong (Pacemaker's pe_rsc_stop_unexpected).
     stop_unexpected: Vec<RscIdx>,
+    /// Orderings found while probing guest nodes, made once actions exist.
+    pub(crate) deferred_probe_orders: Vec<super::probes::GuestProbeOrder>,
 }
 
 impl<'a> Builder<'a> {
@@ -334,6 +336,7 @@ impl<'a> Builder<'a> {
             rescheduled: Vec::new(),
             fence_device_digests: Vec::new(),
             stop_unexpected: Vec::new(),
+            deferred_probe_orders: Vec::new(),
         }
     }
 
@@ -588,6 +591,10 @@ impl<'a> Builder<'a> {
                 _ => need_stop = true,
             }
         }
+        if res.stop_required && current.is_some() {
+            // Restarted for what runs inside it.
+            need_stop = true;
+        }
         if res.start_pending {
             if let Some(a) = res.assigned_to {
                 // The pending start stays part of the transition.
@@ -676,11 +683,7 @@ impl<'a> Builder<'a> {
     /// Whether a moving resource can live-migrate (Pacemaker's pcmk__rsc_can_migrate).
     fn can_migrate(&self, r: RscIdx, current: Option<NodeIdx>) -> bool {
         let res = &self.ws.resources[r];
-        let allowed = res
-            .meta
-            .get("allow-migrate")
-            .map(|v| crate::options::is_true(v))
-            .unwrap_or(false);
+        let allowed = res.allows_migration();
         let Some(cur) = current else { return false };
         allowed
             && res.managed
@@ -743,19 +746,40 @@ impl<'a> Builder<'a> {
     // --- Fencing ------------------------------------------------------------
 
     pub fn schedule_fencing(&mut self) {
-        let action = self.ws.options.stonith_action.clone();
         for n in 0..self.ws.nodes.len() {
-            if !self.ws.nodes[n].unclean || !self.can_fence(n) {
-                continue;
+            if self.ws.nodes[n].unclean && self.can_fence(n) {
+                self.add_fencing(n);
             }
-            // Unseen nodes that never ran anything are still fenced (startup-fencing).
-            let reason = self.ws.nodes[n]
-                .fence_reason
-                .clone()
-                .unwrap_or_else(|| "node is unclean".to_string());
-            self.fence_op(n, &action, false, Some(&reason));
+        }
+    }
+
+    /// Fences a node found unclean while actions are being planned (remote
+    /// nodes whose connection cannot be recovered), as if it had been from
+    /// the start: its stops become implied by the fencing.
+    pub fn fence_during_planning(&mut self, n: NodeIdx, reason: &str) {
+        crate::unpack::fence_node(self.ws, n, reason);
+        // (A guest is not made unclean: its container is recovered.)
+        if self.ws.nodes[n].unclean && !self.fenced.contains(&n) && self.can_fence(n) {
+            self.add_fencing(n);
+        }
+    }
+
+    /// Stops on a fenced node are implied by its fencing.
+    pub(crate) fn mark_fenced(&mut self, n: NodeIdx) {
+        if !self.fenced.contains(&n) {
             self.fenced.push(n);
         }
+    }
+
+    fn add_fencing(&mut self, n: NodeIdx) {
+        // Unseen nodes that never ran anything are still fenced (startup-fencing).
+        let reason = self.ws.nodes[n]
+            .fence_reason
+            .clone()
+            .unwrap_or_else(|| "node is unclean".to_string());
+        let fence_action = self.ws.options.stonith_action.clone();
+        self.fence_op(n, &fence_action, false, Some(&reason));
+        self.fenced.push(n);
     }
 
     /// Stops (and demotes) on fenced nodes are implied by the fencing.
@@ -861,6 +885,7 @@ impl<'a> Builder<'a> {
                     self.order_tasks(r, "demote", r, "stop", of::IMPLIES_FIRST);
                     self.order_tasks(r, "start", r, "promote", of::RUNNABLE_LEFT);
                 }
+                self.container_orderings(r);
             }
             Variant::Group => {
                 let children = self.ws.resources[r].children.clone();
@@ -997,29 +1022,7 @@ impl<'a> Builder<'a> {
             }
             .to_string();
         }
-        let mut firsts = self.plan.rsc_actions(first, &first_task);
-        if firsts.is_empty() {
-            if first == then {
-                return;
-            }
-            let state = self.ws.resources[first].role;
-            let active = self.ws.is_active(first);
-            if (!active || state == Role::Stopped) && first_task == "stop" {
-                return;
-            }
-            if state == Role::Unpromoted && first_task == "demote" {
-                return;
-            }
-            let created = self.resource_action(first, &first_task, None, true);
-            // Pacemaker matches its internal orderings by key, so a start
-            // made only for this ordering still follows the resource's stops.
-            if first_task == "start" && self.ws.resources[first].variant == Variant::Primitive {
-                for stop in self.plan.rsc_actions(first, "stop") {
-                    self.plan.order(stop, created, of::IMPLIES_THEN | of::RESTART);
-                }
-            }
-            firsts.push(created);
-        }
+        let firsts = self.first_actions_for(first, &first_task, Some(then));
         let thens = self.plan.rsc_actions(then, then_task);
         for &f in &firsts {
             for &t in &thens {
@@ -1027,6 +1030,35 @@ impl<'a> Builder<'a> {
             }
         }
         self.interleave_instances(first, &first_task, then, then_task, flags);
+    }
+
+    /// The actions an ordering starts from: the resource's actions for the
+    /// task, else one created (optional, on no node) as Pacemaker does for
+    /// an ordering whose first action does not exist, unless there is
+    /// nothing to order (a resource's own ordering, a stop of an inactive
+    /// resource, a demote of an unpromoted one).
+    pub(crate) fn first_actions_for(&mut self, first: RscIdx, first_task: &str, then: Option<RscIdx>) -> Vec<usize> {
+        let firsts = self.plan.rsc_actions(first, first_task);
+        if !firsts.is_empty() || then == Some(first) {
+            return firsts;
+        }
+        let state = self.ws.resources[first].role;
+        let active = self.ws.is_active(first);
+        if (!active || state == Role::Stopped) && first_task == "stop" {
+            return firsts;
+        }
+        if state == Role::Unpromoted && first_task == "demote" {
+            return firsts;
+        }
+        let created = self.resource_action(first, first_task, None, true);
+        // Pacemaker matches its internal orderings by key, so a start
+        // made only for this ordering still follows the resource's stops.
+        if first_task == "start" && self.ws.resources[first].variant == Variant::Primitive {
+            for stop in self.plan.rsc_actions(first, "stop") {
+                self.plan.order(stop, created, of::IMPLIES_THEN | of::RESTART);
+            }
+        }
+        vec![created]
     }
 
     /// An ordering that needs only some instances of the first clone: a

@@ -107,6 +107,13 @@ impl<'a> Placement<'a> {
     /// Assigns every resource, in Pacemaker's order.
     pub fn assign_all(&mut self) {
         let mut order = self.ws.top_level.clone();
+        // Remote connections go first: where they run decides whether their
+        // nodes can take resources.
+        for &r in &order {
+            if self.ws.resources[r].is_remote_connection {
+                self.assign(r, None);
+            }
+        }
         let ws = &*self.ws;
         // Only non-default placement strategies sort resources: highest
         // priority first, then higher score on the current node.
@@ -312,7 +319,28 @@ impl<'a> Placement<'a> {
             self.finalize(r, chosen, false);
         }
         self.ws.resources[r].assigning = false;
+        if self.ws.resources[r].is_remote_connection {
+            self.remote_connection_assigned(r);
+        }
         self.ws.resources[r].assigned_to
+    }
+
+    /// A remote node whose connection is placed will be online (and need
+    /// no start-up fencing, since the connection will be attempted); one
+    /// whose connection is not placed is shutting down.
+    fn remote_connection_assigned(&mut self, connection: RscIdx) {
+        let Some(node) = self.ws.node_by_name(&self.ws.resources[connection].id) else { return };
+        let res = &self.ws.resources[connection];
+        let up = res.assigned_to.is_some() && res.next_role != Role::Stopped;
+        let n = &mut self.ws.nodes[node];
+        if up {
+            n.online = true;
+            if n.unseen {
+                n.unclean = false;
+            }
+        } else {
+            n.shutdown = true;
+        }
     }
 
     /// The "this with" colocations that apply to a primitive: its own, the

@@ -30,15 +30,6 @@ impl Requirement {
     }
 }
 
-/// Whether a resource is the connection of a Pacemaker Remote node (which
-/// only ever needs quorum).
-fn is_remote_connection(ws: &WorkingSet, r: RscIdx) -> bool {
-    let res = &ws.resources[r];
-    res.variant == Variant::Primitive
-        && ((res.class == "ocf" && res.provider.as_deref() == Some("pacemaker") && res.agent == "remote")
-            || res.meta.contains_key("remote-node"))
-}
-
 pub(crate) fn requirement(ws: &WorkingSet, r: RscIdx) -> Requirement {
     let res = &ws.resources[r];
     let fence_device = res.class == "stonith";
@@ -51,7 +42,7 @@ pub(crate) fn requirement(ws: &WorkingSet, r: RscIdx) -> Requirement {
         // Fence devices can't wait for unfencing, nor can anything without fencing.
         Some("unfencing") if !fence_device && stonith_enabled => Requirement::Unfencing,
         Some("unfencing") => Requirement::Quorum,
-        _ if fence_device || is_remote_connection(ws, r) => Requirement::Quorum,
+        _ if fence_device || res.is_remote_connection => Requirement::Quorum,
         _ if ws.unfencing_enabled && stonith_enabled => Requirement::Unfencing,
         _ if ws.unfencing_enabled => Requirement::Quorum,
         _ if stonith_enabled => Requirement::Fencing,
@@ -122,7 +113,8 @@ pub fn order_fencing(ws: &WorkingSet, plan: &mut Plan) {
         .is_some_and(|v| is_true(v));
     let mut non_dc: Vec<usize> = Vec::new();
     let mut dc = None;
-    for &(f, n) in &fencing {
+    // Guests are "fenced" by recovering their container: not in the chain.
+    for &(f, n) in fencing.iter().filter(|(_, n)| !ws.is_guest(*n)) {
         if is_dc(ws, n) {
             dc = Some(f);
             continue;

@@ -147,10 +147,6 @@ impl Builder<'_> {
     }
 
     fn allows_migration(&self, r: RscIdx) -> bool {
-        self.ws.resources[r]
-            .meta
-            .get("allow-migrate")
-            .map(|v| crate::options::is_true(v))
-            .unwrap_or(false)
+        self.ws.resources[r].allows_migration()
     }
 }

@@ -6,12 +6,14 @@ pub mod assign;
 pub mod config_changes;
 pub mod digests;
 pub mod fencing;
+pub mod guest;
 pub mod interleave;
 pub mod migration;
 pub mod monitors;
 pub mod notify;
 pub mod probes;
 pub mod promote;
+pub mod remote;
 pub mod shutdown;
 pub mod unfencing;
 
@@ -133,6 +135,24 @@ fn apply_failure_thresholds(ws: &mut WorkingSet) {
     }
 }
 
+/// Remote connections and fencing devices never run on Pacemaker Remote
+/// nodes (no nested connections; remote nodes run no fence agents).
+fn keep_off_remote_nodes(ws: &mut WorkingSet) {
+    for r in 0..ws.resources.len() {
+        let res = &ws.resources[r];
+        if res.variant != Variant::Primitive || !res.managed || !(res.is_remote_connection || res.is_stonith) {
+            continue;
+        }
+        for n in 0..ws.nodes.len() {
+            if ws.nodes[n].remote_rsc.is_some() {
+                if let Some(score) = ws.resources[r].allowed.get_mut(&n) {
+                    *score = -INFINITY;
+                }
+            }
+        }
+    }
+}
+
 fn all_resources_in_order(ws: &WorkingSet, top: &[RscIdx]) -> Vec<RscIdx> {
     fn walk(ws: &WorkingSet, r: RscIdx, out: &mut Vec<RscIdx>) {
         out.push(r);
@@ -154,6 +174,8 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     add_group_colocations(ws);
     apply_stickiness(ws);
     apply_failure_thresholds(ws);
+    keep_off_remote_nodes(ws);
+    guest::container_placement(ws);
 
     let (order, scores, (utilization, assignment_log)) = {
         let mut placement = assign::Placement::new(ws);
@@ -214,6 +236,8 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     for gate in builder.ws.set_gates.clone() {
         builder.order_set_gate(&gate);
     }
+    builder.order_remote_connection_actions();
+    builder.fence_guests();
     // Stops implied by fencing are pseudo-actions before probes are ordered
     // (Pacemaker schedules fencing before it applies orderings).
     builder.apply_fencing_to_stops();

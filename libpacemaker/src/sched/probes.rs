@@ -25,9 +25,9 @@ impl Builder<'_> {
         }
         for node in 0..self.ws.nodes.len() {
             let n = &self.ws.nodes[node];
-            // Remote nodes are not modelled yet; offline and unclean nodes
-            // are never probed.
-            if !n.online || n.unclean || n.is_remote {
+            // Offline and unclean nodes are never probed, nor remote nodes
+            // where discovery is off.
+            if !n.online || n.unclean || !n.rsc_discovery_enabled {
                 continue;
             }
             for r in self.ws.top_level.clone() {
@@ -38,8 +38,16 @@ impl Builder<'_> {
     }
 
     /// Orders each probe before the start of its resource (or of the clone
-    /// it belongs to), on any node.
+    /// it belongs to), on any node; and what guest nodes' probes deferred.
     pub fn order_probes(&mut self, orders: &[ProbeOrder]) {
+        for deferred in std::mem::take(&mut self.deferred_probe_orders) {
+            match deferred {
+                GuestProbeOrder::ProbeThenStart { probed, started } => self.probe_then_start(probed, started),
+                GuestProbeOrder::StopThenStart { stopped, started } => {
+                    self.order_tasks(stopped, "stop", started, "start", of::OPTIONAL)
+                }
+            }
+        }
         for o in orders {
             let Some(r) = self.plan.actions[o.probe].rsc else {
                 continue;
@@ -55,6 +63,19 @@ impl Builder<'_> {
     }
 
     fn probe_resource(&mut self, r: RscIdx, node: NodeIdx, orders: &mut Vec<ProbeOrder>) -> bool {
+        // Remote nodes run no fence agents and host no remote connections.
+        let res = &self.ws.resources[r];
+        if self.ws.nodes[node].is_remote
+            && res.variant == Variant::Primitive
+            && (res.is_stonith || res.is_remote_connection)
+        {
+            return false;
+        }
+        // Nor does a guest node run the container of a guest node.
+        let contains_guest = res.fillers.iter().any(|&f| self.ws.resources[f].is_remote_connection);
+        if contains_guest && self.ws.is_guest(node) {
+            return false;
+        }
         match self.ws.resources[r].variant {
             Variant::Primitive => self.probe_primitive(r, node, orders),
             Variant::Group => {
@@ -141,8 +162,21 @@ impl Builder<'_> {
     fn probe_primitive(&mut self, r: RscIdx, node: NodeIdx, orders: &mut Vec<ProbeOrder>) -> bool {
         let res = &self.ws.resources[r];
         // Resources inside a container are found out through the container.
-        if res.orphan || res.meta.contains_key("container") || self.known_on(r, node) {
+        if res.orphan || res.container.is_some() || self.known_on(r, node) {
             return false;
+        }
+        if let Some(guest) = self.ws.guest_container(node) {
+            let top = self.ws.top_parent(r);
+            if self.ws.resources[guest].role == Role::Stopped {
+                // Nothing can be active on a guest whose container is
+                // stopped; what starts there waits for the container's probe.
+                self.deferred_probe_orders.push(GuestProbeOrder::ProbeThenStart { probed: guest, started: top });
+                return false;
+            }
+            if self.guest_will_stop(node, guest) {
+                self.deferred_probe_orders.push(GuestProbeOrder::StopThenStart { stopped: guest, started: top });
+                return false;
+            }
         }
         let running_here = res.running_on.contains(&node);
         let promoted = res.role == Role::Promoted;
@@ -168,7 +202,49 @@ impl Builder<'_> {
     }
 }
 
+/// Orderings decided while probing guest nodes, made once every action exists.
+#[derive(Debug, Clone, Copy)]
+pub enum GuestProbeOrder {
+    /// Nothing runs on a guest whose container is stopped: what starts
+    /// there waits for the container's probe.
+    ProbeThenStart { probed: RscIdx, started: RscIdx },
+    /// What is not probed on a guest whose container will stop starts
+    /// after the container stops.
+    StopThenStart { stopped: RscIdx, started: RscIdx },
+}
+
 impl Builder<'_> {
+    /// Orders a resource's start after another's start-up probe, if that
+    /// one is to be probed where it is going.
+    fn probe_then_start(&mut self, probed: RscIdx, started: RscIdx) {
+        let Some(target) = self.ws.resources[probed].assigned_to else { return };
+        if self.ws.resources[probed].known_on.contains(&target) {
+            return;
+        }
+        let probes: Vec<usize> = self
+            .plan
+            .rsc_actions(probed, "monitor")
+            .into_iter()
+            .filter(|&a| self.plan.actions[a].is_probe)
+            .collect();
+        for probe in probes {
+            for start in self.plan.rsc_actions(started, "start") {
+                self.plan.order(probe, start, of::OPTIONAL);
+            }
+        }
+    }
+
+    /// Whether a guest node's container will (probably) stop: the guest
+    /// is to be reset, its container failed or is to stop or move.
+    fn guest_will_stop(&self, node: NodeIdx, container: RscIdx) -> bool {
+        let res = &self.ws.resources[container];
+        self.ws.nodes[node].remote_requires_reset
+            || res.failed
+            || res.next_role == Role::Stopped
+            || (res.role > Role::Stopped
+                && res.assigned_to.is_some_and(|a| !res.running_on.contains(&a)))
+    }
+
     /// Orders probes before whatever could restart because of what they
     /// find (Pacemaker's pcmk__order_probes): before the stop (or demote) of
     /// other resources whose start (or promote) follows the probed

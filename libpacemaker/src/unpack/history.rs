@@ -34,38 +34,17 @@ const EXEC_NO_FENCE_DEVICE: i32 = 9;
 const EXEC_NO_SECRETS: i32 = 10;
 
 pub(super) fn unpack_history(ws: &mut WorkingSet, status: &Element) {
-    let states: Vec<&Element> = status
-        .elements()
-        .filter(|e| e.name == "node_state")
-        .collect();
-    let mut order: Vec<(NodeIdx, &Element)> = Vec::new();
-    for state in &states {
-        let (Some(id), Some(uname)) = (state.id(), state.attr("uname")) else {
-            continue;
-        };
-        if let Some(idx) = ws.nodes.iter().position(|n| n.id == id || n.uname == uname) {
-            if !order.iter().any(|(n, _)| *n == idx) {
-                order.push((idx, state));
-            }
-        }
-    }
-    // Without fencing (or shutdown locks), the history of offline nodes is
-    // not used at all: nothing there can be acted on.
-    if !ws.options.stonith_enabled && !ws.options.shutdown_lock {
-        order.retain(|(n, _)| ws.nodes[*n].online);
-    }
     let mut lookup = ResourceLookup::default();
-    for (node, state) in order {
-        if ws.nodes[node].is_remote {
-            continue;
-        }
-        let Some(lrm) = state.child("lrm").and_then(|l| l.child("lrm_resources")) else {
-            continue;
-        };
-        for entry in lrm.elements().filter(|e| e.name == "lrm_resource") {
-            unpack_lrm_resource(ws, &mut lookup, node, entry);
-        }
+    // A remote node's history is read once its connection is known to be
+    // up, which takes the history of the node running the connection: read
+    // in passes until one reads nothing new.
+    while unpack_history_pass(ws, &mut lookup, status, false) {}
+    // Then the rest, which matters only where what is believed active on an
+    // unseen node can be fenced.
+    if ws.options.stonith_enabled {
+        unpack_history_pass(ws, &mut lookup, status, true);
     }
+    super::remote::finish_remote_nodes(ws);
     compute_failcounts(ws);
     for r in 0..ws.resources.len() {
         if ws.resources[r].variant == Variant::Primitive {
@@ -228,6 +207,16 @@ fn default_on_fail(ws: &WorkingSet, rsc: &Resource, op: &Op) -> OnFail {
         .find(|d| d.name == op.task && d.interval_ms == op.interval_ms)
         .and_then(|d| d.on_fail.clone());
     let value = configured.map(|v| v.to_ascii_lowercase());
+    // A failure inside a container restarts the container.
+    if value.is_none() && rsc.container.is_some() {
+        return OnFail::RestartContainer;
+    }
+    // A failure that drops a remote node's connection resets the node,
+    // except a probe's or a start's (no connection existed yet).
+    let probe_or_start = op.task == "start" || (op.task == "monitor" && op.interval_ms == 0);
+    if rsc.is_remote_connection && (value.is_none() || !rsc.managed) && !probe_or_start {
+        return if rsc.managed { OnFail::ResetRemote } else { OnFail::Stop };
+    }
     match value.as_deref() {
         Some("ignore") => OnFail::Ignore,
         Some("block") => OnFail::Block,
@@ -431,9 +420,13 @@ fn create_orphan(ws: &mut WorkingSet, id: &str, entry: &Element) -> RscIdx {
     rsc.is_stonith = rsc.class == "stonith";
     rsc.orphan = true;
     rsc.managed = ws.options.stop_orphan_resources && !ws.options.maintenance_mode;
+    rsc.is_remote_connection = super::remote::is_remote_connection_xml(entry);
     let idx = ws.resources.len();
     ws.resources.push(rsc);
     ws.top_level.push(idx);
+    if ws.resources[idx].is_remote_connection {
+        super::remote::orphaned_connection(ws, idx);
+    }
     idx
 }
 
@@ -497,7 +490,8 @@ fn replay_ops(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, ops: &[Op]) -> Replay
             && op
                 .last_change
                 .map(|t| t + timeout <= ws.now)
-                .unwrap_or(false);
+                .unwrap_or(false)
+            && !super::remote::failure_kept_until_fenced(ws, rsc, &op.task, op.interval_ms);
         if expired && op.rc != op.target_rc {
             if op.is_maskable_probe_failure() {
                 if r.role <= Role::Stopped {
@@ -726,6 +720,12 @@ fn set_state_from_result(ws: &WorkingSet, rsc: RscIdx, r: &mut Replay, op: &Op, 
                 r.on_fail = OnFail::Ignore;
                 r.next_role = Role::Unknown;
             }
+            // A reconnect interval keeps the connection down until the
+            // failure expires.
+            OnFail::ResetRemote if ws.resources[rsc].remote_reconnect_ms == 0 => {
+                r.on_fail = OnFail::Ignore;
+                r.next_role = Role::Unknown;
+            }
             _ => {}
         }
     }
@@ -790,6 +790,11 @@ fn apply_replay(
         if replay.next_role != Role::Unknown && !anonymous {
             set_next_role(ws, rsc, replay.next_role);
         }
+        // A connection failure waiting for its reconnect interval keeps the
+        // stopped connection failed (and its node fenced).
+        if replay.on_fail == OnFail::ResetRemote && !ws.nodes[node].unclean {
+            reset_remote(ws, rsc);
+        }
         apply_target_role(ws, rsc);
         return;
     }
@@ -805,13 +810,30 @@ fn apply_replay(
 
     let managed = ws.resources[rsc].managed;
     let node_online = ws.nodes[node].online;
-    if role > Role::Stopped
+    if role > Role::Stopped && !node_online && !ws.nodes[node].maintenance && managed && ws.is_guest(node) {
+        // Whatever was active on a lost guest is recovered with the guest,
+        // fencing or not.
+        ws.resources[rsc].failed = true;
+        ws.resources[rsc].failed_stop = true;
+        let reason = format!("{} is thought to be active there", ws.resources[rsc].id);
+        fence_node(ws, node, &reason);
+    } else if role > Role::Stopped
         && !node_online
         && !ws.nodes[node].maintenance
         && managed
         && ws.options.stonith_enabled
     {
-        let reason = format!("{} is thought to be active there", ws.resources[rsc].id);
+        let connection_healthy = ws.nodes[node].remote_rsc.is_some_and(|c| !ws.resources[c].failed);
+        let reason = if ws.nodes[node].is_remote && connection_healthy {
+            // Fencing is revoked if the connection can start elsewhere.
+            ws.nodes[node].unseen = true;
+            format!(
+                "{} is active there (fencing will be revoked if remote connection can be re-established elsewhere)",
+                ws.resources[rsc].id
+            )
+        } else {
+            format!("{} is thought to be active there", ws.resources[rsc].id)
+        };
         fence_node(ws, node, &reason);
     }
     let mut on_fail = replay.on_fail;
@@ -837,12 +859,20 @@ fn apply_replay(
         }
         OnFail::Migrate => ban(ws, rsc, Some(node)),
         OnFail::Stop => next_role = Role::Stopped,
-        OnFail::Recover | OnFail::RestartContainer | OnFail::ResetRemote => {
+        OnFail::Recover => {
             if role != Role::Stopped && role != Role::Unknown {
                 ws.resources[rsc].failed = true;
                 ws.resources[rsc].failed_stop = true;
             }
         }
+        OnFail::RestartContainer => {
+            ws.resources[rsc].failed = true;
+            ws.resources[rsc].failed_stop = true;
+            if let Some(container) = ws.resources[rsc].container {
+                ws.resources[container].stop_required = true;
+            }
+        }
+        OnFail::ResetRemote => reset_remote(ws, rsc),
     }
     if role != Role::Stopped && role != Role::Unknown {
         if !ws.resources[rsc].running_on.contains(&node) {
@@ -887,8 +917,29 @@ fn add_priority_to_node(ws: &mut WorkingSet, rsc: RscIdx, node: NodeIdx, role: R
     if res.variant != Variant::Primitive || res.priority == 0 || failed {
         return;
     }
-    let bonus = i32::from(role == Role::Promoted);
-    ws.nodes[node].priority = ws.nodes[node].priority.saturating_add(res.priority.saturating_add(bonus));
+    let priority = res.priority.saturating_add(i32::from(role == Role::Promoted));
+    ws.nodes[node].priority = ws.nodes[node].priority.saturating_add(priority);
+    // What runs on a guest counts for the nodes hosting the guest too.
+    if let Some(container) = ws.guest_container(node) {
+        for host in ws.resources[container].running_on.clone() {
+            ws.nodes[host].priority = ws.nodes[host].priority.saturating_add(priority);
+        }
+    }
+}
+
+/// A remote connection failure that resets the node: the connection is
+/// failed (and stops), its node is fenced, and with a reconnect interval
+/// the connection stays down until the failure expires.
+fn reset_remote(ws: &mut WorkingSet, rsc: RscIdx) {
+    ws.resources[rsc].failed = true;
+    ws.resources[rsc].failed_stop = true;
+    if ws.resources[rsc].is_remote_connection {
+        super::remote::connection_unrecoverable(ws, rsc);
+        super::remote::failed_connection_keeps_fencing(ws, rsc);
+    }
+    if ws.resources[rsc].remote_reconnect_ms > 0 {
+        set_next_role(ws, rsc, Role::Stopped);
+    }
 }
 
 /// What to do about a resource active on more than one node (multiple-active).
@@ -939,6 +990,53 @@ fn apply_target_role(ws: &mut WorkingSet, rsc: RscIdx) {
         }
         ws.resources[rsc].next_role = target;
     }
+}
+
+/// Reads the history of every node whose turn it is; returns whether any was
+/// read. `remaining` reads all nodes not read yet.
+fn unpack_history_pass(ws: &mut WorkingSet, lookup: &mut ResourceLookup, status: &Element, remaining: bool) -> bool {
+    let mut progress = false;
+    for state in status.elements().filter(|e| e.name == "node_state") {
+        let (Some(id), Some(uname)) = (state.id(), state.attr("uname")) else {
+            continue;
+        };
+        // Looked up on each pass: history can create nodes (of orphaned
+        // remote connections).
+        let Some(node) = ws.nodes.iter().position(|n| n.id == id || n.uname == uname) else {
+            continue;
+        };
+        if ws.nodes[node].history_unpacked {
+            continue;
+        }
+        let is_remote = ws.nodes[node].is_remote;
+        if !remaining {
+            if is_remote && !super::remote::history_readable(ws, node) {
+                continue;
+            }
+            // Without fencing (or shutdown locks), offline nodes come last,
+            // so that active clone instances are numbered first.
+            if !is_remote
+                && !ws.options.stonith_enabled
+                && !ws.options.shutdown_lock
+                && !ws.nodes[node].online
+            {
+                continue;
+            }
+        }
+        if is_remote {
+            super::remote::determine_online_status(ws, node);
+            super::remote::unpack_remote_attributes(ws, node, state);
+        }
+        ws.nodes[node].history_unpacked = true;
+        progress = true;
+        let Some(lrm) = state.child("lrm").and_then(|l| l.child("lrm_resources")) else {
+            continue;
+        };
+        for entry in lrm.elements().filter(|e| e.name == "lrm_resource") {
+            unpack_lrm_resource(ws, lookup, node, entry);
+        }
+    }
+    progress
 }
 
 /// Sums fail-count-* node attributes per resource and node.

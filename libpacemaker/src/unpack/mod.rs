@@ -3,9 +3,11 @@
 mod constraints;
 mod history;
 mod nodes;
+mod remote;
 mod resources;
 mod rsc_lookup;
 
+pub use nodes::{fence_node, shutdown_requested};
 pub use resources::{parse_interval_ms, strip_instance};
 
 use std::collections::HashMap;
@@ -131,13 +133,27 @@ pub fn unpack_at(cib: &Element, now: Option<i64>) -> Result<WorkingSet, UnpackEr
         );
     }
 
-    if let Some(resources) = configuration.child("resources") {
+    if let Some(configured) = configuration.child("resources") {
+        let implicit = remote::create_remote_nodes(&mut ws, configured);
+        let with_guest_connections;
+        let resources = if implicit.is_empty() {
+            configured
+        } else {
+            let mut all = configured.clone();
+            for connection in implicit {
+                all.push_child(connection);
+            }
+            with_guest_connections = all;
+            &with_guest_connections
+        };
         resources::unpack_resources(
             &mut ws,
             resources,
             configuration.child("rsc_defaults"),
             configuration.child("op_defaults"),
         );
+        remote::link_containers(&mut ws);
+        remote::link_connections(&mut ws);
     }
 
     ws.unfencing_enabled = resources::unfencing_configured(configuration);

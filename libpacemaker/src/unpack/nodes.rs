@@ -15,33 +15,45 @@ pub(super) fn unpack_nodes(ws: &mut WorkingSet, nodes: &Element) {
             continue;
         };
         let kind = xml.attr("type").unwrap_or("member");
-        let mut node = Node {
-            id: id.to_string(),
-            uname: uname.to_string(),
-            is_remote: kind == "remote",
-            weight: xml.attr("score").map(score::parse_or_zero).unwrap_or(0),
-            ..Node::default()
-        };
+        let mut node = new_node(id, uname, kind.eq_ignore_ascii_case("remote"));
+        node.weight = xml.attr("score").map(score::parse_or_zero).unwrap_or(0);
         let ctx = RuleContext {
             node_attrs: None,
             now: Some(ws.now),
         };
         let mut attrs = std::collections::HashMap::new();
         collect_nvpairs(xml, "instance_attributes", &ctx, &mut attrs);
+        attrs.extend(std::mem::take(&mut node.attrs));
         node.attrs = attrs;
         node.utilization = utilization_of(xml);
-        node.attrs.insert("#uname".to_string(), uname.to_string());
-        node.attrs.insert("#id".to_string(), id.to_string());
-        node.attrs.insert(
-            "#kind".to_string(),
-            if node.is_remote { "remote" } else { "cluster" }.to_string(),
-        );
         // Until we see a node_state entry, the node is unseen; it is assumed
-        // unclean only if unseen nodes are to be fenced.
-        node.unseen = true;
-        node.unclean = ws.options.startup_fencing;
+        // unclean only if unseen nodes are to be fenced. A remote node is
+        // subject to this only once it is known to have a connection.
+        if !node.is_remote {
+            node.unseen = true;
+            node.unclean = ws.options.startup_fencing;
+        }
         ws.nodes.push(node);
     }
+}
+
+/// A node as known before its status is read: offline, with its built-in
+/// attributes.
+pub(super) fn new_node(id: &str, uname: &str, is_remote: bool) -> Node {
+    let mut node = Node {
+        id: id.to_string(),
+        uname: uname.to_string(),
+        is_remote,
+        rsc_discovery_enabled: true,
+        ..Node::default()
+    };
+    node.attrs.insert("#uname".to_string(), uname.to_string());
+    node.attrs.insert("#id".to_string(), id.to_string());
+    node.attrs.insert(
+        "#kind".to_string(),
+        if is_remote { "remote" } else { "cluster" }.to_string(),
+    );
+    node
 }
 
 /// Utilization values from an element's <utilization> sets (integers; junk counts as 0).
@@ -61,14 +73,41 @@ pub(crate) fn utilization_of(xml: &Element) -> std::collections::BTreeMap<String
         .collect()
 }
 
-fn shutdown_requested(node: &Node) -> bool {
+pub fn shutdown_requested(node: &Node) -> bool {
     node.attrs
         .get("shutdown")
         .map(|v| !v.is_empty() && v != "0")
         .unwrap_or(false)
 }
 
-pub(super) fn fence_node(ws: &mut WorkingSet, idx: usize, reason: &str) {
+/// Marks a node unclean (to be fenced) for a reason; the first reason stays.
+pub fn fence_node(ws: &mut WorkingSet, idx: usize, reason: &str) {
+    // A guest node is "fenced" by recovering its container; it is not
+    // marked unclean, so that it can run resources again once recovered.
+    if let Some(container) = ws.guest_container(idx) {
+        let res = &mut ws.resources[container];
+        if !res.failed && res.managed {
+            res.failed = true;
+            res.failed_stop = true;
+            ws.nodes[idx].remote_requires_reset = true;
+            if ws.nodes[idx].fence_reason.is_none() {
+                ws.nodes[idx].fence_reason = Some(reason.to_string());
+            }
+        }
+        return;
+    }
+    if ws.nodes[idx].is_remote {
+        // A remote node whose connection is unmanaged is left alone.
+        if ws.nodes[idx].remote_rsc.is_some_and(|r| !ws.resources[r].managed) {
+            return;
+        }
+        ws.nodes[idx].remote_requires_reset = true;
+        // Its fencing is created with the first reason given, even when
+        // start-up fencing had already made it unclean.
+        if ws.nodes[idx].fence_reason.is_none() {
+            ws.nodes[idx].fence_reason = Some(reason.to_string());
+        }
+    }
     let node = &mut ws.nodes[idx];
     if !node.unclean {
         node.fence_reason = Some(reason.to_string());
@@ -94,24 +133,10 @@ pub(super) fn unpack_node_states(ws: &mut WorkingSet, status: &Element) {
             continue;
         };
         if ws.nodes[idx].is_remote {
+            super::remote::note_remote_state(ws, idx, state);
             continue;
         }
-        // Transient attributes override configured ones.
-        if let Some(transient) = state.child("transient_attributes") {
-            let mut attrs = std::collections::HashMap::new();
-            collect_nvpairs(
-                transient,
-                "instance_attributes",
-                &RuleContext {
-                    node_attrs: None,
-                    now: Some(ws.now),
-                },
-                &mut attrs,
-            );
-            for (k, v) in attrs {
-                ws.nodes[idx].attrs.insert(k, v);
-            }
-        }
+        transient_attributes(ws, idx, state);
         {
             let node = &mut ws.nodes[idx];
             if node
@@ -237,4 +262,21 @@ fn online_status_with_fencing(ws: &mut WorkingSet, idx: usize, state: &Element) 
         fence_node(ws, idx, "peer was in an unknown state");
     }
     in_ccm
+}
+
+/// A node's transient attributes (from its status entry) override its
+/// configured ones.
+pub(super) fn transient_attributes(ws: &mut WorkingSet, idx: usize, state: &Element) {
+    let Some(transient) = state.child("transient_attributes") else { return };
+    let mut attrs = std::collections::HashMap::new();
+    collect_nvpairs(
+        transient,
+        "instance_attributes",
+        &RuleContext {
+            node_attrs: None,
+            now: Some(ws.now),
+        },
+        &mut attrs,
+    );
+    ws.nodes[idx].attrs.extend(attrs);
 }

@@ -256,6 +256,7 @@ fn unpack_one(
         rsc.provider = xml.attr("provider").map(str::to_string);
         rsc.agent = xml.attr("type").unwrap_or("unknown").to_string();
         rsc.is_stonith = rsc.class == "stonith";
+        rsc.is_remote_connection = super::remote::is_remote_connection_xml(xml);
         rsc.utilization = super::nodes::utilization_of(xml);
         rsc.template = xml.attr("template").map(str::to_string);
         if let Some(ops) = xml.child("operations") {
@@ -292,6 +293,14 @@ fn unpack_one(
     }
     if let Some(v) = meta.get("failure-timeout") {
         rsc.failure_timeout_s = parse_interval_ms(v) / 1000;
+    }
+    if rsc.is_remote_connection {
+        // A reconnect interval works as the connection's failure timeout:
+        // a failed connection stays down until its failure expires.
+        if let Some(v) = instance_attribute(xml, "reconnect_interval") {
+            rsc.remote_reconnect_ms = parse_interval_ms(&v);
+            rsc.failure_timeout_s = rsc.remote_reconnect_ms / 1000;
+        }
     }
     rsc.target_role = meta
         .get("target-role")
@@ -414,4 +423,20 @@ pub fn strip_instance(id: &str) -> &str {
         }
         _ => id,
     }
+}
+
+/// A plain instance attribute of a resource definition (rules not evaluated,
+/// as Pacemaker reads connection settings before node attributes are known).
+fn instance_attribute(xml: &Element, name: &str) -> Option<String> {
+    let mut values = HashMap::new();
+    collect_nvpairs(
+        xml,
+        "instance_attributes",
+        &RuleContext {
+            node_attrs: None,
+            now: None,
+        },
+        &mut values,
+    );
+    values.remove(name)
 }

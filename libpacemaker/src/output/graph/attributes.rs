@@ -288,6 +288,9 @@ pub(super) fn attributes(config: &Config, ws: &WorkingSet, a: &Action) -> Elemen
             }
         }
     }
+    if let Some(host) = a.rsc.and_then(|_| crate::sched::guest::physical_host(ws, a)) {
+        list.add_meta_if_absent("physical_host", &ws.nodes[host].uname);
+    }
     for (name, value) in sorted(&meta) {
         list.add_meta_if_absent(name, value);
     }

@@ -118,6 +118,9 @@ fn action_element(ws: &WorkingSet, a: &Action, id: u64) -> Element {
         if let Some(n) = a.node {
             e.set_attr("on_node", ws.nodes[n].uname.clone());
             e.set_attr("on_node_uuid", ws.nodes[n].id.clone());
+            if let Some(router) = crate::sched::remote::connection_host_for_action(ws, a) {
+                e.set_attr("router_node", ws.nodes[router].uname.clone());
+            }
         }
     }
     e
@@ -132,10 +135,18 @@ fn downed(ws: &WorkingSet, a: &Action) -> Option<Element> {
     let down_id = match a.task.as_str() {
         view::SHUTDOWN_TASK => ws.nodes[n].id.clone(),
         view::FENCE_TASK if matches!(view::fence_action(a), "off" | "reboot" | "poweroff") => {
-            ws.nodes[n].id.clone()
+            // Fencing also downs the guests whose connection runs there.
+            let mut downed = Element::new("downed").with_child(Element::new("node").with_attr("id", ws.nodes[n].id.clone()));
+            for &r in &ws.nodes[n].running {
+                let guest = ws.resources[r].is_remote_connection && ws.resources[r].container.is_some();
+                if let Some(g) = guest.then(|| ws.node_by_name(&ws.resources[r].id)).flatten() {
+                    downed = downed.with_child(Element::new("node").with_attr("id", ws.nodes[g].id.clone()));
+                }
+            }
+            return Some(downed);
         }
         // Stopping a Pacemaker Remote connection takes its node down.
-        "stop" if a.rsc.is_some_and(|r| is_remote_connection(ws, r)) => {
+        "stop" if a.rsc.is_some_and(|r| ws.resources[r].is_remote_connection) => {
             ws.resources[a.rsc?].id.clone()
         }
         _ => return None,
@@ -144,7 +155,3 @@ fn downed(ws: &WorkingSet, a: &Action) -> Option<Element> {
     Some(Element::new("downed").with_child(node))
 }
 
-fn is_remote_connection(ws: &WorkingSet, r: usize) -> bool {
-    let res = &ws.resources[r];
-    res.class == "ocf" && res.provider.as_deref() == Some("pacemaker") && res.agent == "remote"
-}
