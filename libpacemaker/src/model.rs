@@ -242,9 +242,6 @@ pub struct Resource {
     /// where it is active, whose definitions are checked against the
     /// configuration (see `sched::digests`).
     pub recorded_ops: Vec<RecordedOp>,
-    /// Nodes whose history recorded another agent (class, provider or
-    /// type) than the configured one.
-    pub agent_changed_on: Vec<NodeIdx>,
     /// An `ocf:pacemaker:remote` primitive: the connection that makes the
     /// Pacemaker Remote node of the same name.
     pub is_remote_connection: bool,
@@ -258,6 +255,9 @@ pub struct Resource {
     /// A stop is required on the current node whatever else is decided (a
     /// container restarted for what runs inside it).
     pub stop_required: bool,
+    /// Nodes whose history recorded another agent (class, provider or
+    /// type) than the configured one.
+    pub agent_changed_on: Vec<NodeIdx>,
 }
 
 /// What an lrm_rsc_op entry recorded about an operation's parameters.
@@ -344,12 +344,12 @@ impl Resource {
             maintenance: false,
             config_xml: None,
             recorded_ops: Vec::new(),
-            agent_changed_on: Vec::new(),
             is_remote_connection: false,
             remote_reconnect_ms: 0,
             container: None,
             fillers: Vec::new(),
             stop_required: false,
+            agent_changed_on: Vec::new(),
         }
     }
 }

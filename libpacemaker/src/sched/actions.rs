@@ -314,14 +314,14 @@ pub struct Builder<'a> {
     /// Recurring operations whose definition changed (resource, node,
     /// task, interval): required even where already running.
     pub(crate) rescheduled: Vec<(RscIdx, NodeIdx, String, u64)>,
+    /// Orderings found while probing guest nodes, made once actions exist.
+    pub(crate) deferred_probe_orders: Vec<super::probes::GuestProbeOrder>,
     /// Per node: the digests of the fence devices that unfence, which its
     /// fencing actions carry (empty unless unfencing is in use).
     pub(crate) fence_device_digests: Vec<super::digests::FenceDeviceDigests>,
     /// Multiply active resources with multiple-active=stop_unexpected: they
     /// stop only where they don't belong (Pacemaker's pe_rsc_stop_unexpected).
     stop_unexpected: Vec<RscIdx>,
-    /// Orderings found while probing guest nodes, made once actions exist.
-    pub(crate) deferred_probe_orders: Vec<super::probes::GuestProbeOrder>,
 }
 
 impl<'a> Builder<'a> {
@@ -334,9 +334,9 @@ impl<'a> Builder<'a> {
             migrating: Vec::new(),
             rsc_orderings: Vec::new(),
             rescheduled: Vec::new(),
+            deferred_probe_orders: Vec::new(),
             fence_device_digests: Vec::new(),
             stop_unexpected: Vec::new(),
-            deferred_probe_orders: Vec::new(),
         }
     }
 
@@ -777,9 +777,9 @@ impl<'a> Builder<'a> {
             .fence_reason
             .clone()
             .unwrap_or_else(|| "node is unclean".to_string());
-        let fence_action = self.ws.options.stonith_action.clone();
-        self.fence_op(n, &fence_action, false, Some(&reason));
-        self.fenced.push(n);
+        let action = self.ws.options.stonith_action.clone();
+        self.fence_op(n, &action, false, Some(&reason));
+        self.mark_fenced(n);
     }
 
     /// Stops (and demotes) on fenced nodes are implied by the fencing.

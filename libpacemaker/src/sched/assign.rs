@@ -893,7 +893,10 @@ impl<'a> Placement<'a> {
                 self.assignment_log.push_str(&line);
                 let util = self.ws.resources[r].utilization.clone();
                 for (k, v) in util {
-                    *self.ws.nodes[n].utilization.entry(k).or_insert(0) -= v;
+                    // A capacity the node doesn't define becomes 0, not
+                    // negative (as Pacemaker's update_utilization_value does).
+                    let capacity = self.ws.nodes[n].utilization.entry(k).or_insert(v);
+                    *capacity -= v;
                 }
             }
         }

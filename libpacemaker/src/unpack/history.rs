@@ -909,6 +909,21 @@ fn apply_replay(
     }
 }
 
+/// A remote connection failure that resets the node: the connection is
+/// failed (and stops), its node is fenced, and with a reconnect interval
+/// the connection stays down until the failure expires.
+fn reset_remote(ws: &mut WorkingSet, rsc: RscIdx) {
+    ws.resources[rsc].failed = true;
+    ws.resources[rsc].failed_stop = true;
+    if ws.resources[rsc].is_remote_connection {
+        super::remote::connection_unrecoverable(ws, rsc);
+        super::remote::failed_connection_keeps_fencing(ws, rsc);
+    }
+    if ws.resources[rsc].remote_reconnect_ms > 0 {
+        set_next_role(ws, rsc, Role::Stopped);
+    }
+}
+
 /// Adds the priority of a resource found active on a node to the node's
 /// (Pacemaker's native_priority_to_node): a promoted instance counts one
 /// more, a failed one nothing.
@@ -924,21 +939,6 @@ fn add_priority_to_node(ws: &mut WorkingSet, rsc: RscIdx, node: NodeIdx, role: R
         for host in ws.resources[container].running_on.clone() {
             ws.nodes[host].priority = ws.nodes[host].priority.saturating_add(priority);
         }
-    }
-}
-
-/// A remote connection failure that resets the node: the connection is
-/// failed (and stops), its node is fenced, and with a reconnect interval
-/// the connection stays down until the failure expires.
-fn reset_remote(ws: &mut WorkingSet, rsc: RscIdx) {
-    ws.resources[rsc].failed = true;
-    ws.resources[rsc].failed_stop = true;
-    if ws.resources[rsc].is_remote_connection {
-        super::remote::connection_unrecoverable(ws, rsc);
-        super::remote::failed_connection_keeps_fencing(ws, rsc);
-    }
-    if ws.resources[rsc].remote_reconnect_ms > 0 {
-        set_next_role(ws, rsc, Role::Stopped);
     }
 }
 

@@ -178,6 +178,19 @@ pub fn unpack_at(cib: &Element, now: Option<i64>) -> Result<WorkingSet, UnpackEr
     Ok(ws)
 }
 
+/// The CIB as Pacemaker leaves its input once unpacked: with the implicit
+/// connection resources of guest nodes added to the resources section
+/// (which is what crm_simulate saves with --save-input).
+pub fn with_implicit_resources(cib: &Element) -> Element {
+    let mut expanded = cib.clone();
+    if let Some(resources) = expanded.child_mut("configuration").and_then(|c| c.child_mut("resources")) {
+        for connection in remote::guest_connections(resources) {
+            resources.push_child(connection);
+        }
+    }
+    expanded
+}
+
 /// Unpacks the constraints section. Pacemaker does this only when scheduling,
 /// after the cluster status has been determined (and displayed).
 pub fn unpack_constraints(ws: &mut WorkingSet, cib: &Element) {

@@ -25,25 +25,28 @@ pub(crate) fn is_remote_connection_xml(xml: &Element) -> bool {
 /// nodes too. Returns the definitions of the guest nodes' implicit
 /// connection resources, to be unpacked after the configured resources.
 pub(super) fn create_remote_nodes(ws: &mut WorkingSet, resources: &Element) -> Vec<Element> {
-    let mut implicit = Vec::new();
-    for xml in resources.elements() {
-        if is_remote_connection_xml(xml) {
-            if let Some(id) = xml.id() {
-                add_node_once(ws, id);
-            }
-            continue;
+    for xml in resources.elements().filter(|e| is_remote_connection_xml(e)) {
+        if let Some(id) = xml.id() {
+            add_node_once(ws, id);
         }
+    }
+    let implicit = guest_connections(resources);
+    for connection in &implicit {
+        add_node_once(ws, connection.id().unwrap_or_default());
+    }
+    implicit
+}
+
+/// The implicit connections of the guest nodes a resources section defines.
+pub(super) fn guest_connections(resources: &Element) -> Vec<Element> {
+    let mut implicit = Vec::new();
+    for xml in resources.elements().filter(|e| !is_remote_connection_xml(e)) {
         let guests: Vec<&Element> = match xml.name.as_str() {
             "primitive" => vec![xml],
             "group" => xml.elements().collect(),
             _ => continue,
         };
-        for guest in guests {
-            if let Some(connection) = guest_connection(guest) {
-                add_node_once(ws, connection.id().unwrap_or_default());
-                implicit.push(connection);
-            }
-        }
+        implicit.extend(guests.into_iter().filter_map(guest_connection));
     }
     implicit
 }

@@ -147,7 +147,8 @@ fn run(args: &Args) -> Result<String, Failure> {
 
     if let Some(path) = &args.save_input {
         let scheduled = report.scheduled_cib.as_ref().unwrap_or(&cib);
-        write_file(path, &xml::to_formatted(scheduled))?;
+        let unpacked = libpacemaker::unpack::with_implicit_resources(scheduled);
+        write_file(path, &xml::to_formatted(&unpacked))?;
     }
     if args.run {
         if let Some(g) = &args.save_graph {
