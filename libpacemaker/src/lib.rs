@@ -8,6 +8,7 @@
 //! ```
 
 pub mod calculate;
+pub mod health;
 pub mod inject;
 pub mod model;
 pub mod options;
@@ -125,14 +126,6 @@ pub fn transition_summary(ws: &model::WorkingSet, schedule: &sched::Schedule) ->
     lines
 }
 
-fn execution_lines(ws: &model::WorkingSet, plan: &sched::actions::Plan) -> Vec<String> {
-    let mut lines = Vec::new();
-    for i in simulate::executed_actions(plan) {
-        execution_line(ws, plan, i, &mut lines);
-    }
-    lines
-}
-
 /// The "Executing Cluster Transition" line for one executed action.
 fn execution_line(ws: &model::WorkingSet, plan: &sched::actions::Plan, i: usize, lines: &mut Vec<String>) {
     {
@@ -162,7 +155,7 @@ fn execution_line(ws: &model::WorkingSet, plan: &sched::actions::Plan, i: usize,
                 } else {
                     ws.action_display_name(r)
                 };
-                if a.task == "clear_failcount" {
+                if a.task == "clear_failcount" || a.task == sched::shutdown_lock::CLEAR_HISTORY_TASK {
                     lines.push(format!(
                         "  * Cluster action:  {} for {} on {}",
                         a.task, ws.resources[r].id, node
@@ -300,11 +293,9 @@ fn run_scheduler(
     }
     text.push('\n');
     text.push_str("Executing Cluster Transition:\n");
-    let (lines, revised) = if injections.op_fail.is_empty() {
-        (execution_lines(&ws, &schedule.plan), simulate::apply(cib, &ws, &schedule.plan))
-    } else {
-        execute_with_failures(cib, &ws, &schedule, &injections.op_fail, &mut injection_errors)
-    };
+    // The simulation runs the graph; -G writes that same graph.
+    let graph_xml = output::graph::transition_graph(cib, &ws, &schedule, 0);
+    let (lines, revised) = execute_transition(&graph_xml, cib, &ws, &schedule, &injections.op_fail, &mut injection_errors);
     for line in lines {
         text.push_str(&line);
         text.push('\n');
@@ -320,7 +311,8 @@ fn run_scheduler(
     text.push('\n');
     text.push_str("Revised Cluster Status:\n");
     text.push_str(&output::cluster_status_with(&revised_ws, &revised, artifacts.sections));
-    let (graph, dot) = graph_files(cib, &ws, &schedule, artifacts);
+    let graph = if artifacts.graph { libcrmcommon::xml::to_formatted(&graph_xml) } else { String::new() };
+    let dot = dot_file(&ws, &schedule, artifacts);
     Ok(SimulationReport {
         text,
         revised_cib: Some(revised),
@@ -341,14 +333,20 @@ fn run_scheduler(
 /// The graph XML and dot text `artifacts` asks for (empty when not asked for).
 fn graph_files(cib: &Element, ws: &model::WorkingSet, schedule: &sched::Schedule, artifacts: Artifacts) -> (String, String) {
     let graph = if artifacts.graph { output::graph::transition_graph_text(cib, ws, schedule, 0) } else { String::new() };
-    let dot = artifacts.dot.map(|options| output::graph::transition_dot(ws, schedule, options)).unwrap_or_default();
-    (graph, dot)
+    (graph, dot_file(ws, schedule, artifacts))
 }
 
-/// Simulates the transition by running its graph as Pacemaker does, making the actions
-/// `fail_specs` name fail (crm_simulate -F): returns the "Executing Cluster Transition"
-/// lines and the revised CIB.
-fn execute_with_failures(
+/// The dot text `artifacts` asks for (empty when not asked for).
+fn dot_file(ws: &model::WorkingSet, schedule: &sched::Schedule, artifacts: Artifacts) -> String {
+    artifacts.dot.map(|options| output::graph::transition_dot(ws, schedule, options)).unwrap_or_default()
+}
+
+/// Simulates the transition by running its `graph` as Pacemaker does (so the actions are
+/// listed in the order crm_simulate executes them), making the actions `fail_specs` name
+/// fail (crm_simulate -F): returns the "Executing Cluster Transition" lines and the
+/// revised CIB.
+fn execute_transition(
+    graph: &Element,
     cib: &Element,
     ws: &model::WorkingSet,
     schedule: &sched::Schedule,
@@ -356,11 +354,10 @@ fn execute_with_failures(
     errors: &mut Vec<String>,
 ) -> (Vec<String>, Element) {
     let plan = &schedule.plan;
-    let graph = output::graph::transition_graph(cib, ws, schedule, 0);
     let by_graph_id: std::collections::HashMap<u64, usize> =
         output::graph::action_ids(ws, schedule).into_iter().enumerate().map(|(i, id)| (id, i)).collect();
     let known = |name: &str| ws.resources.iter().any(|r| r.id == name || r.clone_name.as_deref() == Some(name));
-    let run = simulate::execution::run(&graph, fail_specs, &known);
+    let run = simulate::execution::run(graph, fail_specs, &known);
     errors.extend(run.errors);
     // Failures are stamped with the real time, as Pacemaker does even with --set-datetime.
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());

@@ -103,6 +103,18 @@ impl Node {
     }
 }
 
+/// Where probes may look for a resource (a location constraint's
+/// `resource-discovery`), from weakest to strongest: the strongest mode of
+/// the constraints naming a node applies there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum Discovery {
+    #[default]
+    Always,
+    Never,
+    /// Probe only on nodes of constraints with this mode (and run nowhere else).
+    Exclusive,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Variant {
     Primitive,
@@ -201,6 +213,19 @@ pub struct Resource {
     pub known_on: Vec<NodeIdx>,
     /// Location preferences: node -> score.
     pub allowed: BTreeMap<NodeIdx, i32>,
+    /// Discovery modes other than `Always` that location constraints set
+    /// for nodes.
+    pub discovery: BTreeMap<NodeIdx, Discovery>,
+    /// Some location constraint of this resource has exclusive discovery.
+    pub exclusive_discovery: bool,
+    /// The node this resource is kept on after that node shut down
+    /// (shutdown-lock), and when the lock started (the node's shutdown time,
+    /// seconds since the epoch).
+    pub lock_node: Option<NodeIdx>,
+    pub lock_time: i64,
+    /// Nodes whose recorded history of this resource is to be deleted from
+    /// the CIB (an "lrm_delete" by the controller).
+    pub history_to_clear: Vec<NodeIdx>,
     pub assigned_to: Option<NodeIdx>,
     pub provisional: bool,
     pub assigning: bool,
@@ -325,6 +350,11 @@ impl Resource {
             running_on: Vec::new(),
             known_on: Vec::new(),
             allowed: BTreeMap::new(),
+            discovery: BTreeMap::new(),
+            exclusive_discovery: false,
+            lock_node: None,
+            lock_time: 0,
+            history_to_clear: Vec::new(),
             assigned_to: None,
             provisional: true,
             assigning: false,
@@ -457,6 +487,10 @@ pub struct WorkingSet {
     pub op_defaults: Option<Element>,
     /// Ticket id -> (granted, standby), from the status section.
     pub tickets: std::collections::HashMap<String, (bool, bool)>,
+    /// The earliest future time (seconds since the epoch) at which the
+    /// outcome may change without any event (a lock expiring ...), by which
+    /// the controller should schedule again. Graph: `recheck-by`.
+    pub recheck_by: Option<i64>,
 }
 
 impl WorkingSet {
@@ -469,6 +503,14 @@ impl WorkingSet {
             && (self.have_quorum
                 || self.options.no_quorum_policy == crate::options::NoQuorumPolicy::Ignore
                 || self.nodes[node].online)
+    }
+
+    /// Asks for scheduling again by `time` unless that is not in the future
+    /// or an earlier time was asked for (Pacemaker's pe__update_recheck_time).
+    pub fn update_recheck_time(&mut self, time: i64) {
+        if time > self.now && self.recheck_by.map_or(true, |t| t > time) {
+            self.recheck_by = Some(time);
+        }
     }
 
     pub fn node_by_name(&self, name: &str) -> Option<NodeIdx> {

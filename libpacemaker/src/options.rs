@@ -25,11 +25,15 @@ pub struct ClusterOptions {
     pub startup_probes: bool,
     pub stop_all_resources: bool,
     pub shutdown_lock: bool,
+    /// How long a shutdown lock lasts (seconds; 0 for as long as the node
+    /// is down).
+    pub shutdown_lock_limit_s: i64,
     pub placement_strategy: String,
     pub stonith_action: String,
     pub have_watchdog: bool,
     /// priority-fencing-delay in seconds (0: disabled).
     pub priority_fencing_delay_s: u64,
+    pub node_health: crate::health::HealthPolicy,
 }
 
 impl Default for ClusterOptions {
@@ -81,6 +85,10 @@ impl ClusterOptions {
             startup_probes: flag("enable-startup-probes", true),
             stop_all_resources: flag("stop-all-resources", false),
             shutdown_lock: flag("shutdown-lock", false),
+            shutdown_lock_limit_s: raw
+                .get("shutdown-lock-limit")
+                .and_then(|v| libcrmcommon::duration::interval_ms(v))
+                .map_or(0, |ms| (ms / 1000) as i64),
             placement_strategy: raw
                 .get("placement-strategy")
                 .cloned()
@@ -92,6 +100,7 @@ impl ClusterOptions {
                 .and_then(|v| libcrmcommon::duration::interval_ms(v))
                 .map(|ms| ms / 1000)
                 .unwrap_or(0),
+            node_health: crate::health::HealthPolicy::from_options(&raw),
             raw,
         }
     }

@@ -1,6 +1,7 @@
-//! Simulated execution of a plan: every required, runnable action succeeds,
-//! and its result is recorded in the CIB status section the way the
-//! controller would, so the revised state can be unpacked again.
+//! Simulated execution of a transition: its graph runs as crm_simulate runs
+//! it (see [`execution`]), every action succeeds unless told to fail, and
+//! each result is recorded in the CIB status section the way the controller
+//! would, so the revised state can be unpacked again.
 
 use std::collections::HashMap;
 
@@ -22,32 +23,6 @@ pub struct InjectedFailure {
     /// The transient attributes the failure sets on the action's node (fail count and
     /// last failure), in order; "value++" counts up.
     pub attributes: Vec<(String, String)>,
-}
-
-/// Returns the actions that would be executed, in a stable, dependency-friendly order.
-pub fn executed_actions(plan: &Plan) -> Vec<usize> {
-    // Probes come first: their "not running" results must not be recorded
-    // after a start in the same transition.
-    let rank = |a: &crate::sched::actions::Action| match a.task.as_str() {
-        _ if a.is_probe => 0,
-        "stonith" => 0,
-        "cancel" => 1,
-        "migrate_to" => 1,
-        "demote" => 1,
-        "stop" => 2,
-        "start" => 3,
-        "promote" => 4,
-        "migrate_from" => 6,
-        _ => 5,
-    };
-    let mut list: Vec<usize> = (0..plan.actions.len())
-        .filter(|&i| {
-            let a = &plan.actions[i];
-            (!a.optional || a.print_always) && a.runnable
-        })
-        .collect();
-    list.sort_by_key(|&i| (rank(&plan.actions[i]), i));
-    list
 }
 
 fn node_state_mut<'a>(
@@ -130,11 +105,6 @@ fn max_call_id(e: &Element) -> i64 {
         .unwrap_or(0)
 }
 
-/// Applies the executed actions to a copy of the CIB.
-pub fn apply(cib: &Element, ws: &WorkingSet, plan: &Plan) -> Element {
-    apply_executed(cib, ws, plan, &executed_actions(plan), &[])
-}
-
 /// Applies the given actions (plan indices, in execution order) to a copy of the CIB; each
 /// succeeds with the result it expects unless `failures` says otherwise.
 pub fn apply_executed(cib: &Element, ws: &WorkingSet, plan: &Plan, executed: &[usize], failures: &[InjectedFailure]) -> Element {
@@ -169,7 +139,7 @@ pub fn apply_executed(cib: &Element, ws: &WorkingSet, plan: &Plan, executed: &[u
         if a.pseudo
             || matches!(
                 a.task.as_str(),
-                "cancel" | "delete" | "notify" | "clear_failcount"
+                "cancel" | "delete" | "notify" | "clear_failcount" | crate::sched::shutdown_lock::CLEAR_HISTORY_TASK
             )
         {
             continue;

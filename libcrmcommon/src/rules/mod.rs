@@ -47,6 +47,19 @@ pub fn rule_matches(rule: &Element, ctx: &RuleContext) -> bool {
 
 /// Evaluates a `<rule>` element for a resource or operation.
 pub fn rule_matches_for(rule: &Element, ctx: &RuleContext, subject: &RuleSubject) -> bool {
+    rule_matches_noting_change(rule, ctx, subject, &mut None)
+}
+
+/// Like [`rule_matches_for`], also lowering `next_change` to the earliest
+/// time (seconds since the epoch) at which a date expression that was
+/// evaluated would give another result, as Pacemaker's rule evaluation
+/// reports it (the scheduler asks to run again by then).
+pub fn rule_matches_noting_change(
+    rule: &Element,
+    ctx: &RuleContext,
+    subject: &RuleSubject,
+    next_change: &mut Option<i64>,
+) -> bool {
     let is_or = rule
         .attr("boolean-op")
         .map(|b| b.eq_ignore_ascii_case("or"))
@@ -56,8 +69,8 @@ pub fn rule_matches_for(rule: &Element, ctx: &RuleContext, subject: &RuleSubject
     for child in rule.elements() {
         let result = match child.name.as_str() {
             "expression" => expression_matches(child, ctx),
-            "rule" => rule_matches_for(child, ctx, subject),
-            "date_expression" => date_expression_matches(child, ctx),
+            "rule" => rule_matches_noting_change(child, ctx, subject, next_change),
+            "date_expression" => date_expression_matches(child, ctx, next_change),
             "rsc_expression" => resource_expression_matches(child, subject),
             "op_expression" => operation_expression_matches(child, subject),
             _ => continue,
@@ -226,25 +239,56 @@ pub fn parse_iso8601(text: &str) -> Option<i64> {
     Some(secs)
 }
 
-fn date_expression_matches(expr: &Element, ctx: &RuleContext) -> bool {
+/// Evaluates a date expression, noting when its result will change (not
+/// for `date_spec`, for which Pacemaker 2.1.5 does not work it out).
+fn date_expression_matches(expr: &Element, ctx: &RuleContext, next_change: &mut Option<i64>) -> bool {
     let Some(now) = ctx.now else { return false };
     let start = expr.attr("start").and_then(parse_iso8601);
     let mut end = expr.attr("end").and_then(parse_iso8601);
     if let (Some(s), None, Some(duration)) = (start, end, expr.child("duration")) {
         end = Some(calendar::add_duration(s, duration));
     }
+    let mut changes_at = |t: i64| {
+        if next_change.map_or(true, |n| t < n) {
+            *next_change = Some(t);
+        }
+    };
     let operation = expr.attr("operation").unwrap_or("in_range");
     if operation.eq_ignore_ascii_case("in_range") {
-        if start.is_none() && end.is_none() {
-            return false;
+        match (start, end) {
+            (None, None) => false,
+            (Some(s), _) if now < s => {
+                changes_at(s);
+                false
+            }
+            (_, Some(e)) if now > e => false,
+            (_, e) => {
+                // Still in range during the end's second.
+                if let Some(e) = e {
+                    changes_at(e + 1);
+                }
+                true
+            }
         }
-        start.map(|s| now >= s).unwrap_or(true) && end.map(|e| now <= e).unwrap_or(true)
     } else if operation.eq_ignore_ascii_case("date_spec") {
         calendar::date_spec_matches(expr.child("date_spec"), now)
     } else if operation.eq_ignore_ascii_case("gt") {
-        start.map(|s| now > s).unwrap_or(false)
+        match start {
+            None => false,
+            Some(s) if now > s => true,
+            Some(s) => {
+                changes_at(s + 1);
+                false
+            }
+        }
     } else if operation.eq_ignore_ascii_case("lt") {
-        end.map(|e| now < e).unwrap_or(false)
+        match end {
+            Some(e) if now < e => {
+                changes_at(e);
+                true
+            }
+            _ => false,
+        }
     } else {
         false
     }
@@ -332,6 +376,19 @@ pub fn collect_nvpairs_for(
     subject: &RuleSubject,
     into: &mut HashMap<String, String>,
 ) {
+    collect_nvpairs_noting_change(parent, set_name, ctx, subject, into, &mut None);
+}
+
+/// Like [`collect_nvpairs_for`], noting when a set's rule will give another
+/// result (see [`rule_matches_noting_change`]).
+pub fn collect_nvpairs_noting_change(
+    parent: &Element,
+    set_name: &str,
+    ctx: &RuleContext,
+    subject: &RuleSubject,
+    into: &mut HashMap<String, String>,
+    next_change: &mut Option<i64>,
+) {
     let mut sets: Vec<&Element> = parent.elements().filter(|e| e.name == set_name).collect();
     sets.reverse();
     // Sets with a higher score are considered first (stable for equal scores).
@@ -342,7 +399,7 @@ pub fn collect_nvpairs_for(
     });
     for set in sets {
         if let Some(rule) = set.child("rule") {
-            if !rule_matches_for(rule, ctx, subject) {
+            if !rule_matches_noting_change(rule, ctx, subject, next_change) {
                 continue;
             }
         }
@@ -356,7 +413,35 @@ pub fn collect_nvpairs_for(
 
 #[cfg(test)]
 mod tests {
-    use super::parse_iso8601;
+    use super::*;
+
+    /// Evaluates `rule` at `now`, returning its result and when it changes.
+    fn with_change(rule: &str, now: i64) -> (bool, Option<i64>) {
+        let rule = crate::xml::parse(rule).expect("rule parses");
+        let ctx = RuleContext { node_attrs: None, now: Some(now) };
+        let mut next = None;
+        let matched = rule_matches_noting_change(&rule, &ctx, &RuleSubject::default(), &mut next);
+        (matched, next)
+    }
+
+    #[test]
+    fn date_expressions_note_when_their_result_changes() {
+        let range = r#"<rule id="r"><date_expression id="d" operation="in_range" start="1970-01-01T00:01:40Z" end="1970-01-01T00:03:20Z"/></rule>"#;
+        assert_eq!(with_change(range, 50), (false, Some(100)));
+        assert_eq!(with_change(range, 150), (true, Some(201)), "in range through the end's second");
+        assert_eq!(with_change(range, 250), (false, None));
+        let gt = r#"<rule id="r"><date_expression id="d" operation="gt" start="1970-01-01T00:01:40Z"/></rule>"#;
+        assert_eq!(with_change(gt, 100), (false, Some(101)));
+        let lt = r#"<rule id="r"><date_expression id="d" operation="lt" end="1970-01-01T00:01:40Z"/></rule>"#;
+        assert_eq!(with_change(lt, 50), (true, Some(100)));
+        // The earliest change wins; expressions not evaluated (after an
+        // "and" failed) do not count.
+        let both = r#"<rule id="r"><date_expression id="a" operation="lt" end="1970-01-01T00:01:40Z"/>
+            <date_expression id="b" operation="lt" end="1970-01-01T00:00:30Z"/>
+            <date_expression id="c" operation="gt" start="1970-01-01T00:00:20Z"/></rule>"#;
+        assert_eq!(with_change(both, 10), (false, Some(21)));
+        assert_eq!(with_change(both, 40), (false, Some(100)));
+    }
 
     #[test]
     fn iso_dates() {

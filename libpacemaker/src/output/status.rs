@@ -81,6 +81,15 @@ fn node_status_text(ws: &WorkingSet, n: NodeIdx) -> &'static str {
     }
 }
 
+/// What the node list adds for an unhealthy node.
+fn health_note(ws: &WorkingSet, n: NodeIdx) -> &'static str {
+    match crate::health::node_colour(ws, n) {
+        c if c < 0 => " (health is RED)",
+        0 => " (health is YELLOW)",
+        _ => "",
+    }
+}
+
 pub fn node_list(ws: &WorkingSet, out: &mut String) {
     let mut online = Vec::new();
     let mut offline = Vec::new();
@@ -96,6 +105,7 @@ pub fn node_list(ws: &WorkingSet, out: &mut String) {
             || (node.standby_onfail && node.online)
             || node.standby
             || node.maintenance
+            || crate::health::node_colour(ws, n) <= 0
         {
             let kind = if guest {
                 "GuestNode"
@@ -105,9 +115,10 @@ pub fn node_list(ws: &WorkingSet, out: &mut String) {
                 "Node"
             };
             out.push_str(&format!(
-                "    * {kind} {}: {}\n",
+                "    * {kind} {}: {}{}\n",
                 node.uname,
-                node_status_text(ws, n)
+                node_status_text(ws, n),
+                health_note(ws, n)
             ));
         } else if node.online {
             if guest {
@@ -174,10 +185,11 @@ fn exit_code_text(rc: i32) -> &'static str {
 /// One primitive's status line (without indentation or bullet).
 pub fn primitive_line(ws: &WorkingSet, r: RscIdx, name: &str) -> String {
     let res = &ws.resources[r];
-    let node = if res.running_on.len() == 1 {
-        Some(res.running_on[0])
-    } else {
-        None
+    // An inactive resource locked to a node is shown there.
+    let node = match res.running_on[..] {
+        [n] => Some(n),
+        [] => res.lock_node,
+        _ => None,
     };
     let mut s = format!("{name}\t({}):\t", agent_text(ws, r));
     if res.orphan {
@@ -225,6 +237,9 @@ pub fn primitive_line(ws: &WorkingSet, r: RscIdx, name: &str) -> String {
         if !ws.nodes[n].online && ws.nodes[n].unclean {
             flags.push("UNCLEAN".to_string());
         }
+    }
+    if node.is_some() && node == res.lock_node {
+        flags.push("LOCKED".to_string());
     }
     if res.pending_task.as_deref() == Some("monitor") {
         flags.push("Monitoring".to_string());

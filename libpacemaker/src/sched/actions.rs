@@ -730,10 +730,7 @@ impl<'a> Builder<'a> {
             }
             // A migrate_to may change the target too, so the cluster must
             // know one is in flight should the source vanish meanwhile.
-            let res = &self.ws.resources[r];
-            let remote_connection =
-                res.class == "ocf" && res.provider.as_deref() == Some("pacemaker") && res.agent == "remote";
-            if !remote_connection {
+            if !self.ws.resources[r].is_remote_connection {
                 self.plan.actions[migrate_to].add_meta("record-pending", "true");
             }
             for i in stops.iter().copied().chain([start, migrate_to, m]) {

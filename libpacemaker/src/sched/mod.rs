@@ -5,6 +5,7 @@ pub mod anti_colocation;
 pub mod assign;
 pub mod config_changes;
 pub mod digests;
+pub mod discovery;
 pub mod fencing;
 pub mod guest;
 pub mod interleave;
@@ -16,6 +17,7 @@ pub mod promote;
 pub mod remote;
 pub mod shutdown;
 pub mod unfencing;
+pub mod shutdown_lock;
 
 use libcrmcommon::xml::Element;
 
@@ -169,6 +171,8 @@ fn all_resources_in_order(ws: &WorkingSet, top: &[RscIdx]) -> Vec<RscIdx> {
 
 /// Places resources and plans the actions to get there.
 pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
+    crate::health::apply_node_health(ws);
+    shutdown_lock::apply_shutdown_locks(ws);
     crate::unpack::unpack_constraints(ws, cib);
     let definition_changes = digests::check_definitions(ws, cib);
     add_group_colocations(ws);
@@ -176,6 +180,7 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     apply_failure_thresholds(ws);
     keep_off_remote_nodes(ws);
     guest::container_placement(ws);
+    discovery::ban_outside_exclusive_discovery(ws);
 
     let (order, scores, (utilization, assignment_log)) = {
         let mut placement = assign::Placement::new(ws);
@@ -208,6 +213,7 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     builder.cancel_stale_recurring();
     builder.clean_up_orphans();
     builder.clean_up_changed_agents(&definition_changes);
+    builder.clear_unlocked_histories();
     builder.clear_orphan_failcounts();
     builder.schedule_shutdowns();
     for &r in &all {

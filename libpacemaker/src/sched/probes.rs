@@ -95,6 +95,9 @@ impl Builder<'_> {
             return false;
         }
         children.sort_by_key(|&c| self.ws.resources[c].instance);
+        if super::discovery::clone_excludes(self.ws, clone, node) {
+            return false;
+        }
         if self.ws.resources[clone].clone.unique {
             let mut any = false;
             for c in children {
@@ -162,7 +165,11 @@ impl Builder<'_> {
     fn probe_primitive(&mut self, r: RscIdx, node: NodeIdx, orders: &mut Vec<ProbeOrder>) -> bool {
         let res = &self.ws.resources[r];
         // Resources inside a container are found out through the container.
-        if res.orphan || res.container.is_some() || self.known_on(r, node) {
+        if res.orphan
+            || res.container.is_some()
+            || self.known_on(r, node)
+            || !super::discovery::allows_probe(self.ws, r, node)
+        {
             return false;
         }
         if let Some(guest) = self.ws.guest_container(node) {

@@ -1,5 +1,6 @@
-//! Running a transition graph the way Pacemaker 2.1.5's crm_simulate does when asked to
-//! make operations fail (crm_simulate -F): synapses fire in passes, in graph order, once
+//! Running a transition graph the way Pacemaker 2.1.5's crm_simulate does (which decides
+//! the order of its "Executing Cluster Transition" list), optionally making operations fail
+//! (crm_simulate -F): synapses fire in passes, in graph order, once
 //! their inputs have completed; every action completes at once. A failed action does not
 //! count as completed for the synapses waiting on it, and from then on the transition is
 //! aborted: only pseudo-actions and synapses of infinite priority still fire.

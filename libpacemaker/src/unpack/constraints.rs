@@ -2,9 +2,9 @@
 
 use libcrmcommon::xml::Element;
 
-use crate::model::{order_flags as of, Colocation, Role, RscIdx, RscOrder, Variant, WorkingSet};
+use crate::model::{order_flags as of, Colocation, Discovery, Role, RscIdx, RscOrder, Variant, WorkingSet};
 use crate::options::is_true;
-use crate::rules::{rule_matches, RuleContext};
+use crate::rules::{rule_matches_noting_change, RuleContext, RuleSubject};
 use crate::score::{self, INFINITY};
 
 pub(super) fn unpack_constraints(ws: &mut WorkingSet, constraints: &Element) {
@@ -60,20 +60,34 @@ fn expand_ref(ws: &WorkingSet, id: &str) -> Vec<RscIdx> {
 /// Adds `score` for `node` to the resource's allowed nodes the way
 /// Pacemaker applies a location constraint (including group and clone rules).
 pub fn apply_location(ws: &mut WorkingSet, rsc: RscIdx, node: usize, score_value: i32) {
+    apply_location_discovering(ws, rsc, node, score_value, Discovery::Always);
+}
+
+/// [`apply_location`] for a constraint with a resource-discovery mode, which
+/// the resource and its members take on for the node unless they have a
+/// stronger one there.
+fn apply_location_discovering(ws: &mut WorkingSet, rsc: RscIdx, node: usize, score_value: i32, discovery: Discovery) {
     add_allowed(ws, rsc, node, score_value);
+    if discovery > Discovery::Always {
+        let res = &mut ws.resources[rsc];
+        let mode = res.discovery.entry(node).or_default();
+        *mode = (*mode).max(discovery);
+        res.exclusive_discovery |= discovery == Discovery::Exclusive;
+    }
     match ws.resources[rsc].variant {
         Variant::Primitive => {}
         Variant::Group => {
             // Only the first member gets the score; the others just learn the node.
             let children = ws.resources[rsc].children.clone();
             for (i, c) in children.into_iter().enumerate() {
-                apply_location(ws, c, node, if i == 0 { score_value } else { 0 });
+                let member_score = if i == 0 { score_value } else { 0 };
+                apply_location_discovering(ws, c, node, member_score, discovery);
             }
         }
         Variant::Clone => {
             let children = ws.resources[rsc].children.clone();
             for c in children {
-                apply_location(ws, c, node, score_value);
+                apply_location_discovering(ws, c, node, score_value, discovery);
             }
         }
     }
@@ -114,6 +128,7 @@ fn unpack_location(ws: &mut WorkingSet, c: &Element) {
         .attr("role")
         .and_then(Role::parse)
         .unwrap_or(Role::Unknown);
+    let discovery = discovery_mode(c);
     for rsc in targets {
         if let Some(node_name) = c.attr("node") {
             let Some(node) = ws.node_by_name(node_name) else {
@@ -122,6 +137,7 @@ fn unpack_location(ws: &mut WorkingSet, c: &Element) {
             let Some(value) = constraint_score(c) else {
                 continue;
             };
+            mark_exclusive(ws, rsc, discovery);
             if role == Role::Promoted {
                 add_promoted_location(ws, rsc, node, value);
                 continue;
@@ -129,12 +145,30 @@ fn unpack_location(ws: &mut WorkingSet, c: &Element) {
             if role > Role::Started {
                 continue;
             }
-            apply_location(ws, rsc, node, value);
+            apply_location_discovering(ws, rsc, node, value, discovery);
         } else {
             for rule in c.elements().filter(|e| e.name == "rule") {
-                apply_rule_location(ws, rsc, rule, role);
+                apply_rule_location(ws, rsc, rule, role, discovery);
             }
         }
+    }
+}
+
+/// A location constraint's `resource-discovery` (unknown values mean
+/// "always", as in Pacemaker).
+fn discovery_mode(c: &Element) -> Discovery {
+    match c.attr("resource-discovery").map(str::to_ascii_lowercase).as_deref() {
+        Some("never") => Discovery::Never,
+        Some("exclusive") => Discovery::Exclusive,
+        _ => Discovery::Always,
+    }
+}
+
+/// An exclusive-discovery constraint makes its resource exclusive even when
+/// it applies to no node.
+fn mark_exclusive(ws: &mut WorkingSet, rsc: RscIdx, discovery: Discovery) {
+    if discovery == Discovery::Exclusive {
+        ws.resources[rsc].exclusive_discovery = true;
     }
 }
 
@@ -145,24 +179,30 @@ fn add_promoted_location(ws: &mut WorkingSet, rsc: RscIdx, node: usize, value: i
     *entry = score::add(*entry, value);
 }
 
-fn apply_rule_location(ws: &mut WorkingSet, rsc: RscIdx, rule: &Element, constraint_role: Role) {
+fn apply_rule_location(ws: &mut WorkingSet, rsc: RscIdx, rule: &Element, constraint_role: Role, discovery: Discovery) {
     let role = rule
         .attr("role")
         .and_then(Role::parse)
         .unwrap_or(constraint_role);
+    mark_exclusive(ws, rsc, discovery);
     if role > Role::Started && role != Role::Promoted {
         return;
     }
     let fixed_score = rule.attr("score").map(score::parse_or_zero);
     let score_attr = rule.attr("score-attribute");
     for n in 0..ws.nodes.len() {
+        let mut next_change = None;
         let matched = {
             let ctx = RuleContext {
                 node_attrs: Some(&ws.nodes[n].attrs),
                 now: Some(ws.now),
             };
-            rule_matches(rule, &ctx)
+            rule_matches_noting_change(rule, &ctx, &RuleSubject::default(), &mut next_change)
         };
+        // The constraint applies differently once the rule's result changes.
+        if let Some(time) = next_change {
+            ws.update_recheck_time(time);
+        }
         if !matched {
             continue;
         }
@@ -177,7 +217,7 @@ fn apply_rule_location(ws: &mut WorkingSet, rsc: RscIdx, rule: &Element, constra
         if role == Role::Promoted {
             add_promoted_location(ws, rsc, n, value);
         } else {
-            apply_location(ws, rsc, n, value);
+            apply_location_discovering(ws, rsc, n, value, discovery);
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Resource history (lrm_rsc_op entries): where each resource is active, in
 //! which role, what failed, and fail counts.
 
+use std::collections::HashMap;
+
 use libcrmcommon::xml::Element;
 
 use super::nodes::fence_node;
@@ -54,6 +56,30 @@ pub(super) fn unpack_history(ws: &mut WorkingSet, status: &Element) {
                 ws.resources[r].role = Role::Unpromoted;
             }
         }
+    }
+}
+
+/// The history entry attribute recording when the resource was locked to
+/// the node at the node's shutdown.
+const SHUTDOWN_LOCK_ATTR: &str = "shutdown-lock";
+
+/// Locks the resource to the node if its history entry records a shutdown
+/// lock that has not expired; an expired lock's history is deleted.
+fn unpack_shutdown_lock(ws: &mut WorkingSet, rsc: RscIdx, node: NodeIdx, entry: &Element) {
+    let lock_time = entry
+        .attr(SHUTDOWN_LOCK_ATTR)
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .unwrap_or(0);
+    if lock_time == 0 {
+        return;
+    }
+    let limit = ws.options.shutdown_lock_limit_s;
+    let res = &mut ws.resources[rsc];
+    if limit > 0 && ws.now > lock_time + limit {
+        res.history_to_clear.push(node);
+    } else {
+        res.lock_node = Some(node);
+        res.lock_time = lock_time;
     }
 }
 
@@ -277,6 +303,13 @@ fn unpack_lrm_resource(
         .filter_map(Op::from_xml)
         .collect();
     if ops.is_empty() {
+        // Without operations, an entry matters only for the lock it records.
+        if ws.options.shutdown_lock {
+            lookup.catch_up(ws);
+            if let Some((rsc, _)) = lookup.find(ws, rsc_id) {
+                unpack_shutdown_lock(ws, rsc, node, entry);
+            }
+        }
         return;
     }
     // Replay in call order; pending operations (call-id -1) go last.
@@ -311,6 +344,9 @@ fn unpack_lrm_resource(
     if anonymous && !shadowed && rsc_id != ws.resources[rsc].id {
         // The most recent history name wins (Pacemaker's clone_name).
         ws.resources[rsc].clone_name = Some(rsc_id.to_string());
+    }
+    if ws.options.shutdown_lock {
+        unpack_shutdown_lock(ws, rsc, node, entry);
     }
     if !ws.resources[rsc].history_on.contains(&node) {
         ws.resources[rsc].history_on.push(node);
@@ -1041,6 +1077,8 @@ fn unpack_history_pass(ws: &mut WorkingSet, lookup: &mut ResourceLookup, status:
 
 /// Sums fail-count-* node attributes per resource and node.
 fn compute_failcounts(ws: &mut WorkingSet) {
+    // The latest failure behind each (resource, node)'s unexpired fail count.
+    let mut latest_failure: HashMap<(RscIdx, NodeIdx), i64> = HashMap::new();
     for n in 0..ws.nodes.len() {
         let attrs: Vec<(String, String)> = ws.nodes[n]
             .attrs
@@ -1072,8 +1110,19 @@ fn compute_failcounts(ws: &mut WorkingSet) {
                 if matches && !expired {
                     let entry = ws.resources[r].failcount.entry(n).or_insert(0);
                     *entry = crate::score::add(*entry, count);
+                    if let (true, Some(t)) = (timeout > 0 && count > 0, last_failure) {
+                        let latest = latest_failure.entry((r, n)).or_insert(t);
+                        *latest = (*latest).max(t);
+                    }
                 }
             }
+        }
+    }
+    // Once the failure-timeout has passed since the latest failure, the
+    // fail count expires: the cluster must be scheduled again then.
+    for ((r, n), latest) in latest_failure {
+        if ws.resources[r].history_on.contains(&n) {
+            ws.update_recheck_time(latest + ws.resources[r].failure_timeout_s as i64 + 1);
         }
     }
 }

@@ -8,6 +8,7 @@ mod resources;
 mod rsc_lookup;
 
 pub use nodes::{fence_node, shutdown_requested};
+pub use constraints::apply_location;
 pub use resources::{parse_interval_ms, strip_instance};
 
 use std::collections::HashMap;
@@ -17,7 +18,7 @@ use libcrmcommon::xml::Element;
 
 use crate::model::WorkingSet;
 use crate::options::ClusterOptions;
-use crate::rules::{collect_nvpairs, RuleContext};
+use crate::rules::{collect_nvpairs_noting_change, RuleContext, RuleSubject};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UnpackError {
@@ -37,6 +38,24 @@ impl fmt::Display for UnpackError {
 }
 
 impl std::error::Error for UnpackError {}
+
+/// Collects the nvpair sets named `set_name` under `parent` (for `subject`)
+/// with their rules evaluated at the working set's time, noting when a
+/// rule's result will change so that the cluster is scheduled again by then.
+pub(crate) fn collect_dated_nvpairs(
+    ws: &mut WorkingSet,
+    parent: &Element,
+    set_name: &str,
+    subject: &RuleSubject,
+    into: &mut HashMap<String, String>,
+) {
+    let ctx = RuleContext { node_attrs: None, now: Some(ws.now) };
+    let mut next_change = None;
+    collect_nvpairs_noting_change(parent, set_name, &ctx, subject, into, &mut next_change);
+    if let Some(time) = next_change {
+        ws.update_recheck_time(time);
+    }
+}
 
 /// Unpacks configuration and status into a working set ready for scheduling.
 pub fn unpack(cib: &Element) -> Result<WorkingSet, UnpackError> {
@@ -68,10 +87,6 @@ pub fn unpack_at(cib: &Element, now: Option<i64>) -> Result<WorkingSet, UnpackEr
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0)
     });
-    let ctx = RuleContext {
-        node_attrs: None,
-        now: Some(ws.now),
-    };
     let mut raw = HashMap::new();
     if let Some(crm_config) = configuration.child("crm_config") {
         // The set named cib-bootstrap-options wins over others.
@@ -91,7 +106,7 @@ pub fn unpack_at(cib: &Element, now: Option<i64>) -> Result<WorkingSet, UnpackEr
             if i == 0 && set.id() == Some("cib-bootstrap-options") {
                 let mut holder = Element::new("holder");
                 holder.push_child((*set).clone());
-                collect_nvpairs(&holder, "cluster_property_set", &ctx, &mut raw);
+                collect_dated_nvpairs(&mut ws, &holder, "cluster_property_set", &RuleSubject::default(), &mut raw);
             }
         }
         let mut holder = Element::new("holder");
@@ -101,7 +116,7 @@ pub fn unpack_at(cib: &Element, now: Option<i64>) -> Result<WorkingSet, UnpackEr
         {
             holder.push_child((*set).clone());
         }
-        collect_nvpairs(&holder, "cluster_property_set", &ctx, &mut raw);
+        collect_dated_nvpairs(&mut ws, &holder, "cluster_property_set", &RuleSubject::default(), &mut raw);
     }
     ws.options = ClusterOptions::from_map(raw);
     ws.have_quorum = cib

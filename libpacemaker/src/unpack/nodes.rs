@@ -4,7 +4,8 @@ use libcrmcommon::xml::Element;
 
 use crate::model::{Node, WorkingSet};
 use crate::options::{is_true, NoQuorumPolicy};
-use crate::rules::{collect_nvpairs, RuleContext};
+use super::collect_dated_nvpairs;
+use crate::rules::RuleSubject;
 use crate::score;
 
 pub(super) fn unpack_nodes(ws: &mut WorkingSet, nodes: &Element) {
@@ -17,15 +18,11 @@ pub(super) fn unpack_nodes(ws: &mut WorkingSet, nodes: &Element) {
         let kind = xml.attr("type").unwrap_or("member");
         let mut node = new_node(id, uname, kind.eq_ignore_ascii_case("remote"));
         node.weight = xml.attr("score").map(score::parse_or_zero).unwrap_or(0);
-        let ctx = RuleContext {
-            node_attrs: None,
-            now: Some(ws.now),
-        };
         let mut attrs = std::collections::HashMap::new();
-        collect_nvpairs(xml, "instance_attributes", &ctx, &mut attrs);
+        collect_dated_nvpairs(ws, xml, "instance_attributes", &RuleSubject::default(), &mut attrs);
         attrs.extend(std::mem::take(&mut node.attrs));
         node.attrs = attrs;
-        node.utilization = utilization_of(xml);
+        node.utilization = utilization_of(ws, xml);
         // Until we see a node_state entry, the node is unseen; it is assumed
         // unclean only if unseen nodes are to be fenced. A remote node is
         // subject to this only once it is known to have a connection.
@@ -57,17 +54,9 @@ pub(super) fn new_node(id: &str, uname: &str, is_remote: bool) -> Node {
 }
 
 /// Utilization values from an element's <utilization> sets (integers; junk counts as 0).
-pub(crate) fn utilization_of(xml: &Element) -> std::collections::BTreeMap<String, i64> {
+pub(crate) fn utilization_of(ws: &mut WorkingSet, xml: &Element) -> std::collections::BTreeMap<String, i64> {
     let mut raw = std::collections::HashMap::new();
-    collect_nvpairs(
-        xml,
-        "utilization",
-        &RuleContext {
-            node_attrs: None,
-            now: None,
-        },
-        &mut raw,
-    );
+    collect_dated_nvpairs(ws, xml, "utilization", &RuleSubject::default(), &mut raw);
     raw.into_iter()
         .map(|(k, v)| (k, v.trim().parse::<i64>().unwrap_or(0)))
         .collect()
@@ -269,14 +258,6 @@ fn online_status_with_fencing(ws: &mut WorkingSet, idx: usize, state: &Element) 
 pub(super) fn transient_attributes(ws: &mut WorkingSet, idx: usize, state: &Element) {
     let Some(transient) = state.child("transient_attributes") else { return };
     let mut attrs = std::collections::HashMap::new();
-    collect_nvpairs(
-        transient,
-        "instance_attributes",
-        &RuleContext {
-            node_attrs: None,
-            now: Some(ws.now),
-        },
-        &mut attrs,
-    );
+    collect_dated_nvpairs(ws, transient, "instance_attributes", &RuleSubject::default(), &mut attrs);
     ws.nodes[idx].attrs.extend(attrs);
 }

@@ -7,7 +7,8 @@ use libcrmcommon::xml::{Element, XmlNode};
 
 use crate::model::{OpDef, Resource, Role, RscIdx, Variant, WorkingSet};
 use crate::options::is_true;
-use crate::rules::{collect_nvpairs, collect_nvpairs_for, ResourceAgent, RuleContext, RuleSubject};
+use super::collect_dated_nvpairs;
+use crate::rules::{collect_nvpairs, ResourceAgent, RuleContext, RuleSubject};
 use crate::score;
 
 pub(super) fn unpack_resources(
@@ -163,18 +164,10 @@ pub fn parse_interval_ms(text: &str) -> u64 {
 }
 
 /// One `<op>` definition of a primitive.
-fn op_definition(op: &Element, name: &str, now: i64) -> OpDef {
+fn op_definition(ws: &mut WorkingSet, op: &Element, name: &str) -> OpDef {
     let mut meta = std::collections::BTreeMap::new();
     let mut nested = HashMap::new();
-    collect_nvpairs(
-        op,
-        "meta_attributes",
-        &RuleContext {
-            node_attrs: None,
-            now: Some(now),
-        },
-        &mut nested,
-    );
+    collect_dated_nvpairs(ws, op, "meta_attributes", &RuleSubject::default(), &mut nested);
     meta.extend(nested);
     for (k, v) in &op.attrs {
         meta.insert(k.clone(), v.clone());
@@ -192,17 +185,9 @@ fn op_definition(op: &Element, name: &str, now: i64) -> OpDef {
     }
 }
 
-fn own_meta(xml: &Element, now: i64) -> HashMap<String, String> {
+fn own_meta(ws: &mut WorkingSet, xml: &Element) -> HashMap<String, String> {
     let mut meta = HashMap::new();
-    collect_nvpairs(
-        xml,
-        "meta_attributes",
-        &RuleContext {
-            node_attrs: None,
-            now: Some(now),
-        },
-        &mut meta,
-    );
+    collect_dated_nvpairs(ws, xml, "meta_attributes", &RuleSubject::default(), &mut meta);
     meta
 }
 
@@ -237,13 +222,13 @@ fn unpack_one(
     rsc.config_xml = Some(crate::sched::digests::definition_of(xml));
 
     // Meta attributes: own, then inherited from the parent, then defaults.
-    let mut meta = own_meta(xml, ws.now);
+    let mut meta = own_meta(ws, xml);
     if let Some(p) = parent {
         for (k, v) in &ws.resources[p].meta {
             meta.entry(k.clone()).or_insert_with(|| v.clone());
         }
     }
-    for (k, v) in defaults_for(rsc_defaults, xml, ws.now) {
+    for (k, v) in defaults_for(ws, rsc_defaults, xml) {
         meta.entry(k).or_insert(v);
     }
     if variant == Variant::Clone {
@@ -257,14 +242,14 @@ fn unpack_one(
         rsc.agent = xml.attr("type").unwrap_or("unknown").to_string();
         rsc.is_stonith = rsc.class == "stonith";
         rsc.is_remote_connection = super::remote::is_remote_connection_xml(xml);
-        rsc.utilization = super::nodes::utilization_of(xml);
+        rsc.utilization = super::nodes::utilization_of(ws, xml);
         rsc.template = xml.attr("template").map(str::to_string);
         if let Some(ops) = xml.child("operations") {
             for op in ops.elements().filter(|e| e.name == "op") {
                 let Some(name) = op.attr("name") else {
                     continue;
                 };
-                rsc.ops.push(op_definition(op, name, ws.now));
+                rsc.ops.push(op_definition(ws, op, name));
             }
         }
     }
@@ -398,7 +383,7 @@ fn unpack_clone(
 
 /// The rsc_defaults meta-attributes that apply to a resource (their rules
 /// may name its agent, as Pacemaker's rsc_expression does).
-fn defaults_for(rsc_defaults: Option<&Element>, xml: &Element, now: i64) -> HashMap<String, String> {
+fn defaults_for(ws: &mut WorkingSet, rsc_defaults: Option<&Element>, xml: &Element) -> HashMap<String, String> {
     let mut out = HashMap::new();
     if let Some(defaults) = rsc_defaults {
         let subject = RuleSubject {
@@ -409,8 +394,7 @@ fn defaults_for(rsc_defaults: Option<&Element>, xml: &Element, now: i64) -> Hash
             }),
             operation: None,
         };
-        let ctx = RuleContext { node_attrs: None, now: Some(now) };
-        collect_nvpairs_for(defaults, "meta_attributes", &ctx, &subject, &mut out);
+        collect_dated_nvpairs(ws, defaults, "meta_attributes", &subject, &mut out);
     }
     out
 }

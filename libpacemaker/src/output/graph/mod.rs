@@ -40,7 +40,15 @@ pub fn transition_graph(
             synapse.set_attr("priority", priority.to_string());
         }
         let mut event = action_element(ws, action, ids[i]);
-        if let Some(p) = attributes::primitive(ws, action).filter(|_| view::kind(action) == view::Kind::ResourceOp) {
+        if action.task == view::CLEAR_HISTORY_TASK {
+            // The controller only edits the CIB for it (written first, as
+            // Pacemaker does).
+            event.attrs.insert(0, ("mode".to_string(), "cib".to_string()));
+        }
+        if let Some(lock_time) = shutdown_lock_time(ws, action) {
+            event.set_attr("shutdown-lock", lock_time.to_string());
+        }
+        if let Some(p) = attributes::primitive(ws, action).filter(|_| view::kind(action) != view::Kind::Pseudo) {
             event = event.with_child(p);
         }
         event = event.with_child(attributes::attributes(&config, ws, action));
@@ -97,6 +105,9 @@ fn graph_element(ws: &WorkingSet, transition_id: u64) -> Element {
         )
         .with_attr("batch-limit", option("batch-limit", "0"))
         .with_attr("transition_id", transition_id.to_string());
+    if let Some(time) = ws.recheck_by {
+        graph.set_attr("recheck-by", time.to_string());
+    }
     if let Some(limit) = raw.get("migration-limit") {
         if limit.trim().parse::<i64>().is_ok_and(|n| n > 0) {
             graph.set_attr("migration-limit", limit.clone());
@@ -124,6 +135,13 @@ fn action_element(ws: &WorkingSet, a: &Action, id: u64) -> Element {
         }
     }
     e
+}
+
+/// When the lock began, for actions that keep a resource shutdown-locked to
+/// their node (so the controller keeps the lock).
+fn shutdown_lock_time(ws: &WorkingSet, a: &Action) -> Option<i64> {
+    let r = a.rsc?;
+    crate::sched::shutdown_lock::locks_resource(ws, r, &a.task, a.node).then(|| ws.resources[r].lock_time)
 }
 
 /// `<downed>`: the nodes an action takes down (fencing, shutdown).

@@ -98,11 +98,19 @@ pub(super) fn shown_anyway(ws: &WorkingSet, plan: &Plan) -> Vec<bool> {
         }
     }
     for (i, a) in plan.actions.iter().enumerate() {
-        if clone_action_required(ws, plan, a) {
+        if clone_action_required(ws, plan, a) || represents_pending_start(ws, a) {
             shown[i] = true;
         }
     }
     shown
+}
+
+/// The start standing for one already in progress where the resource stays
+/// (Pacemaker's create_pending_start shows it always).
+fn represents_pending_start(ws: &WorkingSet, a: &Action) -> bool {
+    let Some(r) = a.rsc else { return false };
+    let res = &ws.resources[r];
+    res.start_pending && a.task == "start" && a.node.is_some() && a.node == res.assigned_to
 }
 
 /// A clone's pseudo-actions are required when any instance performs the
@@ -170,6 +178,10 @@ pub(super) fn in_graph(ws: &WorkingSet, a: &Action, shown: bool) -> bool {
     }
     if a.pseudo || a.task == view::FENCE_TASK || a.task == view::SHUTDOWN_TASK {
         return true;
+    }
+    // The controller deletes history itself, whatever the node's state.
+    if a.task == view::CLEAR_HISTORY_TASK {
+        return a.node.is_some();
     }
     let Some(n) = a.node else {
         return false;

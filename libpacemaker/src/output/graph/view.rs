@@ -21,12 +21,13 @@ pub(super) enum Kind {
 pub(super) const FENCE_TASK: &str = "stonith";
 pub(super) const SHUTDOWN_TASK: &str = crate::sched::shutdown::SHUTDOWN_TASK;
 pub(super) const CLEAR_FAILCOUNT_TASK: &str = "clear_failcount";
+pub(super) const CLEAR_HISTORY_TASK: &str = crate::sched::shutdown_lock::CLEAR_HISTORY_TASK;
 
 pub(super) fn kind(a: &Action) -> Kind {
     if a.task == FENCE_TASK {
         return if a.pseudo { Kind::Pseudo } else { Kind::ControllerEvent };
     }
-    if a.task == SHUTDOWN_TASK || a.task == CLEAR_FAILCOUNT_TASK {
+    if a.task == SHUTDOWN_TASK || a.task == CLEAR_FAILCOUNT_TASK || a.task == CLEAR_HISTORY_TASK {
         return Kind::ControllerEvent;
     }
     if a.pseudo {
