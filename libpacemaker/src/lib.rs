@@ -63,7 +63,8 @@ pub fn transition_summary(ws: &model::WorkingSet, schedule: &sched::Schedule) ->
     // Node actions first, most recently created first (as Pacemaker lists
     // them). Pacemaker creates the fencing of nodes found unclean while
     // unpacking first of all, that of other unclean nodes (never seen, say)
-    // last of all, after unfencing; ours are all created before unfencing.
+    // and of guests last of all, after unfencing; ours are all created
+    // before unfencing.
     let fencing: Vec<(&sched::actions::Action, model::NodeIdx)> = schedule
         .plan
         .actions
@@ -73,7 +74,7 @@ pub fn transition_summary(ws: &model::WorkingSet, schedule: &sched::Schedule) ->
         .filter_map(|a| a.node.map(|n| (a, n)))
         .collect();
     let created_last = |(a, n): &(&sched::actions::Action, model::NodeIdx)| {
-        a.is_node_fencing() && ws.nodes[*n].fence_reason.is_none()
+        a.is_node_fencing() && (ws.nodes[*n].fence_reason.is_none() || ws.is_guest(*n))
     };
     let (last, earlier): (Vec<_>, Vec<_>) = fencing.into_iter().partition(created_last);
     let mut lines: Vec<String> = last

@@ -143,7 +143,14 @@ pub fn primitive_lines(ws: &WorkingSet, plan: &Plan, r: RscIdx) -> Vec<SummaryIt
     let start = find_on(plan, r, "start", next);
     let start_runnable = start.map(|s| plan.actions[s].runnable).unwrap_or(false);
     let start_node = if start_runnable { current } else { None };
-    let stop = find_on(plan, r, "stop", start_node);
+    // A resource stopped only where it doesn't belong
+    // (multiple-active=stop_unexpected) has its stop elsewhere.
+    let stop_unexpected = rsc
+        .meta
+        .get("multiple-active")
+        .is_some_and(|v| v.eq_ignore_ascii_case("stop_unexpected"));
+    let stop = find_on(plan, r, "stop", start_node)
+        .or_else(|| stop_unexpected.then(|| find_on(plan, r, "stop", None)).flatten());
     let promote = find_on(plan, r, "promote", next);
     let demote = find_on(plan, r, "demote", next);
     let optional = |i: Option<usize>| i.map(|i| plan.actions[i].optional).unwrap_or(true);

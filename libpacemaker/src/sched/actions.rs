@@ -319,6 +319,9 @@ pub struct Builder<'a> {
     /// Per node: the digests of the fence devices that unfence, which its
     /// fencing actions carry (empty unless unfencing is in use).
     pub(crate) fence_device_digests: Vec<super::digests::FenceDeviceDigests>,
+    /// Multiply active resources with multiple-active=stop_unexpected: they
+    /// stop only where they don't belong (Pacemaker's pe_rsc_stop_unexpected).
+    stop_unexpected: Vec<RscIdx>,
 }
 
 impl<'a> Builder<'a> {
@@ -333,6 +336,7 @@ impl<'a> Builder<'a> {
             rescheduled: Vec::new(),
             deferred_probe_orders: Vec::new(),
             fence_device_digests: Vec::new(),
+            stop_unexpected: Vec::new(),
         }
     }
 
@@ -471,12 +475,23 @@ impl<'a> Builder<'a> {
 
     // --- Primitive actions -------------------------------------------------
 
+    /// Whether `node` is where a resource stopped only where unexpected
+    /// stays (Pacemaker's is_expected_node).
+    fn is_expected_node(&self, r: RscIdx, node: NodeIdx) -> bool {
+        self.stop_unexpected.contains(&r) && self.ws.resources[r].assigned_to == Some(node)
+    }
+
     fn stop_resource(&mut self, r: RscIdx, optional: bool) {
         let running = self.ws.resources[r].running_on.clone();
         for node in running {
+            if self.is_expected_node(r, node) {
+                continue;
+            }
             let stop = self.resource_action(r, "stop", Some(node), optional);
             if self.ws.resources[r].assigned_to.is_none() {
                 self.plan.actions[stop].reason = Some("node availability".to_string());
+            } else if self.stop_unexpected.contains(&r) {
+                self.plan.actions[stop].reason = Some("being multiply active".to_string());
             }
             if !self.ws.resources[r].managed {
                 self.plan.actions[stop].runnable = false;
@@ -487,6 +502,10 @@ impl<'a> Builder<'a> {
     fn start_resource(&mut self, r: RscIdx, node: Option<NodeIdx>, optional: bool) {
         let Some(node) = node else { return };
         let start = self.resource_action(r, "start", Some(node), true);
+        if self.is_expected_node(r, node) {
+            // It keeps running there: the start only stands for that.
+            self.plan.actions[start].pseudo = true;
+        }
         if self.plan.actions[start].runnable && !optional {
             self.require(start);
         }
@@ -559,9 +578,21 @@ impl<'a> Builder<'a> {
                 need_stop = true;
             }
         }
-        if active.multiply_active || (res.stop_required && current.is_some()) {
-            // Active on more than one node: stop everywhere, start once.
-            // Or restarted for what runs inside it.
+        if active.multiply_active {
+            // Active on more than one node: stop everywhere and start once,
+            // or with multiple-active=stop_unexpected, stop everywhere but
+            // where it belongs (the other policies act while unpacking).
+            match res.meta.get("multiple-active").map(|v| v.to_ascii_lowercase()).as_deref() {
+                Some("block") | Some("stop_only") => {}
+                Some("stop_unexpected") => {
+                    need_stop = true;
+                    self.stop_unexpected.push(r);
+                }
+                _ => need_stop = true,
+            }
+        }
+        if res.stop_required && current.is_some() {
+            // Restarted for what runs inside it.
             need_stop = true;
         }
         if res.start_pending {

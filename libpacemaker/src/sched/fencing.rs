@@ -1,8 +1,12 @@
-//! Orderings around fencing that only shape the transition graph: fencing
+//! Fencing: what resources require before they start ("requires": quorum,
+//! fencing, unfencing) and what that means for where they count as active;
+//! the fencing actions themselves (Pacemaker's pe_fence_op, with the
+//! priority-fencing-delay and unfencing digests they carry); and the
+//! orderings around fencing that only shape the transition graph: fencing
 //! one node at a time (unless concurrent-fencing is set) with the DC last,
 //! starts after fencing for resources that require it, and stops implied by
-//! fencing after it. They are optional (or only preserve order), so they are
-//! added once flags have settled and change no action's flags.
+//! fencing after it. Those orderings are optional (or only preserve order),
+//! so they are added once flags have settled and change no action's flags.
 
 use crate::model::{order_flags as of, NodeIdx, RscIdx, Variant, WorkingSet};
 use crate::options::is_true;
@@ -109,7 +113,8 @@ pub fn order_fencing(ws: &WorkingSet, plan: &mut Plan) {
         .is_some_and(|v| is_true(v));
     let mut non_dc: Vec<usize> = Vec::new();
     let mut dc = None;
-    for &(f, n) in &fencing {
+    // Guests are "fenced" by recovering their container: not in the chain.
+    for &(f, n) in fencing.iter().filter(|(_, n)| !ws.is_guest(*n)) {
         if is_dc(ws, n) {
             dc = Some(f);
             continue;

@@ -126,17 +126,10 @@ impl Builder<'_> {
             }
             let stop = self.plan.rsc_actions(container, "stop").first().copied();
             let restarts = !self.plan.rsc_actions(container, "start").is_empty();
-            let fence = self.plan.add_raw(Action {
-                rsc: None,
-                task: "stonith".to_string(),
-                node: Some(n),
-                optional: false,
-                runnable: true,
-                pseudo: true,
-                reason: Some("guest is unclean".to_string()),
-                fence_action: Some(if restarts { "reboot" } else { "off" }.to_string()),
-                ..Default::default()
-            });
+            let fence_action = if restarts { "reboot" } else { "off" };
+            let fence = self.fence_op(n, fence_action, false, Some("guest is unclean"));
+            let a = &mut self.plan.actions[fence];
+            (a.optional, a.runnable, a.pseudo) = (false, true, true);
             self.mark_fenced(n);
             match stop {
                 // The container's stop is itself implied by fencing its host.
@@ -175,7 +168,10 @@ impl Builder<'_> {
     /// The fencing of the node the container runs on, if scheduled.
     fn host_fencing(&self, container: RscIdx) -> Option<usize> {
         let host = self.ws.resources[container].running_on.first().copied()?;
-        self.plan.find(None, "stonith", Some(host))
+        self.plan
+            .actions_without_rsc(super::actions::FENCE_TASK)
+            .filter(|&i| self.plan.actions[i].node == Some(host) && self.plan.actions[i].is_node_fencing())
+            .last()
     }
 
     /// Orders an action on a guest node with the guest's container and

@@ -1013,8 +1013,14 @@ fn add_priority_to_node(ws: &mut WorkingSet, rsc: RscIdx, node: NodeIdx, role: R
     if res.variant != Variant::Primitive || res.priority == 0 || failed {
         return;
     }
-    let bonus = i32::from(role == Role::Promoted);
-    ws.nodes[node].priority = ws.nodes[node].priority.saturating_add(res.priority.saturating_add(bonus));
+    let priority = res.priority.saturating_add(i32::from(role == Role::Promoted));
+    ws.nodes[node].priority = ws.nodes[node].priority.saturating_add(priority);
+    // What runs on a guest counts for the nodes hosting the guest too.
+    if let Some(container) = ws.guest_container(node) {
+        for host in ws.resources[container].running_on.clone() {
+            ws.nodes[host].priority = ws.nodes[host].priority.saturating_add(priority);
+        }
+    }
 }
 
 /// What to do about a resource active on more than one node (multiple-active).
@@ -1026,8 +1032,20 @@ fn handle_multiply_active(ws: &mut WorkingSet, rsc: RscIdx) {
     match policy.as_deref() {
         Some("stop_only") => ws.resources[rsc].next_role = Role::Stopped,
         Some("block") => {
-            ws.resources[rsc].managed = false;
-            ws.resources[rsc].blocked = true;
+            // A group that blocks when multiply active blocks as a whole.
+            let group = ws.resources[rsc].parent.filter(|&p| {
+                let parent = &ws.resources[p];
+                parent.variant == Variant::Group
+                    && parent.meta.get("multiple-active").is_some_and(|v| v.eq_ignore_ascii_case("block"))
+            });
+            let blocked = match group {
+                Some(g) => ws.resources[g].children.clone(),
+                None => vec![rsc],
+            };
+            for r in blocked {
+                ws.resources[r].managed = false;
+                ws.resources[r].blocked = true;
+            }
         }
         _ => {}
     }

@@ -153,7 +153,15 @@ fn downed(ws: &WorkingSet, a: &Action) -> Option<Element> {
     let down_id = match a.task.as_str() {
         view::SHUTDOWN_TASK => ws.nodes[n].id.clone(),
         view::FENCE_TASK if matches!(view::fence_action(a), "off" | "reboot" | "poweroff") => {
-            ws.nodes[n].id.clone()
+            // Fencing also downs the guests whose connection runs there.
+            let mut downed = Element::new("downed").with_child(Element::new("node").with_attr("id", ws.nodes[n].id.clone()));
+            for &r in &ws.nodes[n].running {
+                let guest = ws.resources[r].is_remote_connection && ws.resources[r].container.is_some();
+                if let Some(g) = guest.then(|| ws.node_by_name(&ws.resources[r].id)).flatten() {
+                    downed = downed.with_child(Element::new("node").with_attr("id", ws.nodes[g].id.clone()));
+                }
+            }
+            return Some(downed);
         }
         // Stopping a Pacemaker Remote connection takes its node down.
         "stop" if a.rsc.is_some_and(|r| ws.resources[r].is_remote_connection) => {
