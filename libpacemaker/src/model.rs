@@ -401,6 +401,30 @@ pub struct WorkingSet {
     pub op_defaults: Option<Element>,
     /// Ticket id -> (granted, standby), from the status section.
     pub tickets: std::collections::HashMap<String, (bool, bool)>,
+    /// Operation history entries worth pointing out (Pacemaker's data_set->failed), in
+    /// the order history was unpacked.
+    pub failed_ops: Vec<FailedOp>,
+}
+
+/// A history entry listed among the "Failed Resource Actions": what its lrm_rsc_op said.
+#[derive(Debug, Clone, Default)]
+pub struct FailedOp {
+    pub node: NodeIdx,
+    /// `operation_key` (or the entry's id).
+    pub key: String,
+    /// Whether the entry had an `operation_key`: Pacemaker lists one entry without it per
+    /// node (its duplicate check compares the missing keys as equal).
+    pub has_operation_key: bool,
+    pub task: String,
+    pub interval_ms: u64,
+    /// As recorded (`rc-code`, `op-status`), not as interpreted.
+    pub rc: i32,
+    pub status: i32,
+    pub call_id: Option<String>,
+    pub exit_reason: Option<String>,
+    pub last_rc_change: Option<i64>,
+    pub queue_time: Option<String>,
+    pub exec_time: Option<String>,
 }
 
 impl WorkingSet {

@@ -6,7 +6,7 @@ use libcrmcommon::xml::Element;
 use super::nodes::fence_node;
 use super::resources::{parse_interval_ms, strip_instance};
 use super::rsc_lookup::ResourceLookup;
-use crate::model::{ActiveRecurring, NodeIdx, OnFail, RecordedOp, Resource, Role, RscIdx, Variant, WorkingSet};
+use crate::model::{ActiveRecurring, FailedOp, NodeIdx, OnFail, RecordedOp, Resource, Role, RscIdx, Variant, WorkingSet};
 use crate::score::INFINITY;
 
 // OCF exit codes used below.
@@ -90,6 +90,8 @@ struct Op {
     last_change: Option<i64>,
     /// The entry's parameter digests, for the definition checks.
     recorded: RecordedOp,
+    /// The entry as the failed actions list shows it, should it be listed there.
+    shown: FailedOp,
 }
 
 impl Op {
@@ -146,6 +148,20 @@ impl Op {
                 feature_set: xml.attr("crm_feature_set").map(str::to_string),
                 transition_magic: xml.attr("transition-magic").map(str::to_string),
             },
+            shown: FailedOp {
+                node: 0,
+                key: xml.attr("operation_key").or_else(|| xml.id()).unwrap_or_default().to_string(),
+                has_operation_key: xml.attr("operation_key").is_some(),
+                task: xml.attr("operation").unwrap_or_default().to_string(),
+                interval_ms,
+                rc: xml.attr("rc-code").and_then(|v| v.trim().parse().ok()).unwrap_or(0),
+                status: xml.attr("op-status").and_then(|v| v.trim().parse().ok()).unwrap_or(0),
+                call_id: xml.attr("call-id").map(str::to_string),
+                exit_reason: xml.attr("exit-reason").map(str::to_string),
+                last_rc_change: xml.attr("last-rc-change").and_then(|v| v.trim().parse().ok()),
+                queue_time: xml.attr("queue-time").map(str::to_string),
+                exec_time: xml.attr("exec-time").map(str::to_string),
+            },
         })
     }
 
@@ -176,6 +192,9 @@ struct Replay {
     bans: Vec<(Option<NodeIdx>, bool)>,
     failed_probe_rc: Option<i32>,
     pending_task: Option<String>,
+    /// Entries to list among the failed resource actions (Pacemaker's record_failed_op):
+    /// failures, failures ignored, failed probes and degraded monitors.
+    noteworthy: Vec<FailedOp>,
 }
 
 /// Among the anonymous instances sharing `template`'s base name, picks the one
@@ -298,7 +317,8 @@ fn unpack_lrm_resource(
         Some(found) => found,
         None => (create_orphan(ws, rsc_id, entry), false),
     };
-    let replay = replay_ops(ws, template, node, &ops);
+    let mut replay = replay_ops(ws, template, node, &ops);
+    note_failed_ops(ws, node, std::mem::take(&mut replay.noteworthy));
 
     let active = replay.role > Role::Stopped;
     let rsc = if anonymous && active {
@@ -341,6 +361,24 @@ fn unpack_lrm_resource(
         }
     }
     apply_replay(ws, rsc, node, replay, anonymous, active);
+}
+
+/// Adds entries to the working set's failed operations, once per operation key and node,
+/// and only for nodes online (as Pacemaker's record_failed_op).
+fn note_failed_ops(ws: &mut WorkingSet, node: NodeIdx, entries: Vec<FailedOp>) {
+    if !ws.nodes[node].online {
+        return;
+    }
+    for entry in entries {
+        let seen = ws.failed_ops.iter().any(|f| {
+            f.node == node
+                && f.has_operation_key == entry.has_operation_key
+                && (!f.has_operation_key || f.key.eq_ignore_ascii_case(&entry.key))
+        });
+        if !seen {
+            ws.failed_ops.push(FailedOp { node, ..entry });
+        }
+    }
 }
 
 /// Positions (in call order) of the last start-like and the last successful
@@ -457,6 +495,7 @@ fn replay_ops(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, ops: &[Op]) -> Replay
         bans: Vec::new(),
         failed_probe_rc: None,
         pending_task: None,
+        noteworthy: Vec::new(),
     };
     let managed = ws.resources[rsc].managed;
     for op in ops {
@@ -465,6 +504,9 @@ fn replay_ops(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, ops: &[Op]) -> Replay
         }
         let mut rc = op.rc;
         let mut status = op.status;
+        if op.task == "monitor" && matches!(op.rc, OCF_DEGRADED | OCF_DEGRADED_PROMOTED) {
+            r.noteworthy.push(op.shown.clone());
+        }
         let timeout = ws.resources[rsc].failure_timeout_s as i64;
         let expired = status != EXEC_NOT_INSTALLED
             && timeout > 0
@@ -496,6 +538,7 @@ fn replay_ops(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, ops: &[Op]) -> Replay
             r.role = Role::Stopped;
             r.bans.push((Some(node), true));
             r.failed_probe_rc = Some(op.rc);
+            r.noteworthy.push(op.shown.clone());
             continue;
         }
         if status == EXEC_DONE || status == EXEC_ERROR {
@@ -579,7 +622,12 @@ fn replay_ops(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, ops: &[Op]) -> Replay
         if strategy == OnFail::Ignore {
             set_state_from_result(ws, rsc, &mut r, op, op.target_rc);
             r.failure_ignored = true;
+            r.noteworthy.push(op.shown.clone());
             continue;
+        }
+        // An agent missing where resources need not run is no news.
+        if ws.options.symmetric_cluster || rc != OCF_NOT_INSTALLED {
+            r.noteworthy.push(op.shown.clone());
         }
         record_failure(ws, rsc, node, &mut r, op, rc, strategy);
         if status == EXEC_ERROR_HARD {
