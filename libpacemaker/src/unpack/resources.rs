@@ -262,8 +262,7 @@ fn unpack_one(
             rsc.stickiness = score::parse_or_zero(v);
         }
     }
-    // "0" leaves the default (as in Pacemaker), rather than disabling the threshold.
-    if let Some(v) = meta.get("migration-threshold").filter(|v| v.as_str() != "0") {
+    if let Some(v) = meta.get("migration-threshold").filter(|v| !v.eq_ignore_ascii_case("default")) {
         let t = score::parse_or_zero(v);
         rsc.migration_threshold = if t < 0 { 1 } else { t };
     }
