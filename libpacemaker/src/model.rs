@@ -404,6 +404,9 @@ pub struct WorkingSet {
     /// Operation history entries worth pointing out (Pacemaker's data_set->failed), in
     /// the order history was unpacked.
     pub failed_ops: Vec<FailedOp>,
+    /// Fail counts are kept per operation (`fail-count-rsc#start_0`), as since feature
+    /// set 3.0.13, rather than per resource.
+    pub per_operation_fail_counts: bool,
 }
 
 /// A history entry listed among the "Failed Resource Actions": what its lrm_rsc_op said.

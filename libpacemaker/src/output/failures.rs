@@ -5,15 +5,8 @@
 use libcrmcommon::time::ctime;
 use libcrmcommon::xml::Element;
 
-use crate::model::{FailedOp, NodeIdx, RscIdx, Variant, WorkingSet};
-use crate::unpack::strip_instance;
-
-/// Transient attribute name prefixes that hold fail counts and failure times.
-const FAIL_COUNT_PREFIX: &str = "fail-count-";
-const LAST_FAILURE_PREFIX: &str = "last-failure-";
-/// CIBs written before this feature set kept one fail count per resource, not per
-/// operation ("fail-count-rsc" rather than "fail-count-rsc#start_0").
-const PER_OPERATION_FAIL_COUNTS_SINCE: &str = "3.0.13";
+use crate::model::{FailedOp, RscIdx, Variant, WorkingSet};
+use crate::unpack::{fail_count, strip_instance};
 
 /// Both sections (each with the blank line before it). `cib` is the CIB `ws` was unpacked
 /// from: the summary follows its status section.
@@ -29,7 +22,6 @@ pub fn failure_sections(ws: &WorkingSet, cib: &Element) -> String {
 fn migration_summary(ws: &WorkingSet, cib: &Element) -> String {
     let mut out = String::new();
     let Some(status) = cib.child("status") else { return out };
-    let per_operation = per_operation_fail_counts(cib);
     for state in status.elements().filter(|e| e.name == "node_state") {
         let Some(node) = state.id().and_then(|id| ws.nodes.iter().position(|n| n.id.eq_ignore_ascii_case(id))) else {
             continue;
@@ -45,7 +37,7 @@ fn migration_summary(ws: &WorkingSet, cib: &Element) -> String {
         for entry in history.into_iter().flat_map(|h| h.elements()).filter(|e| e.name == "lrm_resource") {
             let Some(history_id) = entry.id() else { continue };
             let Some(rsc) = resource_for_history(ws, history_id) else { continue };
-            let (fail_count, last_failure) = fail_count(ws, node, rsc, per_operation);
+            let (fail_count, last_failure) = fail_count(ws, node, rsc);
             if fail_count <= 0 {
                 continue;
             }
@@ -66,12 +58,6 @@ fn migration_summary(ws: &WorkingSet, cib: &Element) -> String {
     out
 }
 
-/// Whether the CIB's feature set counts failures per operation.
-fn per_operation_fail_counts(cib: &Element) -> bool {
-    cib.attr("crm_feature_set")
-        .is_some_and(|v| libcrmcommon::digest::compare_versions(v, PER_OPERATION_FAIL_COUNTS_SINCE).is_ge())
-}
-
 /// The resource a history entry (lrm_resource id) stands for: by id or by the name its
 /// history used (an anonymous clone instance's), else any instance of that anonymous clone
 /// (all of them share fail counts).
@@ -87,72 +73,6 @@ fn resource_for_history(ws: &WorkingSet, history_id: &str) -> Option<RscIdx> {
 
 fn is_anonymous_instance(ws: &WorkingSet, r: RscIdx) -> bool {
     ws.enclosing_clone(r).is_some_and(|c| !ws.resources[c].clone.unique)
-}
-
-/// The resource's fail count on the node, expired failures included, and its last failure
-/// time (when there is a count): Pacemaker's pe_get_failcount without pe_fc_effective.
-fn fail_count(ws: &WorkingSet, node: NodeIdx, rsc: RscIdx, per_operation: bool) -> (i32, Option<i64>) {
-    let res = &ws.resources[rsc];
-    let anonymous = is_anonymous_instance(ws, rsc);
-    let name = res.clone_name.as_deref().unwrap_or(&res.id);
-    let name = if anonymous { strip_instance(name) } else { name };
-    let pattern = AttributePattern { name, any_instance: anonymous, per_operation };
-    let (mut count, mut last) = (0, 0i64);
-    for (attribute, value) in &ws.nodes[node].attrs {
-        if pattern.matches(attribute, FAIL_COUNT_PREFIX) {
-            count = crate::score::add(count, crate::score::parse_or_zero(value));
-        } else if pattern.matches(attribute, LAST_FAILURE_PREFIX) {
-            if let Some(when) = leading_integer(value) {
-                last = last.max(when);
-            }
-        }
-    }
-    (count, (count > 0 && last > 0).then_some(last))
-}
-
-/// Which fail count attributes belong to a resource:
-/// `<prefix><name>[:<instance>][#<operation>_<interval>]`.
-struct AttributePattern<'a> {
-    name: &'a str,
-    /// Anonymous clone instances share counts, whatever instance number was recorded.
-    any_instance: bool,
-    per_operation: bool,
-}
-
-impl AttributePattern<'_> {
-    fn matches(&self, attribute: &str, prefix: &str) -> bool {
-        let Some(mut rest) = attribute.strip_prefix(prefix).and_then(|r| r.strip_prefix(self.name)) else {
-            return false;
-        };
-        if self.any_instance {
-            if let Some(instance) = rest.strip_prefix(':') {
-                let digits = instance.bytes().take_while(u8::is_ascii_digit).count();
-                if digits > 0 {
-                    rest = &instance[digits..];
-                }
-            }
-        }
-        if !self.per_operation {
-            return rest.is_empty();
-        }
-        // "#<something>_<digits>" to the end.
-        let Some(operation) = rest.strip_prefix('#') else { return false };
-        match operation.rfind('_') {
-            Some(at) => {
-                let interval = &operation[at + 1..];
-                at > 0 && !interval.is_empty() && interval.bytes().all(|b| b.is_ascii_digit())
-            }
-            None => false,
-        }
-    }
-}
-
-/// The integer a value starts with (as strtoll reads it).
-fn leading_integer(value: &str) -> Option<i64> {
-    let text = value.trim_start();
-    let sign = usize::from(text.starts_with(['-', '+']));
-    let digits = text[sign..].bytes().take_while(u8::is_ascii_digit).count();
-    text[..sign + digits].parse().ok()
 }
 
 /// The failed operations unpacking noted, but not probes that found the agent or its
@@ -240,27 +160,5 @@ fn execution_status_text(status: i32) -> &'static str {
         10 => "No fence device",
         11 => "CIB secrets unavailable",
         _ => "UNKNOWN!",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fail_count_attribute_names() {
-        let unique = AttributePattern { name: "rsc", any_instance: false, per_operation: true };
-        assert!(unique.matches("fail-count-rsc#start_0", FAIL_COUNT_PREFIX));
-        assert!(unique.matches("fail-count-rsc#monitor_10000", FAIL_COUNT_PREFIX));
-        assert!(!unique.matches("fail-count-rsc", FAIL_COUNT_PREFIX));
-        assert!(!unique.matches("fail-count-rsc:1#start_0", FAIL_COUNT_PREFIX));
-        assert!(!unique.matches("fail-count-rsc2#start_0", FAIL_COUNT_PREFIX));
-        assert!(!unique.matches("fail-count-rsc#_0", FAIL_COUNT_PREFIX));
-        let anonymous = AttributePattern { name: "rsc", any_instance: true, per_operation: true };
-        assert!(anonymous.matches("fail-count-rsc:1#start_0", FAIL_COUNT_PREFIX));
-        assert!(anonymous.matches("last-failure-rsc#start_0", LAST_FAILURE_PREFIX));
-        let legacy = AttributePattern { name: "rsc", any_instance: false, per_operation: false };
-        assert!(legacy.matches("fail-count-rsc", FAIL_COUNT_PREFIX));
-        assert!(!legacy.matches("fail-count-rsc#start_0", FAIL_COUNT_PREFIX));
     }
 }

@@ -80,6 +80,7 @@ pub(super) fn unpack_history(ws: &mut WorkingSet, status: &Element) {
 
 /// Operation fields we need from an lrm_rsc_op.
 struct Op {
+    id: String,
     task: String,
     key: String,
     rc: i32,
@@ -87,7 +88,6 @@ struct Op {
     target_rc: i32,
     interval_ms: u64,
     call_id: i64,
-    last_change: Option<i64>,
     /// The entry's parameter digests, for the definition checks.
     recorded: RecordedOp,
     /// The entry as the failed actions list shows it, should it be listed there.
@@ -115,6 +115,7 @@ impl Op {
             .and_then(|t| t.parse().ok())
             .unwrap_or(-1);
         Some(Op {
+            id: xml.id().unwrap_or_default().to_string(),
             task,
             key,
             rc: xml
@@ -131,10 +132,6 @@ impl Op {
                 .attr("call-id")
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0),
-            last_change: xml
-                .attr("last-rc-change")
-                .or_else(|| xml.attr("last-run"))
-                .and_then(|v| v.parse().ok()),
             recorded: RecordedOp {
                 node: 0,
                 task: xml.attr("operation").unwrap_or_default().to_string(),
@@ -192,6 +189,8 @@ struct Replay {
     bans: Vec<(Option<NodeIdx>, bool)>,
     failed_probe_rc: Option<i32>,
     pending_task: Option<String>,
+    /// The resource's failure-timeout, or 0 once a blocking failure has overridden it.
+    failure_timeout_s: u64,
     /// Entries to list among the failed resource actions (Pacemaker's record_failed_op):
     /// failures, failures ignored, failed probes and degraded monitors.
     noteworthy: Vec<FailedOp>,
@@ -319,6 +318,7 @@ fn unpack_lrm_resource(
     };
     let mut replay = replay_ops(ws, template, node, &ops);
     note_failed_ops(ws, node, std::mem::take(&mut replay.noteworthy));
+    let failure_timeout_s = replay.failure_timeout_s;
 
     let active = replay.role > Role::Stopped;
     let rsc = if anonymous && active {
@@ -359,6 +359,9 @@ fn unpack_lrm_resource(
                     ..op.recorded.clone()
                 }));
         }
+    }
+    if failure_timeout_s == 0 {
+        ws.resources[rsc].failure_timeout_s = 0;
     }
     apply_replay(ws, rsc, node, replay, anonymous, active);
 }
@@ -495,6 +498,7 @@ fn replay_ops(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, ops: &[Op]) -> Replay
         bans: Vec::new(),
         failed_probe_rc: None,
         pending_task: None,
+        failure_timeout_s: ws.resources[rsc].failure_timeout_s,
         noteworthy: Vec::new(),
     };
     let managed = ws.resources[rsc].managed;
@@ -507,13 +511,7 @@ fn replay_ops(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, ops: &[Op]) -> Replay
         if op.task == "monitor" && matches!(op.rc, OCF_DEGRADED | OCF_DEGRADED_PROMOTED) {
             r.noteworthy.push(op.shown.clone());
         }
-        let timeout = ws.resources[rsc].failure_timeout_s as i64;
-        let expired = status != EXEC_NOT_INSTALLED
-            && timeout > 0
-            && op
-                .last_change
-                .map(|t| t + timeout <= ws.now)
-                .unwrap_or(false);
+        let expired = status != EXEC_NOT_INSTALLED && has_expired(ws, rsc, node, op, &mut r);
         if expired && op.rc != op.target_rc {
             if op.is_maskable_probe_failure() {
                 if r.role <= Role::Stopped {
@@ -637,6 +635,48 @@ fn replay_ops(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, ops: &[Op]) -> Replay
         }
     }
     r
+}
+
+/// Whether the failure-timeout has made this entry's result irrelevant (Pacemaker's
+/// check_operation_expiry): it is older than the timeout, and so are the resource's
+/// failures on the node (going by the fail count), unless a failure that blocks the
+/// resource is among them, which disables the timeout for good. Probes that found the
+/// resource running or stopped never expire.
+fn has_expired(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, op: &Op, r: &mut Replay) -> bool {
+    let Some(changed) = op.shown.last_rc_change else { return false };
+    if r.failure_timeout_s == 0 {
+        return false;
+    }
+    let mut expired = ws.now >= changed + r.failure_timeout_s as i64;
+    let (fail_count, last_failure) = super::fail_count(ws, node, rsc);
+    if fail_count > 0 && blocks_resource(&ws.resources[rsc], op) {
+        r.failure_timeout_s = 0;
+    }
+    let timeout = r.failure_timeout_s as i64;
+    let failures_expired = timeout > 0 && last_failure.is_some_and(|last| ws.now > last + timeout);
+    if expired && fail_count > 0 && !failures_expired {
+        expired = false;
+    }
+    if expired
+        && op.is_probe()
+        && matches!(op.rc, OCF_OK | OCF_NOT_RUNNING | OCF_RUNNING_PROMOTED | OCF_DEGRADED | OCF_DEGRADED_PROMOTED)
+    {
+        expired = false;
+    }
+    expired
+}
+
+/// Whether `op` records a failure of an operation configured with on-fail="block"
+/// (Pacemaker's block_failure): the resource's last failure entry, or the operation's own
+/// entry with an unexpected result.
+fn blocks_resource(res: &Resource, op: &Op) -> bool {
+    let name = strip_instance(&res.id);
+    res.ops.iter().filter(|d| d.on_fail.as_deref() == Some("block")).any(|d| {
+        d.interval_ms == op.interval_ms
+            && d.name.eq_ignore_ascii_case(&op.task)
+            && (op.id.eq_ignore_ascii_case(&format!("{name}_last_failure_0"))
+                || (op.id.eq_ignore_ascii_case(&format!("{name}_{}_{}", d.name, d.interval_ms)) && op.rc != op.target_rc))
+    })
 }
 
 fn record_failure(
@@ -934,47 +974,23 @@ fn apply_target_role(ws: &mut WorkingSet, rsc: RscIdx) {
     }
 }
 
-/// Sums fail-count-* node attributes per resource and node.
+/// Each primitive's fail count on each node, unless all its failures there are older than
+/// its failure-timeout (Pacemaker's effective fail count).
 fn compute_failcounts(ws: &mut WorkingSet) {
     for n in 0..ws.nodes.len() {
-        let attrs: Vec<(String, String)> = ws.nodes[n]
-            .attrs
-            .iter()
-            .filter(|(k, _)| k.starts_with("fail-count-"))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        for (key, value) in attrs {
-            let rest = &key["fail-count-".len()..];
-            let rsc_name = match rest.rfind('#') {
-                Some(pos) => &rest[..pos],
-                None => rest,
-            };
-            let count = crate::score::parse_or_zero(&value);
-            let last_failure: Option<i64> = ws.nodes[n]
-                .attrs
-                .get(&format!("last-failure-{rest}"))
-                .and_then(|v| v.trim().parse().ok());
-            for r in 0..ws.resources.len() {
-                if ws.resources[r].variant != Variant::Primitive {
-                    continue;
-                }
-                let id = &ws.resources[r].id;
-                let matches =
-                    id == rsc_name || (strip_instance(id) == rsc_name && anonymous_instance(ws, r));
-                let timeout = ws.resources[r].failure_timeout_s as i64;
-                let expired =
-                    timeout > 0 && last_failure.map(|t| t + timeout <= ws.now).unwrap_or(false);
-                if matches && !expired {
-                    let entry = ws.resources[r].failcount.entry(n).or_insert(0);
-                    *entry = crate::score::add(*entry, count);
-                }
+        if !ws.nodes[n].attrs.keys().any(|k| k.starts_with("fail-count-")) {
+            continue;
+        }
+        for r in 0..ws.resources.len() {
+            if ws.resources[r].variant != Variant::Primitive {
+                continue;
+            }
+            let (count, last_failure) = super::fail_count(ws, n, r);
+            let timeout = ws.resources[r].failure_timeout_s as i64;
+            let expired = timeout > 0 && last_failure.is_some_and(|last| ws.now > last + timeout);
+            if count != 0 && !expired {
+                ws.resources[r].failcount.insert(n, count);
             }
         }
     }
-}
-
-fn anonymous_instance(ws: &WorkingSet, r: RscIdx) -> bool {
-    ws.enclosing_clone(r)
-        .map(|c| !ws.resources[c].clone.unique)
-        .unwrap_or(false)
 }

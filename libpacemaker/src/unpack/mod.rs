@@ -1,11 +1,13 @@
 //! Turning a CIB document into a [`WorkingSet`].
 
 mod constraints;
+mod failcounts;
 mod history;
 mod nodes;
 mod resources;
 mod rsc_lookup;
 
+pub use failcounts::fail_count;
 pub use resources::{parse_interval_ms, strip_instance};
 
 use std::collections::HashMap;
@@ -54,6 +56,7 @@ pub fn unpack_at(cib: &Element, now: Option<i64>) -> Result<WorkingSet, UnpackEr
     let status = cib.child("status").unwrap_or(&empty);
 
     let mut ws = WorkingSet::default();
+    ws.per_operation_fail_counts = failcounts::per_operation(cib.attr("crm_feature_set"));
     ws.original_date = cib
         .attr("execution-date")
         .and_then(|d| d.trim().parse::<i64>().ok());

@@ -660,8 +660,15 @@ fn compare_failure_sections(cases: &[String], corpus: &Path, extra: &[&str]) -> 
 fn failcounts_match_c() {
     let Some((corpus, cases)) = setup() else { return };
     for extra in [&[][..], &["-S"][..]] {
+        let known: &[&str] = if extra.is_empty() { &[] } else { FAILCOUNTS_KNOWN_REVISED_DIFFERENCES };
+        let cases: Vec<String> = cases.iter().filter(|c| !known.contains(&c.as_str())).cloned().collect();
         let (differ, with_failures) = compare_failure_sections(&cases, &corpus, extra);
-        eprintln!("-c {extra:?}: {} of {} cases match ({with_failures} with fail counts or failed operations)", cases.len() - differ.len(), cases.len());
+        eprintln!(
+            "-c {extra:?}: {} of {} cases match ({with_failures} with fail counts or failed operations); {} known to differ",
+            cases.len() - differ.len(),
+            cases.len(),
+            known.len()
+        );
         assert!(with_failures > 90, "only {with_failures} cases show failures");
         assert_none(differ, &format!("-c {extra:?}"));
     }
@@ -679,8 +686,12 @@ const FAILCOUNTS_KNOWN_DIFFERENCES: &[&str] = &[
     "on_fail_demote1",
     "whitebox-orphan-ms",
     "whitebox-start",
-    // A failure-timeout that on-fail=block overrides is still applied to the history.
-    "expire-non-blocked-failure",
+];
+
+/// Cases whose revised status (-c -S) shows other fail counts, and why.
+const FAILCOUNTS_KNOWN_REVISED_DIFFERENCES: &[&str] = &[
+    // The transition does not clear fail counts whose failures expired (Pacemaker
+    // schedules clear_failcount for them), so they are still shown after it.
     "failcount-block",
 ];
 
