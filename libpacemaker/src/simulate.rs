@@ -156,12 +156,7 @@ pub fn apply_executed(cib: &Element, ws: &WorkingSet, plan: &Plan, executed: &[u
         }
         // Cancelling a recurring operation or deleting history leaves no
         // history entry.
-        if a.pseudo
-            || matches!(
-                a.task.as_str(),
-                "cancel" | "delete" | "notify" | "clear_failcount"
-            )
-        {
+        if a.pseudo || matches!(a.task.as_str(), "cancel" | "delete" | "clear_failcount") {
             continue;
         }
         let Some(r) = a.rsc else { continue };
@@ -212,9 +207,13 @@ pub fn apply_executed(cib: &Element, ws: &WorkingSet, plan: &Plan, executed: &[u
             entry.children.retain(|c| !matches!(c, XmlNode::Element(op) if op.name == "lrm_rsc_op" && op.attr("op-status") == Some("-1")));
             // Every action succeeds with the result it expects, unless told to fail.
             let target_rc = a.target_rc.unwrap_or(0);
+            let meta = |name: &str| a.added_meta.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+            let notification = (a.task == "notify")
+                .then(|| (meta("notify_type").unwrap_or_default(), meta("notify_operation").unwrap_or_default()));
             let result = history_entry::ActionResult {
                 rsc: &history_id,
                 task: &a.task,
+                notification,
                 interval_ms: a.interval_ms,
                 target_rc,
                 rc: failure.map_or(target_rc, |f| f.rc),

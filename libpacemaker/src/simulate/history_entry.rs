@@ -19,6 +19,8 @@ pub struct ActionResult<'a> {
     /// which names the entries.
     pub rsc: &'a str,
     pub task: &'a str,
+    /// For a notification: its type ("pre", "post") and the action it is about.
+    pub notification: Option<(&'a str, &'a str)>,
     pub interval_ms: u64,
     /// The result expected, and the result had.
     pub target_rc: i32,
@@ -36,8 +38,12 @@ pub fn record(entry: &mut Element, result: &ActionResult) {
     // A reload that worked leaves the resource as a start would.
     let task = if matches!(result.task, "reload" | "reload-agent") { "start" } else { result.task };
     let key = format!("{rsc}_{task}_{}", result.interval_ms);
-    let failed = result.rc != result.target_rc;
-    let ids: Vec<String> = if matches!(task, "migrate_to" | "migrate_from") {
+    // A notification's result is recorded as success, whatever it was.
+    let rc = if result.notification.is_some() { 0 } else { result.rc };
+    let failed = rc != result.target_rc;
+    let ids: Vec<String> = if let Some((kind, about)) = result.notification {
+        vec![format!("{rsc}_{kind}_notify_{about}_0")]
+    } else if matches!(task, "migrate_to" | "migrate_from") {
         vec![key.clone()]
     } else if failed && result.interval_ms == 0 {
         vec![format!("{rsc}_last_failure_0"), format!("{rsc}_last_0")]
@@ -55,11 +61,11 @@ pub fn record(entry: &mut Element, result: &ActionResult) {
         ("operation", task.to_owned()),
         ("crm-debug-origin", ORIGIN.to_owned()),
         ("crm_feature_set", FEATURE_SET.to_owned()),
-        ("transition-magic", format!("0:{};{transition_key}", result.rc)),
+        ("transition-magic", format!("0:{rc};{transition_key}")),
         ("transition-key", transition_key),
         ("exit-reason", if failed { INJECTED_REASON.to_owned() } else { String::new() }),
         ("call-id", call.to_string()),
-        ("rc-code", result.rc.to_string()),
+        ("rc-code", rc.to_string()),
         ("op-status", "0".to_owned()),
         ("interval", result.interval_ms.to_string()),
         ("last-rc-change", result.when.to_string()),
@@ -117,7 +123,7 @@ mod tests {
         entry.push_child(
             Element::new("lrm_rsc_op").with_attr("id", "rsc1_monitor_10000").with_attr("call-id", "3").with_attr("rc-code", "7"),
         );
-        let result = |task, interval_ms, rc| ActionResult { rsc: "rsc1", task, interval_ms, target_rc: 0, rc, when: 5 };
+        let result = |task, interval_ms, rc| ActionResult { rsc: "rsc1", task, notification: None, interval_ms, target_rc: 0, rc, when: 5 };
         record(&mut entry, &result("stop", 0, 0));
         record(&mut entry, &result("start", 0, 1));
         record(&mut entry, &result("monitor", 10000, 0));
