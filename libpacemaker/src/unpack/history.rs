@@ -117,7 +117,7 @@ impl Op {
         Some(Op {
             id: xml.id().unwrap_or_default().to_string(),
             task,
-            key,
+            key: key.clone(),
             rc: xml
                 .attr("rc-code")
                 .and_then(|v| v.parse().ok())
@@ -147,7 +147,7 @@ impl Op {
             },
             shown: FailedOp {
                 node: 0,
-                key: xml.attr("operation_key").or_else(|| xml.id()).unwrap_or_default().to_string(),
+                key: key.clone(),
                 has_operation_key: xml.attr("operation_key").is_some(),
                 task: xml.attr("operation").unwrap_or_default().to_string(),
                 interval_ms,
