@@ -407,6 +407,9 @@ pub struct WorkingSet {
     /// Fail counts are kept per operation (`fail-count-rsc#start_0`), as since feature
     /// set 3.0.13, rather than per resource.
     pub per_operation_fail_counts: bool,
+    /// (resource, node) whose fail count is to be cleared because all its failures there
+    /// expired, in the order history showed them.
+    pub expired_fail_counts: Vec<(RscIdx, NodeIdx)>,
 }
 
 /// A history entry listed among the "Failed Resource Actions": what its lrm_rsc_op said.

@@ -522,8 +522,7 @@ impl super::actions::Builder<'_> {
             self.plan.actions[reload].reason = Some(DEFINITION_CHANGE.to_string());
         }
         for &(r, node) in &changes.clear_failcounts {
-            let clear = self.resource_action(r, "clear_failcount", Some(node), false);
-            self.plan.actions[clear].reason = Some("action definition changed".to_string());
+            self.clear_fail_count(r, node, Some("action definition changed"));
         }
     }
 

@@ -164,6 +164,7 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     let all = all_resources_in_order(ws, &order);
     let mut builder = Builder::new(ws);
     builder.schedule_fencing();
+    builder.clear_expired_fail_counts();
     let probe_orders = builder.schedule_probes();
     builder.apply_definition_changes(&definition_changes);
     for &r in &all {

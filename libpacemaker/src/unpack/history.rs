@@ -191,6 +191,8 @@ struct Replay {
     pending_task: Option<String>,
     /// The resource's failure-timeout, or 0 once a blocking failure has overridden it.
     failure_timeout_s: u64,
+    /// The resource's failures here have all expired: its fail count is to be cleared.
+    clear_fail_count: bool,
     /// Entries to list among the failed resource actions (Pacemaker's record_failed_op):
     /// failures, failures ignored, failed probes and degraded monitors.
     noteworthy: Vec<FailedOp>,
@@ -319,6 +321,7 @@ fn unpack_lrm_resource(
     let mut replay = replay_ops(ws, template, node, &ops);
     note_failed_ops(ws, node, std::mem::take(&mut replay.noteworthy));
     let failure_timeout_s = replay.failure_timeout_s;
+    let clear_fail_count = replay.clear_fail_count;
 
     let active = replay.role > Role::Stopped;
     let rsc = if anonymous && active {
@@ -362,6 +365,9 @@ fn unpack_lrm_resource(
     }
     if failure_timeout_s == 0 {
         ws.resources[rsc].failure_timeout_s = 0;
+    }
+    if clear_fail_count && !ws.expired_fail_counts.contains(&(rsc, node)) {
+        ws.expired_fail_counts.push((rsc, node));
     }
     apply_replay(ws, rsc, node, replay, anonymous, active);
 }
@@ -499,6 +505,7 @@ fn replay_ops(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, ops: &[Op]) -> Replay
         failed_probe_rc: None,
         pending_task: None,
         failure_timeout_s: ws.resources[rsc].failure_timeout_s,
+        clear_fail_count: false,
         noteworthy: Vec::new(),
     };
     let managed = ws.resources[rsc].managed;
@@ -639,9 +646,9 @@ fn replay_ops(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, ops: &[Op]) -> Replay
 
 /// Whether the failure-timeout has made this entry's result irrelevant (Pacemaker's
 /// check_operation_expiry): it is older than the timeout, and so are the resource's
-/// failures on the node (going by the fail count), unless a failure that blocks the
-/// resource is among them, which disables the timeout for good. Probes that found the
-/// resource running or stopped never expire.
+/// failures on the node (going by the fail count; then the count is to be cleared),
+/// unless a failure that blocks the resource is among them, which disables the timeout
+/// for good. Probes that found the resource running or stopped never expire.
 fn has_expired(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, op: &Op, r: &mut Replay) -> bool {
     let Some(changed) = op.shown.last_rc_change else { return false };
     if r.failure_timeout_s == 0 {
@@ -654,8 +661,12 @@ fn has_expired(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, op: &Op, r: &mut Rep
     }
     let timeout = r.failure_timeout_s as i64;
     let failures_expired = timeout > 0 && last_failure.is_some_and(|last| ws.now > last + timeout);
-    if expired && fail_count > 0 && !failures_expired {
-        expired = false;
+    if expired && fail_count > 0 {
+        if failures_expired {
+            r.clear_fail_count = true;
+        } else {
+            expired = false;
+        }
     }
     if expired
         && op.is_probe()
