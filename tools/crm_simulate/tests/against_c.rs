@@ -698,8 +698,9 @@ const FAILCOUNTS_KNOWN_DIFFERENCES: &[&str] = &[
 
 /// Cases whose revised status (-c -S) shows other fail counts, and why.
 const FAILCOUNTS_KNOWN_REVISED_DIFFERENCES: &[&str] = &[
-    // The transition does not clear fail counts whose failures expired (Pacemaker
-    // schedules clear_failcount for them), so they are still shown after it.
+    // Its status section gives several fail count attributes one id: Pacemaker's CIB,
+    // recording the simulated results, writes the last of them over the first, so one
+    // resource's fail count is gone from its revised status.
     "failcount-block",
 ];
 
