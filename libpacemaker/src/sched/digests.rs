@@ -458,6 +458,11 @@ pub fn check_definitions(ws: &WorkingSet, cib: &Element) -> DefinitionChanges {
             }
             let changed = match compare(op, &computed) {
                 DefinitionCheck::Match => false,
+                // A recurring operation's restart is its own (Pacemaker's force_restart).
+                DefinitionCheck::Restart if op.interval_ms > 0 => {
+                    changes.reschedules.push((r, node, op.task.clone(), op.interval_ms));
+                    true
+                }
                 DefinitionCheck::Restart => {
                     if !changes.restarts.contains(&r) {
                         changes.restarts.push(r);

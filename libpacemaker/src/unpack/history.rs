@@ -22,6 +22,10 @@ const OCF_FAILED_PROMOTED: i32 = 9;
 const OCF_DEGRADED: i32 = 190;
 const OCF_DEGRADED_PROMOTED: i32 = 191;
 
+/// The restart digest Pacemaker gives a recurring operation whose failure expired, which
+/// no computed digest matches.
+const FAILURE_TIMEOUT_DIGEST: &str = "calculated-failure-timeout";
+
 // Executor statuses.
 const EXEC_PENDING: i32 = -1;
 const EXEC_DONE: i32 = 0;
@@ -193,6 +197,8 @@ struct Replay {
     failure_timeout_s: u64,
     /// The resource's failures here have all expired: its fail count is to be cleared.
     clear_fail_count: bool,
+    /// Call ids of recurring operations whose failure expired.
+    rescheduled_calls: Vec<i64>,
     /// Entries to list among the failed resource actions (Pacemaker's record_failed_op):
     /// failures, failures ignored, failed probes and degraded monitors.
     noteworthy: Vec<FailedOp>,
@@ -355,12 +361,14 @@ fn unpack_lrm_resource(
         }
         if active {
             let checked = ops_to_check(&ops);
-            ws.resources[rsc]
-                .recorded_ops
-                .extend(checked.map(|op| RecordedOp {
-                    node,
-                    ..op.recorded.clone()
-                }));
+            let rescheduled = &replay.rescheduled_calls;
+            ws.resources[rsc].recorded_ops.extend(checked.map(|op| {
+                let mut recorded = RecordedOp { node, ..op.recorded.clone() };
+                if rescheduled.contains(&op.call_id) {
+                    recorded.digest_restart = Some(FAILURE_TIMEOUT_DIGEST.to_string());
+                }
+                recorded
+            }));
         }
     }
     if failure_timeout_s == 0 {
@@ -506,6 +514,7 @@ fn replay_ops(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, ops: &[Op]) -> Replay
         pending_task: None,
         failure_timeout_s: ws.resources[rsc].failure_timeout_s,
         clear_fail_count: false,
+        rescheduled_calls: Vec::new(),
         noteworthy: Vec::new(),
     };
     let managed = ws.resources[rsc].managed;
@@ -526,7 +535,12 @@ fn replay_ops(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, ops: &[Op]) -> Replay
                 }
                 continue;
             }
-            // An expired failure is forgotten.
+            // An expired failure is forgotten; a recurring operation that failed is
+            // scheduled again where it can run (Pacemaker marks its restart digest so
+            // that the definition check asks for it).
+            if op.interval_ms > 0 && ws.nodes[node].online && !ws.nodes[node].unclean {
+                r.rescheduled_calls.push(op.call_id);
+            }
             continue;
         }
         // Remap degraded monitor results to their healthy equivalents.
