@@ -12,5 +12,6 @@ pub mod patchset;
 pub mod rules;
 pub mod schemas;
 pub mod score;
+pub mod time;
 pub mod users;
 pub mod xml;

@@ -156,10 +156,8 @@ fn execution_line(ws: &model::WorkingSet, plan: &sched::actions::Plan, i: usize,
                     ws.action_display_name(r)
                 };
                 if a.task == "clear_failcount" || a.task == sched::shutdown_lock::CLEAR_HISTORY_TASK {
-                    lines.push(format!(
-                        "  * Cluster action:  {} for {} on {}",
-                        a.task, ws.resources[r].id, node
-                    ));
+                    let name = output::graph::resource_name(ws, a).unwrap_or_else(|| ws.resources[r].id.clone());
+                    lines.push(format!("  * Cluster action:  {} for {name} on {}", a.task, node));
                 } else if a.pseudo && !a.op_key.is_empty() {
                     lines.push(format!("  * Pseudo action:   {}", a.op_key));
                 } else if a.pseudo {

@@ -491,6 +491,36 @@ pub struct WorkingSet {
     /// outcome may change without any event (a lock expiring ...), by which
     /// the controller should schedule again. Graph: `recheck-by`.
     pub recheck_by: Option<i64>,
+    /// Operation history entries worth pointing out (Pacemaker's data_set->failed), in
+    /// the order history was unpacked.
+    pub failed_ops: Vec<FailedOp>,
+    /// Fail counts are kept per operation (`fail-count-rsc#start_0`), as since feature
+    /// set 3.0.13, rather than per resource.
+    pub per_operation_fail_counts: bool,
+    /// (resource, node) whose fail count is to be cleared because all its failures there
+    /// expired, in the order history showed them.
+    pub expired_fail_counts: Vec<(RscIdx, NodeIdx)>,
+}
+
+/// A history entry listed among the "Failed Resource Actions": what its lrm_rsc_op said.
+#[derive(Debug, Clone, Default)]
+pub struct FailedOp {
+    pub node: NodeIdx,
+    /// `operation_key` (or the entry's id).
+    pub key: String,
+    /// Whether the entry had an `operation_key`: Pacemaker lists one entry without it per
+    /// node (its duplicate check compares the missing keys as equal).
+    pub has_operation_key: bool,
+    pub task: String,
+    pub interval_ms: u64,
+    /// As recorded (`rc-code`, `op-status`), not as interpreted.
+    pub rc: i32,
+    pub status: i32,
+    pub call_id: Option<String>,
+    pub exit_reason: Option<String>,
+    pub last_rc_change: Option<i64>,
+    pub queue_time: Option<String>,
+    pub exec_time: Option<String>,
 }
 
 impl WorkingSet {

@@ -12,6 +12,7 @@ use crate::sched::actions::Plan;
 use crate::unpack::strip_instance;
 
 pub mod execution;
+mod history_entry;
 
 /// An executed action's injected failure (crm_simulate -F), for [`apply_executed`].
 #[derive(Debug, Clone)]
@@ -97,19 +98,12 @@ impl NodeHistoryIndex {
     }
 }
 
-fn max_call_id(e: &Element) -> i64 {
-    e.descendants()
-        .filter(|d| d.name == "lrm_rsc_op")
-        .filter_map(|d| d.attr("call-id").and_then(|v| v.parse::<i64>().ok()))
-        .max()
-        .unwrap_or(0)
-}
-
 /// Applies the given actions (plan indices, in execution order) to a copy of the CIB; each
 /// succeeds with the result it expects unless `failures` says otherwise.
 pub fn apply_executed(cib: &Element, ws: &WorkingSet, plan: &Plan, executed: &[usize], failures: &[InjectedFailure]) -> Element {
     let mut out = cib.clone();
-    let mut next_call = max_call_id(cib) + 1;
+    // Results are stamped with the real time, as Pacemaker does even with --set-datetime.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let status = out.ensure_child("status");
     let mut history_indexes: HashMap<NodeIdx, NodeHistoryIndex> = HashMap::new();
     for &i in executed {
@@ -139,7 +133,7 @@ pub fn apply_executed(cib: &Element, ws: &WorkingSet, plan: &Plan, executed: &[u
         if a.pseudo
             || matches!(
                 a.task.as_str(),
-                "cancel" | "delete" | "notify" | "clear_failcount" | crate::sched::shutdown_lock::CLEAR_HISTORY_TASK
+                "cancel" | "delete" | "clear_failcount" | crate::sched::shutdown_lock::CLEAR_HISTORY_TASK
             )
         {
             continue;
@@ -190,24 +184,21 @@ pub fn apply_executed(cib: &Element, ws: &WorkingSet, plan: &Plan, executed: &[u
             };
             // The executed action supersedes any operation still recorded as pending.
             entry.children.retain(|c| !matches!(c, XmlNode::Element(op) if op.name == "lrm_rsc_op" && op.attr("op-status") == Some("-1")));
-            let entry_id = entry.id().unwrap_or("").to_string();
-            let call = next_call;
-            next_call += 1;
-            let key = format!("{}_{}_{}", entry_id, a.task, a.interval_ms);
             // Every action succeeds with the result it expects, unless told to fail.
-            let expected = a.target_rc.unwrap_or(0);
-            let rc = failure.map_or(expected, |f| f.rc);
-            entry.push_child(
-                Element::new("lrm_rsc_op")
-                    .with_attr("id", format!("{key}_{call}"))
-                    .with_attr("operation_key", key)
-                    .with_attr("operation", a.task.clone())
-                    .with_attr("transition-key", format!("0:0:{expected}:simulated"))
-                    .with_attr("call-id", call.to_string())
-                    .with_attr("rc-code", rc.to_string())
-                    .with_attr("op-status", "0")
-                    .with_attr("interval", a.interval_ms.to_string()),
-            );
+            let target_rc = a.target_rc.unwrap_or(0);
+            let meta = |name: &str| a.added_meta.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+            let notification = (a.task == "notify")
+                .then(|| (meta("notify_type").unwrap_or_default(), meta("notify_operation").unwrap_or_default()));
+            let result = history_entry::ActionResult {
+                rsc: &history_id,
+                task: &a.task,
+                notification,
+                interval_ms: a.interval_ms,
+                target_rc,
+                rc: failure.map_or(target_rc, |f| f.rc),
+                when: now,
+            };
+            history_entry::record(entry, &result);
         }
     }
     out

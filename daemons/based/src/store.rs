@@ -252,27 +252,7 @@ fn unix_time() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
-/// The current local time as ctime() prints it, without the newline: `Mon Nov 23 13:45:01 2026`.
-pub fn ctime_now() -> String {
-    // SAFETY: localtime_r on stack values.
-    unsafe {
-        let t = libc::time(std::ptr::null_mut());
-        let mut tm: libc::tm = std::mem::zeroed();
-        libc::localtime_r(&t, &mut tm);
-        const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-        const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-        format!(
-            "{} {} {:2} {:02}:{:02}:{:02} {}",
-            DAYS[tm.tm_wday.clamp(0, 6) as usize],
-            MONTHS[tm.tm_mon.clamp(0, 11) as usize],
-            tm.tm_mday,
-            tm.tm_hour,
-            tm.tm_min,
-            tm.tm_sec,
-            tm.tm_year + 1900
-        )
-    }
-}
+pub use libcrmcommon::time::ctime_now;
 
 #[cfg(test)]
 mod tests {

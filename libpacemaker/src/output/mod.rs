@@ -1,5 +1,6 @@
 //! Text output in crm_simulate's format.
 
+pub mod failures;
 pub mod graph;
 pub mod header;
 pub mod node_attributes;
@@ -10,11 +11,13 @@ use libcrmcommon::xml::Element;
 
 use crate::model::WorkingSet;
 
-/// Optional sections of the cluster status (crm_simulate -A).
+/// Optional sections of the cluster status (crm_simulate -A, -c).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StatusSections {
     /// "Node Attributes".
     pub attributes: bool,
+    /// "Migration Summary" and "Failed Resource Actions".
+    pub failures: bool,
 }
 
 /// The cluster status with the optional sections asked for. `cib` is the CIB `ws` was
@@ -23,6 +26,9 @@ pub fn cluster_status_with(ws: &WorkingSet, cib: &Element, sections: StatusSecti
     let mut out = status::cluster_status(ws);
     if sections.attributes {
         out.push_str(&node_attributes::node_attributes(ws, cib));
+    }
+    if sections.failures {
+        out.push_str(&failures::failure_sections(ws, cib));
     }
     out
 }

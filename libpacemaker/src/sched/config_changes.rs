@@ -4,7 +4,7 @@
 //! the shutdown of nodes that are leaving the cluster.
 
 use super::actions::{Action, Builder};
-use crate::model::{order_flags as of, ActiveRecurring, NodeIdx, Variant};
+use crate::model::{order_flags as of, ActiveRecurring, NodeIdx, RscIdx, Variant};
 
 impl Builder<'_> {
     /// Whether the history on a node is checked at all: only nodes that can
@@ -188,6 +188,26 @@ impl Builder<'_> {
         })
     }
 
+    /// A required action clearing the resource's fail count on the node (Pacemaker's
+    /// pe__clear_failcount), for `reason` when given.
+    pub fn clear_fail_count(&mut self, r: RscIdx, node: NodeIdx, reason: Option<&str>) -> usize {
+        let clear = self.resource_action(r, "clear_failcount", Some(node), false);
+        // The controller need not wait for the attribute manager.
+        self.plan.actions[clear].add_meta("op_no_wait", "true");
+        if let Some(reason) = reason {
+            self.plan.actions[clear].reason = Some(reason.to_string());
+        }
+        clear
+    }
+
+    /// Fail counts whose failures all expired are cleared (as Pacemaker schedules while
+    /// unpacking the history).
+    pub fn clear_expired_fail_counts(&mut self) {
+        for (r, node) in self.ws.expired_fail_counts.clone() {
+            self.clear_fail_count(r, node, Some("it expired"));
+        }
+    }
+
     /// Fail counts of orphaned resources are cleared on every online node
     /// (Pacemaker's clear_failcounts_if_orphaned), before they stop.
     pub fn clear_orphan_failcounts(&mut self) {
@@ -207,9 +227,7 @@ impl Builder<'_> {
                 .collect();
             nodes.sort_unstable();
             for node in nodes {
-                let clear = self.resource_action(r, "clear_failcount", Some(node), false);
-                // The controller need not wait for the attribute manager.
-                self.plan.actions[clear].add_meta("op_no_wait", "true");
+                let clear = self.clear_fail_count(r, node, None);
                 for stop in self.plan.rsc_actions(r, "stop") {
                     self.plan.order(clear, stop, of::OPTIONAL);
                 }

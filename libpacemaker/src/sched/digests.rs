@@ -512,6 +512,11 @@ pub fn check_definitions(ws: &WorkingSet, cib: &Element) -> DefinitionChanges {
             }
             let changed = match compare(op, &computed) {
                 DefinitionCheck::Match => false,
+                // A recurring operation's restart is its own (Pacemaker's force_restart).
+                DefinitionCheck::Restart if op.interval_ms > 0 => {
+                    changes.reschedules.push((r, node, op.task.clone(), op.interval_ms));
+                    true
+                }
                 DefinitionCheck::Restart => {
                     if !changes.restarts.contains(&r) {
                         changes.restarts.push(r);
@@ -685,8 +690,7 @@ impl super::actions::Builder<'_> {
             self.plan.actions[reload].reason = Some(DEFINITION_CHANGE.to_string());
         }
         for &(r, node) in &changes.clear_failcounts {
-            let clear = self.resource_action(r, "clear_failcount", Some(node), false);
-            self.plan.actions[clear].reason = Some("action definition changed".to_string());
+            self.clear_fail_count(r, node, Some("action definition changed"));
         }
     }
 

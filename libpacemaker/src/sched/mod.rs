@@ -195,6 +195,7 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     builder.fence_device_digests = fence_device_digests;
     builder.schedule_fencing();
     builder.create_unfencing();
+    builder.clear_expired_fail_counts();
     let probe_orders = builder.schedule_probes();
     builder.apply_definition_changes(&definition_changes);
     for &r in &all {

@@ -8,7 +8,7 @@ use libcrmcommon::xml::Element;
 use super::nodes::fence_node;
 use super::resources::{parse_interval_ms, strip_instance};
 use super::rsc_lookup::ResourceLookup;
-use crate::model::{ActiveRecurring, NodeIdx, OnFail, RecordedOp, Resource, Role, RscIdx, Variant, WorkingSet};
+use crate::model::{ActiveRecurring, FailedOp, NodeIdx, OnFail, RecordedOp, Resource, Role, RscIdx, Variant, WorkingSet};
 use crate::score::INFINITY;
 
 // OCF exit codes used below.
@@ -23,6 +23,10 @@ const OCF_RUNNING_PROMOTED: i32 = 8;
 const OCF_FAILED_PROMOTED: i32 = 9;
 const OCF_DEGRADED: i32 = 190;
 const OCF_DEGRADED_PROMOTED: i32 = 191;
+
+/// The restart digest Pacemaker gives a recurring operation whose failure expired, which
+/// no computed digest matches.
+const FAILURE_TIMEOUT_DIGEST: &str = "calculated-failure-timeout";
 
 // Executor statuses.
 const EXEC_PENDING: i32 = -1;
@@ -85,6 +89,8 @@ fn unpack_shutdown_lock(ws: &mut WorkingSet, rsc: RscIdx, node: NodeIdx, entry: 
 
 /// Operation fields we need from an lrm_rsc_op (borrowed from it).
 struct Op<'a> {
+    /// The entry's id (`rsc_last_failure_0`, ...).
+    id: &'a str,
     task: &'a str,
     key: &'a str,
     rc: i32,
@@ -92,7 +98,6 @@ struct Op<'a> {
     target_rc: i32,
     interval_ms: u64,
     call_id: i64,
-    last_change: Option<i64>,
     /// The entry's attributes, for what the definition checks need of it.
     attrs: OpAttrs<'a>,
 }
@@ -118,6 +123,9 @@ struct OpAttrs<'a> {
     op_secure_digest: Option<&'a str>,
     op_secure_params: Option<&'a str>,
     crm_feature_set: Option<&'a str>,
+    exit_reason: Option<&'a str>,
+    queue_time: Option<&'a str>,
+    exec_time: Option<&'a str>,
 }
 
 impl<'a> OpAttrs<'a> {
@@ -130,6 +138,9 @@ impl<'a> OpAttrs<'a> {
                 (2, "id") => &mut a.id,
                 (7, "rc-code") => &mut a.rc_code,
                 (7, "call-id") => &mut a.call_id,
+                (9, "exec-time") => &mut a.exec_time,
+                (10, "queue-time") => &mut a.queue_time,
+                (11, "exit-reason") => &mut a.exit_reason,
                 (8, "interval") => &mut a.interval,
                 (8, "last-run") => &mut a.last_run,
                 (9, "operation") => &mut a.operation,
@@ -172,6 +183,7 @@ impl<'a> Op<'a> {
             .and_then(|t| t.parse().ok())
             .unwrap_or(-1);
         Some(Op {
+            id: attrs.id.unwrap_or_default(),
             task,
             key,
             rc: attrs.rc_code.and_then(|v| v.parse().ok()).unwrap_or(0),
@@ -179,7 +191,6 @@ impl<'a> Op<'a> {
             target_rc,
             interval_ms,
             call_id: attrs.call_id.and_then(|v| v.parse().ok()).unwrap_or(0),
-            last_change: attrs.last_rc_change.or(attrs.last_run).and_then(|v| v.parse().ok()),
             attrs,
         })
     }
@@ -199,6 +210,25 @@ impl<'a> Op<'a> {
             secure_params: owned(self.attrs.op_secure_params),
             feature_set: owned(self.attrs.crm_feature_set),
             transition_magic: owned(self.attrs.transition_magic),
+        }
+    }
+
+    /// The entry as the failed actions list shows it, should it be listed there.
+    fn shown(&self) -> FailedOp {
+        let owned = |v: Option<&str>| v.map(str::to_string);
+        FailedOp {
+            node: 0,
+            key: self.key.to_string(),
+            has_operation_key: self.attrs.operation_key.is_some(),
+            task: self.task.to_string(),
+            interval_ms: self.interval_ms,
+            rc: self.attrs.rc_code.and_then(|v| v.trim().parse().ok()).unwrap_or(0),
+            status: self.attrs.op_status.and_then(|v| v.trim().parse().ok()).unwrap_or(0),
+            call_id: owned(self.attrs.call_id),
+            exit_reason: owned(self.attrs.exit_reason),
+            last_rc_change: self.attrs.last_rc_change.and_then(|v| v.trim().parse().ok()),
+            queue_time: owned(self.attrs.queue_time),
+            exec_time: owned(self.attrs.exec_time),
         }
     }
 
@@ -229,6 +259,15 @@ struct Replay {
     bans: Vec<(Option<NodeIdx>, bool)>,
     failed_probe_rc: Option<i32>,
     pending_task: Option<String>,
+    /// The resource's failure-timeout, or 0 once a blocking failure has overridden it.
+    failure_timeout_s: u64,
+    /// The resource's failures here have all expired: its fail count is to be cleared.
+    clear_fail_count: bool,
+    /// Call ids of recurring operations whose failure expired.
+    rescheduled_calls: Vec<i64>,
+    /// Entries to list among the failed resource actions (Pacemaker's record_failed_op):
+    /// failures, failures ignored, failed probes and degraded monitors.
+    noteworthy: Vec<FailedOp>,
 }
 
 /// Among the anonymous instances sharing `template`'s base name, picks the one
@@ -368,7 +407,10 @@ fn unpack_lrm_resource(
         Some(found) => found,
         None => (create_orphan(ws, rsc_id, entry), false),
     };
-    let replay = replay_ops(ws, template, node, &ops);
+    let mut replay = replay_ops(ws, template, node, &ops);
+    note_failed_ops(ws, node, std::mem::take(&mut replay.noteworthy));
+    let failure_timeout_s = replay.failure_timeout_s;
+    let clear_fail_count = replay.clear_fail_count;
 
     let active = replay.role > Role::Stopped;
     let rsc = if anonymous && active {
@@ -408,12 +450,41 @@ fn unpack_lrm_resource(
         }
         if active {
             let checked = ops_to_check(&ops);
-            ws.resources[rsc]
-                .recorded_ops
-                .extend(checked.map(|op| op.recorded(node)));
+            let rescheduled = &replay.rescheduled_calls;
+            ws.resources[rsc].recorded_ops.extend(checked.map(|op| {
+                let mut recorded = op.recorded(node);
+                if rescheduled.contains(&op.call_id) {
+                    recorded.digest_restart = Some(FAILURE_TIMEOUT_DIGEST.to_string());
+                }
+                recorded
+            }));
         }
     }
+    if failure_timeout_s == 0 {
+        ws.resources[rsc].failure_timeout_s = 0;
+    }
+    if clear_fail_count && !ws.expired_fail_counts.contains(&(rsc, node)) {
+        ws.expired_fail_counts.push((rsc, node));
+    }
     apply_replay(ws, rsc, node, replay, anonymous, active);
+}
+
+/// Adds entries to the working set's failed operations, once per operation key and node,
+/// and only for nodes online (as Pacemaker's record_failed_op).
+fn note_failed_ops(ws: &mut WorkingSet, node: NodeIdx, entries: Vec<FailedOp>) {
+    if !ws.nodes[node].online {
+        return;
+    }
+    for entry in entries {
+        let seen = ws.failed_ops.iter().any(|f| {
+            f.node == node
+                && f.has_operation_key == entry.has_operation_key
+                && (!f.has_operation_key || f.key.eq_ignore_ascii_case(&entry.key))
+        });
+        if !seen {
+            ws.failed_ops.push(FailedOp { node, ..entry });
+        }
+    }
 }
 
 /// Positions (in call order) of the last start-like and the last successful
@@ -557,6 +628,10 @@ fn replay_ops(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, ops: &[Op]) -> Replay
         bans: Vec::new(),
         failed_probe_rc: None,
         pending_task: None,
+        failure_timeout_s: ws.resources[rsc].failure_timeout_s,
+        clear_fail_count: false,
+        rescheduled_calls: Vec::new(),
+        noteworthy: Vec::new(),
     };
     let managed = ws.resources[rsc].managed;
     for op in ops {
@@ -565,14 +640,12 @@ fn replay_ops(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, ops: &[Op]) -> Replay
         }
         let mut rc = op.rc;
         let mut status = op.status;
-        let timeout = ws.resources[rsc].failure_timeout_s as i64;
+        if op.task == "monitor" && matches!(op.rc, OCF_DEGRADED | OCF_DEGRADED_PROMOTED) {
+            r.noteworthy.push(op.shown());
+        }
         let expired = status != EXEC_NOT_INSTALLED
-            && timeout > 0
-            && op
-                .last_change
-                .map(|t| t + timeout <= ws.now)
-                .unwrap_or(false)
-            && !super::remote::failure_kept_until_fenced(ws, rsc, &op.task, op.interval_ms);
+            && has_expired(ws, rsc, node, op, &mut r)
+            && !super::remote::failure_kept_until_fenced(ws, rsc, op.task, op.interval_ms);
         if expired && op.rc != op.target_rc {
             if op.is_maskable_probe_failure() {
                 if r.role <= Role::Stopped {
@@ -580,7 +653,12 @@ fn replay_ops(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, ops: &[Op]) -> Replay
                 }
                 continue;
             }
-            // An expired failure is forgotten.
+            // An expired failure is forgotten; a recurring operation that failed is
+            // scheduled again where it can run (Pacemaker marks its restart digest so
+            // that the definition check asks for it).
+            if op.interval_ms > 0 && ws.nodes[node].online && !ws.nodes[node].unclean {
+                r.rescheduled_calls.push(op.call_id);
+            }
             continue;
         }
         // Remap degraded monitor results to their healthy equivalents.
@@ -597,6 +675,7 @@ fn replay_ops(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, ops: &[Op]) -> Replay
             r.role = Role::Stopped;
             r.bans.push((Some(node), true));
             r.failed_probe_rc = Some(op.rc);
+            r.noteworthy.push(op.shown());
             continue;
         }
         if status == EXEC_DONE || status == EXEC_ERROR {
@@ -675,7 +754,12 @@ fn replay_ops(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, ops: &[Op]) -> Replay
         if strategy == OnFail::Ignore {
             set_state_from_result(ws, rsc, &mut r, op, op.target_rc);
             r.failure_ignored = true;
+            r.noteworthy.push(op.shown());
             continue;
+        }
+        // An agent missing where resources need not run is no news.
+        if ws.options.symmetric_cluster || rc != OCF_NOT_INSTALLED {
+            r.noteworthy.push(op.shown());
         }
         record_failure(ws, rsc, node, &mut r, op, rc, strategy);
         if status == EXEC_ERROR_HARD {
@@ -695,6 +779,52 @@ fn block_unrecoverable_stop(ws: &WorkingSet, node: NodeIdx, op: &Op, r: &mut Rep
         r.unmanaged = true;
         r.blocked = true;
     }
+}
+
+/// Whether the failure-timeout has made this entry's result irrelevant (Pacemaker's
+/// check_operation_expiry): it is older than the timeout, and so are the resource's
+/// failures on the node (going by the fail count; then the count is to be cleared),
+/// unless a failure that blocks the resource is among them, which disables the timeout
+/// for good. Probes that found the resource running or stopped never expire.
+fn has_expired(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, op: &Op, r: &mut Replay) -> bool {
+    let Some(changed) = op.attrs.last_rc_change.and_then(|v| v.trim().parse::<i64>().ok()) else { return false };
+    if r.failure_timeout_s == 0 {
+        return false;
+    }
+    let mut expired = ws.now >= changed + r.failure_timeout_s as i64;
+    let (fail_count, last_failure) = super::fail_count(ws, node, rsc);
+    if fail_count > 0 && blocks_resource(&ws.resources[rsc], op) {
+        r.failure_timeout_s = 0;
+    }
+    let timeout = r.failure_timeout_s as i64;
+    let failures_expired = timeout > 0 && last_failure.is_some_and(|last| ws.now > last + timeout);
+    if expired && fail_count > 0 {
+        if failures_expired {
+            r.clear_fail_count = true;
+        } else {
+            expired = false;
+        }
+    }
+    if expired
+        && op.is_probe()
+        && matches!(op.rc, OCF_OK | OCF_NOT_RUNNING | OCF_RUNNING_PROMOTED | OCF_DEGRADED | OCF_DEGRADED_PROMOTED)
+    {
+        expired = false;
+    }
+    expired
+}
+
+/// Whether `op` records a failure of an operation configured with on-fail="block"
+/// (Pacemaker's block_failure): the resource's last failure entry, or the operation's own
+/// entry with an unexpected result.
+fn blocks_resource(res: &Resource, op: &Op) -> bool {
+    let name = strip_instance(&res.id);
+    res.ops.iter().filter(|d| d.on_fail.as_deref() == Some("block")).any(|d| {
+        d.interval_ms == op.interval_ms
+            && d.name.eq_ignore_ascii_case(&op.task)
+            && (op.id.eq_ignore_ascii_case(&format!("{name}_last_failure_0"))
+                || (op.id.eq_ignore_ascii_case(&format!("{name}_{}_{}", d.name, d.interval_ms)) && op.rc != op.target_rc))
+    })
 }
 
 fn record_failure(
@@ -1121,44 +1251,26 @@ fn unpack_history_pass(ws: &mut WorkingSet, lookup: &mut ResourceLookup, status:
 }
 
 /// Sums fail-count-* node attributes per resource and node.
+/// Each primitive's fail count on each node, unless all its failures there are older than
+/// its failure-timeout (Pacemaker's effective fail count).
 fn compute_failcounts(ws: &mut WorkingSet) {
     // The latest failure behind each (resource, node)'s unexpired fail count.
     let mut latest_failure: HashMap<(RscIdx, NodeIdx), i64> = HashMap::new();
     for n in 0..ws.nodes.len() {
-        let attrs: Vec<(String, String)> = ws.nodes[n]
-            .attrs
-            .iter()
-            .filter(|(k, _)| k.starts_with("fail-count-"))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        for (key, value) in attrs {
-            let rest = &key["fail-count-".len()..];
-            let rsc_name = match rest.rfind('#') {
-                Some(pos) => &rest[..pos],
-                None => rest,
-            };
-            let count = crate::score::parse_or_zero(&value);
-            let last_failure: Option<i64> = ws.nodes[n]
-                .attrs
-                .get(&format!("last-failure-{rest}"))
-                .and_then(|v| v.trim().parse().ok());
-            for r in 0..ws.resources.len() {
-                if ws.resources[r].variant != Variant::Primitive {
-                    continue;
-                }
-                let id = &ws.resources[r].id;
-                let matches =
-                    id == rsc_name || (strip_instance(id) == rsc_name && anonymous_instance(ws, r));
-                let timeout = ws.resources[r].failure_timeout_s as i64;
-                let expired =
-                    timeout > 0 && last_failure.map(|t| t + timeout <= ws.now).unwrap_or(false);
-                if matches && !expired {
-                    let entry = ws.resources[r].failcount.entry(n).or_insert(0);
-                    *entry = crate::score::add(*entry, count);
-                    if let (true, Some(t)) = (timeout > 0 && count > 0, last_failure) {
-                        let latest = latest_failure.entry((r, n)).or_insert(t);
-                        *latest = (*latest).max(t);
-                    }
+        if !ws.nodes[n].attrs.keys().any(|k| k.starts_with("fail-count-")) {
+            continue;
+        }
+        for r in 0..ws.resources.len() {
+            if ws.resources[r].variant != Variant::Primitive {
+                continue;
+            }
+            let (count, last_failure) = super::fail_count(ws, n, r);
+            let timeout = ws.resources[r].failure_timeout_s as i64;
+            let expired = timeout > 0 && last_failure.is_some_and(|last| ws.now > last + timeout);
+            if count != 0 && !expired {
+                ws.resources[r].failcount.insert(n, count);
+                if let (true, Some(t)) = (timeout > 0 && count > 0, last_failure) {
+                    latest_failure.insert((r, n), t);
                 }
             }
         }
@@ -1170,10 +1282,4 @@ fn compute_failcounts(ws: &mut WorkingSet) {
             ws.update_recheck_time(latest + ws.resources[r].failure_timeout_s as i64 + 1);
         }
     }
-}
-
-fn anonymous_instance(ws: &WorkingSet, r: RscIdx) -> bool {
-    ws.enclosing_clone(r)
-        .map(|c| !ws.resources[c].clone.unique)
-        .unwrap_or(false)
 }

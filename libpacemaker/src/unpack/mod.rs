@@ -1,6 +1,7 @@
 //! Turning a CIB document into a [`WorkingSet`].
 
 mod constraints;
+mod failcounts;
 mod history;
 mod nodes;
 mod remote;
@@ -9,6 +10,7 @@ mod rsc_lookup;
 
 pub use nodes::{fence_node, shutdown_requested};
 pub use constraints::apply_location;
+pub use failcounts::fail_count;
 pub use resources::{parse_interval_ms, strip_instance};
 
 use std::collections::HashMap;
@@ -75,6 +77,7 @@ pub fn unpack_at(cib: &Element, now: Option<i64>) -> Result<WorkingSet, UnpackEr
     let status = cib.child("status").unwrap_or(&empty);
 
     let mut ws = WorkingSet::default();
+    ws.per_operation_fail_counts = failcounts::per_operation(cib.attr("crm_feature_set"));
     ws.original_date = cib
         .attr("execution-date")
         .and_then(|d| d.trim().parse::<i64>().ok());

@@ -272,7 +272,7 @@ fn unpack_one(
             rsc.stickiness = score::parse_or_zero(v);
         }
     }
-    if let Some(v) = meta.get("migration-threshold") {
+    if let Some(v) = meta.get("migration-threshold").filter(|v| !v.eq_ignore_ascii_case("default")) {
         let t = score::parse_or_zero(v);
         rsc.migration_threshold = if t < 0 { 1 } else { t };
     }

@@ -25,6 +25,8 @@ pub struct Args {
     pub verbose: bool,
     /// -A: the cluster status shows node attributes.
     pub show_attributes: bool,
+    /// -c: the cluster status shows fail counts and failed operations.
+    pub show_failcounts: bool,
     pub save_input: Option<String>,
     pub save_output: Option<String>,
     pub date: Option<String>,
@@ -57,6 +59,7 @@ Operations:
   -S, --simulate                   Like --run, but also simulate taking those actions and show the resulting new status
   -X, --in-place                   Like --simulate, but also store the results back to the input file
   -A, --show-attrs                 Show node attributes
+  -c, --show-failcounts            Show resource fail counts
   -s, --show-scores                Show allocation scores
   -P, --profile=DIR                Process all the XML files in the named directory to create profiling data
   -N, --repeat=N                   With --profile, repeat each test N times and print timings
@@ -178,6 +181,7 @@ fn apply(args: &mut Args, long: &str, value: Option<String>) -> Result<(), Strin
         }
         "all-actions" => args.all_actions = true,
         "show-attrs" => args.show_attributes = true,
+        "show-failcounts" => args.show_failcounts = true,
         // Pending operations are shown anyway (as by Pacemaker's crm_simulate).
         "pending" => {}
         "live-check" => args.source = Source::Live,

@@ -96,7 +96,7 @@ fn run(args: &Args) -> Result<String, Failure> {
             .as_ref()
             .filter(|_| args.run)
             .map(|_| libpacemaker::DotOptions { all_actions: args.all_actions, with_ids: args.verbose }),
-        sections: libpacemaker::output::StatusSections { attributes: args.show_attributes },
+        sections: libpacemaker::output::StatusSections { attributes: args.show_attributes, failures: args.show_failcounts },
     };
     let report = libpacemaker::simulate_with(&cib, now, &injections, args.simulate, artifacts)
         .map_err(|e| fail(EXIT_ERROR, e.to_string()))?;

@@ -227,7 +227,11 @@ fn node_quorum_and_ticket_injections_match_c() {
 #[test]
 fn operation_injections_match_c() {
     let Some((corpus, cases)) = setup() else { return };
-    let sample: Vec<String> = cases.iter().skip(1).step_by(4).cloned().collect();
+    // Its status section gives several node attributes one id: Pacemaker's CIB, updating
+    // the node's attributes by id, writes each of them over the first.
+    let known = ["failcount-block"];
+    let sample: Vec<String> =
+        cases.iter().skip(1).step_by(4).filter(|c| !known.contains(&c.as_str())).cloned().collect();
     // A probe that found the resource stopped (no fail count), a failed recurring monitor
     // (fail count and last failure), a clone instance, and specs that are invalid.
     // (Not migrate_to: Debian's crm_simulate aborts on an injected migration result.)
@@ -458,6 +462,25 @@ fn op_fail_matches_c() {
         ("promoted-unmanaged-monitor", &["ping-1:0_monitor_60000@pcmk-2=1"]),
     ];
     assert_none(compare_op_fail(cases, &corpus, &[]), "-F");
+    // The failures show in the revised status (-c), with the injected result's details
+    // (their call numbers count the notifications a clone's instances got).
+    let notified: &[(&str, &[&str])] =
+        &[("notify-1", &["child_rsc2:0_stop_0@node1=1"]), ("notify-1", &["child_rsc1:1_start_0@node1=1"])];
+    let failing: Vec<(&str, &[&str])> = cases.iter().chain(notified).copied().collect();
+    let with_failcounts: Vec<(String, String)> = failing
+        .iter()
+        .map(|(case, specs)| {
+            let xml = corpus.join("xml").join(format!("{case}.xml")).to_string_lossy().into_owned();
+            let mut args = vec!["-x".to_owned(), xml, "-c".to_owned()];
+            args.extend(specs.iter().flat_map(|s| ["-F".to_owned(), s.to_string()]));
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            (failure_sections(&run(C_SIMULATE, &args).1), failure_sections(&run(env!("CARGO_BIN_EXE_crm_simulate"), &args).1))
+        })
+        .collect();
+    assert!(with_failcounts.iter().filter(|(c, _)| c.contains("User-injected result")).count() > 10);
+    for ((case, specs), (c, ours)) in failing.iter().zip(&with_failcounts) {
+        assert_eq!(ours, c, "{case} {specs:?} -c");
+    }
     // Quiet: nothing but errors.
     assert_none(compare_op_fail(&cases[..4], &corpus, &["-Q"]), "-F -Q");
 }
@@ -573,4 +596,131 @@ fn show_utilization_matches_c() {
         }
     }
     assert_none(differ, "-U");
+}
+
+/// The "Migration Summary" and "Failed Resource Actions" sections (-c) of every cluster
+/// status in the output, with times of "now" masked: crm_simulate stamps the results of
+/// simulated actions with the real time.
+fn failure_sections(output: &str) -> String {
+    let year = libcrmcommon::time::ctime_now().rsplit(' ').next().unwrap_or_default().to_owned();
+    let mut sections = String::new();
+    let mut inside = false;
+    for line in output.lines() {
+        if line.ends_with("Cluster Status:") || line == "Current cluster status:" {
+            sections.push_str(line);
+            sections.push('\n');
+        }
+        if line == "  * Migration Summary:" || line == "  * Failed Resource Actions:" {
+            inside = true;
+        } else if !line.starts_with("    ") {
+            inside = false;
+        }
+        if inside {
+            sections.push_str(&mask_now_stamps(line, &year));
+            sections.push('\n');
+        }
+    }
+    sections
+}
+
+/// `'Sat Dec  5 10:04:19 2026'` (a time in the current year) becomes `'NOW'`.
+fn mask_now_stamps(line: &str, year: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(start) = rest.find('\'') {
+        let Some(len) = rest[start + 1..].find('\'') else { break };
+        let quoted = &rest[start + 1..start + 1 + len];
+        out.push_str(&rest[..=start]);
+        out.push_str(if quoted.len() == 24 && quoted.ends_with(year) { "NOW" } else { quoted });
+        out.push('\'');
+        rest = &rest[start + len + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Runs both with `-c` and the extra arguments; returns (cases whose sections differ, with
+/// the first difference; how many cases had something to show in them).
+fn compare_failure_sections(cases: &[String], corpus: &Path, extra: &[&str]) -> (Vec<String>, usize) {
+    let ours = env!("CARGO_BIN_EXE_crm_simulate");
+    let (mut differ, mut with_failures) = (Vec::new(), 0);
+    for case in cases {
+        let xml = corpus.join("xml").join(format!("{case}.xml")).to_string_lossy().into_owned();
+        let mut args = vec!["-x", xml.as_str(), "-c"];
+        args.extend(extra);
+        let (c_rc, c_out, _) = run(C_SIMULATE, &args);
+        let (rc, out, _) = run(ours, &args);
+        let (c_sections, sections) = (failure_sections(&c_out), failure_sections(&out));
+        if c_sections.contains("fail-count=") || c_sections.contains("Failed Resource Actions") {
+            with_failures += 1;
+        }
+        if (rc, &sections) != (c_rc, &c_sections) {
+            let first = c_sections.lines().zip(sections.lines()).find(|(a, b)| a != b);
+            differ.push(format!("{case} {extra:?}: rc {rc} vs C {c_rc}; first difference (C, ours) {first:?}"));
+        }
+    }
+    (differ, with_failures)
+}
+
+/// -c: the same fail counts and failed operations as Debian's crm_simulate, before and
+/// after the simulated transition, in every case we schedule right.
+#[test]
+fn failcounts_match_c() {
+    let Some((corpus, cases)) = setup() else { return };
+    for extra in [&[][..], &["-S"][..]] {
+        let known: &[&str] = if extra.is_empty() { &[] } else { FAILCOUNTS_KNOWN_REVISED_DIFFERENCES };
+        let cases: Vec<String> = cases.iter().filter(|c| !known.contains(&c.as_str())).cloned().collect();
+        let (differ, with_failures) = compare_failure_sections(&cases, &corpus, extra);
+        eprintln!(
+            "-c {extra:?}: {} of {} cases match ({with_failures} with fail counts or failed operations); {} known to differ",
+            cases.len() - differ.len(),
+            cases.len(),
+            known.len()
+        );
+        assert!(with_failures > 90, "only {with_failures} cases show failures");
+        assert_none(differ, &format!("-c {extra:?}"));
+    }
+}
+
+/// Cases whose fail counts or failed operations we show differently, and why.
+const FAILCOUNTS_KNOWN_DIFFERENCES: &[&str] = &[
+    // Guest and remote nodes, and bundles, are not modelled: their history is not read.
+    "bug-cl-5247",
+    "bug-rh-1097457",
+    "bundle-connection-with-container",
+    "bundle-order-fencing",
+    "guest-host-not-fenceable",
+    "nested-remote-recovery",
+    "on_fail_demote1",
+    "whitebox-orphan-ms",
+    "whitebox-start",
+];
+
+/// Cases whose revised status (-c -S) shows other fail counts, and why.
+const FAILCOUNTS_KNOWN_REVISED_DIFFERENCES: &[&str] = &[
+    // Its status section gives several fail count attributes one id: Pacemaker's CIB,
+    // recording the simulated results, writes the last of them over the first, so one
+    // resource's fail count is gone from its revised status.
+    "failcount-block",
+];
+
+/// The cluster status sections of -c in the cases we do not schedule right yet (their
+/// resource lists may differ, their failures should not), but for the known differences.
+#[test]
+fn failcounts_match_c_beyond_the_passing_cases() {
+    let Some((corpus, passing)) = setup() else { return };
+    let mut others: Vec<String> = std::fs::read_dir(corpus.join("xml"))
+        .expect("corpus xml")
+        .filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".xml").map(str::to_owned))
+        .filter(|case| !passing.contains(case) && !FAILCOUNTS_KNOWN_DIFFERENCES.contains(&case.as_str()))
+        .collect();
+    others.sort();
+    let (differ, with_failures) = compare_failure_sections(&others, &corpus, &[]);
+    eprintln!(
+        "-c: {} of {} other cases match ({with_failures} with fail counts or failed operations); {} known to differ",
+        others.len() - differ.len(),
+        others.len(),
+        FAILCOUNTS_KNOWN_DIFFERENCES.len()
+    );
+    assert_none(differ, "-c (cases not yet scheduled right)");
 }

@@ -48,6 +48,7 @@ pub fn transition_graph(
         if let Some(lock_time) = shutdown_lock_time(ws, action) {
             event.set_attr("shutdown-lock", lock_time.to_string());
         }
+        // Real actions of a resource, the controller's included, name its agent.
         if let Some(p) = attributes::primitive(ws, action).filter(|_| view::kind(action) != view::Kind::Pseudo) {
             event = event.with_child(p);
         }
@@ -73,6 +74,12 @@ pub fn transition_graph(
 /// have ids too).
 pub fn action_ids(ws: &WorkingSet, schedule: &Schedule) -> Vec<u64> {
     select::action_ids(ws, schedule)
+}
+
+/// The name the graph gives the resource of a real action (its `<primitive>` id), which
+/// crm_simulate shows for the controller's actions.
+pub fn resource_name(ws: &WorkingSet, action: &Action) -> Option<String> {
+    attributes::primitive(ws, action).and_then(|p| p.attr("id").map(str::to_owned))
 }
 
 /// The graph as crm_simulate writes it to a file.
