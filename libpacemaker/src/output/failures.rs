@@ -125,7 +125,7 @@ fn failed_action_line(ws: &WorkingSet, op: &FailedOp) -> String {
 
 /// An OCF exit code as Pacemaker names it (services_ocf_exitcode_str, built without the
 /// deprecated codes as Debian's is).
-fn exit_status_text(rc: i32) -> &'static str {
+pub(crate) fn exit_status_text(rc: i32) -> &'static str {
     match rc {
         0 => "ok",
         1 => "error",

@@ -166,22 +166,6 @@ fn displayable_role(ws: &WorkingSet, r: RscIdx) -> Role {
     }
 }
 
-fn exit_code_text(rc: i32) -> &'static str {
-    match rc {
-        0 => "ok",
-        1 => "error",
-        2 => "invalid parameter",
-        3 => "unimplemented feature",
-        4 => "insufficient privileges",
-        5 => "not installed",
-        6 => "not configured",
-        7 => "not running",
-        8 => "promoted",
-        9 => "promoted (failed)",
-        _ => "unknown",
-    }
-}
-
 /// One primitive's status line (without indentation or bullet).
 pub fn primitive_line(ws: &WorkingSet, r: RscIdx, name: &str) -> String {
     let res = &ws.resources[r];
@@ -229,7 +213,7 @@ pub fn primitive_line(ws: &WorkingSet, r: RscIdx, name: &str) -> String {
             }
         };
         if let Some(rc) = probe {
-            s.push_str(&format!(" ({}) ", exit_code_text(rc)));
+            s.push_str(&format!(" ({}) ", super::failures::exit_status_text(rc)));
         }
     }
     let mut flags: Vec<String> = Vec::new();
@@ -478,7 +462,7 @@ fn write_clone(ws: &WorkingSet, r: RscIdx, depth: usize, out: &mut String) {
                 continue;
             }
             let state = if let Some(rc) = res.failed_probe.get(&n) {
-                format!("Stopped ({})", exit_code_text(*rc))
+                format!("Stopped ({})", super::failures::exit_status_text(*rc))
             } else if disabled {
                 "Stopped (disabled)".to_string()
             } else {

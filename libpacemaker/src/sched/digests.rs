@@ -420,11 +420,45 @@ fn task_for_digest(task: &str, interval_ms: u64) -> &str {
 }
 
 /// An interval as Pacemaker's messages write it: "0s", "60s", "1500ms".
-fn readable_interval(ms: u64) -> String {
-    if ms.is_multiple_of(1000) {
-        format!("{}s", ms / 1000)
-    } else {
-        format!("{ms}ms")
+/// Pacemaker's pcmk__readable_interval, which writes into one static buffer
+/// and leaves it as it was for an interval of 0 once it holds anything: a
+/// start checked after a 60s monitor is reported as "60s-interval start".
+#[derive(Default)]
+struct ReadableInterval {
+    last: String,
+}
+
+impl ReadableInterval {
+    fn text(&mut self, ms: u64) -> String {
+        const S: u64 = 1000;
+        const M: u64 = 60 * S;
+        const H: u64 = 60 * M;
+        const D: u64 = 24 * H;
+        if ms == 0 {
+            if self.last.is_empty() {
+                self.last = "0s".to_string();
+            }
+            return self.last.clone();
+        }
+        let mut rest = ms;
+        let mut text = String::new();
+        for (unit, suffix) in [(D, "d"), (H, "h"), (M, "m")] {
+            if rest > unit {
+                text.push_str(&format!("{}{suffix}", rest / unit));
+                rest %= unit;
+            }
+        }
+        if rest > S {
+            text.push_str(&(rest / S).to_string());
+            if rest % S > 0 {
+                text.push_str(&format!(".{:03}", rest % S));
+            }
+            text.push('s');
+        } else if rest > 0 {
+            text.push_str(&format!("{rest}ms"));
+        }
+        self.last = text;
+        self.last.clone()
     }
 }
 
@@ -449,9 +483,14 @@ pub struct DefinitionChanges {
     pub notices: Vec<String>,
 }
 
-/// Notices with the node they concern, for ordering them by node as
-/// Pacemaker (which checks node by node) prints them.
-type NodeNotice = (NodeIdx, String);
+/// A change of private parameters only, noticed on a node: printed in
+/// node order, as Pacemaker (which checks node by node) prints them.
+struct PrivateChange {
+    node: NodeIdx,
+    interval_ms: u64,
+    /// The notice after "<interval>-interval ".
+    rest: String,
+}
 
 /// Whether a node's resource history is checked (online and able to run
 /// resources, or in maintenance).
@@ -468,7 +507,7 @@ pub fn check_definitions(ws: &WorkingSet, cib: &Element) -> DefinitionChanges {
     let ids = IdIndex::new(cib);
     let mut digests = DigestCache::default();
     let mut changes = DefinitionChanges::default();
-    let mut notices: Vec<NodeNotice> = Vec::new();
+    let mut notices: Vec<PrivateChange> = Vec::new();
     for r in 0..ws.resources.len() {
         let res = &ws.resources[r];
         if res.variant != Variant::Primitive || res.orphan || res.config_xml.is_none() {
@@ -501,14 +540,17 @@ pub fn check_definitions(ws: &WorkingSet, cib: &Element) -> DefinitionChanges {
                 .or_insert_with(|| compute_cached(ws, &ids, &mut digests, r, op, ws.sanitized))
                 .clone();
             if only_private_changed(op, &computed) {
-                notices.push((node, format!(
-                    "Only 'private' parameters to {}-interval {} for {} on {} changed: {}\n",
-                    readable_interval(op.interval_ms),
-                    task_for_digest(&op.task, op.interval_ms),
-                    res.id,
-                    ws.nodes[node].uname,
-                    op.transition_magic.as_deref().unwrap_or_default()
-                )));
+                notices.push(PrivateChange {
+                    node,
+                    interval_ms: op.interval_ms,
+                    rest: format!(
+                        "{} for {} on {} changed: {}\n",
+                        task_for_digest(&op.task, op.interval_ms),
+                        res.id,
+                        ws.nodes[node].uname,
+                        op.transition_magic.as_deref().unwrap_or_default()
+                    ),
+                });
             }
             let changed = match compare(op, &computed) {
                 DefinitionCheck::Match => false,
@@ -550,8 +592,12 @@ pub fn check_definitions(ws: &WorkingSet, cib: &Element) -> DefinitionChanges {
             }
         }
     }
-    notices.sort_by_key(|(node, _)| *node);
-    changes.notices = notices.into_iter().map(|(_, text)| text).collect();
+    notices.sort_by_key(|n| n.node);
+    let mut interval_text = ReadableInterval::default();
+    changes.notices = notices
+        .into_iter()
+        .map(|n| format!("Only 'private' parameters to {}-interval {}", interval_text.text(n.interval_ms), n.rest))
+        .collect();
     changes
 }
 
