@@ -265,28 +265,23 @@ fn may_need_normalizing(value: &[u8]) -> bool {
     words.remainder().iter().any(|&b| NORMALIZED[usize::from(b)])
 }
 
-/// The bytes that end an attribute name: `=` and white space.
-const ENDS_NAME: [bool; 256] = {
+/// A lookup table that is true for the given bytes.
+const fn byte_set(bytes: &[u8]) -> [bool; 256] {
     let mut table = [false; 256];
-    table[b'=' as usize] = true;
-    table[b' ' as usize] = true;
-    table[b'\t' as usize] = true;
-    table[b'\n' as usize] = true;
-    table[b'\r' as usize] = true;
+    let mut i = 0;
+    while i < bytes.len() {
+        table[bytes[i] as usize] = true;
+        i += 1;
+    }
     table
-};
+}
+
+/// The bytes that end an attribute name: `=` and white space.
+const ENDS_NAME: [bool; 256] = byte_set(b"= \t\n\r");
 
 /// The bytes attribute-value normalization replaces: entity references, literal
 /// white space other than the space, and `<` (an error).
-const NORMALIZED: [bool; 256] = {
-    let mut table = [false; 256];
-    table[b'&' as usize] = true;
-    table[b'<' as usize] = true;
-    table[b'\t' as usize] = true;
-    table[b'\n' as usize] = true;
-    table[b'\r' as usize] = true;
-    table
-};
+const NORMALIZED: [bool; 256] = byte_set(b"&<\t\n\r");
 
 /// Attribute-value normalization and entity expansion as XML 1.0 §3.3.3 asks,
 /// appended to `out`.
