@@ -245,6 +245,27 @@ impl Cluster {
         &self.dir
     }
 
+    /// The last `lines` warnings, errors and critical messages of every member's Pacemaker
+    /// log, for a failure report: CI keeps only the test's output, and why a daemon stopped
+    /// (or pacemakerd gave up) is usually said in one of these lines.
+    pub fn problems_logged(&self, lines: usize) -> String {
+        let mut report = String::new();
+        for member in &self.members {
+            let log = fs::read_to_string(member.pacemaker_log()).unwrap_or_default();
+            let problems: Vec<&str> = log
+                .lines()
+                .filter(|line| ["\twarning: ", "\terror: ", "\tcrit: "].iter().any(|level| line.contains(level)))
+                .collect();
+            let tail = &problems[problems.len().saturating_sub(lines)..];
+            report.push_str(&format!("--- {}: last {} problems logged\n", member.name(), tail.len()));
+            for line in tail {
+                report.push_str(line);
+                report.push('\n');
+            }
+        }
+        report
+    }
+
     /// Panics unless every daemon the harness started on every running member is alive.
     #[track_caller]
     pub fn assert_daemons_alive(&self) {

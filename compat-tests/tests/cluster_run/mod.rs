@@ -313,8 +313,7 @@ impl ClusterRun {
     fn cli(&self, args: &[&str]) -> String {
         let output = self.observer().run(args);
         if !output.success() {
-            self.cluster.keep_logs();
-            panic!("[{}] {args:?} failed:\n{output}", self.label);
+            self.fail(format!("{args:?} failed:\n{output}"));
         }
         output.stdout
     }
@@ -348,8 +347,7 @@ impl ClusterRun {
         match self.poll(timeout, accept) {
             Ok(status) => status,
             Err(last) => {
-                self.cluster.keep_logs();
-                panic!("[{}] {what}: not reached within {timeout:?}; last: {last}", self.label);
+                self.fail(format!("{what}: not reached within {timeout:?}; last: {last}"));
             }
         }
     }
@@ -383,12 +381,19 @@ impl ClusterRun {
             match probe(self) {
                 Ok(()) => return,
                 Err(last) if Instant::now() > deadline => {
-                    self.cluster.keep_logs();
-                    panic!("[{}] {what}: not reached within {timeout:?}; last: {last:?}", self.label);
+                    self.fail(format!("{what}: not reached within {timeout:?}; last: {last:?}"));
                 }
                 Err(_) => sleep(POLL),
             }
         }
+    }
+
+    /// Ends the test: keeps the cluster's files and reports `why` with the problems the
+    /// nodes logged last, which is all a CI log keeps of them.
+    #[track_caller]
+    fn fail(&self, why: String) -> ! {
+        self.cluster.keep_logs();
+        panic!("[{}] {why}\n{}", self.label, self.cluster.problems_logged(40));
     }
 
     /// Waits until every node is online, none in standby or unclean, and every expected
@@ -407,8 +412,7 @@ impl ClusterRun {
             match settled {
                 Ok(status) => return status,
                 Err(last) if Instant::now() > deadline => {
-                    self.cluster.keep_logs();
-                    panic!("[{}] the cluster did not settle within {REACT:?}; last: {last}", self.label);
+                    self.fail(format!("the cluster did not settle within {REACT:?}; last: {last}"));
                 }
                 Err(_) => {}
             }
@@ -497,8 +501,7 @@ impl ClusterRun {
             let file = format!("Dummy-{resource}.state");
             let on: Vec<String> = running.iter().filter(|(_, files)| files.contains(&file)).map(|(m, _)| m.name()).collect();
             if on.len() > 1 {
-                self.cluster.keep_logs();
-                panic!("[{}] {resource} runs on {on:?} at once", self.label);
+                self.fail(format!("{resource} runs on {on:?} at once"));
             }
         }
     }
@@ -537,8 +540,7 @@ impl ClusterRun {
                 match disk_cib_problem(&dir) {
                     None => break,
                     Some(problem) if Instant::now() > deadline => {
-                        self.cluster.keep_logs();
-                        panic!("[{}] {}'s CIB on disk: {problem}", self.label, member.name());
+                        self.fail(format!("{}'s CIB on disk: {problem}", member.name()));
                     }
                     Some(_) => sleep(Duration::from_millis(100)),
                 }

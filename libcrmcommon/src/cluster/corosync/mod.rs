@@ -35,10 +35,16 @@ fn is_transient(error: CsError) -> bool {
     matches!(error, CsError::CsErrTryAgain | CsError::CsErrQueueFull)
 }
 
-/// Call `operation` until corosync stops answering "try again" (it does while
-/// it synchronises after a membership change), for up to about 3 seconds.
-/// C retries these calls too, sleeping in between; this blocks the caller
-/// the same way, which only matters at connect and join time.
+/// How long connect and join keep retrying while corosync answers "try again".
+/// C retries these calls 30 times sleeping 1, 2, 3... seconds; giving up much sooner
+/// turns a busy corosync (it answers so while it processes a membership change, such
+/// as a killed daemon leaving its group) into a fatal exit of the daemon, which makes
+/// pacemakerd stop the whole node.
+const TRANSIENT_PATIENCE: Duration = Duration::from_secs(60);
+
+/// Call `operation` until corosync stops answering "try again", for up to
+/// [`TRANSIENT_PATIENCE`]. This blocks the caller as C does, which only matters at
+/// connect and join time.
 fn retry_transient<T>(
     call: &'static str,
     mut operation: impl FnMut() -> Result<T, CsError>,
@@ -48,10 +54,11 @@ fn retry_transient<T>(
     loop {
         match operation() {
             Ok(value) => return Ok(value),
-            Err(e) if is_transient(e) && waited < Duration::from_secs(3) => {
+            Err(e) if is_transient(e) && waited < TRANSIENT_PATIENCE => {
+                tracing::debug!("{call}: corosync asks to try again; retrying in {delay:?}");
                 std::thread::sleep(delay);
                 waited += delay;
-                delay = (delay * 2).min(Duration::from_millis(500));
+                delay = (delay * 2).min(Duration::from_secs(1));
             }
             Err(e) => return Err(corosync_error(call, e)),
         }
@@ -101,7 +108,7 @@ impl CorosyncCluster {
     pub fn connect() -> Result<Self, ClusterError> {
         let context = callbacks::new_context();
         let probe = Self::open_cpg(context)?;
-        let node_id = cpg::local_get(&probe.0).map_err(|e| corosync_error("cpg_local_get", e))?;
+        let node_id = retry_transient("cpg_local_get", || cpg::local_get(&probe.0))?;
         drop(probe);
         let node_id = u32::from(node_id);
         if node_id == 0 {
