@@ -5,7 +5,7 @@
 mod calendar;
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::xml::Element;
 
@@ -40,6 +40,48 @@ pub struct OperationKind<'a> {
     pub interval_ms: u64,
 }
 
+/// What a location constraint's rule can refer to besides node attributes (Pacemaker's
+/// match data): the constrained resource's parameters and meta-attributes, which an
+/// expression's `value-source="param"|"meta"` names, and the groups the constraint's
+/// `rsc-pattern` captured, which `%1`..`%9` in attribute names stand for.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ResourceMatch<'a> {
+    pub params: Option<&'a BTreeMap<String, String>>,
+    pub meta: Option<&'a HashMap<String, String>>,
+    /// Group 0 is the whole match; a group that took part in no match is `None`.
+    pub captures: &'a [Option<&'a str>],
+}
+
+/// Replaces `%0`..`%9` in `text` by what `rsc-pattern` captured; a reference to a group
+/// that captured nothing disappears, as in Pacemaker.
+pub fn expand_captures(text: &str, captures: &[Option<&str>]) -> String {
+    let mut expanded = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, chars.peek().and_then(|d| d.to_digit(10))) {
+            ('%', Some(group)) => {
+                chars.next();
+                if let Some(Some(captured)) = captures.get(group as usize) {
+                    expanded.push_str(captured);
+                }
+            }
+            _ => expanded.push(c),
+        }
+    }
+    expanded
+}
+
+/// Evaluates a location constraint's `<rule>` for one resource (see [`ResourceMatch`]),
+/// lowering `next_change` as [`rule_matches_noting_change`] does.
+pub fn location_rule_matches(
+    rule: &Element,
+    ctx: &RuleContext,
+    resource: &ResourceMatch,
+    next_change: &mut Option<i64>,
+) -> bool {
+    evaluate_rule(rule, ctx, &RuleSubject::default(), Some(resource), next_change)
+}
+
 /// Evaluates a `<rule>` element.
 pub fn rule_matches(rule: &Element, ctx: &RuleContext) -> bool {
     rule_matches_for(rule, ctx, &RuleSubject::default())
@@ -60,6 +102,16 @@ pub fn rule_matches_noting_change(
     subject: &RuleSubject,
     next_change: &mut Option<i64>,
 ) -> bool {
+    evaluate_rule(rule, ctx, subject, None, next_change)
+}
+
+fn evaluate_rule(
+    rule: &Element,
+    ctx: &RuleContext,
+    subject: &RuleSubject,
+    resource: Option<&ResourceMatch>,
+    next_change: &mut Option<i64>,
+) -> bool {
     let is_or = rule
         .attr("boolean-op")
         .map(|b| b.eq_ignore_ascii_case("or"))
@@ -68,8 +120,8 @@ pub fn rule_matches_noting_change(
     let mut count = 0;
     for child in rule.elements() {
         let result = match child.name.as_str() {
-            "expression" => expression_matches(child, ctx),
-            "rule" => rule_matches_noting_change(child, ctx, subject, next_change),
+            "expression" => expression_matches(child, ctx, resource),
+            "rule" => evaluate_rule(child, ctx, subject, resource, next_change),
             "date_expression" => date_expression_matches(child, ctx, next_change),
             "rsc_expression" => resource_expression_matches(child, subject),
             "op_expression" => operation_expression_matches(child, subject),
@@ -95,79 +147,79 @@ pub fn rule_matches_noting_change(
     }
 }
 
-fn expression_matches(expr: &Element, ctx: &RuleContext) -> bool {
-    let attr = match expr.attr("attribute") {
-        Some(a) => a,
-        None => return false,
+fn expression_matches(expr: &Element, ctx: &RuleContext, resource: Option<&ResourceMatch>) -> bool {
+    let Some(attr) = expr.attr("attribute") else {
+        return false;
     };
     let op = expr.attr("operation").unwrap_or("");
-    let value_source = expr.attr("value-source").unwrap_or("literal");
-    let actual = ctx.node_attrs.and_then(|a| a.get(attr)).map(|s| s.as_str());
-    let expected = match value_source {
-        // param/meta value sources need resource parameters, which we don't pass yet.
-        "param" | "meta" => None,
-        _ => expr.attr("value"),
+    let attr = match resource {
+        Some(resource) if attr.contains('%') => expand_captures(attr, resource.captures),
+        _ => attr.to_owned(),
     };
-    match op {
-        "defined" => return actual.is_some(),
-        "not_defined" => return actual.is_none(),
-        _ => {}
+    let actual = ctx.node_attrs.and_then(|a| a.get(&attr)).map(String::as_str);
+    let expected = expected_value(expr, resource);
+    match op.to_ascii_lowercase().as_str() {
+        "defined" => actual.is_some(),
+        "not_defined" => actual.is_none(),
+        "eq" => compare_values(actual, expected, expr.attr("type"), op) == Ordering::Equal,
+        "ne" => compare_values(actual, expected, expr.attr("type"), op) != Ordering::Equal,
+        // An order against a missing value means nothing.
+        _ if actual.is_none() || expected.is_none() => false,
+        "lt" => compare_values(actual, expected, expr.attr("type"), op) == Ordering::Less,
+        "lte" => compare_values(actual, expected, expr.attr("type"), op) != Ordering::Greater,
+        "gt" => compare_values(actual, expected, expr.attr("type"), op) == Ordering::Greater,
+        "gte" => compare_values(actual, expected, expr.attr("type"), op) != Ordering::Less,
+        _ => false,
     }
+}
+
+/// The value an expression compares against: its `value`, or for a location rule with
+/// `value-source="param"|"meta"`, the resource's parameter or meta-attribute that
+/// `value` names. Outside location rules the value is always taken literally.
+fn expected_value<'a>(expr: &'a Element, resource: Option<&ResourceMatch<'a>>) -> Option<&'a str> {
+    let value = expr.attr("value").filter(|v| !v.is_empty())?;
+    let Some(resource) = resource else {
+        return Some(value);
+    };
+    match expr.attr("value-source").map(str::to_ascii_lowercase).as_deref() {
+        Some("param") => resource.params?.get(value).map(String::as_str),
+        Some("meta") => resource.meta?.get(value).map(String::as_str),
+        _ => Some(value),
+    }
+}
+
+/// Orders a node attribute against an expected value as Pacemaker does: a missing value
+/// sorts before a present one; without a `type`, ordering operators compare numbers
+/// (decimal ones when either value has a '.') and equality compares strings; values
+/// that do not parse as the type are compared as strings, ignoring case.
+fn compare_values(actual: Option<&str>, expected: Option<&str>, kind: Option<&str>, op: &str) -> Ordering {
     let (actual, expected) = match (actual, expected) {
         (Some(a), Some(e)) => (a, e),
-        (None, _) => return op == "ne",
-        (Some(_), None) => return false,
+        (None, None) => return Ordering::Equal,
+        (Some(_), None) => return Ordering::Greater,
+        (None, Some(_)) => return Ordering::Less,
     };
-    let kind = expr.attr("type").map(|t| t.to_ascii_lowercase());
-    let kind = match kind.as_deref() {
-        Some("integer") => "integer",
-        Some("number") => "number",
-        Some("version") => "version",
-        Some("string") => "string",
-        _ => {
-            if matches!(op, "lt" | "lte" | "gt" | "gte") && expected.parse::<f64>().is_ok() {
-                "number"
-            } else {
-                "string"
-            }
+    let kind = match kind.map(str::to_ascii_lowercase) {
+        Some(kind) => kind,
+        None if ["lt", "lte", "gt", "gte"].iter().any(|o| op.eq_ignore_ascii_case(o)) => {
+            if actual.contains('.') || expected.contains('.') { "number" } else { "integer" }.to_owned()
         }
+        None => "string".to_owned(),
     };
-    let string_order = || {
-        Some(
-            actual
-                .to_ascii_lowercase()
-                .cmp(&expected.to_ascii_lowercase()),
-        )
-    };
-    let ordering = match kind {
-        // Values that don't parse are compared as strings, as Pacemaker does.
+    let as_strings = || actual.to_ascii_lowercase().cmp(&expected.to_ascii_lowercase());
+    match kind.as_str() {
         "integer" => match (leading_integer(actual), leading_integer(expected)) {
-            (Some(a), Some(e)) => Some(a.cmp(&e)),
-            _ => string_order(),
+            (Some(a), Some(e)) => a.cmp(&e),
+            _ => as_strings(),
         },
         "number" => match (actual.trim().parse::<f64>(), expected.trim().parse::<f64>()) {
-            (Ok(a), Ok(e)) => a.partial_cmp(&e),
-            _ => string_order(),
+            (Ok(a), Ok(e)) => a.partial_cmp(&e).unwrap_or(Ordering::Equal),
+            _ => as_strings(),
         },
-        "version" => Some(compare_versions(actual, expected)),
-        _ => Some(
-            actual
-                .to_ascii_lowercase()
-                .cmp(&expected.to_ascii_lowercase()),
-        ),
-    };
-    let ordering = match ordering {
-        Some(o) => o,
-        None => return false,
-    };
-    match op {
-        "eq" => ordering == Ordering::Equal,
-        "ne" => ordering != Ordering::Equal,
-        "lt" => ordering == Ordering::Less,
-        "lte" => ordering != Ordering::Greater,
-        "gt" => ordering == Ordering::Greater,
-        "gte" => ordering != Ordering::Less,
-        _ => false,
+        "version" => compare_versions(actual, expected),
+        "string" => as_strings(),
+        // An unknown type compares nothing: everything is equal.
+        _ => Ordering::Equal,
     }
 }
 
@@ -414,6 +466,65 @@ pub fn collect_nvpairs_noting_change(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn node_attrs(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn value_source_compares_against_the_resources_parameter_or_meta_attribute() {
+        let attrs = node_attrs(&[("fake", "300"), ("rack", "2")]);
+        let ctx = RuleContext { node_attrs: Some(&attrs), now: None };
+        let params: BTreeMap<String, String> = [("fake".to_string(), "200".to_string())].into();
+        let meta: HashMap<String, String> = [("rack".to_string(), "2".to_string())].into();
+        let resource = ResourceMatch { params: Some(&params), meta: Some(&meta), captures: &[] };
+        let matches = |rule: &str| {
+            let rule = crate::xml::parse(rule).expect("rule parses");
+            location_rule_matches(&rule, &ctx, &resource, &mut None)
+        };
+        let gt = r#"<rule><expression attribute="fake" operation="gt" value="fake" value-source="param"/></rule>"#;
+        assert!(matches(gt), "node's 300 > the parameter's 200");
+        let lt = r#"<rule><expression attribute="fake" operation="lt" value="fake" value-source="param"/></rule>"#;
+        assert!(!matches(lt));
+        let meta_eq = r#"<rule><expression attribute="rack" operation="eq" value="rack" value-source="meta"/></rule>"#;
+        assert!(matches(meta_eq));
+        // A parameter the resource lacks: only "ne" holds.
+        let missing = r#"<rule><expression attribute="fake" operation="OP" value="nope" value-source="param"/></rule>"#;
+        assert!(!matches(&missing.replace("OP", "eq")));
+        assert!(matches(&missing.replace("OP", "ne")));
+        assert!(!matches(&missing.replace("OP", "gt")));
+        // Outside a location rule the value is literal.
+        let literal = crate::xml::parse(r#"<rule><expression attribute="rack" operation="eq" value="2" value-source="meta"/></rule>"#).unwrap();
+        assert!(rule_matches(&literal, &ctx));
+    }
+
+    #[test]
+    fn pattern_captures_expand_in_attribute_names() {
+        let captures = [Some("rsc-web"), Some("web"), None];
+        assert_eq!(expand_captures("%1-weight", &captures), "web-weight");
+        assert_eq!(expand_captures("a%2b%9c", &captures), "abc");
+        assert_eq!(expand_captures("100%", &captures), "100%");
+        let attrs = node_attrs(&[("web-ok", "yes")]);
+        let ctx = RuleContext { node_attrs: Some(&attrs), now: None };
+        let resource = ResourceMatch { captures: &captures, ..Default::default() };
+        let rule = crate::xml::parse(r#"<rule><expression attribute="%1-ok" operation="eq" value="yes"/></rule>"#).unwrap();
+        assert!(location_rule_matches(&rule, &ctx, &resource, &mut None));
+    }
+
+    #[test]
+    fn untyped_ordering_compares_integers_unless_a_value_has_a_decimal_point() {
+        let attrs = node_attrs(&[("n", "10"), ("d", "2.5")]);
+        let ctx = RuleContext { node_attrs: Some(&attrs), now: None };
+        let matches = |attr: &str, op: &str, value: &str| {
+            let rule = crate::xml::parse(&format!(r#"<rule><expression attribute="{attr}" operation="{op}" value="{value}"/></rule>"#)).unwrap();
+            rule_matches(&rule, &ctx)
+        };
+        assert!(matches("n", "gt", "9"), "10 > 9 as integers, not as strings");
+        assert!(matches("d", "lt", "10"), "2.5 < 10 as numbers");
+        // No attribute and no value: "eq" holds.
+        assert!(matches("n", "ne", ""));
+        assert!(matches("missing", "eq", ""));
+    }
 
     /// Evaluates `rule` at `now`, returning its result and when it changes.
     fn with_change(rule: &str, now: i64) -> (bool, Option<i64>) {

@@ -4,13 +4,14 @@ use libcrmcommon::xml::Element;
 
 use crate::model::{order_flags as of, Colocation, Discovery, Role, RscIdx, RscOrder, Variant, WorkingSet};
 use crate::options::is_true;
-use crate::rules::{rule_matches_noting_change, RuleContext, RuleSubject};
+use crate::rules::{expand_captures, location_rule_matches, ResourceMatch, RuleContext};
+use crate::sched::digests::{resource_params, IdIndex};
 use crate::score::{self, INFINITY};
 
-pub(super) fn unpack_constraints(ws: &mut WorkingSet, constraints: &Element) {
+pub(super) fn unpack_constraints(ws: &mut WorkingSet, constraints: &Element, ids: &IdIndex) {
     for c in constraints.elements() {
         match c.name.as_str() {
-            "rsc_location" => unpack_location(ws, c),
+            "rsc_location" => unpack_location(ws, c, ids),
             "rsc_colocation" => unpack_colocation(ws, c),
             "rsc_order" => unpack_order(ws, c),
             "rsc_ticket" => unpack_ticket(ws, c),
@@ -102,21 +103,18 @@ fn constraint_score(c: &Element) -> Option<i32> {
     c.attr("score").map(score::parse_or_zero)
 }
 
-fn unpack_location(ws: &mut WorkingSet, c: &Element) {
-    let targets: Vec<RscIdx> = if let Some(id) = c.attr("rsc") {
-        expand_ref(ws, id)
+fn unpack_location(ws: &mut WorkingSet, c: &Element, ids: &IdIndex) {
+    // Each target with what its id's match against rsc-pattern captured.
+    let targets: Vec<(RscIdx, Vec<Option<String>>)> = if let Some(id) = c.attr("rsc") {
+        expand_ref(ws, id).into_iter().map(|r| (r, Vec::new())).collect()
     } else if let Some(pattern) = c.attr("rsc-pattern") {
-        ws.top_level
-            .iter()
-            .copied()
-            .filter(|&r| simple_regex_match(pattern, &ws.resources[r].id))
-            .collect()
+        pattern_targets(ws, pattern)
     } else if c.child("resource_set").is_some() {
         let mut v = Vec::new();
         for set in c.elements().filter(|e| e.name == "resource_set") {
             for rr in set.elements().filter(|e| e.name == "resource_ref") {
                 if let Some(id) = rr.id() {
-                    v.extend(expand_ref(ws, id));
+                    v.extend(expand_ref(ws, id).into_iter().map(|r| (r, Vec::new())));
                 }
             }
         }
@@ -129,7 +127,7 @@ fn unpack_location(ws: &mut WorkingSet, c: &Element) {
         .and_then(Role::parse)
         .unwrap_or(Role::Unknown);
     let discovery = discovery_mode(c);
-    for rsc in targets {
+    for (rsc, captures) in targets {
         if let Some(node_name) = c.attr("node") {
             let Some(node) = ws.node_by_name(node_name) else {
                 continue;
@@ -148,7 +146,8 @@ fn unpack_location(ws: &mut WorkingSet, c: &Element) {
             apply_location_discovering(ws, rsc, node, value, discovery);
         } else {
             for rule in c.elements().filter(|e| e.name == "rule") {
-                apply_rule_location(ws, rsc, rule, role, discovery);
+                let captures: Vec<Option<&str>> = captures.iter().map(Option::as_deref).collect();
+                apply_rule_location(ws, ids, rsc, rule, role, discovery, &captures);
             }
         }
     }
@@ -179,7 +178,15 @@ fn add_promoted_location(ws: &mut WorkingSet, rsc: RscIdx, node: usize, value: i
     *entry = score::add(*entry, value);
 }
 
-fn apply_rule_location(ws: &mut WorkingSet, rsc: RscIdx, rule: &Element, constraint_role: Role, discovery: Discovery) {
+fn apply_rule_location(
+    ws: &mut WorkingSet,
+    ids: &IdIndex,
+    rsc: RscIdx,
+    rule: &Element,
+    constraint_role: Role,
+    discovery: Discovery,
+    captures: &[Option<&str>],
+) {
     let role = rule
         .attr("role")
         .and_then(Role::parse)
@@ -189,15 +196,19 @@ fn apply_rule_location(ws: &mut WorkingSet, rsc: RscIdx, rule: &Element, constra
         return;
     }
     let fixed_score = rule.attr("score").map(score::parse_or_zero);
-    let score_attr = rule.attr("score-attribute");
+    let score_attr = rule.attr("score-attribute").map(|attr| expand_captures(attr, captures));
+    let needs_params = refers_to_params(rule);
+    let meta = ws.resources[rsc].meta.clone();
     for n in 0..ws.nodes.len() {
+        let params = needs_params.then(|| resource_params(ws, ids, rsc, n));
         let mut next_change = None;
         let matched = {
             let ctx = RuleContext {
                 node_attrs: Some(&ws.nodes[n].attrs),
                 now: Some(ws.now),
             };
-            rule_matches_noting_change(rule, &ctx, &RuleSubject::default(), &mut next_change)
+            let resource = ResourceMatch { params: params.as_ref(), meta: Some(&meta), captures };
+            location_rule_matches(rule, &ctx, &resource, &mut next_change)
         };
         // The constraint applies differently once the rule's result changes.
         if let Some(time) = next_change {
@@ -206,12 +217,10 @@ fn apply_rule_location(ws: &mut WorkingSet, rsc: RscIdx, rule: &Element, constra
         if !matched {
             continue;
         }
-        let value = match (fixed_score, score_attr) {
+        let value = match (fixed_score, &score_attr) {
             (Some(s), _) => s,
-            (None, Some(attr)) => match ws.nodes[n].attrs.get(attr) {
-                Some(v) => score::parse_or_zero(v),
-                None => continue,
-            },
+            // A node without the attribute is banned, as in Pacemaker.
+            (None, Some(attr)) => ws.nodes[n].attrs.get(attr).map_or(-INFINITY, |v| score::parse_or_zero(v)),
             (None, None) => 0,
         };
         if role == Role::Promoted {
@@ -222,32 +231,39 @@ fn apply_rule_location(ws: &mut WorkingSet, rsc: RscIdx, rule: &Element, constra
     }
 }
 
-/// Minimal regular-expression support for rsc-pattern: literal text with
-/// optional ^ and $ anchors and ".*".
-fn simple_regex_match(pattern: &str, text: &str) -> bool {
-    let anchored_start = pattern.starts_with('^');
-    let anchored_end = pattern.ends_with('$') && !pattern.ends_with("\\$");
-    let core = pattern.trim_start_matches('^').trim_end_matches('$');
-    let parts: Vec<&str> = core.split(".*").collect();
-    let mut pos = 0;
-    for (i, part) in parts.iter().enumerate() {
-        if part.is_empty() {
-            continue;
-        }
-        match text[pos..].find(part) {
-            Some(found) => {
-                if i == 0 && anchored_start && found != 0 {
-                    return false;
-                }
-                pos += found + part.len();
+/// Whether a rule compares against a resource parameter anywhere (evaluating the
+/// resource's parameters for every node is only worth it then).
+fn refers_to_params(rule: &Element) -> bool {
+    rule.elements().any(|e| match e.name.as_str() {
+        "expression" => e.attr("value-source").is_some_and(|s| s.eq_ignore_ascii_case("param")),
+        "rule" => refers_to_params(e),
+        _ => false,
+    })
+}
+
+/// The top-level resources an `rsc-pattern` (a POSIX extended regular expression; a
+/// leading '!' inverts it) selects, each with the groups its id's match captured.
+fn pattern_targets(ws: &WorkingSet, pattern: &str) -> Vec<(RscIdx, Vec<Option<String>>)> {
+    let (inverted, pattern) = match pattern.strip_prefix('!') {
+        Some(rest) => (true, rest),
+        None => (false, pattern),
+    };
+    // Pacemaker ignores a constraint whose pattern does not compile.
+    let Ok(regex) = regex::Regex::new(pattern) else {
+        return Vec::new();
+    };
+    let mut targets = Vec::new();
+    for &r in &ws.top_level {
+        match (regex.captures(&ws.resources[r].id), inverted) {
+            (Some(found), false) => {
+                let captures = found.iter().map(|group| group.map(|m| m.as_str().to_owned())).collect();
+                targets.push((r, captures));
             }
-            None => return false,
+            (None, true) => targets.push((r, Vec::new())),
+            _ => {}
         }
     }
-    if anchored_end && parts.last().map(|p| !p.is_empty()).unwrap_or(false) {
-        return text.ends_with(parts.last().copied().unwrap_or(""));
-    }
-    true
+    targets
 }
 
 fn role_attr(c: &Element, name: &str) -> Role {

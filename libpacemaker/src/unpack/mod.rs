@@ -227,6 +227,6 @@ pub fn unpack_constraints(ws: &mut WorkingSet, cib: &Element) {
         .child("configuration")
         .and_then(|c| c.child("constraints"))
     {
-        constraints::unpack_constraints(ws, constraints);
+        constraints::unpack_constraints(ws, constraints, &crate::sched::digests::IdIndex::new(cib));
     }
 }
