@@ -298,7 +298,11 @@ fn run_scheduler(
         text.push_str(&line);
         text.push('\n');
     }
-    let revised_ws = unpack::unpack_at(&revised, now)?;
+    let mut revised_ws = unpack::unpack_at(&revised, now)?;
+    // crm_simulate shows operations in progress in the current status only.
+    for resource in &mut revised_ws.resources {
+        resource.pending_task = None;
+    }
     if let Some(date) = ws.original_date {
         // crm_simulate re-reads the CIB for the revised status and says so again.
         text.push_str(&format!(

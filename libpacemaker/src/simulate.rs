@@ -182,8 +182,6 @@ pub fn apply_executed(cib: &Element, ws: &WorkingSet, plan: &Plan, executed: &[u
             let Some(entry) = lrm_resources.children[pos].as_element_mut() else {
                 continue;
             };
-            // The executed action supersedes any operation still recorded as pending.
-            entry.children.retain(|c| !matches!(c, XmlNode::Element(op) if op.name == "lrm_rsc_op" && op.attr("op-status") == Some("-1")));
             // Every action succeeds with the result it expects, unless told to fail.
             let target_rc = a.target_rc.unwrap_or(0);
             let meta = |name: &str| a.added_meta.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());

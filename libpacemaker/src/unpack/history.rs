@@ -399,8 +399,7 @@ fn unpack_lrm_resource(
         }
         return;
     }
-    // Replay in call order; pending operations (call-id -1) go last.
-    ops.sort_by_key(|o| if o.call_id < 0 { i64::MAX } else { o.call_id });
+    ops.sort_by(replay_order);
 
     lookup.catch_up(ws);
     let (template, anonymous) = match lookup.find(ws, rsc_id) {
@@ -750,7 +749,12 @@ fn replay_ops(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, ops: &[Op]) -> Replay
             EXEC_NO_FENCE_DEVICE | EXEC_NO_SECRETS => status = EXEC_ERROR_HARD,
             _ => {}
         }
-        let strategy = default_on_fail(ws, &ws.resources[rsc], op);
+        let strategy = match default_on_fail(ws, &ws.resources[rsc], op) {
+            // A missing agent cannot be ignored: the failure is handled (and shown)
+            // as on-fail=migrate would handle it.
+            OnFail::Ignore if status == EXEC_NOT_INSTALLED => OnFail::Migrate,
+            strategy => strategy,
+        };
         if strategy == OnFail::Ignore {
             set_state_from_result(ws, rsc, &mut r, op, op.target_rc);
             r.failure_ignored = true;
@@ -769,6 +773,66 @@ fn replay_ops(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, ops: &[Op]) -> Replay
         }
     }
     r
+}
+
+/// The order entries are replayed in (Pacemaker's sort_op_by_callid): by call id; by
+/// last-rc-change between two records of one call; a pending entry (call id -1) after
+/// the others, unless the transition it belongs to is older than theirs.
+fn replay_order(a: &Op, b: &Op) -> std::cmp::Ordering {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    let (a_call, b_call) = (a.call_id, b.call_id);
+    if a.attrs.id == b.attrs.id || (a_call == -1 && b_call == -1) {
+        return Equal;
+    }
+    if a_call >= 0 && a_call < b_call {
+        return Less;
+    }
+    if b_call >= 0 && a_call > b_call {
+        return Greater;
+    }
+    if a_call >= 0 && b_call >= 0 {
+        let changed = |op: &Op| op.attrs.last_rc_change.and_then(|v| v.trim().parse::<i64>().ok()).unwrap_or(-1);
+        let (a_changed, b_changed) = (changed(a), changed(b));
+        return if a_changed >= 0 && a_changed < b_changed {
+            Less
+        } else if b_changed >= 0 && a_changed > b_changed {
+            Greater
+        } else {
+            Equal
+        };
+    }
+    // One of them is pending: its transition tells how old it is.
+    let (Some((a_uuid, a_transition)), Some((b_uuid, b_transition))) =
+        (magic_transition(a), magic_transition(b))
+    else {
+        return Equal;
+    };
+    if a_uuid != b_uuid || a_transition == b_transition {
+        if b_call == -1 {
+            Less
+        } else if a_call == -1 {
+            Greater
+        } else {
+            Equal
+        }
+    } else if (a_transition >= 0 && a_transition < b_transition) || b_transition == -1 {
+        Less
+    } else if (b_transition >= 0 && a_transition > b_transition) || a_transition == -1 {
+        Greater
+    } else {
+        Equal
+    }
+}
+
+/// The controller's UUID and the transition number in an entry's transition-magic
+/// ("status:rc;action:transition:target-rc:uuid"); `None` for older or malformed forms.
+fn magic_transition<'a>(op: &Op<'a>) -> Option<(&'a str, i64)> {
+    let (_, key) = op.attrs.transition_magic?.split_once(';')?;
+    let mut fields = key.splitn(4, ':');
+    let _action: i64 = fields.next()?.parse().ok()?;
+    let transition: i64 = fields.next()?.parse().ok()?;
+    let _target_rc: i64 = fields.next()?.parse().ok()?;
+    Some((fields.next()?, transition))
 }
 
 /// A stop that failed for good (the agent can't work there) leaves the
