@@ -129,21 +129,10 @@ impl<'a> Placement<'a> {
             self.order = order;
             return;
         }
-        let mut node_order: Vec<NodeIdx> = (0..ws.nodes.len()).collect();
-        node_order.sort_by(|&a, &b| {
-            let wa = if node_available(ws, a) {
-                ws.nodes[a].weight
-            } else {
-                -INFINITY
-            };
-            let wb = if node_available(ws, b) {
-                ws.nodes[b].weight
-            } else {
-                -INFINITY
-            };
-            wb.cmp(&wa)
-                .then_with(|| ws.nodes[a].uname.cmp(&ws.nodes[b].uname))
-        });
+        // The nodes in Pacemaker's preference order (capacity counts under "balanced").
+        let base_weights: BTreeMap<NodeIdx, i32> = ws.nodes.iter().enumerate().map(|(n, node)| (n, node.weight)).collect();
+        let node_order: Vec<NodeIdx> = self.sorted_nodes(&base_weights, None).into_iter().map(|(n, _)| n).collect();
+        let ws = &*self.ws;
         order.sort_by(|&a, &b| {
             let pa = ws.resources[a].priority;
             let pb = ws.resources[b].priority;
