@@ -297,61 +297,76 @@ fn unpack_colocation(ws: &mut WorkingSet, c: &Element) {
     let node_attribute = c.attr("node-attribute").map(str::to_string);
     if c.child("resource_set").is_some() {
         let sets: Vec<&Element> = c.elements().filter(|e| e.name == "resource_set").collect();
-        let mut set_members: Vec<Vec<RscIdx>> = Vec::new();
-        for set in &sets {
-            let members: Vec<RscIdx> = set
-                .elements()
-                .filter(|e| e.name == "resource_ref")
-                .filter_map(|rr| rr.id())
-                .flat_map(|i| expand_ref(ws, i))
-                .collect();
-            let set_score = set
-                .attr("score")
-                .map(score::parse_or_zero)
-                .unwrap_or(score_value);
-            let role = role_attr(set, "role");
-            let sequential = set.attr("sequential").map(is_true).unwrap_or(true);
-            if sequential && set_score != 0 {
-                for w in members.windows(2) {
-                    let (prev, cur) = (w[0], w[1]);
-                    let infl = influence(ws, c, cur);
-                    add_colocation(
-                        ws,
-                        Colocation {
-                            id: id.clone(),
-                            dependent: cur,
-                            primary: prev,
-                            score: set_score,
-                            dependent_role: role,
-                            primary_role: role,
-                            node_attribute: node_attribute.clone(),
-                            influence: infl,
-                        },
-                    );
-                }
-            }
-            set_members.push(members);
-        }
-        // Between consecutive sets: the earlier set depends on the later one.
-        for i in 0..sets.len().saturating_sub(1) {
-            let (a, b) = (&set_members[i], &set_members[i + 1]);
-            let (Some(&dep), Some(&prim)) = (a.last(), b.first()) else {
-                continue;
-            };
-            let infl = influence(ws, c, dep);
+        let colocate = |ws: &mut WorkingSet, dependent: RscIdx, primary: RscIdx, score: i32, roles: (Role, Role)| {
+            let influence = influence(ws, c, dependent);
+            let (dependent_role, primary_role) = roles;
             add_colocation(
                 ws,
                 Colocation {
                     id: id.clone(),
-                    dependent: dep,
-                    primary: prim,
-                    score: score_value,
-                    dependent_role: role_attr(sets[i], "role"),
-                    primary_role: role_attr(sets[i + 1], "role"),
+                    dependent,
+                    primary,
+                    score,
+                    dependent_role,
+                    primary_role,
                     node_attribute: node_attribute.clone(),
-                    influence: infl,
+                    influence,
                 },
             );
+        };
+        let members_of = |ws: &WorkingSet, set: &Element| -> Vec<RscIdx> {
+            set.elements()
+                .filter(|e| e.name == "resource_ref")
+                .filter_map(|rr| rr.id())
+                .flat_map(|i| expand_ref(ws, i))
+                .collect()
+        };
+        let sequential = |set: &Element| set.attr("sequential").map(is_true).unwrap_or(true);
+        for (i, set) in sets.iter().enumerate() {
+            let members = members_of(ws, set);
+            let role = role_attr(set, "role");
+            let set_score = set.attr("score").map(score::parse_or_zero).unwrap_or(score_value);
+            // Within a set (Pacemaker's unpack_colocation_set).
+            if sequential(set) && set_score > 0 {
+                let listed = set.attr("ordering").is_some_and(|o| o.eq_ignore_ascii_case("listed"));
+                for pair in members.windows(2) {
+                    // ordering="group" (the default): each member with the one before it;
+                    // "listed": each with the one after it.
+                    let (dependent, primary) = if listed { (pair[0], pair[1]) } else { (pair[1], pair[0]) };
+                    colocate(ws, dependent, primary, set_score, (role, role));
+                }
+            } else if sequential(set) && set_score < 0 {
+                // Anti-colocated with every member listed before it.
+                for (k, &member) in members.iter().enumerate() {
+                    for &earlier in &members[..k] {
+                        colocate(ws, member, earlier, set_score, (role, role));
+                    }
+                }
+            }
+            // Between this set and the one before it (Pacemaker's colocate_rsc_sets): the
+            // earlier set's first member with the later set's last one; every member of
+            // a set that is not sequential.
+            if i == 0 || score_value == 0 {
+                continue;
+            }
+            let earlier = sets[i - 1];
+            let earlier_members = members_of(ws, earlier);
+            let roles = (role_attr(earlier, "role"), role);
+            let dependents: Vec<RscIdx> = if sequential(earlier) {
+                earlier_members.first().copied().into_iter().collect()
+            } else {
+                earlier_members
+            };
+            let primaries: Vec<RscIdx> = if sequential(set) {
+                members.last().copied().into_iter().collect()
+            } else {
+                members
+            };
+            for &dependent in &dependents {
+                for &primary in &primaries {
+                    colocate(ws, dependent, primary, score_value, roles);
+                }
+            }
         }
         return;
     }
