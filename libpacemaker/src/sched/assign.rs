@@ -95,13 +95,16 @@ impl<'a> Placement<'a> {
             self.this_with[c.dependent].push(i);
             self.with_this[c.primary].push(i);
         }
-        // Higher-priority "other" resources are considered first.
+        // Pacemaker inserts each colocation in order, before the first one that does
+        // not sort after it: a stable sort of the reversed list gives the same order.
         let ws = &*self.ws;
         for list in self.this_with.iter_mut() {
-            list.sort_by_key(|&i| -ws.resources[ws.colocations[i].primary].priority);
+            list.reverse();
+            list.sort_by(|&a, &b| consider_first(ws, ws.colocations[a].primary, ws.colocations[b].primary));
         }
         for list in self.with_this.iter_mut() {
-            list.sort_by_key(|&i| -ws.resources[ws.colocations[i].dependent].priority);
+            list.reverse();
+            list.sort_by(|&a, &b| consider_first(ws, ws.colocations[a].dependent, ws.colocations[b].dependent));
         }
     }
 
@@ -332,7 +335,17 @@ impl<'a> Placement<'a> {
             if parent.variant == Variant::Group {
                 let pos = parent.children.iter().position(|&c| c == r).unwrap_or(0);
                 if pos == 0 {
-                    list.extend(self.this_with_effective_group(p));
+                    // "group with R" is "first member with R", merged into the
+                    // member's own colocations in their order.
+                    let ws = &*self.ws;
+                    for ci in self.this_with_effective_group(p) {
+                        let primary = ws.colocations[ci].primary;
+                        let at = list
+                            .iter()
+                            .position(|&other| consider_first(ws, primary, ws.colocations[other].primary).is_le())
+                            .unwrap_or(list.len());
+                        list.insert(at, ci);
+                    }
                 } else {
                     // Once a member is unmanaged, later members need the group's
                     // mandatory colocations themselves.
@@ -1181,6 +1194,23 @@ fn score_table(ws: &WorkingSet, r: RscIdx) -> &BTreeMap<NodeIdx, i32> {
         },
         _ => &ws.resources[r].allowed,
     }
+}
+
+/// The order Pacemaker considers the other resources of a resource's colocations in
+/// (cmp_primary_priority, cmp_dependent_priority): higher priority first, then clones
+/// before groups before primitives, promotable clones first, then by id.
+fn consider_first(ws: &WorkingSet, a: RscIdx, b: RscIdx) -> std::cmp::Ordering {
+    let kind_rank = |r: RscIdx| match ws.resources[r].variant {
+        Variant::Primitive => 0,
+        Variant::Group => 1,
+        _ => 2,
+    };
+    let (ra, rb) = (&ws.resources[a], &ws.resources[b]);
+    rb.priority
+        .cmp(&ra.priority)
+        .then_with(|| kind_rank(b).cmp(&kind_rank(a)))
+        .then_with(|| rb.clone.promotable.cmp(&ra.clone.promotable))
+        .then_with(|| ra.id.cmp(&rb.id))
 }
 
 fn current_weight(ws: &WorkingSet, r: RscIdx) -> i32 {
