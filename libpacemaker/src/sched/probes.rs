@@ -59,6 +59,10 @@ impl Builder<'_> {
             for start in self.plan.rsc_actions(o.start_of, "start") {
                 self.plan.order(o.probe, start, flags);
             }
+            // A reload of the resource waits for the probes too.
+            for reload in self.plan.rsc_actions(o.start_of, super::digests::RELOAD_TASK) {
+                self.plan.order(o.probe, reload, of::OPTIONAL);
+            }
         }
     }
 
