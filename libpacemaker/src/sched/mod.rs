@@ -248,12 +248,14 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     // Stops implied by fencing are pseudo-actions before probes are ordered
     // (Pacemaker schedules fencing before it applies orderings).
     builder.apply_fencing_to_stops();
+    // Pacemaker creates these when it unpacks the colocation, so probes are
+    // ordered against them like against any other ordering.
+    anti_colocation::order_anti_colocations(&mut builder);
     builder.order_probes_before_restarts();
     builder.propagate();
     builder.cancel_superseded_reloads(&definition_changes);
     builder.settle_migrations();
     builder.create_notifications();
-    anti_colocation::order_anti_colocations(&mut builder);
     fencing::order_fencing(builder.ws, &mut builder.plan);
     shutdown::order_shutdowns(builder.ws, &mut builder.plan);
     Schedule {

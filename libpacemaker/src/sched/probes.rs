@@ -355,10 +355,13 @@ impl Builder<'_> {
                 probes_of.entry(r).or_default().push(p);
             }
         }
-        for (first, first_task, then, then_task, _flags) in self.rsc_orderings.clone() {
+        for (first, first_task, then, then_task, flags) in self.rsc_orderings.clone() {
             if first == then || first_task != "stop" {
                 continue;
             }
+            // An anti-colocation's probe orderings stay what it is (kept between actions
+            // on the same node only).
+            let probe_flags = if flags == of::ANTI_COLOCATION { flags } else { of::OPTIONAL };
             let Some(first_probes) = probes_of.get(&first).cloned() else { continue };
             let thens: Vec<usize> = self
                 .plan
@@ -368,7 +371,7 @@ impl Builder<'_> {
                 .collect();
             for &p in &first_probes {
                 for &t in &thens {
-                    self.plan.order(p, t, of::OPTIONAL);
+                    self.plan.order(p, t, probe_flags);
                 }
             }
         }
