@@ -267,6 +267,10 @@ pub struct Resource {
     /// where it is active, whose definitions are checked against the
     /// configuration (see `sched::digests`).
     pub recorded_ops: Vec<RecordedOp>,
+    /// Unexpired `*_last_failure_0` entries of starts and monitors: a change of the
+    /// parameters they ran with clears the fail count (Pacemaker's
+    /// should_clear_for_param_change).
+    pub failure_records: Vec<RecordedOp>,
     /// An `ocf:pacemaker:remote` primitive: the connection that makes the
     /// Pacemaker Remote node of the same name.
     pub is_remote_connection: bool,
@@ -374,6 +378,7 @@ impl Resource {
             maintenance: false,
             config_xml: None,
             recorded_ops: Vec::new(),
+            failure_records: Vec::new(),
             is_remote_connection: false,
             remote_reconnect_ms: 0,
             container: None,

@@ -591,6 +591,14 @@ pub fn check_definitions(ws: &WorkingSet, cib: &Element) -> DefinitionChanges {
                 changes.clear_failcounts.push((r, node));
             }
         }
+        // A failure that ran with other parameters than today's no longer counts.
+        for op in &res.failure_records {
+            let computed = compute_cached(ws, &ids, &mut digests, r, op, ws.sanitized);
+            let changed = matches!(compare(op, &computed), DefinitionCheck::Restart | DefinitionCheck::Changed);
+            if changed && !changes.clear_failcounts.contains(&(r, op.node)) {
+                changes.clear_failcounts.push((r, op.node));
+            }
+        }
     }
     notices.sort_by_key(|n| n.node);
     let mut interval_text = ReadableInterval::default();

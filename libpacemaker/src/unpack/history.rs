@@ -268,6 +268,8 @@ struct Replay {
     /// Entries to list among the failed resource actions (Pacemaker's record_failed_op):
     /// failures, failures ignored, failed probes and degraded monitors.
     noteworthy: Vec<FailedOp>,
+    /// Unexpired last failures of starts and monitors (see `Resource::failure_records`).
+    failure_records: Vec<RecordedOp>,
 }
 
 /// Among the anonymous instances sharing `template`'s base name, picks the one
@@ -444,6 +446,8 @@ fn unpack_lrm_resource(
         ws.resources[rsc].agent_changed_on.push(node);
     }
     if ws.nodes[node].online {
+        let failure_records = std::mem::take(&mut replay.failure_records);
+        ws.resources[rsc].failure_records.extend(failure_records);
         for (task, interval_ms, call_id) in active_recurring_ops(&ops) {
             ws.resources[rsc].active_recurring.push(ActiveRecurring { node, task, interval_ms, call_id });
         }
@@ -631,6 +635,7 @@ fn replay_ops(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, ops: &[Op]) -> Replay
         clear_fail_count: false,
         rescheduled_calls: Vec::new(),
         noteworthy: Vec::new(),
+        failure_records: Vec::new(),
     };
     let managed = ws.resources[rsc].managed;
     for op in ops {
@@ -645,6 +650,12 @@ fn replay_ops(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, ops: &[Op]) -> Replay
         let expired = status != EXEC_NOT_INSTALLED
             && has_expired(ws, rsc, node, op, &mut r)
             && !super::remote::failure_kept_until_fenced(ws, rsc, op.task, op.interval_ms);
+        if !expired
+            && matches!(op.task, "start" | "monitor")
+            && op.attrs.id.is_some_and(|id| id.ends_with("_last_failure_0"))
+        {
+            r.failure_records.push(op.recorded(node));
+        }
         if expired && op.rc != op.target_rc {
             if op.is_maskable_probe_failure() {
                 if r.role <= Role::Stopped {
