@@ -127,17 +127,20 @@ fn clone_action_required(ws: &WorkingSet, plan: &Plan, a: &Action) -> bool {
         "demote" | "demoted" => "demote",
         _ => return false,
     };
-    ws.primitives_of(r)
+    // Pacemaker's summary_action_flags: an instance's (first) such action being
+    // required makes the clone's required, runnable or not; the clone's action
+    // can run when any instance's can.
+    let firsts: Vec<&Action> = ws
+        .primitives_of(r)
         .into_iter()
-        .flat_map(|p| plan.rsc_actions(p, member_task))
-        .map(|m| &plan.actions[m])
-        .any(|m| {
-            !m.optional
-                && match member_task {
-                    "stop" | "demote" => m.runnable || m.pseudo,
-                    _ => m.runnable,
-                }
-        })
+        .filter_map(|p| plan.rsc_actions(p, member_task).first().map(|&m| &plan.actions[m]))
+        .collect();
+    match member_task {
+        "stop" | "demote" => firsts.iter().any(|m| !m.optional) && firsts.iter().any(|m| m.runnable || m.pseudo),
+        // Our plan has required, unrunnable starts for instances that Pacemaker
+        // gives optional ones (or none): only runnable ones count.
+        _ => firsts.iter().any(|m| !m.optional && m.runnable),
+    }
 }
 
 /// Whether an action is optional, judging a collective action by its
