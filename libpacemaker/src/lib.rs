@@ -354,7 +354,7 @@ fn execute_transition(
     let plan = &schedule.plan;
     let by_graph_id: std::collections::HashMap<u64, usize> =
         output::graph::action_ids(ws, schedule).into_iter().enumerate().map(|(i, id)| (id, i)).collect();
-    let known = |name: &str| ws.resources.iter().any(|r| r.id == name || r.clone_name.as_deref() == Some(name));
+    let known = |name: &str| simulate::resource_known_as(ws, name);
     let run = simulate::execution::run(graph, fail_specs, &known);
     errors.extend(run.errors);
     // Failures are stamped with the real time, as Pacemaker does even with --set-datetime.
@@ -364,7 +364,7 @@ fn execute_transition(
     let mut failures = Vec::new();
     for fired in run.fired {
         let Some(&i) = by_graph_id.get(&fired.action_id) else { continue };
-        executed.push(i);
+        executed.push(simulate::Executed { action: i, history_names: fired.history_names });
         execution_line(ws, plan, i, &mut lines);
         let Some(failure) = fired.failure else { continue };
         lines.push(format!("Pretending action {} failed with rc={}", failure.action_id, failure.rc));
