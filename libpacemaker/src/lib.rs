@@ -235,7 +235,7 @@ fn run_scheduler(
     let original_date = ws.original_date;
     text.push_str(&output::header::preamble(&ws, original_date));
     text.push_str("Current cluster status:\n");
-    text.push_str(&output::cluster_status_with(&ws, input, artifacts.sections));
+    text.push_str(&output::cluster_status_with(&ws, input, artifacts.sections, true));
     let status_text = text.trim_end_matches('\n').to_string() + "\n";
     text.push('\n');
     let mut modifications_text = String::new();
@@ -308,7 +308,7 @@ fn run_scheduler(
     }
     text.push('\n');
     text.push_str("Revised Cluster Status:\n");
-    text.push_str(&output::cluster_status_with(&revised_ws, &revised, artifacts.sections));
+    text.push_str(&output::cluster_status_with(&revised_ws, &revised, artifacts.sections, false));
     let graph = if artifacts.graph { libcrmcommon::xml::to_formatted(&graph_xml) } else { String::new() };
     let dot = dot_file(&ws, &schedule, artifacts);
     Ok(SimulationReport {

@@ -924,7 +924,7 @@ impl<'a> Placement<'a> {
         let mut children = self.ws.resources[r].children.clone();
         let ws = &*self.ws;
         let clone_allowed = ws.resources[r].allowed.clone();
-        children.sort_by(|&a, &b| cmp_instance(ws, &clone_allowed, a, b));
+        super::list_sort::sort_like_glib(&mut children, &mut |&a, &b| cmp_instance(ws, &clone_allowed, a, b));
         self.ws.resources[r].children = children.clone();
         let available = (0..self.ws.nodes.len())
             .filter(|&n| node_available(self.ws, n))
@@ -1148,7 +1148,8 @@ fn cmp_instance(
         return pb.cmp(&pa);
     }
     let (na, nb) = match (na, nb) {
-        (None, None) => return ws.resources[a].instance.cmp(&ws.resources[b].instance),
+        // No preference between inactive instances (the sort keeps their order).
+        (None, None) => return Equal,
         (None, Some(_)) => return Greater,
         (Some(_), None) => return Less,
         (Some(x), Some(y)) => (x, y),

@@ -9,6 +9,7 @@ pub mod discovery;
 pub mod fencing;
 pub mod guest;
 pub mod interleave;
+pub mod list_sort;
 pub mod migration;
 pub mod monitors;
 pub mod notify;
