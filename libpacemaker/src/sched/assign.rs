@@ -898,6 +898,9 @@ impl<'a> Placement<'a> {
         if !self.ws.resources[r].provisional || self.ws.resources[r].assigning {
             return;
         }
+        if self.ws.resources[r].clone.promotable {
+            super::promotion_scores::add_promotion_scores(self.ws, r);
+        }
         self.ws.resources[r].assigning = true;
         for ci in self.this_with[r].clone() {
             let primary = self.ws.colocations[ci].primary;
@@ -980,6 +983,7 @@ impl<'a> Placement<'a> {
         }
         if settings.promotable {
             super::promote::set_instance_roles(self.ws, r);
+            super::promotion_scores::reset_instance_priorities(self.ws, r);
         }
         let res = &mut self.ws.resources[r];
         res.provisional = false;

@@ -15,6 +15,7 @@ pub mod monitors;
 pub mod notify;
 pub mod probes;
 pub mod promote;
+pub mod promotion_scores;
 pub mod remote;
 pub mod shutdown;
 pub mod unfencing;
