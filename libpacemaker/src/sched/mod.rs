@@ -251,6 +251,7 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     // (Pacemaker schedules fencing before it applies orderings).
     builder.apply_fencing_to_stops();
     builder.order_probes_before_restarts();
+    builder.inhibit_unmatched_instances();
     builder.propagate();
     builder.cancel_superseded_reloads(&definition_changes);
     builder.settle_migrations();
