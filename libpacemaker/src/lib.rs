@@ -235,7 +235,7 @@ fn run_scheduler(
     let original_date = ws.original_date;
     text.push_str(&output::header::preamble(&ws, original_date));
     text.push_str("Current cluster status:\n");
-    text.push_str(&output::cluster_status_with(&ws, input, artifacts.sections));
+    text.push_str(&output::cluster_status_with(&ws, input, artifacts.sections, true));
     let status_text = text.trim_end_matches('\n').to_string() + "\n";
     text.push('\n');
     let mut modifications_text = String::new();
@@ -298,11 +298,7 @@ fn run_scheduler(
         text.push_str(&line);
         text.push('\n');
     }
-    let mut revised_ws = unpack::unpack_at(&revised, now)?;
-    // crm_simulate shows operations in progress in the current status only.
-    for resource in &mut revised_ws.resources {
-        resource.pending_task = None;
-    }
+    let revised_ws = unpack::unpack_at(&revised, now)?;
     if let Some(date) = ws.original_date {
         // crm_simulate re-reads the CIB for the revised status and says so again.
         text.push_str(&format!(
@@ -312,7 +308,7 @@ fn run_scheduler(
     }
     text.push('\n');
     text.push_str("Revised Cluster Status:\n");
-    text.push_str(&output::cluster_status_with(&revised_ws, &revised, artifacts.sections));
+    text.push_str(&output::cluster_status_with(&revised_ws, &revised, artifacts.sections, false));
     let graph = if artifacts.graph { libcrmcommon::xml::to_formatted(&graph_xml) } else { String::new() };
     let dot = dot_file(&ws, &schedule, artifacts);
     Ok(SimulationReport {
@@ -358,7 +354,7 @@ fn execute_transition(
     let plan = &schedule.plan;
     let by_graph_id: std::collections::HashMap<u64, usize> =
         output::graph::action_ids(ws, schedule).into_iter().enumerate().map(|(i, id)| (id, i)).collect();
-    let known = |name: &str| ws.resources.iter().any(|r| r.id == name || r.clone_name.as_deref() == Some(name));
+    let known = |name: &str| simulate::resource_known_as(ws, name);
     let run = simulate::execution::run(graph, fail_specs, &known);
     errors.extend(run.errors);
     // Failures are stamped with the real time, as Pacemaker does even with --set-datetime.
@@ -368,7 +364,7 @@ fn execute_transition(
     let mut failures = Vec::new();
     for fired in run.fired {
         let Some(&i) = by_graph_id.get(&fired.action_id) else { continue };
-        executed.push(i);
+        executed.push(simulate::Executed { action: i, history_names: fired.history_names });
         execution_line(ws, plan, i, &mut lines);
         let Some(failure) = fired.failure else { continue };
         lines.push(format!("Pretending action {} failed with rc={}", failure.action_id, failure.rc));

@@ -240,10 +240,10 @@ pub struct Resource {
     pub needs_fencing: bool,
     /// An operation recorded as still in progress (e.g. "start").
     pub pending_task: Option<String>,
+    /// The node of that operation in progress.
+    pub pending_node: Option<NodeIdx>,
     /// The resource template this primitive was defined from, if any.
     pub template: Option<String>,
-    /// The name this instance's active history entry uses (e.g. "rsc:1").
-    pub history_name: Option<String>,
     /// Location scores that apply only to the promoted role: node -> score.
     pub promoted_location: std::collections::BTreeMap<NodeIdx, i32>,
     /// Utilization this resource consumes on its node.
@@ -368,9 +368,9 @@ impl Resource {
             instance: None,
             needs_fencing: true,
             utilization: std::collections::BTreeMap::new(),
-            history_name: None,
             template: None,
             pending_task: None,
+            pending_node: None,
             promoted_location: std::collections::BTreeMap::new(),
             active_recurring: Vec::new(),
             clone_name: None,

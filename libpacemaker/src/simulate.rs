@@ -9,7 +9,6 @@ use libcrmcommon::xml::{Element, XmlNode};
 
 use crate::model::{NodeIdx, Variant, WorkingSet};
 use crate::sched::actions::Plan;
-use crate::unpack::strip_instance;
 
 pub mod execution;
 mod history_entry;
@@ -24,6 +23,21 @@ pub struct InjectedFailure {
     /// The transient attributes the failure sets on the action's node (fail count and
     /// last failure), in order; "value++" counts up.
     pub attributes: Vec<(String, String)>,
+}
+
+/// An action crm_simulate executed, with the names its result is recorded
+/// under (none for actions that are not resource operations).
+#[derive(Debug, Clone)]
+pub struct Executed {
+    /// The plan's index of the action.
+    pub action: usize,
+    pub history_names: Option<execution::HistoryNames>,
+}
+
+/// Whether some resource answers to `name` as Pacemaker's pe_find_resource
+/// finds one: by id, or by the name its history uses.
+pub fn resource_known_as(ws: &WorkingSet, name: &str) -> bool {
+    ws.resources.iter().any(|res| res.id == name || res.clone_name.as_deref() == Some(name))
 }
 
 fn node_state_mut<'a>(
@@ -53,14 +67,12 @@ fn node_state_mut<'a>(
     status.children[pos].as_element_mut()
 }
 
-/// Where each resource's history entries (lrm_resource) sit among one node's
+/// Where each history entry (lrm_resource) sits among one node's
 /// lrm_resources children, so recording an action doesn't scan every entry.
 #[derive(Default)]
 struct NodeHistoryIndex {
-    /// Entry positions by id.
-    by_id: HashMap<String, Vec<usize>>,
-    /// Entry positions by id without instance number ("rsc" for "rsc:2").
-    by_base: HashMap<String, Vec<usize>>,
+    /// Entry positions by id (the first entry of each id).
+    by_id: HashMap<String, usize>,
 }
 
 impl NodeHistoryIndex {
@@ -68,45 +80,33 @@ impl NodeHistoryIndex {
         let mut index = NodeHistoryIndex::default();
         for (pos, child) in lrm_resources.children.iter().enumerate() {
             if let XmlNode::Element(e) = child {
-                if e.name == "lrm_resource" {
-                    index.add(pos, e.id());
+                if let (true, Some(id)) = (e.name == "lrm_resource", e.id()) {
+                    index.add(pos, id);
                 }
             }
         }
         index
     }
 
-    fn add(&mut self, pos: usize, id: Option<&str>) {
-        let Some(id) = id else { return };
-        self.by_id.entry(id.to_string()).or_default().push(pos);
-        self.by_base
-            .entry(strip_instance(id).to_string())
-            .or_default()
-            .push(pos);
+    fn add(&mut self, pos: usize, id: &str) {
+        self.by_id.entry(id.to_string()).or_insert(pos);
     }
 
-    /// Positions of the entries holding `history_id`'s history, in document
-    /// order; an anonymous clone's entries may carry any instance number.
-    fn positions(&self, history_id: &str, anonymous: bool) -> Vec<usize> {
-        let mut out = self.by_id.get(history_id).cloned().unwrap_or_default();
-        if anonymous {
-            out.extend(self.by_base.get(history_id).into_iter().flatten());
-            out.sort_unstable();
-            out.dedup();
-        }
-        out
+    fn position(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
     }
 }
 
 /// Applies the given actions (plan indices, in execution order) to a copy of the CIB; each
 /// succeeds with the result it expects unless `failures` says otherwise.
-pub fn apply_executed(cib: &Element, ws: &WorkingSet, plan: &Plan, executed: &[usize], failures: &[InjectedFailure]) -> Element {
+pub fn apply_executed(cib: &Element, ws: &WorkingSet, plan: &Plan, executed: &[Executed], failures: &[InjectedFailure]) -> Element {
     let mut out = cib.clone();
     // Results are stamped with the real time, as Pacemaker does even with --set-datetime.
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let status = out.ensure_child("status");
     let mut history_indexes: HashMap<NodeIdx, NodeHistoryIndex> = HashMap::new();
-    for &i in executed {
+    for done in executed {
+        let i = done.action;
         let a = &plan.actions[i];
         let failure = failures.iter().find(|f| f.action == i);
         let Some(node) = a.node else { continue };
@@ -143,15 +143,7 @@ pub fn apply_executed(cib: &Element, ws: &WorkingSet, plan: &Plan, executed: &[u
         if res.variant != Variant::Primitive {
             continue;
         }
-        let anonymous = ws
-            .enclosing_clone(r)
-            .map(|c| !ws.resources[c].clone.unique)
-            .unwrap_or(false);
-        let history_id = if anonymous {
-            strip_instance(&res.id).to_string()
-        } else {
-            res.id.clone()
-        };
+        let Some(names) = &done.history_names else { continue };
         let Some(state) = node_state_mut(status, &node_id, &uname) else {
             continue;
         };
@@ -162,42 +154,43 @@ pub fn apply_executed(cib: &Element, ws: &WorkingSet, plan: &Plan, executed: &[u
         let index = history_indexes
             .entry(node)
             .or_insert_with(|| NodeHistoryIndex::build(lrm_resources));
-        // An anonymous instance may have several history entries on one node;
-        // the result applies to all of them.
-        let mut positions = index.positions(&history_id, anonymous);
-        if positions.is_empty() {
-            let mut e = Element::new("lrm_resource")
-                .with_attr("id", history_id.clone())
-                .with_attr("type", res.agent.clone())
-                .with_attr("class", res.class.clone());
-            if let Some(p) = &res.provider {
-                e.set_attr("provider", p.clone());
+        // The entry of the name the resource is known by, else of its
+        // configured name (also the name of a new entry).
+        let pos = match index.position(&names.known_as).or_else(|| index.position(&names.configured)) {
+            Some(pos) => pos,
+            None => {
+                let mut e = Element::new("lrm_resource")
+                    .with_attr("id", names.configured.clone())
+                    .with_attr("type", res.agent.clone())
+                    .with_attr("class", res.class.clone());
+                if let Some(p) = &res.provider {
+                    e.set_attr("provider", p.clone());
+                }
+                lrm_resources.push_child(e);
+                let pos = lrm_resources.children.len() - 1;
+                index.add(pos, &names.configured);
+                pos
             }
-            lrm_resources.push_child(e);
-            let pos = lrm_resources.children.len() - 1;
-            index.add(pos, Some(history_id.as_str()));
-            positions.push(pos);
-        }
-        for pos in positions {
-            let Some(entry) = lrm_resources.children[pos].as_element_mut() else {
-                continue;
-            };
-            // Every action succeeds with the result it expects, unless told to fail.
-            let target_rc = a.target_rc.unwrap_or(0);
-            let meta = |name: &str| a.added_meta.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
-            let notification = (a.task == "notify")
-                .then(|| (meta("notify_type").unwrap_or_default(), meta("notify_operation").unwrap_or_default()));
-            let result = history_entry::ActionResult {
-                rsc: &history_id,
-                task: &a.task,
-                notification,
-                interval_ms: a.interval_ms,
-                target_rc,
-                rc: failure.map_or(target_rc, |f| f.rc),
-                when: now,
-            };
-            history_entry::record(entry, &result);
-        }
+        };
+        let Some(entry) = lrm_resources.children[pos].as_element_mut() else {
+            continue;
+        };
+        let entry_id = entry.id().unwrap_or_default().to_owned();
+        // Every action succeeds with the result it expects, unless told to fail.
+        let target_rc = a.target_rc.unwrap_or(0);
+        let meta = |name: &str| a.added_meta.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+        let notification = (a.task == "notify")
+            .then(|| (meta("notify_type").unwrap_or_default(), meta("notify_operation").unwrap_or_default()));
+        let result = history_entry::ActionResult {
+            rsc: &entry_id,
+            task: &a.task,
+            notification,
+            interval_ms: a.interval_ms,
+            target_rc,
+            rc: failure.map_or(target_rc, |f| f.rc),
+            when: now,
+        };
+        history_entry::record(entry, &result);
     }
     out
 }

@@ -21,9 +21,10 @@ pub struct StatusSections {
 }
 
 /// The cluster status with the optional sections asked for. `cib` is the CIB `ws` was
-/// unpacked from.
-pub fn cluster_status_with(ws: &WorkingSet, cib: &Element, sections: StatusSections) -> String {
-    let mut out = status::cluster_status(ws);
+/// unpacked from. Operations in progress are shown when `show_pending` (crm_simulate
+/// shows them in the initial status only).
+pub fn cluster_status_with(ws: &WorkingSet, cib: &Element, sections: StatusSections, show_pending: bool) -> String {
+    let mut out = status::cluster_status(ws, show_pending);
     if sections.attributes {
         out.push_str(&node_attributes::node_attributes(ws, cib));
     }

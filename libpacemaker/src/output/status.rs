@@ -167,7 +167,7 @@ fn displayable_role(ws: &WorkingSet, r: RscIdx) -> Role {
 }
 
 /// One primitive's status line (without indentation or bullet).
-pub fn primitive_line(ws: &WorkingSet, r: RscIdx, name: &str) -> String {
+pub fn primitive_line(ws: &WorkingSet, r: RscIdx, name: &str, show_pending: bool) -> String {
     let res = &ws.resources[r];
     // An inactive resource locked to a node is shown there.
     let node = match res.running_on[..] {
@@ -188,7 +188,7 @@ pub fn primitive_line(ws: &WorkingSet, r: RscIdx, name: &str) -> String {
         }
     } else {
         // crm_simulate shows operations in progress ("Starting").
-        let pending = match res.pending_task.as_deref() {
+        let pending = match res.pending_task.as_deref().filter(|_| show_pending) {
             Some("start") => Some("Starting"),
             Some("stop") => Some("Stopping"),
             Some("migrate_to") | Some("migrate_from") => Some("Migrating"),
@@ -225,7 +225,7 @@ pub fn primitive_line(ws: &WorkingSet, r: RscIdx, name: &str) -> String {
     if node.is_some() && node == res.lock_node {
         flags.push("LOCKED".to_string());
     }
-    if res.pending_task.as_deref() == Some("monitor") {
+    if show_pending && res.pending_task.as_deref() == Some("monitor") {
         flags.push("Monitoring".to_string());
     }
     if let Some(t) = res.meta.get("target-role").and_then(|t| Role::parse(t)) {
@@ -284,12 +284,15 @@ fn printable_name(ws: &WorkingSet, r: RscIdx) -> String {
     }
 }
 
-fn write_resource(ws: &WorkingSet, r: RscIdx, depth: usize, out: &mut String) {
+fn write_resource(ws: &WorkingSet, r: RscIdx, depth: usize, show_pending: bool, out: &mut String) {
     let indent = "  ".repeat(depth);
     let res = &ws.resources[r];
     match res.variant {
         Variant::Primitive => {
-            if res.orphan && res.running_on.is_empty() {
+            // Stopped orphans are left out, except as members of a group
+            // shown because another member is active.
+            let in_group = res.parent.is_some_and(|p| ws.resources[p].variant == Variant::Group);
+            if res.orphan && res.running_on.is_empty() && !in_group {
                 return;
             }
             if res
@@ -302,7 +305,7 @@ fn write_resource(ws: &WorkingSet, r: RscIdx, depth: usize, out: &mut String) {
             }
             out.push_str(&format!(
                 "{indent}* {}\n",
-                primitive_line(ws, r, &printable_name(ws, r))
+                primitive_line(ws, r, &printable_name(ws, r), show_pending)
             ));
         }
         Variant::Group => {
@@ -317,10 +320,10 @@ fn write_resource(ws: &WorkingSet, r: RscIdx, depth: usize, out: &mut String) {
             let name = res.id.clone();
             out.push_str(&format!("{indent}* Resource Group: {name}{suffix}:\n"));
             for &c in &res.children {
-                write_resource(ws, c, depth + 1, out);
+                write_resource(ws, c, depth + 1, show_pending, out);
             }
         }
-        Variant::Clone => write_clone(ws, r, depth, out),
+        Variant::Clone => write_clone(ws, r, depth, show_pending, out),
     }
 }
 
@@ -365,7 +368,7 @@ fn instance_location(ws: &WorkingSet, inst: RscIdx) -> Option<NodeIdx> {
     }
 }
 
-fn write_clone(ws: &WorkingSet, r: RscIdx, depth: usize, out: &mut String) {
+fn write_clone(ws: &WorkingSet, r: RscIdx, depth: usize, show_pending: bool, out: &mut String) {
     let indent = "  ".repeat(depth);
     let inner = "  ".repeat(depth + 1);
     let res = &ws.resources[r];
@@ -385,6 +388,9 @@ fn write_clone(ws: &WorkingSet, r: RscIdx, depth: usize, out: &mut String) {
             if partially_active || !ws.resources[child].orphan {
                 print_full = true;
             }
+        } else if show_pending && ws.resources[child].pending_task.is_some() {
+            // An instance with an operation in progress is shown with it.
+            print_full = true;
         } else if !partially_active {
             // Listed in the Stopped summary below.
         } else if prims
@@ -415,7 +421,7 @@ fn write_clone(ws: &WorkingSet, r: RscIdx, depth: usize, out: &mut String) {
             print_full = true;
         }
         if print_full {
-            write_resource(ws, child, depth + 1, &mut body);
+            write_resource(ws, child, depth + 1, show_pending, &mut body);
         }
     }
     let sort = |v: &mut Vec<NodeIdx>| {
@@ -482,7 +488,7 @@ fn write_clone(ws: &WorkingSet, r: RscIdx, depth: usize, out: &mut String) {
     out.push_str(&body);
 }
 
-pub fn resource_list(ws: &WorkingSet, out: &mut String) {
+pub fn resource_list(ws: &WorkingSet, show_pending: bool, out: &mut String) {
     out.push_str("  * Full List of Resources:\n");
     let before = out.len();
     for &r in &ws.top_level {
@@ -492,7 +498,7 @@ pub fn resource_list(ws: &WorkingSet, out: &mut String) {
         if collective && !ws.running_nodes(r).is_empty() && ws.collective_running_on(r).is_empty() {
             continue;
         }
-        write_resource(ws, r, 2, out);
+        write_resource(ws, r, 2, show_pending, out);
     }
     if out.len() == before {
         out.push_str("    * No resources\n");
@@ -500,10 +506,10 @@ pub fn resource_list(ws: &WorkingSet, out: &mut String) {
 }
 
 /// The full status block (node list, blank line, resource list).
-pub fn cluster_status(ws: &WorkingSet) -> String {
+pub fn cluster_status(ws: &WorkingSet, show_pending: bool) -> String {
     let mut out = String::new();
     node_list(ws, &mut out);
     out.push('\n');
-    resource_list(ws, &mut out);
+    resource_list(ws, show_pending, &mut out);
     out
 }

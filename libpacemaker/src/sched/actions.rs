@@ -322,6 +322,13 @@ pub struct Builder<'a> {
     /// Multiply active resources with multiple-active=stop_unexpected: they
     /// stop only where they don't belong (Pacemaker's pe_rsc_stop_unexpected).
     stop_unexpected: Vec<RscIdx>,
+    /// Orderings between two clones whose effect the orderings between
+    /// their instances carry instead (interleaved clones): they order the
+    /// clones' own actions but change no action's flags.
+    interleaved_orderings: std::collections::HashSet<usize>,
+    /// Interleaved clones (first, then) mandatorily ordered: an instance of
+    /// `then` with no instance of `first` beside it is inhibited.
+    pub(super) interleaved_pairs: Vec<(RscIdx, RscIdx)>,
 }
 
 impl<'a> Builder<'a> {
@@ -337,6 +344,8 @@ impl<'a> Builder<'a> {
             deferred_probe_orders: Vec::new(),
             fence_device_digests: Vec::new(),
             stop_unexpected: Vec::new(),
+            interleaved_orderings: std::collections::HashSet::new(),
+            interleaved_pairs: Vec::new(),
         }
     }
 
@@ -1021,8 +1030,12 @@ impl<'a> Builder<'a> {
         }
         let firsts = self.first_actions_for(first, &first_task, Some(then));
         let thens = self.plan.rsc_actions(then, then_task);
+        let interleaved = self.interleaves(first, then, then_task);
         for &f in &firsts {
             for &t in &thens {
+                if interleaved {
+                    self.interleaved_orderings.insert(self.plan.orderings.len());
+                }
                 self.plan.order(f, t, flags);
             }
         }
@@ -1365,8 +1378,12 @@ impl<'a> Builder<'a> {
         while changed && rounds < 1000 {
             changed = self.update_one_or_more();
             changed |= self.block_colocation_dependents();
+            changed |= self.summarize_interleaved_clones();
             rounds += 1;
             for oi in 0..self.plan.orderings.len() {
+                if self.interleaved_orderings.contains(&oi) {
+                    continue;
+                }
                 let Ordering { first, then, flags } = self.plan.orderings[oi].clone();
                 let first_node = self.plan.actions[first].node;
                 let targets = targets_of

@@ -900,6 +900,9 @@ impl<'a> Placement<'a> {
         if !self.ws.resources[r].provisional || self.ws.resources[r].assigning {
             return;
         }
+        if self.ws.resources[r].clone.promotable {
+            super::promotion_scores::add_promotion_scores(self.ws, r);
+        }
         self.ws.resources[r].assigning = true;
         for ci in self.this_with[r].clone() {
             let primary = self.ws.colocations[ci].primary;
@@ -926,7 +929,7 @@ impl<'a> Placement<'a> {
         let mut children = self.ws.resources[r].children.clone();
         let ws = &*self.ws;
         let clone_allowed = ws.resources[r].allowed.clone();
-        children.sort_by(|&a, &b| cmp_instance(ws, &clone_allowed, a, b));
+        super::list_sort::sort_like_glib(&mut children, &mut |&a, &b| cmp_instance(ws, &clone_allowed, a, b));
         self.ws.resources[r].children = children.clone();
         let available = (0..self.ws.nodes.len())
             .filter(|&n| node_available(self.ws, n))
@@ -982,6 +985,7 @@ impl<'a> Placement<'a> {
         }
         if settings.promotable {
             super::promote::set_instance_roles(self.ws, r);
+            super::promotion_scores::reset_instance_priorities(self.ws, r);
         }
         let res = &mut self.ws.resources[r];
         res.provisional = false;
@@ -1150,7 +1154,8 @@ fn cmp_instance(
         return pb.cmp(&pa);
     }
     let (na, nb) = match (na, nb) {
-        (None, None) => return ws.resources[a].instance.cmp(&ws.resources[b].instance),
+        // No preference between inactive instances (the sort keeps their order).
+        (None, None) => return Equal,
         (None, Some(_)) => return Greater,
         (Some(_), None) => return Less,
         (Some(x), Some(y)) => (x, y),

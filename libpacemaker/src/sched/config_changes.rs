@@ -214,7 +214,9 @@ impl Builder<'_> {
         if !self.ws.options.stop_orphan_resources {
             return;
         }
-        for r in 0..self.ws.resources.len() {
+        // Only top-level orphans: orphaned clone instances keep their
+        // fail counts.
+        for r in self.ws.top_level.clone() {
             let res = &self.ws.resources[r];
             if !res.orphan || res.variant != Variant::Primitive {
                 continue;

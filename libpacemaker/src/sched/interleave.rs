@@ -3,7 +3,7 @@
 //! instance on its own node, not for the whole other clone.
 
 use super::actions::Builder;
-use crate::model::{NodeIdx, RscIdx, Variant};
+use crate::model::{order_flags as of, NodeIdx, Role, RscIdx, Variant};
 use crate::output::status::natural_cmp;
 
 impl Builder<'_> {
@@ -11,7 +11,7 @@ impl Builder<'_> {
     /// `then_task` is interleaved: both are clones, and the clone that
     /// decides (the first one when the second stops or demotes, else the
     /// second) has interleave=true.
-    fn interleaves(&self, first: RscIdx, then: RscIdx, then_task: &str) -> bool {
+    pub(super) fn interleaves(&self, first: RscIdx, then: RscIdx, then_task: &str) -> bool {
         let ws = &*self.ws;
         if first == then
             || ws.resources[first].variant != Variant::Clone
@@ -39,14 +39,88 @@ impl Builder<'_> {
         }
         let current = first_task == "stopped" || first_task == "demoted";
         let first_instance_task = super::member_task(first_task);
+        let mandatory = flags & (of::RUNNABLE_LEFT | of::IMPLIES_THEN) != 0;
+        if mandatory && !current && !self.interleaved_pairs.contains(&(first, then)) {
+            self.interleaved_pairs.push((first, then));
+        }
         for then_child in self.ws.resources[then].children.clone() {
             let Some(first_child) = self.compatible_instance(then_child, first, current) else {
+                // Nothing of `first` is or will be active beside this
+                // instance: it must not be active either.
+                if mandatory && !current {
+                    self.inhibit_instance(then_child);
+                }
                 continue;
             };
             let first_action = self.plan.rsc_actions(first_child, first_instance_task).first().copied();
             let then_action = self.plan.rsc_actions(then_child, then_task).first().copied();
             if let (Some(f), Some(t)) = (first_action, then_action) {
                 self.plan.order(f, t, flags);
+            }
+        }
+    }
+
+    /// Inhibits, until none is left, the instances of interleaved clones
+    /// whose clone they are mandatorily ordered after has no instance beside
+    /// them any more (an instance inhibited makes those ordered after it
+    /// lose their match too).
+    pub(super) fn inhibit_unmatched_instances(&mut self) {
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for (first, then) in self.interleaved_pairs.clone() {
+                for then_child in self.ws.resources[then].children.clone() {
+                    let placed = self.ws.primitives_of(then_child).iter().any(|&p| self.ws.resources[p].assigned_to.is_some());
+                    if placed && self.compatible_instance(then_child, first, false).is_none() {
+                        self.inhibit_instance(then_child);
+                        changed = true;
+                    }
+                }
+            }
+        }
+    }
+
+    /// A clone action that an interleaved ordering leaves to the instances
+    /// can run only if one of its instances' actions can (Pacemaker's
+    /// summary_action_flags); returns whether any action changed.
+    pub(super) fn summarize_interleaved_clones(&mut self) -> bool {
+        let mut changed = false;
+        for (_, then) in self.interleaved_pairs.clone() {
+            for task in ["start", "stop", "promote", "demote"] {
+                let members: Vec<usize> = self
+                    .ws
+                    .primitives_of(then)
+                    .into_iter()
+                    .flat_map(|p| self.plan.rsc_actions(p, task))
+                    .collect();
+                if members.iter().any(|&a| self.plan.actions[a].runnable) {
+                    continue;
+                }
+                for a in self.plan.rsc_actions(then, task) {
+                    if self.plan.actions[a].runnable {
+                        self.plan.actions[a].runnable = false;
+                        changed = true;
+                    }
+                }
+            }
+        }
+        changed
+    }
+
+    /// Leaves an instance unassigned after its actions were planned
+    /// (Pacemaker assigns it to no node): it doesn't start, and its
+    /// recurring operations don't run.
+    fn inhibit_instance(&mut self, instance: RscIdx) {
+        for p in self.ws.primitives_of(instance) {
+            if self.ws.resources[p].assigned_to.take().is_none() {
+                continue;
+            }
+            self.ws.resources[p].next_role = Role::Stopped;
+            for a in self.plan.rsc_actions(p, "start") {
+                self.plan.actions[a].runnable = false;
+            }
+            for a in self.plan.rsc_actions(p, "stop") {
+                self.plan.actions[a].optional = false;
             }
         }
     }

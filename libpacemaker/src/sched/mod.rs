@@ -9,11 +9,13 @@ pub mod discovery;
 pub mod fencing;
 pub mod guest;
 pub mod interleave;
+pub mod list_sort;
 pub mod migration;
 pub mod monitors;
 pub mod notify;
 pub mod probes;
 pub mod promote;
+pub mod promotion_scores;
 pub mod remote;
 pub mod shutdown;
 pub mod unfencing;
@@ -252,6 +254,7 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     // ordered against them like against any other ordering.
     anti_colocation::order_anti_colocations(&mut builder);
     builder.order_probes_before_restarts();
+    builder.inhibit_unmatched_instances();
     builder.propagate();
     builder.cancel_superseded_reloads(&definition_changes);
     builder.settle_migrations();

@@ -21,7 +21,7 @@ fn promotion_score(ws: &WorkingSet, inst: RscIdx, node: NodeIdx) -> Option<i32> 
         // The attribute is named after the instance's history entry (older
         // CIBs use "rsc:N"), falling back to the base name for anonymous clones.
         let own_name = ws.resources[p]
-            .history_name
+            .clone_name
             .clone()
             .unwrap_or_else(|| ws.resources[p].id.clone());
         let own = format!("master-{own_name}");

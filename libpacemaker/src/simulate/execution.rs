@@ -49,6 +49,19 @@ pub struct Failure {
 pub struct Fired {
     pub action_id: u64,
     pub failure: Option<Failure>,
+    /// For a resource action, the names its history entry is looked up by:
+    /// the name the resource is known by, then its configured name.
+    pub history_names: Option<HistoryNames>,
+}
+
+/// The names a resource action's result is recorded under (Pacemaker's
+/// `resource` and `resource_config_name` in crm_simulate).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryNames {
+    /// An existing history entry of this name takes the result.
+    pub known_as: String,
+    /// Else one of this name, which also names a new entry.
+    pub configured: String,
 }
 
 /// The outcome of running a graph.
@@ -80,6 +93,10 @@ pub fn run(graph: &Element, fail_specs: &[String], exists: &dyn Fn(&str) -> bool
             fired_this_pass += 1;
             let action = &synapses[s].action;
             let failure = if action.resource_op { failure_for(action, fail_specs, exists, &mut run.errors) } else { None };
+            let history_names = action.resource_op.then(|| HistoryNames {
+                known_as: known_as(action, exists).to_owned(),
+                configured: action.rsc_id.clone(),
+            });
             let id = action.id;
             if failure.is_some() {
                 abort_priority = INFINITY as i64;
@@ -93,7 +110,7 @@ pub fn run(graph: &Element, fail_specs: &[String], exists: &dyn Fn(&str) -> bool
                     }
                 }
             }
-            run.fired.push(Fired { action_id: id, failure });
+            run.fired.push(Fired { action_id: id, failure, history_names });
         }
         if fired_this_pass == 0 {
             break;
@@ -134,14 +151,19 @@ fn synapse(e: &Element) -> Option<Synapse> {
     Some(Synapse { priority, action, inputs, executed: false })
 }
 
+/// The name the action's resource is known by: like Pacemaker, the
+/// configured name when some resource answers to it, else the instance name.
+fn known_as<'a>(action: &'a GraphAction, exists: &dyn Fn(&str) -> bool) -> &'a str {
+    match &action.rsc_long_id {
+        Some(long) if !exists(&action.rsc_id) && exists(long) => long.as_str(),
+        _ => action.rsc_id.as_str(),
+    }
+}
+
 /// The first failure spec naming this action, by the name the resource is known by or by
 /// its configured name.
 fn failure_for(action: &GraphAction, specs: &[String], exists: &dyn Fn(&str) -> bool, errors: &mut Vec<String>) -> Option<Failure> {
-    // Like Pacemaker, prefer the configured name when some resource answers to it.
-    let known_as = match &action.rsc_long_id {
-        Some(long) if !exists(&action.rsc_id) && exists(long) => long.as_str(),
-        _ => action.rsc_id.as_str(),
-    };
+    let known_as = known_as(action, exists);
     let key = |name: &str| format!("{name}_{}_{}@{}=", action.operation, action.interval_ms, action.node).to_ascii_lowercase();
     for spec in specs {
         let lower = spec.to_ascii_lowercase();

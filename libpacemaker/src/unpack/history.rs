@@ -7,6 +7,7 @@ use libcrmcommon::xml::Element;
 
 use super::nodes::fence_node;
 use super::resources::{parse_interval_ms, strip_instance};
+use super::anonymous::{self, InstancePrototypes};
 use super::rsc_lookup::ResourceLookup;
 use crate::model::{ActiveRecurring, FailedOp, NodeIdx, OnFail, RecordedOp, Resource, Role, RscIdx, Variant, WorkingSet};
 use crate::score::INFINITY;
@@ -41,16 +42,18 @@ const EXEC_NO_SECRETS: i32 = 10;
 
 pub(super) fn unpack_history(ws: &mut WorkingSet, status: &Element) {
     let mut lookup = ResourceLookup::default();
+    let mut ctx = HistoryContext { prototypes: InstancePrototypes::snapshot(ws), agent_changed: Vec::new() };
     // A remote node's history is read once its connection is known to be
     // up, which takes the history of the node running the connection: read
     // in passes until one reads nothing new.
-    while unpack_history_pass(ws, &mut lookup, status, false) {}
+    while unpack_history_pass(ws, &mut lookup, &mut ctx, status, false) {}
     // Then the rest, which matters only where what is believed active on an
     // unseen node can be fenced.
     if ws.options.stonith_enabled {
-        unpack_history_pass(ws, &mut lookup, status, true);
+        unpack_history_pass(ws, &mut lookup, &mut ctx, status, true);
     }
     super::remote::finish_remote_nodes(ws);
+    note_agent_changes(ws, &ctx.agent_changed);
     compute_failcounts(ws);
     for r in 0..ws.resources.len() {
         if ws.resources[r].variant == Variant::Primitive {
@@ -58,6 +61,30 @@ pub(super) fn unpack_history(ws: &mut WorkingSet, status: &Element) {
             // A started instance of a promotable clone is unpromoted.
             if ws.resources[r].role == Role::Started && ws.is_promotable_member(r) {
                 ws.resources[r].role = Role::Unpromoted;
+            }
+        }
+    }
+}
+
+/// What reading history gathers besides the working set.
+struct HistoryContext {
+    prototypes: InstancePrototypes,
+    /// History entries (resource name, node) that recorded another agent
+    /// than the one configured.
+    agent_changed: Vec<(String, NodeIdx)>,
+}
+
+/// Notes where each resource's agent changed. Like Pacemaker, which checks
+/// this when scheduling, an entry concerns the configured resources its name
+/// matches by id or by the name history knows them by, once all history is
+/// read (an orphan instance's entry concerns no configured instance).
+fn note_agent_changes(ws: &mut WorkingSet, entries: &[(String, NodeIdx)]) {
+    for (name, node) in entries {
+        for r in 0..ws.resources.len() {
+            let res = &ws.resources[r];
+            let matches = res.id == *name || res.clone_name.as_deref() == Some(name.as_str());
+            if matches && !res.orphan && res.variant == Variant::Primitive && !res.agent_changed_on.contains(node) {
+                ws.resources[r].agent_changed_on.push(*node);
             }
         }
     }
@@ -272,49 +299,6 @@ struct Replay {
     failure_records: Vec<RecordedOp>,
 }
 
-/// Among the anonymous instances sharing `template`'s base name, picks the one
-/// to hold history on `node`: one already active there, else the first one
-/// active nowhere.
-fn pick_anonymous_instance(
-    ws: &WorkingSet,
-    lookup: &ResourceLookup,
-    template: RscIdx,
-    node: NodeIdx,
-) -> Option<RscIdx> {
-    let candidates = lookup
-        .clone_members(strip_instance(&ws.resources[template].id))
-        .to_vec();
-    // Instances are compared by their top-level instance (group instances move together).
-    if let Some(&c) = candidates
-        .iter()
-        .find(|&&c| ws.resources[c].running_on.contains(&node))
-    {
-        return Some(c);
-    }
-    // Prefer an instance whose sibling group members are already on this node.
-    for &c in &candidates {
-        let inst = instance_root(ws, c);
-        if ws.running_nodes(inst).contains(&node) && ws.resources[c].running_on.is_empty() {
-            return Some(c);
-        }
-    }
-    candidates
-        .into_iter()
-        .find(|&c| ws.running_nodes(instance_root(ws, c)).is_empty())
-}
-
-/// The direct child of the clone that contains `r`.
-fn instance_root(ws: &WorkingSet, r: RscIdx) -> RscIdx {
-    let mut cur = r;
-    while let Some(p) = ws.resources[cur].parent {
-        if ws.resources[p].variant == Variant::Clone {
-            return cur;
-        }
-        cur = p;
-    }
-    cur
-}
-
 fn default_on_fail(ws: &WorkingSet, rsc: &Resource, op: &Op) -> OnFail {
     let configured = rsc
         .ops
@@ -382,6 +366,7 @@ fn active_role(ws: &WorkingSet, rsc: RscIdx) -> Role {
 fn unpack_lrm_resource(
     ws: &mut WorkingSet,
     lookup: &mut ResourceLookup,
+    ctx: &mut HistoryContext,
     node: NodeIdx,
     entry: &Element,
 ) {
@@ -408,31 +393,20 @@ fn unpack_lrm_resource(
         Some(found) => found,
         None => (create_orphan(ws, rsc_id, entry), false),
     };
-    let mut replay = replay_ops(ws, template, node, &ops);
+    // The instance is chosen before its operations are replayed.
+    let rsc = match ws.enclosing_clone(template).filter(|_| anonymous) {
+        Some(clone) => {
+            anonymous::find_instance(ws, &ctx.prototypes, clone, strip_instance(rsc_id), node).unwrap_or(template)
+        }
+        None => template,
+    };
+    let mut replay = replay_ops(ws, rsc, node, &ops);
     note_failed_ops(ws, node, std::mem::take(&mut replay.noteworthy));
     let failure_timeout_s = replay.failure_timeout_s;
     let clear_fail_count = replay.clear_fail_count;
 
     let active = replay.role > Role::Stopped;
-    let rsc = if anonymous && active {
-        match pick_anonymous_instance(ws, lookup, template, node) {
-            Some(r) if !instance_number_withheld(ws, template, node) => r,
-            _ => create_anonymous_orphan(ws, template),
-        }
-    } else if anonymous {
-        // Stopped: recorded on the instance active here, else on the first
-        // instance active nowhere (as Pacemaker matches history to instances).
-        pick_anonymous_instance(ws, lookup, template, node).unwrap_or(template)
-    } else {
-        template
-    };
-    if anonymous && active && ws.resources[rsc].history_name.is_none() {
-        ws.resources[rsc].history_name = Some(rsc_id.to_string());
-    }
-    // A second history entry for an instance already active here belongs to
-    // an orphan instance in Pacemaker: it doesn't rename this one.
-    let shadowed = anonymous && !active && ws.resources[rsc].running_on.contains(&node);
-    if anonymous && !shadowed && rsc_id != ws.resources[rsc].id {
+    if anonymous && rsc_id != ws.resources[rsc].id {
         // The most recent history name wins (Pacemaker's clone_name).
         ws.resources[rsc].clone_name = Some(rsc_id.to_string());
     }
@@ -442,8 +416,8 @@ fn unpack_lrm_resource(
     if !ws.resources[rsc].history_on.contains(&node) {
         ws.resources[rsc].history_on.push(node);
     }
-    if !ws.resources[rsc].orphan && recorded_agent_differs(&ws.resources[rsc], entry) {
-        ws.resources[rsc].agent_changed_on.push(node);
+    if recorded_agent_differs(&ws.resources[rsc], entry) {
+        ctx.agent_changed.push((rsc_id.to_string(), node));
     }
     if ws.nodes[node].online {
         let failure_records = std::mem::take(&mut replay.failure_records);
@@ -582,39 +556,6 @@ fn create_orphan(ws: &mut WorkingSet, id: &str, entry: &Element) -> RscIdx {
     if ws.resources[idx].is_remote_connection {
         super::remote::orphaned_connection(ws, idx);
     }
-    idx
-}
-
-/// Whether an anonymous clone instance active on a lost node goes without
-/// an instance number: one that doesn't need fencing may start elsewhere
-/// before the node is fenced, so unless the clone has an instance for every
-/// node, the history there belongs to an orphan instance.
-fn instance_number_withheld(ws: &WorkingSet, template: RscIdx, node: NodeIdx) -> bool {
-    let n = &ws.nodes[node];
-    let lost = !n.online || n.unclean;
-    let universal = ws
-        .enclosing_clone(template)
-        .is_some_and(|c| ws.resources[c].clone.clone_max == ws.nodes.len());
-    lost && !n.is_remote && !universal && !crate::sched::fencing::requirement(ws, template).needs_fencing()
-}
-
-fn create_anonymous_orphan(ws: &mut WorkingSet, template: RscIdx) -> RscIdx {
-    // More active instances than clone-max: add an orphan instance.
-    let Some(clone) = ws.enclosing_clone(template) else {
-        return template;
-    };
-    let n = ws.resources[clone].children.len();
-    let base = strip_instance(&ws.resources[template].id).to_string();
-    let mut rsc = ws.resources[template].clone();
-    rsc.id = format!("{base}:{n}");
-    rsc.instance = Some(n);
-    rsc.orphan = true;
-    rsc.running_on.clear();
-    rsc.known_on.clear();
-    rsc.parent = Some(clone);
-    let idx = ws.resources.len();
-    ws.resources.push(rsc);
-    ws.resources[clone].children.push(idx);
     idx
 }
 
@@ -1073,6 +1014,11 @@ fn apply_replay(
     }
     ws.resources[rsc].failure_ignored |= replay.failure_ignored;
     if !active {
+        // An instance stopped per history that names instances (older
+        // CIBs) is known by its own id again, lest it look like an orphan.
+        if ws.resources[rsc].clone_name.as_ref().is_some_and(|name| name.contains(':')) {
+            ws.resources[rsc].clone_name = None;
+        }
         if replay.next_role != Role::Unknown && !anonymous {
             set_next_role(ws, rsc, replay.next_role);
         }
@@ -1089,8 +1035,9 @@ fn apply_replay(
         ws.resources[rsc].blocked = true;
     }
     ws.resources[rsc].start_pending |= replay.start_pending;
-    if ws.resources[rsc].pending_task.is_none() {
+    if ws.resources[rsc].pending_task.is_none() && replay.pending_task.is_some() {
         ws.resources[rsc].pending_task = replay.pending_task.clone();
+        ws.resources[rsc].pending_node = Some(node);
     }
     ws.resources[rsc].failure_ignored |= replay.failure_ignored;
 
@@ -1280,7 +1227,11 @@ fn apply_target_role(ws: &mut WorkingSet, rsc: RscIdx) {
 
 /// Reads the history of every node whose turn it is; returns whether any was
 /// read. `remaining` reads all nodes not read yet.
-fn unpack_history_pass(ws: &mut WorkingSet, lookup: &mut ResourceLookup, status: &Element, remaining: bool) -> bool {
+fn unpack_history_pass(
+    ws: &mut WorkingSet,
+    lookup: &mut ResourceLookup,
+    ctx: &mut HistoryContext,
+    status: &Element, remaining: bool) -> bool {
     let mut progress = false;
     for state in status.elements().filter(|e| e.name == "node_state") {
         let (Some(id), Some(uname)) = (state.id(), state.attr("uname")) else {
@@ -1319,7 +1270,7 @@ fn unpack_history_pass(ws: &mut WorkingSet, lookup: &mut ResourceLookup, status:
             continue;
         };
         for entry in lrm.elements().filter(|e| e.name == "lrm_resource") {
-            unpack_lrm_resource(ws, lookup, node, entry);
+            unpack_lrm_resource(ws, lookup, ctx, node, entry);
         }
     }
     progress

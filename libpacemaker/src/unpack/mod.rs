@@ -1,5 +1,6 @@
 //! Turning a CIB document into a [`WorkingSet`].
 
+mod anonymous;
 mod constraints;
 mod failcounts;
 mod history;

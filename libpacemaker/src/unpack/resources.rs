@@ -358,6 +358,14 @@ fn unpack_clone(
             .push(format!("{} has nothing to clone", ws.resources[idx].id));
         return;
     };
+    let mut settings = settings;
+    if settings.unique && !supports_unique_instances(template) {
+        // Agents of other standards can run only as anonymous instances, at
+        // most one per node (Pacemaker's pe__force_anon).
+        settings.unique = false;
+        settings.clone_node_max = 1;
+        settings.clone_max = settings.clone_max.min(node_count);
+    }
     ws.resources[idx].clone = settings.clone();
     ws.resources[idx].meta.insert(
         "globally-unique".to_string(),
@@ -367,6 +375,8 @@ fn unpack_clone(
         "promotable".to_string(),
         if promotable { "true" } else { "false" }.to_string(),
     );
+    // With clone-max 0, one (orphan) instance still exists for history to
+    // be matched to.
     let count = settings.clone_max.max(1);
     for n in 0..count {
         if let Some(c) = unpack_one(ws, template, Some(idx), rsc_defaults, Some(n)) {
@@ -374,11 +384,24 @@ fn unpack_clone(
         }
     }
     if settings.clone_max == 0 {
-        // Pacemaker still creates one (unusable) instance when clone-max is 0.
-        for &c in &ws.resources[idx].children.clone() {
-            ws.resources[c].orphan = false;
+        for r in ws.resources[idx].children.iter().flat_map(|&c| ws.primitives_of(c)).collect::<Vec<_>>() {
+            ws.resources[r].orphan = true;
         }
     }
+}
+
+/// Whether every primitive of a clone's template uses an agent standard that
+/// can have globally unique instances (OCF and fencing agents only).
+fn supports_unique_instances(template: &Element) -> bool {
+    let primitives: Vec<&Element> = if template.name == "primitive" {
+        vec![template]
+    } else {
+        template.elements().filter(|e| e.name == "primitive").collect()
+    };
+    primitives.iter().all(|p| match p.attr("class") {
+        Some(class) => class == "ocf" || class == "stonith",
+        None => true,
+    })
 }
 
 /// The rsc_defaults meta-attributes that apply to a resource (their rules

@@ -103,14 +103,8 @@ pub(super) fn op_key(rsc_id: &str, task: &str, interval_ms: u64) -> String {
 pub(super) fn clone_name(ws: &WorkingSet, a: &Action) -> Option<String> {
     let r = a.rsc?;
     let res = &ws.resources[r];
-    // The name of an active history entry; else that of an inactive entry
-    // recorded without instance number (an instance that starts where the
-    // clone once ran or was probed keeps that name). Inactive entries with
-    // instance numbers are not matched to instances as Pacemaker matches
-    // them yet, so their names are not used.
-    res.history_name
+    res.clone_name
         .as_ref()
-        .or(res.clone_name.as_ref().filter(|name| !name.contains(':')))
         .filter(|name| **name != res.id)
         .cloned()
 }
