@@ -371,7 +371,7 @@ fn unpack_lrm_resource(
     entry: &Element,
 ) {
     let Some(rsc_id) = entry.id() else { return };
-    let mut ops: Vec<Op> = entry
+    let ops: Vec<Op> = entry
         .elements()
         .filter(|e| e.name == "lrm_rsc_op")
         .filter_map(Op::from_xml)
@@ -386,7 +386,11 @@ fn unpack_lrm_resource(
         }
         return;
     }
-    ops.sort_by(replay_order);
+    // GLib's merge sort, as Pacemaker's: the comparison is not transitive.
+    let mut order: Vec<usize> = (0..ops.len()).collect();
+    crate::sched::list_sort::sort_like_glib(&mut order, &mut |&a, &b| replay_order(&ops[a], &ops[b]));
+    let mut slots: Vec<Option<Op>> = ops.into_iter().map(Some).collect();
+    let ops: Vec<Op> = order.into_iter().filter_map(|i| slots[i].take()).collect();
 
     lookup.catch_up(ws);
     let (template, anonymous) = match lookup.find(ws, rsc_id) {
