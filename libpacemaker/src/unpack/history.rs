@@ -573,6 +573,7 @@ fn create_orphan(ws: &mut WorkingSet, id: &str, entry: &Element) -> RscIdx {
     rsc.orphan = true;
     rsc.managed = ws.options.stop_orphan_resources && !ws.options.maintenance_mode;
     rsc.is_remote_connection = super::remote::is_remote_connection_xml(entry);
+    rsc.orphan_container_filler = entry.attr(CONTAINER_ATTR).is_some();
     let idx = ws.resources.len();
     ws.resources.push(rsc);
     ws.top_level.push(idx);
@@ -1246,8 +1247,29 @@ fn unpack_history_pass(ws: &mut WorkingSet, lookup: &mut ResourceLookup, status:
         for entry in lrm.elements().filter(|e| e.name == "lrm_resource") {
             unpack_lrm_resource(ws, lookup, node, entry);
         }
+        link_orphaned_fillers(ws, lookup, lrm);
     }
     progress
+}
+
+/// History entry attribute naming the container of the resource (kept so
+/// that orphans still run inside their container).
+const CONTAINER_ATTR: &str = "container";
+
+/// Orphans whose history names a container get it once the node's history
+/// is read (an orphaned guest connection stays a guest node's).
+fn link_orphaned_fillers(ws: &mut WorkingSet, lookup: &mut ResourceLookup, lrm: &Element) {
+    lookup.catch_up(ws);
+    for entry in lrm.elements().filter(|e| e.name == "lrm_resource") {
+        let (Some(id), Some(container_id)) = (entry.id(), entry.attr(CONTAINER_ATTR)) else { continue };
+        let (Some(container), Some((rsc, _))) = (ws.rsc_by_id(container_id), lookup.find(ws, id)) else {
+            continue;
+        };
+        if ws.resources[rsc].orphan_container_filler && ws.resources[rsc].container.is_none() {
+            ws.resources[rsc].container = Some(container);
+            ws.resources[container].fillers.push(rsc);
+        }
+    }
 }
 
 /// Sums fail-count-* node attributes per resource and node.
