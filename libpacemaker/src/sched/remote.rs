@@ -121,7 +121,9 @@ impl Builder<'_> {
         if !self.ws.nodes.iter().any(|n| n.is_remote) {
             return;
         }
-        for a in 0..self.plan.actions.len() {
+        // Newest first, as Pacemaker walks its action list (which matters
+        // for the order in which nodes are found to need fencing).
+        for a in (0..self.plan.actions.len()).rev() {
             let action = &self.plan.actions[a];
             let Some(rsc) = action.rsc else { continue };
             // Clearing a connection's fail count comes before it starts again.

@@ -752,10 +752,16 @@ fn replay_ops(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, ops: &[Op]) -> Replay
             _ => {}
         }
         let strategy = default_on_fail(ws, &ws.resources[rsc], op);
-        if strategy == OnFail::Ignore {
+        // A failed stop inside a container counts as done: restarting the
+        // container stops the resource anyway.
+        let container_stops_it = strategy == OnFail::RestartContainer && op.task == "stop";
+        if strategy == OnFail::Ignore || container_stops_it {
             set_state_from_result(ws, rsc, &mut r, op, op.target_rc);
             r.failure_ignored = true;
             r.noteworthy.push(op.shown());
+            if container_stops_it && on_fail_rank(r.on_fail) <= on_fail_rank(OnFail::Recover) {
+                r.on_fail = strategy;
+            }
             continue;
         }
         // An agent missing where resources need not run is no news.
@@ -953,6 +959,15 @@ fn ban(ws: &mut WorkingSet, rsc: RscIdx, node: Option<NodeIdx>) {
     }
 }
 
+/// A failure inside a container is recovered by restarting the container.
+fn restart_container(ws: &mut WorkingSet, rsc: RscIdx) {
+    ws.resources[rsc].failed = true;
+    ws.resources[rsc].failed_stop = true;
+    if let Some(container) = ws.resources[rsc].container {
+        ws.resources[container].stop_required = true;
+    }
+}
+
 fn apply_replay(
     ws: &mut WorkingSet,
     rsc: RscIdx,
@@ -1006,6 +1021,10 @@ fn apply_replay(
         // stopped connection failed (and its node fenced).
         if replay.on_fail == OnFail::ResetRemote && !ws.nodes[node].unclean {
             reset_remote(ws, rsc);
+        }
+        // A failed stop inside a container still restarts the container.
+        if replay.on_fail == OnFail::RestartContainer && !ws.nodes[node].unclean {
+            restart_container(ws, rsc);
         }
         apply_target_role(ws, rsc);
         return;
@@ -1077,13 +1096,7 @@ fn apply_replay(
                 ws.resources[rsc].failed_stop = true;
             }
         }
-        OnFail::RestartContainer => {
-            ws.resources[rsc].failed = true;
-            ws.resources[rsc].failed_stop = true;
-            if let Some(container) = ws.resources[rsc].container {
-                ws.resources[container].stop_required = true;
-            }
-        }
+        OnFail::RestartContainer => restart_container(ws, rsc),
         OnFail::ResetRemote => reset_remote(ws, rsc),
     }
     if role != Role::Stopped && role != Role::Unknown {
