@@ -399,8 +399,19 @@ fn unpack_lrm_resource(
         }
         return;
     }
-    // Replay in call order; pending operations (call-id -1) go last.
-    ops.sort_by_key(|o| if o.call_id < 0 { i64::MAX } else { o.call_id });
+    // Replay in call order; pending operations (call-id -1) go last. An
+    // operation recorded twice under one call (its last result and its last
+    // failure) is ordered by when each result was recorded.
+    ops.sort_by(|a, b| {
+        let call = |o: &Op| if o.call_id < 0 { i64::MAX } else { o.call_id };
+        call(a).cmp(&call(b)).then_with(|| {
+            let changed = |o: &Op| o.attrs.last_rc_change.and_then(|v| v.trim().parse::<i64>().ok());
+            match (a.call_id >= 0, changed(a), changed(b)) {
+                (true, Some(x), Some(y)) => x.cmp(&y),
+                _ => std::cmp::Ordering::Equal,
+            }
+        })
+    });
 
     lookup.catch_up(ws);
     let (template, anonymous) = match lookup.find(ws, rsc_id) {
