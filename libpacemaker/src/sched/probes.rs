@@ -96,6 +96,9 @@ impl Builder<'_> {
         }
         children.sort_by_key(|&c| self.ws.resources[c].instance);
         if super::discovery::clone_excludes(self.ws, clone, node) {
+            // Nor is the node one the clone might run on, as its
+            // notifications tell (its "available" nodes).
+            self.ws.resources[clone].allowed.remove(&node);
             return false;
         }
         if self.ws.resources[clone].clone.unique {
