@@ -167,9 +167,10 @@ impl Builder<'_> {
 
     fn probe_primitive(&mut self, r: RscIdx, node: NodeIdx, orders: &mut Vec<ProbeOrder>) -> bool {
         let res = &self.ws.resources[r];
-        // Resources inside a container are found out through the container.
+        // Resources inside a container are found out through the container
+        // (but a guest node's connection is probed like any other).
         if res.orphan
-            || res.container.is_some()
+            || (res.container.is_some() && !res.is_remote_connection)
             || self.known_on(r, node)
             || !super::discovery::allows_probe(self.ws, r, node)
         {
