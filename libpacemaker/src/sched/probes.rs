@@ -359,6 +359,11 @@ impl Builder<'_> {
             if first == then || first_task != "stop" {
                 continue;
             }
+            // A probe inside a stopping container could come only after the
+            // container is started again: no ordering there.
+            if self.ws.resources[first].container == Some(then) && then_task == "stop" {
+                continue;
+            }
             let Some(first_probes) = probes_of.get(&first).cloned() else { continue };
             let thens: Vec<usize> = self
                 .plan

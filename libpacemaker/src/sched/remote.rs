@@ -214,6 +214,12 @@ impl Builder<'_> {
 
     /// An action before the connection's stop.
     pub(super) fn order_then_stop(&mut self, first: usize, connection: RscIdx, extra: u32) {
+        // Kept with the resource orderings, so that a probe of a resource
+        // stopping there comes before the connection's stop too.
+        let a = &self.plan.actions[first];
+        if let (Some(r), "stop") = (a.rsc, a.task.as_str()) {
+            self.rsc_orderings.push((r, "stop".to_string(), connection, "stop".to_string(), of::PRESERVE | extra));
+        }
         for stop in self.plan.rsc_actions(connection, "stop") {
             self.plan.order(first, stop, of::PRESERVE | extra);
         }
