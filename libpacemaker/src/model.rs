@@ -408,6 +408,9 @@ pub mod order_flags {
     pub const IMPLIES_FIRST: u32 = 1 << 5;
     pub const RUNNABLE_LEFT: u32 = 1 << 9;
     pub const RESTART: u32 = 1 << 14;
+    /// A required "then" of a promoted resource requires "first" too (its
+    /// demote before its stop: Pacemaker's pe_order_promoted_implies_first).
+    pub const PROMOTED_IMPLIES_FIRST: u32 = 1 << 7;
     pub const IMPLIES_FIRST_PRINTED: u32 = 1 << 17;
     pub const IMPLIES_THEN_PRINTED: u32 = 1 << 18;
     pub const ONE_OR_MORE: u32 = 1 << 20;
