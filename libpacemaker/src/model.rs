@@ -281,6 +281,9 @@ pub struct Resource {
     pub container: Option<RscIdx>,
     /// Resources that name this one as their container.
     pub fillers: Vec<RscIdx>,
+    /// An orphan whose history names a container: it is linked to it once
+    /// its node's history has been read.
+    pub orphan_container_filler: bool,
     /// A stop is required on the current node whatever else is decided (a
     /// container restarted for what runs inside it).
     pub stop_required: bool,
@@ -314,11 +317,12 @@ pub struct RecordedOp {
 impl Resource {
     /// Whether the resource may live-migrate (`allow-migrate`; remote
     /// connections may by default, so that remote nodes can move without
-    /// stopping what runs on them).
+    /// stopping what runs on them, but not guest nodes' connections, which
+    /// move with their container).
     pub fn allows_migration(&self) -> bool {
         match self.meta.get("allow-migrate") {
             Some(v) => crate::options::is_true(v),
-            None => self.is_remote_connection,
+            None => self.is_remote_connection && !self.meta.contains_key("container") && !self.orphan_container_filler,
         }
     }
 
@@ -343,6 +347,7 @@ impl Resource {
             managed: true,
             is_stonith: false,
             orphan: false,
+            orphan_container_filler: false,
             failed: false,
             failed_stop: false,
             blocked: false,
@@ -408,6 +413,9 @@ pub mod order_flags {
     pub const IMPLIES_FIRST: u32 = 1 << 5;
     pub const RUNNABLE_LEFT: u32 = 1 << 9;
     pub const RESTART: u32 = 1 << 14;
+    /// A required "then" of a promoted resource requires "first" too (its
+    /// demote before its stop: Pacemaker's pe_order_promoted_implies_first).
+    pub const PROMOTED_IMPLIES_FIRST: u32 = 1 << 7;
     pub const IMPLIES_FIRST_PRINTED: u32 = 1 << 17;
     pub const IMPLIES_THEN_PRINTED: u32 = 1 << 18;
     pub const ONE_OR_MORE: u32 = 1 << 20;
@@ -646,6 +654,18 @@ impl WorkingSet {
         self.primitives_of(r)
             .iter()
             .any(|&p| !self.resources[p].running_on.is_empty())
+    }
+
+    /// Whether a primitive counts as active for the status display: it runs
+    /// on an unclean node, on an online one, or unmanaged on an offline one
+    /// (a managed resource on a node that is merely offline, such as a lost
+    /// guest node not yet unclean, is not).
+    pub fn counts_as_active(&self, p: RscIdx) -> bool {
+        let res = &self.resources[p];
+        res.running_on.iter().any(|&n| {
+            let node = &self.nodes[n];
+            node.unclean || node.online || !res.managed
+        })
     }
 
     /// Union of nodes the resource's primitives run on, in first-seen order.

@@ -377,12 +377,8 @@ fn write_clone(ws: &WorkingSet, r: RscIdx, depth: usize, show_pending: bool, out
     let mut started: Vec<NodeIdx> = Vec::new();
     for &child in &res.children {
         let prims = ws.primitives_of(child);
-        let partially_active = prims
-            .iter()
-            .any(|&p| !ws.resources[p].running_on.is_empty());
-        let fully_active = prims
-            .iter()
-            .all(|&p| !ws.resources[p].running_on.is_empty());
+        let partially_active = prims.iter().any(|&p| ws.counts_as_active(p));
+        let fully_active = prims.iter().all(|&p| ws.counts_as_active(p));
         let mut print_full = false;
         if res.clone.unique {
             if partially_active || !ws.resources[child].orphan {

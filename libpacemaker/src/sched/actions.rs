@@ -888,7 +888,7 @@ impl<'a> Builder<'a> {
                     self.ws.is_promotable_member(r) || self.ws.resources[r].role > Role::Unpromoted;
                 self.order_tasks(r, "stop", r, "start", of::IMPLIES_THEN | of::RESTART);
                 if promotable {
-                    self.order_tasks(r, "demote", r, "stop", of::IMPLIES_FIRST);
+                    self.order_tasks(r, "demote", r, "stop", of::IMPLIES_FIRST | of::PROMOTED_IMPLIES_FIRST);
                     self.order_tasks(r, "start", r, "promote", of::RUNNABLE_LEFT);
                 }
                 self.container_orderings(r);
@@ -1438,6 +1438,13 @@ impl<'a> Builder<'a> {
         if flags & of::IMPLIES_FIRST != 0
             && !self.plan.actions[then].optional
             && !first_optional
+            && self.plan.actions[first].optional
+        {
+            changed |= self.clear_optional(first, then);
+        }
+        if flags & of::PROMOTED_IMPLIES_FIRST != 0
+            && !self.plan.actions[then].optional
+            && self.plan.actions[then].rsc.is_some_and(|r| self.ws.resources[r].role == Role::Promoted)
             && self.plan.actions[first].optional
         {
             changed |= self.clear_optional(first, then);

@@ -55,14 +55,8 @@ impl Builder<'_> {
     /// Schedules the deletion of orphaned resources' history (resources no
     /// longer in the configuration), after they are stopped.
     pub fn clean_up_orphans(&mut self) {
-        // Unknown history may belong to what is not modelled yet: bundles,
-        // and the implicit connections of guest nodes.
-        let guests = self
-            .ws
-            .resources
-            .iter()
-            .any(|r| r.meta.contains_key("remote-node"));
-        if self.ws.unsupported_resources || guests {
+        // Unknown history may belong to what is not modelled yet (bundles).
+        if self.ws.unsupported_resources {
             return;
         }
         for r in 0..self.ws.resources.len() {

@@ -133,7 +133,7 @@ impl Builder<'_> {
             self.mark_fenced(n);
             match stop {
                 // The container's stop is itself implied by fencing its host.
-                Some(stop) if self.plan.actions[stop].pseudo || self.host_fenced(container) => {
+                Some(stop) if self.plan.actions[stop].pseudo || self.host_fenced_first(container, n) => {
                     if let Some(host_fence) = self.host_fencing(container) {
                         self.plan.order(host_fence, fence, of::RUNNABLE_LEFT | of::IMPLIES_THEN);
                     }
@@ -161,8 +161,13 @@ impl Builder<'_> {
             .all(|&host| self.ws.nodes[host].online || self.can_fence(host))
     }
 
-    fn host_fenced(&self, container: RscIdx) -> bool {
-        self.host_fencing(container).is_some()
+    /// Whether the container's host is fenced, and Pacemaker (which visits
+    /// nodes by name) has made the container's stop part of that fencing
+    /// before it comes to the guest.
+    fn host_fenced_first(&self, container: RscIdx, guest: NodeIdx) -> bool {
+        let Some(host) = self.ws.resources[container].running_on.first().copied() else { return false };
+        let by_name = crate::output::status::natural_cmp(&self.ws.nodes[host].uname, &self.ws.nodes[guest].uname);
+        self.host_fencing(container).is_some() && by_name == std::cmp::Ordering::Less
     }
 
     /// The fencing of the node the container runs on, if scheduled.

@@ -126,16 +126,34 @@ fn apply_failure_thresholds(ws: &mut WorkingSet) {
             .map(|c| !ws.resources[c].clone.unique)
             .unwrap_or(false);
         let target = if anonymous { ws.top_parent(r) } else { r };
-        let counts: Vec<(usize, i32)> = ws.resources[r]
-            .failcount
-            .iter()
-            .map(|(&n, &c)| (n, c))
-            .collect();
+        let mut nodes: Vec<usize> = Vec::new();
+        collect_failed_nodes(ws, r, &mut nodes);
+        let counts: Vec<(usize, i64)> = nodes.into_iter().map(|n| (n, failcount_with_fillers(ws, r, n))).collect();
         for (node, count) in counts {
+            let threshold = i64::from(threshold);
             if count > 0 && count >= threshold {
                 ws.resources[target].allowed.insert(node, -INFINITY);
             }
         }
+    }
+}
+
+/// A container's fail count includes the failures of what runs inside it
+/// (a guest node's connection failing makes its container move too).
+fn failcount_with_fillers(ws: &WorkingSet, r: RscIdx, node: usize) -> i64 {
+    let own = i64::from(ws.resources[r].failcount.get(&node).copied().unwrap_or(0));
+    ws.resources[r].fillers.iter().fold(own, |sum, &f| sum + failcount_with_fillers(ws, f, node))
+}
+
+/// The nodes where a resource or anything inside it has a fail count.
+fn collect_failed_nodes(ws: &WorkingSet, r: RscIdx, out: &mut Vec<usize>) {
+    for &n in ws.resources[r].failcount.keys() {
+        if !out.contains(&n) {
+            out.push(n);
+        }
+    }
+    for &f in &ws.resources[r].fillers {
+        collect_failed_nodes(ws, f, out);
     }
 }
 

@@ -5,6 +5,7 @@
 
 use super::actions::{Action, Builder};
 use crate::model::{order_flags as of, NodeIdx, Role, RscIdx, Variant};
+use crate::options::is_true;
 use crate::output::status::natural_cmp;
 
 /// The clone-level actions a notification is about: the task, the clone's
@@ -44,6 +45,9 @@ struct RoundEntries {
     unpromoted: Entries,
 }
 
+/// The task named in the keys of notifications after fencing.
+const FENCE_TASK_NAME: &str = super::actions::FENCE_TASK;
+
 /// What an empty list is sent as (agents split on spaces either way).
 const EMPTY_LIST: &str = " ";
 
@@ -52,8 +56,12 @@ impl Builder<'_> {
     /// required actions are known.
     pub fn create_notifications(&mut self) {
         for clone in 0..self.ws.resources.len() {
+            if self.ws.resources[clone].variant != Variant::Clone {
+                continue;
+            }
+            self.notify_after_fencing(clone);
             let res = &self.ws.resources[clone];
-            if res.variant != Variant::Clone || !res.clone.notify {
+            if !res.clone.notify {
                 continue;
             }
             let promotable = res.clone.promotable;
@@ -215,6 +223,79 @@ impl Builder<'_> {
         }
     }
 
+    /// Stops implied by fencing complete only when the node is fenced: the
+    /// other instances are told of each such stop after the fencing, in a
+    /// round of its own (Pacemaker's pe__order_notifs_after_fencing). Done
+    /// before the clone's usual rounds, whose notifications of the same
+    /// instances then are these.
+    fn notify_after_fencing(&mut self, clone: RscIdx) {
+        let clone_notifies = self.ws.resources[clone].clone.notify;
+        for p in self.ws.primitives_of(clone) {
+            // An instance may ask for notifications itself.
+            let notifies = self.ws.resources[p].meta.get("notify").map_or(clone_notifies, |v| is_true(v));
+            if !notifies {
+                continue;
+            }
+            for stop in self.plan.rsc_actions(p, "stop") {
+                let a = &self.plan.actions[stop];
+                let Some(node) = a.node else { continue };
+                if !a.pseudo || self.ws.is_guest(node) || !self.fenced_nodes().contains(&node) {
+                    continue;
+                }
+                let Some(fencing) = (0..self.plan.actions.len()).find(|&f| {
+                    let f = &self.plan.actions[f];
+                    f.is_node_fencing() && f.node == Some(node) && !f.optional
+                }) else {
+                    continue;
+                };
+                self.fencing_round(clone, p, node, fencing);
+            }
+        }
+    }
+
+    fn fencing_round(&mut self, clone: RscIdx, stopped: RscIdx, node: NodeIdx, fencing: usize) {
+        let res = &self.ws.resources[stopped];
+        let id = res.id.clone();
+        // Keyed by the name the plan uses for the instance, as its other actions.
+        let name = res.clone_name.clone().unwrap_or_else(|| id.clone());
+        let runnable = self.plan.actions[fencing].runnable;
+        let pseudo = |builder: &mut Self, key_type: &str, task: &str| {
+            let key = format!("{name}_{key_type}_notify_{FENCE_TASK_NAME}_0");
+            let i = builder.notify_pseudo(stopped, key, task, false, runnable);
+            let a = &mut builder.plan.actions[i];
+            a.add_meta("notify_key_type", key_type);
+            a.add_meta("notify_key_operation", FENCE_TASK_NAME);
+            a.add_meta("notify_type", "post");
+            a.add_meta("notify_operation", "stop");
+            i
+        };
+        let post = pseudo(self, "post", "notify");
+        let post_done = pseudo(self, "confirmed-post", "notified");
+        self.plan.order(fencing, post, of::IMPLIES_THEN);
+        self.plan.order(post, post_done, of::IMPLIES_THEN);
+        let lists = vec![
+            ("notify_stop_resource".to_string(), id),
+            ("notify_stop_uname".to_string(), self.ws.nodes[node].uname.clone()),
+        ];
+        self.tell_instance_actions(clone, &lists);
+        for p in self.ws.primitives_of(clone) {
+            if self.ws.resources[p].role == Role::Stopped {
+                continue;
+            }
+            let stop = self.plan.rsc_actions(p, "stop").first().copied();
+            for on in self.ws.resources[p].running_on.clone() {
+                let stop_pseudo = stop.is_some_and(|s| self.plan.actions[s].pseudo);
+                let n = &self.ws.nodes[on];
+                if stop_pseudo && (n.unclean || n.remote_requires_reset) {
+                    continue;
+                }
+                if stop.is_none_or(|s| self.plan.actions[s].optional) {
+                    self.notify_on(p, on, "stop", post, post_done, true, &lists);
+                }
+            }
+        }
+    }
+
     /// Who is in which state and who acts, as each agent is told (Pacemaker's
     /// collect_resource_data and add_notif_keys): name/value pairs such as
     /// notify_start_resource="rsc:1 rsc:2", notify_start_uname="n1 n2".
@@ -344,6 +425,28 @@ impl Builder<'_> {
         if !self.ws.nodes[node].online || !self.plan.actions[op].runnable {
             return;
         }
+        let res = &self.ws.resources[p];
+        let name = res.clone_name.as_deref().unwrap_or(&res.id);
+        let phase = if post { "post" } else { "pre" };
+        let key = format!("{name}_{phase}_notify_{task}_0");
+        // The same notification asked for twice (after fencing, then in the
+        // clone's round) is one action, with what it was told first.
+        let existing = self.plan.rsc_actions(p, "notify").into_iter().find(|&i| {
+            let a = &self.plan.actions[i];
+            a.node == Some(node) && a.op_key == key
+        });
+        if let Some(i) = existing {
+            if !self.plan.actions[op].optional {
+                self.plan.actions[i].optional = false;
+            }
+            let told = self.plan.actions[op].added_meta.clone();
+            for (name, value) in told.iter().chain(lists) {
+                self.plan.actions[i].add_meta(name, value);
+            }
+            self.plan.order(op, i, of::OPTIONAL);
+            self.plan.order(i, done, of::OPTIONAL);
+            return;
+        }
         let mut action = Action {
             rsc: Some(p),
             task: "notify".to_string(),
@@ -357,10 +460,7 @@ impl Builder<'_> {
         // the clone's post-notification is named after the completing
         // pseudo-action (rsc:0_post_notify_start_0 within
         // clone_post_notify_running_0).
-        let res = &self.ws.resources[p];
-        let name = res.clone_name.as_deref().unwrap_or(&res.id);
-        let phase = if post { "post" } else { "pre" };
-        action.op_key = format!("{name}_{phase}_notify_{task}_0");
+        action.op_key = key;
         // The instance's notification is told what the clone's is, and the lists.
         let told = self.plan.actions[op].added_meta.clone();
         for (name, value) in told.iter().chain(lists) {

@@ -100,6 +100,9 @@ impl Builder<'_> {
         }
         children.sort_by_key(|&c| self.ws.resources[c].instance);
         if super::discovery::clone_excludes(self.ws, clone, node) {
+            // Nor is the node one the clone might run on, as its
+            // notifications tell (its "available" nodes).
+            self.ws.resources[clone].allowed.remove(&node);
             return false;
         }
         if self.ws.resources[clone].clone.unique {
@@ -168,9 +171,10 @@ impl Builder<'_> {
 
     fn probe_primitive(&mut self, r: RscIdx, node: NodeIdx, orders: &mut Vec<ProbeOrder>) -> bool {
         let res = &self.ws.resources[r];
-        // Resources inside a container are found out through the container.
+        // Resources inside a container are found out through the container
+        // (but a guest node's connection is probed like any other).
         if res.orphan
-            || res.container.is_some()
+            || (res.container.is_some() && !res.is_remote_connection)
             || self.known_on(r, node)
             || !super::discovery::allows_probe(self.ws, r, node)
         {
@@ -357,6 +361,11 @@ impl Builder<'_> {
         }
         for (first, first_task, then, then_task, flags) in self.rsc_orderings.clone() {
             if first == then || first_task != "stop" {
+                continue;
+            }
+            // A probe inside a stopping container could come only after the
+            // container is started again: no ordering there.
+            if self.ws.resources[first].container == Some(then) && then_task == "stop" {
                 continue;
             }
             // An anti-colocation's probe orderings stay what it is (kept between actions

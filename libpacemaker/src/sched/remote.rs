@@ -121,7 +121,9 @@ impl Builder<'_> {
         if !self.ws.nodes.iter().any(|n| n.is_remote) {
             return;
         }
-        for a in 0..self.plan.actions.len() {
+        // Newest first, as Pacemaker walks its action list (which matters
+        // for the order in which nodes are found to need fencing).
+        for a in (0..self.plan.actions.len()).rev() {
             let action = &self.plan.actions[a];
             let Some(rsc) = action.rsc else { continue };
             // Clearing a connection's fail count comes before it starts again.
@@ -212,6 +214,12 @@ impl Builder<'_> {
 
     /// An action before the connection's stop.
     pub(super) fn order_then_stop(&mut self, first: usize, connection: RscIdx, extra: u32) {
+        // Kept with the resource orderings, so that a probe of a resource
+        // stopping there comes before the connection's stop too.
+        let a = &self.plan.actions[first];
+        if let (Some(r), "stop") = (a.rsc, a.task.as_str()) {
+            self.rsc_orderings.push((r, "stop".to_string(), connection, "stop".to_string(), of::PRESERVE | extra));
+        }
         for stop in self.plan.rsc_actions(connection, "stop") {
             self.plan.order(first, stop, of::PRESERVE | extra);
         }

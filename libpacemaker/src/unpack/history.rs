@@ -554,6 +554,7 @@ fn create_orphan(ws: &mut WorkingSet, id: &str, entry: &Element) -> RscIdx {
     rsc.orphan = true;
     rsc.managed = ws.options.stop_orphan_resources && !ws.options.maintenance_mode;
     rsc.is_remote_connection = super::remote::is_remote_connection_xml(entry);
+    rsc.orphan_container_filler = entry.attr(CONTAINER_ATTR).is_some();
     let idx = ws.resources.len();
     ws.resources.push(rsc);
     ws.top_level.push(idx);
@@ -711,10 +712,16 @@ fn replay_ops(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, ops: &[Op]) -> Replay
             OnFail::Ignore if status == EXEC_NOT_INSTALLED => OnFail::Migrate,
             strategy => strategy,
         };
-        if strategy == OnFail::Ignore {
+        // A failed stop inside a container counts as done: restarting the
+        // container stops the resource anyway.
+        let container_stops_it = strategy == OnFail::RestartContainer && op.task == "stop";
+        if strategy == OnFail::Ignore || container_stops_it {
             set_state_from_result(ws, rsc, &mut r, op, op.target_rc);
             r.failure_ignored = true;
             r.noteworthy.push(op.shown());
+            if container_stops_it && on_fail_rank(r.on_fail) <= on_fail_rank(OnFail::Recover) {
+                r.on_fail = strategy;
+            }
             continue;
         }
         // An agent missing where resources need not run is no news.
@@ -972,6 +979,15 @@ fn ban(ws: &mut WorkingSet, rsc: RscIdx, node: Option<NodeIdx>) {
     }
 }
 
+/// A failure inside a container is recovered by restarting the container.
+fn restart_container(ws: &mut WorkingSet, rsc: RscIdx) {
+    ws.resources[rsc].failed = true;
+    ws.resources[rsc].failed_stop = true;
+    if let Some(container) = ws.resources[rsc].container {
+        ws.resources[container].stop_required = true;
+    }
+}
+
 fn apply_replay(
     ws: &mut WorkingSet,
     rsc: RscIdx,
@@ -1030,6 +1046,10 @@ fn apply_replay(
         // stopped connection failed (and its node fenced).
         if replay.on_fail == OnFail::ResetRemote && !ws.nodes[node].unclean {
             reset_remote(ws, rsc);
+        }
+        // A failed stop inside a container still restarts the container.
+        if replay.on_fail == OnFail::RestartContainer && !ws.nodes[node].unclean {
+            restart_container(ws, rsc);
         }
         apply_target_role(ws, rsc);
         return;
@@ -1102,13 +1122,7 @@ fn apply_replay(
                 ws.resources[rsc].failed_stop = true;
             }
         }
-        OnFail::RestartContainer => {
-            ws.resources[rsc].failed = true;
-            ws.resources[rsc].failed_stop = true;
-            if let Some(container) = ws.resources[rsc].container {
-                ws.resources[container].stop_required = true;
-            }
-        }
+        OnFail::RestartContainer => restart_container(ws, rsc),
         OnFail::ResetRemote => reset_remote(ws, rsc),
     }
     if role != Role::Stopped && role != Role::Unknown {
@@ -1276,8 +1290,29 @@ fn unpack_history_pass(
         for entry in lrm.elements().filter(|e| e.name == "lrm_resource") {
             unpack_lrm_resource(ws, lookup, ctx, node, entry);
         }
+        link_orphaned_fillers(ws, lookup, lrm);
     }
     progress
+}
+
+/// History entry attribute naming the container of the resource (kept so
+/// that orphans still run inside their container).
+const CONTAINER_ATTR: &str = "container";
+
+/// Orphans whose history names a container get it once the node's history
+/// is read (an orphaned guest connection stays a guest node's).
+fn link_orphaned_fillers(ws: &mut WorkingSet, lookup: &mut ResourceLookup, lrm: &Element) {
+    lookup.catch_up(ws);
+    for entry in lrm.elements().filter(|e| e.name == "lrm_resource") {
+        let (Some(id), Some(container_id)) = (entry.id(), entry.attr(CONTAINER_ATTR)) else { continue };
+        let (Some(container), Some((rsc, _))) = (ws.rsc_by_id(container_id), lookup.find(ws, id)) else {
+            continue;
+        };
+        if ws.resources[rsc].orphan_container_filler && ws.resources[rsc].container.is_none() {
+            ws.resources[rsc].container = Some(container);
+            ws.resources[container].fillers.push(rsc);
+        }
+    }
 }
 
 /// Sums fail-count-* node attributes per resource and node.

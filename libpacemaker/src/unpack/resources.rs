@@ -293,7 +293,10 @@ fn unpack_one(
         .filter(|r| *r != Role::Unknown);
     rsc.meta = meta;
 
-    if ws.options.symmetric_cluster {
+    // A guest node's connection may go wherever its container goes, even in
+    // an asymmetric cluster.
+    let guest_connection = rsc.is_remote_connection && rsc.meta.contains_key("container");
+    if ws.options.symmetric_cluster || guest_connection {
         for n in 0..ws.nodes.len() {
             rsc.allowed.insert(n, 0);
         }

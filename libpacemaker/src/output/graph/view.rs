@@ -66,6 +66,9 @@ pub(super) fn fence_action(a: &Action) -> &str {
 /// "stonith-node1-reboot", ...): for an anonymous clone instance known by
 /// another name in its history, built from that name (the plan's key).
 pub(super) fn operation_key(ws: &WorkingSet, a: &Action) -> String {
+    if let Some(key) = renamed_notification_key(ws, a) {
+        return key;
+    }
     match a.rsc {
         Some(r) if !a.op_key.is_empty() => {
             // The plan's key may use another name; keep only what follows it.
@@ -93,6 +96,26 @@ pub(super) fn operation_key(ws: &WorkingSet, a: &Action) -> String {
     }
 }
 
+/// A clone instance's notification known by a clone name is keyed by the
+/// notification it belongs to (its type and operation) rather than by its
+/// own key, which may name another task (the notifications after fencing
+/// are "rsc:0_post_notify_stonith_0"); its confirmation, by the bare task.
+fn renamed_notification_key(ws: &WorkingSet, a: &Action) -> Option<String> {
+    if a.task != "notify" && a.task != "notified" {
+        return None;
+    }
+    let r = a.rsc?;
+    if ws.resources[r].variant != Variant::Primitive {
+        return None;
+    }
+    let name = clone_name(ws, a)?;
+    let meta = |wanted: &str| a.added_meta.iter().find(|(n, _)| n == wanted).map(|(_, v)| v.as_str());
+    if a.task == "notified" {
+        return Some(op_key(&name, "notified", 0));
+    }
+    Some(format!("{name}_{}_notify_{}_0", meta("notify_type")?, meta("notify_operation")?))
+}
+
 pub(super) fn op_key(rsc_id: &str, task: &str, interval_ms: u64) -> String {
     format!("{rsc_id}_{task}_{interval_ms}")
 }
@@ -113,6 +136,13 @@ pub(super) fn clone_name(ws: &WorkingSet, a: &Action) -> Option<String> {
 /// (built from the resource id), shown as internal_operation_key.
 pub(super) fn internal_key(ws: &WorkingSet, a: &Action) -> Option<String> {
     let name = clone_name(ws, a)?;
+    if renamed_notification_key(ws, a).is_some() {
+        // The plan's own key, with the resource's id for the name it used.
+        let res = &ws.resources[a.rsc?];
+        let planned = res.clone_name.as_deref().unwrap_or(&res.id);
+        let rest = a.op_key.strip_prefix(planned).unwrap_or(&a.op_key);
+        return Some(format!("{}{rest}", res.id));
+    }
     let id = &ws.resources[a.rsc?].id;
     let key = operation_key(ws, a);
     let rest = key.strip_prefix(name.as_str())?;
