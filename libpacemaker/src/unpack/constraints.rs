@@ -295,25 +295,25 @@ fn unpack_colocation(ws: &mut WorkingSet, c: &Element) {
     let id = c.id().unwrap_or("").to_string();
     let score_value = constraint_score(c).unwrap_or(0);
     let node_attribute = c.attr("node-attribute").map(str::to_string);
+    let colocate = |ws: &mut WorkingSet, dependent: RscIdx, primary: RscIdx, score: i32, roles: (Role, Role)| {
+        let influence = influence(ws, c, dependent);
+        let (dependent_role, primary_role) = roles;
+        add_colocation(
+            ws,
+            Colocation {
+                id: id.clone(),
+                dependent,
+                primary,
+                score,
+                dependent_role,
+                primary_role,
+                node_attribute: node_attribute.clone(),
+                influence,
+            },
+        );
+    };
     if c.child("resource_set").is_some() {
         let sets: Vec<&Element> = c.elements().filter(|e| e.name == "resource_set").collect();
-        let colocate = |ws: &mut WorkingSet, dependent: RscIdx, primary: RscIdx, score: i32, roles: (Role, Role)| {
-            let influence = influence(ws, c, dependent);
-            let (dependent_role, primary_role) = roles;
-            add_colocation(
-                ws,
-                Colocation {
-                    id: id.clone(),
-                    dependent,
-                    primary,
-                    score,
-                    dependent_role,
-                    primary_role,
-                    node_attribute: node_attribute.clone(),
-                    influence,
-                },
-            );
-        };
         let members_of = |ws: &WorkingSet, set: &Element| -> Vec<RscIdx> {
             set.elements()
                 .filter(|e| e.name == "resource_ref")
@@ -378,22 +378,10 @@ fn unpack_colocation(ws: &mut WorkingSet, c: &Element) {
         // Two unordered sets: Pacemaker ends up not colocating them.
         return;
     }
+    let roles = (role_attr(c, "rsc-role"), role_attr(c, "with-rsc-role"));
     for &dependent in &dependents {
         for &primary in &primaries {
-            let infl = influence(ws, c, dependent);
-            add_colocation(
-                ws,
-                Colocation {
-                    id: id.clone(),
-                    dependent,
-                    primary,
-                    score: score_value,
-                    dependent_role: role_attr(c, "rsc-role"),
-                    primary_role: role_attr(c, "with-rsc-role"),
-                    node_attribute: node_attribute.clone(),
-                    influence: infl,
-                },
-            );
+            colocate(ws, dependent, primary, score_value, roles);
         }
     }
 }
