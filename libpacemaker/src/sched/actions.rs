@@ -899,6 +899,7 @@ impl<'a> Builder<'a> {
                 self.order_tasks(r, "stopped", r, "start", of::OPTIONAL);
                 self.order_tasks(r, "start", r, "running", of::RUNNABLE_LEFT);
                 let mut previous: Option<RscIdx> = None;
+                let mut last_active: Option<RscIdx> = None;
                 let promotable = self.ws.is_promotable_member(r);
                 for &m in &children {
                     if promotable {
@@ -963,6 +964,15 @@ impl<'a> Builder<'a> {
                             );
                             self.order_tasks(m, "demote", p, "demote", of::OPTIONAL);
                         }
+                    }
+                    // A partially active group stops in sequence: past the inactive
+                    // members, each active one before the last active one before it.
+                    if !self.ws.resources[m].running_on.is_empty() {
+                        let previous_inactive = previous.is_some_and(|p| self.ws.resources[p].running_on.is_empty());
+                        if let (true, Some(active)) = (previous_inactive, last_active) {
+                            self.order_tasks(m, "stop", active, "stop", of::OPTIONAL);
+                        }
+                        last_active = Some(m);
                     }
                     previous = Some(m);
                 }
