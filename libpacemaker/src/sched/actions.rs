@@ -1379,6 +1379,33 @@ impl<'a> Builder<'a> {
         out
     }
 
+    /// A group's "stopped", "running", "promoted" and "demoted" pseudo-actions can
+    /// run only if every member's stop (start, ...) can (Pacemaker's group action
+    /// flags); returns whether any action changed.
+    fn summarize_groups(&mut self) -> bool {
+        let mut changed = false;
+        for r in 0..self.ws.resources.len() {
+            if self.ws.resources[r].variant != Variant::Group {
+                continue;
+            }
+            for (member_task, group_task) in [("stop", "stopped"), ("start", "running"), ("promote", "promoted"), ("demote", "demoted")] {
+                let blocked = self.ws.resources[r].children.iter().any(|&m| {
+                    self.plan.rsc_actions(m, member_task).first().is_some_and(|&a| !self.plan.actions[a].runnable)
+                });
+                if !blocked {
+                    continue;
+                }
+                for a in self.plan.rsc_actions(r, group_task) {
+                    if self.plan.actions[a].runnable {
+                        self.plan.actions[a].runnable = false;
+                        changed = true;
+                    }
+                }
+            }
+        }
+        changed
+    }
+
     pub fn propagate(&mut self) {
         let mut changed = true;
         let mut rounds = 0;
@@ -1389,6 +1416,7 @@ impl<'a> Builder<'a> {
             changed = self.update_one_or_more();
             changed |= self.block_colocation_dependents();
             changed |= self.summarize_interleaved_clones();
+            changed |= self.summarize_groups();
             rounds += 1;
             for oi in 0..self.plan.orderings.len() {
                 if self.interleaved_orderings.contains(&oi) {
