@@ -54,6 +54,9 @@ pub struct Action {
     /// pe_action_migrate_runnable): the resource's stop and start, its
     /// migrate_to and migrate_from.
     pub migrate_runnable: bool,
+    /// The stop on the source of a migration that already happened
+    /// (Pacemaker's pe_action_dangle): it doesn't force a start.
+    pub dangle: bool,
     /// Meta-attributes the scheduler itself adds (notification lists,
     /// migration source and target, ...). The first value given for a name
     /// stays, as with Pacemaker's add_hash_param. Graph: CRM_meta_<name>.
@@ -487,6 +490,15 @@ impl<'a> Builder<'a> {
             if self.is_expected_node(r, node) {
                 continue;
             }
+            let mut optional = optional;
+            if let Some((_, target)) = self.ws.resources[r].migration.partial {
+                // A partial migration continues on its target; anywhere
+                // else the resource must go.
+                if node == target && self.ws.resources[r].assigned_to == Some(target) {
+                    continue;
+                }
+                optional = false;
+            }
             let stop = self.resource_action(r, "stop", Some(node), optional);
             if self.ws.resources[r].assigned_to.is_none() {
                 self.plan.actions[stop].reason = Some("node availability".to_string());
@@ -572,13 +584,29 @@ impl<'a> Builder<'a> {
         let mut need_stop = false;
         let mut need_promote = false;
         let mut is_moving = false;
+        let mut allow_migrate = false;
+        self.stop_dangling_migrations(r);
         if let (Some(c), Some(a)) = (current, res.assigned_to) {
             if c != a && res.next_role >= Role::Started {
                 is_moving = true;
+                allow_migrate = self.can_migrate(r, current);
                 need_stop = true;
             }
         }
-        if active.multiply_active {
+        if let Some((source, target)) = res.migration.partial {
+            let continues = allow_migrate
+                && res.running_on.len() == 2
+                && current == Some(source)
+                && res.assigned_to == Some(target);
+            if !continues {
+                // Recovered instead: stopped on both nodes.
+                need_stop = true;
+                allow_migrate = false;
+                let migration = &mut self.ws.resources[r].migration;
+                migration.partial = None;
+                migration.partial_abandoned = true;
+            }
+        } else if active.multiply_active {
             // Active on more than one node: stop everywhere and start once,
             // or with multiple-active=stop_unexpected, stop everywhere but
             // where it belongs (the other policies act while unpacking).
@@ -658,7 +686,7 @@ impl<'a> Builder<'a> {
                 self.resource_action(r, "start", Some(a), true);
             }
         }
-        if is_moving && self.can_migrate(r, current) {
+        if allow_migrate {
             if let Some(target) = res.assigned_to {
                 let mut action = Action {
                     rsc: Some(r),
@@ -695,6 +723,15 @@ impl<'a> Builder<'a> {
             && res.next_role <= Role::Unpromoted
     }
 
+    /// Stops the resource where a migration left it behind (Pacemaker's
+    /// pcmk__abort_dangling_migration).
+    fn stop_dangling_migrations(&mut self, r: RscIdx) {
+        for node in self.ws.resources[r].migration.dangling_sources.clone() {
+            let stop = self.resource_action(r, "stop", Some(node), false);
+            self.plan.actions[stop].dangle = true;
+        }
+    }
+
     /// A migration happens only if both halves (stop here, start there) can.
     pub fn settle_migrations(&mut self) {
         for &m in &self.migrations.clone() {
@@ -720,20 +757,22 @@ impl<'a> Builder<'a> {
             let Some(start) = self.plan.find(Some(r), "start", target) else {
                 continue;
             };
-            let migrate_to = self.resource_action(r, "migrate_to", Some(source), false);
+            // A partial migration only has its migrate_from left to do.
+            let partial = self.ws.resources[r].migration.partial.is_some();
+            let migrate_to = (!partial).then(|| self.resource_action(r, "migrate_to", Some(source), false));
             self.plan.actions[start].pseudo = true;
             let source_name = self.ws.nodes[source].uname.clone();
             let target_name = target.map(|t| self.ws.nodes[t].uname.clone()).unwrap_or_default();
-            for i in [migrate_to, m] {
+            for i in migrate_to.into_iter().chain([m]) {
                 self.plan.actions[i].add_meta("migrate_source", &source_name);
                 self.plan.actions[i].add_meta("migrate_target", &target_name);
             }
             // A migrate_to may change the target too, so the cluster must
             // know one is in flight should the source vanish meanwhile.
-            if !self.ws.resources[r].is_remote_connection {
+            if let Some(migrate_to) = migrate_to.filter(|_| !self.ws.resources[r].is_remote_connection) {
                 self.plan.actions[migrate_to].add_meta("record-pending", "true");
             }
-            for i in stops.iter().copied().chain([start, migrate_to, m]) {
+            for i in stops.iter().copied().chain([start, m]).chain(migrate_to) {
                 self.plan.actions[i].migrate_runnable = true;
             }
         }
@@ -1022,6 +1061,12 @@ impl<'a> Builder<'a> {
         let firsts = self.first_actions_for(first, &first_task, Some(then));
         let thens = self.plan.rsc_actions(then, then_task);
         for &f in &firsts {
+            // A stop left behind by a migration restarts nothing.
+            let flags = if self.plan.actions[f].dangle && first == then {
+                flags & !of::IMPLIES_THEN
+            } else {
+                flags
+            };
             for &t in &thens {
                 self.plan.order(f, t, flags);
             }

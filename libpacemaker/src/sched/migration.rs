@@ -10,7 +10,8 @@ use crate::model::{order_flags as of, RscIdx};
 /// One live migration that will happen.
 struct Migration {
     rsc: RscIdx,
-    migrate_to: usize,
+    /// None when a partial migration continues (migrate_to already done).
+    migrate_to: Option<usize>,
     migrate_from: usize,
 }
 
@@ -26,7 +27,10 @@ impl Builder<'_> {
                 let migrate_to = plan
                     .rsc_actions(rsc, "migrate_to")
                     .into_iter()
-                    .find(|&i| plan.actions[i].migrate_runnable)?;
+                    .find(|&i| plan.actions[i].migrate_runnable);
+                if migrate_to.is_none() && self.ws.resources[rsc].migration.partial.is_none() {
+                    return None;
+                }
                 Some(Migration {
                     rsc,
                     migrate_to,
@@ -50,10 +54,12 @@ impl Builder<'_> {
                 .filter(|&i| self.plan.actions[i].is_probe)
                 .collect();
             for probe in probes {
-                self.plan.order(probe, m.migrate_to, of::OPTIONAL);
+                self.plan.order(probe, m.migrate_to.unwrap_or(m.migrate_from), of::OPTIONAL);
             }
-            self.plan
-                .order(m.migrate_to, m.migrate_from, of::IMPLIES_FIRST_MIGRATABLE);
+            if let Some(migrate_to) = m.migrate_to {
+                self.plan
+                    .order(migrate_to, m.migrate_from, of::IMPLIES_FIRST_MIGRATABLE);
+            }
             // The stop on the source and the pseudo start on the target
             // only confirm what migrate_from did.
             for stop in self.plan.rsc_actions(r, "stop") {
@@ -88,7 +94,9 @@ impl Builder<'_> {
                 );
             }
         }
-        let mut added: Vec<(usize, u32)> = Vec::new();
+        // (first action, flags, and whether a continuing partial migration's
+        // migrate_from follows it too)
+        let mut added: Vec<(usize, u32, bool)> = Vec::new();
         for (o, then_task) in incoming {
             if o.flags & (of::LOAD | of::ANTI_COLOCATION) != 0 {
                 continue;
@@ -104,11 +112,11 @@ impl Builder<'_> {
                 ("start", "start") => {
                     if first_may_migrate {
                         if let Some(other) = migrations.iter().find(|x| x.rsc == first_rsc) {
-                            added.push((other.migrate_from, of::OPTIONAL));
+                            added.push((other.migrate_from, of::OPTIONAL, false));
                         }
-                        added.push((o.first, of::APPLY_FIRST_NON_MIGRATABLE));
+                        added.push((o.first, of::APPLY_FIRST_NON_MIGRATABLE, false));
                     } else {
-                        added.push((o.first, of::OPTIONAL));
+                        added.push((o.first, of::OPTIONAL, false));
                     }
                 }
                 ("stop", "stop") => {
@@ -117,15 +125,21 @@ impl Builder<'_> {
                     } else {
                         of::OPTIONAL
                     };
-                    added.push((o.first, flags));
+                    added.push((o.first, flags, true));
                 }
-                ("promote", "start") | ("demote", "stop") => added.push((o.first, of::OPTIONAL)),
+                ("promote", "start") => added.push((o.first, of::OPTIONAL, false)),
+                ("demote", "stop") => added.push((o.first, of::OPTIONAL, true)),
                 _ => {}
             }
         }
-        for (first, flags) in added {
-            self.plan.order(first, m.migrate_to, flags);
+        for (first, flags, before_partial) in added {
+            match m.migrate_to {
+                Some(migrate_to) => self.plan.order(first, migrate_to, flags),
+                None if before_partial => self.plan.order(first, m.migrate_from, flags),
+                None => {}
+            }
         }
+        let Some(migrate_to) = m.migrate_to else { return };
         // Capacity freed on the target comes before migrating there.
         let target = self.ws.resources[r].assigned_to;
         let load_stops: Vec<usize> = self
@@ -142,7 +156,7 @@ impl Builder<'_> {
             .filter(|&l| self.plan.actions[l].node == target)
             .collect();
         for l in load_stops {
-            self.plan.order(l, m.migrate_to, of::LOAD);
+            self.plan.order(l, migrate_to, of::LOAD);
         }
     }
 

@@ -3,6 +3,7 @@
 mod constraints;
 mod failcounts;
 mod history;
+mod migration;
 mod nodes;
 mod remote;
 mod resources;
