@@ -310,7 +310,7 @@ pub struct Builder<'a> {
     fenced: Vec<NodeIdx>,
     migrations: Vec<usize>,
     /// Resources that may live-migrate: their start/stop don't force restarts.
-    migrating: Vec<RscIdx>,
+    pub(super) migrating: Vec<RscIdx>,
     /// Every resource-level ordering requested (first, first task, then,
     /// then task, flags), as Pacemaker keeps its ordering constraints.
     pub(crate) rsc_orderings: Vec<(RscIdx, String, RscIdx, String, u32)>,
@@ -734,6 +734,7 @@ impl<'a> Builder<'a> {
 
     /// A migration happens only if both halves (stop here, start there) can.
     pub fn settle_migrations(&mut self) {
+        let mut feasible = Vec::new();
         for &m in &self.migrations.clone() {
             let Some(r) = self.plan.actions[m].rsc else {
                 continue;
@@ -747,9 +748,18 @@ impl<'a> Builder<'a> {
             let stops = self.plan.rsc_actions(r, "stop");
             let stop_ok = stops.iter().all(|&i| self.plan.actions[i].runnable);
             self.plan.actions[m].runnable = start_ok && stop_ok;
-            if !(start_ok && stop_ok) {
-                continue;
+            if start_ok && stop_ok {
+                feasible.push(m);
             }
+        }
+        let blocked = self.migrations_blocked_by_orderings(&feasible);
+        for &(m, _) in &blocked {
+            self.plan.actions[m].runnable = false;
+        }
+        for &m in feasible.iter().filter(|m| !blocked.iter().any(|(b, _)| b == *m)) {
+            let Some(r) = self.plan.actions[m].rsc else { continue };
+            let target = self.plan.actions[m].node;
+            let stops = self.plan.rsc_actions(r, "stop");
             // The resource moves by migrate_to on its current node and
             // migrate_from on the target; the start there is implied.
             let source = stops.first().and_then(|&i| self.plan.actions[i].node);
@@ -775,6 +785,12 @@ impl<'a> Builder<'a> {
             for i in stops.iter().copied().chain([start, m]).chain(migrate_to) {
                 self.plan.actions[i].migrate_runnable = true;
             }
+        }
+        if !blocked.is_empty() {
+            // Restarted instead: their start and stop now carry the
+            // orderings a migration would not.
+            self.abandon_migrations(&blocked);
+            self.propagate();
         }
         self.order_migrations();
     }
@@ -1385,7 +1401,7 @@ impl<'a> Builder<'a> {
 
     /// Targets an ordering's effect applies to: the action itself and, for a
     /// collective action, the same task of every primitive inside it.
-    fn then_targets(&self, then: usize) -> Vec<usize> {
+    pub(super) fn then_targets(&self, then: usize) -> Vec<usize> {
         let mut out = vec![then];
         let a = &self.plan.actions[then];
         if let Some(r) = a.rsc {

@@ -160,6 +160,94 @@ impl Builder<'_> {
         }
     }
 
+    /// Migrations that can't happen because the resource's stop must come
+    /// before a required action that is no part of a migration (Pacemaker
+    /// clears the stop's pe_action_migrate_runnable through such an
+    /// implies-first or restart ordering): the migrate_from of each, and the
+    /// action that blocks it. One blocked migration may block another.
+    pub(super) fn migrations_blocked_by_orderings(&self, feasible: &[usize]) -> Vec<(usize, usize)> {
+        let plan = &self.plan;
+        let rsc_of = |m: usize| plan.actions[m].rsc;
+        let mut blocked: Vec<(usize, usize)> = Vec::new();
+        loop {
+            let viable: Vec<RscIdx> = feasible
+                .iter()
+                .filter(|&&m| !blocked.iter().any(|&(b, _)| b == m))
+                .filter_map(|&m| rsc_of(m))
+                .collect();
+            let migrating_action = |a: usize| {
+                let action = &plan.actions[a];
+                action.rsc.is_some_and(|r| viable.contains(&r)) && matches!(action.task.as_str(), "stop" | "start")
+                    || self.clone_stop_allows_migrations(a)
+            };
+            let newly = feasible.iter().copied().filter(|m| !blocked.iter().any(|(b, _)| b == m)).find_map(|m| {
+                let r = rsc_of(m)?;
+                plan.rsc_actions(r, "stop").into_iter().find_map(|stop| {
+                    plan.orderings_from(stop)
+                        .filter(|o| {
+                            let then = &plan.actions[o.then];
+                            let restart = o.flags & of::RESTART != 0 && then.rsc.is_some_and(|t| {
+                                self.ws.resources[t].variant == crate::model::Variant::Primitive
+                            });
+                            // A collective action is required when one of its
+                            // members' is.
+                            let required = self.then_targets(o.then).iter().any(|&t| !plan.actions[t].optional);
+                            (o.flags & of::IMPLIES_FIRST != 0 || restart) && required && !migrating_action(o.then)
+                        })
+                        .map(|o| (m, o.then))
+                        .next()
+                })
+            });
+            match newly {
+                Some(b) => blocked.push(b),
+                None => return blocked,
+            }
+        }
+    }
+
+    /// A clone's stop lets what must stop before it migrate, unless one of
+    /// its instances restarts or moves (stops and starts).
+    fn clone_stop_allows_migrations(&self, a: usize) -> bool {
+        let action = &self.plan.actions[a];
+        let Some(clone) = action.rsc.filter(|&c| self.ws.resources[c].variant == crate::model::Variant::Clone) else {
+            return false;
+        };
+        if action.task != "stop" {
+            return false;
+        }
+        let required = |i: &usize| !self.plan.actions[*i].optional;
+        self.ws.resources[clone].children.iter().all(|&instance| {
+            let members = self.ws.primitives_of(instance);
+            let stops = members.iter().flat_map(|&p| self.plan.rsc_actions(p, "stop")).filter(required).any(|i| {
+                let stop = &self.plan.actions[i];
+                stop.runnable || stop.pseudo
+            });
+            let starts = members
+                .iter()
+                .flat_map(|&p| self.plan.rsc_actions(p, "start"))
+                .filter(required)
+                .any(|i| self.plan.actions[i].runnable);
+            !(stops && starts)
+        })
+    }
+
+    /// The resources of blocked migrations restart: their stop says why
+    /// they don't migrate, and their actions order others again.
+    pub(super) fn abandon_migrations(&mut self, blocked: &[(usize, usize)]) {
+        for &(m, blocker) in blocked {
+            let Some(r) = self.plan.actions[m].rsc else { continue };
+            let b = &self.plan.actions[blocker];
+            let reason = match b.rsc {
+                Some(br) => format!("unrunnable {} {}", self.ws.resources[br].id, b.task),
+                None => format!("unrunnable {}", b.task),
+            };
+            for stop in self.plan.rsc_actions(r, "stop") {
+                self.plan.actions[stop].reason = Some(reason.clone());
+            }
+            self.migrating.retain(|&x| x != r);
+        }
+    }
+
     fn allows_migration(&self, r: RscIdx) -> bool {
         self.ws.resources[r].allows_migration()
     }
