@@ -298,6 +298,9 @@ pub struct MigrationHistory {
     /// Sources of migrations that completed (or failed for good) without
     /// the resource being stopped there: they get a stop.
     pub dangling_sources: Vec<NodeIdx>,
+    /// Targets of migrations left in progress on a lost source: they get a
+    /// stop whatever the history there says.
+    pub stop_targets: Vec<NodeIdx>,
     /// A migration failed in a way that forces a full restart: no more
     /// migrating this time.
     pub forbidden: bool,

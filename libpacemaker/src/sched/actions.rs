@@ -57,6 +57,10 @@ pub struct Action {
     /// The stop on the source of a migration that already happened
     /// (Pacemaker's pe_action_dangle): it doesn't force a start.
     pub dangle: bool,
+    /// Created only as the first action of an internal ordering (on no
+    /// node): Pacemaker creates it after it has linked the resource's own
+    /// stop and start, so no such link reaches it.
+    pub made_for_internal_ordering: bool,
     /// Meta-attributes the scheduler itself adds (notification lists,
     /// migration source and target, ...). The first value given for a name
     /// stays, as with Pacemaker's add_hash_param. Graph: CRM_meta_<name>.
@@ -311,6 +315,8 @@ pub struct Builder<'a> {
     migrations: Vec<usize>,
     /// Resources that may live-migrate: their start/stop don't force restarts.
     pub(super) migrating: Vec<RscIdx>,
+    /// The configured orderings are being applied (see `first_actions_for`).
+    pub applying_configured_orderings: bool,
     /// Every resource-level ordering requested (first, first task, then,
     /// then task, flags), as Pacemaker keeps its ordering constraints.
     pub(crate) rsc_orderings: Vec<(RscIdx, String, RscIdx, String, u32)>,
@@ -335,6 +341,7 @@ impl<'a> Builder<'a> {
             fenced: Vec::new(),
             migrations: Vec::new(),
             migrating: Vec::new(),
+            applying_configured_orderings: false,
             rsc_orderings: Vec::new(),
             rescheduled: Vec::new(),
             deferred_probe_orders: Vec::new(),
@@ -726,6 +733,9 @@ impl<'a> Builder<'a> {
     /// Stops the resource where a migration left it behind (Pacemaker's
     /// pcmk__abort_dangling_migration).
     fn stop_dangling_migrations(&mut self, r: RscIdx) {
+        for node in self.ws.resources[r].migration.stop_targets.clone() {
+            self.resource_action(r, "stop", Some(node), false);
+        }
         for node in self.ws.resources[r].migration.dangling_sources.clone() {
             let stop = self.resource_action(r, "stop", Some(node), false);
             self.plan.actions[stop].dangle = true;
@@ -1084,6 +1094,9 @@ impl<'a> Builder<'a> {
                 flags
             };
             for &t in &thens {
+                if first == then && self.plan.actions[t].made_for_internal_ordering {
+                    continue;
+                }
                 self.plan.order(f, t, flags);
             }
         }
@@ -1109,9 +1122,17 @@ impl<'a> Builder<'a> {
             return firsts;
         }
         let created = self.resource_action(first, first_task, None, true);
-        // Pacemaker matches its internal orderings by key, so a start
-        // made only for this ordering still follows the resource's stops.
-        if first_task == "start" && self.ws.resources[first].variant == Variant::Primitive {
+        if !self.applying_configured_orderings {
+            self.plan.actions[created].made_for_internal_ordering = true;
+        }
+        // Pacemaker matches its internal orderings by key when it applies
+        // them, in the order it created them: a start made for a configured
+        // ordering (applied first) still follows the resource's stops; one
+        // made for a later internal ordering comes too late for that.
+        if first_task == "start"
+            && self.applying_configured_orderings
+            && self.ws.resources[first].variant == Variant::Primitive
+        {
             for stop in self.plan.rsc_actions(first, "stop") {
                 self.plan.order(stop, created, of::IMPLIES_THEN | of::RESTART);
             }

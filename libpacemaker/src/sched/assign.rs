@@ -112,7 +112,9 @@ impl<'a> Placement<'a> {
         // nodes can take resources.
         for &r in &order {
             if self.ws.resources[r].is_remote_connection {
-                self.assign(r, None);
+                // A partially migrated connection prefers its target.
+                let target = self.ws.resources[r].migration.partial.map(|(_, target)| target);
+                self.assign(r, target);
             }
         }
         let ws = &*self.ws;

@@ -50,6 +50,8 @@ pub fn connection_state(ws: &WorkingSet, node: NodeIdx) -> Option<ConnectionStat
         match host {
             None => ConnectionState::Unknown,
             Some(h) if ws.nodes[h].unclean || !ws.nodes[h].online => ConnectionState::Resting,
+            // Mid-migration: what runs there waits for the migration.
+            Some(_) if res.running_on.len() > 1 && res.migration.partial.is_some() => ConnectionState::Resting,
             Some(_) => ConnectionState::Alive,
         }
     };

@@ -750,6 +750,8 @@ fn replay_ops<'s>(ws: &WorkingSet, history: StatusHistory<'s>, rsc: RscIdx, node
                     }
                 } else if op.task == "promote" {
                     r.role = Role::Promoted;
+                } else if op.task == "migrate_to" && ws.nodes[node].unclean {
+                    super::migration::migrate_to_pending_on_lost_node(ws, op.xml, &mut r.migration);
                 }
                 continue;
             }
@@ -1155,6 +1157,7 @@ fn apply_migration_effects(ws: &mut WorkingSet, rsc: RscIdx, effects: &[Migratio
             MigrationEffect::ActiveOn { node, failed } => add_running(ws, rsc, node, Role::Started, failed),
             MigrationEffect::Partial { source, target } => ws.resources[rsc].migration.partial = Some((source, target)),
             MigrationEffect::Dangling(node) => ws.resources[rsc].migration.dangling_sources.push(node),
+            MigrationEffect::StopOn(node) => ws.resources[rsc].migration.stop_targets.push(node),
             MigrationEffect::ForceRestart => {
                 let res = &mut ws.resources[rsc];
                 res.failed = true;

@@ -44,6 +44,8 @@ pub(super) enum MigrationEffect {
     Dangling(NodeIdx),
     /// The migration failed: recover by a full restart, not a migration.
     ForceRestart,
+    /// The migration may have reached this target: stop it there.
+    StopOn(NodeIdx),
 }
 
 /// The status section, for looking up another node's history of a resource.
@@ -222,6 +224,14 @@ pub(super) fn migrate_to_succeeded(
             _ if !source_moved_on => effects.push(MigrationEffect::ForceRestart),
             _ => {}
         },
+    }
+}
+
+/// A migrate_to still in progress on a node that was lost: it may have
+/// started the resource on the target already.
+pub(super) fn migrate_to_pending_on_lost_node(ws: &WorkingSet, op: &Element, effects: &mut Vec<MigrationEffect>) {
+    if let Some(target) = op.attr(ATTR_MIGRATE_TARGET).and_then(|t| node_named(ws, t)) {
+        effects.push(MigrationEffect::StopOn(target));
     }
 }
 
