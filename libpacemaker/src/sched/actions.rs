@@ -795,6 +795,11 @@ impl<'a> Builder<'a> {
             for i in stops.iter().copied().chain([start, m]).chain(migrate_to) {
                 self.plan.actions[i].migrate_runnable = true;
             }
+            // Made after the actions on remote nodes were ordered with
+            // their connections.
+            if let Some(migrate_to) = migrate_to {
+                self.order_action_with_connection(migrate_to);
+            }
         }
         if !blocked.is_empty() {
             // Restarted instead: their start and stop now carry the
