@@ -133,10 +133,22 @@ impl Builder<'_> {
             }
         }
         for (first, flags, before_partial) in added {
-            match m.migrate_to {
-                Some(migrate_to) => self.plan.order(first, migrate_to, flags),
-                None if before_partial => self.plan.order(first, m.migrate_from, flags),
-                None => {}
+            let then = match m.migrate_to {
+                Some(migrate_to) => migrate_to,
+                None if before_partial => m.migrate_from,
+                None => continue,
+            };
+            self.plan.order(first, then, flags);
+            // As for any "stop A then X": A's probes come before X too.
+            if self.plan.actions[first].task == "stop" {
+                if let Some(first_rsc) = self.plan.actions[first].rsc {
+                    let probe_flags = flags & of::APPLY_FIRST_NON_MIGRATABLE;
+                    for probe in self.plan.rsc_actions(first_rsc, "monitor") {
+                        if self.plan.actions[probe].is_probe {
+                            self.plan.order(probe, then, probe_flags);
+                        }
+                    }
+                }
             }
         }
         let Some(migrate_to) = m.migrate_to else { return };

@@ -166,7 +166,7 @@ impl Builder<'_> {
         let res = &self.ws.resources[r];
         // Resources inside a container are found out through the container.
         if res.orphan
-            || res.container.is_some()
+            || (res.container.is_some() && !res.is_remote_connection)
             || self.known_on(r, node)
             || !super::discovery::allows_probe(self.ws, r, node)
         {
@@ -317,7 +317,21 @@ impl Builder<'_> {
                         .any(|&p| self.ws.resources[p].assigned_to == node)
             }))
         });
-        let nexts: Vec<(usize, u32)> = self.plan.orderings_from(after).map(|o| (o.then, o.flags)).collect();
+        let mut nexts: Vec<(usize, u32)> = self.plan.orderings_from(after).map(|o| (o.then, o.flags)).collect();
+        // Orderings after a collective's start are kept on its "running"
+        // here; Pacemaker keeps them on the start the walk goes through.
+        if let Some(ar) = after_rsc.filter(|&ar| self.ws.resources[ar].variant != Variant::Primitive) {
+            if self.plan.actions[after].task == "start" {
+                for running in self.plan.rsc_actions(ar, "running") {
+                    nexts.extend(
+                        self.plan
+                            .orderings_from(running)
+                            .filter(|o| o.flags & of::IMPLIES_THEN != 0)
+                            .map(|o| (o.then, o.flags)),
+                    );
+                }
+            }
+        }
         for (next, flags) in nexts {
             if flags & of::IMPLIES_THEN == 0 {
                 // Only from a group or clone down to its own members.
@@ -353,6 +367,11 @@ impl Builder<'_> {
         }
         for (first, first_task, then, then_task, _flags) in self.rsc_orderings.clone() {
             if first == then || first_task != "stop" {
+                continue;
+            }
+            // Not before its stopping container: the probe could then come
+            // after the container started again (a transition loop).
+            if self.ws.resources[first].container == Some(then) && then_task == "stop" {
                 continue;
             }
             let Some(first_probes) = probes_of.get(&first).cloned() else { continue };
