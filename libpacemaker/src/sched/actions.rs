@@ -756,7 +756,13 @@ impl<'a> Builder<'a> {
                 .map(|i| self.plan.actions[i].runnable)
                 .unwrap_or(false);
             let stops = self.plan.rsc_actions(r, "stop");
-            let stop_ok = stops.iter().all(|&i| self.plan.actions[i].runnable);
+            // Only the stop where it runs now is part of the migration; any
+            // other (a dangling migration's) makes migrate_from unrunnable,
+            // as the migrate_from-then-stop ordering covers every stop.
+            let current = super::fencing::active_on(self.ws, r).current;
+            let stop_ok = stops
+                .iter()
+                .all(|&i| self.plan.actions[i].runnable && self.plan.actions[i].node == current);
             self.plan.actions[m].runnable = start_ok && stop_ok;
             if start_ok && stop_ok {
                 feasible.push(m);
