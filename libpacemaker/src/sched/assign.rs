@@ -1,6 +1,6 @@
 //! Placement: choosing a node for every resource (Pacemaker's "assignment").
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 use crate::model::{Colocation, NodeIdx, Role, RscIdx, Variant, WorkingSet};
@@ -117,10 +117,10 @@ impl<'a> Placement<'a> {
                 self.assign(r, target);
             }
         }
-        let ws = &*self.ws;
         // Only non-default placement strategies sort resources: highest
         // priority first, then higher score on the current node.
-        if ws
+        if self
+            .ws
             .options
             .placement_strategy
             .eq_ignore_ascii_case("default")
@@ -131,6 +131,9 @@ impl<'a> Placement<'a> {
             self.order = order;
             return;
         }
+        let tables: HashMap<RscIdx, BTreeMap<NodeIdx, i32>> =
+            order.iter().map(|&r| (r, self.scores_with_primaries(r))).collect();
+        let ws = &*self.ws;
         let mut node_order: Vec<NodeIdx> = (0..ws.nodes.len()).collect();
         node_order.sort_by(|&a, &b| {
             let wa = if node_available(ws, a) {
@@ -150,11 +153,11 @@ impl<'a> Placement<'a> {
             let pa = ws.resources[a].priority;
             let pb = ws.resources[b].priority;
             pb.cmp(&pa)
-                .then_with(|| current_weight(ws, b).cmp(&current_weight(ws, a)))
+                .then_with(|| current_weight(ws, &tables[&b], b).cmp(&current_weight(ws, &tables[&a], a)))
                 .then_with(|| {
                     for &n in &node_order {
-                        let wa = score_table(ws, a).get(&n).copied().unwrap_or(-INFINITY);
-                        let wb = score_table(ws, b).get(&n).copied().unwrap_or(-INFINITY);
+                        let wa = tables[&a].get(&n).copied().unwrap_or(-INFINITY);
+                        let wb = tables[&b].get(&n).copied().unwrap_or(-INFINITY);
                         if wa != wb {
                             return wb.cmp(&wa);
                         }
@@ -640,6 +643,45 @@ impl<'a> Placement<'a> {
             }
         }
         *nodes = work;
+        self.ws.resources[rsc].merging = false;
+    }
+
+    /// A resource's node scores with those of the resources it is
+    /// colocated with folded in (Pacemaker's pcmk__add_colocated_node_scores
+    /// over "this with" colocations), which order resources for a
+    /// non-default placement strategy.
+    fn scores_with_primaries(&mut self, r: RscIdx) -> BTreeMap<NodeIdx, i32> {
+        let mut work = score_table(self.ws, r).clone();
+        self.ws.resources[r].merging = true;
+        if self.any_node_available(&work) {
+            for ci in self.this_with[r].clone() {
+                let c = self.ws.colocations[ci].clone();
+                let factor = c.score as f64 / INFINITY as f64;
+                self.add_primary_scores(c.primary, &mut work, c.node_attribute.as_deref(), factor);
+            }
+        }
+        self.ws.resources[r].merging = false;
+        work
+    }
+
+    /// Folds a primary's scores (and its own primaries') into `nodes`,
+    /// unless that leaves no node available.
+    fn add_primary_scores(&mut self, rsc: RscIdx, nodes: &mut BTreeMap<NodeIdx, i32>, attr: Option<&str>, factor: f64) {
+        if self.ws.resources[rsc].merging {
+            return;
+        }
+        self.ws.resources[rsc].merging = true;
+        let mut work = nodes.clone();
+        self.add_scores_matching_attr(&mut work, rsc, attr.unwrap_or("#uname"), factor, false);
+        if self.any_node_available(&work) {
+            let multiplier = if factor < 0.0 { -1.0 } else { 1.0 };
+            for ci in self.this_with[rsc].clone() {
+                let c = self.ws.colocations[ci].clone();
+                let f = multiplier * c.score as f64 / INFINITY as f64;
+                self.add_primary_scores(c.primary, &mut work, c.node_attribute.as_deref(), f);
+            }
+            *nodes = work;
+        }
         self.ws.resources[rsc].merging = false;
     }
 
@@ -1196,10 +1238,10 @@ fn score_table(ws: &WorkingSet, r: RscIdx) -> &BTreeMap<NodeIdx, i32> {
     }
 }
 
-fn current_weight(ws: &WorkingSet, r: RscIdx) -> i32 {
+fn current_weight(ws: &WorkingSet, table: &BTreeMap<NodeIdx, i32>, r: RscIdx) -> i32 {
     let running = ws.running_nodes(r);
     match running.first() {
-        Some(n) => score_table(ws, r).get(n).copied().unwrap_or(-INFINITY),
+        Some(n) => table.get(n).copied().unwrap_or(-INFINITY),
         None => -INFINITY,
     }
 }
