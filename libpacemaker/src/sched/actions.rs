@@ -282,6 +282,23 @@ impl Plan {
         self.orderings[o].first = first;
     }
 
+    /// Indices (into `orderings`) of the orderings whose "then" is this action.
+    pub fn ordering_ids_into(&self, then: usize) -> Vec<usize> {
+        self.into.get(then).cloned().unwrap_or_default()
+    }
+
+    /// Drops ordering `o` (Pacemaker's pe_order_none): no action sees it
+    /// any more.
+    pub fn disable_ordering(&mut self, o: usize) {
+        let Ordering { first, then, .. } = self.orderings[o];
+        if let Some(list) = self.from.get_mut(first) {
+            list.retain(|&x| x != o);
+        }
+        if let Some(list) = self.into.get_mut(then) {
+            list.retain(|&x| x != o);
+        }
+    }
+
     /// Indices (into `orderings`) of the orderings whose "first" is this action.
     pub fn ordering_ids_from(&self, first: usize) -> Vec<usize> {
         self.from.get(first).cloned().unwrap_or_default()

@@ -789,9 +789,15 @@ impl<'a> Placement<'a> {
                 if c.score < INFINITY {
                     continue;
                 }
+                let is_clone = |x: RscIdx| self.ws.resources[x].variant == Variant::Clone;
                 let other = if c.dependent == cur {
                     c.primary
                 } else if c.primary == cur {
+                    // Whether a non-clone goes where one of a clone's
+                    // instances does is not known yet.
+                    if is_clone(cur) && !is_clone(c.dependent) {
+                        continue;
+                    }
                     c.dependent
                 } else {
                     continue;

@@ -4,8 +4,9 @@
 //! migrate_to, of the orderings other resources have with the migrating
 //! resource's start and stop.
 
-use super::actions::{Builder, Ordering};
-use crate::model::{order_flags as of, RscIdx};
+use super::actions::{Builder, Ordering, Plan};
+use crate::model::{order_flags as of, RscIdx, WorkingSet};
+use crate::output::graph::select;
 
 /// One live migration that will happen.
 struct Migration {
@@ -263,4 +264,54 @@ impl Builder<'_> {
     fn allows_migration(&self, r: RscIdx) -> bool {
         self.ws.resources[r].allows_migration()
     }
+}
+
+/// Two resources migrating in opposite directions between two nodes would
+/// each wait for the other's stop to free capacity ("stop B on node2 then
+/// load_stopped_node2 then migrate_to A towards node2", and the reverse):
+/// such load orderings into a migrate_to are dropped where they would close
+/// a loop in the graph (Pacemaker's ordering_is_invalid).
+pub fn break_load_loops(ws: &WorkingSet, plan: &mut Plan) {
+    let migrate_tos: Vec<usize> = (0..plan.actions.len())
+        .filter(|&i| plan.actions[i].task == "migrate_to" && plan.actions[i].rsc.is_some())
+        .collect();
+    if migrate_tos.is_empty() {
+        return;
+    }
+    let shown = select::shown_anyway(ws, plan);
+    let mut tracking = vec![false; plan.actions.len()];
+    for m in migrate_tos {
+        for o in plan.ordering_ids_into(m) {
+            if plan.orderings[o].flags == of::LOAD && closes_loop(ws, plan, &shown, &mut tracking, m, m, o) {
+                plan.disable_ordering(o);
+            }
+        }
+    }
+}
+
+/// Whether following graph inputs back from ordering `o` (into `then`)
+/// reaches `start` again (Pacemaker's pcmk__graph_has_loop).
+fn closes_loop(
+    ws: &WorkingSet,
+    plan: &Plan,
+    shown: &[bool],
+    tracking: &mut Vec<bool>,
+    start: usize,
+    then: usize,
+    o: usize,
+) -> bool {
+    let crate::sched::actions::Ordering { first, flags, .. } = plan.orderings[o];
+    if tracking[first] || !select::input_used(ws, plan, shown, first, then, flags) {
+        return false;
+    }
+    if first == start {
+        return true;
+    }
+    tracking[first] = true;
+    let found = plan
+        .ordering_ids_into(first)
+        .into_iter()
+        .any(|o2| closes_loop(ws, plan, shown, tracking, start, first, o2));
+    tracking[first] = false;
+    found
 }

@@ -258,6 +258,7 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     anti_colocation::order_anti_colocations(&mut builder);
     fencing::order_fencing(builder.ws, &mut builder.plan);
     shutdown::order_shutdowns(builder.ws, &mut builder.plan);
+    migration::break_load_loops(builder.ws, &mut builder.plan);
     Schedule {
         plan: builder.plan,
         order,

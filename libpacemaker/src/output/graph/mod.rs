@@ -5,7 +5,7 @@
 mod attributes;
 mod config;
 mod dot;
-mod select;
+pub(crate) mod select;
 mod view;
 
 use libcrmcommon::xml::{self, Element};
