@@ -280,8 +280,10 @@ pub fn break_load_loops(ws: &WorkingSet, plan: &mut Plan) {
     }
     let shown = select::shown_anyway(ws, plan);
     let mut tracking = vec![false; plan.actions.len()];
-    for m in migrate_tos {
-        for o in plan.ordering_ids_into(m) {
+    // Pacemaker keeps its actions, and each one's inputs, most recent
+    // first: which ordering of a loop goes depends on it.
+    for m in migrate_tos.into_iter().rev() {
+        for o in plan.ordering_ids_into(m).into_iter().rev() {
             if plan.orderings[o].flags == of::LOAD && closes_loop(ws, plan, &shown, &mut tracking, m, m, o) {
                 plan.disable_ordering(o);
             }
