@@ -290,6 +290,30 @@ pub struct Resource {
     /// Nodes whose history recorded another agent (class, provider or
     /// type) than the configured one.
     pub agent_changed_on: Vec<NodeIdx>,
+    /// What the history says of live migrations (see `unpack::migration`).
+    pub migration: MigrationHistory,
+}
+
+/// Live migrations the history shows unfinished or failed (Pacemaker's
+/// partial_migration_source/target, dangling_migrations, and the
+/// allow-migrate flag a failed migration clears).
+#[derive(Debug, Clone, Default)]
+pub struct MigrationHistory {
+    /// migrate_to succeeded on the source, migrate_from has not run on the
+    /// target yet: (source, target). The migration may continue.
+    pub partial: Option<(NodeIdx, NodeIdx)>,
+    /// Sources of migrations that completed (or failed for good) without
+    /// the resource being stopped there: they get a stop.
+    pub dangling_sources: Vec<NodeIdx>,
+    /// Targets of migrations left in progress on a lost source: they get a
+    /// stop whatever the history there says.
+    pub stop_targets: Vec<NodeIdx>,
+    /// A migration failed in a way that forces a full restart: no more
+    /// migrating this time.
+    pub forbidden: bool,
+    /// A partial migration could not continue (its source or target
+    /// changed): recovered by stopping on both nodes.
+    pub partial_abandoned: bool,
 }
 
 /// What an lrm_rsc_op entry recorded about an operation's parameters.
@@ -320,10 +344,11 @@ impl Resource {
     /// stopping what runs on them, but not guest nodes' connections, which
     /// move with their container).
     pub fn allows_migration(&self) -> bool {
-        match self.meta.get("allow-migrate") {
+        let configured = match self.meta.get("allow-migrate") {
             Some(v) => crate::options::is_true(v),
             None => self.is_remote_connection && !self.meta.contains_key("container") && !self.orphan_container_filler,
-        }
+        };
+        configured && !self.migration.forbidden
     }
 
     pub fn new(id: &str, variant: Variant, xml_name: &str) -> Self {
@@ -390,6 +415,7 @@ impl Resource {
             fillers: Vec::new(),
             stop_required: false,
             agent_changed_on: Vec::new(),
+            migration: MigrationHistory::default(),
         }
     }
 }

@@ -15,6 +15,17 @@ fn find_on(plan: &Plan, r: RscIdx, task: &str, node: Option<NodeIdx>) -> Option<
     }
 }
 
+/// The role the summary gives a resource: one still active somewhere
+/// though its history there ended stopped (a failed migration's target)
+/// counts as started, as Pacemaker's pcmk__output_resource_actions has it.
+fn summary_role(rsc: &crate::model::Resource) -> Role {
+    if rsc.role == Role::Stopped && !rsc.running_on.is_empty() {
+        Role::Started
+    } else {
+        rsc.role
+    }
+}
+
 struct Item<'a> {
     change: &'a str,
     origin: Option<NodeIdx>,
@@ -25,26 +36,27 @@ struct Item<'a> {
 
 fn item_text(ws: &WorkingSet, plan: &Plan, r: RscIdx, item: Item) -> SummaryItem {
     let rsc = &ws.resources[r];
+    let role = summary_role(rsc);
     let name = |n: Option<NodeIdx>| n.map(|n| ws.nodes[n].uname.clone()).unwrap_or_default();
-    let need_role = rsc.role > Role::Started || rsc.next_role > Role::Unpromoted;
+    let need_role = role > Role::Started || rsc.next_role > Role::Unpromoted;
     let same_host = matches!((item.origin, item.destination), (Some(a), Some(b)) if a == b);
-    let same_role = rsc.role == rsc.next_role;
+    let same_role = role == rsc.next_role;
     let (origin, destination) = (item.origin, item.destination);
     let details = if need_role && origin.is_none() {
         format!(
             "{} -> {} {}",
-            rsc.role.text(),
+            role.text(),
             rsc.next_role.text(),
             name(destination)
         )
     } else if origin.is_none() {
         name(destination)
     } else if need_role && destination.is_none() {
-        format!("{} {}", rsc.role.text(), name(origin))
+        format!("{} {}", role.text(), name(origin))
     } else if destination.is_none() {
         name(origin)
     } else if need_role && same_role && same_host {
-        format!("{} {}", rsc.role.text(), name(origin))
+        format!("{} {}", role.text(), name(origin))
     } else if same_role && same_host {
         name(origin)
     } else if need_role && same_role {
@@ -52,21 +64,21 @@ fn item_text(ws: &WorkingSet, plan: &Plan, r: RscIdx, item: Item) -> SummaryItem
             "{} -> {} {}",
             name(origin),
             name(destination),
-            rsc.role.text()
+            role.text()
         )
     } else if same_role {
         format!("{} -> {}", name(origin), name(destination))
     } else if same_host {
         format!(
             "{} -> {} {}",
-            rsc.role.text(),
+            role.text(),
             rsc.next_role.text(),
             name(origin)
         )
     } else {
         format!(
             "{} {} -> {} {}",
-            rsc.role.text(),
+            role.text(),
             name(origin),
             rsc.next_role.text(),
             name(destination)
@@ -133,7 +145,9 @@ impl SummaryLayout {
 /// Lines for one primitive (rsc_action_default in Pacemaker).
 pub fn primitive_lines(ws: &WorkingSet, plan: &Plan, r: RscIdx) -> Vec<SummaryItem> {
     let rsc = &ws.resources[r];
-    let current = rsc.running_on.first().copied();
+    let role = summary_role(rsc);
+    // Where it is taken to run (a partial migration's source).
+    let current = crate::sched::fencing::active_on(ws, r).current;
     let next = rsc.assigned_to;
     let mut out = Vec::new();
     if !rsc.managed || (current.is_none() && next.is_none()) {
@@ -160,7 +174,7 @@ pub fn primitive_lines(ws: &WorkingSet, plan: &Plan, r: RscIdx) -> Vec<SummaryIt
         .into_iter()
         .any(|i| !plan.actions[i].optional);
 
-    if rsc.role == rsc.next_role {
+    if role == rsc.next_role {
         if next.is_none() {
             return out;
         }
@@ -349,7 +363,7 @@ pub fn primitive_lines(ws: &WorkingSet, plan: &Plan, r: RscIdx) -> Vec<SummaryIt
                 source: None,
             },
         ));
-    } else if rsc.role == Role::Promoted {
+    } else if role == Role::Promoted {
         out.push(item_text(
             ws,
             plan,
@@ -375,7 +389,7 @@ pub fn primitive_lines(ws: &WorkingSet, plan: &Plan, r: RscIdx) -> Vec<SummaryIt
                 source: None,
             },
         ));
-    } else if rsc.role == Role::Stopped && rsc.next_role > Role::Stopped {
+    } else if role == Role::Stopped && rsc.next_role > Role::Stopped {
         out.push(item_text(
             ws,
             plan,

@@ -54,6 +54,13 @@ pub struct Action {
     /// pe_action_migrate_runnable): the resource's stop and start, its
     /// migrate_to and migrate_from.
     pub migrate_runnable: bool,
+    /// The stop on the source of a migration that already happened
+    /// (Pacemaker's pe_action_dangle): it doesn't force a start.
+    pub dangle: bool,
+    /// Created only as the first action of an internal ordering (on no
+    /// node): Pacemaker creates it after it has linked the resource's own
+    /// stop and start, so no such link reaches it.
+    pub made_for_internal_ordering: bool,
     /// Meta-attributes the scheduler itself adds (notification lists,
     /// migration source and target, ...). The first value given for a name
     /// stays, as with Pacemaker's add_hash_param. Graph: CRM_meta_<name>.
@@ -275,6 +282,23 @@ impl Plan {
         self.orderings[o].first = first;
     }
 
+    /// Indices (into `orderings`) of the orderings whose "then" is this action.
+    pub fn ordering_ids_into(&self, then: usize) -> Vec<usize> {
+        self.into.get(then).cloned().unwrap_or_default()
+    }
+
+    /// Drops ordering `o` (Pacemaker's pe_order_none): no action sees it
+    /// any more.
+    pub fn disable_ordering(&mut self, o: usize) {
+        let Ordering { first, then, .. } = self.orderings[o];
+        if let Some(list) = self.from.get_mut(first) {
+            list.retain(|&x| x != o);
+        }
+        if let Some(list) = self.into.get_mut(then) {
+            list.retain(|&x| x != o);
+        }
+    }
+
     /// Indices (into `orderings`) of the orderings whose "first" is this action.
     pub fn ordering_ids_from(&self, first: usize) -> Vec<usize> {
         self.from.get(first).cloned().unwrap_or_default()
@@ -307,7 +331,9 @@ pub struct Builder<'a> {
     fenced: Vec<NodeIdx>,
     migrations: Vec<usize>,
     /// Resources that may live-migrate: their start/stop don't force restarts.
-    migrating: Vec<RscIdx>,
+    pub(super) migrating: Vec<RscIdx>,
+    /// The configured orderings are being applied (see `first_actions_for`).
+    pub applying_configured_orderings: bool,
     /// Every resource-level ordering requested (first, first task, then,
     /// then task, flags), as Pacemaker keeps its ordering constraints.
     pub(crate) rsc_orderings: Vec<(RscIdx, String, RscIdx, String, u32)>,
@@ -339,6 +365,7 @@ impl<'a> Builder<'a> {
             fenced: Vec::new(),
             migrations: Vec::new(),
             migrating: Vec::new(),
+            applying_configured_orderings: false,
             rsc_orderings: Vec::new(),
             rescheduled: Vec::new(),
             deferred_probe_orders: Vec::new(),
@@ -496,6 +523,15 @@ impl<'a> Builder<'a> {
             if self.is_expected_node(r, node) {
                 continue;
             }
+            let mut optional = optional;
+            if let Some((_, target)) = self.ws.resources[r].migration.partial {
+                // A partial migration continues on its target; anywhere
+                // else the resource must go.
+                if node == target && self.ws.resources[r].assigned_to == Some(target) {
+                    continue;
+                }
+                optional = false;
+            }
             let stop = self.resource_action(r, "stop", Some(node), optional);
             if self.ws.resources[r].assigned_to.is_none() {
                 self.plan.actions[stop].reason = Some("node availability".to_string());
@@ -581,13 +617,29 @@ impl<'a> Builder<'a> {
         let mut need_stop = false;
         let mut need_promote = false;
         let mut is_moving = false;
+        let mut allow_migrate = false;
+        self.stop_dangling_migrations(r);
         if let (Some(c), Some(a)) = (current, res.assigned_to) {
             if c != a && res.next_role >= Role::Started {
                 is_moving = true;
+                allow_migrate = self.can_migrate(r, current);
                 need_stop = true;
             }
         }
-        if active.multiply_active {
+        if let Some((source, target)) = res.migration.partial {
+            let continues = allow_migrate
+                && res.running_on.len() == 2
+                && current == Some(source)
+                && res.assigned_to == Some(target);
+            if !continues {
+                // Recovered instead: stopped on both nodes.
+                need_stop = true;
+                allow_migrate = false;
+                let migration = &mut self.ws.resources[r].migration;
+                migration.partial = None;
+                migration.partial_abandoned = true;
+            }
+        } else if active.multiply_active {
             // Active on more than one node: stop everywhere and start once,
             // or with multiple-active=stop_unexpected, stop everywhere but
             // where it belongs (the other policies act while unpacking).
@@ -667,7 +719,7 @@ impl<'a> Builder<'a> {
                 self.resource_action(r, "start", Some(a), true);
             }
         }
-        if is_moving && self.can_migrate(r, current) {
+        if allow_migrate {
             if let Some(target) = res.assigned_to {
                 let mut action = Action {
                     rsc: Some(r),
@@ -704,8 +756,21 @@ impl<'a> Builder<'a> {
             && res.next_role <= Role::Unpromoted
     }
 
+    /// Stops the resource where a migration left it behind (Pacemaker's
+    /// pcmk__abort_dangling_migration).
+    fn stop_dangling_migrations(&mut self, r: RscIdx) {
+        for node in self.ws.resources[r].migration.stop_targets.clone() {
+            self.resource_action(r, "stop", Some(node), false);
+        }
+        for node in self.ws.resources[r].migration.dangling_sources.clone() {
+            let stop = self.resource_action(r, "stop", Some(node), false);
+            self.plan.actions[stop].dangle = true;
+        }
+    }
+
     /// A migration happens only if both halves (stop here, start there) can.
     pub fn settle_migrations(&mut self) {
+        let mut feasible = Vec::new();
         for &m in &self.migrations.clone() {
             let Some(r) = self.plan.actions[m].rsc else {
                 continue;
@@ -717,11 +782,26 @@ impl<'a> Builder<'a> {
                 .map(|i| self.plan.actions[i].runnable)
                 .unwrap_or(false);
             let stops = self.plan.rsc_actions(r, "stop");
-            let stop_ok = stops.iter().all(|&i| self.plan.actions[i].runnable);
+            // Only the stop where it runs now is part of the migration; any
+            // other (a dangling migration's) makes migrate_from unrunnable,
+            // as the migrate_from-then-stop ordering covers every stop.
+            let current = super::fencing::active_on(self.ws, r).current;
+            let stop_ok = stops
+                .iter()
+                .all(|&i| self.plan.actions[i].runnable && self.plan.actions[i].node == current);
             self.plan.actions[m].runnable = start_ok && stop_ok;
-            if !(start_ok && stop_ok) {
-                continue;
+            if start_ok && stop_ok {
+                feasible.push(m);
             }
+        }
+        let blocked = self.migrations_blocked_by_orderings(&feasible);
+        for &(m, _) in &blocked {
+            self.plan.actions[m].runnable = false;
+        }
+        for &m in feasible.iter().filter(|m| !blocked.iter().any(|(b, _)| b == *m)) {
+            let Some(r) = self.plan.actions[m].rsc else { continue };
+            let target = self.plan.actions[m].node;
+            let stops = self.plan.rsc_actions(r, "stop");
             // The resource moves by migrate_to on its current node and
             // migrate_from on the target; the start there is implied.
             let source = stops.first().and_then(|&i| self.plan.actions[i].node);
@@ -729,22 +809,35 @@ impl<'a> Builder<'a> {
             let Some(start) = self.plan.find(Some(r), "start", target) else {
                 continue;
             };
-            let migrate_to = self.resource_action(r, "migrate_to", Some(source), false);
+            // A partial migration only has its migrate_from left to do.
+            let partial = self.ws.resources[r].migration.partial.is_some();
+            let migrate_to = (!partial).then(|| self.resource_action(r, "migrate_to", Some(source), false));
             self.plan.actions[start].pseudo = true;
             let source_name = self.ws.nodes[source].uname.clone();
             let target_name = target.map(|t| self.ws.nodes[t].uname.clone()).unwrap_or_default();
-            for i in [migrate_to, m] {
+            for i in migrate_to.into_iter().chain([m]) {
                 self.plan.actions[i].add_meta("migrate_source", &source_name);
                 self.plan.actions[i].add_meta("migrate_target", &target_name);
             }
             // A migrate_to may change the target too, so the cluster must
             // know one is in flight should the source vanish meanwhile.
-            if !self.ws.resources[r].is_remote_connection {
+            if let Some(migrate_to) = migrate_to.filter(|_| !self.ws.resources[r].is_remote_connection) {
                 self.plan.actions[migrate_to].add_meta("record-pending", "true");
             }
-            for i in stops.iter().copied().chain([start, migrate_to, m]) {
+            for i in stops.iter().copied().chain([start, m]).chain(migrate_to) {
                 self.plan.actions[i].migrate_runnable = true;
             }
+            // Made after the actions on remote nodes were ordered with
+            // their connections.
+            if let Some(migrate_to) = migrate_to {
+                self.order_action_with_connection(migrate_to);
+            }
+        }
+        if !blocked.is_empty() {
+            // Restarted instead: their start and stop now carry the
+            // orderings a migration would not.
+            self.abandon_migrations(&blocked);
+            self.propagate();
         }
         self.order_migrations();
     }
@@ -1042,7 +1135,16 @@ impl<'a> Builder<'a> {
         let thens = self.plan.rsc_actions(then, then_task);
         let interleaved = self.interleaves(first, then, then_task);
         for &f in &firsts {
+            // A stop left behind by a migration restarts nothing.
+            let flags = if self.plan.actions[f].dangle && first == then {
+                flags & !of::IMPLIES_THEN
+            } else {
+                flags
+            };
             for &t in &thens {
+                if first == then && self.plan.actions[t].made_for_internal_ordering {
+                    continue;
+                }
                 if interleaved {
                     self.interleaved_orderings.insert(self.plan.orderings.len());
                 }
@@ -1071,9 +1173,17 @@ impl<'a> Builder<'a> {
             return firsts;
         }
         let created = self.resource_action(first, first_task, None, true);
-        // Pacemaker matches its internal orderings by key, so a start
-        // made only for this ordering still follows the resource's stops.
-        if first_task == "start" && self.ws.resources[first].variant == Variant::Primitive {
+        if !self.applying_configured_orderings {
+            self.plan.actions[created].made_for_internal_ordering = true;
+        }
+        // Pacemaker matches its internal orderings by key when it applies
+        // them, in the order it created them: a start made for a configured
+        // ordering (applied first) still follows the resource's stops; one
+        // made for a later internal ordering comes too late for that.
+        if first_task == "start"
+            && self.applying_configured_orderings
+            && self.ws.resources[first].variant == Variant::Primitive
+        {
             for stop in self.plan.rsc_actions(first, "stop") {
                 self.plan.order(stop, created, of::IMPLIES_THEN | of::RESTART);
             }
@@ -1363,7 +1473,7 @@ impl<'a> Builder<'a> {
 
     /// Targets an ordering's effect applies to: the action itself and, for a
     /// collective action, the same task of every primitive inside it.
-    fn then_targets(&self, then: usize) -> Vec<usize> {
+    pub(super) fn then_targets(&self, then: usize) -> Vec<usize> {
         let mut out = vec![then];
         let a = &self.plan.actions[then];
         if let Some(r) = a.rsc {

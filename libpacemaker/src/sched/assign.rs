@@ -1,6 +1,6 @@
 //! Placement: choosing a node for every resource (Pacemaker's "assignment").
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 use crate::model::{Colocation, NodeIdx, Role, RscIdx, Variant, WorkingSet};
@@ -115,13 +115,15 @@ impl<'a> Placement<'a> {
         // nodes can take resources.
         for &r in &order {
             if self.ws.resources[r].is_remote_connection {
-                self.assign(r, None);
+                // A partially migrated connection prefers its target.
+                let target = self.ws.resources[r].migration.partial.map(|(_, target)| target);
+                self.assign(r, target);
             }
         }
-        let ws = &*self.ws;
         // Only non-default placement strategies sort resources: highest
         // priority first, then higher score on the current node.
-        if ws
+        if self
+            .ws
             .options
             .placement_strategy
             .eq_ignore_ascii_case("default")
@@ -132,19 +134,21 @@ impl<'a> Placement<'a> {
             self.order = order;
             return;
         }
+        let tables: HashMap<RscIdx, BTreeMap<NodeIdx, i32>> =
+            order.iter().map(|&r| (r, self.scores_with_primaries(r))).collect();
         // The nodes in Pacemaker's preference order (capacity counts under "balanced").
-        let base_weights: BTreeMap<NodeIdx, i32> = ws.nodes.iter().enumerate().map(|(n, node)| (n, node.weight)).collect();
+        let base_weights: BTreeMap<NodeIdx, i32> = self.ws.nodes.iter().enumerate().map(|(n, node)| (n, node.weight)).collect();
         let node_order: Vec<NodeIdx> = self.sorted_nodes(&base_weights, None).into_iter().map(|(n, _)| n).collect();
         let ws = &*self.ws;
         order.sort_by(|&a, &b| {
             let pa = ws.resources[a].priority;
             let pb = ws.resources[b].priority;
             pb.cmp(&pa)
-                .then_with(|| current_weight(ws, b).cmp(&current_weight(ws, a)))
+                .then_with(|| current_weight(ws, &tables[&b], b).cmp(&current_weight(ws, &tables[&a], a)))
                 .then_with(|| {
                     for &n in &node_order {
-                        let wa = score_table(ws, a).get(&n).copied().unwrap_or(-INFINITY);
-                        let wb = score_table(ws, b).get(&n).copied().unwrap_or(-INFINITY);
+                        let wa = tables[&a].get(&n).copied().unwrap_or(-INFINITY);
+                        let wb = tables[&b].get(&n).copied().unwrap_or(-INFINITY);
                         if wa != wb {
                             return wb.cmp(&wa);
                         }
@@ -643,6 +647,45 @@ impl<'a> Placement<'a> {
         self.ws.resources[rsc].merging = false;
     }
 
+    /// A resource's node scores with those of the resources it is
+    /// colocated with folded in (Pacemaker's pcmk__add_colocated_node_scores
+    /// over "this with" colocations), which order resources for a
+    /// non-default placement strategy.
+    fn scores_with_primaries(&mut self, r: RscIdx) -> BTreeMap<NodeIdx, i32> {
+        let mut work = score_table(self.ws, r).clone();
+        self.ws.resources[r].merging = true;
+        if self.any_node_available(&work) {
+            for ci in self.this_with[r].clone() {
+                let c = self.ws.colocations[ci].clone();
+                let factor = c.score as f64 / INFINITY as f64;
+                self.add_primary_scores(c.primary, &mut work, c.node_attribute.as_deref(), factor);
+            }
+        }
+        self.ws.resources[r].merging = false;
+        work
+    }
+
+    /// Folds a primary's scores (and its own primaries') into `nodes`,
+    /// unless that leaves no node available.
+    fn add_primary_scores(&mut self, rsc: RscIdx, nodes: &mut BTreeMap<NodeIdx, i32>, attr: Option<&str>, factor: f64) {
+        if self.ws.resources[rsc].merging {
+            return;
+        }
+        self.ws.resources[rsc].merging = true;
+        let mut work = nodes.clone();
+        self.add_scores_matching_attr(&mut work, rsc, attr.unwrap_or("#uname"), factor, false);
+        if self.any_node_available(&work) {
+            let multiplier = if factor < 0.0 { -1.0 } else { 1.0 };
+            for ci in self.this_with[rsc].clone() {
+                let c = self.ws.colocations[ci].clone();
+                let f = multiplier * c.score as f64 / INFINITY as f64;
+                self.add_primary_scores(c.primary, &mut work, c.node_attribute.as_deref(), f);
+            }
+            *nodes = work;
+        }
+        self.ws.resources[rsc].merging = false;
+    }
+
     fn add_scores_matching_attr(
         &self,
         work: &mut BTreeMap<NodeIdx, i32>,
@@ -747,9 +790,15 @@ impl<'a> Placement<'a> {
                 if c.score < INFINITY {
                     continue;
                 }
+                let is_clone = |x: RscIdx| self.ws.resources[x].variant == Variant::Clone;
                 let other = if c.dependent == cur {
                     c.primary
                 } else if c.primary == cur {
+                    // Whether a non-clone goes where one of a clone's
+                    // instances does is not known yet.
+                    if is_clone(cur) && !is_clone(c.dependent) {
+                        continue;
+                    }
                     c.dependent
                 } else {
                     continue;
@@ -1218,10 +1267,10 @@ fn consider_first(ws: &WorkingSet, a: RscIdx, b: RscIdx) -> std::cmp::Ordering {
         .then_with(|| ra.id.cmp(&rb.id))
 }
 
-fn current_weight(ws: &WorkingSet, r: RscIdx) -> i32 {
+fn current_weight(ws: &WorkingSet, table: &BTreeMap<NodeIdx, i32>, r: RscIdx) -> i32 {
     let running = ws.running_nodes(r);
     match running.first() {
-        Some(n) => score_table(ws, r).get(n).copied().unwrap_or(-INFINITY),
+        Some(n) => table.get(n).copied().unwrap_or(-INFINITY),
         None => -INFINITY,
     }
 }

@@ -75,6 +75,22 @@ pub(crate) fn active_on(ws: &WorkingSet, r: RscIdx) -> ActiveOn {
     let running = &ws.resources[r].running_on;
     let is_clean = |&n: &NodeIdx| ws.nodes[n].online && !ws.nodes[n].unclean;
     let clean = running.iter().filter(|n| is_clean(n)).count();
+    let migration = &ws.resources[r].migration;
+    if let Some((source, _)) = migration.partial {
+        // Active on both ends of a partial migration, taken to run on the
+        // source; that is no multiple activity (it is handled as the
+        // migration's continuation or recovery).
+        return ActiveOn {
+            current: running.iter().copied().find(|&n| n == source).or(running.first().copied()),
+            multiply_active: false,
+        };
+    }
+    if migration.partial_abandoned {
+        return ActiveOn {
+            current: running.first().copied(),
+            multiply_active: false,
+        };
+    }
     if requirement(ws, r).needs_fencing() {
         ActiveOn {
             current: running.first().copied(),

@@ -52,7 +52,13 @@ impl Builder<'_> {
                 }
                 continue;
             };
-            let first_action = self.plan.rsc_actions(first_child, first_instance_task).first().copied();
+            // A group instance's own action completes when its members' do.
+            let task = if self.ws.resources[first_child].variant == crate::model::Variant::Primitive {
+                first_instance_task
+            } else {
+                first_task
+            };
+            let first_action = self.plan.rsc_actions(first_child, task).first().copied();
             let then_action = self.plan.rsc_actions(then_child, then_task).first().copied();
             if let (Some(f), Some(t)) = (first_action, then_action) {
                 self.plan.order(f, t, flags);

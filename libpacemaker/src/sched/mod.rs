@@ -245,6 +245,7 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     builder.order_unfencing();
     builder.order_probes(&probe_orders);
     let orders = builder.ws.orders.clone();
+    builder.applying_configured_orderings = true;
     for o in orders {
         if o.min_first_instances > 0 {
             builder.order_clone_min(
@@ -263,6 +264,7 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     for gate in builder.ws.set_gates.clone() {
         builder.order_set_gate(&gate);
     }
+    builder.applying_configured_orderings = false;
     builder.order_remote_connection_actions();
     builder.fence_guests();
     // Stops implied by fencing are pseudo-actions before probes are ordered
@@ -279,6 +281,7 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     builder.create_notifications();
     fencing::order_fencing(builder.ws, &mut builder.plan);
     shutdown::order_shutdowns(builder.ws, &mut builder.plan);
+    migration::break_load_loops(builder.ws, &mut builder.plan);
     Schedule {
         plan: builder.plan,
         order,

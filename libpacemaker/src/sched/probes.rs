@@ -325,7 +325,21 @@ impl Builder<'_> {
                         .any(|&p| self.ws.resources[p].assigned_to == node)
             }))
         });
-        let nexts: Vec<(usize, u32)> = self.plan.orderings_from(after).map(|o| (o.then, o.flags)).collect();
+        let mut nexts: Vec<(usize, u32)> = self.plan.orderings_from(after).map(|o| (o.then, o.flags)).collect();
+        // Orderings after a collective's start are kept on its "running"
+        // here; Pacemaker keeps them on the start the walk goes through.
+        if let Some(ar) = after_rsc.filter(|&ar| self.ws.resources[ar].variant != Variant::Primitive) {
+            if self.plan.actions[after].task == "start" {
+                for running in self.plan.rsc_actions(ar, "running") {
+                    nexts.extend(
+                        self.plan
+                            .orderings_from(running)
+                            .filter(|o| o.flags & of::IMPLIES_THEN != 0)
+                            .map(|o| (o.then, o.flags)),
+                    );
+                }
+            }
+        }
         for (next, flags) in nexts {
             if flags & of::IMPLIES_THEN == 0 {
                 // Only from a group or clone down to its own members.

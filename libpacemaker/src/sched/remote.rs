@@ -50,6 +50,8 @@ pub fn connection_state(ws: &WorkingSet, node: NodeIdx) -> Option<ConnectionStat
         match host {
             None => ConnectionState::Unknown,
             Some(h) if ws.nodes[h].unclean || !ws.nodes[h].online => ConnectionState::Resting,
+            // Mid-migration: what runs there waits for the migration.
+            Some(_) if res.running_on.len() > 1 && res.migration.partial.is_some() => ConnectionState::Resting,
             Some(_) => ConnectionState::Alive,
         }
     };
@@ -124,35 +126,41 @@ impl Builder<'_> {
         // Newest first, as Pacemaker walks its action list (which matters
         // for the order in which nodes are found to need fencing).
         for a in (0..self.plan.actions.len()).rev() {
-            let action = &self.plan.actions[a];
-            let Some(rsc) = action.rsc else { continue };
-            // Clearing a connection's fail count comes before it starts again.
-            if self.ws.resources[rsc].is_remote_connection && action.task == "clear_failcount" {
-                for start in self.plan.rsc_actions(rsc, "start") {
-                    self.plan.order(a, start, of::OPTIONAL);
+            self.order_action_with_connection(a);
+        }
+    }
+
+    /// Orders one action relative to its node's connection, if it runs on
+    /// a remote node (also for the migrate_to actions, made later).
+    pub(super) fn order_action_with_connection(&mut self, a: usize) {
+        let action = &self.plan.actions[a];
+        let Some(rsc) = action.rsc else { return };
+        // Clearing a connection's fail count comes before it starts again.
+        if self.ws.resources[rsc].is_remote_connection && action.task == "clear_failcount" {
+            for start in self.plan.rsc_actions(rsc, "start") {
+                self.plan.order(a, start, of::OPTIONAL);
+            }
+            return;
+        }
+        let Some(node) = action.node else { return };
+        if !self.ws.nodes[node].is_remote || action.pseudo {
+            return;
+        }
+        let Some(connection) = self.ws.nodes[node].remote_rsc else { return };
+        // A resource moving to a remote node leaves its old node only
+        // once the connection is up, so that it stays where it was if
+        // the connection fails.
+        if action.task == "start" {
+            for stop in self.plan.rsc_actions(rsc, "stop") {
+                if self.plan.actions[stop].node != Some(node) {
+                    self.order_start_then_action(connection, stop, of::OPTIONAL);
                 }
-                continue;
             }
-            let Some(node) = action.node else { continue };
-            if !self.ws.nodes[node].is_remote || action.pseudo {
-                continue;
-            }
-            let Some(connection) = self.ws.nodes[node].remote_rsc else { continue };
-            // A resource moving to a remote node leaves its old node only
-            // once the connection is up, so that it stays where it was if
-            // the connection fails.
-            if action.task == "start" {
-                for stop in self.plan.rsc_actions(rsc, "stop") {
-                    if self.plan.actions[stop].node != Some(node) {
-                        self.order_start_then_action(connection, stop, of::OPTIONAL);
-                    }
-                }
-            }
-            if self.ws.resources[connection].container.is_some() {
-                self.apply_container_ordering(a, node, connection);
-            } else {
-                self.apply_remote_ordering(a, node, connection);
-            }
+        }
+        if self.ws.resources[connection].container.is_some() {
+            self.apply_container_ordering(a, node, connection);
+        } else {
+            self.apply_remote_ordering(a, node, connection);
         }
     }
 

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use libcrmcommon::xml::Element;
 
+use super::migration::{MigrationEffect, StatusHistory};
 use super::nodes::fence_node;
 use super::resources::{parse_interval_ms, strip_instance};
 use super::anonymous::{self, InstancePrototypes};
@@ -127,6 +128,8 @@ struct Op<'a> {
     call_id: i64,
     /// The entry's attributes, for what the definition checks need of it.
     attrs: OpAttrs<'a>,
+    /// The entry itself (migrations compare it with other nodes' entries).
+    xml: &'a Element,
 }
 
 /// The lrm_rsc_op attributes read, found in one pass over its attributes
@@ -219,6 +222,7 @@ impl<'a> Op<'a> {
             interval_ms,
             call_id: attrs.call_id.and_then(|v| v.parse().ok()).unwrap_or(0),
             attrs,
+            xml,
         })
     }
 
@@ -272,7 +276,12 @@ impl<'a> Op<'a> {
 }
 
 /// The outcome of replaying one resource's history on one node.
-struct Replay {
+struct Replay<'s> {
+    /// The node whose history this is, and every node's (for migrations).
+    node: NodeIdx,
+    history: StatusHistory<'s>,
+    /// What migration entries tell of other nodes and of the migration.
+    migration: Vec<MigrationEffect>,
     role: Role,
     next_role: Role,
     on_fail: OnFail,
@@ -367,6 +376,7 @@ fn unpack_lrm_resource(
     ws: &mut WorkingSet,
     lookup: &mut ResourceLookup,
     ctx: &mut HistoryContext,
+    history: StatusHistory,
     node: NodeIdx,
     entry: &Element,
 ) {
@@ -404,7 +414,7 @@ fn unpack_lrm_resource(
         }
         None => template,
     };
-    let mut replay = replay_ops(ws, rsc, node, &ops);
+    let mut replay = replay_ops(ws, history, rsc, node, &ops);
     note_failed_ops(ws, node, std::mem::take(&mut replay.noteworthy));
     let failure_timeout_s = replay.failure_timeout_s;
     let clear_fail_count = replay.clear_fail_count;
@@ -564,8 +574,11 @@ fn create_orphan(ws: &mut WorkingSet, id: &str, entry: &Element) -> RscIdx {
     idx
 }
 
-fn replay_ops(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, ops: &[Op]) -> Replay {
+fn replay_ops<'s>(ws: &WorkingSet, history: StatusHistory<'s>, rsc: RscIdx, node: NodeIdx, ops: &[Op]) -> Replay<'s> {
     let mut r = Replay {
+        node,
+        history,
+        migration: Vec::new(),
         role: Role::Unknown,
         next_role: Role::Unknown,
         on_fail: OnFail::Ignore,
@@ -693,6 +706,8 @@ fn replay_ops(ws: &WorkingSet, rsc: RscIdx, node: NodeIdx, ops: &[Op]) -> Replay
                     }
                 } else if op.task == "promote" {
                     r.role = Role::Promoted;
+                } else if op.task == "migrate_to" && ws.nodes[node].unclean {
+                    super::migration::migrate_to_pending_on_lost_node(ws, op.xml, &mut r.migration);
                 }
                 continue;
             }
@@ -868,8 +883,13 @@ fn record_failure(
     if on_fail_rank(strategy) > on_fail_rank(r.on_fail) {
         r.on_fail = strategy;
     }
+    let id = &ws.resources[rsc].id;
     match op.task {
         "stop" => r.bans.push((Some(node), false)),
+        "migrate_to" => super::migration::migrate_to_failed(ws, r.history, id, node, op.xml, &mut r.role, &mut r.migration),
+        "migrate_from" => {
+            super::migration::migrate_from_failed(ws, r.history, id, node, op.xml, &mut r.role, &mut r.migration)
+        }
         "promote" => r.role = Role::Promoted,
         "demote" => {
             if strategy == OnFail::Block {
@@ -935,11 +955,8 @@ fn set_state_from_result(ws: &WorkingSet, rsc: RscIdx, r: &mut Replay, op: &Op, 
                 clear = true;
             }
             "migrate_to" => {
-                // Partial migration handling is not modelled yet: the resource
-                // remains considered active on the source.
-                if r.role < Role::Started {
-                    r.role = active_role(ws, rsc);
-                }
+                let id = &ws.resources[rsc].id;
+                super::migration::migrate_to_succeeded(ws, r.history, id, r.node, op.xml, &mut r.role, &mut r.migration);
             }
             _ => {
                 if r.role < Role::Started {
@@ -1033,11 +1050,18 @@ fn apply_replay(
         }
     }
     ws.resources[rsc].failure_ignored |= replay.failure_ignored;
+    apply_migration_effects(ws, rsc, &replay.migration);
     if !active {
         // An instance stopped per history that names instances (older
         // CIBs) is known by its own id again, lest it look like an orphan.
         if ws.resources[rsc].clone_name.as_ref().is_some_and(|name| name.contains(':')) {
             ws.resources[rsc].clone_name = None;
+        }
+        // A stop on the source after a partial migration leaves the
+        // resource active on the target.
+        let partial_from_here = ws.resources[rsc].migration.partial.is_some_and(|(source, _)| source == node);
+        if partial_from_here && !ws.resources[rsc].running_on.is_empty() && ws.resources[rsc].role < Role::Started {
+            ws.resources[rsc].role = Role::Started;
         }
         if replay.next_role != Role::Unknown && !anonymous {
             set_next_role(ws, rsc, replay.next_role);
@@ -1126,20 +1150,7 @@ fn apply_replay(
         OnFail::ResetRemote => reset_remote(ws, rsc),
     }
     if role != Role::Stopped && role != Role::Unknown {
-        if !ws.resources[rsc].running_on.contains(&node) {
-            ws.resources[rsc].running_on.push(node);
-            add_priority_to_node(ws, rsc, node, role, save_on_fail != OnFail::Ignore);
-            // What runs on a node in maintenance is left alone there.
-            if ws.nodes[node].maintenance && ws.resources[rsc].variant == Variant::Primitive {
-                ws.resources[rsc].managed = false;
-            }
-            if ws.resources[rsc].running_on.len() > 1 {
-                handle_multiply_active(ws, rsc);
-            }
-        }
-        if !ws.nodes[node].running.contains(&rsc) {
-            ws.nodes[node].running.push(rsc);
-        }
+        add_running(ws, rsc, node, role, save_on_fail != OnFail::Ignore);
         match on_fail {
             OnFail::Ignore => {}
             OnFail::Demote | OnFail::Block => ws.resources[rsc].failed = true,
@@ -1157,6 +1168,43 @@ fn apply_replay(
     apply_target_role(ws, rsc);
     if role > ws.resources[rsc].role {
         ws.resources[rsc].role = role;
+    }
+}
+
+/// Records the resource as active on the node (Pacemaker's
+/// native_add_running); `failed` when a failure left it there.
+fn add_running(ws: &mut WorkingSet, rsc: RscIdx, node: NodeIdx, role: Role, failed: bool) {
+    if !ws.resources[rsc].running_on.contains(&node) {
+        ws.resources[rsc].running_on.push(node);
+        add_priority_to_node(ws, rsc, node, role, failed);
+        // What runs on a node in maintenance is left alone there.
+        if ws.nodes[node].maintenance && ws.resources[rsc].variant == Variant::Primitive {
+            ws.resources[rsc].managed = false;
+        }
+        if ws.resources[rsc].running_on.len() > 1 {
+            handle_multiply_active(ws, rsc);
+        }
+    }
+    if !ws.nodes[node].running.contains(&rsc) {
+        ws.nodes[node].running.push(rsc);
+    }
+}
+
+/// What the node's migration entries said of the resource elsewhere.
+fn apply_migration_effects(ws: &mut WorkingSet, rsc: RscIdx, effects: &[MigrationEffect]) {
+    for effect in effects {
+        match *effect {
+            MigrationEffect::ActiveOn { node, failed } => add_running(ws, rsc, node, Role::Started, failed),
+            MigrationEffect::Partial { source, target } => ws.resources[rsc].migration.partial = Some((source, target)),
+            MigrationEffect::Dangling(node) => ws.resources[rsc].migration.dangling_sources.push(node),
+            MigrationEffect::StopOn(node) => ws.resources[rsc].migration.stop_targets.push(node),
+            MigrationEffect::ForceRestart => {
+                let res = &mut ws.resources[rsc];
+                res.failed = true;
+                res.failed_stop = true;
+                res.migration.forbidden = true;
+            }
+        }
     }
 }
 
@@ -1288,7 +1336,7 @@ fn unpack_history_pass(
             continue;
         };
         for entry in lrm.elements().filter(|e| e.name == "lrm_resource") {
-            unpack_lrm_resource(ws, lookup, ctx, node, entry);
+            unpack_lrm_resource(ws, lookup, ctx, StatusHistory::new(status), node, entry);
         }
         link_orphaned_fillers(ws, lookup, lrm);
     }

@@ -4,6 +4,7 @@ mod anonymous;
 mod constraints;
 mod failcounts;
 mod history;
+mod migration;
 mod nodes;
 mod remote;
 mod resources;

@@ -5,7 +5,7 @@
 mod attributes;
 mod config;
 mod dot;
-mod select;
+pub(crate) mod select;
 mod view;
 
 use libcrmcommon::xml::{self, Element};
@@ -53,7 +53,7 @@ pub fn transition_graph(
             event = event.with_child(p);
         }
         event = event.with_child(attributes::attributes(&config, ws, action));
-        if let Some(downed) = downed(ws, action) {
+        if let Some(downed) = downed(ws, plan, i) {
             event = event.with_child(downed);
         }
         let mut inputs = Element::new("inputs");
@@ -152,7 +152,8 @@ fn shutdown_lock_time(ws: &WorkingSet, a: &Action) -> Option<i64> {
 }
 
 /// `<downed>`: the nodes an action takes down (fencing, shutdown).
-fn downed(ws: &WorkingSet, a: &Action) -> Option<Element> {
+fn downed(ws: &WorkingSet, plan: &crate::sched::actions::Plan, i: usize) -> Option<Element> {
+    let a = &plan.actions[i];
     if !attributes::has_node_info(a) {
         return None;
     }
@@ -170,8 +171,16 @@ fn downed(ws: &WorkingSet, a: &Action) -> Option<Element> {
             }
             return Some(downed);
         }
-        // Stopping a Pacemaker Remote connection takes its node down.
+        // Stopping a Pacemaker Remote connection takes its node down,
+        // unless the connection migrates (its stop follows its migrate_from).
         "stop" if a.rsc.is_some_and(|r| ws.resources[r].is_remote_connection) => {
+            let migrating = plan.orderings_into(i).any(|o| {
+                let first = &plan.actions[o.first];
+                first.rsc == a.rsc && first.task == "migrate_from"
+            });
+            if migrating {
+                return None;
+            }
             ws.resources[a.rsc?].id.clone()
         }
         _ => return None,

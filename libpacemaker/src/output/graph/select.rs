@@ -83,7 +83,7 @@ fn node_name_ranks(ws: &WorkingSet) -> Vec<usize> {
 /// "print always", from the *_PRINTED ordering flags). Judged on the final
 /// flags: the scheduler's own `print_always`, set while flags still change,
 /// can mark actions whose reason later went away.
-pub(super) fn shown_anyway(ws: &WorkingSet, plan: &Plan) -> Vec<bool> {
+pub(crate) fn shown_anyway(ws: &WorkingSet, plan: &Plan) -> Vec<bool> {
     let mut shown = vec![false; plan.actions.len()];
     for o in &plan.orderings {
         let first = &plan.actions[o.first];
@@ -262,6 +262,14 @@ pub(super) fn inputs(
         })
         .map(|(first, _)| first)
         .collect()
+}
+
+/// Whether "first" would be written as an input of "then" for an ordering
+/// with these flags (Pacemaker's should_add_input_to_graph), given which
+/// actions the graph shows anyway ([`shown_anyway`]).
+pub(crate) fn input_used(ws: &WorkingSet, plan: &Plan, shown: &[bool], first: usize, then: usize, flags: u32) -> bool {
+    let shown_or_required = !plan.actions[first].optional || shown[first];
+    shown_or_required && input_counts(ws, &plan.actions[first], shown[first], &plan.actions[then], flags)
 }
 
 fn input_counts(
