@@ -120,6 +120,35 @@ pub enum Variant {
     Primitive,
     Group,
     Clone,
+    /// A container bundle: replicas of a container (with an IP address and a
+    /// guest node each) and a clone of what runs inside them.
+    Bundle,
+}
+
+/// One replica of a bundle: its implicit resources and guest node.
+#[derive(Debug, Clone)]
+pub struct BundleReplica {
+    pub offset: usize,
+    pub ipaddr: Option<String>,
+    pub container: RscIdx,
+    pub ip: Option<RscIdx>,
+    /// The guest node connection (only with a resource inside).
+    pub remote: Option<RscIdx>,
+    /// The instance of the inner resource this replica runs.
+    pub child: Option<RscIdx>,
+    /// The guest node the connection makes.
+    pub node: Option<NodeIdx>,
+}
+
+/// What a bundle consists of beyond the resource itself.
+#[derive(Debug, Clone, Default)]
+pub struct BundleSettings {
+    pub image: String,
+    pub replicas: Vec<BundleReplica>,
+    pub replicas_per_host: usize,
+    pub promoted_max: usize,
+    /// The clone of the inner resource (`<bundle>-clone` or `-master`).
+    pub child: Option<RscIdx>,
 }
 
 /// What to do when an operation fails (on-fail).
@@ -283,6 +312,8 @@ pub struct Resource {
     /// Nodes whose history recorded another agent (class, provider or
     /// type) than the configured one.
     pub agent_changed_on: Vec<NodeIdx>,
+    /// Bundles only: their replicas and inner clone.
+    pub bundle: Option<Box<BundleSettings>>,
 }
 
 /// What an lrm_rsc_op entry recorded about an operation's parameters.
@@ -380,6 +411,7 @@ impl Resource {
             fillers: Vec::new(),
             stop_required: false,
             agent_changed_on: Vec::new(),
+            bundle: None,
         }
     }
 }
@@ -615,8 +647,16 @@ impl WorkingSet {
     }
 
     pub fn is_promotable_member(&self, r: RscIdx) -> bool {
-        let top = self.top_parent(r);
-        self.resources[top].variant == Variant::Clone && self.resources[top].clone.promotable
+        // The outermost clone: a bundle's inner clone is inside the bundle.
+        let mut clone = None;
+        let mut cur = Some(r);
+        while let Some(c) = cur {
+            if self.resources[c].variant == Variant::Clone {
+                clone = Some(c);
+            }
+            cur = self.resources[c].parent;
+        }
+        clone.is_some_and(|c| self.resources[c].clone.promotable)
     }
 
     /// All primitives under (and including) this resource, in order.

@@ -175,6 +175,13 @@ pub fn primitive_line(ws: &WorkingSet, r: RscIdx, name: &str) -> String {
         [] => res.lock_node,
         _ => None,
     };
+    primitive_line_at(ws, r, name, node)
+}
+
+/// A primitive's status line showing it at `node` (a bundle replica's
+/// resource is shown where its container is).
+pub fn primitive_line_at(ws: &WorkingSet, r: RscIdx, name: &str, node: Option<NodeIdx>) -> String {
+    let res = &ws.resources[r];
     let mut s = format!("{name}\t({}):\t", agent_text(ws, r));
     if res.orphan {
         s.push_str(" ORPHANED");
@@ -321,6 +328,7 @@ fn write_resource(ws: &WorkingSet, r: RscIdx, depth: usize, out: &mut String) {
             }
         }
         Variant::Clone => write_clone(ws, r, depth, out),
+        Variant::Bundle => super::bundle::write_bundle(ws, r, depth, out),
     }
 }
 

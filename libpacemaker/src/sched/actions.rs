@@ -803,9 +803,10 @@ impl<'a> Builder<'a> {
 
     pub fn create_collective_actions(&mut self, r: RscIdx) {
         // Groups inside a promotable clone are promoted and demoted too.
-        let promotable = self.ws.is_promotable_member(r)
+        let promotable = (self.ws.is_promotable_member(r)
             && (self.ws.resources[r].variant == Variant::Clone
-                || self.ws.enclosing_clone(r).is_some());
+                || self.ws.enclosing_clone(r).is_some()))
+            || super::bundle::has_promotable_child(self.ws, r);
         for task in ["start", "running", "stop", "stopped"] {
             self.resource_action(r, task, None, true);
         }
@@ -874,6 +875,7 @@ impl<'a> Builder<'a> {
 
     pub fn internal_orderings(&mut self, r: RscIdx) {
         match self.ws.resources[r].variant {
+            Variant::Bundle => self.bundle_orderings(r),
             Variant::Primitive => {
                 let promotable =
                     self.ws.is_promotable_member(r) || self.ws.resources[r].role > Role::Unpromoted;

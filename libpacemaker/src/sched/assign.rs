@@ -221,6 +221,10 @@ impl<'a> Placement<'a> {
                 self.assign_clone(r);
                 None
             }
+            Variant::Bundle => {
+                self.assign_bundle(r, prefer);
+                None
+            }
         }
     }
 
@@ -475,6 +479,7 @@ impl<'a> Placement<'a> {
                     }
                 }
             }
+            Variant::Bundle => self.apply_coloc_with_bundle(dependent, primary, c),
             Variant::Primitive => {
                 if self.ws.resources[primary].provisional {
                     return;
@@ -921,16 +926,36 @@ impl<'a> Placement<'a> {
             self.ws.resources[r].allowed = nodes;
         }
         let settings = self.ws.resources[r].clone.clone();
-        let mut children = self.ws.resources[r].children.clone();
+        let children = self.ws.resources[r].children.clone();
+        let children = self.distribute_instances(r, children, settings.clone_max, settings.clone_node_max);
+        self.ws.resources[r].children = children;
+        if settings.promotable {
+            super::promote::set_instance_roles(self.ws, r);
+        }
+        let res = &mut self.ws.resources[r];
+        res.provisional = false;
+        res.assigning = false;
+    }
+
+    /// Places a collective's instances (a clone's, or a bundle's
+    /// containers): those active somewhere stay there if they can, then the
+    /// rest go where they score best, at most `max` in all and
+    /// `per_host_max` per node (Pacemaker's distribute_children). Returns
+    /// the instances in the order they were considered.
+    pub(super) fn distribute_instances(
+        &mut self,
+        r: RscIdx,
+        mut children: Vec<RscIdx>,
+        max: usize,
+        per_host_max: usize,
+    ) -> Vec<RscIdx> {
         let ws = &*self.ws;
         let clone_allowed = ws.resources[r].allowed.clone();
         children.sort_by(|&a, &b| cmp_instance(ws, &clone_allowed, a, b));
-        self.ws.resources[r].children = children.clone();
         let available = (0..self.ws.nodes.len())
             .filter(|&n| node_available(self.ws, n))
             .count();
-        let max = settings.clone_max;
-        let per_host_max = settings.clone_node_max.max(1);
+        let per_host_max = per_host_max.max(1);
         let loop_max = if available > 0 {
             (max / available).max(1)
         } else {
@@ -978,12 +1003,7 @@ impl<'a> Placement<'a> {
                 allocated += 1;
             }
         }
-        if settings.promotable {
-            super::promote::set_instance_roles(self.ws, r);
-        }
-        let res = &mut self.ws.resources[r];
-        res.provisional = false;
-        res.assigning = false;
+        children
     }
 
     fn is_provisional(&self, r: RscIdx) -> bool {

@@ -3,6 +3,7 @@
 pub mod actions;
 pub mod anti_colocation;
 pub mod assign;
+pub mod bundle;
 pub mod config_changes;
 pub mod digests;
 pub mod discovery;
@@ -176,6 +177,7 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     crate::unpack::unpack_constraints(ws, cib);
     let definition_changes = digests::check_definitions(ws, cib);
     add_group_colocations(ws);
+    bundle::add_bundle_colocations(ws);
     apply_stickiness(ws);
     apply_failure_thresholds(ws);
     keep_off_remote_nodes(ws);

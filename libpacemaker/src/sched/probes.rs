@@ -78,7 +78,7 @@ impl Builder<'_> {
         }
         match self.ws.resources[r].variant {
             Variant::Primitive => self.probe_primitive(r, node, orders),
-            Variant::Group => {
+            Variant::Group | Variant::Bundle => {
                 let mut any = false;
                 for c in self.ws.resources[r].children.clone() {
                     any |= self.probe_resource(c, node, orders);

@@ -279,6 +279,14 @@ fn pick_anonymous_instance(
     template: RscIdx,
     node: NodeIdx,
 ) -> Option<RscIdx> {
+    // A bundle's instance on a guest node is the one of that node's replica.
+    if let Some(bundle) = ws.enclosing_clone(template).and_then(|c| ws.resources[c].parent) {
+        return ws.resources[bundle]
+            .bundle
+            .as_ref()
+            .and_then(|b| b.replicas.iter().find(|rep| rep.node == Some(node)))
+            .and_then(|rep| rep.child);
+    }
     let candidates = lookup
         .clone_members(strip_instance(&ws.resources[template].id))
         .to_vec();

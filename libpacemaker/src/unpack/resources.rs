@@ -25,7 +25,7 @@ pub(super) fn unpack_resources(
     let expanded = expand_operation_refs(expand_templates(resources, &templates));
     for xml in expanded.elements() {
         match xml.name.as_str() {
-            "primitive" | "group" | "clone" | "master" => {
+            "primitive" | "group" | "clone" | "master" | "bundle" => {
                 if let Some(idx) = unpack_one(ws, xml, None, rsc_defaults, None) {
                     ws.top_level.push(idx);
                 }
@@ -191,7 +191,7 @@ fn own_meta(ws: &mut WorkingSet, xml: &Element) -> HashMap<String, String> {
     meta
 }
 
-fn unpack_one(
+pub(super) fn unpack_one(
     ws: &mut WorkingSet,
     xml: &Element,
     parent: Option<RscIdx>,
@@ -213,6 +213,7 @@ fn unpack_one(
     let variant = match xml.name.as_str() {
         "primitive" => Variant::Primitive,
         "group" => Variant::Group,
+        "bundle" => Variant::Bundle,
         _ => Variant::Clone,
     };
     let mut rsc = Resource::new(&id, variant, &xml.name);
@@ -312,6 +313,7 @@ fn unpack_one(
             }
         }
         Variant::Clone => unpack_clone(ws, idx, xml, rsc_defaults),
+        Variant::Bundle => super::bundle::unpack_bundle_members(ws, idx, xml, rsc_defaults),
     }
     Some(idx)
 }

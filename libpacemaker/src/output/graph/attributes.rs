@@ -225,6 +225,7 @@ fn add_resource_meta(ws: &WorkingSet, r: RscIdx, list: &mut AttributeList) {
                 }
             }
         }
+        Variant::Bundle => {}
         Variant::Clone => {
             let c = &res.clone;
             let flag = |b: bool| if b { "true" } else { "false" };

@@ -1,0 +1,149 @@
+//! Scheduling bundles (Pacemaker's pcmk_sched_bundle): replicas' containers
+//! are distributed like clone instances, each replica's IP address and
+//! guest connection follow its container, and each replica's instance of
+//! the inner resource is placed on the replica's guest node.
+
+use crate::model::{order_flags as of, Colocation, Role, RscIdx, WorkingSet};
+use crate::score::INFINITY;
+
+use super::actions::Builder;
+use super::assign::Placement;
+
+/// A replica's IP address runs where its container does.
+const IP_WITH_CONTAINER: &str = "ip-with-docker";
+
+fn replicas(ws: &WorkingSet, r: RscIdx) -> Vec<crate::model::BundleReplica> {
+    ws.resources[r].bundle.as_ref().map(|b| b.replicas.clone()).unwrap_or_default()
+}
+
+/// Implicit colocations of bundle members, known before placement.
+pub fn add_bundle_colocations(ws: &mut WorkingSet) {
+    for r in 0..ws.resources.len() {
+        for replica in replicas(ws, r) {
+            if let Some(ip) = replica.ip {
+                ws.colocations.push(Colocation {
+                    id: IP_WITH_CONTAINER.to_string(),
+                    dependent: ip,
+                    primary: replica.container,
+                    score: INFINITY,
+                    dependent_role: Role::Unknown,
+                    primary_role: Role::Unknown,
+                    node_attribute: None,
+                    influence: true,
+                });
+            }
+        }
+    }
+}
+
+impl Placement<'_> {
+    pub(super) fn assign_bundle(&mut self, r: RscIdx, prefer: Option<crate::model::NodeIdx>) {
+        if !self.ws.resources[r].provisional || self.ws.resources[r].assigning {
+            return;
+        }
+        self.ws.resources[r].assigning = true;
+        let replicas = replicas(self.ws, r);
+        let per_host = self.ws.resources[r].bundle.as_ref().map_or(1, |b| b.replicas_per_host);
+        let containers: Vec<RscIdx> = replicas.iter().map(|rep| rep.container).collect();
+        let max = replicas.len();
+        self.distribute_instances(r, containers, max, per_host);
+        for replica in &replicas {
+            if let Some(ip) = replica.ip {
+                self.assign(ip, prefer);
+            }
+            if let Some(remote) = replica.remote {
+                self.assign(remote, prefer);
+            }
+            if let (Some(child), Some(node)) = (replica.child, replica.node) {
+                let threshold_ok = self.ws.resources[child].failcount.get(&node).copied().unwrap_or(0)
+                    < self.ws.resources[child].migration_threshold;
+                for (n, w) in self.ws.resources[child].allowed.iter_mut() {
+                    if *n != node {
+                        *w = -INFINITY;
+                    } else if threshold_ok {
+                        *w = INFINITY;
+                    }
+                }
+                let clone = self.ws.resources[child].parent;
+                if let Some(c) = clone {
+                    self.ws.resources[c].assigning = true;
+                }
+                self.assign(child, Some(node));
+                if let Some(c) = clone {
+                    self.ws.resources[c].assigning = false;
+                }
+            }
+        }
+        let child_clone = self.ws.resources[r].bundle.as_ref().and_then(|b| b.child);
+        if let Some(clone) = child_clone {
+            let guest_nodes: Vec<_> = replicas.iter().filter_map(|rep| rep.node).collect();
+            for (n, w) in self.ws.resources[clone].allowed.iter_mut() {
+                *w = if guest_nodes.contains(n) { 0 } else { -INFINITY };
+            }
+            self.assign(clone, prefer);
+        }
+        let res = &mut self.ws.resources[r];
+        res.assigning = false;
+        res.provisional = false;
+    }
+}
+
+/// Whether `r` is a bundle whose inner resource is promotable.
+pub(super) fn has_promotable_child(ws: &WorkingSet, r: RscIdx) -> bool {
+    ws.resources[r]
+        .bundle
+        .as_ref()
+        .and_then(|b| b.child)
+        .is_some_and(|c| ws.resources[c].clone.promotable)
+}
+
+impl Placement<'_> {
+    /// A colocation with a bundle: with where its containers are.
+    pub(super) fn apply_coloc_with_bundle(&mut self, dependent: RscIdx, bundle: RscIdx, c: &Colocation) {
+        let nodes: Vec<_> = replicas(self.ws, bundle)
+            .iter()
+            .filter_map(|rep| self.ws.resources[rep.container].assigned_to)
+            .collect();
+        for (n, w) in self.ws.resources[dependent].allowed.iter_mut() {
+            if nodes.contains(n) {
+                *w = crate::score::add(*w, c.score);
+            } else if c.score >= INFINITY {
+                *w = -INFINITY;
+            }
+        }
+    }
+}
+
+impl Builder<'_> {
+    /// The bundle's pseudo-actions around its replicas' and inner clone's
+    /// (Pacemaker's pcmk__bundle_internal_constraints).
+    pub(super) fn bundle_orderings(&mut self, r: RscIdx) {
+        let child = self.ws.resources[r].bundle.as_ref().and_then(|b| b.child);
+        if let Some(clone) = child {
+            self.order_tasks(r, "start", clone, "start", of::IMPLIES_FIRST_PRINTED);
+            self.order_tasks(r, "stop", clone, "stop", of::IMPLIES_FIRST_PRINTED);
+            self.order_tasks(clone, "running", r, "running", of::IMPLIES_THEN_PRINTED);
+            self.order_tasks(clone, "stopped", r, "stopped", of::IMPLIES_THEN_PRINTED);
+        }
+        for replica in replicas(self.ws, r) {
+            let container = replica.container;
+            self.order_tasks(r, "start", container, "start", of::RUNNABLE_LEFT | of::IMPLIES_FIRST_PRINTED);
+            if let Some(inner) = replica.child {
+                self.order_tasks(r, "stop", inner, "stop", of::IMPLIES_FIRST_PRINTED);
+            }
+            self.order_tasks(r, "stop", container, "stop", of::IMPLIES_FIRST_PRINTED);
+            self.order_tasks(container, "start", r, "running", of::IMPLIES_THEN_PRINTED);
+            self.order_tasks(container, "stop", r, "stopped", of::IMPLIES_THEN_PRINTED);
+            if let Some(ip) = replica.ip {
+                self.order_tasks(ip, "start", container, "start", of::RUNNABLE_LEFT | of::PRESERVE);
+                self.order_tasks(container, "stop", ip, "stop", of::IMPLIES_FIRST | of::PRESERVE);
+            }
+        }
+        if let Some(clone) = child.filter(|&c| self.ws.resources[c].clone.promotable) {
+            self.order_tasks(clone, "demoted", r, "demoted", of::IMPLIES_THEN_PRINTED);
+            self.order_tasks(r, "demote", clone, "demote", of::IMPLIES_FIRST_PRINTED);
+            self.order_tasks(clone, "promoted", r, "promoted", of::IMPLIES_THEN_PRINTED);
+            self.order_tasks(r, "promote", clone, "promote", of::IMPLIES_FIRST_PRINTED);
+        }
+    }
+}
