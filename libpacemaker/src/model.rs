@@ -89,6 +89,9 @@ pub struct Node {
     /// Its resource history has been unpacked (status is read in passes:
     /// a remote node's history only once its connection's state is known).
     pub history_unpacked: bool,
+    /// A bundle's guest node: no resource looks for anything here or gets
+    /// a default score for it (Pacemaker's rsc_discover_mode "never").
+    pub bundle_guest: bool,
 }
 
 impl Node {

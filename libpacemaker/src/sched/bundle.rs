@@ -147,3 +147,17 @@ impl Builder<'_> {
         }
     }
 }
+
+/// The address of a bundle's guest connection whose container has no IP
+/// address of its own ("#uname"): the container's host, where it will be
+/// (or else where it is), so that bundles may run on remote nodes.
+pub fn connection_address(ws: &WorkingSet, r: RscIdx, addr: &str) -> Option<String> {
+    let res = &ws.resources[r];
+    let in_bundle = res.parent.is_some_and(|p| ws.resources[p].bundle.is_some());
+    if !res.is_remote_connection || !in_bundle || !addr.eq_ignore_ascii_case("#uname") {
+        return None;
+    }
+    let container = &ws.resources[res.container?];
+    let host = container.assigned_to.or_else(|| container.running_on.first().copied())?;
+    Some(ws.nodes[host].uname.clone())
+}

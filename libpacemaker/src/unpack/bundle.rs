@@ -13,7 +13,6 @@ use crate::score::INFINITY;
 
 /// Element and attribute names of the bundle syntax.
 mod names {
-    pub const BUNDLE: &str = "bundle";
     pub const ENGINES: [&str; 3] = ["docker", "rkt", "podman"];
     pub const PROMOTED_MAX: &str = "promoted-max";
     /// Deprecated spelling of promoted-max.
@@ -232,18 +231,6 @@ fn next_ip(last: &str) -> Option<String> {
         d += 1;
     }
     Some(format!("{a}.{b}.{c}.{d}"))
-}
-
-/// The guest node names the bundles of a resources section make (created
-/// with the other remote nodes, before resources are unpacked).
-pub(super) fn guest_node_names(resources: &Element) -> Vec<String> {
-    let mut names = Vec::new();
-    for xml in resources.elements().filter(|e| e.name == names::BUNDLE) {
-        if let Some(config) = BundleConfig::parse(xml).filter(BundleConfig::has_guests) {
-            names.extend((0..config.replicas).map(|i| config.guest_name(i)));
-        }
-    }
-    names
 }
 
 fn nvpair(set_id: &str, name: &str, value: &str) -> Element {
@@ -477,8 +464,8 @@ pub(super) fn unpack_bundle_members(ws: &mut WorkingSet, idx: RscIdx, xml: &Elem
         }
         ws.resources[idx].children.push(c);
     }
-    let unique = config.replicas_per_host > 1 && ws.resources[idx].meta.get("globally-unique").is_some_and(|v| is_true(v));
-    ws.resources[idx].clone.unique = unique;
+    // A bundle is unique unless each host runs one replica at most.
+    ws.resources[idx].clone.unique = config.replicas_per_host > 1;
     ws.resources[idx].bundle = Some(Box::new(BundleSettings {
         image: config.image.clone(),
         replicas,
@@ -518,14 +505,23 @@ fn make_guest(
         server: Some(ipaddr.unwrap_or("#uname")),
         port: Some(port),
     });
-    let node = ws.node_by_name(&name);
+    // The guest node is made now (unless configured): only resources
+    // unpacked from here on learn of it, as in Pacemaker.
+    let node = Some(ws.node_by_name(&name).unwrap_or_else(|| {
+        ws.nodes.push(super::nodes::new_node(&name, &name, true));
+        ws.nodes.len() - 1
+    }));
     if let Some(n) = node {
+        ws.nodes[n].bundle_guest = true;
         let res = &mut ws.resources[inner];
         res.allowed.clear();
         res.allowed.insert(n, 500);
         res.discovery.clear();
         res.discovery.insert(n, Discovery::Exclusive);
         res.exclusive_discovery = true;
+        if let Some(clone) = res.parent {
+            ws.resources[clone].allowed.insert(n, -INFINITY);
+        }
     }
     let remote = unpack_one(ws, &definition, Some(bundle), rsc_defaults, None);
     if let Some(r) = remote {
@@ -551,8 +547,10 @@ pub(super) fn keep_others_off_guest_nodes(ws: &mut WorkingSet) {
             if Some(r) == child {
                 continue;
             }
-            ws.resources[r].allowed.insert(node, -INFINITY);
-            ws.resources[r].discovery.insert(node, Discovery::Never);
+            if let Some(score) = ws.resources[r].allowed.get_mut(&node) {
+                *score = -INFINITY;
+                ws.resources[r].discovery.insert(node, Discovery::Never);
+            }
         }
     }
 }

@@ -34,9 +34,6 @@ pub(super) fn create_remote_nodes(ws: &mut WorkingSet, resources: &Element) -> V
     for connection in &implicit {
         add_node_once(ws, connection.id().unwrap_or_default());
     }
-    for name in super::bundle::guest_node_names(resources) {
-        add_node_once(ws, &name);
-    }
     implicit
 }
 

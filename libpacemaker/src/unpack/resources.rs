@@ -295,7 +295,7 @@ pub(super) fn unpack_one(
     rsc.meta = meta;
 
     if ws.options.symmetric_cluster {
-        for n in 0..ws.nodes.len() {
+        for n in (0..ws.nodes.len()).filter(|&n| !ws.nodes[n].bundle_guest) {
             rsc.allowed.insert(n, 0);
         }
     }

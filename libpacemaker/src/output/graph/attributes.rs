@@ -204,6 +204,9 @@ fn params(config: &Config, ws: &WorkingSet, r: RscIdx, a: &Action) -> HashMap<St
         }
         cur = ws.resources[c].parent;
     }
+    if let Some(host) = out.get("addr").and_then(|a| crate::sched::bundle::connection_address(ws, r, a)) {
+        out.insert("addr".to_string(), host);
+    }
     out
 }
 
