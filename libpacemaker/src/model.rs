@@ -143,6 +143,13 @@ pub struct BundleReplica {
     pub node: Option<NodeIdx>,
 }
 
+impl BundleReplica {
+    /// The replica's resources in the order Pacemaker lists their actions.
+    pub fn members(&self) -> impl Iterator<Item = RscIdx> {
+        [self.ip, Some(self.container), self.remote, self.child].into_iter().flatten()
+    }
+}
+
 /// What a bundle consists of beyond the resource itself.
 #[derive(Debug, Clone, Default)]
 pub struct BundleSettings {

@@ -866,7 +866,8 @@ impl<'a> Placement<'a> {
                     .get(&n)
                     .copied()
                     .unwrap_or(-INFINITY);
-                if w < 0 || !node_available(self.ws, n) {
+                // The plan may assume a guest node's connection comes up.
+                if w < 0 || (!node_available(self.ws, n) && !self.ws.is_guest(n)) {
                     chosen = None;
                 }
             }
