@@ -52,6 +52,7 @@ impl Placement<'_> {
                 self.assign(ip, prefer);
             }
             if let Some(remote) = replica.remote {
+                self.follow_host_connection(remote, replica.container);
                 self.assign(remote, prefer);
             }
             if let (Some(child), Some(node)) = (replica.child, replica.node) {
@@ -88,6 +89,23 @@ impl Placement<'_> {
     }
 }
 
+/// Whether `r` is one of a bundle's implicit resources.
+pub fn is_bundle_member(ws: &WorkingSet, r: RscIdx) -> bool {
+    ws.resources[r].parent.is_some_and(|p| ws.resources[p].bundle.is_some())
+}
+
+/// Whether `r` is part of a bundle (at any depth).
+pub fn is_inside_bundle(ws: &WorkingSet, r: RscIdx) -> bool {
+    let mut cur = ws.resources[r].parent;
+    while let Some(p) = cur {
+        if ws.resources[p].bundle.is_some() {
+            return true;
+        }
+        cur = ws.resources[p].parent;
+    }
+    false
+}
+
 /// Whether `r` is a bundle whose inner resource is promotable.
 pub(super) fn has_promotable_child(ws: &WorkingSet, r: RscIdx) -> bool {
     ws.resources[r]
@@ -98,6 +116,21 @@ pub(super) fn has_promotable_child(ws: &WorkingSet, r: RscIdx) -> bool {
 }
 
 impl Placement<'_> {
+    /// A connection to a container placed on a remote node must run where
+    /// that node's own connection does: Pacemaker Remote takes one
+    /// connection at a time.
+    fn follow_host_connection(&mut self, remote: RscIdx, container: RscIdx) {
+        let Some(host) = self.ws.resources[container].assigned_to else { return };
+        let Some(host_connection) = self.ws.nodes[host].remote_rsc else { return };
+        self.assign(host_connection, None);
+        let target = self.ws.resources[host_connection].assigned_to;
+        for (n, w) in self.ws.resources[remote].allowed.iter_mut() {
+            if Some(*n) != target {
+                *w = -INFINITY;
+            }
+        }
+    }
+
     /// A colocation with a bundle: with where its containers are.
     pub(super) fn apply_coloc_with_bundle(&mut self, dependent: RscIdx, bundle: RscIdx, c: &Colocation) {
         let nodes: Vec<_> = replicas(self.ws, bundle)
@@ -127,6 +160,7 @@ impl Builder<'_> {
         }
         for replica in replicas(self.ws, r) {
             let container = replica.container;
+            self.internal_orderings(container);
             self.order_tasks(r, "start", container, "start", of::RUNNABLE_LEFT | of::IMPLIES_FIRST_PRINTED);
             if let Some(inner) = replica.child {
                 self.order_tasks(r, "stop", inner, "stop", of::IMPLIES_FIRST_PRINTED);
@@ -135,8 +169,18 @@ impl Builder<'_> {
             self.order_tasks(container, "start", r, "running", of::IMPLIES_THEN_PRINTED);
             self.order_tasks(container, "stop", r, "stopped", of::IMPLIES_THEN_PRINTED);
             if let Some(ip) = replica.ip {
+                self.internal_orderings(ip);
                 self.order_tasks(ip, "start", container, "start", of::RUNNABLE_LEFT | of::PRESERVE);
                 self.order_tasks(container, "stop", ip, "stop", of::IMPLIES_FIRST | of::PRESERVE);
+            }
+            if let Some(remote) = replica.remote {
+                self.internal_orderings(remote);
+            }
+        }
+        if let Some(clone) = child {
+            self.internal_orderings(clone);
+            for instance in self.ws.primitives_of(clone) {
+                self.internal_orderings(instance);
             }
         }
         if let Some(clone) = child.filter(|&c| self.ws.resources[c].clone.promotable) {

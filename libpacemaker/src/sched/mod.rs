@@ -219,7 +219,9 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     builder.clear_unlocked_histories();
     builder.clear_orphan_failcounts();
     builder.schedule_shutdowns();
-    for &r in &all {
+    // A bundle orders its members itself (interleaved with its own orderings).
+    let ordered_alone: Vec<RscIdx> = all.iter().copied().filter(|&r| !bundle::is_inside_bundle(builder.ws, r)).collect();
+    for r in ordered_alone {
         builder.internal_orderings(r);
     }
     // After the restart orderings: a resource restarting anyway (a required
