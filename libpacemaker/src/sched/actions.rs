@@ -316,6 +316,9 @@ pub struct Builder<'a> {
     pub(crate) rescheduled: Vec<(RscIdx, NodeIdx, String, u64)>,
     /// Orderings found while probing guest nodes, made once actions exist.
     pub(crate) deferred_probe_orders: Vec<super::probes::GuestProbeOrder>,
+    /// Bundle connections' probes and their containers, ordered once it is
+    /// known whether the containers can start.
+    pub(crate) deferred_container_probe_orders: Vec<(RscIdx, usize)>,
     /// Per node: the digests of the fence devices that unfence, which its
     /// fencing actions carry (empty unless unfencing is in use).
     pub(crate) fence_device_digests: Vec<super::digests::FenceDeviceDigests>,
@@ -335,6 +338,7 @@ impl<'a> Builder<'a> {
             rsc_orderings: Vec::new(),
             rescheduled: Vec::new(),
             deferred_probe_orders: Vec::new(),
+            deferred_container_probe_orders: Vec::new(),
             fence_device_digests: Vec::new(),
             stop_unexpected: Vec::new(),
         }

@@ -3,11 +3,12 @@
 //! guest connection follow its container, and each replica's instance of
 //! the inner resource is placed on the replica's guest node.
 
-use crate::model::{order_flags as of, Colocation, Role, RscIdx, WorkingSet};
+use crate::model::{order_flags as of, Colocation, NodeIdx, Role, RscIdx, WorkingSet};
 use crate::score::INFINITY;
 
 use super::actions::Builder;
 use super::assign::Placement;
+use super::probes::ProbeOrder;
 
 /// A replica's IP address runs where its container does.
 const IP_WITH_CONTAINER: &str = "ip-with-docker";
@@ -204,4 +205,80 @@ pub fn connection_address(ws: &WorkingSet, r: RscIdx, addr: &str) -> Option<Stri
     let container = &ws.resources[res.container?];
     let host = container.assigned_to.or_else(|| container.running_on.first().copied())?;
     Some(ws.nodes[host].uname.clone())
+}
+
+impl Builder<'_> {
+    /// Probes of a bundle's replicas on a node (Pacemaker's
+    /// pcmk__bundle_create_probe): the inner instance only on its own guest
+    /// node, and a connection's probe once its container is up.
+    pub(super) fn probe_bundle(&mut self, r: RscIdx, node: NodeIdx, orders: &mut Vec<ProbeOrder>) -> bool {
+        let replicas = replicas(self.ws, r);
+        let one_per_host = self.ws.resources[r].bundle.as_ref().is_some_and(|b| b.replicas_per_host == 1);
+        let mut any = false;
+        for replica in &replicas {
+            if let Some(ip) = replica.ip {
+                any |= self.probe_resource(ip, node, orders);
+            }
+            if let (Some(child), true) = (replica.child, replica.node == Some(node)) {
+                any |= self.probe_resource(child, node, orders);
+            }
+            if self.probe_resource(replica.container, node, orders) {
+                any = true;
+                if one_per_host {
+                    // No other replica starts here before this container
+                    // is known not to run here already.
+                    let probe = self.plan.rsc_actions(replica.container, "monitor").into_iter().rfind(|&a| {
+                        self.plan.actions[a].is_probe && self.plan.actions[a].node == Some(node)
+                    });
+                    for other in replicas.iter().filter(|o| o.offset != replica.offset) {
+                        for start in self.plan.rsc_actions(other.container, "start") {
+                            if let Some(p) = probe.filter(|_| self.plan.actions[start].node == Some(node)) {
+                                self.plan.order(p, start, of::OPTIONAL);
+                            }
+                        }
+                    }
+                }
+            }
+            if let Some(remote) = replica.remote {
+                if self.probe_resource(remote, node, orders) {
+                    any = true;
+                    let probe = self.plan.rsc_actions(remote, "monitor").into_iter().rfind(|&a| {
+                        self.plan.actions[a].is_probe && self.plan.actions[a].node == Some(node)
+                    });
+                    if let Some(probe) = probe {
+                        self.deferred_container_probe_orders.push((replica.container, probe));
+                    }
+                }
+            }
+        }
+        any
+    }
+
+    /// A bundle connection's probe waits for its container's start: it
+    /// cannot run before a stopped container can start; an active
+    /// container that cannot start again doesn't hold it up (Pacemaker's
+    /// pe_order_probe). The first part is ordered with the other orderings.
+    pub(super) fn order_connection_probes_of_stopped_containers(&mut self) {
+        for &(container, probe) in &self.deferred_container_probe_orders.clone() {
+            if self.ws.resources[container].running_on.is_empty() {
+                for start in self.first_actions_for(container, "start", None) {
+                    self.plan.order(start, probe, of::RUNNABLE_LEFT);
+                }
+            }
+        }
+    }
+
+    /// The second part, once it is known whether the containers can start.
+    pub(super) fn order_connection_probes_of_active_containers(&mut self) {
+        for (container, probe) in std::mem::take(&mut self.deferred_container_probe_orders) {
+            if self.ws.resources[container].running_on.is_empty() {
+                continue;
+            }
+            for start in self.plan.rsc_actions(container, "start") {
+                if self.plan.actions[start].runnable {
+                    self.plan.order(start, probe, of::OPTIONAL);
+                }
+            }
+        }
+    }
 }

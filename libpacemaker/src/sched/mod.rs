@@ -253,7 +253,9 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     // (Pacemaker schedules fencing before it applies orderings).
     builder.apply_fencing_to_stops();
     builder.order_probes_before_restarts();
+    builder.order_connection_probes_of_stopped_containers();
     builder.propagate();
+    builder.order_connection_probes_of_active_containers();
     builder.cancel_superseded_reloads(&definition_changes);
     builder.settle_migrations();
     builder.create_notifications();

@@ -62,7 +62,7 @@ impl Builder<'_> {
         }
     }
 
-    fn probe_resource(&mut self, r: RscIdx, node: NodeIdx, orders: &mut Vec<ProbeOrder>) -> bool {
+    pub(super) fn probe_resource(&mut self, r: RscIdx, node: NodeIdx, orders: &mut Vec<ProbeOrder>) -> bool {
         // Remote nodes run no fence agents and host no remote connections.
         let res = &self.ws.resources[r];
         if self.ws.nodes[node].is_remote
@@ -78,7 +78,8 @@ impl Builder<'_> {
         }
         match self.ws.resources[r].variant {
             Variant::Primitive => self.probe_primitive(r, node, orders),
-            Variant::Group | Variant::Bundle => {
+            Variant::Bundle => self.probe_bundle(r, node, orders),
+            Variant::Group => {
                 let mut any = false;
                 for c in self.ws.resources[r].children.clone() {
                     any |= self.probe_resource(c, node, orders);
@@ -164,9 +165,10 @@ impl Builder<'_> {
 
     fn probe_primitive(&mut self, r: RscIdx, node: NodeIdx, orders: &mut Vec<ProbeOrder>) -> bool {
         let res = &self.ws.resources[r];
-        // Resources inside a container are found out through the container.
+        // Resources inside a container are found out through the container
+        // (but guest connections are probed).
         if res.orphan
-            || res.container.is_some()
+            || (res.container.is_some() && !res.is_remote_connection)
             || self.known_on(r, node)
             || !super::discovery::allows_probe(self.ws, r, node)
         {
