@@ -633,8 +633,13 @@ impl WorkingSet {
         self.guest_container(node).is_some()
     }
 
+    /// The outermost collective a resource is part of (Pacemaker's
+    /// uber_parent): a bundle's members count as top-level themselves.
     pub fn top_parent(&self, mut r: RscIdx) -> RscIdx {
         while let Some(p) = self.resources[r].parent {
+            if self.resources[p].variant == Variant::Bundle {
+                break;
+            }
             r = p;
         }
         r

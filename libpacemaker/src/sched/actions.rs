@@ -319,6 +319,9 @@ pub struct Builder<'a> {
     /// Bundle connections' probes and their containers, ordered once it is
     /// known whether the containers can start.
     pub(crate) deferred_container_probe_orders: Vec<(RscIdx, usize)>,
+    /// A container's probe and another replica's container that may start
+    /// on that node only after it (one replica per host).
+    pub(crate) deferred_replica_probe_orders: Vec<(usize, RscIdx)>,
     /// Per node: the digests of the fence devices that unfence, which its
     /// fencing actions carry (empty unless unfencing is in use).
     pub(crate) fence_device_digests: Vec<super::digests::FenceDeviceDigests>,
@@ -339,6 +342,7 @@ impl<'a> Builder<'a> {
             rescheduled: Vec::new(),
             deferred_probe_orders: Vec::new(),
             deferred_container_probe_orders: Vec::new(),
+            deferred_replica_probe_orders: Vec::new(),
             fence_device_digests: Vec::new(),
             stop_unexpected: Vec::new(),
         }

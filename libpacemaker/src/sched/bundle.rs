@@ -156,8 +156,9 @@ impl Builder<'_> {
         if let Some(clone) = child {
             self.order_tasks(r, "start", clone, "start", of::IMPLIES_FIRST_PRINTED);
             self.order_tasks(r, "stop", clone, "stop", of::IMPLIES_FIRST_PRINTED);
-            self.order_tasks(clone, "running", r, "running", of::IMPLIES_THEN_PRINTED);
-            self.order_tasks(clone, "stopped", r, "stopped", of::IMPLIES_THEN_PRINTED);
+            // The clone's completion (after its notifications, if any).
+            self.order_tasks(clone, "start", r, "running", of::IMPLIES_THEN_PRINTED);
+            self.order_tasks(clone, "stop", r, "stopped", of::IMPLIES_THEN_PRINTED);
         }
         for replica in replicas(self.ws, r) {
             let container = replica.container;
@@ -185,9 +186,9 @@ impl Builder<'_> {
             }
         }
         if let Some(clone) = child.filter(|&c| self.ws.resources[c].clone.promotable) {
-            self.order_tasks(clone, "demoted", r, "demoted", of::IMPLIES_THEN_PRINTED);
+            self.order_tasks(clone, "demote", r, "demoted", of::IMPLIES_THEN_PRINTED);
             self.order_tasks(r, "demote", clone, "demote", of::IMPLIES_FIRST_PRINTED);
-            self.order_tasks(clone, "promoted", r, "promoted", of::IMPLIES_THEN_PRINTED);
+            self.order_tasks(clone, "promote", r, "promoted", of::IMPLIES_THEN_PRINTED);
             self.order_tasks(r, "promote", clone, "promote", of::IMPLIES_FIRST_PRINTED);
         }
     }
@@ -230,11 +231,9 @@ impl Builder<'_> {
                     let probe = self.plan.rsc_actions(replica.container, "monitor").into_iter().rfind(|&a| {
                         self.plan.actions[a].is_probe && self.plan.actions[a].node == Some(node)
                     });
-                    for other in replicas.iter().filter(|o| o.offset != replica.offset) {
-                        for start in self.plan.rsc_actions(other.container, "start") {
-                            if let Some(p) = probe.filter(|_| self.plan.actions[start].node == Some(node)) {
-                                self.plan.order(p, start, of::OPTIONAL);
-                            }
+                    if let Some(probe) = probe {
+                        for other in replicas.iter().filter(|o| o.offset != replica.offset) {
+                            self.deferred_replica_probe_orders.push((probe, other.container));
                         }
                     }
                 }
@@ -259,6 +258,14 @@ impl Builder<'_> {
     /// container that cannot start again doesn't hold it up (Pacemaker's
     /// pe_order_probe). The first part is ordered with the other orderings.
     pub(super) fn order_connection_probes_of_stopped_containers(&mut self) {
+        for (probe, container) in std::mem::take(&mut self.deferred_replica_probe_orders) {
+            let node = self.plan.actions[probe].node;
+            for start in self.plan.rsc_actions(container, "start") {
+                if self.plan.actions[start].node == node {
+                    self.plan.order(probe, start, of::OPTIONAL);
+                }
+            }
+        }
         for &(container, probe) in &self.deferred_container_probe_orders.clone() {
             if self.ws.resources[container].running_on.is_empty() {
                 for start in self.first_actions_for(container, "start", None) {
