@@ -226,6 +226,10 @@ fn add_resource_meta(ws: &WorkingSet, r: RscIdx, list: &mut AttributeList) {
                 if let Some(v) = res.meta.get("container") {
                     list.set("CRM_meta_container", v);
                 }
+                // A bundle replica's address, for what runs inside it.
+                if let Some(v) = res.meta.get("external-ip") {
+                    list.set("pcmk_external_ip", v);
+                }
             }
         }
         Variant::Bundle => {}
