@@ -297,6 +297,10 @@ pub(super) fn attributes(config: &Config, ws: &WorkingSet, a: &Action) -> Elemen
         }
     }
     if let Some(host) = a.rsc.and_then(|_| crate::sched::guest::physical_host(ws, a)) {
+        // Where node attributes set from inside a container should go.
+        if let Some(target) = a.rsc.and_then(|r| ws.resources[r].meta.get("container-attribute-target")) {
+            list.add_meta_if_absent("container-attribute-target", target);
+        }
         list.add_meta_if_absent("physical_host", &ws.nodes[host].uname);
     }
     for (name, value) in sorted(&meta) {
