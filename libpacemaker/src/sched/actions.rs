@@ -1357,7 +1357,12 @@ impl<'a> Builder<'a> {
             if self.ws.resources[r].variant != Variant::Primitive {
                 let task = a.task.clone();
                 if matches!(task.as_str(), "start" | "stop" | "promote" | "demote") {
-                    for p in self.ws.primitives_of(r) {
+                    // A bundle passes its orderings on to its containers.
+                    let members = match &self.ws.resources[r].bundle {
+                        Some(bundle) => bundle.replicas.iter().map(|rep| rep.container).collect(),
+                        None => self.ws.primitives_of(r),
+                    };
+                    for p in members {
                         out.extend(self.plan.rsc_actions(p, &task));
                     }
                 }
