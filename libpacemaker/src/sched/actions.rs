@@ -1059,8 +1059,10 @@ impl<'a> Builder<'a> {
         }
         let created = self.resource_action(first, first_task, None, true);
         // Pacemaker matches its internal orderings by key, so a start
-        // made only for this ordering still follows the resource's stops.
-        if first_task == "start" && self.ws.resources[first].variant == Variant::Primitive {
+        // made only for this ordering still follows the resource's stops
+        // (unless made after them, as a bundle does for its containers).
+        let ordered_before = super::bundle::is_bundle_member(self.ws, first);
+        if first_task == "start" && self.ws.resources[first].variant == Variant::Primitive && !ordered_before {
             for stop in self.plan.rsc_actions(first, "stop") {
                 self.plan.order(stop, created, of::IMPLIES_THEN | of::RESTART);
             }
