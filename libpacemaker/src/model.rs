@@ -355,7 +355,9 @@ impl Resource {
     pub fn allows_migration(&self) -> bool {
         match self.meta.get("allow-migrate") {
             Some(v) => crate::options::is_true(v),
-            None => self.is_remote_connection,
+            // Not the connections of guest and bundle nodes, which run
+            // inside their container.
+            None => self.is_remote_connection && !self.meta.contains_key("container"),
         }
     }
 
