@@ -630,6 +630,21 @@ impl WorkingSet {
         self.nodes[node].remote_rsc.and_then(|r| self.resources[r].container)
     }
 
+    /// The node whose attributes count for a resource on `node`: for a
+    /// resource with `container-attribute-target=host` on a guest node, the
+    /// node its container is active on (None when it is nowhere), else
+    /// `node` itself (Pacemaker's pe__node_attribute_calculated).
+    pub fn attribute_node(&self, r: RscIdx, node: NodeIdx) -> Option<NodeIdx> {
+        let to_host = self.resources[r]
+            .meta
+            .get("container-attribute-target")
+            .is_some_and(|v| v.eq_ignore_ascii_case("host"));
+        match self.guest_container(node) {
+            Some(container) if to_host => self.resources[container].running_on.first().copied(),
+            _ => Some(node),
+        }
+    }
+
     /// Whether a node is a guest node (its connection runs in a container).
     pub fn is_guest(&self, node: NodeIdx) -> bool {
         self.guest_container(node).is_some()

@@ -25,11 +25,13 @@ fn promotion_score(ws: &WorkingSet, inst: RscIdx, node: NodeIdx) -> Option<i32> 
             .clone()
             .unwrap_or_else(|| ws.resources[p].id.clone());
         let own = format!("master-{own_name}");
-        let value = ws.nodes[node].attrs.get(&own).or_else(|| {
+        let Some(attr_node) = ws.attribute_node(p, node) else { continue };
+        let attrs = &ws.nodes[attr_node].attrs;
+        let value = attrs.get(&own).or_else(|| {
             if unique {
                 None
             } else {
-                ws.nodes[node].attrs.get(&format!("master-{base}"))
+                attrs.get(&format!("master-{base}"))
             }
         });
         if let Some(v) = value {
