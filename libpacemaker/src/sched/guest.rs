@@ -133,7 +133,8 @@ impl Builder<'_> {
                 continue;
             }
             let stop = self.plan.rsc_actions(container, "stop").first().copied();
-            let restarts = !self.plan.rsc_actions(container, "start").is_empty();
+            // Restarting somewhere (not a start made only for an ordering).
+            let restarts = self.plan.rsc_actions(container, "start").iter().any(|&s| self.plan.actions[s].node.is_some());
             let fence_action = if restarts { "reboot" } else { "off" };
             let fence = self.fence_op(n, fence_action, false, Some("guest is unclean"));
             let a = &mut self.plan.actions[fence];
