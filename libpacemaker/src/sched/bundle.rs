@@ -186,6 +186,19 @@ impl Builder<'_> {
             }
         }
         if let Some(clone) = child.filter(|&c| self.ws.resources[c].clone.promotable) {
+            // Starts and promotions after all instances stopped or demoted
+            // (Pacemaker's pcmk__promotable_restart_ordering).
+            for (first, then) in [
+                ("stopped", "start"),
+                ("stopped", "promote"),
+                ("demoted", "stop"),
+                ("demoted", "start"),
+                ("demoted", "promote"),
+                ("running", "promote"),
+                ("demote", "demoted"),
+            ] {
+                self.order_tasks(r, first, r, then, of::OPTIONAL);
+            }
             self.order_tasks(clone, "demote", r, "demoted", of::IMPLIES_THEN_PRINTED);
             self.order_tasks(r, "demote", clone, "demote", of::IMPLIES_FIRST_PRINTED);
             self.order_tasks(clone, "promote", r, "promoted", of::IMPLIES_THEN_PRINTED);
