@@ -554,3 +554,28 @@ pub(super) fn keep_others_off_guest_nodes(ws: &mut WorkingSet) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replica_addresses_count_up_within_the_range() {
+        assert_eq!(next_ip("192.168.122.131").as_deref(), Some("192.168.122.132"));
+        assert_eq!(next_ip("10.0.1.254").as_deref(), Some("10.0.2.1"));
+        assert_eq!(next_ip("10.0.254.254"), None);
+        assert_eq!(next_ip("fe80::1"), None);
+    }
+
+    #[test]
+    fn a_bundle_without_a_resource_inside_makes_no_guest_nodes() {
+        let xml = libcrmcommon::xml::parse(
+            r#"<bundle id="web"><docker image="img" replicas="2"/><network control-port="3121"/></bundle>"#,
+        )
+        .unwrap();
+        let config = BundleConfig::parse(&xml).unwrap();
+        assert_eq!(config.replicas, 2);
+        assert!(!config.has_guests());
+        assert_eq!(config.ip_addresses(), vec![None, None]);
+    }
+}
