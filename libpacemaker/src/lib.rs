@@ -103,7 +103,10 @@ pub fn transition_summary(ws: &model::WorkingSet, schedule: &sched::Schedule) ->
         if ws.resources[r].variant == model::Variant::Primitive {
             items.extend(output::transition::primitive_lines(ws, &schedule.plan, r));
         } else {
-            let mut children = ws.resources[r].children.clone();
+            let mut children = match &ws.resources[r].bundle {
+                Some(bundle) => bundle.replicas.iter().flat_map(model::BundleReplica::members).collect(),
+                None => ws.resources[r].children.clone(),
+            };
             if ws.resources[r].variant == model::Variant::Clone {
                 children.sort_by_key(|&c| ws.resources[c].instance);
             }

@@ -89,6 +89,9 @@ pub struct Node {
     /// Its resource history has been unpacked (status is read in passes:
     /// a remote node's history only once its connection's state is known).
     pub history_unpacked: bool,
+    /// A bundle's guest node: no resource looks for anything here or gets
+    /// a default score for it (Pacemaker's rsc_discover_mode "never").
+    pub bundle_guest: bool,
 }
 
 impl Node {
@@ -120,6 +123,42 @@ pub enum Variant {
     Primitive,
     Group,
     Clone,
+    /// A container bundle: replicas of a container (with an IP address and a
+    /// guest node each) and a clone of what runs inside them.
+    Bundle,
+}
+
+/// One replica of a bundle: its implicit resources and guest node.
+#[derive(Debug, Clone)]
+pub struct BundleReplica {
+    pub offset: usize,
+    pub ipaddr: Option<String>,
+    pub container: RscIdx,
+    pub ip: Option<RscIdx>,
+    /// The guest node connection (only with a resource inside).
+    pub remote: Option<RscIdx>,
+    /// The instance of the inner resource this replica runs.
+    pub child: Option<RscIdx>,
+    /// The guest node the connection makes.
+    pub node: Option<NodeIdx>,
+}
+
+impl BundleReplica {
+    /// The replica's resources in the order Pacemaker lists their actions.
+    pub fn members(&self) -> impl Iterator<Item = RscIdx> {
+        [self.ip, Some(self.container), self.remote, self.child].into_iter().flatten()
+    }
+}
+
+/// What a bundle consists of beyond the resource itself.
+#[derive(Debug, Clone, Default)]
+pub struct BundleSettings {
+    pub image: String,
+    pub replicas: Vec<BundleReplica>,
+    pub replicas_per_host: usize,
+    pub promoted_max: usize,
+    /// The clone of the inner resource (`<bundle>-clone` or `-master`).
+    pub child: Option<RscIdx>,
 }
 
 /// What to do when an operation fails (on-fail).
@@ -292,6 +331,8 @@ pub struct Resource {
     pub agent_changed_on: Vec<NodeIdx>,
     /// What the history says of live migrations (see `unpack::migration`).
     pub migration: MigrationHistory,
+    /// Bundles only: their replicas and inner clone.
+    pub bundle: Option<Box<BundleSettings>>,
 }
 
 /// Live migrations the history shows unfinished or failed (Pacemaker's
@@ -346,6 +387,8 @@ impl Resource {
     pub fn allows_migration(&self) -> bool {
         let configured = match self.meta.get("allow-migrate") {
             Some(v) => crate::options::is_true(v),
+            // Not the connections of guest and bundle nodes, which run
+            // inside their container.
             None => self.is_remote_connection && !self.meta.contains_key("container") && !self.orphan_container_filler,
         };
         configured && !self.migration.forbidden
@@ -416,6 +459,7 @@ impl Resource {
             stop_required: false,
             agent_changed_on: Vec::new(),
             migration: MigrationHistory::default(),
+            bundle: None,
         }
     }
 }
@@ -625,13 +669,33 @@ impl WorkingSet {
         self.nodes[node].remote_rsc.and_then(|r| self.resources[r].container)
     }
 
+    /// The node whose attributes count for a resource on `node`: for a
+    /// resource with `container-attribute-target=host` on a guest node, the
+    /// node its container is active on (None when it is nowhere), else
+    /// `node` itself (Pacemaker's pe__node_attribute_calculated).
+    pub fn attribute_node(&self, r: RscIdx, node: NodeIdx) -> Option<NodeIdx> {
+        let to_host = self.resources[r]
+            .meta
+            .get("container-attribute-target")
+            .is_some_and(|v| v.eq_ignore_ascii_case("host"));
+        match self.guest_container(node) {
+            Some(container) if to_host => self.resources[container].running_on.first().copied(),
+            _ => Some(node),
+        }
+    }
+
     /// Whether a node is a guest node (its connection runs in a container).
     pub fn is_guest(&self, node: NodeIdx) -> bool {
         self.guest_container(node).is_some()
     }
 
+    /// The outermost collective a resource is part of (Pacemaker's
+    /// uber_parent): a bundle's members count as top-level themselves.
     pub fn top_parent(&self, mut r: RscIdx) -> RscIdx {
         while let Some(p) = self.resources[r].parent {
+            if self.resources[p].variant == Variant::Bundle {
+                break;
+            }
             r = p;
         }
         r
@@ -654,8 +718,16 @@ impl WorkingSet {
     }
 
     pub fn is_promotable_member(&self, r: RscIdx) -> bool {
-        let top = self.top_parent(r);
-        self.resources[top].variant == Variant::Clone && self.resources[top].clone.promotable
+        // The outermost clone: a bundle's inner clone is inside the bundle.
+        let mut clone = None;
+        let mut cur = Some(r);
+        while let Some(c) = cur {
+            if self.resources[c].variant == Variant::Clone {
+                clone = Some(c);
+            }
+            cur = self.resources[c].parent;
+        }
+        clone.is_some_and(|c| self.resources[c].clone.promotable)
     }
 
     /// All primitives under (and including) this resource, in order.

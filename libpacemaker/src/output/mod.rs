@@ -1,5 +1,6 @@
 //! Text output in crm_simulate's format.
 
+pub mod bundle;
 pub mod failures;
 pub mod graph;
 pub mod header;

@@ -175,6 +175,13 @@ pub fn primitive_line(ws: &WorkingSet, r: RscIdx, name: &str, show_pending: bool
         [] => res.lock_node,
         _ => None,
     };
+    primitive_line_at(ws, r, name, node, show_pending)
+}
+
+/// A primitive's status line showing it at `node` (a bundle replica's
+/// resource is shown where its container is).
+pub fn primitive_line_at(ws: &WorkingSet, r: RscIdx, name: &str, node: Option<NodeIdx>, show_pending: bool) -> String {
+    let res = &ws.resources[r];
     let mut s = format!("{name}\t({}):\t", agent_text(ws, r));
     if res.orphan {
         s.push_str(" ORPHANED");
@@ -324,6 +331,7 @@ fn write_resource(ws: &WorkingSet, r: RscIdx, depth: usize, show_pending: bool, 
             }
         }
         Variant::Clone => write_clone(ws, r, depth, show_pending, out),
+        Variant::Bundle => super::bundle::write_bundle(ws, r, depth, show_pending, out),
     }
 }
 

@@ -342,6 +342,12 @@ pub struct Builder<'a> {
     pub(crate) rescheduled: Vec<(RscIdx, NodeIdx, String, u64)>,
     /// Orderings found while probing guest nodes, made once actions exist.
     pub(crate) deferred_probe_orders: Vec<super::probes::GuestProbeOrder>,
+    /// Bundle connections' probes and their containers, ordered once it is
+    /// known whether the containers can start.
+    pub(crate) deferred_container_probe_orders: Vec<(RscIdx, usize)>,
+    /// A container's probe and another replica's container that may start
+    /// on that node only after it (one replica per host).
+    pub(crate) deferred_replica_probe_orders: Vec<(usize, RscIdx)>,
     /// Per node: the digests of the fence devices that unfence, which its
     /// fencing actions carry (empty unless unfencing is in use).
     pub(crate) fence_device_digests: Vec<super::digests::FenceDeviceDigests>,
@@ -369,6 +375,8 @@ impl<'a> Builder<'a> {
             rsc_orderings: Vec::new(),
             rescheduled: Vec::new(),
             deferred_probe_orders: Vec::new(),
+            deferred_container_probe_orders: Vec::new(),
+            deferred_replica_probe_orders: Vec::new(),
             fence_device_digests: Vec::new(),
             stop_unexpected: Vec::new(),
             interleaved_orderings: std::collections::HashSet::new(),
@@ -905,9 +913,10 @@ impl<'a> Builder<'a> {
 
     pub fn create_collective_actions(&mut self, r: RscIdx) {
         // Groups inside a promotable clone are promoted and demoted too.
-        let promotable = self.ws.is_promotable_member(r)
+        let promotable = (self.ws.is_promotable_member(r)
             && (self.ws.resources[r].variant == Variant::Clone
-                || self.ws.enclosing_clone(r).is_some());
+                || self.ws.enclosing_clone(r).is_some()))
+            || super::bundle::has_promotable_child(self.ws, r);
         for task in ["start", "running", "stop", "stopped"] {
             self.resource_action(r, task, None, true);
         }
@@ -976,6 +985,7 @@ impl<'a> Builder<'a> {
 
     pub fn internal_orderings(&mut self, r: RscIdx) {
         match self.ws.resources[r].variant {
+            Variant::Bundle => self.bundle_orderings(r),
             Variant::Primitive => {
                 let promotable =
                     self.ws.is_promotable_member(r) || self.ws.resources[r].role > Role::Unpromoted;
@@ -1179,10 +1189,12 @@ impl<'a> Builder<'a> {
         // Pacemaker matches its internal orderings by key when it applies
         // them, in the order it created them: a start made for a configured
         // ordering (applied first) still follows the resource's stops; one
-        // made for a later internal ordering comes too late for that.
+        // made for a later internal ordering comes too late for that (as does
+        // one a bundle makes for its containers).
         if first_task == "start"
             && self.applying_configured_orderings
             && self.ws.resources[first].variant == Variant::Primitive
+            && !super::bundle::is_bundle_member(self.ws, first)
         {
             for stop in self.plan.rsc_actions(first, "stop") {
                 self.plan.order(stop, created, of::IMPLIES_THEN | of::RESTART);
@@ -1480,7 +1492,12 @@ impl<'a> Builder<'a> {
             if self.ws.resources[r].variant != Variant::Primitive {
                 let task = a.task.clone();
                 if matches!(task.as_str(), "start" | "stop" | "promote" | "demote") {
-                    for p in self.ws.primitives_of(r) {
+                    // A bundle passes its orderings on to its containers.
+                    let members = match &self.ws.resources[r].bundle {
+                        Some(bundle) => bundle.replicas.iter().map(|rep| rep.container).collect(),
+                        None => self.ws.primitives_of(r),
+                    };
+                    for p in members {
                         out.extend(self.plan.rsc_actions(p, &task));
                     }
                 }

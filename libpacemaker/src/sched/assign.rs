@@ -217,6 +217,10 @@ impl<'a> Placement<'a> {
                 self.assign_clone(r);
                 None
             }
+            Variant::Bundle => {
+                self.assign_bundle(r, prefer);
+                None
+            }
         }
     }
 
@@ -481,6 +485,7 @@ impl<'a> Placement<'a> {
                     }
                 }
             }
+            Variant::Bundle => self.apply_coloc_with_bundle(dependent, primary, c),
             Variant::Primitive => {
                 if self.ws.resources[primary].provisional {
                     return;
@@ -912,7 +917,8 @@ impl<'a> Placement<'a> {
                     .get(&n)
                     .copied()
                     .unwrap_or(-INFINITY);
-                if w < 0 || !node_available(self.ws, n) {
+                // The plan may assume a guest node's connection comes up.
+                if w < 0 || (!node_available(self.ws, n) && !self.ws.is_guest(n)) {
                     chosen = None;
                 }
             }
@@ -975,16 +981,41 @@ impl<'a> Placement<'a> {
             self.ws.resources[r].allowed = nodes;
         }
         let settings = self.ws.resources[r].clone.clone();
-        let mut children = self.ws.resources[r].children.clone();
+        let children = self.ws.resources[r].children.clone();
+        let children = self.distribute_instances(r, children, settings.clone_max, settings.clone_node_max);
+        self.ws.resources[r].children = children;
+        if settings.promotable {
+            super::promote::set_instance_roles(self.ws, r);
+            super::promotion_scores::reset_instance_priorities(self.ws, r);
+        }
+        let res = &mut self.ws.resources[r];
+        res.provisional = false;
+        res.assigning = false;
+    }
+
+    /// Places a collective's instances (a clone's, or a bundle's
+    /// containers): those active somewhere stay there if they can, then the
+    /// rest go where they score best, at most `max` in all and
+    /// `per_host_max` per node (Pacemaker's distribute_children). Returns
+    /// the instances in the order they were considered.
+    pub(super) fn distribute_instances(
+        &mut self,
+        r: RscIdx,
+        mut children: Vec<RscIdx>,
+        max: usize,
+        per_host_max: usize,
+    ) -> Vec<RscIdx> {
         let ws = &*self.ws;
         let clone_allowed = ws.resources[r].allowed.clone();
         super::list_sort::sort_like_glib(&mut children, &mut |&a, &b| cmp_instance(ws, &clone_allowed, a, b));
-        self.ws.resources[r].children = children.clone();
+        // A clone's instances are looked up in this order while they are placed.
+        if self.ws.resources[r].variant == Variant::Clone {
+            self.ws.resources[r].children = children.clone();
+        }
         let available = (0..self.ws.nodes.len())
             .filter(|&n| node_available(self.ws, n))
             .count();
-        let max = settings.clone_max;
-        let per_host_max = settings.clone_node_max.max(1);
+        let per_host_max = per_host_max.max(1);
         let loop_max = if available > 0 {
             (max / available).max(1)
         } else {
@@ -1032,13 +1063,7 @@ impl<'a> Placement<'a> {
                 allocated += 1;
             }
         }
-        if settings.promotable {
-            super::promote::set_instance_roles(self.ws, r);
-            super::promotion_scores::reset_instance_priorities(self.ws, r);
-        }
-        let res = &mut self.ws.resources[r];
-        res.provisional = false;
-        res.assigning = false;
+        children
     }
 
     fn is_provisional(&self, r: RscIdx) -> bool {

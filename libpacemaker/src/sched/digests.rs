@@ -198,6 +198,9 @@ pub fn resource_params(
         }
         cur = ws.resources[c].parent;
     }
+    if let Some(host) = params.get("addr").and_then(|a| super::bundle::connection_address(ws, r, a)) {
+        params.insert("addr".to_string(), host);
+    }
     params
 }
 

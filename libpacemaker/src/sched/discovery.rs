@@ -6,7 +6,9 @@ use crate::model::{Discovery, NodeIdx, RscIdx, WorkingSet};
 use crate::score::INFINITY;
 
 fn mode(ws: &WorkingSet, r: RscIdx, node: NodeIdx) -> Discovery {
-    ws.resources[r].discovery.get(&node).copied().unwrap_or_default()
+    // Nothing is looked for on a bundle's guest node unless said otherwise.
+    let node_default = if ws.nodes[node].bundle_guest { Discovery::Never } else { Discovery::Always };
+    ws.resources[r].discovery.get(&node).copied().unwrap_or(node_default)
 }
 
 /// Whether the resource or its top-level resource has exclusive discovery.

@@ -12,6 +12,9 @@ use super::actions::{Action, Builder};
 
 /// Name of the implicit colocation of a resource with its container.
 const WITH_CONTAINER: &str = "resource-with-container";
+/// Its score for a bundle's connection, which may run elsewhere when the
+/// container runs on a remote node.
+const NESTED_CONNECTION_WITH_CONTAINER: i32 = 10000;
 
 /// A resource whose `container` is a guest node's connection (or contains a
 /// guest node) must run on that guest node rather than beside the container.
@@ -54,8 +57,12 @@ pub fn container_placement(ws: &mut WorkingSet) {
             continue;
         }
         let Some(container) = res.container else { continue };
+        // Bundles may run on remote nodes, their connections elsewhere.
+        let nested_allowed = super::bundle::is_bundle_member(ws, r);
         if res.is_remote_connection {
-            avoid_remote_nodes(ws, container);
+            if !nested_allowed {
+                avoid_remote_nodes(ws, container);
+            }
         } else if let Some(connection) = guest_connection_of_container(ws, r) {
             for n in 0..ws.nodes.len() {
                 if ws.nodes[n].remote_rsc != Some(connection) {
@@ -70,7 +77,8 @@ pub fn container_placement(ws: &mut WorkingSet) {
             id: WITH_CONTAINER.to_string(),
             dependent: r,
             primary: container,
-            score: INFINITY,
+            // Highly preferred but not essential where nesting is allowed.
+            score: if nested_allowed { NESTED_CONNECTION_WITH_CONTAINER } else { INFINITY },
             dependent_role: Role::Unknown,
             primary_role: Role::Unknown,
             node_attribute: None,
@@ -125,7 +133,8 @@ impl Builder<'_> {
                 continue;
             }
             let stop = self.plan.rsc_actions(container, "stop").first().copied();
-            let restarts = !self.plan.rsc_actions(container, "start").is_empty();
+            // Restarting somewhere (not a start made only for an ordering).
+            let restarts = self.plan.rsc_actions(container, "start").iter().any(|&s| self.plan.actions[s].node.is_some());
             let fence_action = if restarts { "reboot" } else { "off" };
             let fence = self.fence_op(n, fence_action, false, Some("guest is unclean"));
             let a = &mut self.plan.actions[fence];

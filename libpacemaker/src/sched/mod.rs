@@ -3,6 +3,7 @@
 pub mod actions;
 pub mod anti_colocation;
 pub mod assign;
+pub mod bundle;
 pub mod config_changes;
 pub mod digests;
 pub mod discovery;
@@ -196,6 +197,7 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     crate::unpack::unpack_constraints(ws, cib);
     let definition_changes = digests::check_definitions(ws, cib);
     add_group_colocations(ws);
+    bundle::add_bundle_colocations(ws);
     apply_stickiness(ws);
     apply_failure_thresholds(ws);
     keep_off_remote_nodes(ws);
@@ -237,7 +239,9 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     builder.clear_unlocked_histories();
     builder.clear_orphan_failcounts();
     builder.schedule_shutdowns();
-    for &r in &all {
+    // A bundle orders its members itself (interleaved with its own orderings).
+    let ordered_alone: Vec<RscIdx> = all.iter().copied().filter(|&r| !bundle::is_inside_bundle(builder.ws, r)).collect();
+    for r in ordered_alone {
         builder.internal_orderings(r);
     }
     // After the restart orderings: a resource restarting anyway (a required
@@ -275,7 +279,9 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     anti_colocation::order_anti_colocations(&mut builder);
     builder.order_probes_before_restarts();
     builder.inhibit_unmatched_instances();
+    builder.order_connection_probes_of_stopped_containers();
     builder.propagate();
+    builder.order_connection_probes_of_active_containers();
     builder.cancel_superseded_reloads(&definition_changes);
     builder.settle_migrations();
     builder.create_notifications();

@@ -111,7 +111,8 @@ impl Builder<'_> {
     /// notifications about it are confirmed too (as Pacemaker remaps an
     /// ordering's first action for clones with notifications).
     fn wait_for_notifications(&mut self, clone: RscIdx, complete: usize, post_done: usize) {
-        if self.ws.resources[clone].parent.is_some() {
+        // Only top-level clones and a bundle's inner clone are remapped.
+        if self.ws.resources[clone].parent.is_some_and(|p| self.ws.resources[p].bundle.is_none()) {
             return;
         }
         for o in self.plan.ordering_ids_from(complete) {

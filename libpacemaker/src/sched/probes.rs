@@ -66,7 +66,7 @@ impl Builder<'_> {
         }
     }
 
-    fn probe_resource(&mut self, r: RscIdx, node: NodeIdx, orders: &mut Vec<ProbeOrder>) -> bool {
+    pub(super) fn probe_resource(&mut self, r: RscIdx, node: NodeIdx, orders: &mut Vec<ProbeOrder>) -> bool {
         // Remote nodes run no fence agents and host no remote connections.
         let res = &self.ws.resources[r];
         if self.ws.nodes[node].is_remote
@@ -82,6 +82,7 @@ impl Builder<'_> {
         }
         match self.ws.resources[r].variant {
             Variant::Primitive => self.probe_primitive(r, node, orders),
+            Variant::Bundle => self.probe_bundle(r, node, orders),
             Variant::Group => {
                 let mut any = false;
                 for c in self.ws.resources[r].children.clone() {

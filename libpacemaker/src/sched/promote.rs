@@ -25,11 +25,13 @@ fn promotion_score(ws: &WorkingSet, inst: RscIdx, node: NodeIdx) -> Option<i32> 
             .clone()
             .unwrap_or_else(|| ws.resources[p].id.clone());
         let own = format!("master-{own_name}");
-        let value = ws.nodes[node].attrs.get(&own).or_else(|| {
+        let Some(attr_node) = ws.attribute_node(p, node) else { continue };
+        let attrs = &ws.nodes[attr_node].attrs;
+        let value = attrs.get(&own).or_else(|| {
             if unique {
                 None
             } else {
-                ws.nodes[node].attrs.get(&format!("master-{base}"))
+                attrs.get(&format!("master-{base}"))
             }
         });
         if let Some(v) = value {
@@ -123,7 +125,13 @@ pub fn set_instance_roles(ws: &mut WorkingSet, clone: RscIdx) {
             .primitives_of(inst)
             .iter()
             .all(|&p| ws.resources[p].assigned_to.is_some());
-        if priority >= 0 && !limited && !blocked && all_placed {
+        // Nothing is promoted where resources can't run, such as a guest
+        // node whose container won't be active.
+        let container_placed = ws.guest_container(node).map_or(true, |c| ws.resources[c].assigned_to.is_some());
+        // (An unmanaged instance is left promoted wherever it is.)
+        let unmanaged = ws.primitives_of(inst).iter().any(|&p| !ws.resources[p].managed);
+        let can_run = unmanaged || (ws.nodes[node].can_run_resources() && container_placed);
+        if priority >= 0 && !limited && !blocked && all_placed && can_run {
             candidates.push((inst, node, priority));
         }
         set_next_role(ws, inst, Role::Unpromoted);

@@ -25,7 +25,7 @@ pub fn apply_shutdown_locks(ws: &mut WorkingSet) {
                 }
             }
             // Clones are never locked.
-            Variant::Clone => {}
+            Variant::Clone | Variant::Bundle => {}
         }
     }
 }

@@ -110,6 +110,10 @@ pub(super) fn find_instance(
     base: &str,
     node: NodeIdx,
 ) -> Option<RscIdx> {
+    // A bundle's instance on one of its guest nodes is that node's replica's.
+    if let Some(settings) = ws.resources[clone].parent.and_then(|bundle| ws.resources[bundle].bundle.as_ref()) {
+        return settings.replicas.iter().find(|replica| replica.node == Some(node)).and_then(|replica| replica.child);
+    }
     let mut found = None;
     let mut inactive = None;
     // A second history of the resource on a node where it is already active

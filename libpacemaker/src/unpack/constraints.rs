@@ -85,7 +85,7 @@ fn apply_location_discovering(ws: &mut WorkingSet, rsc: RscIdx, node: usize, sco
                 apply_location_discovering(ws, c, node, member_score, discovery);
             }
         }
-        Variant::Clone => {
+        Variant::Clone | Variant::Bundle => {
             let children = ws.resources[rsc].children.clone();
             for c in children {
                 apply_location_discovering(ws, c, node, score_value, discovery);

@@ -81,6 +81,34 @@ fn guest_connection(container: &Element) -> Option<Element> {
         }
     }
     let name = meta.get(guest_meta::REMOTE_NODE)?.clone();
+    let get = |key: &str| meta.get(key).map(String::as_str);
+    Some(connection_xml(&ConnectionSpec {
+        name: &name,
+        container: Some(container_id),
+        allow_migrate: get(guest_meta::ALLOW_MIGRATE),
+        managed: get(guest_meta::MANAGED),
+        start_timeout: Some(get(guest_meta::CONNECT_TIMEOUT).unwrap_or("60s")),
+        server: get(guest_meta::REMOTE_ADDR),
+        port: get(guest_meta::REMOTE_PORT),
+    }))
+}
+
+/// What an implicit `ocf:pacemaker:remote` connection is made of.
+pub(super) struct ConnectionSpec<'a> {
+    pub name: &'a str,
+    pub container: Option<&'a str>,
+    pub allow_migrate: Option<&'a str>,
+    pub managed: Option<&'a str>,
+    /// Without one, the connection has no start operation of its own.
+    pub start_timeout: Option<&'a str>,
+    pub server: Option<&'a str>,
+    pub port: Option<&'a str>,
+}
+
+/// An implicit connection resource's definition, as Pacemaker writes it
+/// (ids of sets, nvpairs and operations included, as digests see them).
+pub(super) fn connection_xml(spec: &ConnectionSpec) -> Element {
+    let name = spec.name;
     let nvpair = |set_id: &str, attr: &str, value: &str| {
         Element::new("nvpair")
             .with_attr("id", format!("{set_id}-{attr}"))
@@ -90,44 +118,50 @@ fn guest_connection(container: &Element) -> Option<Element> {
     let meta_id = format!("{name}-meta_attributes");
     let mut meta_set = Element::new("meta_attributes").with_attr("id", meta_id.clone());
     meta_set.push_child(nvpair(&meta_id, "internal_rsc", "true"));
-    meta_set.push_child(nvpair(&meta_id, "container", container_id));
-    if let Some(v) = meta.get(guest_meta::ALLOW_MIGRATE) {
+    if let Some(v) = spec.container {
+        meta_set.push_child(nvpair(&meta_id, "container", v));
+    }
+    if let Some(v) = spec.allow_migrate {
         meta_set.push_child(nvpair(&meta_id, "allow-migrate", v));
     }
-    if let Some(v) = meta.get(guest_meta::MANAGED) {
+    if let Some(v) = spec.managed {
         meta_set.push_child(nvpair(&meta_id, "is-managed", v));
     }
     let mut connection = Element::new("primitive")
-        .with_attr("id", name.clone())
+        .with_attr("id", name)
         .with_attr("class", "ocf")
         .with_attr("provider", "pacemaker")
         .with_attr("type", "remote")
         .with_child(meta_set);
-    let (server, port) = (meta.get(guest_meta::REMOTE_ADDR), meta.get(guest_meta::REMOTE_PORT));
-    if server.is_some() || port.is_some() {
+    if spec.server.is_some() || spec.port.is_some() {
         let set_id = format!("{name}-instance_attributes");
         let mut params = Element::new("instance_attributes").with_attr("id", set_id.clone());
-        if let Some(v) = server {
+        if let Some(v) = spec.server {
             params.push_child(nvpair(&set_id, "addr", v));
         }
-        if let Some(v) = port {
+        if let Some(v) = spec.port {
             params.push_child(nvpair(&set_id, "port", v));
         }
         connection.push_child(params);
     }
-    let op = |task: &str, interval: &str, timeout: &str| {
-        Element::new("op")
-            .with_attr("id", format!("{name}-{task}-{interval}"))
-            .with_attr("interval", interval)
-            .with_attr("name", task)
-            .with_attr("timeout", timeout)
-    };
-    let connect_timeout = meta.get(guest_meta::CONNECT_TIMEOUT).map(String::as_str).unwrap_or("60s");
-    let operations = Element::new("operations")
-        .with_child(op("monitor", "30s", "30s"))
-        .with_child(op("start", "0", connect_timeout));
+    let mut operations = Element::new("operations").with_child(op_xml(name, "monitor", "30s", Some("30s")));
+    if let Some(timeout) = spec.start_timeout {
+        operations.push_child(op_xml(name, "start", "0", Some(timeout)));
+    }
     connection.push_child(operations);
-    Some(connection)
+    connection
+}
+
+/// An `<op>` of an implicit resource, with the id Pacemaker gives it.
+pub(super) fn op_xml(prefix: &str, task: &str, interval: &str, timeout: Option<&str>) -> Element {
+    let mut op = Element::new("op")
+        .with_attr("id", format!("{prefix}-{task}-{interval}"))
+        .with_attr("interval", interval)
+        .with_attr("name", task);
+    if let Some(t) = timeout {
+        op = op.with_attr("timeout", t);
+    }
+    op
 }
 
 /// Links each connection resource to its node.

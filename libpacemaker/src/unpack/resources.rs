@@ -25,7 +25,7 @@ pub(super) fn unpack_resources(
     let expanded = expand_operation_refs(expand_templates(resources, &templates));
     for xml in expanded.elements() {
         match xml.name.as_str() {
-            "primitive" | "group" | "clone" | "master" => {
+            "primitive" | "group" | "clone" | "master" | "bundle" => {
                 if let Some(idx) = unpack_one(ws, xml, None, rsc_defaults, None) {
                     ws.top_level.push(idx);
                 }
@@ -191,7 +191,7 @@ fn own_meta(ws: &mut WorkingSet, xml: &Element) -> HashMap<String, String> {
     meta
 }
 
-fn unpack_one(
+pub(super) fn unpack_one(
     ws: &mut WorkingSet,
     xml: &Element,
     parent: Option<RscIdx>,
@@ -213,6 +213,7 @@ fn unpack_one(
     let variant = match xml.name.as_str() {
         "primitive" => Variant::Primitive,
         "group" => Variant::Group,
+        "bundle" => Variant::Bundle,
         _ => Variant::Clone,
     };
     let mut rsc = Resource::new(&id, variant, &xml.name);
@@ -297,7 +298,7 @@ fn unpack_one(
     // an asymmetric cluster.
     let guest_connection = rsc.is_remote_connection && rsc.meta.contains_key("container");
     if ws.options.symmetric_cluster || guest_connection {
-        for n in 0..ws.nodes.len() {
+        for n in (0..ws.nodes.len()).filter(|&n| !ws.nodes[n].bundle_guest) {
             rsc.allowed.insert(n, 0);
         }
     }
@@ -315,6 +316,7 @@ fn unpack_one(
             }
         }
         Variant::Clone => unpack_clone(ws, idx, xml, rsc_defaults),
+        Variant::Bundle => super::bundle::unpack_bundle_members(ws, idx, xml, rsc_defaults),
     }
     Some(idx)
 }

@@ -204,6 +204,9 @@ fn params(config: &Config, ws: &WorkingSet, r: RscIdx, a: &Action) -> HashMap<St
         }
         cur = ws.resources[c].parent;
     }
+    if let Some(host) = out.get("addr").and_then(|a| crate::sched::bundle::connection_address(ws, r, a)) {
+        out.insert("addr".to_string(), host);
+    }
     out
 }
 
@@ -223,8 +226,13 @@ fn add_resource_meta(ws: &WorkingSet, r: RscIdx, list: &mut AttributeList) {
                 if let Some(v) = res.meta.get("container") {
                     list.set("CRM_meta_container", v);
                 }
+                // A bundle replica's address, for what runs inside it.
+                if let Some(v) = res.meta.get("external-ip") {
+                    list.set("pcmk_external_ip", v);
+                }
             }
         }
+        Variant::Bundle => {}
         Variant::Clone => {
             let c = &res.clone;
             let flag = |b: bool| if b { "true" } else { "false" };
@@ -289,6 +297,10 @@ pub(super) fn attributes(config: &Config, ws: &WorkingSet, a: &Action) -> Elemen
         }
     }
     if let Some(host) = a.rsc.and_then(|_| crate::sched::guest::physical_host(ws, a)) {
+        // Where node attributes set from inside a container should go.
+        if let Some(target) = a.rsc.and_then(|r| ws.resources[r].meta.get("container-attribute-target")) {
+            list.add_meta_if_absent("container-attribute-target", target);
+        }
         list.add_meta_if_absent("physical_host", &ws.nodes[host].uname);
     }
     for (name, value) in sorted(&meta) {

@@ -15,7 +15,19 @@ pub(super) struct Config<'a> {
 }
 
 impl<'a> Config<'a> {
-    pub fn new(cib: &'a Element) -> Self {
+    /// Definitions from the CIB, and those of bundles' implicit resources
+    /// (which exist only in the working set).
+    pub fn new(cib: &'a Element, ws: &'a WorkingSet) -> Self {
+        let mut config = Self::from_cib(cib);
+        for (r, res) in ws.resources.iter().enumerate() {
+            if let (true, Some(xml)) = (crate::sched::bundle::is_bundle_member(ws, r), res.config_xml.as_ref()) {
+                config.resources.entry(res.id.as_str()).or_insert(xml);
+            }
+        }
+        config
+    }
+
+    fn from_cib(cib: &'a Element) -> Self {
         let mut config = Config {
             resources: HashMap::new(),
             templates: HashMap::new(),

@@ -27,7 +27,7 @@ pub fn transition_graph(
     schedule: &Schedule,
     transition_id: u64,
 ) -> Element {
-    let config = config::Config::new(cib);
+    let config = config::Config::new(cib, ws);
     let plan = &schedule.plan;
     let ids = select::action_ids(ws, schedule);
     let shown = select::shown_anyway(ws, plan);

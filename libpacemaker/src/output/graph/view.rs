@@ -155,7 +155,7 @@ pub(super) fn priority(ws: &WorkingSet, a: &Action) -> i32 {
     let Some(r) = a.rsc else { return 0 };
     let res = &ws.resources[r];
     let mut priority = res.priority;
-    let completes_clone_change = res.variant == Variant::Clone
+    let completes_clone_change = matches!(res.variant, Variant::Clone | Variant::Bundle)
         && matches!(a.task.as_str(), "running" | "stopped" | "promoted" | "demoted");
     // Notifications after the fact (and their confirmation) go first too.
     let post_notification = a.op_key.contains("post_notify_");

@@ -1,0 +1,304 @@
+//! Scheduling bundles (Pacemaker's pcmk_sched_bundle): replicas' containers
+//! are distributed like clone instances, each replica's IP address and
+//! guest connection follow its container, and each replica's instance of
+//! the inner resource is placed on the replica's guest node.
+
+use crate::model::{order_flags as of, Colocation, NodeIdx, Role, RscIdx, WorkingSet};
+use crate::score::INFINITY;
+
+use super::actions::Builder;
+use super::assign::Placement;
+use super::probes::ProbeOrder;
+
+/// A replica's IP address runs where its container does.
+const IP_WITH_CONTAINER: &str = "ip-with-docker";
+
+fn replicas(ws: &WorkingSet, r: RscIdx) -> Vec<crate::model::BundleReplica> {
+    ws.resources[r].bundle.as_ref().map(|b| b.replicas.clone()).unwrap_or_default()
+}
+
+/// Implicit colocations of bundle members, known before placement.
+pub fn add_bundle_colocations(ws: &mut WorkingSet) {
+    for r in 0..ws.resources.len() {
+        for replica in replicas(ws, r) {
+            if let Some(ip) = replica.ip {
+                ws.colocations.push(Colocation {
+                    id: IP_WITH_CONTAINER.to_string(),
+                    dependent: ip,
+                    primary: replica.container,
+                    score: INFINITY,
+                    dependent_role: Role::Unknown,
+                    primary_role: Role::Unknown,
+                    node_attribute: None,
+                    influence: true,
+                });
+            }
+        }
+    }
+}
+
+impl Placement<'_> {
+    pub(super) fn assign_bundle(&mut self, r: RscIdx, prefer: Option<crate::model::NodeIdx>) {
+        if !self.ws.resources[r].provisional || self.ws.resources[r].assigning {
+            return;
+        }
+        self.ws.resources[r].assigning = true;
+        let replicas = replicas(self.ws, r);
+        let per_host = self.ws.resources[r].bundle.as_ref().map_or(1, |b| b.replicas_per_host);
+        let containers: Vec<RscIdx> = replicas.iter().map(|rep| rep.container).collect();
+        let max = replicas.len();
+        self.distribute_instances(r, containers, max, per_host);
+        for replica in &replicas {
+            if let Some(ip) = replica.ip {
+                self.assign(ip, prefer);
+            }
+            if let Some(remote) = replica.remote {
+                self.follow_host_connection(remote, replica.container);
+                self.assign(remote, prefer);
+            }
+            if let (Some(child), Some(node)) = (replica.child, replica.node) {
+                let threshold_ok = self.ws.resources[child].failcount.get(&node).copied().unwrap_or(0)
+                    < self.ws.resources[child].migration_threshold;
+                for (n, w) in self.ws.resources[child].allowed.iter_mut() {
+                    if *n != node {
+                        *w = -INFINITY;
+                    } else if threshold_ok {
+                        *w = INFINITY;
+                    }
+                }
+                let clone = self.ws.resources[child].parent;
+                if let Some(c) = clone {
+                    self.ws.resources[c].assigning = true;
+                }
+                self.assign(child, Some(node));
+                if let Some(c) = clone {
+                    self.ws.resources[c].assigning = false;
+                }
+            }
+        }
+        let child_clone = self.ws.resources[r].bundle.as_ref().and_then(|b| b.child);
+        if let Some(clone) = child_clone {
+            let guest_nodes: Vec<_> = replicas.iter().filter_map(|rep| rep.node).collect();
+            for (n, w) in self.ws.resources[clone].allowed.iter_mut() {
+                *w = if guest_nodes.contains(n) { 0 } else { -INFINITY };
+            }
+            self.assign(clone, prefer);
+        }
+        let res = &mut self.ws.resources[r];
+        res.assigning = false;
+        res.provisional = false;
+    }
+}
+
+/// Whether `r` is one of a bundle's implicit resources.
+pub fn is_bundle_member(ws: &WorkingSet, r: RscIdx) -> bool {
+    ws.resources[r].parent.is_some_and(|p| ws.resources[p].bundle.is_some())
+}
+
+/// Whether `r` is part of a bundle (at any depth).
+pub fn is_inside_bundle(ws: &WorkingSet, r: RscIdx) -> bool {
+    let mut cur = ws.resources[r].parent;
+    while let Some(p) = cur {
+        if ws.resources[p].bundle.is_some() {
+            return true;
+        }
+        cur = ws.resources[p].parent;
+    }
+    false
+}
+
+/// Whether `r` is a bundle whose inner resource is promotable.
+pub(super) fn has_promotable_child(ws: &WorkingSet, r: RscIdx) -> bool {
+    ws.resources[r]
+        .bundle
+        .as_ref()
+        .and_then(|b| b.child)
+        .is_some_and(|c| ws.resources[c].clone.promotable)
+}
+
+impl Placement<'_> {
+    /// A connection to a container placed on a remote node must run where
+    /// that node's own connection does: Pacemaker Remote takes one
+    /// connection at a time.
+    fn follow_host_connection(&mut self, remote: RscIdx, container: RscIdx) {
+        let Some(host) = self.ws.resources[container].assigned_to else { return };
+        let Some(host_connection) = self.ws.nodes[host].remote_rsc else { return };
+        self.assign(host_connection, None);
+        let target = self.ws.resources[host_connection].assigned_to;
+        for (n, w) in self.ws.resources[remote].allowed.iter_mut() {
+            if Some(*n) != target {
+                *w = -INFINITY;
+            }
+        }
+    }
+
+    /// A colocation with a bundle: with where its containers are.
+    pub(super) fn apply_coloc_with_bundle(&mut self, dependent: RscIdx, bundle: RscIdx, c: &Colocation) {
+        let nodes: Vec<_> = replicas(self.ws, bundle)
+            .iter()
+            .filter_map(|rep| self.ws.resources[rep.container].assigned_to)
+            .collect();
+        for (n, w) in self.ws.resources[dependent].allowed.iter_mut() {
+            if nodes.contains(n) {
+                *w = crate::score::add(*w, c.score);
+            } else if c.score >= INFINITY {
+                *w = -INFINITY;
+            }
+        }
+    }
+}
+
+impl Builder<'_> {
+    /// The bundle's pseudo-actions around its replicas' and inner clone's
+    /// (Pacemaker's pcmk__bundle_internal_constraints).
+    pub(super) fn bundle_orderings(&mut self, r: RscIdx) {
+        let child = self.ws.resources[r].bundle.as_ref().and_then(|b| b.child);
+        if let Some(clone) = child {
+            self.order_tasks(r, "start", clone, "start", of::IMPLIES_FIRST_PRINTED);
+            self.order_tasks(r, "stop", clone, "stop", of::IMPLIES_FIRST_PRINTED);
+            // The clone's completion (after its notifications, if any).
+            self.order_tasks(clone, "start", r, "running", of::IMPLIES_THEN_PRINTED);
+            self.order_tasks(clone, "stop", r, "stopped", of::IMPLIES_THEN_PRINTED);
+        }
+        for replica in replicas(self.ws, r) {
+            let container = replica.container;
+            self.internal_orderings(container);
+            self.order_tasks(r, "start", container, "start", of::RUNNABLE_LEFT | of::IMPLIES_FIRST_PRINTED);
+            if let Some(inner) = replica.child {
+                self.order_tasks(r, "stop", inner, "stop", of::IMPLIES_FIRST_PRINTED);
+            }
+            self.order_tasks(r, "stop", container, "stop", of::IMPLIES_FIRST_PRINTED);
+            self.order_tasks(container, "start", r, "running", of::IMPLIES_THEN_PRINTED);
+            self.order_tasks(container, "stop", r, "stopped", of::IMPLIES_THEN_PRINTED);
+            if let Some(ip) = replica.ip {
+                self.internal_orderings(ip);
+                self.order_tasks(ip, "start", container, "start", of::RUNNABLE_LEFT | of::PRESERVE);
+                self.order_tasks(container, "stop", ip, "stop", of::IMPLIES_FIRST | of::PRESERVE);
+            }
+            if let Some(remote) = replica.remote {
+                self.internal_orderings(remote);
+            }
+        }
+        if let Some(clone) = child {
+            self.internal_orderings(clone);
+            for instance in self.ws.primitives_of(clone) {
+                self.internal_orderings(instance);
+            }
+        }
+        if let Some(clone) = child.filter(|&c| self.ws.resources[c].clone.promotable) {
+            // Starts and promotions after all instances stopped or demoted
+            // (Pacemaker's pcmk__promotable_restart_ordering).
+            for (first, then) in [
+                ("stopped", "start"),
+                ("stopped", "promote"),
+                ("demoted", "stop"),
+                ("demoted", "start"),
+                ("demoted", "promote"),
+                ("running", "promote"),
+                ("demote", "demoted"),
+            ] {
+                self.order_tasks(r, first, r, then, of::OPTIONAL);
+            }
+            self.order_tasks(clone, "demote", r, "demoted", of::IMPLIES_THEN_PRINTED);
+            self.order_tasks(r, "demote", clone, "demote", of::IMPLIES_FIRST_PRINTED);
+            self.order_tasks(clone, "promote", r, "promoted", of::IMPLIES_THEN_PRINTED);
+            self.order_tasks(r, "promote", clone, "promote", of::IMPLIES_FIRST_PRINTED);
+        }
+    }
+}
+
+/// The address of a bundle's guest connection whose container has no IP
+/// address of its own ("#uname"): the container's host, where it will be
+/// (or else where it is), so that bundles may run on remote nodes.
+pub fn connection_address(ws: &WorkingSet, r: RscIdx, addr: &str) -> Option<String> {
+    let res = &ws.resources[r];
+    let in_bundle = res.parent.is_some_and(|p| ws.resources[p].bundle.is_some());
+    if !res.is_remote_connection || !in_bundle || !addr.eq_ignore_ascii_case("#uname") {
+        return None;
+    }
+    let container = &ws.resources[res.container?];
+    let host = container.assigned_to.or_else(|| container.running_on.first().copied())?;
+    Some(ws.nodes[host].uname.clone())
+}
+
+impl Builder<'_> {
+    /// Probes of a bundle's replicas on a node (Pacemaker's
+    /// pcmk__bundle_create_probe): the inner instance only on its own guest
+    /// node, and a connection's probe once its container is up.
+    pub(super) fn probe_bundle(&mut self, r: RscIdx, node: NodeIdx, orders: &mut Vec<ProbeOrder>) -> bool {
+        let replicas = replicas(self.ws, r);
+        let one_per_host = self.ws.resources[r].bundle.as_ref().is_some_and(|b| b.replicas_per_host == 1);
+        let mut any = false;
+        for replica in &replicas {
+            if let Some(ip) = replica.ip {
+                any |= self.probe_resource(ip, node, orders);
+            }
+            if let (Some(child), true) = (replica.child, replica.node == Some(node)) {
+                any |= self.probe_resource(child, node, orders);
+            }
+            if self.probe_resource(replica.container, node, orders) {
+                any = true;
+                if one_per_host {
+                    // No other replica starts here before this container
+                    // is known not to run here already.
+                    let probe = self.plan.rsc_actions(replica.container, "monitor").into_iter().rfind(|&a| {
+                        self.plan.actions[a].is_probe && self.plan.actions[a].node == Some(node)
+                    });
+                    if let Some(probe) = probe {
+                        for other in replicas.iter().filter(|o| o.offset != replica.offset) {
+                            self.deferred_replica_probe_orders.push((probe, other.container));
+                        }
+                    }
+                }
+            }
+            if let Some(remote) = replica.remote {
+                if self.probe_resource(remote, node, orders) {
+                    any = true;
+                    let probe = self.plan.rsc_actions(remote, "monitor").into_iter().rfind(|&a| {
+                        self.plan.actions[a].is_probe && self.plan.actions[a].node == Some(node)
+                    });
+                    if let Some(probe) = probe {
+                        self.deferred_container_probe_orders.push((replica.container, probe));
+                    }
+                }
+            }
+        }
+        any
+    }
+
+    /// A bundle connection's probe waits for its container's start: it
+    /// cannot run before a stopped container can start; an active
+    /// container that cannot start again doesn't hold it up (Pacemaker's
+    /// pe_order_probe). The first part is ordered with the other orderings.
+    pub(super) fn order_connection_probes_of_stopped_containers(&mut self) {
+        for (probe, container) in std::mem::take(&mut self.deferred_replica_probe_orders) {
+            let node = self.plan.actions[probe].node;
+            for start in self.plan.rsc_actions(container, "start") {
+                if self.plan.actions[start].node == node {
+                    self.plan.order(probe, start, of::OPTIONAL);
+                }
+            }
+        }
+        for &(container, probe) in &self.deferred_container_probe_orders.clone() {
+            if self.ws.resources[container].running_on.is_empty() {
+                for start in self.first_actions_for(container, "start", None) {
+                    self.plan.order(start, probe, of::RUNNABLE_LEFT);
+                }
+            }
+        }
+    }
+
+    /// The second part, once it is known whether the containers can start.
+    pub(super) fn order_connection_probes_of_active_containers(&mut self) {
+        for (container, probe) in std::mem::take(&mut self.deferred_container_probe_orders) {
+            if self.ws.resources[container].running_on.is_empty() {
+                continue;
+            }
+            for start in self.plan.rsc_actions(container, "start") {
+                if self.plan.actions[start].runnable {
+                    self.plan.order(start, probe, of::OPTIONAL);
+                }
+            }
+        }
+    }
+}
