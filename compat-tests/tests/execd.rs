@@ -7,13 +7,12 @@
 //! profile directory (build it first: `cargo build -p pacemaker-execd`); when it is missing
 //! the comparison is skipped (the C half still runs). Needs root, like every compat test.
 
-use compat_tests::executor::{assert_same_transcript, rust_execd};
+use compat_tests::executor::{assert_transcript_has, compare_executors, rust_execd, C_EXECD};
 use compat_tests::{report_skip, running_as_root, Impl, ImplKind, Node, NodeOpts};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 const DRIVE: &str = env!("CARGO_BIN_EXE_lrmd-drive");
-const C_EXECD: &str = "/usr/lib/pacemaker/pacemaker-execd";
 /// Agents of Debian's packages that no test uses; custom test agents are bind-mounted over
 /// them inside the node only.
 const SPARE_AGENT_SLOTS: [&str; 4] = [
@@ -95,26 +94,16 @@ fn compare_in(test: &str, fencer: Fencer, setup: impl Fn(&Node), script: &str, a
         node.assert_daemons_alive();
         out.stdout
     };
-    let c = run("c", Path::new(C_EXECD));
-    match rust_execd() {
-        Some(ours) => {
-            let rust = run("rust", &ours);
-            assert_same_transcript(test, &c, &rust);
-        }
-        None => report_skip(test, ImplKind::Rust, "no pacemaker-execd built (cargo build -p pacemaker-execd)"),
-    }
-    c
+    compare_executors(test, run)
 }
 
 fn no_setup(_: &Node) {}
 fn no_checks(_: &Node) {}
 
+/// The transcript has `line` exactly.
 #[track_caller]
 fn assert_has(transcript: &str, line: &str) {
-    if transcript.is_empty() {
-        return; // skipped (not root)
-    }
-    assert!(transcript.lines().any(|l| l == line), "missing line {line:?} in:\n{transcript}");
+    assert_transcript_has(transcript, line, str::to_owned);
 }
 
 /// Probe, start, recurring monitor, stop of heartbeat and pacemaker Dummy; registration
