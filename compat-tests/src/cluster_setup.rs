@@ -44,32 +44,75 @@ touch {ready}
 
 /// A minimal CIB with the given cluster options in `cib-bootstrap-options`.
 pub fn seed_cib(options: &[(&str, &str)]) -> String {
-    let mut pairs = String::new();
-    for (name, value) in options {
-        pairs.push_str(&format!(
-            "        <nvpair id=\"cib-bootstrap-options-{name}\" name=\"{name}\" value=\"{value}\"/>\n"
-        ));
+    SeedCib { options, ..SeedCib::default() }.xml()
+}
+
+/// A CIB a test starts its nodes from: the cluster options and resources it needs, and
+/// otherwise empty sections, so that each test states only what it depends on.
+#[derive(Debug, Clone, Copy)]
+pub struct SeedCib<'a> {
+    /// `crm_feature_set` of the writer the CIB pretends to come from.
+    pub feature_set: &'a str,
+    /// `validate-with`: an old schema makes the controller upgrade it.
+    pub schema: &'a str,
+    pub epoch: u32,
+    /// Name and value of each `nvpair` in `cib-bootstrap-options`.
+    pub options: &'a [(&'a str, &'a str)],
+    /// The content of the resources section (empty: no resources).
+    pub resources: &'a str,
+}
+
+impl Default for SeedCib<'_> {
+    fn default() -> Self {
+        SeedCib { feature_set: "3.16.1", schema: "pacemaker-3.9", epoch: 1, options: &[], resources: "" }
     }
-    format!(
-        "<cib crm_feature_set=\"3.16.1\" validate-with=\"pacemaker-3.9\" epoch=\"1\" num_updates=\"0\" admin_epoch=\"0\">
+}
+
+impl SeedCib<'_> {
+    pub fn xml(&self) -> String {
+        let mut pairs = String::new();
+        for (name, value) in self.options {
+            pairs.push_str(&format!(
+                "        <nvpair id=\"cib-bootstrap-options-{name}\" name=\"{name}\" value=\"{value}\"/>\n"
+            ));
+        }
+        let resources = if self.resources.is_empty() {
+            "<resources/>".to_owned()
+        } else {
+            format!("<resources>\n{}\n    </resources>", self.resources.trim_matches('\n'))
+        };
+        let SeedCib { feature_set, schema, epoch, .. } = self;
+        format!(
+            "<cib crm_feature_set=\"{feature_set}\" validate-with=\"{schema}\" epoch=\"{epoch}\" num_updates=\"0\" admin_epoch=\"0\">
   <configuration>
     <crm_config>
       <cluster_property_set id=\"cib-bootstrap-options\">
 {pairs}      </cluster_property_set>
     </crm_config>
     <nodes/>
-    <resources/>
+    {resources}
     <constraints/>
   </configuration>
   <status/>
 </cib>
 "
-    )
+        )
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn seed_cib_holds_the_options_and_resources_asked_for() {
+        let xml = SeedCib { epoch: 5, options: &[("dc-deadtime", "2s")], resources: "\n<primitive id=\"d1\"/>\n", ..SeedCib::default() }.xml();
+        let cib = crate::cib::parse(&xml).expect("a seed CIB parses");
+        assert_eq!(cib.attr("epoch"), Some("5"));
+        let names: Vec<&str> = cib.descendants().map(|e| e.name.as_str()).collect();
+        assert!(names.contains(&"primitive") && names.contains(&"nvpair"), "{xml}");
+        assert!(seed_cib(&[]).contains("    <resources/>\n"));
+    }
 
     #[test]
     fn two_node_config_lists_both_members_on_the_bridge() {

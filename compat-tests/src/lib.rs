@@ -38,7 +38,7 @@ pub mod systemd_init;
 
 pub use cluster::{select_mix, wait_until, Cluster, ClusterOpts, Stack};
 pub use cluster_member::Member;
-pub use cluster_setup::seed_cib;
+pub use cluster_setup::{seed_cib, SeedCib};
 pub use command::{Command, Output};
 pub use daemon_mix::{Daemon, Mix, NodeDaemons};
 pub use implementation::{select, workspace_binary, Impl, ImplKind, Selection};

@@ -236,14 +236,7 @@ impl Node {
     }
 
     fn daemon_stderr_tails(&self) -> String {
-        let mut text = String::new();
-        for daemon in &self.daemons {
-            let content = fs::read_to_string(&daemon.stderr_file).unwrap_or_default();
-            let lines: Vec<&str> = content.lines().collect();
-            let tail = lines[lines.len().saturating_sub(15)..].join("\n");
-            text.push_str(&format!("\n--- last lines of {}:\n{tail}", daemon.stderr_file.display()));
-        }
-        text
+        node_env::stderr_tails(self.daemons.iter().map(|daemon| daemon.stderr_file.as_path()))
     }
 
     /// A command to run inside the node as root, with a clean environment: PATH, LANG=C.UTF-8,

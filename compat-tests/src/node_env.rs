@@ -155,3 +155,17 @@ mod tests {
         assert_eq!(directory_name("..x", "node"), "node..x");
     }
 }
+
+/// The last lines of each daemon's stderr file, for a failure message: why a daemon died
+/// is usually there, and the whole file would bury the assertion.
+pub(crate) fn stderr_tails<'a>(stderr_files: impl IntoIterator<Item = &'a Path>) -> String {
+    const TAIL_LINES: usize = 15;
+    let mut text = String::new();
+    for file in stderr_files {
+        let content = fs::read_to_string(file).unwrap_or_default();
+        let lines: Vec<&str> = content.lines().collect();
+        let tail = lines[lines.len().saturating_sub(TAIL_LINES)..].join("\n");
+        text.push_str(&format!("\n--- last lines of {}:\n{tail}", file.display()));
+    }
+    text
+}

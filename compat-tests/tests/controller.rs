@@ -4,29 +4,24 @@
 
 mod common;
 
-use compat_tests::{cib, compat_test, CDaemon, Node, NodeOpts};
+use compat_tests::{cib, compat_test, CDaemon, Node, NodeOpts, SeedCib};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 /// Old schema, and dc-deadtime shortened so the lone controller elects itself quickly.
-const OLD_SCHEMA_CIB: &str = r#"<cib crm_feature_set="3.0.14" validate-with="pacemaker-2.0" epoch="3" num_updates="0" admin_epoch="0">
-  <configuration>
-    <crm_config>
-      <cluster_property_set id="cib-bootstrap-options">
-        <nvpair id="opt-dc-deadtime" name="dc-deadtime" value="2s"/>
-        <nvpair id="opt-stonith-enabled" name="stonith-enabled" value="false"/>
-      </cluster_property_set>
-    </crm_config>
-    <nodes/>
-    <resources/>
-    <constraints/>
-  </configuration>
-  <status/>
-</cib>
-"#;
+fn old_schema_cib() -> String {
+    SeedCib {
+        feature_set: "3.0.14",
+        schema: "pacemaker-2.0",
+        epoch: 3,
+        options: &[("dc-deadtime", "2s"), ("stonith-enabled", "false")],
+        ..SeedCib::default()
+    }
+    .xml()
+}
 
 fn with_controller(opts: &mut NodeOpts) {
-    opts.cib_xml = Some(OLD_SCHEMA_CIB.to_owned());
+    opts.cib_xml = Some(old_schema_cib());
     opts.extra_daemons = vec![CDaemon::Execd, CDaemon::Schedulerd, CDaemon::Attrd, CDaemon::Controld];
 }
 

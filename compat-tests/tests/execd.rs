@@ -7,13 +7,12 @@
 //! profile directory (build it first: `cargo build -p pacemaker-execd`); when it is missing
 //! the comparison is skipped (the C half still runs). Needs root, like every compat test.
 
-use compat_tests::executor::{assert_same_transcript, rust_execd};
-use compat_tests::{report_skip, running_as_root, Impl, ImplKind, Node, NodeOpts};
+use compat_tests::executor::{assert_transcript_has, compare_executors, rust_execd, C_EXECD};
+use compat_tests::{report_skip, running_as_root, Impl, ImplKind, Node, NodeOpts, SeedCib};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 const DRIVE: &str = env!("CARGO_BIN_EXE_lrmd-drive");
-const C_EXECD: &str = "/usr/lib/pacemaker/pacemaker-execd";
 /// Agents of Debian's packages that no test uses; custom test agents are bind-mounted over
 /// them inside the node only.
 const SPARE_AGENT_SLOTS: [&str; 4] = [
@@ -95,26 +94,16 @@ fn compare_in(test: &str, fencer: Fencer, setup: impl Fn(&Node), script: &str, a
         node.assert_daemons_alive();
         out.stdout
     };
-    let c = run("c", Path::new(C_EXECD));
-    match rust_execd() {
-        Some(ours) => {
-            let rust = run("rust", &ours);
-            assert_same_transcript(test, &c, &rust);
-        }
-        None => report_skip(test, ImplKind::Rust, "no pacemaker-execd built (cargo build -p pacemaker-execd)"),
-    }
-    c
+    compare_executors(test, run)
 }
 
 fn no_setup(_: &Node) {}
 fn no_checks(_: &Node) {}
 
+/// The transcript has `line` exactly.
 #[track_caller]
 fn assert_has(transcript: &str, line: &str) {
-    if transcript.is_empty() {
-        return; // skipped (not root)
-    }
-    assert!(transcript.lines().any(|l| l == line), "missing line {line:?} in:\n{transcript}");
+    assert_transcript_has(transcript, line, str::to_owned);
 }
 
 /// Probe, start, recurring monitor, stop of heartbeat and pacemaker Dummy; registration
@@ -413,16 +402,17 @@ fn alerts_and_check() {
 
 /// A one-node cluster's configuration: quick DC election, no fencing, a Dummy with a
 /// recurring monitor and a promotable Stateful clone.
-const CLUSTER_CIB: &str = r#"<cib crm_feature_set="3.16.1" validate-with="pacemaker-3.9" epoch="5" num_updates="0" admin_epoch="0">
-  <configuration>
-    <crm_config>
-      <cluster_property_set id="cib-bootstrap-options">
-        <nvpair id="opt-dc-deadtime" name="dc-deadtime" value="2s"/>
-        <nvpair id="opt-stonith-enabled" name="stonith-enabled" value="false"/>
-      </cluster_property_set>
-    </crm_config>
-    <nodes/>
-    <resources>
+fn cluster_cib() -> String {
+    SeedCib {
+        epoch: 5,
+        options: &[("dc-deadtime", "2s"), ("stonith-enabled", "false")],
+        resources: CLUSTER_RESOURCES,
+        ..SeedCib::default()
+    }
+    .xml()
+}
+
+const CLUSTER_RESOURCES: &str = r#"
       <primitive id="d1" class="ocf" provider="heartbeat" type="Dummy">
         <operations>
           <op id="d1-monitor-2s" name="monitor" interval="2s" timeout="20s"/>
@@ -447,11 +437,6 @@ const CLUSTER_CIB: &str = r#"<cib crm_feature_set="3.16.1" validate-with="pacema
           <op id="fence1-monitor-3s" name="monitor" interval="3s" timeout="20s"/>
         </operations>
       </primitive>
-    </resources>
-    <constraints/>
-  </configuration>
-  <status/>
-</cib>
 "#;
 
 /// The last recorded operation of a resource in the CIB status: (operation, rc-code).
@@ -482,7 +467,7 @@ fn cluster_scenario(label: &str, execd: Option<PathBuf>) {
     let mut opts = NodeOpts::new(Impl::C);
     opts.corosync = true;
     opts.name = format!("{test}::{label}");
-    opts.cib_xml = Some(CLUSTER_CIB.to_owned());
+    opts.cib_xml = Some(cluster_cib());
     opts.extra_daemons = vec![
         compat_tests::CDaemon::Fenced,
         compat_tests::CDaemon::Execd,

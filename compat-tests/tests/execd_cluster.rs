@@ -17,7 +17,7 @@
 
 use compat_tests::systemd_init::{self, SystemdLock};
 use compat_tests::executor::rust_execd;
-use compat_tests::{report_skip, running_as_root, CDaemon, Impl, ImplKind, Node, NodeOpts};
+use compat_tests::{report_skip, running_as_root, CDaemon, Impl, ImplKind, Node, NodeOpts, SeedCib};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -162,21 +162,14 @@ fn resources_xml(loop_device: Option<&str>, with_systemd: bool) -> String {
 
 /// A one-node cluster's configuration without resources: quick DC election, no fencing,
 /// failed starts retried.
-const CLUSTER_CIB: &str = r#"<cib crm_feature_set="3.16.1" validate-with="pacemaker-3.9" epoch="5" num_updates="0" admin_epoch="0">
-  <configuration>
-    <crm_config>
-      <cluster_property_set id="cib-bootstrap-options">
-        <nvpair id="opt-dc-deadtime" name="dc-deadtime" value="2s"/>
-        <nvpair id="opt-stonith-enabled" name="stonith-enabled" value="false"/>
-        <nvpair id="opt-start-failure-is-fatal" name="start-failure-is-fatal" value="false"/>
-      </cluster_property_set>
-    </crm_config>
-    <nodes/>
-    <resources/>
-    <constraints/>
-  </configuration>
-  <status/>
-</cib>"#;
+fn cluster_cib() -> String {
+    SeedCib {
+        epoch: 5,
+        options: &[("dc-deadtime", "2s"), ("stonith-enabled", "false"), ("start-failure-is-fatal", "false")],
+        ..SeedCib::default()
+    }
+    .xml()
+}
 
 /// A loop device attached (on the host) to a fresh ext4 image, detached on drop.
 struct LoopDevice {
@@ -334,7 +327,7 @@ fn scenario(label: &str, execd: Option<PathBuf>, with_filesystem: bool, with_sys
     let mut opts = NodeOpts::new(Impl::C);
     opts.corosync = true;
     opts.name = format!("{TEST}::{label}");
-    opts.cib_xml = Some(CLUSTER_CIB.to_owned());
+    opts.cib_xml = Some(cluster_cib());
     opts.extra_daemons = vec![CDaemon::Fenced, CDaemon::Execd, CDaemon::Attrd, CDaemon::Schedulerd, CDaemon::Controld];
     let ours = execd.is_some();
     opts.execd_binary = execd;

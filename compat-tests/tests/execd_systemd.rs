@@ -9,13 +9,12 @@
 //! the comparison is skipped (the C half still runs). Needs root and systemd.
 
 use compat_tests::systemd_init::{self, SystemdLock};
-use compat_tests::executor::{assert_same_transcript, rust_execd};
+use compat_tests::executor::{assert_transcript_has, compare_executors};
 use compat_tests::{report_skip, running_as_root, Impl, ImplKind, Node, NodeOpts};
 use std::path::Path;
 use std::time::Duration;
 
 const DRIVE: &str = env!("CARGO_BIN_EXE_lrmd-drive");
-const C_EXECD: &str = "/usr/lib/pacemaker/pacemaker-execd";
 
 /// The test units: one that runs until stopped, one that fails at once, one whose start
 /// never completes.
@@ -106,15 +105,7 @@ fn compare_in(test: &str, with_systemd: bool, script: &str, after: impl Fn(&Node
         node.assert_daemons_alive();
         out.stdout
     };
-    let c = run("c", Path::new(C_EXECD));
-    match rust_execd() {
-        Some(ours) => {
-            let rust = run("rust", &ours);
-            assert_same_transcript(test, &c, &rust);
-        }
-        None => report_skip(test, ImplKind::Rust, "no pacemaker-execd built (cargo build -p pacemaker-execd)"),
-    }
-    c
+    compare_executors(test, run)
 }
 
 /// `line` without its call number (`call=+N `), which depends on every earlier request.
@@ -132,11 +123,7 @@ fn without_call(line: &str) -> String {
 /// The transcript has `line` (call numbers ignored).
 #[track_caller]
 fn assert_has(transcript: &str, line: &str) {
-    if transcript.is_empty() {
-        return; // skipped
-    }
-    let wanted = without_call(line);
-    assert!(transcript.lines().any(|l| without_call(l) == wanted), "missing line {line:?} in:\n{transcript}");
+    assert_transcript_has(transcript, line, without_call);
 }
 
 /// Probe, start (with its drop-in), monitor, stop (drop-in removed), monitor; the unit

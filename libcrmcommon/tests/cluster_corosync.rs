@@ -157,6 +157,22 @@ fn sandbox_dir() -> Option<PathBuf> {
     std::env::var_os(SANDBOX_ENV).map(PathBuf::from)
 }
 
+/// The sandbox directory when the test `test_name` already runs inside its sandbox;
+/// otherwise None, after running the test again inside a fresh sandbox (or saying why it
+/// is skipped), and the caller returns: its real work happens in the sandboxed run.
+fn sandbox_or_rerun(test_name: &str, with_pacemaker: bool) -> Option<PathBuf> {
+    if let Some(dir) = sandbox_dir() {
+        return Some(dir);
+    }
+    match skip_reason(with_pacemaker) {
+        Some(why) => eprintln!("SKIPPED {test_name}: {why}"),
+        None => {
+            run_in_sandbox(test_name, with_pacemaker);
+        }
+    }
+    None
+}
+
 /// A process started inside the sandbox, killed when dropped.
 struct Daemon {
     name: &'static str,
@@ -381,12 +397,7 @@ fn cpg_peer_role() {
 
 #[test]
 fn two_processes_exchange_messages_membership_and_quorum() {
-    let Some(_dir) = sandbox_dir() else {
-        if let Some(why) = skip_reason(false) {
-            eprintln!("SKIPPED two_processes_exchange_messages_membership_and_quorum: {why}");
-            return;
-        }
-        run_in_sandbox("two_processes_exchange_messages_membership_and_quorum", false);
+    let Some(_dir) = sandbox_or_rerun("two_processes_exchange_messages_membership_and_quorum", false) else {
         return;
     };
     let _corosync = start_corosync();
@@ -489,12 +500,7 @@ fn nvpair_value(root: &Element, id: &str) -> Option<String> {
 
 #[test]
 fn interoperates_with_c_pacemaker_based() {
-    let Some(dir) = sandbox_dir() else {
-        if let Some(why) = skip_reason(true) {
-            eprintln!("SKIPPED interoperates_with_c_pacemaker_based: {why}");
-            return;
-        }
-        run_in_sandbox("interoperates_with_c_pacemaker_based", true);
+    let Some(dir) = sandbox_or_rerun("interoperates_with_c_pacemaker_based", true) else {
         return;
     };
     let _corosync = start_corosync();

@@ -7,6 +7,7 @@
 
 use super::tracking::{calculate_changes, Source, TrackOptions, TrackedChanges, TrackedNode, CREATED, DELETED, DIRTY, MOVED};
 use super::version::{self, VersionBump, VERSION_ATTRS};
+use super::v2_changes;
 use super::xpath::child_path;
 use crate::digest;
 use crate::xml::{Element, XmlNode};
@@ -129,29 +130,12 @@ fn is_config_change(changes: &TrackedChanges) -> bool {
     config_dirty || changes.deleted.iter().any(|d| d.path.contains("/cib/configuration"))
 }
 
-fn version_element(name: &str, lookup: impl Fn(&str) -> Option<String>) -> Element {
-    let mut v = Element::new(name);
-    for attr in VERSION_ATTRS {
-        v.set_attr(attr, lookup(attr).unwrap_or_else(|| "1".to_owned()));
-    }
-    v
-}
-
 fn build(old: &Element, changes: &TrackedChanges) -> Element {
-    let mut diff = Element::new("diff").with_attr("format", "2");
-    diff.push_child(
-        Element::new("version")
-            .with_child(version_element("source", |name| old.attr(name).map(str::to_owned)))
-            // C reads the target versions while removed attributes are still present
-            // (flagged deleted), so a removed version attribute reports its old value.
-            .with_child(version_element("target", |name| changes.new.attr_as_tracked(name).map(str::to_owned))),
-    );
+    // C reads the target versions while removed attributes are still present
+    // (flagged deleted), so a removed version attribute reports its old value.
+    let mut diff = v2_changes::diff_with_versions(old, |name| changes.new.attr_as_tracked(name).map(str::to_owned));
     for deleted in &changes.deleted {
-        let mut change = Element::new("change").with_attr("operation", "delete").with_attr("path", &deleted.path);
-        if let Some(p) = deleted.position {
-            change.set_attr("position", p.to_string());
-        }
-        diff.push_child(change);
+        diff.push_child(v2_changes::delete_change(&deleted.path, deleted.position));
     }
     add_node_changes(std::slice::from_ref(&changes.new), 0, "", &mut diff);
     diff
@@ -166,10 +150,7 @@ fn add_node_changes(siblings: &[TrackedNode], index: usize, parent_path: &str, d
     let node_position = index;
 
     if node.has(CREATED) {
-        let mut change = Element::new("change")
-            .with_attr("operation", "create")
-            .with_attr("path", if parent_path.is_empty() { "/" } else { parent_path })
-            .with_attr("position", node_position.to_string());
+        let mut change = v2_changes::create_change(parent_path, node_position);
         match node.source {
             Source::Element(_) => {
                 if let Some(e) = node.to_element_as_tracked() {
@@ -186,28 +167,12 @@ fn add_node_changes(siblings: &[TrackedNode], index: usize, parent_path: &str, d
     let attrs = node.marked_attrs();
     let changed_attrs: Vec<_> = attrs.iter().filter(|a| a.flags & (DELETED | DIRTY) != 0).collect();
     if !changed_attrs.is_empty() {
-        let mut list = Element::new("change-list");
-        for attr in changed_attrs {
-            let mut item = Element::new("change-attr").with_attr("name", attr.name);
-            if attr.flags & DELETED != 0 {
-                item.set_attr("operation", "unset");
-            } else {
-                item.set_attr("operation", "set");
-                item.set_attr("value", attr.value);
-            }
-            list.push_child(item);
-        }
-        let mut result = Element::new(node.name());
-        for attr in attrs.iter().filter(|a| a.flags & DELETED == 0) {
-            result.set_attr(attr.name, attr.value);
-        }
-        diff.push_child(
-            Element::new("change")
-                .with_attr("operation", "modify")
-                .with_attr("path", &path)
-                .with_child(list)
-                .with_child(Element::new("change-result").with_child(result)),
-        );
+        let changes = changed_attrs.iter().map(|attr| v2_changes::AttrChange {
+            name: attr.name,
+            value: (attr.flags & DELETED == 0).then_some(attr.value),
+        });
+        let remaining = attrs.iter().filter(|a| a.flags & DELETED == 0).map(|a| (a.name, a.value));
+        diff.push_child(v2_changes::modify_change(&path, node.name(), changes, remaining));
     }
 
     // Children without flags produce nothing, and then none are kept.
@@ -217,11 +182,6 @@ fn add_node_changes(siblings: &[TrackedNode], index: usize, parent_path: &str, d
     }
 
     if node.has(MOVED) {
-        diff.push_child(
-            Element::new("change")
-                .with_attr("operation", "move")
-                .with_attr("path", &path)
-                .with_attr("position", node_position.to_string()),
-        );
+        diff.push_child(v2_changes::move_change(&path, node_position));
     }
 }

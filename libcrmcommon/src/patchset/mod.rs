@@ -22,6 +22,7 @@ mod reference;
 mod error;
 mod tracking;
 mod v1;
+mod v2_changes;
 mod version;
 mod xpath;
 

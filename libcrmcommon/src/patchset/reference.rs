@@ -4,7 +4,8 @@
 
 #![allow(dead_code)]
 
-use super::version::{self, VersionBump, VERSION_ATTRS};
+use super::version::{self, VersionBump};
+use super::v2_changes;
 use super::xpath::child_path;
 use crate::xml::{Element, XmlNode};
 
@@ -376,31 +377,14 @@ impl Walker<'_> {
     }
 }
 
-fn version_element(name: &str, lookup: impl Fn(&str) -> Option<String>) -> Element {
-    let mut v = Element::new(name);
-    for attr in VERSION_ATTRS {
-        v.set_attr(attr, lookup(attr).unwrap_or_else(|| "1".to_owned()));
-    }
-    v
-}
-
 fn build(old: &Element, changes: &TrackedChanges) -> Element {
-    let mut diff = Element::new("diff").with_attr("format", "2");
-    diff.push_child(
-        Element::new("version")
-            .with_child(version_element("source", |name| old.attr(name).map(str::to_owned)))
-            // C reads the target versions while removed attributes are still present
-            // (flagged deleted), so a removed version attribute reports its old value.
-            .with_child(version_element("target", |name| {
-                changes.new.attrs().iter().find(|a| a.name == name).map(|a| a.value.clone())
-            })),
-    );
+    // C reads the target versions while removed attributes are still present
+    // (flagged deleted), so a removed version attribute reports its old value.
+    let mut diff = v2_changes::diff_with_versions(old, |name| {
+        changes.new.attrs().iter().find(|a| a.name == name).map(|a| a.value.clone())
+    });
     for deleted in &changes.deleted {
-        let mut change = Element::new("change").with_attr("operation", "delete").with_attr("path", &deleted.path);
-        if let Some(p) = deleted.position {
-            change.set_attr("position", p.to_string());
-        }
-        diff.push_child(change);
+        diff.push_child(v2_changes::delete_change(&deleted.path, deleted.position));
     }
     add_node_changes(std::slice::from_ref(&changes.new), 0, "", &mut diff);
     diff
@@ -415,10 +399,7 @@ fn add_node_changes(siblings: &[TrackedNode], index: usize, parent_path: &str, d
     let node_position = || position(siblings, index, DELETED, |n: &TrackedNode| n.flags);
 
     if node.has(CREATED) {
-        let mut change = Element::new("change")
-            .with_attr("operation", "create")
-            .with_attr("path", if parent_path.is_empty() { "/" } else { parent_path })
-            .with_attr("position", node_position().to_string());
+        let mut change = v2_changes::create_change(parent_path, node_position());
         match &node.kind {
             TrackedKind::Element { .. } => {
                 if let Some(e) = node.to_element_as_tracked() {
@@ -434,28 +415,12 @@ fn add_node_changes(siblings: &[TrackedNode], index: usize, parent_path: &str, d
     let path = child_path(parent_path, node.name(), node.id());
     let changed_attrs: Vec<_> = node.attrs().iter().filter(|a| a.flags & (DELETED | DIRTY) != 0).collect();
     if !changed_attrs.is_empty() {
-        let mut list = Element::new("change-list");
-        for attr in changed_attrs {
-            let mut item = Element::new("change-attr").with_attr("name", &attr.name);
-            if attr.flags & DELETED != 0 {
-                item.set_attr("operation", "unset");
-            } else {
-                item.set_attr("operation", "set");
-                item.set_attr("value", &attr.value);
-            }
-            list.push_child(item);
-        }
-        let mut result = Element::new(node.name());
-        for attr in node.attrs().iter().filter(|a| a.flags & DELETED == 0) {
-            result.set_attr(&attr.name, &attr.value);
-        }
-        diff.push_child(
-            Element::new("change")
-                .with_attr("operation", "modify")
-                .with_attr("path", &path)
-                .with_child(list)
-                .with_child(Element::new("change-result").with_child(result)),
-        );
+        let changes = changed_attrs.iter().map(|attr| v2_changes::AttrChange {
+            name: &attr.name,
+            value: (attr.flags & DELETED == 0).then_some(attr.value.as_str()),
+        });
+        let remaining = node.attrs().iter().filter(|a| a.flags & DELETED == 0).map(|a| (a.name.as_str(), a.value.as_str()));
+        diff.push_child(v2_changes::modify_change(&path, node.name(), changes, remaining));
     }
 
     let children = node.children();
@@ -464,11 +429,6 @@ fn add_node_changes(siblings: &[TrackedNode], index: usize, parent_path: &str, d
     }
 
     if node.has(MOVED) {
-        diff.push_child(
-            Element::new("change")
-                .with_attr("operation", "move")
-                .with_attr("path", &path)
-                .with_attr("position", node_position().to_string()),
-        );
+        diff.push_child(v2_changes::move_change(&path, node_position()));
     }
 }
