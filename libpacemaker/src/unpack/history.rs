@@ -386,7 +386,14 @@ fn unpack_lrm_resource(
         }
         return;
     }
-    ops.sort_by(replay_order);
+    // Pacemaker lists the entries last first and sorts them with GLib's
+    // merge sort; replay_order is not transitive around pending entries,
+    // so only the same algorithm on the same list gives the same order.
+    ops.reverse();
+    let mut order: Vec<usize> = (0..ops.len()).collect();
+    crate::sched::list_sort::sort_like_glib(&mut order, &mut |&a, &b| replay_order(&ops[a], &ops[b]));
+    let mut slots: Vec<Option<Op>> = ops.into_iter().map(Some).collect();
+    let ops: Vec<Op> = order.into_iter().map(|i| slots[i].take().expect("each entry once")).collect();
 
     lookup.catch_up(ws);
     let (template, anonymous) = match lookup.find(ws, rsc_id) {
