@@ -257,6 +257,9 @@ fn promotable_on(
     Some(node)
 }
 
+/// Chooses the next role of each instance of promotable `clone` once they
+/// are all placed, and reorders its instances by promotion preference (the
+/// order Pacemaker then creates their actions in).
 pub fn set_instance_roles(placement: &mut Placement, clone: RscIdx) {
     let children = placement.ws.resources[clone].children.clone();
     let mut sort_index: BTreeMap<RscIdx, i32> = BTreeMap::new();
