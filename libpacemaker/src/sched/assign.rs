@@ -162,6 +162,26 @@ impl<'a> Placement<'a> {
         self.order = order;
     }
 
+    /// Colocations where `r` is the dependent, in the order Pacemaker
+    /// considers them.
+    pub(super) fn colocations_as_dependent(&self, r: RscIdx) -> Vec<usize> {
+        self.this_with[r].clone()
+    }
+
+    /// Colocations where `r` is the primary, in the order Pacemaker
+    /// considers them.
+    pub(super) fn colocations_as_primary(&self, r: RscIdx) -> Vec<usize> {
+        self.with_this[r].clone()
+    }
+
+    /// Adds a line to what crm_simulate -s shows.
+    pub(super) fn record_score_line(&mut self, line: &str) {
+        self.scores.push_str(line);
+        self.scores.push('\n');
+        self.assignment_log.push_str(line);
+        self.assignment_log.push('\n');
+    }
+
     /// Allocation score lines collected during assignment.
     pub fn scores(&self) -> String {
         self.scores.clone()
@@ -512,7 +532,7 @@ impl<'a> Placement<'a> {
         }
     }
 
-    fn node_attr<'b>(&'b self, n: NodeIdx, attr: &str) -> Option<&'b str> {
+    pub(super) fn node_attr<'b>(&'b self, n: NodeIdx, attr: &str) -> Option<&'b str> {
         if attr == "#uname" {
             return Some(self.ws.nodes[n].uname.as_str());
         }
@@ -569,7 +589,7 @@ impl<'a> Placement<'a> {
 
     /// Pacemaker's pcmk__add_colocated_node_scores: folds a colocated
     /// resource's preferences (scaled by `factor`) into `nodes`.
-    fn add_colocated_node_scores(
+    pub(super) fn add_colocated_node_scores(
         &mut self,
         rsc: RscIdx,
         nodes: &mut BTreeMap<NodeIdx, i32>,
@@ -985,7 +1005,7 @@ impl<'a> Placement<'a> {
         let children = self.distribute_instances(r, children, settings.clone_max, settings.clone_node_max);
         self.ws.resources[r].children = children;
         if settings.promotable {
-            super::promote::set_instance_roles(self.ws, r);
+            super::promote::set_instance_roles(self, r);
             super::promotion_scores::reset_instance_priorities(self.ws, r);
         }
         let res = &mut self.ws.resources[r];
@@ -1193,7 +1213,7 @@ fn compare_capacities(ws: &WorkingSet, a: NodeIdx, b: NodeIdx) -> std::cmp::Orde
 }
 
 /// Pacemaker's pcmk__cmp_instance: the order clone instances are placed in.
-fn cmp_instance(
+pub(super) fn cmp_instance(
     ws: &WorkingSet,
     clone_allowed: &BTreeMap<NodeIdx, i32>,
     a: RscIdx,

@@ -133,7 +133,11 @@ fn apply_failure_thresholds(ws: &mut WorkingSet) {
         for (node, count) in counts {
             let threshold = i64::from(threshold);
             if count > 0 && count >= threshold {
-                ws.resources[target].allowed.insert(node, -INFINITY);
+                // As with any location score, a clone's instances (and a
+                // group's members) are banned along with it.
+                for banned in all_resources_in_order(ws, &[target]) {
+                    ws.resources[banned].allowed.insert(node, -INFINITY);
+                }
             }
         }
     }

@@ -43,11 +43,17 @@ pub fn reset_instance_priorities(ws: &mut WorkingSet, clone: RscIdx) {
 /// An instance's promotion score on a node: the sum over its primitives of
 /// the node attribute `master-<name>` where that score applies (0 without).
 fn score_of(ws: &WorkingSet, inst: RscIdx, node: NodeIdx) -> i32 {
+    instance_score(ws, inst, node).unwrap_or(0)
+}
+
+/// An instance's promotion score on a node, or None when no primitive of it
+/// has one there that applies (Pacemaker's promotion_score with is_default).
+pub fn instance_score(ws: &WorkingSet, inst: RscIdx, node: NodeIdx) -> Option<i32> {
     ws.primitives_of(inst)
         .into_iter()
         .filter(|&p| score_applies(ws, p, node))
         .filter_map(|p| attribute_value(ws, p, node))
-        .fold(0, score::add)
+        .reduce(score::add)
 }
 
 /// The promotion score attribute's value for primitive `p` on `node`: named
@@ -55,7 +61,8 @@ fn score_of(ws: &WorkingSet, inst: RscIdx, node: NodeIdx) -> i32 {
 /// instance after the id without instance number.
 fn attribute_value(ws: &WorkingSet, p: RscIdx, node: NodeIdx) -> Option<i32> {
     let res = &ws.resources[p];
-    let attrs = &ws.nodes[node].attrs;
+    // Inside a container, possibly the host's attribute (container-attribute-target).
+    let attrs = &ws.nodes[ws.attribute_node(p, node)?].attrs;
     let own = res.clone_name.as_deref().unwrap_or(&res.id);
     let value = attrs.get(&format!("master-{own}")).or_else(|| {
         let base = strip_instance(&res.id);

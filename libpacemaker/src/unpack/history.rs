@@ -381,7 +381,7 @@ fn unpack_lrm_resource(
     entry: &Element,
 ) {
     let Some(rsc_id) = entry.id() else { return };
-    let ops: Vec<Op> = entry
+    let mut ops: Vec<Op> = entry
         .elements()
         .filter(|e| e.name == "lrm_rsc_op")
         .filter_map(Op::from_xml)
@@ -396,11 +396,14 @@ fn unpack_lrm_resource(
         }
         return;
     }
-    // GLib's merge sort, as Pacemaker's: the comparison is not transitive.
+    // Pacemaker lists the entries last first and sorts them with GLib's
+    // merge sort; replay_order is not transitive around pending entries,
+    // so only the same algorithm on the same list gives the same order.
+    ops.reverse();
     let mut order: Vec<usize> = (0..ops.len()).collect();
     crate::sched::list_sort::sort_like_glib(&mut order, &mut |&a, &b| replay_order(&ops[a], &ops[b]));
     let mut slots: Vec<Option<Op>> = ops.into_iter().map(Some).collect();
-    let ops: Vec<Op> = order.into_iter().filter_map(|i| slots[i].take()).collect();
+    let ops: Vec<Op> = order.into_iter().map(|i| slots[i].take().expect("each entry once")).collect();
 
     lookup.catch_up(ws);
     let (template, anonymous) = match lookup.find(ws, rsc_id) {
