@@ -175,14 +175,15 @@ pub fn apply_executed(cib: &Element, ws: &WorkingSet, plan: &Plan, executed: &[E
         let Some(entry) = lrm_resources.children[pos].as_element_mut() else {
             continue;
         };
-        let entry_id = entry.id().unwrap_or_default().to_owned();
         // Every action succeeds with the result it expects, unless told to fail.
         let target_rc = a.target_rc.unwrap_or(0);
         let meta = |name: &str| a.added_meta.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
         let notification = (a.task == "notify")
             .then(|| (meta("notify_type").unwrap_or_default(), meta("notify_operation").unwrap_or_default()));
+        // Operations are named after the resource the graph names (an anonymous
+        // instance by its clone name), whatever the entry they go into is called.
         let result = history_entry::ActionResult {
-            rsc: &entry_id,
+            rsc: &names.configured,
             task: &a.task,
             notification,
             interval_ms: a.interval_ms,
