@@ -1522,12 +1522,19 @@ impl<'a> Builder<'a> {
                 if !blocked {
                     continue;
                 }
-                for a in self.plan.rsc_actions(r, group_task) {
-                    if self.plan.actions[a].runnable {
-                        self.plan.actions[a].runnable = false;
-                        changed = true;
-                    }
-                }
+                changed |= self.make_unrunnable(r, group_task);
+            }
+        }
+        changed
+    }
+
+    /// Marks `rsc`'s `task` actions unrunnable; returns whether any was runnable.
+    pub(super) fn make_unrunnable(&mut self, rsc: RscIdx, task: &str) -> bool {
+        let mut changed = false;
+        for a in self.plan.rsc_actions(rsc, task) {
+            if self.plan.actions[a].runnable {
+                self.plan.actions[a].runnable = false;
+                changed = true;
             }
         }
         changed

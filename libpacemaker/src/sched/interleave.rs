@@ -102,12 +102,7 @@ impl Builder<'_> {
                 if members.iter().any(|&a| self.plan.actions[a].runnable) {
                     continue;
                 }
-                for a in self.plan.rsc_actions(then, task) {
-                    if self.plan.actions[a].runnable {
-                        self.plan.actions[a].runnable = false;
-                        changed = true;
-                    }
-                }
+                changed |= self.make_unrunnable(then, task);
             }
         }
         changed
