@@ -6,6 +6,8 @@
 #   graph.pass    the "graph" level (transition graph actions and inputs)
 #   graph-attrs.pass  the "graph-attrs" level (the same plus every action's
 #                 attributes: parameters and CRM_meta_* values)
+#   scores.pass   the "scores" level (crm_simulate -s allocation and
+#                 promotion scores, compared as sorted lines)
 # Newly passing cases are reported so the lists can grow.
 #
 # Usage: libpacemaker/conformance/check.sh [path/to/crm_simulate]
@@ -34,7 +36,7 @@ python3 - "$json" "$here" <<'PY'
 import json, os, sys
 results = json.load(open(sys.argv[1]))
 failed = False
-for level, name in (("summary", "summary.pass"), ("graph", "graph.pass"), ("graph-attrs", "graph-attrs.pass")):
+for level, name in (("summary", "summary.pass"), ("graph", "graph.pass"), ("graph-attrs", "graph-attrs.pass"), ("scores", "scores.pass")):
     path = os.path.join(sys.argv[2], name)
     status = {c["name"]: c["levels"].get(level) for c in results["cases"]}
     expected = [l.strip() for l in open(path) if l.strip() and not l.startswith("#")]

@@ -187,8 +187,19 @@ impl<'a> Placement<'a> {
         self.scores.clone()
     }
 
-    /// Records a resource's node scores as crm_simulate -s shows them.
-    fn show_scores(&mut self, prefix: &str, r: RscIdx) {
+    /// Records a resource's node scores as crm_simulate -s shows them,
+    /// then its children's (orphans show none).
+    pub(super) fn show_scores(&mut self, prefix: &str, r: RscIdx) {
+        if self.ws.resources[r].orphan {
+            return;
+        }
+        self.show_own_scores(prefix, r);
+        for child in self.ws.resources[r].children.clone() {
+            self.show_scores(prefix, child);
+        }
+    }
+
+    fn show_own_scores(&mut self, prefix: &str, r: RscIdx) {
         let ws = &*self.ws;
         let res = &ws.resources[r];
         let mut nodes: Vec<(&str, i32)> = res
@@ -252,6 +263,7 @@ impl<'a> Placement<'a> {
             return None;
         }
         self.ws.resources[r].assigning = true;
+        self.show_scores("pcmk__group_assign", r);
         let children = self.ws.resources[r].children.clone();
         let mut first = None;
         for (i, c) in children.iter().enumerate() {
@@ -1000,6 +1012,7 @@ impl<'a> Placement<'a> {
             );
             self.ws.resources[r].allowed = nodes;
         }
+        self.show_scores("pcmk__clone_allocate", r);
         let settings = self.ws.resources[r].clone.clone();
         let children = self.ws.resources[r].children.clone();
         let children = self.distribute_instances(r, children, settings.clone_max, settings.clone_node_max);

@@ -43,6 +43,7 @@ impl Placement<'_> {
             return;
         }
         self.ws.resources[r].assigning = true;
+        self.show_scores("pcmk__bundle_allocate", r);
         let replicas = replicas(self.ws, r);
         let per_host = self.ws.resources[r].bundle.as_ref().map_or(1, |b| b.replicas_per_host);
         let containers: Vec<RscIdx> = replicas.iter().map(|rep| rep.container).collect();
