@@ -317,12 +317,12 @@ impl<'a> Placement<'a> {
             self.ws.resources[r].allowed = nodes;
         }
 
-        self.show_scores("pcmk__primitive_assign", r);
         if self.ws.resources[r].next_role == Role::Stopped {
             for n in 0..self.ws.nodes.len() {
                 self.ws.resources[r].allowed.insert(n, -INFINITY);
             }
         }
+        self.show_scores("pcmk__primitive_assign", r);
 
         let managed = self.ws.resources[r].managed
             && !(self.ws.options.stonith_enabled
