@@ -211,6 +211,9 @@ pub struct Artifacts {
     pub dot: Option<DotOptions>,
     /// Optional sections of the cluster status texts (crm_simulate -A).
     pub sections: output::StatusSections,
+    /// Score and utilization lines, into [`SimulationReport::scores`],
+    /// [`SimulationReport::utilization`] and [`SimulationReport::assignment_log`].
+    pub scores: bool,
 }
 
 /// Like [`simulate_at`] (or, without `execute`, [`schedule_at`]), with synthetic events
@@ -267,6 +270,7 @@ fn run_scheduler(
     }
     let cib = injected.as_ref().unwrap_or(input);
     ws.sanitized = true;
+    ws.record_scores = artifacts.scores;
     let schedule = sched::schedule(&mut ws, cib);
     let mut summary_text = String::from("Transition Summary:\n");
     for line in transition_summary(&ws, &schedule) {

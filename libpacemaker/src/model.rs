@@ -560,6 +560,10 @@ pub struct WorkingSet {
     /// parameters removed: a change of those alone is no change
     /// (Pacemaker's pe_flag_sanitized, which crm_simulate sets).
     pub sanitized: bool,
+    /// Whether assignment writes down its node scores and utilization
+    /// (crm_simulate -s/-U): on large clusters that costs more than the
+    /// assignment itself, so only a run that shows them does.
+    pub record_scores: bool,
     /// Tag id -> referenced ids (configuration/tags).
     pub tags: std::collections::HashMap<String, Vec<String>>,
     /// Some resources in the configuration could not be modelled (e.g.

@@ -176,6 +176,9 @@ impl<'a> Placement<'a> {
 
     /// Adds a line to what crm_simulate -s shows.
     pub(super) fn record_score_line(&mut self, line: &str) {
+        if !self.ws.record_scores {
+            return;
+        }
         self.scores.push_str(line);
         self.scores.push('\n');
         self.assignment_log.push_str(line);
@@ -190,7 +193,7 @@ impl<'a> Placement<'a> {
     /// Records a resource's node scores as crm_simulate -s shows them,
     /// then its children's (orphans show none).
     pub(super) fn show_scores(&mut self, prefix: &str, r: RscIdx) {
-        if self.ws.resources[r].orphan {
+        if !self.ws.record_scores || self.ws.resources[r].orphan {
             return;
         }
         self.show_own_scores(prefix, r);
@@ -220,6 +223,9 @@ impl<'a> Placement<'a> {
     /// assignment, "Remaining" after), as crm_simulate -U shows it, by
     /// node name.
     pub fn log_capacities(&mut self, when: &str) {
+        if !self.ws.record_scores {
+            return;
+        }
         let mut nodes: Vec<&crate::model::Node> = self.ws.nodes.iter().collect();
         nodes.sort_by(|a, b| numeric_name_cmp(&a.uname, &b.uname));
         let mut text = String::new();
@@ -964,14 +970,16 @@ impl<'a> Placement<'a> {
             }
             Some(n) => {
                 self.ws.nodes[n].assigned_count += 1;
-                let line = format!(
+                if self.ws.record_scores {
+                    let line = format!(
                     "pcmk__finalize_assignment: {} utilization on {}:{}\n",
                     self.ws.resources[r].id,
                     self.ws.nodes[n].uname,
                     utilization_text(&self.ws.resources[r].utilization)
                 );
-                self.utilization_log.push_str(&line);
-                self.assignment_log.push_str(&line);
+                    self.utilization_log.push_str(&line);
+                    self.assignment_log.push_str(&line);
+                }
                 let util = self.ws.resources[r].utilization.clone();
                 for (k, v) in util {
                     // A capacity the node doesn't define becomes 0, not

@@ -97,6 +97,7 @@ fn run(args: &Args) -> Result<String, Failure> {
             .filter(|_| args.run)
             .map(|_| libpacemaker::DotOptions { all_actions: args.all_actions, with_ids: args.verbose }),
         sections: libpacemaker::output::StatusSections { attributes: args.show_attributes, failures: args.show_failcounts },
+        scores: args.show_scores || args.show_utilization,
     };
     let report = libpacemaker::simulate_with(&cib, now, &injections, args.simulate, artifacts)
         .map_err(|e| fail(EXIT_ERROR, e.to_string()))?;
