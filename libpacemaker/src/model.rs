@@ -242,6 +242,9 @@ pub struct Resource {
     pub failed: bool,
     /// Failure means the resource must be stopped (recovery by restart).
     pub failed_stop: bool,
+    /// Nodes where a failure with on-fail=demote requires a demote,
+    /// whatever else is decided (Pacemaker creates it while unpacking).
+    pub demote_after_failure: Vec<NodeIdx>,
     pub blocked: bool,
     pub failure_ignored: bool,
     pub start_pending: bool,
@@ -418,6 +421,7 @@ impl Resource {
             orphan_container_filler: false,
             failed: false,
             failed_stop: false,
+            demote_after_failure: Vec::new(),
             blocked: false,
             failure_ignored: false,
             start_pending: false,

@@ -583,6 +583,16 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// The demotes that failures with on-fail=demote require, first of all
+    /// actions as in Pacemaker (which creates them while unpacking).
+    pub fn demote_after_failures(&mut self) {
+        for r in 0..self.ws.resources.len() {
+            for node in self.ws.resources[r].demote_after_failure.clone() {
+                self.resource_action(r, "demote", Some(node), false);
+            }
+        }
+    }
+
     fn demote_resource(&mut self, r: RscIdx, optional: bool) {
         let running = self.ws.resources[r].running_on.clone();
         for node in running {

@@ -219,6 +219,7 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     let fence_device_digests = digests::fence_device_digests(ws, cib);
     let mut builder = Builder::new(ws);
     builder.fence_device_digests = fence_device_digests;
+    builder.demote_after_failures();
     builder.schedule_fencing();
     builder.create_unfencing();
     builder.clear_expired_fail_counts();

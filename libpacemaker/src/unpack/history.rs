@@ -1128,7 +1128,10 @@ fn apply_replay(
     let mut next_role = replay.next_role;
     match on_fail {
         OnFail::Ignore => {}
-        OnFail::Demote => ws.resources[rsc].failed = true,
+        OnFail::Demote => {
+            ws.resources[rsc].failed = true;
+            ws.resources[rsc].demote_after_failure.push(node);
+        }
         OnFail::Fence => {
             let reason = format!("{} failed there", ws.resources[rsc].id);
             fence_node(ws, node, &reason);
