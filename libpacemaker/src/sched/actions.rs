@@ -1429,6 +1429,26 @@ impl<'a> Builder<'a> {
                     }
                 }
             }
+            // A clone of groups sums up its instances' own actions, which
+            // sum up their members' (Pacemaker's summary_action_flags with
+            // the groups' action flags).
+            Variant::Clone if self.ws.resources[r].children.iter().any(|&c| self.ws.resources[c].variant == Variant::Group) => {
+                let mut any_runnable = false;
+                for &child in &self.ws.resources[r].children {
+                    let child_actions = if self.ws.resources[child].variant == Variant::Group {
+                        self.plan.rsc_actions(child, &a.task)
+                    } else {
+                        self.plan.rsc_actions(child, complex)
+                    };
+                    let Some(&c) = child_actions.first() else { continue };
+                    let (child_optional, child_runnable) = self.first_flags(c);
+                    optional &= child_optional;
+                    any_runnable |= child_runnable;
+                }
+                if !any_runnable && complex != "stop" && complex != "demote" {
+                    runnable = false;
+                }
+            }
             _ => {
                 let mut any_runnable = false;
                 let mut any = false;
