@@ -334,6 +334,11 @@ pub struct Builder<'a> {
     pub(super) migrating: Vec<RscIdx>,
     /// The configured orderings are being applied (see `first_actions_for`).
     pub applying_configured_orderings: bool,
+    /// Where the internal orderings begin, and which orderings come from
+    /// the configuration: Pacemaker creates those before the internal ones,
+    /// which decides the order it considers them in.
+    pub internal_orderings_begin: usize,
+    pub configured_orderings: std::ops::Range<usize>,
     /// Every resource-level ordering requested (first, first task, then,
     /// then task, flags), as Pacemaker keeps its ordering constraints.
     pub(crate) rsc_orderings: Vec<(RscIdx, String, RscIdx, String, u32)>,
@@ -372,6 +377,8 @@ impl<'a> Builder<'a> {
             migrations: Vec::new(),
             migrating: Vec::new(),
             applying_configured_orderings: false,
+            internal_orderings_begin: 0,
+            configured_orderings: 0..0,
             rsc_orderings: Vec::new(),
             rescheduled: Vec::new(),
             deferred_probe_orders: Vec::new(),
@@ -1015,6 +1022,10 @@ impl<'a> Builder<'a> {
                 let mut last_active: Option<RscIdx> = None;
                 let promotable = self.ws.is_promotable_member(r);
                 for &m in &children {
+                    // Each member's own orderings come first, as in Pacemaker
+                    // (whose order of orderings decides which reason an
+                    // action is given).
+                    self.internal_orderings(m);
                     if promotable {
                         self.order_tasks(r, "demote", m, "demote", of::IMPLIES_FIRST_PRINTED);
                         self.order_tasks(
@@ -1097,6 +1108,7 @@ impl<'a> Builder<'a> {
                 self.order_tasks(r, "stop", r, "stopped", of::RUNNABLE_LEFT);
                 let promotable = self.ws.resources[r].clone.promotable;
                 for &c in &children {
+                    self.internal_orderings(c);
                     if promotable {
                         self.order_tasks(c, "demote", c, "promote", of::OPTIONAL);
                         self.order_tasks(r, "promote", c, "promote", of::OPTIONAL);
@@ -1571,11 +1583,18 @@ impl<'a> Builder<'a> {
     }
 
     pub fn propagate(&mut self) {
-        let mut changed = true;
-        let mut rounds = 0;
         // No action is added while propagating, so each "then" action's
         // targets are worked out once (many probes order into one clone start).
         let mut targets_of: HashMap<usize, Vec<usize>> = HashMap::new();
+        self.update_one_or_more();
+        self.block_colocation_dependents();
+        self.summarize_interleaved_clones();
+        self.summarize_groups();
+        self.propagate_in_pacemaker_order(&mut targets_of);
+        // Then to a fixed point, for what that pass leaves (the results are
+        // the same in any order; only which reason an action keeps is not).
+        let mut changed = true;
+        let mut rounds = 0;
         while changed && rounds < 1000 {
             changed = self.update_one_or_more();
             changed |= self.block_colocation_dependents();
@@ -1601,6 +1620,77 @@ impl<'a> Builder<'a> {
                         self.first_flags_for(first, self.plan.actions[t].node);
                     changed |= self.apply_ordering(first, t, flags, first_optional, first_runnable);
                 }
+            }
+        }
+    }
+
+    /// One pass over the orderings in the order Pacemaker applies them
+    /// (pcmk__update_action_for_orderings over every action newest first,
+    /// each action's orderings newest first, going back over an
+    /// action and what follows it whenever it changes), so that an action
+    /// affected for several reasons is given the one Pacemaker gives it.
+    fn propagate_in_pacemaker_order(&mut self, targets_of: &mut HashMap<usize, Vec<usize>>) {
+        for then in (0..self.plan.actions.len()).rev() {
+            self.update_for_orderings(then, targets_of, 0);
+        }
+    }
+
+    fn update_for_orderings(&mut self, then: usize, targets_of: &mut HashMap<usize, Vec<usize>>, depth: usize) {
+        // Deep chains are left to the fixed-point pass that follows.
+        const MAX_DEPTH: usize = 256;
+        if depth > MAX_DEPTH {
+            return;
+        }
+        let flags_of = |b: &Self, a: usize| (b.plan.actions[a].optional, b.plan.actions[a].runnable);
+        let mut then_changed = false;
+        let mut befores = self.plan.ordering_ids_into(then);
+        // Newest first, the configured orderings as older than the internal ones.
+        let age = |oi: usize| {
+            let class = if self.configured_orderings.contains(&oi) {
+                1
+            } else if oi < self.internal_orderings_begin {
+                0
+            } else {
+                2
+            };
+            (class, oi)
+        };
+        befores.sort_by_key(|&oi| std::cmp::Reverse(age(oi)));
+        for oi in befores {
+            if self.interleaved_orderings.contains(&oi) {
+                continue;
+            }
+            let Ordering { first, flags, .. } = self.plan.orderings[oi];
+            let first_before = flags_of(self, first);
+            let first_node = self.plan.actions[first].node;
+            let targets = targets_of.entry(then).or_insert_with(|| self.then_targets(then)).clone();
+            for (k, &t) in targets.iter().enumerate() {
+                if k > 0 && first_node.is_some() && self.plan.actions[t].node != first_node {
+                    continue;
+                }
+                // A bundle's orderings are not yet made in Pacemaker's order:
+                // its containers are left to the fixed-point pass.
+                if k > 0 && self.plan.actions[t].rsc.is_some_and(|r| super::bundle::is_inside_bundle(self.ws, r)) {
+                    continue;
+                }
+                let (first_optional, first_runnable) = self.first_flags_for(first, self.plan.actions[t].node);
+                let target_before = flags_of(self, t);
+                self.apply_ordering(first, t, flags, first_optional, first_runnable);
+                if flags_of(self, t) != target_before {
+                    then_changed = true;
+                }
+            }
+            if flags_of(self, first) != first_before {
+                for after in self.plan.orderings_from(first).map(|o| o.then).collect::<Vec<_>>().into_iter().rev() {
+                    self.update_for_orderings(after, targets_of, depth + 1);
+                }
+                self.update_for_orderings(first, targets_of, depth + 1);
+            }
+        }
+        if then_changed {
+            self.update_for_orderings(then, targets_of, depth + 1);
+            for after in self.plan.orderings_from(then).map(|o| o.then).collect::<Vec<_>>().into_iter().rev() {
+                self.update_for_orderings(after, targets_of, depth + 1);
             }
         }
     }

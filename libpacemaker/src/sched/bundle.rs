@@ -182,9 +182,6 @@ impl Builder<'_> {
         }
         if let Some(clone) = child {
             self.internal_orderings(clone);
-            for instance in self.ws.primitives_of(clone) {
-                self.internal_orderings(instance);
-            }
         }
         if let Some(clone) = child.filter(|&c| self.ws.resources[c].clone.promotable) {
             // Starts and promotions after all instances stopped or demoted

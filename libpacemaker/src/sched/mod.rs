@@ -245,16 +245,24 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     builder.clear_orphan_failcounts();
     builder.schedule_shutdowns();
     // A bundle orders its members itself (interleaved with its own orderings).
-    let ordered_alone: Vec<RscIdx> = all.iter().copied().filter(|&r| !bundle::is_inside_bundle(builder.ws, r)).collect();
+    // Pacemaker orders starts after unfencing as it creates them, before
+    // any other ordering (the newest orderings are considered first).
+    builder.order_unfencing();
+    builder.internal_orderings_begin = builder.plan.orderings.len();
+    // A group or clone orders its members itself, each member's own
+    // orderings first.
+    let ordered_alone: Vec<RscIdx> = all
+        .iter()
+        .copied()
+        .filter(|&r| builder.ws.resources[r].parent.is_none() && !bundle::is_inside_bundle(builder.ws, r))
+        .collect();
     for r in ordered_alone {
         builder.internal_orderings(r);
     }
-    // After the restart orderings: a resource restarting anyway (a required
-    // stop) doesn't restart "due to" unfencing.
-    builder.order_unfencing();
     builder.order_probes(&probe_orders);
     let orders = builder.ws.orders.clone();
     builder.applying_configured_orderings = true;
+    let configured_begin = builder.plan.orderings.len();
     for o in orders {
         if o.min_first_instances > 0 {
             builder.order_clone_min(
@@ -274,6 +282,7 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
         builder.order_set_gate(&gate);
     }
     builder.applying_configured_orderings = false;
+    builder.configured_orderings = configured_begin..builder.plan.orderings.len();
     builder.order_remote_connection_actions();
     builder.fence_guests();
     // Stops implied by fencing are pseudo-actions before probes are ordered
