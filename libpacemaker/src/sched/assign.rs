@@ -1110,34 +1110,33 @@ impl<'a> Placement<'a> {
             .any(|&p| self.ws.resources[p].failed)
     }
 
+    /// Bans an instance, and everything inside it, from every node (as
+    /// resource_location with no node does when the clone is full).
     fn ban_everywhere(&mut self, r: RscIdx) {
-        for p in self.ws.primitives_of(r) {
-            for n in 0..self.ws.nodes.len() {
-                self.ws.resources[p].allowed.insert(n, -INFINITY);
-            }
+        for n in 0..self.ws.nodes.len() {
+            add_location_score(self.ws, r, n, -INFINITY);
         }
     }
 
-    /// Marks nodes where this instance may not run (clone limits, clone scores).
+    /// Lowers the instance's scores (its own table's nodes, in it and
+    /// everything inside it) where it may not run: unavailable nodes, nodes
+    /// the collective may not use or that already hold `per_host_max`
+    /// instances; a negative collective score is added (Pacemaker's
+    /// can_run_instance).
     fn limit_instance(&mut self, clone: RscIdx, inst: RscIdx, per_host_max: usize) {
-        let prims = self.ws.primitives_of(inst);
-        for n in 0..self.ws.nodes.len() {
+        let nodes: Vec<NodeIdx> = self.ws.resources[inst].allowed.keys().copied().collect();
+        for n in nodes {
             let clone_weight = self.ws.resources[clone].allowed.get(&n).copied();
             let count = self.clone_counts[clone].get(&n).copied().unwrap_or(0);
-            let banned = !node_available(self.ws, n)
-                || self.ws.resources[inst].orphan
-                || clone_weight.is_none()
-                || count >= per_host_max;
-            let negative = clone_weight.map(|w| w < 0).unwrap_or(false);
-            for &p in &prims {
-                if banned {
-                    self.ws.resources[p].allowed.insert(n, -INFINITY);
-                } else if negative {
-                    let w = clone_weight.unwrap_or(0);
-                    if let Some(e) = self.ws.resources[p].allowed.get_mut(&n) {
-                        *e = w.min(*e);
-                    }
-                }
+            let penalty = match clone_weight {
+                _ if !node_available(self.ws, n) || self.ws.resources[inst].orphan => Some(-INFINITY),
+                None => Some(-INFINITY),
+                Some(w) if w < 0 => Some(w),
+                Some(_) if count >= per_host_max => Some(-INFINITY),
+                Some(_) => None,
+            };
+            if let Some(score) = penalty {
+                add_to_existing_scores(self.ws, inst, n, score);
             }
         }
     }
@@ -1150,8 +1149,7 @@ impl<'a> Placement<'a> {
         per_host_max: usize,
     ) -> Option<NodeIdx> {
         if let Some(p) = prefer {
-            let first = self.ws.primitives_of(inst).first().copied()?;
-            let w = self.ws.resources[first].allowed.get(&p).copied();
+            let w = self.ws.resources[inst].allowed.get(&p).copied();
             if w.map(|w| w < 0).unwrap_or(true) {
                 return None;
             }
@@ -1190,6 +1188,27 @@ impl<'a> Placement<'a> {
         }
         chosen
     }
+}
+
+/// Adds a score to a resource's entry for a node and to those of everything
+/// inside it, where they have one (Pacemaker's common_update_score).
+fn add_to_existing_scores(ws: &mut WorkingSet, r: RscIdx, node: NodeIdx, score: i32) {
+    if let Some(w) = ws.resources[r].allowed.get_mut(&node) {
+        *w = score::add(*w, score);
+    }
+    for child in ws.resources[r].children.clone() {
+        add_to_existing_scores(ws, child, node, score);
+    }
+}
+
+/// Adds a location score for a node to a resource and everything inside
+/// it, creating missing entries (Pacemaker's resource_node_score).
+fn add_location_score(ws: &mut WorkingSet, r: RscIdx, node: NodeIdx, score: i32) {
+    for child in ws.resources[r].children.clone() {
+        add_location_score(ws, child, node, score);
+    }
+    let w = ws.resources[r].allowed.entry(node).or_insert(0);
+    *w = score::add(*w, score);
 }
 
 fn apply_target_role_again(res: &mut crate::model::Resource) {
