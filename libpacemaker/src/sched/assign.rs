@@ -1155,28 +1155,25 @@ impl<'a> Placement<'a> {
             }
         }
         self.limit_instance(clone, inst, per_host_max);
-        let backup: Vec<(RscIdx, BTreeMap<NodeIdx, i32>)> = self
-            .ws
-            .primitives_of(inst)
-            .into_iter()
-            .map(|p| (p, self.ws.resources[p].allowed.clone()))
-            .collect();
+        // Only the instance's own table is kept to undo with: a cloned
+        // group's members keep what their assignment added, as in Pacemaker.
+        let backup = self.ws.resources[inst].allowed.clone();
         let chosen = self.assign(inst, prefer);
         if let (Some(c), Some(p)) = (chosen, prefer) {
             if c != p {
                 // Not the preferred node: undo and let the second pass decide.
-                for (prim, allowed) in backup {
+                for prim in self.ws.primitives_of(inst) {
                     if let Some(n) = self.ws.resources[prim].assigned_to {
                         self.ws.nodes[n].assigned_count =
                             self.ws.nodes[n].assigned_count.saturating_sub(1);
                     }
                     let res = &mut self.ws.resources[prim];
-                    res.allowed = allowed;
                     res.assigned_to = None;
                     res.provisional = true;
                     res.next_role = Role::Unknown;
                     apply_target_role_again(res);
                 }
+                self.ws.resources[inst].allowed = backup;
                 let res = &mut self.ws.resources[inst];
                 res.provisional = true;
                 res.assigned_to = None;
