@@ -1118,25 +1118,22 @@ impl<'a> Placement<'a> {
         }
     }
 
-    /// Lowers the instance's scores (its own table's nodes, in it and
-    /// everything inside it) where it may not run: unavailable nodes, nodes
-    /// the collective may not use or that already hold `per_host_max`
-    /// instances; a negative collective score is added (Pacemaker's
-    /// can_run_instance).
+    /// Bans the instance (in its own table and everything inside it, on the
+    /// nodes its own table has) where it may not run: unavailable nodes,
+    /// nodes the collective may not use or scores negatively, nodes already
+    /// holding `per_host_max` instances, everywhere for an orphan
+    /// (Pacemaker's can_run_instance: each of those ends in -INFINITY).
     fn limit_instance(&mut self, clone: RscIdx, inst: RscIdx, per_host_max: usize) {
         let nodes: Vec<NodeIdx> = self.ws.resources[inst].allowed.keys().copied().collect();
         for n in nodes {
             let clone_weight = self.ws.resources[clone].allowed.get(&n).copied();
             let count = self.clone_counts[clone].get(&n).copied().unwrap_or(0);
-            let penalty = match clone_weight {
-                _ if !node_available(self.ws, n) || self.ws.resources[inst].orphan => Some(-INFINITY),
-                None => Some(-INFINITY),
-                Some(w) if w < 0 => Some(w),
-                Some(_) if count >= per_host_max => Some(-INFINITY),
-                Some(_) => None,
-            };
-            if let Some(score) = penalty {
-                add_to_existing_scores(self.ws, inst, n, score);
+            let may_run = node_available(self.ws, n)
+                && !self.ws.resources[inst].orphan
+                && clone_weight.is_some_and(|w| w >= 0)
+                && count < per_host_max;
+            if !may_run {
+                add_to_existing_scores(self.ws, inst, n, -INFINITY);
             }
         }
     }
