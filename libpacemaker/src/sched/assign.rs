@@ -1118,34 +1118,30 @@ impl<'a> Placement<'a> {
             .any(|&p| self.ws.resources[p].failed)
     }
 
+    /// Bans an instance, and everything inside it, from every node (as
+    /// resource_location with no node does when the clone is full).
     fn ban_everywhere(&mut self, r: RscIdx) {
-        for p in self.ws.primitives_of(r) {
-            for n in 0..self.ws.nodes.len() {
-                self.ws.resources[p].allowed.insert(n, -INFINITY);
-            }
+        for n in 0..self.ws.nodes.len() {
+            add_location_score(self.ws, r, n, -INFINITY);
         }
     }
 
-    /// Marks nodes where this instance may not run (clone limits, clone scores).
+    /// Bans the instance (in its own table and everything inside it, on the
+    /// nodes its own table has) where it may not run: unavailable nodes,
+    /// nodes the collective may not use or scores negatively, nodes already
+    /// holding `per_host_max` instances, everywhere for an orphan
+    /// (Pacemaker's can_run_instance: each of those ends in -INFINITY).
     fn limit_instance(&mut self, clone: RscIdx, inst: RscIdx, per_host_max: usize) {
-        let prims = self.ws.primitives_of(inst);
-        for n in 0..self.ws.nodes.len() {
+        let nodes: Vec<NodeIdx> = self.ws.resources[inst].allowed.keys().copied().collect();
+        for n in nodes {
             let clone_weight = self.ws.resources[clone].allowed.get(&n).copied();
             let count = self.clone_counts[clone].get(&n).copied().unwrap_or(0);
-            let banned = !node_available(self.ws, n)
-                || self.ws.resources[inst].orphan
-                || clone_weight.is_none()
-                || count >= per_host_max;
-            let negative = clone_weight.map(|w| w < 0).unwrap_or(false);
-            for &p in &prims {
-                if banned {
-                    self.ws.resources[p].allowed.insert(n, -INFINITY);
-                } else if negative {
-                    let w = clone_weight.unwrap_or(0);
-                    if let Some(e) = self.ws.resources[p].allowed.get_mut(&n) {
-                        *e = w.min(*e);
-                    }
-                }
+            let may_run = node_available(self.ws, n)
+                && !self.ws.resources[inst].orphan
+                && clone_weight.is_some_and(|w| w >= 0)
+                && count < per_host_max;
+            if !may_run {
+                add_to_existing_scores(self.ws, inst, n, -INFINITY);
             }
         }
     }
@@ -1158,35 +1154,31 @@ impl<'a> Placement<'a> {
         per_host_max: usize,
     ) -> Option<NodeIdx> {
         if let Some(p) = prefer {
-            let first = self.ws.primitives_of(inst).first().copied()?;
-            let w = self.ws.resources[first].allowed.get(&p).copied();
+            let w = self.ws.resources[inst].allowed.get(&p).copied();
             if w.map(|w| w < 0).unwrap_or(true) {
                 return None;
             }
         }
         self.limit_instance(clone, inst, per_host_max);
-        let backup: Vec<(RscIdx, BTreeMap<NodeIdx, i32>)> = self
-            .ws
-            .primitives_of(inst)
-            .into_iter()
-            .map(|p| (p, self.ws.resources[p].allowed.clone()))
-            .collect();
+        // Only the instance's own table is kept to undo with: a cloned
+        // group's members keep what their assignment added, as in Pacemaker.
+        let backup = self.ws.resources[inst].allowed.clone();
         let chosen = self.assign(inst, prefer);
         if let (Some(c), Some(p)) = (chosen, prefer) {
             if c != p {
                 // Not the preferred node: undo and let the second pass decide.
-                for (prim, allowed) in backup {
+                for prim in self.ws.primitives_of(inst) {
                     if let Some(n) = self.ws.resources[prim].assigned_to {
                         self.ws.nodes[n].assigned_count =
                             self.ws.nodes[n].assigned_count.saturating_sub(1);
                     }
                     let res = &mut self.ws.resources[prim];
-                    res.allowed = allowed;
                     res.assigned_to = None;
                     res.provisional = true;
                     res.next_role = Role::Unknown;
                     apply_target_role_again(res);
                 }
+                self.ws.resources[inst].allowed = backup;
                 let res = &mut self.ws.resources[inst];
                 res.provisional = true;
                 res.assigned_to = None;
@@ -1198,6 +1190,27 @@ impl<'a> Placement<'a> {
         }
         chosen
     }
+}
+
+/// Adds a score to a resource's entry for a node and to those of everything
+/// inside it, where they have one (Pacemaker's common_update_score).
+fn add_to_existing_scores(ws: &mut WorkingSet, r: RscIdx, node: NodeIdx, score: i32) {
+    if let Some(w) = ws.resources[r].allowed.get_mut(&node) {
+        *w = score::add(*w, score);
+    }
+    for child in ws.resources[r].children.clone() {
+        add_to_existing_scores(ws, child, node, score);
+    }
+}
+
+/// Adds a location score for a node to a resource and everything inside
+/// it, creating missing entries (Pacemaker's resource_node_score).
+fn add_location_score(ws: &mut WorkingSet, r: RscIdx, node: NodeIdx, score: i32) {
+    for child in ws.resources[r].children.clone() {
+        add_location_score(ws, child, node, score);
+    }
+    let w = ws.resources[r].allowed.entry(node).or_insert(0);
+    *w = score::add(*w, score);
 }
 
 fn apply_target_role_again(res: &mut crate::model::Resource) {
