@@ -685,6 +685,9 @@ fn unpack_ticket(ws: &mut WorkingSet, c: &Element) {
         }
     }
     for (r, role) in targets {
+        if role == Role::Promoted {
+            ws.resources[r].lacks_promotion_ticket = true;
+        }
         for p in ws.primitives_of(r) {
             ticket_constraint(ws, p, role, policy, granted);
         }
@@ -707,12 +710,6 @@ fn ticket_constraint(
     granted: bool,
 ) {
     let role_matches = role == Role::Unknown || role == ws.resources[r].role;
-    if role == Role::Promoted && policy != LossPolicy::Stop {
-        // Without the ticket, the resource may not be promoted.
-        for n in 0..ws.nodes.len() {
-            add_promoted_location(ws, r, n, -INFINITY);
-        }
-    }
     if !granted && !ws.resources[r].running_on.is_empty() {
         match policy {
             LossPolicy::Stop => ban_everywhere(ws, r),
