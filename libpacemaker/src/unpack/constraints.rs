@@ -26,6 +26,14 @@ fn find_rsc(ws: &WorkingSet, id: &str) -> Option<RscIdx> {
         .iter()
         .position(|r| r.id == id && r.instance.map(|_| false).unwrap_or(true))
         .or_else(|| ws.resources.iter().position(|r| r.id == id))
+        .or_else(|| {
+            // An anonymous instance known by that name from its history stands
+            // for its whole clone (Pacemaker's pcmk__find_constraint_resource
+            // finds renamed resources too); without such history the primitive
+            // inside a clone cannot be named.
+            let instance = ws.resources.iter().position(|r| r.clone_name.as_deref() == Some(id))?;
+            Some(ws.top_parent(instance))
+        })
 }
 
 /// Resources an id in a constraint stands for: the resource itself, or
