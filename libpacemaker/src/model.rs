@@ -288,6 +288,11 @@ pub struct Resource {
     pub template: Option<String>,
     /// Location scores that apply only to the promoted role: node -> score.
     pub promoted_location: std::collections::BTreeMap<NodeIdx, i32>,
+    /// A ticket this resource needs for its promoted role is revoked or in
+    /// standby (Pacemaker's rsc_tickets with role Promoted): a promotable
+    /// clone with one is banned everywhere when its promotion preferences
+    /// are merged.
+    pub lacks_promotion_ticket: bool,
     /// Utilization this resource consumes on its node.
     pub utilization: std::collections::BTreeMap<String, i64>,
     /// Nodes with operation history for this resource.
@@ -449,6 +454,7 @@ impl Resource {
             pending_task: None,
             pending_node: None,
             promoted_location: std::collections::BTreeMap::new(),
+            lacks_promotion_ticket: false,
             active_recurring: Vec::new(),
             clone_name: None,
             history_on: Vec::new(),

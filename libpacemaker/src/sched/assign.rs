@@ -15,6 +15,15 @@ pub struct Placement<'a> {
     this_with: Vec<Vec<usize>>,
     /// Colocations where the resource is the primary ("with this").
     with_this: Vec<Vec<usize>>,
+    /// Groups whose "R with group" colocations have become "R with last
+    /// member" ones: Pacemaker moves them when it starts assigning the group
+    /// (expand_group_colocations), so merging through the group's members
+    /// only meets them from then on.
+    expanded_groups: Vec<bool>,
+    /// Per primitive: the score of the node it was assigned to, as it was
+    /// then (Pacemaker's allocated_to keeps a copy of that node entry, and a
+    /// mandatory colocation with a promotable clone's role adds it).
+    assigned_weight: Vec<i32>,
     /// Per clone: how many instances were placed on each node.
     clone_counts: Vec<BTreeMap<NodeIdx, usize>>,
     order: Vec<RscIdx>,
@@ -79,6 +88,8 @@ impl<'a> Placement<'a> {
             ws,
             this_with: vec![Vec::new(); count],
             with_this: vec![Vec::new(); count],
+            expanded_groups: vec![false; count],
+            assigned_weight: vec![0; count],
             clone_counts: vec![BTreeMap::new(); count],
             order: Vec::new(),
             scores: String::new(),
@@ -269,6 +280,7 @@ impl<'a> Placement<'a> {
             return None;
         }
         self.ws.resources[r].assigning = true;
+        self.expanded_groups[r] = true;
         self.show_scores("pcmk__group_assign", r);
         let children = self.ws.resources[r].children.clone();
         let mut first = None;
@@ -425,11 +437,13 @@ impl<'a> Placement<'a> {
         list
     }
 
+    /// The "with this" colocations of a resource: its own, and for the last
+    /// member of a group being (or done being) assigned, the group's.
     fn with_this_effective(&self, r: RscIdx) -> Vec<usize> {
         let mut list = self.with_this[r].clone();
         if let Some(p) = self.ws.resources[r].parent {
             let parent = &self.ws.resources[p];
-            if parent.variant == Variant::Group && parent.children.last() == Some(&r) {
+            if parent.variant == Variant::Group && parent.children.last() == Some(&r) && self.expanded_groups[p] {
                 list.extend(self.with_this[p].iter().copied());
             }
         }
@@ -475,33 +489,7 @@ impl<'a> Placement<'a> {
                     Role::Unknown
                 };
                 if role_filter != Role::Unknown {
-                    // Colocation with a role of a promotable clone: only instances
-                    // that will have that role count.
-                    let children = self.ws.resources[primary].children.clone();
-                    let mut nodes = Vec::new();
-                    for i in children {
-                        let role = self
-                            .ws
-                            .primitives_of(i)
-                            .first()
-                            .map(|&p| self.ws.resources[p].next_role)
-                            .unwrap_or(Role::Stopped);
-                        if role == role_filter {
-                            if let Some(n) = self.instance_location(i) {
-                                nodes.push(n);
-                            }
-                        }
-                    }
-                    let allowed = &mut self.ws.resources[dependent].allowed;
-                    for (n, w) in allowed.iter_mut() {
-                        if nodes.contains(n) {
-                            if c.score < INFINITY {
-                                *w = score::add(*w, c.score);
-                            }
-                        } else if c.score >= INFINITY {
-                            *w = -INFINITY;
-                        }
-                    }
+                    self.apply_coloc_with_promotable_role(dependent, primary, c);
                     return;
                 }
                 if c.score >= INFINITY {
@@ -538,6 +526,83 @@ impl<'a> Placement<'a> {
                 self.apply_coloc_to_weights(dependent, primary, c);
             }
         }
+    }
+
+    /// A colocation with a role of a promotable clone (Pacemaker's
+    /// pcmk__update_dependent_with_promotable): an optional one adds its
+    /// score on the nodes sharing the attribute with an instance headed for
+    /// that role; a mandatory one bans every other node and adds each such
+    /// instance's assigned score to its node, unless both roles are promoted.
+    fn apply_coloc_with_promotable_role(&mut self, dependent: RscIdx, primary: RscIdx, c: &Colocation) {
+        let attr = c.node_attribute.as_deref().unwrap_or("#uname");
+        let mut affected: Vec<(NodeIdx, i32)> = Vec::new();
+        for i in self.ws.resources[primary].children.clone() {
+            let Some((node, weight)) = self.instance_location_weight(i) else {
+                continue;
+            };
+            let role = self
+                .ws
+                .primitives_of(i)
+                .first()
+                .map(|&p| self.ws.resources[p].next_role)
+                .unwrap_or(Role::Stopped);
+            if role != c.primary_role {
+                continue;
+            }
+            if c.score < INFINITY {
+                let primary_value = self.node_attr(node, attr).map(str::to_owned);
+                let matching: Vec<NodeIdx> = self.ws.resources[dependent]
+                    .allowed
+                    .keys()
+                    .copied()
+                    .filter(|&n| {
+                        let value = self.node_attr(n, attr);
+                        match (&primary_value, value) {
+                            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+                            (None, None) => true,
+                            _ => false,
+                        }
+                    })
+                    .collect();
+                let allowed = &mut self.ws.resources[dependent].allowed;
+                for n in matching {
+                    if let Some(w) = allowed.get_mut(&n) {
+                        *w = score::add(*w, c.score);
+                    }
+                }
+            }
+            affected.push((node, weight));
+        }
+        if c.score >= INFINITY && (c.dependent_role != Role::Promoted || c.primary_role != Role::Promoted) {
+            let allowed = &mut self.ws.resources[dependent].allowed;
+            for (n, w) in allowed.iter_mut() {
+                match affected.iter().find(|(a, _)| a == n) {
+                    Some(&(_, weight)) => *w = score::add(*w, weight),
+                    None => *w = -INFINITY,
+                }
+            }
+            for &(n, _) in &affected {
+                allowed.entry(n).or_insert(-INFINITY);
+            }
+        }
+    }
+
+    /// Where an instance will be, with the score its node had when it was
+    /// assigned there (for a cloned group, its first placed member's); none
+    /// when its members are split.
+    fn instance_location_weight(&self, inst: RscIdx) -> Option<(NodeIdx, i32)> {
+        let mut found: Option<(NodeIdx, i32)> = None;
+        for p in self.ws.primitives_of(inst) {
+            let Some(n) = self.ws.resources[p].assigned_to else {
+                continue;
+            };
+            match found {
+                None => found = Some((n, self.assigned_weight[p])),
+                Some((m, _)) if m != n => return None,
+                Some(_) => {}
+            }
+        }
+        found
     }
 
     fn instance_location(&self, inst: RscIdx) -> Option<NodeIdx> {
@@ -650,14 +715,13 @@ impl<'a> Placement<'a> {
         if self.any_node_available(&work) {
             let multiplier = if factor < 0.0 { -1.0 } else { 1.0 };
             let list = match self.ws.resources[rsc].variant {
-                Variant::Group => {
-                    let last = self.ws.resources[rsc]
-                        .children
-                        .last()
-                        .copied()
-                        .unwrap_or(rsc);
-                    self.with_this[last].clone()
-                }
+                // "With group" colocations are taken from the last member:
+                // none before the group is expanded, its own after, when
+                // the members' internal colocations have met them already.
+                Variant::Group => match self.ws.resources[rsc].children.last() {
+                    Some(&last) => self.with_this_effective(last),
+                    None => Vec::new(),
+                },
                 _ => self.with_this_effective(rsc),
             };
             for ci in list {
@@ -960,6 +1024,15 @@ impl<'a> Placement<'a> {
                     chosen = None;
                 }
             }
+        }
+        if let Some(n) = chosen {
+            // Forced onto its current node, a resource keeps that node's own
+            // score rather than one from its table.
+            self.assigned_weight[r] = if force {
+                self.ws.nodes[n].weight
+            } else {
+                self.ws.resources[r].allowed.get(&n).copied().unwrap_or(-INFINITY)
+            };
         }
         let res = &mut self.ws.resources[r];
         res.provisional = false;

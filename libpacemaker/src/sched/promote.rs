@@ -208,6 +208,12 @@ fn merge_promotion_preferences(
         placement.add_colocated_node_scores(c.dependent, &mut nodes, c.node_attribute.as_deref(), factor, true, true);
         placement.ws.resources[clone].allowed = nodes;
     }
+    if placement.ws.resources[clone].lacks_promotion_ticket {
+        // Pacemaker bans the clone and everything in it from all nodes
+        // here, so only instances whose sort index is already negative keep
+        // it; every other one takes its node's -INFINITY below.
+        ban_with_descendants(placement.ws, clone);
+    }
     placement.ws.resources[clone].merging = false;
     let ws = &*placement.ws;
     for &inst in &children {
@@ -223,6 +229,17 @@ fn merge_promotion_preferences(
                 *index = w;
             }
         }
+    }
+}
+
+/// Bans a resource and all its descendants from every node (Pacemaker's
+/// resource_location for all nodes with -INFINITY).
+fn ban_with_descendants(ws: &mut WorkingSet, r: RscIdx) {
+    for child in ws.resources[r].children.clone() {
+        ban_with_descendants(ws, child);
+    }
+    for n in 0..ws.nodes.len() {
+        ws.resources[r].allowed.insert(n, -INFINITY);
     }
 }
 

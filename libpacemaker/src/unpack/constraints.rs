@@ -26,6 +26,14 @@ fn find_rsc(ws: &WorkingSet, id: &str) -> Option<RscIdx> {
         .iter()
         .position(|r| r.id == id && r.instance.map(|_| false).unwrap_or(true))
         .or_else(|| ws.resources.iter().position(|r| r.id == id))
+        .or_else(|| {
+            // An anonymous instance known by that name from its history stands
+            // for its whole clone (Pacemaker's pcmk__find_constraint_resource
+            // finds renamed resources too); without such history the primitive
+            // inside a clone cannot be named.
+            let instance = ws.resources.iter().position(|r| r.clone_name.as_deref() == Some(id))?;
+            Some(ws.top_parent(instance))
+        })
 }
 
 /// Resources an id in a constraint stands for: the resource itself, or
@@ -685,6 +693,9 @@ fn unpack_ticket(ws: &mut WorkingSet, c: &Element) {
         }
     }
     for (r, role) in targets {
+        if role == Role::Promoted {
+            ws.resources[r].lacks_promotion_ticket = true;
+        }
         for p in ws.primitives_of(r) {
             ticket_constraint(ws, p, role, policy, granted);
         }
@@ -707,12 +718,6 @@ fn ticket_constraint(
     granted: bool,
 ) {
     let role_matches = role == Role::Unknown || role == ws.resources[r].role;
-    if role == Role::Promoted && policy != LossPolicy::Stop {
-        // Without the ticket, the resource may not be promoted.
-        for n in 0..ws.nodes.len() {
-            add_promoted_location(ws, r, n, -INFINITY);
-        }
-    }
     if !granted && !ws.resources[r].running_on.is_empty() {
         match policy {
             LossPolicy::Stop => ban_everywhere(ws, r),
