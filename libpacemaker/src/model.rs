@@ -266,6 +266,10 @@ pub struct Resource {
     /// the CIB (an "lrm_delete" by the controller).
     pub history_to_clear: Vec<NodeIdx>,
     pub assigned_to: Option<NodeIdx>,
+    /// The score the chosen node had when this resource was assigned to it
+    /// (Pacemaker keeps a copy of the node, weight included, as allocated_to;
+    /// a colocation with a promotable clone's role adds it).
+    pub assigned_weight: i32,
     pub provisional: bool,
     pub assigning: bool,
     pub merging: bool,
@@ -433,6 +437,7 @@ impl Resource {
             lock_time: 0,
             history_to_clear: Vec::new(),
             assigned_to: None,
+            assigned_weight: 0,
             provisional: true,
             assigning: false,
             merging: false,

@@ -469,39 +469,15 @@ impl<'a> Placement<'a> {
                     Role::Unknown
                 };
                 if role_filter != Role::Unknown {
-                    // Colocation with a role of a promotable clone: only instances
-                    // that will have that role count.
-                    let children = self.ws.resources[primary].children.clone();
-                    let mut nodes = Vec::new();
-                    for i in children {
-                        let role = self
-                            .ws
-                            .primitives_of(i)
-                            .first()
-                            .map(|&p| self.ws.resources[p].next_role)
-                            .unwrap_or(Role::Stopped);
-                        if role == role_filter {
-                            if let Some(n) = self.instance_location(i) {
-                                nodes.push(n);
-                            }
-                        }
-                    }
-                    let allowed = &mut self.ws.resources[dependent].allowed;
-                    for (n, w) in allowed.iter_mut() {
-                        if nodes.contains(n) {
-                            if c.score < INFINITY {
-                                *w = score::add(*w, c.score);
-                            }
-                        } else if c.score >= INFINITY {
-                            *w = -INFINITY;
-                        }
-                    }
+                    self.apply_coloc_with_promotable_role(dependent, primary, c, role_filter);
                     return;
                 }
                 if c.score >= INFINITY {
+                    // A blocked instance can't be relied on to stay where it is.
                     let nodes: Vec<NodeIdx> = self.ws.resources[primary]
                         .children
                         .iter()
+                        .filter(|&&i| !self.ws.primitives_of(i).iter().any(|&p| self.ws.resources[p].blocked))
                         .filter_map(|&i| self.instance_location(i))
                         .collect();
                     let allowed = &mut self.ws.resources[dependent].allowed;
@@ -531,6 +507,77 @@ impl<'a> Placement<'a> {
                 }
                 self.apply_coloc_to_weights(dependent, primary, c);
             }
+        }
+    }
+
+    /// A colocation with a role of a promotable clone, applied while the
+    /// dependent is being placed: only instances that will have that role
+    /// count. An optional one adds its score where such an instance is (by
+    /// node attribute); a mandatory one bans every other node and adds the
+    /// instance's own score on its node (except promoted with promoted,
+    /// which would keep inactive dependent instances from starting).
+    fn apply_coloc_with_promotable_role(&mut self, dependent: RscIdx, primary: RscIdx, c: &Colocation, role: Role) {
+        let attribute = c.node_attribute.clone().unwrap_or_else(|| "#uname".to_string());
+        let mut affected: Vec<(NodeIdx, i32)> = Vec::new();
+        for i in self.ws.resources[primary].children.clone() {
+            let first = self.ws.primitives_of(i).first().copied();
+            let instance_role = first.map(|p| self.ws.resources[p].next_role).unwrap_or(Role::Stopped);
+            if instance_role != role {
+                continue;
+            }
+            let Some(n) = self.instance_location(i) else { continue };
+            if c.score < INFINITY {
+                let value = self.node_attr(n, &attribute).map(str::to_string);
+                let matching: Vec<NodeIdx> = self.ws.resources[dependent]
+                    .allowed
+                    .keys()
+                    .copied()
+                    .filter(|&m| {
+                        let other = self.node_attr(m, &attribute);
+                        match (&value, other) {
+                            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+                            (None, None) => true,
+                            _ => false,
+                        }
+                    })
+                    .collect();
+                let allowed = &mut self.ws.resources[dependent].allowed;
+                for m in matching {
+                    if let Some(w) = allowed.get_mut(&m) {
+                        *w = score::add(*w, c.score);
+                    }
+                }
+            }
+            affected.push((n, self.instance_weight(i)));
+        }
+        let promoted_with_promoted = c.dependent_role == Role::Promoted && c.primary_role == Role::Promoted;
+        if c.score < INFINITY || promoted_with_promoted {
+            return;
+        }
+        let allowed = &mut self.ws.resources[dependent].allowed;
+        for (n, w) in allowed.iter_mut() {
+            // The instance placed last on a node is the one that counts.
+            match affected.iter().rev().find(|(m, _)| m == n) {
+                Some(&(_, instance_weight)) => *w = score::add(*w, instance_weight),
+                None => *w = -INFINITY,
+            }
+        }
+        for &(n, _) in &affected {
+            allowed.entry(n).or_insert(-INFINITY);
+        }
+    }
+
+    /// The score an instance's node had when the instance was placed there
+    /// (a collective instance's first placed member's).
+    fn instance_weight(&self, inst: RscIdx) -> i32 {
+        match self.ws.resources[inst].variant {
+            Variant::Primitive => self.ws.resources[inst].assigned_weight,
+            _ => self.ws.resources[inst]
+                .children
+                .iter()
+                .find(|&&c| self.instance_location(c).is_some())
+                .map(|&c| self.instance_weight(c))
+                .unwrap_or(0),
         }
     }
 
@@ -955,9 +1002,18 @@ impl<'a> Placement<'a> {
                 }
             }
         }
+        // A node picked from the resource's own scores keeps that score; a
+        // forced one (an unmanaged resource's current node) its base score.
+        let assigned_weight = chosen
+            .map(|n| match (force, self.ws.resources[r].allowed.get(&n)) {
+                (false, Some(&w)) => w,
+                _ => self.ws.nodes[n].weight,
+            })
+            .unwrap_or(0);
         let res = &mut self.ws.resources[r];
         res.provisional = false;
         res.assigned_to = chosen;
+        res.assigned_weight = assigned_weight;
         match chosen {
             None => {
                 res.next_role = Role::Stopped;
