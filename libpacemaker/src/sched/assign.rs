@@ -1187,7 +1187,11 @@ impl<'a> Placement<'a> {
             let negative = clone_weight.map(|w| w < 0).unwrap_or(false);
             for &p in &prims {
                 if banned {
-                    self.ws.resources[p].allowed.insert(n, -INFINITY);
+                    // Only nodes the instance knows are banned (a node missing
+                    // from its table is not allowed anyway).
+                    if let Some(e) = self.ws.resources[p].allowed.get_mut(&n) {
+                        *e = -INFINITY;
+                    }
                 } else if negative {
                     let w = clone_weight.unwrap_or(0);
                     if let Some(e) = self.ws.resources[p].allowed.get_mut(&n) {

@@ -95,9 +95,8 @@ fn apply_location_discovering(ws: &mut WorkingSet, rsc: RscIdx, node: usize, sco
 }
 
 fn add_allowed(ws: &mut WorkingSet, rsc: RscIdx, node: usize, value: i32) {
-    // A node new to the table comes with its own score.
-    let node_weight = ws.nodes[node].weight;
-    let entry = ws.resources[rsc].allowed.entry(node).or_insert(node_weight);
+    // A node new to the table comes with the constraint's score alone.
+    let entry = ws.resources[rsc].allowed.entry(node).or_insert(0);
     *entry = score::add(*entry, value);
 }
 
