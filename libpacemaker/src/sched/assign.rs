@@ -449,7 +449,7 @@ impl<'a> Placement<'a> {
 
     /// Applies a colocation's effect on `dependent` (a primitive) given the
     /// primary's (possibly collective) assignment.
-    fn apply_coloc_to_dependent(&mut self, dependent: RscIdx, primary: RscIdx, c: &Colocation) {
+    pub(super) fn apply_coloc_to_dependent(&mut self, dependent: RscIdx, primary: RscIdx, c: &Colocation) {
         match self.ws.resources[primary].variant {
             Variant::Group => {
                 let children = self.ws.resources[primary].children.clone();

@@ -275,8 +275,9 @@ fn role_attr(c: &Element, name: &str) -> Role {
 }
 
 fn influence(ws: &WorkingSet, c: &Element, dependent: RscIdx) -> bool {
-    if let Some(v) = c.attr("influence") {
-        return is_true(v);
+    // An invalid value falls back to the default.
+    if let Some(v) = c.attr("influence").and_then(crate::options::parse_boolean) {
+        return v;
     }
     ws.resources[dependent]
         .meta
