@@ -301,7 +301,7 @@ impl<'a> Placement<'a> {
         }
         for ci in self.with_this_effective(r) {
             let c = self.ws.colocations[ci].clone();
-            if !c.influence {
+            if !self.has_influence(&c) {
                 continue;
             }
             let factor = c.score as f64 / INFINITY as f64;
@@ -640,6 +640,17 @@ impl<'a> Placement<'a> {
         }
     }
 
+    /// Whether a colocation's dependent may pull its primary around: when
+    /// its influence is on, or the primary is not active yet anyway.
+    fn has_influence(&self, c: &Colocation) -> bool {
+        c.influence
+            || self
+                .ws
+                .primitives_of(c.primary)
+                .iter()
+                .all(|&p| self.ws.resources[p].running_on.is_empty())
+    }
+
     fn any_node_available(&self, nodes: &BTreeMap<NodeIdx, i32>) -> bool {
         nodes
             .iter()
@@ -703,7 +714,7 @@ impl<'a> Placement<'a> {
             };
             for ci in list {
                 let c = self.ws.colocations[ci].clone();
-                if !c.influence {
+                if !self.has_influence(&c) {
                     continue;
                 }
                 let f = multiplier * c.score as f64 / INFINITY as f64;
@@ -1053,7 +1064,7 @@ impl<'a> Placement<'a> {
         }
         for ci in self.with_this[r].clone() {
             let c = self.ws.colocations[ci].clone();
-            if !c.influence {
+            if !self.has_influence(&c) {
                 continue;
             }
             let factor = c.score as f64 / INFINITY as f64;
