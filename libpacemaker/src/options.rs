@@ -43,6 +43,16 @@ impl Default for ClusterOptions {
 }
 
 /// Pacemaker's boolean parsing (crm_is_true).
+/// A boolean as Pacemaker reads one (crm_str_to_boolean): None if it is
+/// neither a true nor a false spelling.
+pub fn parse_boolean(text: &str) -> Option<bool> {
+    match text.to_ascii_lowercase().as_str() {
+        "true" | "on" | "yes" | "y" | "1" => Some(true),
+        "false" | "off" | "no" | "n" | "0" => Some(false),
+        _ => None,
+    }
+}
+
 pub fn is_true(text: &str) -> bool {
     matches!(
         text.to_ascii_lowercase().as_str(),

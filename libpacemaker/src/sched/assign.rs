@@ -319,7 +319,7 @@ impl<'a> Placement<'a> {
         }
         for ci in self.with_this_effective(r) {
             let c = self.ws.colocations[ci].clone();
-            if !c.influence {
+            if !self.has_influence(&c) {
                 continue;
             }
             let factor = c.score as f64 / INFINITY as f64;
@@ -469,7 +469,7 @@ impl<'a> Placement<'a> {
 
     /// Applies a colocation's effect on `dependent` (a primitive) given the
     /// primary's (possibly collective) assignment.
-    fn apply_coloc_to_dependent(&mut self, dependent: RscIdx, primary: RscIdx, c: &Colocation) {
+    pub(super) fn apply_coloc_to_dependent(&mut self, dependent: RscIdx, primary: RscIdx, c: &Colocation) {
         match self.ws.resources[primary].variant {
             Variant::Group => {
                 let children = self.ws.resources[primary].children.clone();
@@ -493,9 +493,11 @@ impl<'a> Placement<'a> {
                     return;
                 }
                 if c.score >= INFINITY {
+                    // A blocked instance can't be relied on to stay where it is.
                     let nodes: Vec<NodeIdx> = self.ws.resources[primary]
                         .children
                         .iter()
+                        .filter(|&&i| !self.ws.primitives_of(i).iter().any(|&p| self.ws.resources[p].blocked))
                         .filter_map(|&i| self.instance_location(i))
                         .collect();
                     let allowed = &mut self.ws.resources[dependent].allowed;
@@ -664,6 +666,17 @@ impl<'a> Placement<'a> {
         }
     }
 
+    /// Whether a colocation's dependent may pull its primary around: when
+    /// its influence is on, or the primary is not active yet anyway.
+    fn has_influence(&self, c: &Colocation) -> bool {
+        c.influence
+            || self
+                .ws
+                .primitives_of(c.primary)
+                .iter()
+                .all(|&p| self.ws.resources[p].running_on.is_empty())
+    }
+
     fn any_node_available(&self, nodes: &BTreeMap<NodeIdx, i32>) -> bool {
         nodes
             .iter()
@@ -726,7 +739,7 @@ impl<'a> Placement<'a> {
             };
             for ci in list {
                 let c = self.ws.colocations[ci].clone();
-                if !c.influence {
+                if !self.has_influence(&c) {
                     continue;
                 }
                 let f = multiplier * c.score as f64 / INFINITY as f64;
@@ -1078,7 +1091,7 @@ impl<'a> Placement<'a> {
         }
         for ci in self.with_this[r].clone() {
             let c = self.ws.colocations[ci].clone();
-            if !c.influence {
+            if !self.has_influence(&c) {
                 continue;
             }
             let factor = c.score as f64 / INFINITY as f64;

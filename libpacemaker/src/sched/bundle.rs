@@ -135,16 +135,33 @@ impl Placement<'_> {
 
     /// A colocation with a bundle: with where its containers are.
     pub(super) fn apply_coloc_with_bundle(&mut self, dependent: RscIdx, bundle: RscIdx, c: &Colocation) {
-        let nodes: Vec<_> = replicas(self.ws, bundle)
+        let replicas = replicas(self.ws, bundle);
+        if c.score < INFINITY {
+            // An optional colocation counts with each replica's container.
+            for rep in &replicas {
+                self.apply_coloc_to_dependent(dependent, rep.container, c);
+            }
+            return;
+        }
+        // A mandatory one only keeps the dependent off nodes without a usable
+        // replica (of the role asked for).
+        let nodes: Vec<_> = replicas
             .iter()
+            .filter(|rep| !self.ws.primitives_of(rep.container).iter().any(|&p| self.ws.resources[p].blocked))
+            .filter(|rep| {
+                c.primary_role < Role::Promoted
+                    || rep.child.is_some_and(|child| self.ws.resources[child].next_role >= Role::Promoted)
+            })
             .filter_map(|rep| self.ws.resources[rep.container].assigned_to)
             .collect();
-        for (n, w) in self.ws.resources[dependent].allowed.iter_mut() {
-            if nodes.contains(n) {
-                *w = crate::score::add(*w, c.score);
-            } else if c.score >= INFINITY {
+        let allowed = &mut self.ws.resources[dependent].allowed;
+        for (n, w) in allowed.iter_mut() {
+            if !nodes.contains(n) {
                 *w = -INFINITY;
             }
+        }
+        for &n in &nodes {
+            allowed.entry(n).or_insert(-INFINITY);
         }
     }
 }

@@ -476,6 +476,10 @@ pub struct DefinitionChanges {
     pub reschedules: Vec<(RscIdx, NodeIdx, String, u64)>,
     /// Fail counts to clear because the failed operation's definition changed.
     pub clear_failcounts: Vec<(RscIdx, NodeIdx)>,
+    /// Of those, the ones due to a failure recorded with other parameters:
+    /// Pacemaker clears them while unpacking the history, before it checks
+    /// failure thresholds, so they ban nothing.
+    pub failures_with_old_parameters: Vec<(RscIdx, NodeIdx)>,
     /// Resources whose history on a node names another agent: restarted
     /// there if active, and their history cleaned up.
     pub agent_changes: Vec<(RscIdx, NodeIdx)>,
@@ -598,6 +602,9 @@ pub fn check_definitions(ws: &WorkingSet, cib: &Element) -> DefinitionChanges {
         for op in &res.failure_records {
             let computed = compute_cached(ws, &ids, &mut digests, r, op, ws.sanitized);
             let changed = matches!(compare(op, &computed), DefinitionCheck::Restart | DefinitionCheck::Changed);
+            if changed && !changes.failures_with_old_parameters.contains(&(r, op.node)) {
+                changes.failures_with_old_parameters.push((r, op.node));
+            }
             if changed && !changes.clear_failcounts.contains(&(r, op.node)) {
                 changes.clear_failcounts.push((r, op.node));
             }

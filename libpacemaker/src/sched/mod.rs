@@ -113,7 +113,7 @@ fn apply_stickiness(ws: &mut WorkingSet) {
     }
 }
 
-fn apply_failure_thresholds(ws: &mut WorkingSet) {
+fn apply_failure_thresholds(ws: &mut WorkingSet, failcounts_cleared: &[(RscIdx, usize)]) {
     for r in 0..ws.resources.len() {
         if ws.resources[r].variant != Variant::Primitive || ws.resources[r].failure_ignored {
             continue;
@@ -131,6 +131,10 @@ fn apply_failure_thresholds(ws: &mut WorkingSet) {
         collect_failed_nodes(ws, r, &mut nodes);
         let counts: Vec<(usize, i64)> = nodes.into_iter().map(|n| (n, failcount_with_fillers(ws, r, n))).collect();
         for (node, count) in counts {
+            // A fail count about to be cleared doesn't count.
+            if failcounts_cleared.contains(&(r, node)) {
+                continue;
+            }
             let threshold = i64::from(threshold);
             if count > 0 && count >= threshold {
                 // As with any location score, a clone's instances (and a
@@ -203,7 +207,7 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     add_group_colocations(ws);
     bundle::add_bundle_colocations(ws);
     apply_stickiness(ws);
-    apply_failure_thresholds(ws);
+    apply_failure_thresholds(ws, &definition_changes.failures_with_old_parameters);
     keep_off_remote_nodes(ws);
     guest::container_placement(ws);
     discovery::ban_outside_exclusive_discovery(ws);

@@ -142,7 +142,7 @@ impl<'a> BundleConfig<'a> {
             config.host_netmask = owned(network, names::HOST_NETMASK);
             config.host_interface = owned(network, names::HOST_INTERFACE);
             config.control_port = owned(network, names::CONTROL_PORT);
-            config.add_host = network.attr(names::ADD_HOST).and_then(parse_boolean).unwrap_or(true);
+            config.add_host = network.attr(names::ADD_HOST).and_then(crate::options::parse_boolean).unwrap_or(true);
             for mapping in network.elements() {
                 let (source, target) = match mapping.attr(names::PORT) {
                     Some(port) => (Some(port), mapping.attr(names::INTERNAL_PORT)),
@@ -206,14 +206,6 @@ impl<'a> BundleConfig<'a> {
                 next
             })
             .collect()
-    }
-}
-
-fn parse_boolean(text: &str) -> Option<bool> {
-    match text.to_ascii_lowercase().as_str() {
-        "true" | "on" | "yes" | "y" | "1" => Some(true),
-        "false" | "off" | "no" | "n" | "0" => Some(false),
-        _ => None,
     }
 }
 

@@ -103,6 +103,7 @@ fn apply_location_discovering(ws: &mut WorkingSet, rsc: RscIdx, node: usize, sco
 }
 
 fn add_allowed(ws: &mut WorkingSet, rsc: RscIdx, node: usize, value: i32) {
+    // A node new to the table comes with the constraint's score alone.
     let entry = ws.resources[rsc].allowed.entry(node).or_insert(0);
     *entry = score::add(*entry, value);
 }
@@ -282,8 +283,9 @@ fn role_attr(c: &Element, name: &str) -> Role {
 }
 
 fn influence(ws: &WorkingSet, c: &Element, dependent: RscIdx) -> bool {
-    if let Some(v) = c.attr("influence") {
-        return is_true(v);
+    // An invalid value falls back to the default.
+    if let Some(v) = c.attr("influence").and_then(crate::options::parse_boolean) {
+        return v;
     }
     ws.resources[dependent]
         .meta

@@ -1187,11 +1187,12 @@ fn add_running(ws: &mut WorkingSet, rsc: RscIdx, node: NodeIdx, role: Role, fail
         if ws.nodes[node].maintenance && ws.resources[rsc].variant == Variant::Primitive {
             ws.resources[rsc].managed = false;
         }
-        // An unmanaged resource is strongly preferred where it is found
-        // (Pacemaker's "not_managed_default" location).
+        // An unmanaged resource stays where it is: Pacemaker pins it there
+        // with an INFINITY location score.
         if !ws.resources[rsc].managed {
-            let score = ws.resources[rsc].allowed.entry(node).or_insert(0);
-            *score = crate::score::add(*score, INFINITY);
+            let node_weight = ws.nodes[node].weight;
+            let entry = ws.resources[rsc].allowed.entry(node).or_insert(node_weight);
+            *entry = crate::score::add(*entry, crate::score::INFINITY);
         }
         if ws.resources[rsc].running_on.len() > 1 {
             handle_multiply_active(ws, rsc);

@@ -179,6 +179,11 @@ fn determine_online_status(ws: &mut WorkingSet, idx: usize, state: &Element) {
     };
     let node = &mut ws.nodes[idx];
     node.online = online;
+    // A node that is down or shutting down is out of contention: Pacemaker
+    // drops its own score to -INFINITY (what later copies of it start from).
+    if !online || node.shutdown {
+        node.weight = -score::INFINITY;
+    }
 }
 
 fn online_status_without_fencing(ws: &mut WorkingSet, idx: usize, state: &Element) -> bool {

@@ -298,8 +298,9 @@ pub(super) fn unpack_one(
     // an asymmetric cluster.
     let guest_connection = rsc.is_remote_connection && rsc.meta.contains_key("container");
     if ws.options.symmetric_cluster || guest_connection {
+        // Each node starts at its own score (the node's `score` attribute).
         for n in (0..ws.nodes.len()).filter(|&n| !ws.nodes[n].bundle_guest) {
-            rsc.allowed.insert(n, 0);
+            rsc.allowed.insert(n, ws.nodes[n].weight);
         }
     }
     let idx = ws.resources.len();
