@@ -1118,25 +1118,27 @@ impl<'a> Placement<'a> {
         }
     }
 
-    /// Marks nodes where this instance may not run (clone limits, clone scores).
+    /// Marks nodes where this instance may not run (clone limits, clone
+    /// scores), as Pacemaker's can_run_instance does: only nodes the
+    /// instance already knows are looked at, and a ban reaches the
+    /// instance and its members wherever they know the node.
     fn limit_instance(&mut self, clone: RscIdx, inst: RscIdx, per_host_max: usize) {
-        let prims = self.ws.primitives_of(inst);
-        for n in 0..self.ws.nodes.len() {
+        let known: Vec<NodeIdx> = self.ws.resources[inst].allowed.keys().copied().collect();
+        let mut affected = Vec::new();
+        collect_subtree(self.ws, inst, &mut affected);
+        for n in known {
             let clone_weight = self.ws.resources[clone].allowed.get(&n).copied();
             let count = self.clone_counts[clone].get(&n).copied().unwrap_or(0);
-            let banned = !node_available(self.ws, n)
-                || self.ws.resources[inst].orphan
-                || clone_weight.is_none()
-                || count >= per_host_max;
-            let negative = clone_weight.map(|w| w < 0).unwrap_or(false);
-            for &p in &prims {
-                if banned {
-                    self.ws.resources[p].allowed.insert(n, -INFINITY);
-                } else if negative {
-                    let w = clone_weight.unwrap_or(0);
-                    if let Some(e) = self.ws.resources[p].allowed.get_mut(&n) {
-                        *e = w.min(*e);
-                    }
+            let allowed = node_available(self.ws, n)
+                && !self.ws.resources[inst].orphan
+                && clone_weight.is_some_and(|w| w >= 0)
+                && count < per_host_max;
+            if allowed {
+                continue;
+            }
+            for &r in &affected {
+                if let Some(e) = self.ws.resources[r].allowed.get_mut(&n) {
+                    *e = -INFINITY;
                 }
             }
         }
@@ -1345,5 +1347,13 @@ mod numeric_name_tests {
         assert_eq!(numeric_name_cmp("Node1", "node1"), Equal);
         assert_eq!(numeric_name_cmp("node01", "node1"), Equal);
         assert_eq!(numeric_name_cmp("a", "ab"), Less);
+    }
+}
+
+/// A resource and everything inside it.
+fn collect_subtree(ws: &WorkingSet, r: RscIdx, out: &mut Vec<RscIdx>) {
+    out.push(r);
+    for &c in &ws.resources[r].children {
+        collect_subtree(ws, c, out);
     }
 }
