@@ -294,14 +294,7 @@ pub(super) fn unpack_one(
         .filter(|r| *r != Role::Unknown);
     rsc.meta = meta;
 
-    // A guest node's connection may go wherever its container goes, even in
-    // an asymmetric cluster.
     let guest_connection = rsc.is_remote_connection && rsc.meta.contains_key("container");
-    if ws.options.symmetric_cluster || guest_connection {
-        for n in (0..ws.nodes.len()).filter(|&n| !ws.nodes[n].bundle_guest) {
-            rsc.allowed.insert(n, 0);
-        }
-    }
     let idx = ws.resources.len();
     ws.resources.push(rsc);
 
@@ -318,7 +311,34 @@ pub(super) fn unpack_one(
         Variant::Clone => unpack_clone(ws, idx, xml, rsc_defaults),
         Variant::Bundle => super::bundle::unpack_bundle_members(ws, idx, xml, rsc_defaults),
     }
+    // As in Pacemaker, the default scores come once the members are
+    // unpacked, so a bundle's guest nodes made meanwhile are left out.
+    if ws.options.symmetric_cluster {
+        add_symmetric_default(ws, idx);
+    } else if guest_connection {
+        // A guest node's connection may go wherever its container goes,
+        // even in an asymmetric cluster.
+        for n in 0..ws.nodes.len() {
+            let score = if ws.nodes[n].bundle_guest { -score::INFINITY } else { 0 };
+            ws.resources[idx].allowed.entry(n).or_insert(score);
+        }
+    }
     Some(idx)
+}
+
+/// Every node may run the resource and its members (score 0), except the
+/// bundles' guest nodes and, below a resource that is only looked for where
+/// a constraint says (a bundle's inner instance), anything at all.
+fn add_symmetric_default(ws: &mut WorkingSet, r: RscIdx) {
+    if ws.resources[r].exclusive_discovery {
+        return;
+    }
+    for c in ws.resources[r].children.clone() {
+        add_symmetric_default(ws, c);
+    }
+    for n in (0..ws.nodes.len()).filter(|&n| !ws.nodes[n].bundle_guest) {
+        ws.resources[r].allowed.entry(n).or_insert(0);
+    }
 }
 
 fn unpack_clone(
