@@ -284,7 +284,9 @@ impl<'a> Placement<'a> {
 
     fn assign_primitive(&mut self, r: RscIdx, prefer: Option<NodeIdx>) -> Option<NodeIdx> {
         if let Some(parent) = self.ws.resources[r].parent {
-            if !self.ws.resources[parent].assigning && self.ws.resources[parent].provisional {
+            // A bundle is assigned (and shows its scores) again every time
+            // one of its members is; other collectives only the first time.
+            if !self.ws.resources[parent].assigning {
                 self.assign(parent, prefer);
             }
         }

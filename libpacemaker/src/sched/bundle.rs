@@ -39,7 +39,19 @@ pub fn add_bundle_colocations(ws: &mut WorkingSet) {
 
 impl Placement<'_> {
     pub(super) fn assign_bundle(&mut self, r: RscIdx, prefer: Option<crate::model::NodeIdx>) {
-        if !self.ws.resources[r].provisional || self.ws.resources[r].assigning {
+        // Pacemaker's pcmk__bundle_allocate has no "already assigned" check:
+        // every call shows the scores, and a repeated call only resets the
+        // replicas' instances' and the inner clone's scores.
+        if self.ws.resources[r].assigning {
+            self.show_scores("pcmk__bundle_allocate", r);
+            return;
+        }
+        if !self.ws.resources[r].provisional {
+            self.show_scores("pcmk__bundle_allocate", r);
+            for replica in replicas(self.ws, r) {
+                self.confine_instance_to_guest_node(&replica);
+            }
+            self.confine_inner_clone_to_guest_nodes(r);
             return;
         }
         self.ws.resources[r].assigning = true;
@@ -58,15 +70,7 @@ impl Placement<'_> {
                 self.assign(remote, prefer);
             }
             if let (Some(child), Some(node)) = (replica.child, replica.node) {
-                let threshold_ok = self.ws.resources[child].failcount.get(&node).copied().unwrap_or(0)
-                    < self.ws.resources[child].migration_threshold;
-                for (n, w) in self.ws.resources[child].allowed.iter_mut() {
-                    if *n != node {
-                        *w = -INFINITY;
-                    } else if threshold_ok {
-                        *w = INFINITY;
-                    }
-                }
+                self.confine_instance_to_guest_node(replica);
                 let clone = self.ws.resources[child].parent;
                 if let Some(c) = clone {
                     self.ws.resources[c].assigning = true;
@@ -77,17 +81,37 @@ impl Placement<'_> {
                 }
             }
         }
-        let child_clone = self.ws.resources[r].bundle.as_ref().and_then(|b| b.child);
-        if let Some(clone) = child_clone {
-            let guest_nodes: Vec<_> = replicas.iter().filter_map(|rep| rep.node).collect();
-            for (n, w) in self.ws.resources[clone].allowed.iter_mut() {
-                *w = if guest_nodes.contains(n) { 0 } else { -INFINITY };
-            }
+        if let Some(clone) = self.confine_inner_clone_to_guest_nodes(r) {
             self.assign(clone, prefer);
         }
         let res = &mut self.ws.resources[r];
         res.assigning = false;
         res.provisional = false;
+    }
+
+    /// A replica's instance of the inner resource may run only on the
+    /// replica's guest node (preferred absolutely unless it failed too often).
+    fn confine_instance_to_guest_node(&mut self, replica: &crate::model::BundleReplica) {
+        let (Some(child), Some(node)) = (replica.child, replica.node) else { return };
+        let threshold_ok = self.ws.resources[child].failcount.get(&node).copied().unwrap_or(0)
+            < self.ws.resources[child].migration_threshold;
+        for (n, w) in self.ws.resources[child].allowed.iter_mut() {
+            if *n != node {
+                *w = -INFINITY;
+            } else if threshold_ok {
+                *w = INFINITY;
+            }
+        }
+    }
+
+    /// The inner clone may use the bundle's guest nodes only; returns it.
+    fn confine_inner_clone_to_guest_nodes(&mut self, bundle: RscIdx) -> Option<RscIdx> {
+        let clone = self.ws.resources[bundle].bundle.as_ref().and_then(|b| b.child)?;
+        let guest_nodes: Vec<_> = replicas(self.ws, bundle).iter().filter_map(|rep| rep.node).collect();
+        for (n, w) in self.ws.resources[clone].allowed.iter_mut() {
+            *w = if guest_nodes.contains(n) { 0 } else { -INFINITY };
+        }
+        Some(clone)
     }
 }
 
