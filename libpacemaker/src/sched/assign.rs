@@ -553,7 +553,7 @@ impl<'a> Placement<'a> {
         self.ws.nodes[n].attrs.get(attr).map(|s| s.as_str())
     }
 
-    fn apply_coloc_to_weights(&mut self, dependent: RscIdx, primary: RscIdx, c: &Colocation) {
+    pub(super) fn apply_coloc_to_weights(&mut self, dependent: RscIdx, primary: RscIdx, c: &Colocation) {
         if c.score > 0
             && c.primary_role != Role::Unknown
             && c.primary_role != self.ws.resources[primary].next_role

@@ -157,18 +157,36 @@ impl Placement<'_> {
         }
     }
 
-    /// A colocation with a bundle: with where its containers are.
+    /// A colocation with a bundle (Pacemaker's pcmk__bundle_apply_coloc_score):
+    /// a finite score counts with each replica's container; a mandatory one
+    /// bans every node where no (suitable) container was placed, leaving the
+    /// others' scores as they are.
     pub(super) fn apply_coloc_with_bundle(&mut self, dependent: RscIdx, bundle: RscIdx, c: &Colocation) {
-        let nodes: Vec<_> = replicas(self.ws, bundle)
-            .iter()
-            .filter_map(|rep| self.ws.resources[rep.container].assigned_to)
-            .collect();
-        for (n, w) in self.ws.resources[dependent].allowed.iter_mut() {
-            if nodes.contains(n) {
-                *w = crate::score::add(*w, c.score);
-            } else if c.score >= INFINITY {
+        let replicas = replicas(self.ws, bundle);
+        if c.score < INFINITY {
+            for replica in &replicas {
+                self.apply_coloc_to_weights(dependent, replica.container, c);
+            }
+            return;
+        }
+        let mut hosts = Vec::new();
+        for replica in &replicas {
+            let Some(host) = self.ws.resources[replica.container].assigned_to else { continue };
+            if c.primary_role >= Role::Promoted
+                && !replica.child.is_some_and(|child| self.ws.resources[child].next_role >= Role::Promoted)
+            {
+                continue;
+            }
+            hosts.push(host);
+        }
+        let allowed = &mut self.ws.resources[dependent].allowed;
+        for (n, w) in allowed.iter_mut() {
+            if !hosts.contains(n) {
                 *w = -INFINITY;
             }
+        }
+        for host in hosts {
+            allowed.entry(host).or_insert(-INFINITY);
         }
     }
 }
