@@ -12,9 +12,9 @@ const INFINITY_HACK: i32 = INFINITY * -100;
 pub struct Placement<'a> {
     pub ws: &'a mut WorkingSet,
     /// Colocations where the resource is the dependent ("this with").
-    this_with: Vec<Vec<usize>>,
+    pub(super) this_with: Vec<Vec<usize>>,
     /// Colocations where the resource is the primary ("with this").
-    with_this: Vec<Vec<usize>>,
+    pub(super) with_this: Vec<Vec<usize>>,
     /// Per clone: how many instances were placed on each node.
     clone_counts: Vec<BTreeMap<NodeIdx, usize>>,
     order: Vec<RscIdx>,
@@ -407,6 +407,9 @@ impl<'a> Placement<'a> {
             if parent.variant == Variant::Clone {
                 list.extend(self.this_with[p].iter().copied());
             }
+            if parent.variant == Variant::Bundle {
+                list.extend(self.bundle_colocations_for_container(p, r, true));
+            }
         }
         list
     }
@@ -427,6 +430,9 @@ impl<'a> Placement<'a> {
             let parent = &self.ws.resources[p];
             if parent.variant == Variant::Group && parent.children.last() == Some(&r) {
                 list.extend(self.with_this[p].iter().copied());
+            }
+            if parent.variant == Variant::Bundle {
+                list.extend(self.bundle_colocations_for_container(p, r, false));
             }
         }
         list
@@ -780,7 +786,7 @@ impl<'a> Placement<'a> {
     }
 
     /// Sorted candidate nodes for a resource, best first (Pacemaker's compare_nodes).
-    fn sorted_nodes(
+    pub(super) fn sorted_nodes(
         &self,
         allowed: &BTreeMap<NodeIdx, i32>,
         active: Option<NodeIdx>,

@@ -3,7 +3,7 @@
 //! guest connection follow its container, and each replica's instance of
 //! the inner resource is placed on the replica's guest node.
 
-use crate::model::{order_flags as of, Colocation, NodeIdx, Role, RscIdx, WorkingSet};
+use crate::model::{order_flags as of, Colocation, NodeIdx, Role, RscIdx, Variant, WorkingSet};
 use crate::score::INFINITY;
 
 use super::actions::Builder;
@@ -157,11 +157,73 @@ impl Placement<'_> {
         }
     }
 
+    /// The bundle's own colocations that its replicas' containers take on
+    /// while placed (Pacemaker's append_parent_colocation): with fewer
+    /// replicas than nodes all of them, else only the mandatory and the
+    /// negative ones (the bundle's dependents: the negative ones only).
+    pub(super) fn bundle_colocations_for_container(&self, bundle: RscIdx, r: RscIdx, this_with: bool) -> Vec<usize> {
+        let replicas = replicas(self.ws, bundle);
+        if !replicas.iter().any(|rep| rep.container == r) {
+            return Vec::new();
+        }
+        let available = self.ws.resources[bundle]
+            .allowed
+            .keys()
+            .filter(|&&n| super::assign::node_available(self.ws, n))
+            .count();
+        let all = replicas.len() < available;
+        let list = if this_with { &self.this_with[bundle] } else { &self.with_this[bundle] };
+        list.iter()
+            .copied()
+            .filter(|&ci| {
+                let c = &self.ws.colocations[ci];
+                if this_with {
+                    all || c.score < 0 || c.score >= INFINITY
+                } else {
+                    c.influence && (all || c.score < 0)
+                }
+            })
+            .collect()
+    }
+
+    /// A replica's container, placed on one of the dependent's best nodes,
+    /// to pair a collective's instance with (Pacemaker's compatible_replica).
+    fn compatible_container(&self, dependent: RscIdx, bundle: RscIdx) -> Option<RscIdx> {
+        let candidates: Vec<NodeIdx> = match self.ws.resources[dependent].assigned_to {
+            Some(n) => vec![n],
+            None => self
+                .sorted_nodes(&self.ws.resources[dependent].allowed, None)
+                .into_iter()
+                .map(|(n, _)| n)
+                .collect(),
+        };
+        let replicas = replicas(self.ws, bundle);
+        candidates.into_iter().find_map(|node| {
+            replicas
+                .iter()
+                .map(|rep| rep.container)
+                .find(|&c| self.ws.resources[c].assigned_to == Some(node))
+        })
+    }
+
     /// A colocation with a bundle (Pacemaker's pcmk__bundle_apply_coloc_score):
     /// a finite score counts with each replica's container; a mandatory one
     /// bans every node where no (suitable) container was placed, leaving the
     /// others' scores as they are.
     pub(super) fn apply_coloc_with_bundle(&mut self, dependent: RscIdx, bundle: RscIdx, c: &Colocation) {
+        if matches!(self.ws.resources[c.dependent].variant, Variant::Clone | Variant::Bundle) {
+            // An instance of a collective goes with one replica only.
+            match self.compatible_container(dependent, bundle) {
+                Some(container) => self.apply_coloc_to_weights(dependent, container, c),
+                None if c.score >= INFINITY => {
+                    for w in self.ws.resources[dependent].allowed.values_mut() {
+                        *w = -INFINITY;
+                    }
+                }
+                None => {}
+            }
+            return;
+        }
         let replicas = replicas(self.ws, bundle);
         if c.score < INFINITY {
             for replica in &replicas {
