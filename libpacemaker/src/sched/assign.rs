@@ -948,7 +948,7 @@ impl<'a> Placement<'a> {
         Some(chosen)
     }
 
-    fn finalize(&mut self, r: RscIdx, chosen: Option<NodeIdx>, force: bool) {
+    pub(super) fn finalize(&mut self, r: RscIdx, chosen: Option<NodeIdx>, force: bool) {
         let mut chosen = chosen;
         if !force {
             if let Some(n) = chosen {

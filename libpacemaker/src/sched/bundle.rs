@@ -215,11 +215,8 @@ impl Placement<'_> {
             // An instance of a collective goes with one replica only.
             match self.compatible_container(dependent, bundle) {
                 Some(container) => self.apply_coloc_to_weights(dependent, container, c),
-                None if c.score >= INFINITY => {
-                    for w in self.ws.resources[dependent].allowed.values_mut() {
-                        *w = -INFINITY;
-                    }
-                }
+                // Nothing to pair with: the instance stays stopped.
+                None if c.score >= INFINITY => self.finalize(dependent, None, true),
                 None => {}
             }
             return;
