@@ -526,6 +526,12 @@ fn make_guest(
     }
     let remote = unpack_one(ws, &definition, Some(bundle), rsc_defaults, None);
     if let Some(r) = remote {
+        // The connection runs on a cluster node only (no nesting through a
+        // node configured as remote, whether or not anything makes it).
+        let remote_nodes: Vec<_> = ws.resources[r].allowed.keys().copied().filter(|&n| ws.nodes[n].is_remote).collect();
+        for n in remote_nodes {
+            ws.resources[r].allowed.insert(n, -INFINITY);
+        }
         ws.resources[bundle].children.push(r);
         if let Some(n) = node {
             ws.nodes[n].attrs.insert("#kind".to_string(), "container".to_string());
