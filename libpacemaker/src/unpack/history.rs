@@ -1184,6 +1184,13 @@ fn add_running(ws: &mut WorkingSet, rsc: RscIdx, node: NodeIdx, role: Role, fail
         if ws.nodes[node].maintenance && ws.resources[rsc].variant == Variant::Primitive {
             ws.resources[rsc].managed = false;
         }
+        if !ws.resources[rsc].managed {
+            // An unmanaged resource is left where it is found (Pacemaker's
+            // "not_managed_default" location).
+            let base = if ws.nodes[node].bundle_guest { -INFINITY } else { 0 };
+            let entry = ws.resources[rsc].allowed.entry(node).or_insert(base);
+            *entry = crate::score::add(*entry, INFINITY);
+        }
         if ws.resources[rsc].running_on.len() > 1 {
             handle_multiply_active(ws, rsc);
         }
