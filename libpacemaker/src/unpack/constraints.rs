@@ -188,6 +188,8 @@ fn mark_exclusive(ws: &mut WorkingSet, rsc: RscIdx, discovery: Discovery) {
 /// A location preference for the promoted role only (used when choosing
 /// which instances to promote).
 fn add_promoted_location(ws: &mut WorkingSet, rsc: RscIdx, node: usize, value: i32) {
+    // A bundle is never promoted itself: the constraint is its inner clone's.
+    let rsc = ws.resources[rsc].bundle.as_ref().and_then(|b| b.child).unwrap_or(rsc);
     let entry = ws.resources[rsc].promoted_location.entry(node).or_insert(0);
     *entry = score::add(*entry, value);
 }
