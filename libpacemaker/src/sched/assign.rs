@@ -12,9 +12,9 @@ const INFINITY_HACK: i32 = INFINITY * -100;
 pub struct Placement<'a> {
     pub ws: &'a mut WorkingSet,
     /// Colocations where the resource is the dependent ("this with").
-    this_with: Vec<Vec<usize>>,
+    pub(super) this_with: Vec<Vec<usize>>,
     /// Colocations where the resource is the primary ("with this").
-    with_this: Vec<Vec<usize>>,
+    pub(super) with_this: Vec<Vec<usize>>,
     /// Groups whose "R with group" colocations have become "R with last
     /// member" ones: Pacemaker moves them when it starts assigning the group
     /// (expand_group_colocations), so merging through the group's members
@@ -302,7 +302,9 @@ impl<'a> Placement<'a> {
 
     fn assign_primitive(&mut self, r: RscIdx, prefer: Option<NodeIdx>) -> Option<NodeIdx> {
         if let Some(parent) = self.ws.resources[r].parent {
-            if !self.ws.resources[parent].assigning && self.ws.resources[parent].provisional {
+            // A bundle is assigned (and shows its scores) again every time
+            // one of its members is; other collectives only the first time.
+            if !self.ws.resources[parent].assigning {
                 self.assign(parent, prefer);
             }
         }
@@ -423,6 +425,9 @@ impl<'a> Placement<'a> {
             if parent.variant == Variant::Clone {
                 list.extend(self.this_with[p].iter().copied());
             }
+            if parent.variant == Variant::Bundle {
+                list.extend(self.bundle_colocations_for_container(p, r, true));
+            }
         }
         list
     }
@@ -445,6 +450,9 @@ impl<'a> Placement<'a> {
             let parent = &self.ws.resources[p];
             if parent.variant == Variant::Group && parent.children.last() == Some(&r) && self.expanded_groups[p] {
                 list.extend(self.with_this[p].iter().copied());
+            }
+            if parent.variant == Variant::Bundle {
+                list.extend(self.bundle_colocations_for_container(p, r, false));
             }
         }
         list
@@ -624,7 +632,7 @@ impl<'a> Placement<'a> {
         self.ws.nodes[n].attrs.get(attr).map(|s| s.as_str())
     }
 
-    fn apply_coloc_to_weights(&mut self, dependent: RscIdx, primary: RscIdx, c: &Colocation) {
+    pub(super) fn apply_coloc_to_weights(&mut self, dependent: RscIdx, primary: RscIdx, c: &Colocation) {
         if c.score > 0
             && c.primary_role != Role::Unknown
             && c.primary_role != self.ws.resources[primary].next_role
@@ -861,7 +869,7 @@ impl<'a> Placement<'a> {
     }
 
     /// Sorted candidate nodes for a resource, best first (Pacemaker's compare_nodes).
-    fn sorted_nodes(
+    pub(super) fn sorted_nodes(
         &self,
         allowed: &BTreeMap<NodeIdx, i32>,
         active: Option<NodeIdx>,
@@ -1023,7 +1031,7 @@ impl<'a> Placement<'a> {
         Some(chosen)
     }
 
-    fn finalize(&mut self, r: RscIdx, chosen: Option<NodeIdx>, force: bool) {
+    pub(super) fn finalize(&mut self, r: RscIdx, chosen: Option<NodeIdx>, force: bool) {
         let mut chosen = chosen;
         if !force {
             if let Some(n) = chosen {
@@ -1454,3 +1462,4 @@ mod numeric_name_tests {
         assert_eq!(numeric_name_cmp("a", "ab"), Less);
     }
 }
+

@@ -3,7 +3,7 @@
 //! guest connection follow its container, and each replica's instance of
 //! the inner resource is placed on the replica's guest node.
 
-use crate::model::{order_flags as of, Colocation, NodeIdx, Role, RscIdx, WorkingSet};
+use crate::model::{order_flags as of, Colocation, NodeIdx, Role, RscIdx, Variant, WorkingSet};
 use crate::score::INFINITY;
 
 use super::actions::Builder;
@@ -39,7 +39,19 @@ pub fn add_bundle_colocations(ws: &mut WorkingSet) {
 
 impl Placement<'_> {
     pub(super) fn assign_bundle(&mut self, r: RscIdx, prefer: Option<crate::model::NodeIdx>) {
-        if !self.ws.resources[r].provisional || self.ws.resources[r].assigning {
+        // Pacemaker's pcmk__bundle_allocate has no "already assigned" check:
+        // every call shows the scores, and a repeated call only resets the
+        // replicas' instances' and the inner clone's scores.
+        if self.ws.resources[r].assigning {
+            self.show_scores("pcmk__bundle_allocate", r);
+            return;
+        }
+        if !self.ws.resources[r].provisional {
+            self.show_scores("pcmk__bundle_allocate", r);
+            for replica in replicas(self.ws, r) {
+                self.confine_instance_to_guest_node(&replica);
+            }
+            self.confine_inner_clone_to_guest_nodes(r);
             return;
         }
         self.ws.resources[r].assigning = true;
@@ -58,15 +70,7 @@ impl Placement<'_> {
                 self.assign(remote, prefer);
             }
             if let (Some(child), Some(node)) = (replica.child, replica.node) {
-                let threshold_ok = self.ws.resources[child].failcount.get(&node).copied().unwrap_or(0)
-                    < self.ws.resources[child].migration_threshold;
-                for (n, w) in self.ws.resources[child].allowed.iter_mut() {
-                    if *n != node {
-                        *w = -INFINITY;
-                    } else if threshold_ok {
-                        *w = INFINITY;
-                    }
-                }
+                self.confine_instance_to_guest_node(replica);
                 let clone = self.ws.resources[child].parent;
                 if let Some(c) = clone {
                     self.ws.resources[c].assigning = true;
@@ -77,17 +81,37 @@ impl Placement<'_> {
                 }
             }
         }
-        let child_clone = self.ws.resources[r].bundle.as_ref().and_then(|b| b.child);
-        if let Some(clone) = child_clone {
-            let guest_nodes: Vec<_> = replicas.iter().filter_map(|rep| rep.node).collect();
-            for (n, w) in self.ws.resources[clone].allowed.iter_mut() {
-                *w = if guest_nodes.contains(n) { 0 } else { -INFINITY };
-            }
+        if let Some(clone) = self.confine_inner_clone_to_guest_nodes(r) {
             self.assign(clone, prefer);
         }
         let res = &mut self.ws.resources[r];
         res.assigning = false;
         res.provisional = false;
+    }
+
+    /// A replica's instance of the inner resource may run only on the
+    /// replica's guest node (preferred absolutely unless it failed too often).
+    fn confine_instance_to_guest_node(&mut self, replica: &crate::model::BundleReplica) {
+        let (Some(child), Some(node)) = (replica.child, replica.node) else { return };
+        let threshold_ok = self.ws.resources[child].failcount.get(&node).copied().unwrap_or(0)
+            < self.ws.resources[child].migration_threshold;
+        for (n, w) in self.ws.resources[child].allowed.iter_mut() {
+            if *n != node {
+                *w = -INFINITY;
+            } else if threshold_ok {
+                *w = INFINITY;
+            }
+        }
+    }
+
+    /// The inner clone may use the bundle's guest nodes only; returns it.
+    fn confine_inner_clone_to_guest_nodes(&mut self, bundle: RscIdx) -> Option<RscIdx> {
+        let clone = self.ws.resources[bundle].bundle.as_ref().and_then(|b| b.child)?;
+        let guest_nodes: Vec<_> = replicas(self.ws, bundle).iter().filter_map(|rep| rep.node).collect();
+        for (n, w) in self.ws.resources[clone].allowed.iter_mut() {
+            *w = if guest_nodes.contains(n) { 0 } else { -INFINITY };
+        }
+        Some(clone)
     }
 }
 
@@ -133,35 +157,99 @@ impl Placement<'_> {
         }
     }
 
-    /// A colocation with a bundle: with where its containers are.
-    pub(super) fn apply_coloc_with_bundle(&mut self, dependent: RscIdx, bundle: RscIdx, c: &Colocation) {
+    /// The bundle's own colocations that its replicas' containers take on
+    /// while placed (Pacemaker's append_parent_colocation): with fewer
+    /// replicas than nodes all of them, else only the mandatory and the
+    /// negative ones (the bundle's dependents: the negative ones only).
+    pub(super) fn bundle_colocations_for_container(&self, bundle: RscIdx, r: RscIdx, this_with: bool) -> Vec<usize> {
         let replicas = replicas(self.ws, bundle);
-        if c.score < INFINITY {
-            // An optional colocation counts with each replica's container.
-            for rep in &replicas {
-                self.apply_coloc_to_dependent(dependent, rep.container, c);
+        if !replicas.iter().any(|rep| rep.container == r) {
+            return Vec::new();
+        }
+        let available = self.ws.resources[bundle]
+            .allowed
+            .keys()
+            .filter(|&&n| super::assign::node_available(self.ws, n))
+            .count();
+        let all = replicas.len() < available;
+        let list = if this_with { &self.this_with[bundle] } else { &self.with_this[bundle] };
+        list.iter()
+            .copied()
+            .filter(|&ci| {
+                let c = &self.ws.colocations[ci];
+                if this_with {
+                    all || c.score < 0 || c.score >= INFINITY
+                } else {
+                    c.influence && (all || c.score < 0)
+                }
+            })
+            .collect()
+    }
+
+    /// A replica's container, placed on one of the dependent's best nodes,
+    /// to pair a collective's instance with (Pacemaker's compatible_replica).
+    fn compatible_container(&self, dependent: RscIdx, bundle: RscIdx) -> Option<RscIdx> {
+        let candidates: Vec<NodeIdx> = match self.ws.resources[dependent].assigned_to {
+            Some(n) => vec![n],
+            None => self
+                .sorted_nodes(&self.ws.resources[dependent].allowed, None)
+                .into_iter()
+                .map(|(n, _)| n)
+                .collect(),
+        };
+        let replicas = replicas(self.ws, bundle);
+        candidates.into_iter().find_map(|node| {
+            replicas
+                .iter()
+                .map(|rep| rep.container)
+                .find(|&c| self.ws.resources[c].assigned_to == Some(node))
+        })
+    }
+
+    /// A colocation with a bundle (Pacemaker's pcmk__bundle_apply_coloc_score):
+    /// a finite score counts with each replica's container; a mandatory one
+    /// bans every node where no (suitable) container was placed, leaving the
+    /// others' scores as they are.
+    pub(super) fn apply_coloc_with_bundle(&mut self, dependent: RscIdx, bundle: RscIdx, c: &Colocation) {
+        if matches!(self.ws.resources[c.dependent].variant, Variant::Clone | Variant::Bundle) {
+            // An instance of a collective goes with one replica only.
+            match self.compatible_container(dependent, bundle) {
+                Some(container) => self.apply_coloc_to_weights(dependent, container, c),
+                // Nothing to pair with: the instance stays stopped.
+                None if c.score >= INFINITY => self.finalize(dependent, None, true),
+                None => {}
             }
             return;
         }
-        // A mandatory one only keeps the dependent off nodes without a usable
-        // replica (of the role asked for).
-        let nodes: Vec<_> = replicas
-            .iter()
-            .filter(|rep| !self.ws.primitives_of(rep.container).iter().any(|&p| self.ws.resources[p].blocked))
-            .filter(|rep| {
-                c.primary_role < Role::Promoted
-                    || rep.child.is_some_and(|child| self.ws.resources[child].next_role >= Role::Promoted)
-            })
-            .filter_map(|rep| self.ws.resources[rep.container].assigned_to)
-            .collect();
+        let replicas = replicas(self.ws, bundle);
+        if c.score < INFINITY {
+            for replica in &replicas {
+                self.apply_coloc_to_weights(dependent, replica.container, c);
+            }
+            return;
+        }
+        let mut hosts = Vec::new();
+        for replica in &replicas {
+            let Some(host) = self.ws.resources[replica.container].assigned_to else { continue };
+            // A blocked replica is no use to the dependent.
+            if self.ws.primitives_of(replica.container).iter().any(|&p| self.ws.resources[p].blocked) {
+                continue;
+            }
+            if c.primary_role >= Role::Promoted
+                && !replica.child.is_some_and(|child| self.ws.resources[child].next_role >= Role::Promoted)
+            {
+                continue;
+            }
+            hosts.push(host);
+        }
         let allowed = &mut self.ws.resources[dependent].allowed;
         for (n, w) in allowed.iter_mut() {
-            if !nodes.contains(n) {
+            if !hosts.contains(n) {
                 *w = -INFINITY;
             }
         }
-        for &n in &nodes {
-            allowed.entry(n).or_insert(-INFINITY);
+        for host in hosts {
+            allowed.entry(host).or_insert(-INFINITY);
         }
     }
 }

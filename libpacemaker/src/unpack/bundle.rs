@@ -505,6 +505,7 @@ fn make_guest(
     }));
     if let Some(n) = node {
         ws.nodes[n].bundle_guest = true;
+        keep_earlier_resources_off(ws, n);
         let res = &mut ws.resources[inner];
         res.allowed.clear();
         res.allowed.insert(n, 500);
@@ -517,6 +518,12 @@ fn make_guest(
     }
     let remote = unpack_one(ws, &definition, Some(bundle), rsc_defaults, None);
     if let Some(r) = remote {
+        // The connection runs on a cluster node only (no nesting through a
+        // node configured as remote, whether or not anything makes it).
+        let remote_nodes: Vec<_> = ws.resources[r].allowed.keys().copied().filter(|&n| ws.nodes[n].is_remote).collect();
+        for n in remote_nodes {
+            ws.resources[r].allowed.insert(n, -INFINITY);
+        }
         ws.resources[bundle].children.push(r);
         if let Some(n) = node {
             ws.nodes[n].attrs.insert("#kind".to_string(), "container".to_string());
@@ -525,25 +532,22 @@ fn make_guest(
     (remote, node)
 }
 
-/// Only a replica's own instance of the inner resource may run on (or look
-/// for anything on) the replica's guest node.
-pub(super) fn keep_others_off_guest_nodes(ws: &mut WorkingSet) {
-    let guests: Vec<(crate::model::NodeIdx, Option<RscIdx>)> = ws
-        .resources
-        .iter()
-        .filter_map(|r| r.bundle.as_ref())
-        .flat_map(|b| b.replicas.iter().filter_map(|rep| rep.node.map(|n| (n, rep.child))))
-        .collect();
-    for (node, child) in guests {
-        for r in 0..ws.resources.len() {
-            if Some(r) == child {
-                continue;
-            }
-            if let Some(score) = ws.resources[r].allowed.get_mut(&node) {
-                *score = -INFINITY;
-                ws.resources[r].discovery.insert(node, Discovery::Never);
-            }
+/// A configured node that turns out to be a bundle's guest node may already
+/// be among the nodes of resources unpacked before the bundle: it is banned
+/// (and never looked at) there, as in Pacemaker. Resources unpacked later
+/// leave guest nodes out of their defaults altogether.
+fn keep_earlier_resources_off(ws: &mut WorkingSet, node: crate::model::NodeIdx) {
+    fn ban(ws: &mut WorkingSet, r: RscIdx, node: crate::model::NodeIdx) {
+        if let Some(score) = ws.resources[r].allowed.get_mut(&node) {
+            *score = -INFINITY;
+            ws.resources[r].discovery.insert(node, Discovery::Never);
         }
+        for c in ws.resources[r].children.clone() {
+            ban(ws, c, node);
+        }
+    }
+    for r in ws.top_level.clone() {
+        ban(ws, r, node);
     }
 }
 

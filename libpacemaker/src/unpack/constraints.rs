@@ -93,10 +93,24 @@ fn apply_location_discovering(ws: &mut WorkingSet, rsc: RscIdx, node: usize, sco
                 apply_location_discovering(ws, c, node, member_score, discovery);
             }
         }
-        Variant::Clone | Variant::Bundle => {
+        Variant::Clone => {
             let children = ws.resources[rsc].children.clone();
             for c in children {
                 apply_location_discovering(ws, c, node, score_value, discovery);
+            }
+        }
+        Variant::Bundle => {
+            // Only the replicas' containers and IP addresses share the
+            // bundle's location: the guest connections follow their
+            // containers, and the inner resource is confined to guest nodes.
+            let members: Vec<RscIdx> = ws.resources[rsc]
+                .bundle
+                .iter()
+                .flat_map(|b| b.replicas.iter())
+                .flat_map(|rep| std::iter::once(rep.container).chain(rep.ip))
+                .collect();
+            for m in members {
+                apply_location_discovering(ws, m, node, score_value, discovery);
             }
         }
     }
@@ -183,6 +197,8 @@ fn mark_exclusive(ws: &mut WorkingSet, rsc: RscIdx, discovery: Discovery) {
 /// A location preference for the promoted role only (used when choosing
 /// which instances to promote).
 fn add_promoted_location(ws: &mut WorkingSet, rsc: RscIdx, node: usize, value: i32) {
+    // A bundle is never promoted itself: the constraint is its inner clone's.
+    let rsc = ws.resources[rsc].bundle.as_ref().and_then(|b| b.child).unwrap_or(rsc);
     let entry = ws.resources[rsc].promoted_location.entry(node).or_insert(0);
     *entry = score::add(*entry, value);
 }

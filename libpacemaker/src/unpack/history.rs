@@ -1187,12 +1187,12 @@ fn add_running(ws: &mut WorkingSet, rsc: RscIdx, node: NodeIdx, role: Role, fail
         if ws.nodes[node].maintenance && ws.resources[rsc].variant == Variant::Primitive {
             ws.resources[rsc].managed = false;
         }
-        // An unmanaged resource stays where it is: Pacemaker pins it there
-        // with an INFINITY location score.
         if !ws.resources[rsc].managed {
-            let node_weight = ws.nodes[node].weight;
-            let entry = ws.resources[rsc].allowed.entry(node).or_insert(node_weight);
-            *entry = crate::score::add(*entry, crate::score::INFINITY);
+            // An unmanaged resource is left where it is found (Pacemaker's
+            // "not_managed_default" location).
+            let base = if ws.nodes[node].bundle_guest { -INFINITY } else { ws.nodes[node].weight };
+            let entry = ws.resources[rsc].allowed.entry(node).or_insert(base);
+            *entry = crate::score::add(*entry, INFINITY);
         }
         if ws.resources[rsc].running_on.len() > 1 {
             handle_multiply_active(ws, rsc);

@@ -173,7 +173,6 @@ pub fn unpack_at(cib: &Element, now: Option<i64>) -> Result<WorkingSet, UnpackEr
             configuration.child("rsc_defaults"),
             configuration.child("op_defaults"),
         );
-        bundle::keep_others_off_guest_nodes(&mut ws);
         remote::link_containers(&mut ws);
         remote::link_connections(&mut ws);
     }

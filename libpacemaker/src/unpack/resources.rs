@@ -294,15 +294,7 @@ pub(super) fn unpack_one(
         .filter(|r| *r != Role::Unknown);
     rsc.meta = meta;
 
-    // A guest node's connection may go wherever its container goes, even in
-    // an asymmetric cluster.
     let guest_connection = rsc.is_remote_connection && rsc.meta.contains_key("container");
-    if ws.options.symmetric_cluster || guest_connection {
-        // Each node starts at its own score (the node's `score` attribute).
-        for n in (0..ws.nodes.len()).filter(|&n| !ws.nodes[n].bundle_guest) {
-            rsc.allowed.insert(n, ws.nodes[n].weight);
-        }
-    }
     let idx = ws.resources.len();
     ws.resources.push(rsc);
 
@@ -319,7 +311,36 @@ pub(super) fn unpack_one(
         Variant::Clone => unpack_clone(ws, idx, xml, rsc_defaults),
         Variant::Bundle => super::bundle::unpack_bundle_members(ws, idx, xml, rsc_defaults),
     }
+    // As in Pacemaker, the default scores come once the members are
+    // unpacked, so a bundle's guest nodes made meanwhile are left out.
+    if ws.options.symmetric_cluster {
+        add_symmetric_default(ws, idx);
+    } else if guest_connection {
+        // A guest node's connection may go wherever its container goes,
+        // even in an asymmetric cluster.
+        for n in 0..ws.nodes.len() {
+            let score = if ws.nodes[n].bundle_guest { -score::INFINITY } else { ws.nodes[n].weight };
+            ws.resources[idx].allowed.entry(n).or_insert(score);
+        }
+    }
     Some(idx)
+}
+
+/// Every node may run the resource and its members (at the node's own
+/// score, its `score` attribute), except the
+/// bundles' guest nodes and, below a resource that is only looked for where
+/// a constraint says (a bundle's inner instance), anything at all.
+fn add_symmetric_default(ws: &mut WorkingSet, r: RscIdx) {
+    if ws.resources[r].exclusive_discovery {
+        return;
+    }
+    for c in ws.resources[r].children.clone() {
+        add_symmetric_default(ws, c);
+    }
+    for n in (0..ws.nodes.len()).filter(|&n| !ws.nodes[n].bundle_guest) {
+        let node_score = ws.nodes[n].weight;
+        ws.resources[r].allowed.entry(n).or_insert(node_score);
+    }
 }
 
 fn unpack_clone(
