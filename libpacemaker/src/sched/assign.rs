@@ -1038,9 +1038,10 @@ impl<'a> Placement<'a> {
         max: usize,
         per_host_max: usize,
     ) -> Vec<RscIdx> {
+        let colocated = self.instance_colocated_scores(r, &children);
         let ws = &*self.ws;
         let clone_allowed = ws.resources[r].allowed.clone();
-        super::list_sort::sort_like_glib(&mut children, &mut |&a, &b| cmp_instance(ws, &clone_allowed, a, b));
+        super::list_sort::sort_like_glib(&mut children, &mut |&a, &b| cmp_instance(ws, &clone_allowed, &colocated, a, b));
         // A clone's instances are looked up in this order while they are placed.
         if self.ws.resources[r].variant == Variant::Clone {
             self.ws.resources[r].children = children.clone();
@@ -1097,6 +1098,32 @@ impl<'a> Placement<'a> {
             }
         }
         children
+    }
+
+    /// Each active instance's score on its current node once its parent's
+    /// colocations are folded in (what Pacemaker's cmp_instance_by_colocation
+    /// compares), worked out once rather than per comparison.
+    pub(super) fn instance_colocated_scores(&mut self, parent: RscIdx, instances: &[RscIdx]) -> HashMap<RscIdx, i32> {
+        let mut scores = HashMap::new();
+        for &inst in instances {
+            let Some(&current) = self.ws.running_nodes(inst).first() else { continue };
+            let mut table = BTreeMap::from([(current, self.ws.nodes[current].weight)]);
+            for ci in self.this_with[parent].clone() {
+                let c = self.ws.colocations[ci].clone();
+                let factor = c.score as f64 / INFINITY as f64;
+                self.add_colocated_node_scores(c.primary, &mut table, c.node_attribute.as_deref(), factor, false, false);
+            }
+            for ci in self.with_this[parent].clone() {
+                let c = self.ws.colocations[ci].clone();
+                if !c.influence {
+                    continue;
+                }
+                let factor = c.score as f64 / INFINITY as f64;
+                self.add_colocated_node_scores(c.dependent, &mut table, c.node_attribute.as_deref(), factor, false, true);
+            }
+            scores.insert(inst, table[&current]);
+        }
+        scores
     }
 
     fn is_provisional(&self, r: RscIdx) -> bool {
@@ -1229,6 +1256,7 @@ fn compare_capacities(ws: &WorkingSet, a: NodeIdx, b: NodeIdx) -> std::cmp::Orde
 pub(super) fn cmp_instance(
     ws: &WorkingSet,
     clone_allowed: &BTreeMap<NodeIdx, i32>,
+    colocated: &HashMap<RscIdx, i32>,
     a: RscIdx,
     b: RscIdx,
 ) -> std::cmp::Ordering {
@@ -1283,17 +1311,11 @@ pub(super) fn cmp_instance(
     if fa != fb {
         return if !fa { Less } else { Greater };
     }
-    instance_role(ws, b)
-        .cmp(&instance_role(ws, a))
+    // Higher score on the current node with the parent's colocations first.
+    let colocated_score = |r: RscIdx| colocated.get(&r).copied().unwrap_or(0);
+    colocated_score(b)
+        .cmp(&colocated_score(a))
         .then_with(|| ws.resources[a].instance.cmp(&ws.resources[b].instance))
-}
-
-fn instance_role(ws: &WorkingSet, r: RscIdx) -> Role {
-    ws.primitives_of(r)
-        .iter()
-        .map(|&p| ws.resources[p].role)
-        .max()
-        .unwrap_or(Role::Unknown)
 }
 
 /// The node scores Pacemaker compares when sorting resources (a group
