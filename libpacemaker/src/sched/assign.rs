@@ -1137,34 +1137,49 @@ impl<'a> Placement<'a> {
             .any(|&p| self.ws.resources[p].failed)
     }
 
+    /// Bans an instance from every node it (or, for a group instance, the
+    /// group) has a score on, as Pacemaker's resource_location with no node
+    /// does: a member gains an entry for each of its group's nodes.
     fn ban_everywhere(&mut self, r: RscIdx) {
-        for p in self.ws.primitives_of(r) {
-            for n in 0..self.ws.nodes.len() {
-                self.ws.resources[p].allowed.insert(n, -INFINITY);
-            }
+        let nodes: Vec<NodeIdx> = self.ws.resources[r].allowed.keys().copied().collect();
+        for n in nodes {
+            self.ban_on_node(r, n);
         }
     }
 
-    /// Marks nodes where this instance may not run (clone limits, clone scores).
+    fn ban_on_node(&mut self, r: RscIdx, n: NodeIdx) {
+        for child in self.ws.resources[r].children.clone() {
+            self.ban_on_node(child, n);
+        }
+        self.ws.resources[r].allowed.insert(n, -INFINITY);
+    }
+
+    /// Adds `delta` to the score of `n` in `r`'s table and its descendants',
+    /// where they have one (Pacemaker's common_update_score).
+    fn add_to_existing_score(&mut self, r: RscIdx, n: NodeIdx, delta: i32) {
+        if let Some(w) = self.ws.resources[r].allowed.get_mut(&n) {
+            *w = score::add(*w, delta);
+        }
+        for child in self.ws.resources[r].children.clone() {
+            self.add_to_existing_score(child, n, delta);
+        }
+    }
+
+    /// Bans an instance from the nodes of its table where it may not run
+    /// (Pacemaker's can_run_instance): unavailable nodes, nodes the clone
+    /// may not run on, nodes already holding `per_host_max` instances, and
+    /// everywhere if the instance is an orphan.
     fn limit_instance(&mut self, clone: RscIdx, inst: RscIdx, per_host_max: usize) {
-        let prims = self.ws.primitives_of(inst);
-        for n in 0..self.ws.nodes.len() {
+        let nodes: Vec<NodeIdx> = self.ws.resources[inst].allowed.keys().copied().collect();
+        for n in nodes {
             let clone_weight = self.ws.resources[clone].allowed.get(&n).copied();
             let count = self.clone_counts[clone].get(&n).copied().unwrap_or(0);
-            let banned = !node_available(self.ws, n)
-                || self.ws.resources[inst].orphan
-                || clone_weight.is_none()
-                || count >= per_host_max;
-            let negative = clone_weight.map(|w| w < 0).unwrap_or(false);
-            for &p in &prims {
-                if banned {
-                    self.ws.resources[p].allowed.insert(n, -INFINITY);
-                } else if negative {
-                    let w = clone_weight.unwrap_or(0);
-                    if let Some(e) = self.ws.resources[p].allowed.get_mut(&n) {
-                        *e = w.min(*e);
-                    }
-                }
+            let may_run = node_available(self.ws, n)
+                && !self.ws.resources[inst].orphan
+                && clone_weight.map_or(false, |w| w >= 0)
+                && count < per_host_max;
+            if !may_run {
+                self.add_to_existing_score(inst, n, -INFINITY);
             }
         }
     }
@@ -1177,8 +1192,7 @@ impl<'a> Placement<'a> {
         per_host_max: usize,
     ) -> Option<NodeIdx> {
         if let Some(p) = prefer {
-            let first = self.ws.primitives_of(inst).first().copied()?;
-            let w = self.ws.resources[first].allowed.get(&p).copied();
+            let w = self.ws.resources[inst].allowed.get(&p).copied();
             if w.map(|w| w < 0).unwrap_or(true) {
                 return None;
             }
