@@ -15,6 +15,11 @@ pub struct Placement<'a> {
     this_with: Vec<Vec<usize>>,
     /// Colocations where the resource is the primary ("with this").
     with_this: Vec<Vec<usize>>,
+    /// Per clone instance: the clone's colocations it took on each time it
+    /// was considered for placement ("this with", then "with this"), as
+    /// Pacemaker's append_parent_colocation adds them (repeats included).
+    inherited_this_with: Vec<Vec<usize>>,
+    inherited_with_this: Vec<Vec<usize>>,
     /// Per clone: how many instances were placed on each node.
     clone_counts: Vec<BTreeMap<NodeIdx, usize>>,
     order: Vec<RscIdx>,
@@ -79,6 +84,8 @@ impl<'a> Placement<'a> {
             ws,
             this_with: vec![Vec::new(); count],
             with_this: vec![Vec::new(); count],
+            inherited_this_with: vec![Vec::new(); count],
+            inherited_with_this: vec![Vec::new(); count],
             clone_counts: vec![BTreeMap::new(); count],
             order: Vec::new(),
             scores: String::new(),
@@ -370,6 +377,9 @@ impl<'a> Placement<'a> {
     /// group-internal ones, and those inherited from a group or clone parent.
     fn this_with_effective(&self, r: RscIdx) -> Vec<usize> {
         let mut list = self.this_with[r].clone();
+        for &ci in &self.inherited_this_with[r] {
+            self.insert_by_primary(&mut list, ci);
+        }
         if let Some(p) = self.ws.resources[r].parent {
             let parent = &self.ws.resources[p];
             if parent.variant == Variant::Group {
@@ -377,14 +387,8 @@ impl<'a> Placement<'a> {
                 if pos == 0 {
                     // "group with R" is "first member with R", merged into the
                     // member's own colocations in their order.
-                    let ws = &*self.ws;
                     for ci in self.this_with_effective_group(p) {
-                        let primary = ws.colocations[ci].primary;
-                        let at = list
-                            .iter()
-                            .position(|&other| consider_first(ws, primary, ws.colocations[other].primary).is_le())
-                            .unwrap_or(list.len());
-                        list.insert(at, ci);
+                        self.insert_by_primary(&mut list, ci);
                     }
                 } else {
                     // Once a member is unmanaged, later members need the group's
@@ -402,32 +406,76 @@ impl<'a> Placement<'a> {
                     }
                 }
             }
-            if parent.variant == Variant::Clone {
-                list.extend(self.this_with[p].iter().copied());
-            }
         }
         list
     }
 
     fn this_with_effective_group(&self, g: RscIdx) -> Vec<usize> {
         let mut list = self.this_with[g].clone();
-        if let Some(p) = self.ws.resources[g].parent {
-            if self.ws.resources[p].variant == Variant::Clone {
-                list.extend(self.this_with[p].iter().copied());
-            }
+        for &ci in &self.inherited_this_with[g] {
+            self.insert_by_primary(&mut list, ci);
         }
         list
     }
 
     fn with_this_effective(&self, r: RscIdx) -> Vec<usize> {
         let mut list = self.with_this[r].clone();
+        for &ci in &self.inherited_with_this[r] {
+            self.insert_by_dependent(&mut list, ci);
+        }
         if let Some(p) = self.ws.resources[r].parent {
             let parent = &self.ws.resources[p];
             if parent.variant == Variant::Group && parent.children.last() == Some(&r) {
                 list.extend(self.with_this[p].iter().copied());
+                for &ci in &self.inherited_with_this[p] {
+                    self.insert_by_dependent(&mut list, ci);
+                }
             }
         }
         list
+    }
+
+    /// Inserts a colocation where Pacemaker's sorted insertion puts it:
+    /// before the first one whose primary is not to be considered earlier.
+    fn insert_by_primary(&self, list: &mut Vec<usize>, ci: usize) {
+        let ws = &*self.ws;
+        let primary = ws.colocations[ci].primary;
+        let at = list
+            .iter()
+            .position(|&other| consider_first(ws, primary, ws.colocations[other].primary).is_le())
+            .unwrap_or(list.len());
+        list.insert(at, ci);
+    }
+
+    /// As insert_by_primary, for colocations ordered by their dependents.
+    fn insert_by_dependent(&self, list: &mut Vec<usize>, ci: usize) {
+        let ws = &*self.ws;
+        let dependent = ws.colocations[ci].dependent;
+        let at = list
+            .iter()
+            .position(|&other| consider_first(ws, dependent, ws.colocations[other].dependent).is_le())
+            .unwrap_or(list.len());
+        list.insert(at, ci);
+    }
+
+    /// A clone instance takes on its clone's colocations when it is
+    /// considered for placement: all of them if not every node will get an
+    /// instance, otherwise only the negative and mandatory "this with" ones
+    /// and the negative "with this" ones (Pacemaker's append_parent_colocation).
+    fn inherit_clone_colocations(&mut self, clone: RscIdx, inst: RscIdx, all: bool) {
+        for ci in self.this_with[clone].clone() {
+            let score = self.ws.colocations[ci].score;
+            if all || score < 0 || score >= INFINITY {
+                self.inherited_this_with[inst].push(ci);
+            }
+        }
+        let inactive = self.ws.running_nodes(inst).is_empty();
+        for ci in self.with_this[clone].clone() {
+            let c = &self.ws.colocations[ci];
+            if (c.influence || inactive) && (all || c.score < 0) {
+                self.inherited_with_this[inst].push(ci);
+            }
+        }
     }
 
     fn apply_this_with(&mut self, r: RscIdx, ci: usize) {
@@ -1046,8 +1094,11 @@ impl<'a> Placement<'a> {
         if self.ws.resources[r].variant == Variant::Clone {
             self.ws.resources[r].children = children.clone();
         }
-        let available = (0..self.ws.nodes.len())
-            .filter(|&n| node_available(self.ws, n))
+        // Nodes the collective may run on are the ones that count.
+        let available = self.ws.resources[r]
+            .allowed
+            .keys()
+            .filter(|&&n| node_available(self.ws, n))
             .count();
         let per_host_max = per_host_max.max(1);
         let loop_max = if available > 0 {
@@ -1056,7 +1107,6 @@ impl<'a> Placement<'a> {
             1
         };
         let all_coloc = max < available;
-        let _ = all_coloc;
         self.clone_counts[r].clear();
         let mut allocated = 0;
         for &child in &children {
@@ -1080,7 +1130,7 @@ impl<'a> Placement<'a> {
                 continue;
             }
             if self
-                .assign_instance(r, child, Some(node), per_host_max)
+                .assign_instance(r, child, Some(node), all_coloc, per_host_max)
                 .is_some()
             {
                 allocated += 1;
@@ -1093,7 +1143,7 @@ impl<'a> Placement<'a> {
             if allocated >= max {
                 self.ban_everywhere(child);
                 self.assign(child, None);
-            } else if self.assign_instance(r, child, None, per_host_max).is_some() {
+            } else if self.assign_instance(r, child, None, all_coloc, per_host_max).is_some() {
                 allocated += 1;
             }
         }
@@ -1189,8 +1239,18 @@ impl<'a> Placement<'a> {
         clone: RscIdx,
         inst: RscIdx,
         prefer: Option<NodeIdx>,
+        all_coloc: bool,
         per_host_max: usize,
     ) -> Option<NodeIdx> {
+        if !self.is_provisional(inst) {
+            return self.instance_location(inst);
+        }
+        if self.ws.resources[inst].assigning {
+            return None;
+        }
+        if self.ws.resources[clone].variant == Variant::Clone {
+            self.inherit_clone_colocations(clone, inst, all_coloc);
+        }
         if let Some(p) = prefer {
             let w = self.ws.resources[inst].allowed.get(&p).copied();
             if w.map(|w| w < 0).unwrap_or(true) {
