@@ -546,6 +546,18 @@ impl<'a> Placement<'a> {
                     }
                     return;
                 }
+                if self.interleaves_with(c.dependent, primary) {
+                    // Each instance follows the primary's instance on the best
+                    // node it could share (Pacemaker's find_compatible_child).
+                    match self.compatible_instance(dependent, primary) {
+                        Some(partner) => self.apply_coloc_to_dependent(dependent, partner, c),
+                        None if c.score >= INFINITY => {
+                            self.ws.resources[dependent].next_role = Role::Stopped;
+                        }
+                        None => {}
+                    }
+                    return;
+                }
                 if c.score >= INFINITY {
                     let nodes: Vec<NodeIdx> = self.ws.resources[primary]
                         .children
@@ -580,6 +592,38 @@ impl<'a> Placement<'a> {
                 self.apply_coloc_to_weights(dependent, primary, c);
             }
         }
+    }
+
+    /// Whether a colocation of clone `dependent` with clone `primary` pairs
+    /// their instances: the dependent asks for interleaving and both allow
+    /// as many instances per node.
+    fn interleaves_with(&self, dependent: RscIdx, primary: RscIdx) -> bool {
+        let (d, p) = (&self.ws.resources[dependent], &self.ws.resources[primary]);
+        d.variant == Variant::Clone
+            && p.variant == Variant::Clone
+            && d.clone.interleave
+            && d.clone.clone_node_max == p.clone.clone_node_max
+    }
+
+    /// The instance of clone `primary` placed on the best-scoring node of
+    /// `dependent`'s (or on the node `dependent` is placed on), if any;
+    /// blocked instances do not count.
+    fn compatible_instance(&self, dependent: RscIdx, primary: RscIdx) -> Option<RscIdx> {
+        let candidates: Vec<NodeIdx> = match self.ws.resources[dependent].assigned_to {
+            Some(n) if !self.ws.resources[dependent].provisional => vec![n],
+            _ => self
+                .sorted_nodes(&self.ws.resources[dependent].allowed, None)
+                .into_iter()
+                .map(|(n, _)| n)
+                .collect(),
+        };
+        let instances = &self.ws.resources[primary].children;
+        candidates.into_iter().find_map(|n| {
+            instances.iter().copied().find(|&i| {
+                let blocked = self.ws.primitives_of(i).iter().any(|&m| self.ws.resources[m].blocked);
+                !blocked && self.instance_location(i) == Some(n)
+            })
+        })
     }
 
     fn instance_location(&self, inst: RscIdx) -> Option<NodeIdx> {
