@@ -20,6 +20,9 @@ pub struct Placement<'a> {
     /// Pacemaker's append_parent_colocation adds them (repeats included).
     inherited_this_with: Vec<Vec<usize>>,
     inherited_with_this: Vec<Vec<usize>>,
+    /// Per placed resource: its score on the node it was placed on, at that
+    /// moment (the weight of Pacemaker's allocated_to node copy).
+    assigned_score: HashMap<RscIdx, i32>,
     /// Per clone: how many instances were placed on each node.
     clone_counts: Vec<BTreeMap<NodeIdx, usize>>,
     order: Vec<RscIdx>,
@@ -86,6 +89,7 @@ impl<'a> Placement<'a> {
             with_this: vec![Vec::new(); count],
             inherited_this_with: vec![Vec::new(); count],
             inherited_with_this: vec![Vec::new(); count],
+            assigned_score: HashMap::new(),
             clone_counts: vec![BTreeMap::new(); count],
             order: Vec::new(),
             scores: String::new(),
@@ -519,31 +523,7 @@ impl<'a> Placement<'a> {
                 if role_filter != Role::Unknown {
                     // Colocation with a role of a promotable clone: only instances
                     // that will have that role count.
-                    let children = self.ws.resources[primary].children.clone();
-                    let mut nodes = Vec::new();
-                    for i in children {
-                        let role = self
-                            .ws
-                            .primitives_of(i)
-                            .first()
-                            .map(|&p| self.ws.resources[p].next_role)
-                            .unwrap_or(Role::Stopped);
-                        if role == role_filter {
-                            if let Some(n) = self.instance_location(i) {
-                                nodes.push(n);
-                            }
-                        }
-                    }
-                    let allowed = &mut self.ws.resources[dependent].allowed;
-                    for (n, w) in allowed.iter_mut() {
-                        if nodes.contains(n) {
-                            if c.score < INFINITY {
-                                *w = score::add(*w, c.score);
-                            }
-                        } else if c.score >= INFINITY {
-                            *w = -INFINITY;
-                        }
-                    }
+                    self.apply_coloc_with_promotable_role(dependent, primary, c, role_filter);
                     return;
                 }
                 if self.interleaves_with(c.dependent, primary) {
@@ -591,6 +571,69 @@ impl<'a> Placement<'a> {
                 }
                 self.apply_coloc_to_weights(dependent, primary, c);
             }
+        }
+    }
+
+    /// A colocation with a role of a promotable clone (Pacemaker's
+    /// pcmk__update_dependent_with_promotable): an optional one adds its
+    /// score on the nodes sharing the attribute of each node an instance
+    /// will have that role on; a mandatory one bans every other node and
+    /// adds the instance's own placement score on its node (unless both
+    /// sides are promoted, so unpromoted dependents can still start).
+    fn apply_coloc_with_promotable_role(&mut self, dependent: RscIdx, primary: RscIdx, c: &Colocation, role: Role) {
+        let attribute = c.node_attribute.clone().unwrap_or_else(|| "#uname".to_string());
+        // Where each instance with the role is, with its placement score;
+        // a later instance on the same node is the one found first.
+        let mut affected: Vec<(NodeIdx, i32)> = Vec::new();
+        for i in self.ws.resources[primary].children.clone() {
+            let Some(n) = self.instance_location(i) else { continue };
+            let next_role = self
+                .ws
+                .primitives_of(i)
+                .first()
+                .map(|&p| self.ws.resources[p].next_role)
+                .unwrap_or(Role::Stopped);
+            if next_role != role {
+                continue;
+            }
+            if c.score < INFINITY {
+                let value = self.node_attr(n, &attribute).map(str::to_string);
+                let nodes: Vec<NodeIdx> = self.ws.resources[dependent].allowed.keys().copied().collect();
+                for m in nodes {
+                    let same = match (&value, self.node_attr(m, &attribute)) {
+                        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+                        (None, None) => true,
+                        _ => false,
+                    };
+                    if same {
+                        let w = self.ws.resources[dependent].allowed.get_mut(&m).unwrap();
+                        *w = score::add(*w, c.score);
+                    }
+                }
+            }
+            let score = self.placed_score(i);
+            affected.insert(0, (n, score));
+        }
+        if c.score >= INFINITY && (c.dependent_role != Role::Promoted || c.primary_role != Role::Promoted) {
+            let allowed = &mut self.ws.resources[dependent].allowed;
+            for (n, w) in allowed.iter_mut() {
+                match affected.iter().find(|(m, _)| m == n) {
+                    Some(&(_, score)) => *w = score::add(*w, score),
+                    None => *w = -INFINITY,
+                }
+            }
+            for &(n, _) in &affected {
+                allowed.entry(n).or_insert(-INFINITY);
+            }
+        }
+    }
+
+    /// An instance's score on the node it was placed on (a cloned group's:
+    /// its first member's).
+    fn placed_score(&self, inst: RscIdx) -> i32 {
+        match self.ws.resources[inst].variant {
+            Variant::Primitive => self.assigned_score.get(&inst).copied().unwrap_or(0),
+            _ => self.ws.resources[inst].children.first().map_or(0, |&c| self.placed_score(c)),
         }
     }
 
@@ -1046,6 +1089,15 @@ impl<'a> Placement<'a> {
                     chosen = None;
                 }
             }
+        }
+        if let Some(n) = chosen {
+            // A forced placement keeps the node as the status section has it.
+            let score = if force {
+                self.ws.nodes[n].weight
+            } else {
+                self.ws.resources[r].allowed.get(&n).copied().unwrap_or(-INFINITY)
+            };
+            self.assigned_score.insert(r, score);
         }
         let res = &mut self.ws.resources[r];
         res.provisional = false;
