@@ -1184,6 +1184,11 @@ fn add_running(ws: &mut WorkingSet, rsc: RscIdx, node: NodeIdx, role: Role, fail
         if ws.nodes[node].maintenance && ws.resources[rsc].variant == Variant::Primitive {
             ws.resources[rsc].managed = false;
         }
+        if !ws.resources[rsc].managed {
+            // An unmanaged resource is pinned where it is found active.
+            let score = ws.resources[rsc].allowed.entry(node).or_insert(0);
+            *score = crate::score::add(*score, crate::score::INFINITY);
+        }
         if ws.resources[rsc].running_on.len() > 1 {
             handle_multiply_active(ws, rsc);
         }
