@@ -1368,6 +1368,13 @@ impl<'a> Placement<'a> {
                     if let Some(n) = self.ws.resources[prim].assigned_to {
                         self.ws.nodes[n].assigned_count =
                             self.ws.nodes[n].assigned_count.saturating_sub(1);
+                        // The node gets back what the instance would have used
+                        // (Pacemaker's pcmk__release_node_capacity).
+                        for (k, v) in self.ws.resources[prim].utilization.clone() {
+                            if let Some(capacity) = self.ws.nodes[n].utilization.get_mut(&k) {
+                                *capacity += v;
+                            }
+                        }
                     }
                     let res = &mut self.ws.resources[prim];
                     res.allowed = allowed;
