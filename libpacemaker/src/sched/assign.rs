@@ -539,9 +539,13 @@ impl<'a> Placement<'a> {
                     return;
                 }
                 if c.score >= INFINITY {
+                    // Blocked instances don't count; nodes hosting an
+                    // instance that the dependent has no score for are
+                    // listed as banned (Pacemaker's node_list_exclude).
                     let nodes: Vec<NodeIdx> = self.ws.resources[primary]
                         .children
                         .iter()
+                        .filter(|&&i| !self.ws.primitives_of(i).iter().any(|&m| self.ws.resources[m].blocked))
                         .filter_map(|&i| self.instance_location(i))
                         .collect();
                     let allowed = &mut self.ws.resources[dependent].allowed;
@@ -549,6 +553,9 @@ impl<'a> Placement<'a> {
                         if !nodes.contains(n) {
                             *w = -INFINITY;
                         }
+                    }
+                    for &n in &nodes {
+                        allowed.entry(n).or_insert(-INFINITY);
                     }
                 } else {
                     let children = self.ws.resources[primary].children.clone();
