@@ -24,6 +24,11 @@ pub struct Placement<'a> {
     /// then (Pacemaker's allocated_to keeps a copy of that node entry, and a
     /// mandatory colocation with a promotable clone's role adds it).
     assigned_weight: Vec<i32>,
+    /// Per clone instance: the clone's colocations it took on each time it
+    /// was considered for placement ("this with", then "with this"), as
+    /// Pacemaker's append_parent_colocation adds them (repeats included).
+    inherited_this_with: Vec<Vec<usize>>,
+    inherited_with_this: Vec<Vec<usize>>,
     /// Per clone: how many instances were placed on each node.
     clone_counts: Vec<BTreeMap<NodeIdx, usize>>,
     order: Vec<RscIdx>,
@@ -90,6 +95,8 @@ impl<'a> Placement<'a> {
             with_this: vec![Vec::new(); count],
             expanded_groups: vec![false; count],
             assigned_weight: vec![0; count],
+            inherited_this_with: vec![Vec::new(); count],
+            inherited_with_this: vec![Vec::new(); count],
             clone_counts: vec![BTreeMap::new(); count],
             order: Vec::new(),
             scores: String::new(),
@@ -390,6 +397,9 @@ impl<'a> Placement<'a> {
     /// group-internal ones, and those inherited from a group or clone parent.
     fn this_with_effective(&self, r: RscIdx) -> Vec<usize> {
         let mut list = self.this_with[r].clone();
+        for &ci in &self.inherited_this_with[r] {
+            self.insert_by_primary(&mut list, ci);
+        }
         if let Some(p) = self.ws.resources[r].parent {
             let parent = &self.ws.resources[p];
             if parent.variant == Variant::Group {
@@ -397,14 +407,8 @@ impl<'a> Placement<'a> {
                 if pos == 0 {
                     // "group with R" is "first member with R", merged into the
                     // member's own colocations in their order.
-                    let ws = &*self.ws;
                     for ci in self.this_with_effective_group(p) {
-                        let primary = ws.colocations[ci].primary;
-                        let at = list
-                            .iter()
-                            .position(|&other| consider_first(ws, primary, ws.colocations[other].primary).is_le())
-                            .unwrap_or(list.len());
-                        list.insert(at, ci);
+                        self.insert_by_primary(&mut list, ci);
                     }
                 } else {
                     // Once a member is unmanaged, later members need the group's
@@ -422,9 +426,6 @@ impl<'a> Placement<'a> {
                     }
                 }
             }
-            if parent.variant == Variant::Clone {
-                list.extend(self.this_with[p].iter().copied());
-            }
             if parent.variant == Variant::Bundle {
                 list.extend(self.bundle_colocations_for_container(p, r, true));
             }
@@ -434,10 +435,8 @@ impl<'a> Placement<'a> {
 
     fn this_with_effective_group(&self, g: RscIdx) -> Vec<usize> {
         let mut list = self.this_with[g].clone();
-        if let Some(p) = self.ws.resources[g].parent {
-            if self.ws.resources[p].variant == Variant::Clone {
-                list.extend(self.this_with[p].iter().copied());
-            }
+        for &ci in &self.inherited_this_with[g] {
+            self.insert_by_primary(&mut list, ci);
         }
         list
     }
@@ -446,16 +445,65 @@ impl<'a> Placement<'a> {
     /// member of a group being (or done being) assigned, the group's.
     fn with_this_effective(&self, r: RscIdx) -> Vec<usize> {
         let mut list = self.with_this[r].clone();
+        for &ci in &self.inherited_with_this[r] {
+            self.insert_by_dependent(&mut list, ci);
+        }
         if let Some(p) = self.ws.resources[r].parent {
             let parent = &self.ws.resources[p];
             if parent.variant == Variant::Group && parent.children.last() == Some(&r) && self.expanded_groups[p] {
                 list.extend(self.with_this[p].iter().copied());
+                for &ci in &self.inherited_with_this[p] {
+                    self.insert_by_dependent(&mut list, ci);
+                }
             }
             if parent.variant == Variant::Bundle {
                 list.extend(self.bundle_colocations_for_container(p, r, false));
             }
         }
         list
+    }
+
+    /// Inserts a colocation where Pacemaker's sorted insertion puts it:
+    /// before the first one whose primary is not to be considered earlier.
+    fn insert_by_primary(&self, list: &mut Vec<usize>, ci: usize) {
+        let ws = &*self.ws;
+        let primary = ws.colocations[ci].primary;
+        let at = list
+            .iter()
+            .position(|&other| consider_first(ws, primary, ws.colocations[other].primary).is_le())
+            .unwrap_or(list.len());
+        list.insert(at, ci);
+    }
+
+    /// As insert_by_primary, for colocations ordered by their dependents.
+    fn insert_by_dependent(&self, list: &mut Vec<usize>, ci: usize) {
+        let ws = &*self.ws;
+        let dependent = ws.colocations[ci].dependent;
+        let at = list
+            .iter()
+            .position(|&other| consider_first(ws, dependent, ws.colocations[other].dependent).is_le())
+            .unwrap_or(list.len());
+        list.insert(at, ci);
+    }
+
+    /// A clone instance takes on its clone's colocations when it is
+    /// considered for placement: all of them if not every node will get an
+    /// instance, otherwise only the negative and mandatory "this with" ones
+    /// and the negative "with this" ones (Pacemaker's append_parent_colocation).
+    fn inherit_clone_colocations(&mut self, clone: RscIdx, inst: RscIdx, all: bool) {
+        for ci in self.this_with[clone].clone() {
+            let score = self.ws.colocations[ci].score;
+            if all || score < 0 || score >= INFINITY {
+                self.inherited_this_with[inst].push(ci);
+            }
+        }
+        let inactive = self.ws.running_nodes(inst).is_empty();
+        for ci in self.with_this[clone].clone() {
+            let c = &self.ws.colocations[ci];
+            if (c.influence || inactive) && (all || c.score < 0) {
+                self.inherited_with_this[inst].push(ci);
+            }
+        }
     }
 
     fn apply_this_with(&mut self, r: RscIdx, ci: usize) {
@@ -497,15 +545,31 @@ impl<'a> Placement<'a> {
                     Role::Unknown
                 };
                 if role_filter != Role::Unknown {
+                    // Colocation with a role of a promotable clone: only instances
+                    // that will have that role count.
                     self.apply_coloc_with_promotable_role(dependent, primary, c);
                     return;
                 }
+                if self.interleaves_with(c.dependent, primary) {
+                    // Each instance follows the primary's instance on the best
+                    // node it could share (Pacemaker's find_compatible_child).
+                    match self.compatible_instance(dependent, primary) {
+                        Some(partner) => self.apply_coloc_to_dependent(dependent, partner, c),
+                        None if c.score >= INFINITY => {
+                            self.ws.resources[dependent].next_role = Role::Stopped;
+                        }
+                        None => {}
+                    }
+                    return;
+                }
                 if c.score >= INFINITY {
-                    // A blocked instance can't be relied on to stay where it is.
+                    // Blocked instances don't count; nodes hosting an
+                    // instance that the dependent has no score for are
+                    // listed as banned (Pacemaker's node_list_exclude).
                     let nodes: Vec<NodeIdx> = self.ws.resources[primary]
                         .children
                         .iter()
-                        .filter(|&&i| !self.ws.primitives_of(i).iter().any(|&p| self.ws.resources[p].blocked))
+                        .filter(|&&i| !self.ws.primitives_of(i).iter().any(|&m| self.ws.resources[m].blocked))
                         .filter_map(|&i| self.instance_location(i))
                         .collect();
                     let allowed = &mut self.ws.resources[dependent].allowed;
@@ -513,6 +577,9 @@ impl<'a> Placement<'a> {
                         if !nodes.contains(n) {
                             *w = -INFINITY;
                         }
+                    }
+                    for &n in &nodes {
+                        allowed.entry(n).or_insert(-INFINITY);
                     }
                 } else {
                     let children = self.ws.resources[primary].children.clone();
@@ -613,6 +680,38 @@ impl<'a> Placement<'a> {
             }
         }
         found
+    }
+
+    /// Whether a colocation of clone `dependent` with clone `primary` pairs
+    /// their instances: the dependent asks for interleaving and both allow
+    /// as many instances per node.
+    fn interleaves_with(&self, dependent: RscIdx, primary: RscIdx) -> bool {
+        let (d, p) = (&self.ws.resources[dependent], &self.ws.resources[primary]);
+        d.variant == Variant::Clone
+            && p.variant == Variant::Clone
+            && d.clone.interleave
+            && d.clone.clone_node_max == p.clone.clone_node_max
+    }
+
+    /// The instance of clone `primary` placed on the best-scoring node of
+    /// `dependent`'s (or on the node `dependent` is placed on), if any;
+    /// blocked instances do not count.
+    fn compatible_instance(&self, dependent: RscIdx, primary: RscIdx) -> Option<RscIdx> {
+        let candidates: Vec<NodeIdx> = match self.ws.resources[dependent].assigned_to {
+            Some(n) if !self.ws.resources[dependent].provisional => vec![n],
+            _ => self
+                .sorted_nodes(&self.ws.resources[dependent].allowed, None)
+                .into_iter()
+                .map(|(n, _)| n)
+                .collect(),
+        };
+        let instances = &self.ws.resources[primary].children;
+        candidates.into_iter().find_map(|n| {
+            instances.iter().copied().find(|&i| {
+                let blocked = self.ws.primitives_of(i).iter().any(|&m| self.ws.resources[m].blocked);
+                !blocked && self.instance_location(i) == Some(n)
+            })
+        })
     }
 
     fn instance_location(&self, inst: RscIdx) -> Option<NodeIdx> {
@@ -1140,15 +1239,19 @@ impl<'a> Placement<'a> {
         max: usize,
         per_host_max: usize,
     ) -> Vec<RscIdx> {
+        let colocated = self.instance_colocated_scores(r, &children);
         let ws = &*self.ws;
         let clone_allowed = ws.resources[r].allowed.clone();
-        super::list_sort::sort_like_glib(&mut children, &mut |&a, &b| cmp_instance(ws, &clone_allowed, a, b));
+        super::list_sort::sort_like_glib(&mut children, &mut |&a, &b| cmp_instance(ws, &clone_allowed, &colocated, a, b));
         // A clone's instances are looked up in this order while they are placed.
         if self.ws.resources[r].variant == Variant::Clone {
             self.ws.resources[r].children = children.clone();
         }
-        let available = (0..self.ws.nodes.len())
-            .filter(|&n| node_available(self.ws, n))
+        // Nodes the collective may run on are the ones that count.
+        let available = self.ws.resources[r]
+            .allowed
+            .keys()
+            .filter(|&&n| node_available(self.ws, n))
             .count();
         let per_host_max = per_host_max.max(1);
         let loop_max = if available > 0 {
@@ -1157,7 +1260,6 @@ impl<'a> Placement<'a> {
             1
         };
         let all_coloc = max < available;
-        let _ = all_coloc;
         self.clone_counts[r].clear();
         let mut allocated = 0;
         for &child in &children {
@@ -1181,7 +1283,7 @@ impl<'a> Placement<'a> {
                 continue;
             }
             if self
-                .assign_instance(r, child, Some(node), per_host_max)
+                .assign_instance(r, child, Some(node), all_coloc, per_host_max)
                 .is_some()
             {
                 allocated += 1;
@@ -1194,11 +1296,37 @@ impl<'a> Placement<'a> {
             if allocated >= max {
                 self.ban_everywhere(child);
                 self.assign(child, None);
-            } else if self.assign_instance(r, child, None, per_host_max).is_some() {
+            } else if self.assign_instance(r, child, None, all_coloc, per_host_max).is_some() {
                 allocated += 1;
             }
         }
         children
+    }
+
+    /// Each active instance's score on its current node once its parent's
+    /// colocations are folded in (what Pacemaker's cmp_instance_by_colocation
+    /// compares), worked out once rather than per comparison.
+    pub(super) fn instance_colocated_scores(&mut self, parent: RscIdx, instances: &[RscIdx]) -> HashMap<RscIdx, i32> {
+        let mut scores = HashMap::new();
+        for &inst in instances {
+            let Some(&current) = self.ws.running_nodes(inst).first() else { continue };
+            let mut table = BTreeMap::from([(current, self.ws.nodes[current].weight)]);
+            for ci in self.this_with[parent].clone() {
+                let c = self.ws.colocations[ci].clone();
+                let factor = c.score as f64 / INFINITY as f64;
+                self.add_colocated_node_scores(c.primary, &mut table, c.node_attribute.as_deref(), factor, false, false);
+            }
+            for ci in self.with_this[parent].clone() {
+                let c = self.ws.colocations[ci].clone();
+                if !c.influence {
+                    continue;
+                }
+                let factor = c.score as f64 / INFINITY as f64;
+                self.add_colocated_node_scores(c.dependent, &mut table, c.node_attribute.as_deref(), factor, false, true);
+            }
+            scores.insert(inst, table[&current]);
+        }
+        scores
     }
 
     fn is_provisional(&self, r: RscIdx) -> bool {
@@ -1245,8 +1373,18 @@ impl<'a> Placement<'a> {
         clone: RscIdx,
         inst: RscIdx,
         prefer: Option<NodeIdx>,
+        all_coloc: bool,
         per_host_max: usize,
     ) -> Option<NodeIdx> {
+        if !self.is_provisional(inst) {
+            return self.instance_location(inst);
+        }
+        if self.ws.resources[inst].assigning {
+            return None;
+        }
+        if self.ws.resources[clone].variant == Variant::Clone {
+            self.inherit_clone_colocations(clone, inst, all_coloc);
+        }
         if let Some(p) = prefer {
             let w = self.ws.resources[inst].allowed.get(&p).copied();
             if w.map(|w| w < 0).unwrap_or(true) {
@@ -1265,6 +1403,13 @@ impl<'a> Placement<'a> {
                     if let Some(n) = self.ws.resources[prim].assigned_to {
                         self.ws.nodes[n].assigned_count =
                             self.ws.nodes[n].assigned_count.saturating_sub(1);
+                        // The node gets back what the instance would have used
+                        // (Pacemaker's pcmk__release_node_capacity).
+                        for (k, v) in self.ws.resources[prim].utilization.clone() {
+                            if let Some(capacity) = self.ws.nodes[n].utilization.get_mut(&k) {
+                                *capacity += v;
+                            }
+                        }
                     }
                     let res = &mut self.ws.resources[prim];
                     res.assigned_to = None;
@@ -1344,6 +1489,7 @@ fn compare_capacities(ws: &WorkingSet, a: NodeIdx, b: NodeIdx) -> std::cmp::Orde
 pub(super) fn cmp_instance(
     ws: &WorkingSet,
     clone_allowed: &BTreeMap<NodeIdx, i32>,
+    colocated: &HashMap<RscIdx, i32>,
     a: RscIdx,
     b: RscIdx,
 ) -> std::cmp::Ordering {
@@ -1398,17 +1544,11 @@ pub(super) fn cmp_instance(
     if fa != fb {
         return if !fa { Less } else { Greater };
     }
-    instance_role(ws, b)
-        .cmp(&instance_role(ws, a))
+    // Higher score on the current node with the parent's colocations first.
+    let colocated_score = |r: RscIdx| colocated.get(&r).copied().unwrap_or(0);
+    colocated_score(b)
+        .cmp(&colocated_score(a))
         .then_with(|| ws.resources[a].instance.cmp(&ws.resources[b].instance))
-}
-
-fn instance_role(ws: &WorkingSet, r: RscIdx) -> Role {
-    ws.primitives_of(r)
-        .iter()
-        .map(|&p| ws.resources[p].role)
-        .max()
-        .unwrap_or(Role::Unknown)
 }
 
 /// The node scores Pacemaker compares when sorting resources (a group

@@ -293,6 +293,7 @@ pub fn set_instance_roles(placement: &mut Placement, clone: RscIdx) {
     }
     merge_promotion_preferences(placement, clone, &mut sort_index);
 
+    let colocated = placement.instance_colocated_scores(clone, &children);
     let ws = &*placement.ws;
     let clone_allowed = ws.resources[clone].allowed.clone();
     let mut sorted = children.clone();
@@ -300,7 +301,7 @@ pub fn set_instance_roles(placement: &mut Placement, clone: RscIdx) {
         sort_index[&b]
             .cmp(&sort_index[&a])
             .then_with(|| current_role(ws, b).cmp(&current_role(ws, a)))
-            .then_with(|| cmp_instance(ws, &clone_allowed, a, b))
+            .then_with(|| cmp_instance(ws, &clone_allowed, &colocated, a, b))
     });
     placement.ws.resources[clone].children = sorted.clone();
 

@@ -994,8 +994,13 @@ fn ban(ws: &mut WorkingSet, rsc: RscIdx, node: Option<NodeIdx>) {
         Some(n) => vec![n],
         None => (0..ws.nodes.len()).collect(),
     };
-    for n in nodes {
-        ws.resources[rsc].allowed.insert(n, -INFINITY);
+    // As a location constraint would: members and instances are banned too.
+    let mut pending = vec![rsc];
+    while let Some(r) = pending.pop() {
+        for &n in &nodes {
+            ws.resources[r].allowed.insert(n, -INFINITY);
+        }
+        pending.extend(ws.resources[r].children.iter().copied());
     }
 }
 
