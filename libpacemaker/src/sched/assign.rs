@@ -466,22 +466,20 @@ impl<'a> Placement<'a> {
     /// Inserts a colocation where Pacemaker's sorted insertion puts it:
     /// before the first one whose primary is not to be considered earlier.
     fn insert_by_primary(&self, list: &mut Vec<usize>, ci: usize) {
-        let ws = &*self.ws;
-        let primary = ws.colocations[ci].primary;
-        let at = list
-            .iter()
-            .position(|&other| consider_first(ws, primary, ws.colocations[other].primary).is_le())
-            .unwrap_or(list.len());
-        list.insert(at, ci);
+        self.insert_sorted_by(list, ci, |c| c.primary);
     }
 
     /// As insert_by_primary, for colocations ordered by their dependents.
     fn insert_by_dependent(&self, list: &mut Vec<usize>, ci: usize) {
+        self.insert_sorted_by(list, ci, |c| c.dependent);
+    }
+
+    fn insert_sorted_by(&self, list: &mut Vec<usize>, ci: usize, side: fn(&Colocation) -> RscIdx) {
         let ws = &*self.ws;
-        let dependent = ws.colocations[ci].dependent;
+        let rsc = side(&ws.colocations[ci]);
         let at = list
             .iter()
-            .position(|&other| consider_first(ws, dependent, ws.colocations[other].dependent).is_le())
+            .position(|&other| consider_first(ws, rsc, side(&ws.colocations[other])).is_le())
             .unwrap_or(list.len());
         list.insert(at, ci);
     }
