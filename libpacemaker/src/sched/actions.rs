@@ -1418,9 +1418,10 @@ impl<'a> Builder<'a> {
         let complex = super::member_task(&a.task);
         let notification = complex != a.task;
         let prims = self.ws.primitives_of(r);
+        // Pacemaker looks at a member's newest action for the task only.
         let member_actions: Vec<Vec<usize>> = prims
             .iter()
-            .map(|&p| self.plan.rsc_actions(p, complex))
+            .map(|&p| self.plan.rsc_actions(p, complex).last().copied().into_iter().collect())
             .collect();
         match variant {
             Variant::Group => {
@@ -1557,6 +1558,22 @@ impl<'a> Builder<'a> {
             if self.ws.resources[r].variant != Variant::Group {
                 continue;
             }
+            // A group's action is required as soon as a member's is
+            // (Pacemaker's group action flags, which say so on the group's
+            // action itself whenever an ordering consults them).
+            for (member_task, group_task) in [("stop", "stop"), ("start", "start"), ("promote", "promote"), ("demote", "demote"), ("stop", "stopped"), ("start", "running"), ("promote", "promoted"), ("demote", "demoted")] {
+                let required = self.ws.resources[r].children.iter().any(|&m| {
+                    self.plan.rsc_actions(m, member_task).first().is_some_and(|&a| !self.plan.actions[a].optional)
+                });
+                if required {
+                    for a in self.plan.rsc_actions(r, group_task) {
+                        if self.plan.actions[a].optional {
+                            self.plan.actions[a].optional = false;
+                            changed = true;
+                        }
+                    }
+                }
+            }
             for (member_task, group_task) in [("stop", "stopped"), ("start", "running"), ("promote", "promoted"), ("demote", "demoted")] {
                 let blocked = self.ws.resources[r].children.iter().any(|&m| {
                     self.plan.rsc_actions(m, member_task).first().is_some_and(|&a| !self.plan.actions[a].runnable)
@@ -1565,6 +1582,27 @@ impl<'a> Builder<'a> {
                     continue;
                 }
                 changed |= self.make_unrunnable(r, group_task);
+            }
+        }
+        changed
+    }
+
+    /// A clone's start or promotion (and their completions) cannot run when
+    /// no instance's can (Pacemaker's clone action flags say so on the
+    /// clone's action itself); returns whether any action changed.
+    fn summarize_clones(&mut self) -> bool {
+        let mut changed = false;
+        for r in 0..self.ws.resources.len() {
+            if self.ws.resources[r].variant != Variant::Clone {
+                continue;
+            }
+            for task in ["start", "running", "promote", "promoted"] {
+                for a in self.plan.rsc_actions(r, task) {
+                    if self.plan.actions[a].runnable && !self.first_flags(a).1 {
+                        self.plan.actions[a].runnable = false;
+                        changed = true;
+                    }
+                }
             }
         }
         changed
@@ -1590,6 +1628,7 @@ impl<'a> Builder<'a> {
         self.block_colocation_dependents();
         self.summarize_interleaved_clones();
         self.summarize_groups();
+        self.summarize_clones();
         self.propagate_in_pacemaker_order(&mut targets_of);
         // Then to a fixed point, for what that pass leaves (the results are
         // the same in any order; only which reason an action keeps is not).
@@ -1600,6 +1639,7 @@ impl<'a> Builder<'a> {
             changed |= self.block_colocation_dependents();
             changed |= self.summarize_interleaved_clones();
             changed |= self.summarize_groups();
+            changed |= self.summarize_clones();
             rounds += 1;
             for oi in 0..self.plan.orderings.len() {
                 if self.interleaved_orderings.contains(&oi) {

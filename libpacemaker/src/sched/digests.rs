@@ -738,6 +738,11 @@ impl super::actions::Builder<'_> {
                 if super::fencing::requirement(self.ws, r) != super::fencing::Requirement::Nothing {
                     self.plan.actions[start].reason = Some(DEFINITION_CHANGE.to_string());
                 }
+            } else {
+                // Placed nowhere: the start is still required, and cannot
+                // run (it makes what sums it up, a group's start, required).
+                let start = self.resource_action(r, "start", None, false);
+                self.plan.actions[start].reason = Some(DEFINITION_CHANGE.to_string());
             }
         }
         for &(r, node) in &changes.reloads {
