@@ -1250,13 +1250,17 @@ impl<'a> Builder<'a> {
             ..Default::default()
         });
         for child in self.ws.resources[first].children.clone() {
-            let task = first_task.to_string();
-            let firsts: Vec<usize> = self
-                .ws
-                .primitives_of(child)
-                .iter()
-                .flat_map(|&p| self.plan.rsc_actions(p, &task))
-                .collect();
+            let mut firsts = Vec::new();
+            for p in self.ws.primitives_of(child) {
+                let mut actions = self.plan.rsc_actions(p, first_task);
+                // As for any ordering, a missing "first" action is created
+                // (optional, on no node): an instance that stops still has
+                // a start for its restart ordering to make required.
+                if actions.is_empty() && first_task != "stop" && first_task != "demote" {
+                    actions.push(self.resource_action(p, first_task, None, true));
+                }
+                firsts.extend(actions);
+            }
             for f in firsts {
                 self.plan
                     .order(f, gate, of::ONE_OR_MORE | of::IMPLIES_THEN_PRINTED);
@@ -1394,7 +1398,8 @@ impl<'a> Builder<'a> {
             return (optional, runnable);
         }
         let complex = super::member_task(&a.task);
-        let mut node_optional = a.optional;
+        // On a node, only the instances there count (not the clone's own flag).
+        let mut node_optional = true;
         for p in self.ws.primitives_of(r) {
             for m in self.plan.rsc_actions(p, complex) {
                 if self.plan.actions[m].node == Some(node) && !self.plan.actions[m].optional {
@@ -1588,8 +1593,9 @@ impl<'a> Builder<'a> {
     }
 
     /// A clone's start or promotion (and their completions) cannot run when
-    /// no instance's can (Pacemaker's clone action flags say so on the
-    /// clone's action itself); returns whether any action changed.
+    /// no instance's can, and any of its actions is required when an
+    /// instance's is (Pacemaker's clone action flags say so on the clone's
+    /// action itself); returns whether any action changed.
     fn summarize_clones(&mut self) -> bool {
         let mut changed = false;
         for r in 0..self.ws.resources.len() {
@@ -1600,6 +1606,15 @@ impl<'a> Builder<'a> {
                 for a in self.plan.rsc_actions(r, task) {
                     if self.plan.actions[a].runnable && !self.first_flags(a).1 {
                         self.plan.actions[a].runnable = false;
+                        changed = true;
+                    }
+                }
+            }
+            // Required as soon as an instance's is.
+            for task in ["start", "running", "stop", "stopped", "promote", "promoted", "demote", "demoted"] {
+                for a in self.plan.rsc_actions(r, task) {
+                    if self.plan.actions[a].optional && !self.first_flags(a).0 {
+                        self.plan.actions[a].optional = false;
                         changed = true;
                     }
                 }

@@ -248,13 +248,18 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     builder.clear_unlocked_histories();
     builder.clear_orphan_failcounts();
     builder.schedule_shutdowns();
-    // A bundle orders its members itself (interleaved with its own orderings).
     // Pacemaker orders starts after unfencing as it creates them, before
     // any other ordering (the newest orderings are considered first).
     builder.order_unfencing();
+    // Orderings needing only some instances of a clone are made while the
+    // configuration is unpacked, before the internal ones.
+    let orders = builder.ws.orders.clone();
+    for o in orders.iter().filter(|o| o.min_first_instances > 0) {
+        builder.order_clone_min(&o.id, o.first, &o.first_task, o.then, &o.then_task, o.flags, o.min_first_instances);
+    }
     builder.internal_orderings_begin = builder.plan.orderings.len();
     // A group or clone orders its members itself, each member's own
-    // orderings first.
+    // orderings first; a bundle its members too, among its own orderings.
     let ordered_alone: Vec<RscIdx> = all
         .iter()
         .copied()
@@ -264,23 +269,10 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
         builder.internal_orderings(r);
     }
     builder.order_probes(&probe_orders);
-    let orders = builder.ws.orders.clone();
     builder.applying_configured_orderings = true;
     let configured_begin = builder.plan.orderings.len();
-    for o in orders {
-        if o.min_first_instances > 0 {
-            builder.order_clone_min(
-                &o.id,
-                o.first,
-                &o.first_task,
-                o.then,
-                &o.then_task,
-                o.flags,
-                o.min_first_instances,
-            );
-        } else {
-            builder.order_tasks(o.first, &o.first_task, o.then, &o.then_task, o.flags);
-        }
+    for o in orders.iter().filter(|o| o.min_first_instances == 0) {
+        builder.order_tasks(o.first, &o.first_task, o.then, &o.then_task, o.flags);
     }
     for gate in builder.ws.set_gates.clone() {
         builder.order_set_gate(&gate);
