@@ -1572,10 +1572,7 @@ impl<'a> Builder<'a> {
                 });
                 if required {
                     for a in self.plan.rsc_actions(r, group_task) {
-                        if self.plan.actions[a].optional {
-                            self.plan.actions[a].optional = false;
-                            changed = true;
-                        }
+                        changed |= self.set_required(a);
                     }
                 }
             }
@@ -1604,18 +1601,16 @@ impl<'a> Builder<'a> {
             }
             for task in ["start", "running", "promote", "promoted"] {
                 for a in self.plan.rsc_actions(r, task) {
-                    if self.plan.actions[a].runnable && !self.first_flags(a).1 {
-                        self.plan.actions[a].runnable = false;
-                        changed = true;
+                    if !self.first_flags(a).1 {
+                        changed |= self.set_unrunnable(a);
                     }
                 }
             }
             // Required as soon as an instance's is.
             for task in ["start", "running", "stop", "stopped", "promote", "promoted", "demote", "demoted"] {
                 for a in self.plan.rsc_actions(r, task) {
-                    if self.plan.actions[a].optional && !self.first_flags(a).0 {
-                        self.plan.actions[a].optional = false;
-                        changed = true;
+                    if !self.first_flags(a).0 {
+                        changed |= self.set_required(a);
                     }
                 }
             }
@@ -1627,12 +1622,21 @@ impl<'a> Builder<'a> {
     pub(super) fn make_unrunnable(&mut self, rsc: RscIdx, task: &str) -> bool {
         let mut changed = false;
         for a in self.plan.rsc_actions(rsc, task) {
-            if self.plan.actions[a].runnable {
-                self.plan.actions[a].runnable = false;
-                changed = true;
-            }
+            changed |= self.set_unrunnable(a);
         }
         changed
+    }
+
+    /// Marks an action unrunnable (without a reason, as a summary does);
+    /// returns whether it was runnable.
+    fn set_unrunnable(&mut self, a: usize) -> bool {
+        std::mem::replace(&mut self.plan.actions[a].runnable, false)
+    }
+
+    /// Marks an action required (without a reason, as a summary does);
+    /// returns whether it was optional.
+    fn set_required(&mut self, a: usize) -> bool {
+        std::mem::replace(&mut self.plan.actions[a].optional, false)
     }
 
     pub fn propagate(&mut self) {
