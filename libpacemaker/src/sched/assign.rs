@@ -772,8 +772,19 @@ impl<'a> Placement<'a> {
     }
 
     /// Whether a colocation's dependent may pull its primary around: when
-    /// its influence is on, or the primary is not active yet anyway.
+    /// its influence is on, or the primary is not active yet anyway. A
+    /// bundle's connection never moves its clean, active container (moving
+    /// the connection is cheap, moving the container interrupts service).
     fn has_influence(&self, c: &Colocation) -> bool {
+        let primary = &self.ws.resources[c.primary];
+        let dependent = &self.ws.resources[c.dependent];
+        if dependent.is_remote_connection
+            && super::bundle::is_bundle_member(self.ws, c.dependent)
+            && !primary.failed
+            && primary.running_on.len() == 1
+        {
+            return false;
+        }
         c.influence
             || self
                 .ws
