@@ -111,7 +111,9 @@ pub fn apply_executed(cib: &Element, ws: &WorkingSet, plan: &Plan, executed: &[E
         let failure = failures.iter().find(|f| f.action == i);
         let Some(node) = a.node else { continue };
         let (node_id, uname) = (ws.nodes[node].id.clone(), ws.nodes[node].uname.clone());
-        if a.task == "stonith" {
+        // A guest's "fencing" is a pseudo-action standing for its
+        // container's recovery: like any pseudo-action, it records nothing.
+        if a.task == "stonith" && !a.pseudo {
             // Unfencing leaves the node as it is.
             if !a.is_node_fencing() {
                 continue;

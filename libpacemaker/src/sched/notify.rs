@@ -137,13 +137,16 @@ impl Builder<'_> {
     ) -> usize {
         let mut action = Action {
             rsc: Some(clone),
-            task: task.to_string(),
+            task: "notify".to_string(),
             optional,
             runnable,
             pseudo: true,
             ..Default::default()
         };
+        // Every notification key names "notify", whose operation settings
+        // apply (also to the confirmations).
         super::monitors::describe_operation(self.ws, &mut action, clone);
+        action.task = task.to_string();
         action.op_key = key;
         self.plan.add_raw(action)
     }
@@ -240,7 +243,7 @@ impl Builder<'_> {
             for stop in self.plan.rsc_actions(p, "stop") {
                 let a = &self.plan.actions[stop];
                 let Some(node) = a.node else { continue };
-                if !a.pseudo || self.ws.is_guest(node) || !self.fenced_nodes().contains(&node) {
+                if !a.pseudo || !self.fenced_nodes().contains(&node) {
                     continue;
                 }
                 let Some(fencing) = (0..self.plan.actions.len()).find(|&f| {
@@ -423,6 +426,11 @@ impl Builder<'_> {
         post: bool,
         lists: &[(String, String)],
     ) {
+        // Recurring monitors wait for the round's post-notifications, even
+        // where this instance is not notified itself.
+        if post {
+            self.order_monitors_after(p, done);
+        }
         if !self.ws.nodes[node].online || !self.plan.actions[op].runnable {
             return;
         }
@@ -470,16 +478,19 @@ impl Builder<'_> {
         let i = self.plan.add_raw(action);
         self.plan.order(op, i, of::OPTIONAL);
         self.plan.order(i, done, of::OPTIONAL);
-        if post {
-            let monitors: Vec<usize> = (0..self.plan.actions.len())
-                .filter(|&m| {
-                    let a = &self.plan.actions[m];
-                    a.rsc == Some(p) && a.interval_ms > 0 && a.task != "cancel"
-                })
-                .collect();
-            for m in monitors {
-                self.plan.order(done, m, of::OPTIONAL);
-            }
+    }
+
+    /// An instance's recurring monitors after a round's post-notifications
+    /// are confirmed.
+    fn order_monitors_after(&mut self, p: RscIdx, post_done: usize) {
+        let monitors: Vec<usize> = (0..self.plan.actions.len())
+            .filter(|&m| {
+                let a = &self.plan.actions[m];
+                a.rsc == Some(p) && a.interval_ms > 0 && a.task != "cancel"
+            })
+            .collect();
+        for m in monitors {
+            self.plan.order(post_done, m, of::OPTIONAL);
         }
     }
 
