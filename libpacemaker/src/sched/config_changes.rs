@@ -35,9 +35,7 @@ impl Builder<'_> {
                 }
                 let res = &self.ws.resources[r];
                 let in_maintenance = res.maintenance || self.ws.nodes[node].maintenance;
-                let configured = res.ops.iter().any(|d| {
-                    d.enabled && d.name.eq_ignore_ascii_case(&task) && d.interval_ms == interval_ms
-                });
+                let configured = res.recurring_op_configured(&task, interval_ms);
                 let orphaned = !configured && self.ws.options.stop_orphan_actions;
                 if !in_maintenance && !orphaned {
                     continue;
