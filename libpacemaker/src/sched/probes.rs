@@ -7,6 +7,11 @@ use super::monitors::{RC_NOT_RUNNING, RC_PROMOTED};
 use crate::model::{order_flags as of, NodeIdx, Role, RscIdx, Variant, WorkingSet};
 use crate::unpack::strip_instance;
 
+/// The node attribute old versions set once a node's probes were done.
+const PROBED_ATTRIBUTE: &str = "probe_complete";
+/// The controller task that re-probes every resource on a node.
+pub const REPROBE_TASK: &str = "probe_again";
+
 /// A probe and the resource whose start waits for it.
 #[derive(Debug, Clone, Copy)]
 pub struct ProbeOrder {
@@ -28,6 +33,20 @@ impl Builder<'_> {
             // Offline and unclean nodes are never probed, nor remote nodes
             // where discovery is off.
             if !n.online || n.unclean || !n.rsc_discovery_enabled {
+                continue;
+            }
+            // Status saved before Pacemaker 1.1.14 may say the node's probes
+            // are incomplete: the node is asked to probe everything again
+            // itself instead.
+            if n.attrs.get(PROBED_ATTRIBUTE).is_some_and(|v| !crate::options::is_true(v)) {
+                let reprobe = self.plan.add_raw(super::actions::Action {
+                    task: REPROBE_TASK.to_string(),
+                    node: Some(node),
+                    optional: false,
+                    runnable: true,
+                    ..Default::default()
+                });
+                self.plan.actions[reprobe].add_meta("op_no_wait", "true");
                 continue;
             }
             for r in self.ws.top_level.clone() {
