@@ -133,19 +133,14 @@ impl Builder<'_> {
             return any;
         }
         // Anonymous: one instance stands for all. The one whose state is
-        // known here, else the one going to run here, else the first.
-        // Usually nothing of the clone has history here; then no instance is
-        // known, and checking each one (against all the others) is wasted.
-        let any_history_here = any_primitive(self.ws, clone, &|p| {
-            self.ws.resources[p].known_on.contains(&node)
-        });
+        // known here (its own history here, as unpacking matched history
+        // entries to instances), else the one going to run here, else the
+        // first.
         let known = |c: RscIdx| {
-            any_history_here
-                && self
-                    .ws
-                    .primitives_of(c)
-                    .iter()
-                    .any(|&p| self.known_on(p, node))
+            self.ws
+                .primitives_of(c)
+                .iter()
+                .any(|&p| self.ws.resources[p].known_on.contains(&node))
         };
         let assigned_here = |c: RscIdx| {
             let res = &self.ws.resources[c];
