@@ -151,6 +151,8 @@ fn execution_line(ws: &model::WorkingSet, plan: &sched::actions::Plan, i: usize,
             None if a.task == sched::shutdown::SHUTDOWN_TASK => {
                 lines.push(format!("  * Cluster action:  {} on {}", a.task, node))
             }
+            // crm_simulate doesn't list re-probing.
+            None if a.task == sched::probes::REPROBE_TASK => {}
             None => lines.push(format!("  * Pseudo action:   {}", a.task)),
             Some(r) => {
                 let id = if a.pseudo {

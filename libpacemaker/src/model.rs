@@ -388,6 +388,15 @@ pub struct RecordedOp {
 }
 
 impl Resource {
+    /// Whether a recurring operation is (still, and enabled) in the
+    /// configuration (Pacemaker's action_in_config); one that is not is
+    /// orphaned where it runs.
+    pub fn recurring_op_configured(&self, task: &str, interval_ms: u64) -> bool {
+        self.ops
+            .iter()
+            .any(|d| d.enabled && d.name.eq_ignore_ascii_case(task) && d.interval_ms == interval_ms)
+    }
+
     /// Whether the resource may live-migrate (`allow-migrate`; remote
     /// connections may by default, so that remote nodes can move without
     /// stopping what runs on them, but not guest nodes' connections, which
@@ -729,6 +738,12 @@ impl WorkingSet {
             cur = self.resources[p].parent;
         }
         None
+    }
+
+    /// Whether a group starts its members one after another and stops them
+    /// in reverse (its "ordered" meta-attribute, true unless set false).
+    pub fn group_is_ordered(&self, g: RscIdx) -> bool {
+        self.resources[g].meta.get("ordered").map(|v| crate::options::is_true(v)).unwrap_or(true)
     }
 
     pub fn is_promotable_member(&self, r: RscIdx) -> bool {

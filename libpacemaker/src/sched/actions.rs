@@ -247,9 +247,16 @@ impl Plan {
         idx
     }
 
-    pub fn order(&mut self, first: usize, then: usize, flags: u32) {
+    /// Orders `then` after `first`, returning the new ordering's index. As in
+    /// Pacemaker's order_actions, an ordering between the same two actions
+    /// that shares a flag with an existing one adds nothing (so a later
+    /// ordering's other flags are lost).
+    pub fn order(&mut self, first: usize, then: usize, flags: u32) -> Option<usize> {
         if first == then {
-            return;
+            return None;
+        }
+        if self.orderings_from(first).any(|o| o.then == then && o.flags & flags != 0) {
+            return None;
         }
         if self.into.len() <= then {
             self.into.resize_with(then + 1, Vec::new);
@@ -260,6 +267,7 @@ impl Plan {
         }
         self.from[first].push(self.orderings.len());
         self.orderings.push(Ordering { first, then, flags });
+        Some(self.orderings.len() - 1)
     }
 
     /// Makes ordering `o` start from `first` instead of its current first
@@ -1021,24 +1029,22 @@ impl<'a> Builder<'a> {
                 let mut previous: Option<RscIdx> = None;
                 let mut last_active: Option<RscIdx> = None;
                 let promotable = self.ws.is_promotable_member(r);
+                let ordered = self.ws.group_is_ordered(r);
                 for &m in &children {
                     // Each member's own orderings come first, as in Pacemaker
                     // (whose order of orderings decides which reason an
                     // action is given).
                     self.internal_orderings(m);
+                    // In an ordered group the first member's stop or demote
+                    // completing is what the group's completion waits for.
+                    let post_down = if ordered && previous.is_none() {
+                        of::IMPLIES_THEN
+                    } else {
+                        of::IMPLIES_THEN_PRINTED
+                    };
                     if promotable {
                         self.order_tasks(r, "demote", m, "demote", of::IMPLIES_FIRST_PRINTED);
-                        self.order_tasks(
-                            m,
-                            "demote",
-                            r,
-                            "demoted",
-                            if previous.is_none() {
-                                of::IMPLIES_THEN
-                            } else {
-                                of::IMPLIES_THEN_PRINTED
-                            },
-                        );
+                        self.order_tasks(m, "demote", r, "demoted", post_down);
                         self.order_tasks(
                             m,
                             "promote",
@@ -1049,17 +1055,7 @@ impl<'a> Builder<'a> {
                         self.order_tasks(r, "promote", m, "promote", of::IMPLIES_FIRST_PRINTED);
                     }
                     self.order_tasks(r, "stop", m, "stop", of::IMPLIES_FIRST_PRINTED);
-                    self.order_tasks(
-                        m,
-                        "stop",
-                        r,
-                        "stopped",
-                        if previous.is_none() {
-                            of::IMPLIES_THEN
-                        } else {
-                            of::IMPLIES_THEN_PRINTED
-                        },
-                    );
+                    self.order_tasks(m, "stop", r, "stopped", post_down);
                     self.order_tasks(r, "start", m, "start", of::IMPLIES_FIRST_PRINTED);
                     self.order_tasks(
                         m,
@@ -1068,7 +1064,15 @@ impl<'a> Builder<'a> {
                         "running",
                         of::RUNNABLE_LEFT | of::IMPLIES_THEN | of::IMPLIES_THEN_PRINTED,
                     );
-                    if let Some(p) = previous {
+                    if !ordered {
+                        // Unordered members start (and are promoted) as soon
+                        // as the group does, each on its own.
+                        let up = of::IMPLIES_THEN | of::RUNNABLE_LEFT | of::IMPLIES_FIRST_PRINTED;
+                        self.order_tasks(r, "start", m, "start", up);
+                        if promotable {
+                            self.order_tasks(r, "promote", m, "promote", up);
+                        }
+                    } else if let Some(p) = previous {
                         self.order_tasks(
                             p,
                             "start",
@@ -1089,11 +1093,12 @@ impl<'a> Builder<'a> {
                             self.order_tasks(m, "demote", p, "demote", of::OPTIONAL);
                         }
                     }
-                    // A partially active group stops in sequence: past the inactive
-                    // members, each active one before the last active one before it.
+                    // A partially active ordered group stops in sequence: past
+                    // the inactive members, each active one before the last
+                    // active one before it.
                     if !self.ws.resources[m].running_on.is_empty() {
                         let previous_inactive = previous.is_some_and(|p| self.ws.resources[p].running_on.is_empty());
-                        if let (true, Some(active)) = (previous_inactive, last_active) {
+                        if let (true, Some(active)) = (ordered && previous_inactive, last_active) {
                             self.order_tasks(m, "stop", active, "stop", of::OPTIONAL);
                         }
                         last_active = Some(m);
@@ -1177,10 +1182,10 @@ impl<'a> Builder<'a> {
                 if first == then && self.plan.actions[t].made_for_internal_ordering {
                     continue;
                 }
-                if interleaved {
-                    self.interleaved_orderings.insert(self.plan.orderings.len());
+                let ordering = self.plan.order(f, t, flags);
+                if let (true, Some(o)) = (interleaved, ordering) {
+                    self.interleaved_orderings.insert(o);
                 }
-                self.plan.order(f, t, flags);
             }
         }
         self.interleave_instances(first, &first_task, then, then_task, flags);

@@ -35,9 +35,7 @@ impl Builder<'_> {
                 }
                 let res = &self.ws.resources[r];
                 let in_maintenance = res.maintenance || self.ws.nodes[node].maintenance;
-                let configured = res.ops.iter().any(|d| {
-                    d.enabled && d.name.eq_ignore_ascii_case(&task) && d.interval_ms == interval_ms
-                });
+                let configured = res.recurring_op_configured(&task, interval_ms);
                 let orphaned = !configured && self.ws.options.stop_orphan_actions;
                 if !in_maintenance && !orphaned {
                     continue;
@@ -198,7 +196,18 @@ impl Builder<'_> {
     /// unpacking the history).
     pub fn clear_expired_fail_counts(&mut self) {
         for (r, node) in self.ws.expired_fail_counts.clone() {
-            self.clear_fail_count(r, node, Some("it expired"));
+            let clear = self.clear_fail_count(r, node, Some("it expired"));
+            // A remote connection waiting to reconnect forgets its failures
+            // only once any fencing of its node is done (Pacemaker's
+            // order_after_remote_fencing).
+            let res = &self.ws.resources[r];
+            if self.ws.options.stonith_enabled && res.remote_reconnect_ms > 0 {
+                if let Some(remote) = self.ws.node_by_name(&res.id) {
+                    let action = self.ws.options.stonith_action.clone();
+                    let fence = self.fence_op(remote, &action, true, None);
+                    self.plan.order(fence, clear, of::IMPLIES_THEN);
+                }
+            }
         }
     }
 

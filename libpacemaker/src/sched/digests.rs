@@ -534,10 +534,18 @@ pub fn check_definitions(ws: &WorkingSet, cib: &Element) -> DefinitionChanges {
                 continue;
             }
             if op.interval_ms > 0 {
-                let configured = res.ops.iter().any(|d| {
-                    d.name.eq_ignore_ascii_case(&op.task) && d.interval_ms == op.interval_ms
-                });
-                if !configured || res.maintenance || ws.nodes[node].maintenance {
+                let configured = res.recurring_op_configured(&op.task, op.interval_ms);
+                if res.maintenance || ws.nodes[node].maintenance {
+                    continue;
+                }
+                if !configured {
+                    // An orphaned recurring operation (cancelled by
+                    // `cancel_stale_recurring`) counts as a changed
+                    // definition: its failures are forgotten.
+                    let failed_here = res.failcount.get(&node).copied().unwrap_or(0) > 0;
+                    if failed_here && !changes.clear_failcounts.contains(&(r, node)) {
+                        changes.clear_failcounts.push((r, node));
+                    }
                     continue;
                 }
             }

@@ -183,12 +183,14 @@ fn order_resource_vs_fencing(
     for task in ["start", "promote"] {
         for a in plan.rsc_actions(r, task) {
             match requirement {
-                Requirement::Fencing | Requirement::Unfencing => plan.order(fencing, a, of::OPTIONAL),
+                Requirement::Fencing | Requirement::Unfencing => {
+                    plan.order(fencing, a, of::OPTIONAL);
+                }
                 Requirement::Quorum
                     if task == "start" && res.allowed.contains_key(&target) && !known_on(ws, r, target) =>
                 {
                     // Its state there is unknown: it may be active until fenced.
-                    plan.order(fencing, a, of::OPTIONAL | of::RUNNABLE_LEFT)
+                    plan.order(fencing, a, of::OPTIONAL | of::RUNNABLE_LEFT);
                 }
                 _ => {}
             }

@@ -147,7 +147,9 @@ impl Builder<'_> {
                         self.plan.order(host_fence, fence, of::RUNNABLE_LEFT | of::IMPLIES_THEN);
                     }
                 }
-                Some(stop) => self.plan.order(stop, fence, of::RUNNABLE_LEFT | of::IMPLIES_THEN),
+                Some(stop) => {
+                    self.plan.order(stop, fence, of::RUNNABLE_LEFT | of::IMPLIES_THEN);
+                }
                 None => {
                     // Thought stopped already (maybe its history was just
                     // cleaned): not down before the connection is.

@@ -7,6 +7,11 @@ use super::monitors::{RC_NOT_RUNNING, RC_PROMOTED};
 use crate::model::{order_flags as of, NodeIdx, Role, RscIdx, Variant, WorkingSet};
 use crate::unpack::strip_instance;
 
+/// The node attribute old versions set once a node's probes were done.
+const PROBED_ATTRIBUTE: &str = "probe_complete";
+/// The controller task that re-probes every resource on a node.
+pub const REPROBE_TASK: &str = "probe_again";
+
 /// A probe and the resource whose start waits for it.
 #[derive(Debug, Clone, Copy)]
 pub struct ProbeOrder {
@@ -28,6 +33,20 @@ impl Builder<'_> {
             // Offline and unclean nodes are never probed, nor remote nodes
             // where discovery is off.
             if !n.online || n.unclean || !n.rsc_discovery_enabled {
+                continue;
+            }
+            // Status saved before Pacemaker 1.1.14 may say the node's probes
+            // are incomplete: the node is asked to probe everything again
+            // itself instead.
+            if n.attrs.get(PROBED_ATTRIBUTE).is_some_and(|v| !crate::options::is_true(v)) {
+                let reprobe = self.plan.add_raw(super::actions::Action {
+                    task: REPROBE_TASK.to_string(),
+                    node: Some(node),
+                    optional: false,
+                    runnable: true,
+                    ..Default::default()
+                });
+                self.plan.actions[reprobe].add_meta("op_no_wait", "true");
                 continue;
             }
             for r in self.ws.top_level.clone() {
@@ -114,19 +133,14 @@ impl Builder<'_> {
             return any;
         }
         // Anonymous: one instance stands for all. The one whose state is
-        // known here, else the one going to run here, else the first.
-        // Usually nothing of the clone has history here; then no instance is
-        // known, and checking each one (against all the others) is wasted.
-        let any_history_here = any_primitive(self.ws, clone, &|p| {
-            self.ws.resources[p].known_on.contains(&node)
-        });
+        // known here (its own history here, as unpacking matched history
+        // entries to instances), else the one going to run here, else the
+        // first.
         let known = |c: RscIdx| {
-            any_history_here
-                && self
-                    .ws
-                    .primitives_of(c)
-                    .iter()
-                    .any(|&p| self.known_on(p, node))
+            self.ws
+                .primitives_of(c)
+                .iter()
+                .any(|&p| self.ws.resources[p].known_on.contains(&node))
         };
         let assigned_here = |c: RscIdx| {
             let res = &self.ws.resources[c];

@@ -60,8 +60,9 @@ fn order_stops_before(ws: &WorkingSet, plan: &mut Plan, node: NodeIdx, shutdown:
                 && a.task == "stop"
                 && a.rsc.is_some_and(|r| {
                     let res = &ws.resources[r];
-                    (res.managed || res.blocked)
-                        && !res.meta.get("maintenance").is_some_and(|v| crate::options::is_true(v))
+                    // Resources in maintenance are left alone (the cluster's
+                    // maintenance mode puts every resource there).
+                    (res.managed || res.blocked) && !res.maintenance
                 })
         })
         .collect();

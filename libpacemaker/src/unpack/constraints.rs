@@ -572,7 +572,15 @@ fn unpack_order(ws: &mut WorkingSet, c: &Element) {
                 Some(_) => order_kind(set),
                 None => kind,
             };
-            if sequential {
+            if set_kind == OrderKind::Serialize {
+                // Each member is serialized with every later one, whether
+                // or not the set is sequential.
+                for (i, &first) in members.iter().enumerate() {
+                    for &then in &members[i + 1..] {
+                        add_ordering_pair(ws, set_kind, symmetric, first, &action, then, &action);
+                    }
+                }
+            } else if sequential {
                 for w in members.windows(2) {
                     add_ordering_pair(ws, set_kind, symmetric, w[0], &action, w[1], &action);
                 }

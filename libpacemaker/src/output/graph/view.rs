@@ -22,6 +22,7 @@ pub(super) const FENCE_TASK: &str = "stonith";
 pub(super) const SHUTDOWN_TASK: &str = crate::sched::shutdown::SHUTDOWN_TASK;
 pub(super) const CLEAR_FAILCOUNT_TASK: &str = "clear_failcount";
 pub(super) const CLEAR_HISTORY_TASK: &str = crate::sched::shutdown_lock::CLEAR_HISTORY_TASK;
+pub(super) const REPROBE_TASK: &str = crate::sched::probes::REPROBE_TASK;
 
 pub(super) fn kind(a: &Action) -> Kind {
     if a.task == FENCE_TASK {
@@ -90,7 +91,7 @@ pub(super) fn operation_key(ws: &WorkingSet, a: &Action) -> String {
             (FENCE_TASK, Some(n)) => {
                 format!("stonith-{}-{}", ws.nodes[n].uname, fence_action(a))
             }
-            (SHUTDOWN_TASK, Some(n)) => format!("{}-{}", SHUTDOWN_TASK, ws.nodes[n].uname),
+            (SHUTDOWN_TASK | REPROBE_TASK, Some(n)) => format!("{}-{}", a.task, ws.nodes[n].uname),
             _ => a.task.clone(),
         },
     }
