@@ -1415,6 +1415,27 @@ impl<'a> Builder<'a> {
         (node_optional, runnable)
     }
 
+    /// The node an ordering's "then" action is judged on: its own, or for a
+    /// group's start the node the whole group is placed on (Pacemaker's
+    /// pcmk__update_action_for_orderings).
+    fn ordering_node(&self, then: usize) -> Option<NodeIdx> {
+        let a = &self.plan.actions[then];
+        match a.rsc {
+            Some(g) if a.node.is_none() && a.task == "start" && self.ws.resources[g].variant == Variant::Group => {
+                self.group_location(g)
+            }
+            _ => a.node,
+        }
+    }
+
+    /// The one node a group's members are placed on, if they are all on
+    /// the same one (unplaced members aside).
+    fn group_location(&self, g: RscIdx) -> Option<NodeIdx> {
+        let mut nodes = self.ws.primitives_of(g).into_iter().filter_map(|p| self.ws.resources[p].assigned_to);
+        let first = nodes.next()?;
+        nodes.all(|n| n == first).then_some(first)
+    }
+
     fn first_flags(&self, i: usize) -> (bool, bool) {
         let a = &self.plan.actions[i];
         let (mut optional, mut runnable) = (a.optional, a.runnable);
@@ -1680,8 +1701,7 @@ impl<'a> Builder<'a> {
                     if k > 0 && first_node.is_some() && self.plan.actions[t].node != first_node {
                         continue;
                     }
-                    let (first_optional, first_runnable) =
-                        self.first_flags_for(first, self.plan.actions[t].node);
+                    let (first_optional, first_runnable) = self.first_flags_for(first, self.ordering_node(t));
                     changed |= self.apply_ordering(first, t, flags, first_optional, first_runnable);
                 }
             }
@@ -1737,7 +1757,7 @@ impl<'a> Builder<'a> {
                 if k > 0 && self.plan.actions[t].rsc.is_some_and(|r| super::bundle::is_inside_bundle(self.ws, r)) {
                     continue;
                 }
-                let (first_optional, first_runnable) = self.first_flags_for(first, self.plan.actions[t].node);
+                let (first_optional, first_runnable) = self.first_flags_for(first, self.ordering_node(t));
                 let target_before = flags_of(self, t);
                 self.apply_ordering(first, t, flags, first_optional, first_runnable);
                 if flags_of(self, t) != target_before {
