@@ -7,6 +7,35 @@ use std::collections::HashMap;
 use crate::model::{order_flags as of, NodeIdx, Role, RscIdx, Variant, WorkingSet};
 use crate::options::NoQuorumPolicy;
 
+/// The kinds of effect an ordering has, in the order Pacemaker's
+/// update_action_for_ordering_flags applies them one after the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OrderingStep {
+    ImpliesThen,
+    Restart,
+    ImpliesFirst,
+    PromotedImpliesFirst,
+    RunnableLeft,
+    Asymmetrical,
+    /// Put in the transition because the other side is required.
+    Shown,
+    /// A blocked, unmanaged resource's stop that can't run.
+    BlockedStop,
+}
+
+impl OrderingStep {
+    const ALL: [OrderingStep; 8] = [
+        OrderingStep::ImpliesThen,
+        OrderingStep::Restart,
+        OrderingStep::ImpliesFirst,
+        OrderingStep::PromotedImpliesFirst,
+        OrderingStep::RunnableLeft,
+        OrderingStep::Asymmetrical,
+        OrderingStep::Shown,
+        OrderingStep::BlockedStop,
+    ];
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Action {
     pub rsc: Option<RscIdx>,
@@ -1098,7 +1127,7 @@ impl<'a> Builder<'a> {
                     // active one before it.
                     if !self.ws.resources[m].running_on.is_empty() {
                         let previous_inactive = previous.is_some_and(|p| self.ws.resources[p].running_on.is_empty());
-                        if let (true, Some(active)) = (ordered && previous_inactive, last_active) {
+                        if let (true, true, Some(active)) = (ordered, previous_inactive, last_active) {
                             self.order_tasks(m, "stop", active, "stop", of::OPTIONAL);
                         }
                         last_active = Some(m);
@@ -1542,6 +1571,7 @@ impl<'a> Builder<'a> {
     }
 
     fn set_reason(&mut self, target: usize, because: usize, change: &str) {
+
         let (trsc, brsc) = (
             self.plan.actions[target].rsc,
             self.plan.actions[because].rsc,
@@ -1642,6 +1672,40 @@ impl<'a> Builder<'a> {
             }
         }
         changed
+    }
+
+    /// Brings a group's or clone's action in line with its members' as
+    /// seen from an action on `other_node`: required when a member's is,
+    /// and unrunnable when the members' say it can't run (a group's
+    /// completion when any member's action can't, a clone's start or
+    /// promotion when no instance's can).
+    fn refresh_collective_flags(&mut self, i: usize, other_node: Option<NodeIdx>) {
+        let Some(r) = self.plan.actions[i].rsc else { return };
+        let variant = self.ws.resources[r].variant;
+        let task = self.plan.actions[i].task.clone();
+        let completion = super::member_task(&task) != task;
+        match variant {
+            Variant::Group => {
+                let (optional, runnable) = self.first_flags(i);
+                if !optional {
+                    self.set_required(i);
+                }
+                if !runnable && completion {
+                    self.set_unrunnable(i);
+                }
+            }
+            Variant::Clone => {
+                let (optional, _) = self.first_flags_for(i, other_node);
+                if !optional {
+                    self.set_required(i);
+                }
+                let (_, runnable) = self.first_flags(i);
+                if !runnable && matches!(task.as_str(), "start" | "running" | "promote" | "promoted") {
+                    self.set_unrunnable(i);
+                }
+            }
+            _ => {}
+        }
     }
 
     /// Marks `rsc`'s `task` actions unrunnable; returns whether any was runnable.
@@ -1745,8 +1809,14 @@ impl<'a> Builder<'a> {
                 continue;
             }
             let Ordering { first, flags, .. } = self.plan.orderings[oi];
-            let first_before = flags_of(self, first);
+            // Looking up a collective action's flags for an ordering updates
+            // the action itself (without a reason, and not as a change that
+            // is passed on), as Pacemaker's group and clone action flags do.
+            let then_node = self.plan.actions[then].node;
             let first_node = self.plan.actions[first].node;
+            self.refresh_collective_flags(first, then_node);
+            self.refresh_collective_flags(then, first_node);
+            let first_before = flags_of(self, first);
             let targets = targets_of.entry(then).or_insert_with(|| self.then_targets(then)).clone();
             for (k, &t) in targets.iter().enumerate() {
                 if k > 0 && first_node.is_some() && self.plan.actions[t].node != first_node {
@@ -1758,10 +1828,22 @@ impl<'a> Builder<'a> {
                     continue;
                 }
                 let (first_optional, first_runnable) = self.first_flags_for(first, self.ordering_node(t));
-                let target_before = flags_of(self, t);
-                self.apply_ordering(first, t, flags, first_optional, first_runnable);
-                if flags_of(self, t) != target_before {
-                    then_changed = true;
+                let has_parent = self.plan.actions[t].rsc.is_some_and(|r| self.ws.resources[r].parent.is_some());
+                for step in OrderingStep::ALL {
+                    let target_before = flags_of(self, t);
+                    self.apply_ordering_step(step, first, t, flags, first_optional, first_runnable);
+                    if flags_of(self, t) != target_before {
+                        then_changed = true;
+                        // A changed action inside a group or clone is gone
+                        // over again at once, before the ordering's other
+                        // effects and the collective's other members (as
+                        // Pacemaker's pcmk__update_ordered_actions does), so
+                        // what follows from it may give its followers their
+                        // reason first.
+                        if has_parent {
+                            self.update_for_orderings(t, targets_of, depth + 1);
+                        }
+                    }
                 }
             }
             if flags_of(self, first) != first_before {
@@ -1791,6 +1873,23 @@ impl<'a> Builder<'a> {
         first_runnable: bool,
     ) -> bool {
         let mut changed = false;
+        for step in OrderingStep::ALL {
+            changed |= self.apply_ordering_step(step, first, then, flags, first_optional, first_runnable);
+        }
+        changed
+    }
+
+    /// Applies one kind of an ordering's effects (see [`OrderingStep`]).
+    fn apply_ordering_step(
+        &mut self,
+        step: OrderingStep,
+        first: usize,
+        then: usize,
+        flags: u32,
+        first_optional: bool,
+        first_runnable: bool,
+    ) -> bool {
+        let mut changed = false;
         // A migrating resource's start or stop doesn't force other
         // resources' actions (it does its own group's or clone's).
         let first_migrating = match (self.plan.actions[first].rsc, self.plan.actions[then].rsc) {
@@ -1798,51 +1897,55 @@ impl<'a> Builder<'a> {
             (Some(fr), None) => self.migrating.contains(&fr),
             _ => false,
         };
-        if flags & of::IMPLIES_THEN != 0
+        if step == OrderingStep::ImpliesThen
+            && flags & of::IMPLIES_THEN != 0
             && self.plan.actions[then].optional
             && !first_optional
             && !first_migrating
         {
             changed |= self.clear_optional(then, first);
         }
-        if flags & of::RESTART != 0 {
+        if step == OrderingStep::Restart && flags & of::RESTART != 0 {
             changed |= self.restart_ordering(first, then);
         }
         // Pacemaker requires "first" only where its own flag lags behind
         // what it stands for (a collective's pseudo-action whose members
         // are required); a primitive's optional action stays optional.
-        if flags & of::IMPLIES_FIRST != 0
+        if step == OrderingStep::ImpliesFirst
+            && flags & of::IMPLIES_FIRST != 0
             && !self.plan.actions[then].optional
             && !first_optional
             && self.plan.actions[first].optional
         {
             changed |= self.clear_optional(first, then);
         }
-        if flags & of::PROMOTED_IMPLIES_FIRST != 0
+        if step == OrderingStep::PromotedImpliesFirst
+            && flags & of::PROMOTED_IMPLIES_FIRST != 0
             && !self.plan.actions[then].optional
             && self.plan.actions[then].rsc.is_some_and(|r| self.ws.resources[r].role == Role::Promoted)
             && self.plan.actions[first].optional
         {
             changed |= self.clear_optional(first, then);
         }
-        if flags & of::RUNNABLE_LEFT != 0 && self.plan.actions[then].runnable && !first_runnable {
+        if step == OrderingStep::RunnableLeft && flags & of::RUNNABLE_LEFT != 0 && self.plan.actions[then].runnable && !first_runnable {
             changed |= self.clear_runnable(then, first);
         }
-        if flags & of::ASYMMETRICAL != 0 {
+        if step == OrderingStep::Asymmetrical && flags & of::ASYMMETRICAL != 0 {
             changed |= self.asymmetric_ordering(first, then, first_runnable);
         }
         // Shown (and put in the graph) because the other side is required.
-        if flags & of::IMPLIES_THEN_PRINTED != 0
+        if step == OrderingStep::Shown
+            && flags & of::IMPLIES_THEN_PRINTED != 0
             && self.plan.actions[first].runnable
             && !first_optional
         {
             self.plan.actions[then].print_always = true;
         }
-        if flags & of::IMPLIES_FIRST_PRINTED != 0 && !self.plan.actions[then].optional {
+        if step == OrderingStep::Shown && flags & of::IMPLIES_FIRST_PRINTED != 0 && !self.plan.actions[then].optional {
             self.plan.actions[first].print_always = true;
         }
         // A blocked, unmanaged resource that can't stop holds up what depends on it.
-        if flags & (of::IMPLIES_THEN | of::IMPLIES_FIRST | of::RESTART) != 0 {
+        if step == OrderingStep::BlockedStop && flags & (of::IMPLIES_THEN | of::IMPLIES_FIRST | of::RESTART) != 0 {
             if let Some(fr) = self.plan.actions[first].rsc {
                 let f = &self.plan.actions[first];
                 let res = &self.ws.resources[fr];

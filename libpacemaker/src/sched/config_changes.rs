@@ -124,6 +124,9 @@ impl Builder<'_> {
             for stop in stops {
                 self.plan.order(stop, shutdown, of::OPTIONAL);
             }
+            for stop in super::shutdown::stops_before_shutdown(self.ws, &self.plan, node) {
+                self.plan.actions[stop].optional = false;
+            }
         }
     }
 

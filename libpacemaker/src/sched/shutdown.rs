@@ -47,13 +47,14 @@ pub fn order_shutdowns(ws: &WorkingSet, plan: &mut Plan) {
     }
 }
 
-/// Orders every stop on the node before its shutdown, which can't happen
-/// while a stop can't.
-fn order_stops_before(ws: &WorkingSet, plan: &mut Plan, node: NodeIdx, shutdown: usize) {
+/// The stops on a node that its shutdown waits for (and that it makes
+/// required): those of resources not in maintenance that are managed, or
+/// blocked (whose stop that can't run then holds the shutdown up).
+pub fn stops_before_shutdown(ws: &WorkingSet, plan: &Plan, node: NodeIdx) -> Vec<usize> {
     if ws.nodes[node].maintenance {
-        return;
+        return Vec::new();
     }
-    let stops: Vec<usize> = (0..plan.actions.len())
+    (0..plan.actions.len())
         .filter(|&i| {
             let a = &plan.actions[i];
             a.node == Some(node)
@@ -65,8 +66,16 @@ fn order_stops_before(ws: &WorkingSet, plan: &mut Plan, node: NodeIdx, shutdown:
                     (res.managed || res.blocked) && !res.maintenance
                 })
         })
-        .collect();
-    for stop in stops {
+        .collect()
+}
+
+/// Orders every stop on the node before its shutdown, which can't happen
+/// while a stop can't.
+fn order_stops_before(ws: &WorkingSet, plan: &mut Plan, node: NodeIdx, shutdown: usize) {
+    if ws.nodes[node].maintenance {
+        return;
+    }
+    for stop in stops_before_shutdown(ws, plan, node) {
         plan.order(stop, shutdown, of::OPTIONAL | of::RUNNABLE_LEFT);
         if !plan.actions[stop].runnable {
             plan.actions[shutdown].runnable = false;
