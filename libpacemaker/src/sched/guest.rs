@@ -197,7 +197,6 @@ impl Builder<'_> {
             self.fence_during_planning(node, "container failed");
         }
         let action = &self.plan.actions[a];
-        let recurring = action.interval_ms > 0 && action.task != "cancel";
         match action.task.as_str() {
             "start" | "promote" => {
                 // Recovering the container recovers what runs inside.
@@ -209,7 +208,10 @@ impl Builder<'_> {
                     self.order_then_stop(a, connection, of::OPTIONAL);
                 }
             }
-            _ if recurring => self.order_start_then_action(connection, a, of::IMPLIES_THEN),
+            // A cancellation (which has its operation's interval) needs
+            // nothing of the connection: it can't be done later anyway.
+            "cancel" => {}
+            _ if action.interval_ms > 0 => self.order_start_then_action(connection, a, of::IMPLIES_THEN),
             _ => self.order_start_then_action(connection, a, of::OPTIONAL),
         }
     }
