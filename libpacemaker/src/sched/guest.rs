@@ -127,7 +127,11 @@ impl Builder<'_> {
     /// for the recovery of their container: what ran there is stopped by it.
     pub fn fence_guests(&mut self) {
         let any_managed = self.ws.resources.iter().any(|r| r.managed);
-        for n in 0..self.ws.nodes.len() {
+        // By name, as Pacemaker keeps its node list (which decides the
+        // order the fencing actions are created and listed in).
+        let mut guests: Vec<NodeIdx> = (0..self.ws.nodes.len()).collect();
+        guests.sort_by(|&x, &y| crate::output::status::natural_cmp(&self.ws.nodes[x].uname, &self.ws.nodes[y].uname));
+        for n in guests {
             let Some(container) = self.ws.guest_container(n) else { continue };
             if !self.ws.nodes[n].remote_requires_reset || !any_managed || !self.guest_can_be_fenced(n) {
                 continue;
