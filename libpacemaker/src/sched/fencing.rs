@@ -194,24 +194,37 @@ fn order_resource_vs_fencing(
             }
         }
     }
-    if !requirement.needs_fencing() {
-        return;
-    }
-    // A migrate_to needs what the start it replaces needs.
-    for a in plan.rsc_actions(r, "migrate_to") {
-        if plan.actions[a].migrate_runnable {
-            plan.order(fencing, a, of::OPTIONAL);
+    if requirement.needs_fencing() {
+        // A migrate_to needs what the start it replaces needs.
+        for a in plan.rsc_actions(r, "migrate_to") {
+            if plan.actions[a].migrate_runnable {
+                plan.order(fencing, a, of::OPTIONAL);
+            }
         }
     }
+    // Stops implied by fencing come after it; on a guest node always, its
+    // "fencing" being the stop of its container.
+    if !requirement.needs_fencing() && !ws.is_guest(target) {
+        return;
+    }
     let top = ws.top_parent(r);
+    // Inside a bundle only the collective's stop waits: ordering the
+    // member's own would loop through the bundle's container.
+    let bundled = ws.resources[top].parent.is_some();
     for stop in plan.rsc_actions(r, "stop") {
         if plan.actions[stop].node != Some(target) {
             continue;
         }
-        plan.order(fencing, stop, of::PRESERVE);
+        if !bundled {
+            plan.order(fencing, stop, of::PRESERVE);
+        }
         if let Some(&top_stop) = plan.rsc_actions(top, "stop").last() {
             plan.order(fencing, top_stop, of::PRESERVE);
         }
+    }
+    if bundled {
+        // Recovered after the bundle's implied stop instead.
+        return;
     }
     for demote in plan.rsc_actions(r, "demote") {
         let a = &plan.actions[demote];
