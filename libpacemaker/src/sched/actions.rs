@@ -1305,47 +1305,82 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// When a primary of a mandatory colocation can no longer start anywhere,
-    /// its dependents can't start either (pcmk__block_colocation_dependents).
-    fn block_colocation_dependents(&mut self) -> bool {
+    /// Blocks the dependents of every unrunnable start or promotion (see
+    /// `block_dependents_of`); returns whether any action changed.
+    fn block_colocation_dependents(&mut self, targets_of: &mut HashMap<usize, Vec<usize>>) -> bool {
         let mut changed = false;
-        for ci in 0..self.ws.colocations.len() {
-            let c = self.ws.colocations[ci].clone();
-            if c.score < crate::score::INFINITY {
+        // Newest first, as Pacemaker walks its actions.
+        for a in (0..self.plan.actions.len()).rev() {
+            changed |= self.block_dependents_of(a, targets_of, 0);
+        }
+        changed
+    }
+
+    /// When an unrunnable start (promotion) leaves no part of its resource
+    /// able to start (be promoted), the resources with a mandatory
+    /// colocation with it can't either (Pacemaker's
+    /// pcmk__block_colocation_dependents): their starts (promotions) become
+    /// unrunnable "due to colocation with" the resource of that action.
+    /// Returns whether any action changed.
+    fn block_dependents_of(&mut self, action: usize, targets_of: &mut HashMap<usize, Vec<usize>>, depth: usize) -> bool {
+        let a = &self.plan.actions[action];
+        let is_start = a.task == "start";
+        if a.runnable || a.interval_ms != 0 || !(is_start || a.task == "promote") {
+            return false;
+        }
+        let Some(reason_rsc) = a.rsc else { return false };
+        let task = a.task.clone();
+        // The collective whose parts all count (a bundle for its members).
+        let mut primary = self.ws.top_parent(reason_rsc);
+        if let Some(bundle) = self.ws.resources[primary].parent {
+            primary = bundle;
+        }
+        let mandatory: Vec<(RscIdx, Role)> = self
+            .ws
+            .colocations
+            .iter()
+            .filter(|c| c.primary == primary && c.score >= crate::score::INFINITY)
+            .filter(|c| is_start || c.primary_role == Role::Promoted)
+            .map(|c| (c.dependent, c.dependent_role))
+            .collect();
+        if mandatory.is_empty() {
+            return false;
+        }
+        // Blocked only if no part of it can still do it.
+        let blocked = self.ws.resources[primary].children.iter().all(|&child| {
+            self.plan.rsc_actions(child, &task).last().is_some_and(|&c| !self.plan.actions[c].runnable)
+        });
+        if !blocked {
+            return false;
+        }
+        let reason = format!("colocation with {}", self.ws.resources[reason_rsc].id);
+        let mut changed = false;
+        for (dependent, dependent_role) in mandatory {
+            let blocked_task = if dependent_role == Role::Promoted { "promote" } else { "start" };
+            changed |= self.mark_blocked(dependent, blocked_task, &reason, targets_of, depth);
+        }
+        changed
+    }
+
+    /// Makes a resource's (and everything inside it's) `task` actions
+    /// unrunnable for `reason`, passing the effect on as Pacemaker's
+    /// mark_action_blocked does.
+    fn mark_blocked(&mut self, r: RscIdx, task: &str, reason: &str, targets_of: &mut HashMap<usize, Vec<usize>>, depth: usize) -> bool {
+        let mut changed = false;
+        for i in self.plan.rsc_actions(r, task).into_iter().rev() {
+            if !self.plan.actions[i].runnable {
                 continue;
             }
-            let primary = self.ws.top_parent(c.primary);
-            let starts: Vec<usize> = if self.ws.resources[primary].variant == Variant::Primitive {
-                self.plan.rsc_actions(primary, "start")
-            } else {
-                self.plan
-                    .rsc_actions(primary, "start")
-                    .into_iter()
-                    .filter(|&i| self.plan.actions[i].node.is_none())
-                    .collect()
-            };
-            if starts.is_empty() || starts.iter().any(|&i| self.plan.actions[i].runnable) {
-                continue;
+            self.plan.actions[i].runnable = false;
+            if self.plan.actions[i].reason.is_none() {
+                self.plan.actions[i].reason = Some(reason.to_string());
             }
-            let task = if c.dependent_role == Role::Promoted {
-                "promote"
-            } else {
-                "start"
-            };
-            let reason = format!("colocation with {}", self.ws.resources[primary].id);
-            let mut targets = vec![c.dependent];
-            targets.extend(self.ws.primitives_of(c.dependent));
-            for t in targets {
-                for i in self.plan.rsc_actions(t, task) {
-                    if self.plan.actions[i].runnable {
-                        self.plan.actions[i].runnable = false;
-                        if self.plan.actions[i].reason.is_none() {
-                            self.plan.actions[i].reason = Some(reason.clone());
-                        }
-                        changed = true;
-                    }
-                }
-            }
+            changed = true;
+            self.block_dependents_of(i, targets_of, depth + 1);
+            self.update_for_orderings(i, targets_of, depth + 1);
+        }
+        for child in self.ws.resources[r].children.clone() {
+            changed |= self.mark_blocked(child, task, reason, targets_of, depth);
         }
         changed
     }
@@ -1522,6 +1557,22 @@ impl<'a> Builder<'a> {
                     runnable = false;
                 }
             }
+            // A bundle sums up its containers, or for promotion, demotion
+            // and notifications its inner clone's instances (Pacemaker's
+            // bundle action flags).
+            Variant::Bundle => {
+                let mut any_runnable = false;
+                for m in super::bundle::summarized_members(self.ws, r, complex) {
+                    let member_task = if self.ws.resources[m].variant == Variant::Primitive { complex } else { a.task.as_str() };
+                    let Some(&c) = self.plan.rsc_actions(m, member_task).last() else { continue };
+                    let (member_optional, member_runnable) = self.first_flags(c);
+                    optional &= member_optional;
+                    any_runnable |= member_runnable;
+                }
+                if !any_runnable && complex != "stop" && complex != "demote" {
+                    runnable = false;
+                }
+            }
             _ => {
                 let mut any_runnable = false;
                 let mut any = false;
@@ -1645,14 +1696,14 @@ impl<'a> Builder<'a> {
         changed
     }
 
-    /// A clone's start or promotion (and their completions) cannot run when
-    /// no instance's can, and any of its actions is required when an
-    /// instance's is (Pacemaker's clone action flags say so on the clone's
-    /// action itself); returns whether any action changed.
+    /// A clone's (or bundle's) start or promotion (and their completions)
+    /// cannot run when no instance's (replica's) can, and any of its actions
+    /// is required when an instance's is (Pacemaker's clone and bundle action
+    /// flags say so on the action itself); returns whether any action changed.
     fn summarize_clones(&mut self) -> bool {
         let mut changed = false;
         for r in 0..self.ws.resources.len() {
-            if self.ws.resources[r].variant != Variant::Clone {
+            if !matches!(self.ws.resources[r].variant, Variant::Clone | Variant::Bundle) {
                 continue;
             }
             for task in ["start", "running", "promote", "promoted"] {
@@ -1734,7 +1785,7 @@ impl<'a> Builder<'a> {
         // targets are worked out once (many probes order into one clone start).
         let mut targets_of: HashMap<usize, Vec<usize>> = HashMap::new();
         self.update_one_or_more();
-        self.block_colocation_dependents();
+        self.block_colocation_dependents(&mut targets_of);
         self.summarize_interleaved_clones();
         self.summarize_groups();
         self.summarize_clones();
@@ -1745,7 +1796,7 @@ impl<'a> Builder<'a> {
         let mut rounds = 0;
         while changed && rounds < 1000 {
             changed = self.update_one_or_more();
-            changed |= self.block_colocation_dependents();
+            changed |= self.block_colocation_dependents(&mut targets_of);
             changed |= self.summarize_interleaved_clones();
             changed |= self.summarize_groups();
             changed |= self.summarize_clones();
@@ -1791,6 +1842,8 @@ impl<'a> Builder<'a> {
         }
         let flags_of = |b: &Self, a: usize| (b.plan.actions[a].optional, b.plan.actions[a].runnable);
         let mut then_changed = false;
+        // Actions that become unrunnable here, whose dependents may be blocked.
+        let mut newly_unrunnable = Vec::new();
         let mut befores = self.plan.ordering_ids_into(then);
         // Newest first, the configured orderings as older than the internal ones.
         let age = |oi: usize| {
@@ -1834,6 +1887,9 @@ impl<'a> Builder<'a> {
                     self.apply_ordering_step(step, first, t, flags, first_optional, first_runnable);
                     if flags_of(self, t) != target_before {
                         then_changed = true;
+                        if target_before.1 && !self.plan.actions[t].runnable {
+                            newly_unrunnable.push(t);
+                        }
                         // A changed action inside a group or clone is gone
                         // over again at once, before the ordering's other
                         // effects and the collective's other members (as
@@ -1854,6 +1910,9 @@ impl<'a> Builder<'a> {
             }
         }
         if then_changed {
+            for t in newly_unrunnable {
+                self.block_dependents_of(t, targets_of, depth + 1);
+            }
             self.update_for_orderings(then, targets_of, depth + 1);
             for after in self.plan.orderings_from(then).map(|o| o.then).collect::<Vec<_>>().into_iter().rev() {
                 self.update_for_orderings(after, targets_of, depth + 1);

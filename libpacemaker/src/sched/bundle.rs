@@ -132,6 +132,17 @@ pub fn is_inside_bundle(ws: &WorkingSet, r: RscIdx) -> bool {
     false
 }
 
+/// What a bundle's action for `task` (a member task: "start", "promote",
+/// ...) sums up: the inner clone's instances for role changes and
+/// notifications, the replicas' containers for anything else.
+pub(super) fn summarized_members(ws: &WorkingSet, r: RscIdx, task: &str) -> Vec<RscIdx> {
+    let Some(bundle) = ws.resources[r].bundle.as_ref() else { return Vec::new() };
+    match bundle.child {
+        Some(clone) if matches!(task, "promote" | "demote" | "notify" | "notified") => ws.resources[clone].children.clone(),
+        _ => bundle.replicas.iter().map(|rep| rep.container).collect(),
+    }
+}
+
 /// Whether `r` is a bundle whose inner resource is promotable.
 pub(super) fn has_promotable_child(ws: &WorkingSet, r: RscIdx) -> bool {
     ws.resources[r]

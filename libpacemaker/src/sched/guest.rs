@@ -127,7 +127,11 @@ impl Builder<'_> {
     /// for the recovery of their container: what ran there is stopped by it.
     pub fn fence_guests(&mut self) {
         let any_managed = self.ws.resources.iter().any(|r| r.managed);
-        for n in 0..self.ws.nodes.len() {
+        // By name, as Pacemaker keeps its node list (which decides the
+        // order the fencing actions are created and listed in).
+        let mut guests: Vec<NodeIdx> = (0..self.ws.nodes.len()).collect();
+        guests.sort_by(|&x, &y| crate::output::status::natural_cmp(&self.ws.nodes[x].uname, &self.ws.nodes[y].uname));
+        for n in guests {
             let Some(container) = self.ws.guest_container(n) else { continue };
             if !self.ws.nodes[n].remote_requires_reset || !any_managed || !self.guest_can_be_fenced(n) {
                 continue;
@@ -199,7 +203,6 @@ impl Builder<'_> {
             self.fence_during_planning(node, "container failed");
         }
         let action = &self.plan.actions[a];
-        let recurring = action.interval_ms > 0 && action.task != "cancel";
         match action.task.as_str() {
             "start" | "promote" => {
                 // Recovering the container recovers what runs inside.
@@ -211,7 +214,10 @@ impl Builder<'_> {
                     self.order_then_stop(a, connection, of::OPTIONAL);
                 }
             }
-            _ if recurring => self.order_start_then_action(connection, a, of::IMPLIES_THEN),
+            // A cancellation (which has its operation's interval) needs
+            // nothing of the connection: it can't be done later anyway.
+            "cancel" => {}
+            _ if action.interval_ms > 0 => self.order_start_then_action(connection, a, of::IMPLIES_THEN),
             _ => self.order_start_then_action(connection, a, of::OPTIONAL),
         }
     }
