@@ -1388,6 +1388,19 @@ impl<'a> Builder<'a> {
     /// Flags of a "first" action as seen by a "then" on `then_node`: for a
     /// clone, whether it is required is judged by its instances on that node
     /// only (runnability stays clone-wide), as Pacemaker does.
+    /// The node an ordered ("then") action is taken to be on when the flags of
+    /// what comes before it are worked out: its own, but for a group's start
+    /// the node the group is placed on.
+    fn ordering_node_of_then(&self, then: usize) -> Option<NodeIdx> {
+        let a = &self.plan.actions[then];
+        match a.rsc {
+            Some(r) if self.ws.resources[r].variant == Variant::Group && a.task == "start" => {
+                super::promote::location_of(self.ws, r)
+            }
+            _ => a.node,
+        }
+    }
+
     fn first_flags_for(&self, i: usize, then_node: Option<NodeIdx>) -> (bool, bool) {
         let (optional, runnable) = self.first_flags(i);
         let a = &self.plan.actions[i];
@@ -1723,6 +1736,10 @@ impl<'a> Builder<'a> {
             let first_before = flags_of(self, first);
             let first_node = self.plan.actions[first].node;
             let targets = targets_of.entry(then).or_insert_with(|| self.then_targets(then)).clone();
+            // Pacemaker works out "first"'s flags once, for the node of the
+            // ordered action itself (a group's start: where the group is
+            // placed), and hands them to the members and instances as well.
+            let then_node = self.ordering_node_of_then(then);
             for (k, &t) in targets.iter().enumerate() {
                 if k > 0 && first_node.is_some() && self.plan.actions[t].node != first_node {
                     continue;
@@ -1732,7 +1749,7 @@ impl<'a> Builder<'a> {
                 if k > 0 && self.plan.actions[t].rsc.is_some_and(|r| super::bundle::is_inside_bundle(self.ws, r)) {
                     continue;
                 }
-                let (first_optional, first_runnable) = self.first_flags_for(first, self.plan.actions[t].node);
+                let (first_optional, first_runnable) = self.first_flags_for(first, then_node);
                 let target_before = flags_of(self, t);
                 self.apply_ordering(first, t, flags, first_optional, first_runnable);
                 if flags_of(self, t) != target_before {
