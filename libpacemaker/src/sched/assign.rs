@@ -357,7 +357,8 @@ impl<'a> Placement<'a> {
                 && !self.ws.options.have_watchdog);
         if !managed {
             self.ws.resources[r].managed = false;
-            let role = self.ws.resources[r].role;
+            let res = &self.ws.resources[r];
+            let role = if res.started_before_roles { Role::Started } else { res.role };
             self.ws.resources[r].next_role = role;
             let current = self.ws.resources[r].running_on.first().copied();
             self.finalize(r, current, true);

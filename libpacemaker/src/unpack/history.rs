@@ -64,6 +64,7 @@ pub(super) fn unpack_history(ws: &mut WorkingSet, status: &Element) {
             // A started instance of a promotable clone is unpromoted.
             if ws.resources[r].role == Role::Started && ws.is_promotable_member(r) {
                 ws.resources[r].role = Role::Unpromoted;
+                ws.resources[r].started_before_roles = true;
             }
         }
     }
@@ -316,7 +317,17 @@ fn default_on_fail(ws: &WorkingSet, rsc: &Resource, op: &Op) -> OnFail {
         .iter()
         .find(|d| d.name == op.task && d.interval_ms == op.interval_ms)
         .and_then(|d| d.on_fail.clone());
-    let value = configured.map(|v| v.to_ascii_lowercase());
+    let mut value = configured.map(|v| v.to_ascii_lowercase());
+    // A demote without its own on-fail takes that of the promoted role's
+    // recurring monitor (unless that says demote).
+    if value.is_none() && op.task == "demote" {
+        value = rsc
+            .ops
+            .iter()
+            .filter(|d| d.name == "monitor" && d.role == Some(Role::Promoted) && d.enabled && d.interval_ms > 0)
+            .filter_map(|d| d.on_fail.as_deref().map(str::to_ascii_lowercase))
+            .find(|v| v != "demote");
+    }
     // A failure inside a container restarts the container.
     if value.is_none() && rsc.container.is_some() {
         return OnFail::RestartContainer;
