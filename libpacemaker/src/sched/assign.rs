@@ -775,6 +775,18 @@ impl<'a> Placement<'a> {
     /// Whether a colocation's dependent may pull its primary around: when
     /// its influence is on, or the primary is not active yet anyway.
     fn has_influence(&self, c: &Colocation) -> bool {
+        // A bundle's connection (which may run apart from its container)
+        // doesn't move a clean container that is active on one node:
+        // moving the container interrupts the service, the connection not.
+        let dependent = &self.ws.resources[c.dependent];
+        let primary = &self.ws.resources[c.primary];
+        if dependent.is_remote_connection
+            && super::bundle::is_bundle_member(self.ws, c.dependent)
+            && !primary.failed
+            && primary.running_on.len() == 1
+        {
+            return false;
+        }
         c.influence
             || self
                 .ws
