@@ -194,24 +194,36 @@ fn order_resource_vs_fencing(
             }
         }
     }
-    if !requirement.needs_fencing() {
-        return;
-    }
-    // A migrate_to needs what the start it replaces needs.
-    for a in plan.rsc_actions(r, "migrate_to") {
-        if plan.actions[a].migrate_runnable {
-            plan.order(fencing, a, of::OPTIONAL);
+    if requirement.needs_fencing() {
+        // A migrate_to needs what the start it replaces needs.
+        for a in plan.rsc_actions(r, "migrate_to") {
+            if plan.actions[a].migrate_runnable {
+                plan.order(fencing, a, of::OPTIONAL);
+            }
         }
     }
+    // What stops or demotes with the node comes after its fencing when it
+    // needs fencing, and always on a guest node (whose "fencing" is the
+    // container's stop). Inside a bundle only the bundle's stop is ordered:
+    // the member's own actions would close a loop through the container.
+    if !requirement.needs_fencing() && !ws.is_guest(target) {
+        return;
+    }
+    let bundled = super::bundle::is_inside_bundle(ws, r);
     let top = ws.top_parent(r);
     for stop in plan.rsc_actions(r, "stop") {
         if plan.actions[stop].node != Some(target) {
             continue;
         }
-        plan.order(fencing, stop, of::PRESERVE);
+        if !bundled {
+            plan.order(fencing, stop, of::PRESERVE);
+        }
         if let Some(&top_stop) = plan.rsc_actions(top, "stop").last() {
             plan.order(fencing, top_stop, of::PRESERVE);
         }
+    }
+    if bundled {
+        return;
     }
     for demote in plan.rsc_actions(r, "demote") {
         let a = &plan.actions[demote];
