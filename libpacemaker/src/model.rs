@@ -248,6 +248,11 @@ pub struct Resource {
     pub blocked: bool,
     pub failure_ignored: bool,
     pub start_pending: bool,
+    /// A promotable instance that history left "Started" (its last start was
+    /// not followed by a demote): shown unpromoted, but Pacemaker keeps
+    /// Started as the role an unmanaged instance is headed for, which leaves
+    /// it a promotion priority.
+    pub started_before_roles: bool,
     pub target_role: Option<Role>,
     pub role: Role,
     pub next_role: Role,
@@ -439,6 +444,7 @@ impl Resource {
             blocked: false,
             failure_ignored: false,
             start_pending: false,
+            started_before_roles: false,
             target_role: None,
             role: Role::Stopped,
             next_role: Role::Unknown,

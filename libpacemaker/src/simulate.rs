@@ -71,8 +71,8 @@ fn node_state_mut<'a>(
 /// lrm_resources children, so recording an action doesn't scan every entry.
 #[derive(Default)]
 struct NodeHistoryIndex {
-    /// Entry positions by id (the first entry of each id).
-    by_id: HashMap<String, usize>,
+    /// By id: the first entry's position and how many entries have that id.
+    by_id: HashMap<String, (usize, usize)>,
 }
 
 impl NodeHistoryIndex {
@@ -89,11 +89,14 @@ impl NodeHistoryIndex {
     }
 
     fn add(&mut self, pos: usize, id: &str) {
-        self.by_id.entry(id.to_string()).or_insert(pos);
+        self.by_id.entry(id.to_string()).or_insert((pos, 0)).1 += 1;
     }
 
+    /// The entry of this id, if there is exactly one: Pacemaker looks entries
+    /// up by an XPath that must match once, so a duplicated id counts as
+    /// absent and a new entry is added.
     fn position(&self, id: &str) -> Option<usize> {
-        self.by_id.get(id).copied()
+        self.by_id.get(id).filter(|&&(_, count)| count == 1).map(|&(pos, _)| pos)
     }
 }
 

@@ -169,10 +169,11 @@ fn displayable_role(ws: &WorkingSet, r: RscIdx) -> Role {
 /// One primitive's status line (without indentation or bullet).
 pub fn primitive_line(ws: &WorkingSet, r: RscIdx, name: &str, show_pending: bool) -> String {
     let res = &ws.resources[r];
-    // An inactive resource locked to a node is shown there.
+    // An inactive resource is shown where an action of it is pending, else
+    // where it is locked to.
     let node = match res.running_on[..] {
         [n] => Some(n),
-        [] => res.lock_node,
+        [] => res.pending_node.or(res.lock_node),
         _ => None,
     };
     primitive_line_at(ws, r, name, node, show_pending)

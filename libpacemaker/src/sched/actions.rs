@@ -1453,7 +1453,6 @@ impl<'a> Builder<'a> {
 
     // --- Propagation --------------------------------------------------------
 
-    /// Effective flags of a collective action as the "first" of an ordering.
     /// Flags of a "first" action as seen by a "then" on `then_node`: for a
     /// clone, whether it is required is judged by its instances on that node
     /// only (runnability stays clone-wide), as Pacemaker does.
@@ -1871,6 +1870,10 @@ impl<'a> Builder<'a> {
             self.refresh_collective_flags(then, first_node);
             let first_before = flags_of(self, first);
             let targets = targets_of.entry(then).or_insert_with(|| self.then_targets(then)).clone();
+            // Pacemaker works out "first"'s flags once, for the node of the
+            // ordered action itself (a group's start: where the group is
+            // placed), and hands them to the members and instances as well.
+            let first_flags_node = self.ordering_node(then);
             for (k, &t) in targets.iter().enumerate() {
                 if k > 0 && first_node.is_some() && self.plan.actions[t].node != first_node {
                     continue;
@@ -1880,7 +1883,7 @@ impl<'a> Builder<'a> {
                 if k > 0 && self.plan.actions[t].rsc.is_some_and(|r| super::bundle::is_inside_bundle(self.ws, r)) {
                     continue;
                 }
-                let (first_optional, first_runnable) = self.first_flags_for(first, self.ordering_node(t));
+                let (first_optional, first_runnable) = self.first_flags_for(first, first_flags_node);
                 let has_parent = self.plan.actions[t].rsc.is_some_and(|r| self.ws.resources[r].parent.is_some());
                 for step in OrderingStep::ALL {
                     let target_before = flags_of(self, t);

@@ -357,7 +357,8 @@ impl<'a> Placement<'a> {
                 && !self.ws.options.have_watchdog);
         if !managed {
             self.ws.resources[r].managed = false;
-            let role = self.ws.resources[r].role;
+            let res = &self.ws.resources[r];
+            let role = if res.started_before_roles { Role::Started } else { res.role };
             self.ws.resources[r].next_role = role;
             let current = self.ws.resources[r].running_on.first().copied();
             self.finalize(r, current, true);
@@ -1015,37 +1016,114 @@ impl<'a> Placement<'a> {
         list
     }
 
-    /// Resources that must end up on the same node as `r` (mandatory
-    /// colocations, transitively, both directions).
-    fn colocated_set(&self, r: RscIdx) -> Vec<RscIdx> {
-        let mut set = vec![r];
-        let mut i = 0;
-        while i < set.len() {
-            let cur = set[i];
-            for c in &self.ws.colocations {
-                if c.score < INFINITY {
-                    continue;
-                }
-                let is_clone = |x: RscIdx| self.ws.resources[x].variant == Variant::Clone;
-                let other = if c.dependent == cur {
-                    c.primary
-                } else if c.primary == cur {
-                    // Whether a non-clone goes where one of a clone's
-                    // instances does is not known yet.
-                    if is_clone(cur) && !is_clone(c.dependent) {
-                        continue;
-                    }
-                    c.dependent
-                } else {
-                    continue;
-                };
-                if !set.contains(&other) {
-                    set.push(other);
+    /// Resources that must end up on the same node as `r`: mandatory
+    /// colocations followed transitively both ways, as the resources involved
+    /// know them now (a clone instance with the colocations it inherited),
+    /// in Pacemaker's order (its colocated_resources methods).
+    fn colocated_resources(&self, r: RscIdx, orig: RscIdx, list: &mut Vec<RscIdx>) {
+        let res = &self.ws.resources[r];
+        if res.variant == Variant::Group {
+            // Members of a group are colocated: each one's resources count.
+            for &m in &res.children {
+                self.colocated_resources(m, orig, list);
+            }
+        }
+        if list.contains(&r) {
+            return;
+        }
+        list.push(r);
+        let is_clone = |x: RscIdx| self.ws.resources[x].variant == Variant::Clone;
+        // An expanded group has handed its colocations to its members.
+        let (this_with, with_this) = if res.variant == Variant::Group {
+            if self.expanded_groups[r] {
+                (Vec::new(), Vec::new())
+            } else {
+                let mut this_with = self.this_with[r].clone();
+                this_with.extend(self.inherited_this_with[r].iter().copied());
+                let mut with_this = self.with_this[r].clone();
+                with_this.extend(self.inherited_with_this[r].iter().copied());
+                (this_with, with_this)
+            }
+        } else {
+            (self.this_with_effective(r), self.with_this_effective(r))
+        };
+        for ci in this_with {
+            let c = &self.ws.colocations[ci];
+            if c.primary != orig && c.score >= INFINITY && self.affects_location(c.dependent, c) {
+                self.colocated_resources(c.primary, orig, list);
+            }
+        }
+        for ci in with_this {
+            let c = &self.ws.colocations[ci];
+            if c.dependent == orig {
+                continue;
+            }
+            // Whether a non-clone goes where one of a clone's instances
+            // does is not known yet.
+            if is_clone(r) && !is_clone(c.dependent) {
+                continue;
+            }
+            if c.score >= INFINITY && self.affects_location(c.dependent, c) {
+                self.colocated_resources(c.dependent, orig, list);
+            }
+        }
+    }
+
+    /// Whether a colocation (looked at ahead of assignment) is about where
+    /// the dependent runs rather than its role: not so for a role colocation
+    /// of a promotable instance already placed.
+    fn affects_location(&self, dependent: RscIdx, c: &Colocation) -> bool {
+        let res = &self.ws.resources[dependent];
+        let promotable_parent = res.parent.is_some_and(|p| self.ws.resources[p].clone.promotable);
+        !(c.dependent_role >= Role::Unpromoted && promotable_parent && !res.provisional)
+    }
+
+    /// Adds what a not yet placed resource will use to `total` (Pacemaker's
+    /// add_utilization methods): a group all its members not listed
+    /// themselves, a clone or bundle one instance's worth.
+    fn add_utilization(&self, r: RscIdx, listed: &[RscIdx], total: &mut BTreeMap<String, i64>) {
+        let res = &self.ws.resources[r];
+        if !res.provisional {
+            return;
+        }
+        match res.variant {
+            Variant::Primitive => {
+                for (k, v) in &res.utilization {
+                    *total.entry(k.clone()).or_insert(0) += v;
                 }
             }
-            i += 1;
+            Variant::Group => {
+                for &m in &res.children {
+                    if self.ws.resources[m].provisional && !listed.contains(&m) {
+                        self.add_utilization(m, listed, total);
+                    }
+                }
+            }
+            Variant::Clone => {
+                let mut existing = false;
+                for &child in &res.children {
+                    if listed.contains(&child) {
+                        existing = true;
+                    } else if self.ws.resources[child].children.iter().any(|m| listed.contains(m)) {
+                        // A member of a cloned group is listed: its instance counts.
+                        self.add_utilization(child, listed, total);
+                        existing = true;
+                    }
+                }
+                if !existing {
+                    if let Some(&first) = res.children.first() {
+                        self.add_utilization(first, listed, total);
+                    }
+                }
+            }
+            Variant::Bundle => {
+                // Replicas are alike; only containers have utilization.
+                let first = res.bundle.as_ref().and_then(|b| b.replicas.first()).map(|rep| rep.container);
+                if let Some(container) = first {
+                    self.add_utilization(container, listed, total);
+                }
+            }
         }
-        set
     }
 
     /// Bans nodes without enough remaining capacity (non-default placement
@@ -1059,16 +1137,11 @@ impl<'a> Placement<'a> {
         {
             return None;
         }
+        let mut listed = Vec::new();
+        self.colocated_resources(r, r, &mut listed);
         let mut total: BTreeMap<String, i64> = BTreeMap::new();
-        for c in self.colocated_set(r) {
-            for p in self.ws.primitives_of(c) {
-                if p != r && !self.ws.resources[p].provisional {
-                    continue;
-                }
-                for (k, v) in &self.ws.resources[p].utilization {
-                    *total.entry(k.clone()).or_insert(0) += v;
-                }
-            }
+        for &c in &listed {
+            self.add_utilization(c, &listed, &mut total);
         }
         let own = self.ws.resources[r].utilization.clone();
         let enough = |ws: &WorkingSet, n: NodeIdx, need: &BTreeMap<String, i64>| {

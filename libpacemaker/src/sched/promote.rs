@@ -18,7 +18,7 @@ use crate::score::{self, INFINITY};
 
 /// The node an instance will be active on: for a cloned group, the one
 /// node all its placed members are on (none if they are split).
-fn location_of(ws: &WorkingSet, inst: RscIdx) -> Option<NodeIdx> {
+pub(super) fn location_of(ws: &WorkingSet, inst: RscIdx) -> Option<NodeIdx> {
     let mut nodes: Vec<NodeIdx> = ws
         .primitives_of(inst)
         .iter()

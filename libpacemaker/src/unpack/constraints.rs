@@ -495,28 +495,22 @@ fn add_ordering_pair(
     then: RscIdx,
     then_task: &str,
 ) {
+    // The deprecated restart-type=restart makes optional orderings restart "then"
+    // (and its stop required by the stop of "first", in the inverse ordering).
+    let restarts_then = kind == OrderKind::Optional
+        && ws.resources[then].meta.get("restart-type").is_some_and(|v| v == "restart");
     let mut flags = flags_for(kind, first_task, false, symmetric);
-    // The deprecated restart-type=restart makes optional orderings restart "then".
-    if kind == OrderKind::Optional
-        && ws.resources[then]
-            .meta
-            .get("restart-type")
-            .map(|v| v == "restart")
-            .unwrap_or(false)
-    {
+    if restarts_then {
         flags |= of::IMPLIES_THEN;
     }
     add_order(ws, first, first_task, then, then_task, flags);
     if symmetric && kind != OrderKind::Serialize {
         if let (Some(inv_then), Some(inv_first)) = (invert(then_task), invert(first_task)) {
-            add_order(
-                ws,
-                then,
-                inv_then,
-                first,
-                inv_first,
-                flags_for(kind, inv_then, true, symmetric),
-            );
+            let mut inverse_flags = flags_for(kind, inv_then, true, symmetric);
+            if restarts_then {
+                inverse_flags |= of::IMPLIES_FIRST;
+            }
+            add_order(ws, then, inv_then, first, inv_first, inverse_flags);
         }
     }
 }

@@ -14,6 +14,8 @@ use crate::model::{ActiveRecurring, FailedOp, NodeIdx, OnFail, RecordedOp, Resou
 use crate::score::INFINITY;
 
 // OCF exit codes used below.
+/// The node an lrm_rsc_op ran on, as recorded in the entry itself.
+const ATTR_ON_NODE: &str = "on_node";
 const OCF_OK: i32 = 0;
 const OCF_INVALID_PARAM: i32 = 2;
 const OCF_UNIMPLEMENTED: i32 = 3;
@@ -62,6 +64,7 @@ pub(super) fn unpack_history(ws: &mut WorkingSet, status: &Element) {
             // A started instance of a promotable clone is unpromoted.
             if ws.resources[r].role == Role::Started && ws.is_promotable_member(r) {
                 ws.resources[r].role = Role::Unpromoted;
+                ws.resources[r].started_before_roles = true;
             }
         }
     }
@@ -314,7 +317,17 @@ fn default_on_fail(ws: &WorkingSet, rsc: &Resource, op: &Op) -> OnFail {
         .iter()
         .find(|d| d.name == op.task && d.interval_ms == op.interval_ms)
         .and_then(|d| d.on_fail.clone());
-    let value = configured.map(|v| v.to_ascii_lowercase());
+    let mut value = configured.map(|v| v.to_ascii_lowercase());
+    // A demote without its own on-fail takes that of the promoted role's
+    // recurring monitor (unless that says demote).
+    if value.is_none() && op.task == "demote" {
+        value = rsc
+            .ops
+            .iter()
+            .filter(|d| d.name == "monitor" && d.role == Some(Role::Promoted) && d.enabled && d.interval_ms > 0)
+            .filter_map(|d| d.on_fail.as_deref().map(str::to_ascii_lowercase))
+            .find(|v| v != "demote");
+    }
     // A failure inside a container restarts the container.
     if value.is_none() && rsc.container.is_some() {
         return OnFail::RestartContainer;
@@ -646,7 +659,11 @@ fn replay_ops<'s>(ws: &WorkingSet, history: StatusHistory<'s>, rsc: RscIdx, node
             set_state_from_result(ws, rsc, &mut r, op, OCF_NOT_RUNNING);
             r.role = Role::Stopped;
             r.bans.push((Some(node), true));
-            r.failed_probe_rc = Some(op.rc);
+            // Shown beside the resource only when the entry names its node
+            // (entries of old CIBs have no on_node; Pacemaker's lookup skips them).
+            if op.xml.attr(ATTR_ON_NODE).is_some() {
+                r.failed_probe_rc = Some(op.rc);
+            }
             r.noteworthy.push(op.shown());
             continue;
         }
@@ -1057,6 +1074,13 @@ fn apply_replay(
             }
         }
     }
+    // A pending operation is remembered even when a later entry stopped the
+    // resource (Pacemaker records it while replaying, before the outcome).
+    ws.resources[rsc].start_pending |= replay.start_pending;
+    if ws.resources[rsc].pending_task.is_none() && replay.pending_task.is_some() {
+        ws.resources[rsc].pending_task = replay.pending_task.clone();
+        ws.resources[rsc].pending_node = Some(node);
+    }
     ws.resources[rsc].failure_ignored |= replay.failure_ignored;
     apply_migration_effects(ws, rsc, &replay.migration);
     if !active {
@@ -1089,11 +1113,6 @@ fn apply_replay(
     if replay.unmanaged {
         ws.resources[rsc].managed = false;
         ws.resources[rsc].blocked = true;
-    }
-    ws.resources[rsc].start_pending |= replay.start_pending;
-    if ws.resources[rsc].pending_task.is_none() && replay.pending_task.is_some() {
-        ws.resources[rsc].pending_task = replay.pending_task.clone();
-        ws.resources[rsc].pending_node = Some(node);
     }
     ws.resources[rsc].failure_ignored |= replay.failure_ignored;
 
