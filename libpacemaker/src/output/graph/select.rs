@@ -202,7 +202,7 @@ pub(super) fn inputs(
             // An optional input the graph doesn't show can't hold anything up.
             let shown_or_required = !plan.actions[first].optional || shown[first];
             shown_or_required
-                && input_counts(ws, &plan.actions[first], shown[first], &plan.actions[then], flags)
+                && input_counts(ws, &plan.actions[first], &plan.actions[then], flags)
         })
         .map(|(first, _)| first)
         .collect()
@@ -213,13 +213,12 @@ pub(super) fn inputs(
 /// actions the graph shows anyway ([`shown_anyway`]).
 pub(crate) fn input_used(ws: &WorkingSet, plan: &Plan, shown: &[bool], first: usize, then: usize, flags: u32) -> bool {
     let shown_or_required = !plan.actions[first].optional || shown[first];
-    shown_or_required && input_counts(ws, &plan.actions[first], shown[first], &plan.actions[then], flags)
+    shown_or_required && input_counts(ws, &plan.actions[first], &plan.actions[then], flags)
 }
 
 fn input_counts(
     ws: &WorkingSet,
     first: &Action,
-    first_shown: bool,
     then: &Action,
     flags: u32,
 ) -> bool {
@@ -261,13 +260,7 @@ fn input_counts(
                 return false;
             }
         }
-        // A clone's completion pseudo-action (ms1_demoted_0) that the graph
-        // shows is required in Pacemaker's model even where ours still
-        // marks it optional (shown because its instances act).
-        let clone_completion = first.pseudo
-            && first.node.is_none()
-            && matches!(first.task.as_str(), "running" | "stopped" | "promoted" | "demoted");
-        if first.optional && !(first_shown && clone_completion) {
+        if first.optional {
             return false;
         }
     }
