@@ -403,6 +403,10 @@ pub struct Builder<'a> {
     /// Interleaved clones (first, then) mandatorily ordered: an instance of
     /// `then` with no instance of `first` beside it is inhibited.
     pub(super) interleaved_pairs: Vec<(RscIdx, RscIdx)>,
+    /// The clone tasks (start, stop, promote, demote) some instance had to
+    /// perform when the clone's actions were created, before any ordering
+    /// changed a flag: what decides whether its notifications are required.
+    pub(super) clone_changes_at_creation: std::collections::HashSet<(RscIdx, &'static str)>,
 }
 
 impl<'a> Builder<'a> {
@@ -425,6 +429,7 @@ impl<'a> Builder<'a> {
             stop_unexpected: Vec::new(),
             interleaved_orderings: std::collections::HashSet::new(),
             interleaved_pairs: Vec::new(),
+            clone_changes_at_creation: std::collections::HashSet::new(),
         }
     }
 
@@ -1587,7 +1592,7 @@ impl<'a> Builder<'a> {
                     }
                 }
                 let _ = any;
-                if !any_runnable && complex != "stop" && complex != "demote" {
+                if !any_runnable && complex != "stop" {
                     runnable = false;
                 }
             }
@@ -1705,7 +1710,7 @@ impl<'a> Builder<'a> {
             if !matches!(self.ws.resources[r].variant, Variant::Clone | Variant::Bundle) {
                 continue;
             }
-            for task in ["start", "running", "promote", "promoted"] {
+            for task in ["start", "running", "promote", "promoted", "demote", "demoted"] {
                 for a in self.plan.rsc_actions(r, task) {
                     if !self.first_flags(a).1 {
                         changed |= self.set_unrunnable(a);

@@ -238,6 +238,7 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
             _ => builder.create_collective_actions(r),
         }
     }
+    builder.note_clone_changes_at_creation();
     for &r in &all {
         builder.require_clone_role_changes(r);
     }

@@ -52,6 +52,38 @@ const FENCE_TASK_NAME: &str = super::actions::FENCE_TASK;
 const EMPTY_LIST: &str = " ";
 
 impl Builder<'_> {
+    /// Notes which tasks each clone's instances are to perform as the
+    /// clone's actions are created (Pacemaker's starting, stopping,
+    /// promoting and demoting instances then): a required start that can
+    /// run, a required stop that can run or is implied by fencing, any
+    /// required promotion or demotion.
+    pub fn note_clone_changes_at_creation(&mut self) {
+        for clone in 0..self.ws.resources.len() {
+            if self.ws.resources[clone].variant != Variant::Clone {
+                continue;
+            }
+            for (task, _) in NOTIFIED_TASKS {
+                let changing = self
+                    .ws
+                    .primitives_of(clone)
+                    .iter()
+                    .flat_map(|&p| self.plan.rsc_actions(p, task))
+                    .any(|i| {
+                        let a = &self.plan.actions[i];
+                        !a.optional
+                            && match task {
+                                "start" => a.runnable,
+                                "stop" => a.runnable || a.pseudo,
+                                _ => true,
+                            }
+                    });
+                if changing {
+                    self.clone_changes_at_creation.insert((clone, task));
+                }
+            }
+        }
+    }
+
     /// Creates the notifications of every clone with notify=true, once the
     /// required actions are known.
     pub fn create_notifications(&mut self) {
@@ -159,17 +191,26 @@ impl Builder<'_> {
         complete: usize,
     ) -> Round {
         let id = self.ws.resources[clone].id.clone();
-        // Required when any instance really does the task (a stop implied
-        // by fencing counts).
-        let required = self
+        let instance_actions: Vec<usize> = self
             .ws
             .primitives_of(clone)
             .iter()
             .flat_map(|&p| self.plan.rsc_actions(p, task))
-            .any(|i| {
+            .collect();
+        // Required when an instance was to do the task when the clone's
+        // actions were created, even if it since became unrunnable, or
+        // really does it now (a stop on an unclean node counts, implied by
+        // fencing or not).
+        let required = self.clone_changes_at_creation.contains(&(clone, task))
+            || instance_actions.iter().any(|&i| {
                 let a = &self.plan.actions[i];
-                !a.optional && (a.runnable || (task == "stop" && a.pseudo))
+                let on_unclean = a.node.is_some_and(|n| self.ws.nodes[n].unclean);
+                !a.optional && (a.runnable || (task == "stop" && (a.pseudo || on_unclean)))
             });
+        // Like any of the clone's actions, they cannot run when no
+        // instance's action for the task can (Pacemaker's clone action
+        // flags, consulted by their orderings).
+        let any_runnable = instance_actions.iter().any(|&i| self.plan.actions[i].runnable);
         let complete_task = self.plan.actions[complete].task.clone();
         let complete_runnable = self.plan.actions[complete].runnable;
         let pre = self.notify_pseudo(
@@ -177,28 +218,28 @@ impl Builder<'_> {
             format!("{id}_pre_notify_{task}_0"),
             "notify",
             !required,
-            true,
+            any_runnable,
         );
         let pre_done = self.notify_pseudo(
             clone,
             format!("{id}_confirmed-pre_notify_{task}_0"),
             "notified",
             !required,
-            true,
+            any_runnable,
         );
         let post = self.notify_pseudo(
             clone,
             format!("{id}_post_notify_{complete_task}_0"),
             "notify",
             !required,
-            complete_runnable,
+            complete_runnable && any_runnable,
         );
         let post_done = self.notify_pseudo(
             clone,
             format!("{id}_confirmed-post_notify_{complete_task}_0"),
             "notified",
             !required,
-            complete_runnable,
+            complete_runnable && any_runnable,
         );
         for (i, phase, key_type, key_task) in [
             (pre, "pre", "pre", task),

@@ -81,24 +81,22 @@ fn node_name_ranks(ws: &WorkingSet) -> Vec<usize> {
 /// Which actions the graph must show even though they are optional: the
 /// collective pseudo-actions around required member actions (Pacemaker's
 /// "print always", from the *_PRINTED ordering flags). Judged on the final
-/// flags: the scheduler's own `print_always`, set while flags still change,
-/// can mark actions whose reason later went away.
+/// flags (collective actions are required as their members are by then):
+/// the scheduler's own `print_always`, set while flags still change, can
+/// mark actions whose reason later went away.
 pub(crate) fn shown_anyway(ws: &WorkingSet, plan: &Plan) -> Vec<bool> {
     let mut shown = vec![false; plan.actions.len()];
     for o in &plan.orderings {
         let first = &plan.actions[o.first];
-        if o.flags & of::IMPLIES_THEN_PRINTED != 0
-            && first.runnable
-            && !effectively_optional(ws, plan, o.first)
-        {
+        if o.flags & of::IMPLIES_THEN_PRINTED != 0 && first.runnable && !first.optional {
             shown[o.then] = true;
         }
-        if o.flags & of::IMPLIES_FIRST_PRINTED != 0 && !effectively_optional(ws, plan, o.then) {
+        if o.flags & of::IMPLIES_FIRST_PRINTED != 0 && !plan.actions[o.then].optional {
             shown[o.first] = true;
         }
     }
     for (i, a) in plan.actions.iter().enumerate() {
-        if clone_action_required(ws, plan, a) || represents_pending_start(ws, a) {
+        if represents_pending_start(ws, a) {
             shown[i] = true;
         }
     }
@@ -111,60 +109,6 @@ fn represents_pending_start(ws: &WorkingSet, a: &Action) -> bool {
     let Some(r) = a.rsc else { return false };
     let res = &ws.resources[r];
     res.start_pending && a.task == "start" && a.node.is_some() && a.node == res.assigned_to
-}
-
-/// A clone's pseudo-actions are required when any instance performs the
-/// corresponding action (Pacemaker decides this when creating them).
-fn clone_action_required(ws: &WorkingSet, plan: &Plan, a: &Action) -> bool {
-    let Some(r) = a.rsc else { return false };
-    if ws.resources[r].variant != Variant::Clone {
-        return false;
-    }
-    let member_task = match a.task.as_str() {
-        "start" | "running" => "start",
-        "stop" | "stopped" => "stop",
-        "promote" | "promoted" => "promote",
-        "demote" | "demoted" => "demote",
-        _ => return false,
-    };
-    // Pacemaker's summary_action_flags: an instance's (first) such action being
-    // required makes the clone's required, runnable or not; the clone's action
-    // can run when any instance's can.
-    let firsts: Vec<&Action> = ws
-        .primitives_of(r)
-        .into_iter()
-        .filter_map(|p| plan.rsc_actions(p, member_task).first().map(|&m| &plan.actions[m]))
-        .collect();
-    match member_task {
-        "stop" | "demote" => firsts.iter().any(|m| !m.optional) && firsts.iter().any(|m| m.runnable || m.pseudo),
-        // Our plan has required, unrunnable starts for instances that Pacemaker
-        // gives optional ones (or none): only runnable ones count.
-        _ => firsts.iter().any(|m| !m.optional && m.runnable),
-    }
-}
-
-/// Whether an action is optional, judging a collective action by its
-/// members' corresponding actions too.
-fn effectively_optional(ws: &WorkingSet, plan: &Plan, i: usize) -> bool {
-    let a = &plan.actions[i];
-    if !a.optional {
-        return false;
-    }
-    let Some(r) = a.rsc else { return true };
-    if ws.resources[r].variant == Variant::Primitive {
-        return true;
-    }
-    let task = match a.task.as_str() {
-        "running" => "start",
-        "stopped" => "stop",
-        "promoted" => "promote",
-        "demoted" => "demote",
-        t => t,
-    };
-    ws.primitives_of(r)
-        .into_iter()
-        .flat_map(|p| plan.rsc_actions(p, task))
-        .all(|m| plan.actions[m].optional)
 }
 
 /// Whether an action is part of the graph (Pacemaker's should_add_action_to_graph).
@@ -258,7 +202,7 @@ pub(super) fn inputs(
             // An optional input the graph doesn't show can't hold anything up.
             let shown_or_required = !plan.actions[first].optional || shown[first];
             shown_or_required
-                && input_counts(ws, &plan.actions[first], shown[first], &plan.actions[then], flags)
+                && input_counts(ws, &plan.actions[first], &plan.actions[then], flags)
         })
         .map(|(first, _)| first)
         .collect()
@@ -269,13 +213,12 @@ pub(super) fn inputs(
 /// actions the graph shows anyway ([`shown_anyway`]).
 pub(crate) fn input_used(ws: &WorkingSet, plan: &Plan, shown: &[bool], first: usize, then: usize, flags: u32) -> bool {
     let shown_or_required = !plan.actions[first].optional || shown[first];
-    shown_or_required && input_counts(ws, &plan.actions[first], shown[first], &plan.actions[then], flags)
+    shown_or_required && input_counts(ws, &plan.actions[first], &plan.actions[then], flags)
 }
 
 fn input_counts(
     ws: &WorkingSet,
     first: &Action,
-    first_shown: bool,
     then: &Action,
     flags: u32,
 ) -> bool {
@@ -317,13 +260,7 @@ fn input_counts(
                 return false;
             }
         }
-        // A clone's completion pseudo-action (ms1_demoted_0) that the graph
-        // shows is required in Pacemaker's model even where ours still
-        // marks it optional (shown because its instances act).
-        let clone_completion = first.pseudo
-            && first.node.is_none()
-            && matches!(first.task.as_str(), "running" | "stopped" | "promoted" | "demoted");
-        if first.optional && !(first_shown && clone_completion) {
+        if first.optional {
             return false;
         }
     }
