@@ -366,6 +366,10 @@ pub struct Builder<'a> {
     /// Interleaved clones (first, then) mandatorily ordered: an instance of
     /// `then` with no instance of `first` beside it is inhibited.
     pub(super) interleaved_pairs: Vec<(RscIdx, RscIdx)>,
+    /// Running recurring operations of resources placed nowhere, unrunnable
+    /// until scheduled again (Pacemaker re-evaluates whether an action can
+    /// run each time it is asked for).
+    pub(super) unrunnable_until_rescheduled: std::collections::HashSet<usize>,
 }
 
 impl<'a> Builder<'a> {
@@ -388,6 +392,7 @@ impl<'a> Builder<'a> {
             stop_unexpected: Vec::new(),
             interleaved_orderings: std::collections::HashSet::new(),
             interleaved_pairs: Vec::new(),
+            unrunnable_until_rescheduled: std::collections::HashSet::new(),
         }
     }
 
@@ -419,6 +424,11 @@ impl<'a> Builder<'a> {
         optional: bool,
     ) -> usize {
         if let Some(i) = self.plan.find_interval(Some(rsc), task, node, interval_ms) {
+            if self.unrunnable_until_rescheduled.remove(&i) {
+                let mut action = std::mem::take(&mut self.plan.actions[i]);
+                self.update_runnable(&mut action, rsc);
+                self.plan.actions[i] = action;
+            }
             if !optional {
                 self.require(i);
             }

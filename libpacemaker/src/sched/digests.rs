@@ -720,6 +720,12 @@ impl super::actions::Builder<'_> {
         for &(r, node, reason) in &changes.unfencing {
             self.trigger_unfencing(Some(r), Some(node), reason);
         }
+        // The operation is scheduled again where it ran, optionally: it is
+        // the one the resource's recurring operations there then require,
+        // and exists even if the resource moves away.
+        for (r, node, task, interval_ms) in changes.reschedules.clone() {
+            self.resource_operation(r, &task, Some(node), interval_ms, true);
+        }
         for &(r, node) in &changes.agent_changes {
             if self.ws.resources[r].running_on.contains(&node) {
                 // Restarted with the new agent; nothing may reuse the old

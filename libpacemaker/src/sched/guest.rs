@@ -214,3 +214,24 @@ impl Builder<'_> {
         }
     }
 }
+
+/// Drops the orderings that configuration made between a guest node's
+/// container and what runs on the guest: the container's lifetime already
+/// frames those actions, and such an ordering can only make a loop. The
+/// cluster's own orderings (which preserve order) stay. Like Pacemaker
+/// (ordering_is_invalid), this happens once flags are settled.
+pub fn disable_guest_container_orderings(ws: &WorkingSet, plan: &mut super::actions::Plan) {
+    let invalid: Vec<usize> = (0..plan.orderings.len())
+        .filter(|&o| {
+            let ordering = &plan.orderings[o];
+            let (first, then) = (&plan.actions[ordering.first], &plan.actions[ordering.then]);
+            ordering.flags & of::PRESERVE == 0
+                && first.rsc.is_some()
+                && then.rsc.is_some()
+                && first.node.and_then(|n| ws.guest_container(n)) == then.rsc
+        })
+        .collect();
+    for o in invalid {
+        plan.disable_ordering(o);
+    }
+}
