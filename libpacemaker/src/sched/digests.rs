@@ -381,7 +381,19 @@ pub fn compute_cached(
 /// Compares a recorded operation's digests with computed ones (Pacemaker's
 /// rsc_action_digest_cmp, then only_sanitized_changed for simulations).
 pub fn compare(op: &RecordedOp, computed: &OperationDigests) -> DefinitionCheck {
-    let check = match (&op.digest_restart, &computed.restart) {
+    if only_private_changed(op, computed) {
+        DefinitionCheck::Match
+    } else {
+        compare_digests(op, computed)
+    }
+}
+
+/// How an operation's recorded digests compare with today's, private
+/// parameters included (Pacemaker's rsc_action_digest_cmp): a failure
+/// recorded with other parameters is forgotten even if only private ones
+/// changed.
+pub fn compare_digests(op: &RecordedOp, computed: &OperationDigests) -> DefinitionCheck {
+    match (&op.digest_restart, &computed.restart) {
         (Some(recorded), Some(now)) if recorded != now => DefinitionCheck::Restart,
         _ => match &op.digest_all {
             None => DefinitionCheck::Unknown,
@@ -394,11 +406,6 @@ pub fn compare(op: &RecordedOp, computed: &OperationDigests) -> DefinitionCheck 
             }
             Some(_) => DefinitionCheck::Match,
         },
-    };
-    if only_private_changed(op, computed) {
-        DefinitionCheck::Match
-    } else {
-        check
     }
 }
 
@@ -601,7 +608,7 @@ pub fn check_definitions(ws: &WorkingSet, cib: &Element) -> DefinitionChanges {
         // A failure that ran with other parameters than today's no longer counts.
         for op in &res.failure_records {
             let computed = compute_cached(ws, &ids, &mut digests, r, op, ws.sanitized);
-            let changed = matches!(compare(op, &computed), DefinitionCheck::Restart | DefinitionCheck::Changed);
+            let changed = matches!(compare_digests(op, &computed), DefinitionCheck::Restart | DefinitionCheck::Changed);
             if changed && !changes.failures_with_old_parameters.contains(&(r, op.node)) {
                 changes.failures_with_old_parameters.push((r, op.node));
             }
