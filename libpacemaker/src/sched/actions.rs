@@ -490,7 +490,13 @@ impl<'a> Builder<'a> {
         // Only starts and promotions need quorum (or fencing).
         let needs_nothing = !matches!(action.task.as_str(), "start" | "promote")
             || super::fencing::requirement(self.ws, rsc) == super::fencing::Requirement::Nothing;
-        if needs_nothing || self.ws.have_quorum {
+        if needs_nothing {
+            // Except on a guest whose host is lost and can't be fenced:
+            // nothing there can complete.
+            action.runnable = !self.ws.is_guest(node) || self.guest_host_recoverable(node);
+            return;
+        }
+        if self.ws.have_quorum {
             action.runnable = true;
             return;
         }

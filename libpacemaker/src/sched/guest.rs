@@ -163,11 +163,17 @@ impl Builder<'_> {
     /// A guest can be fenced when its container's hosts are online or can
     /// be fenced themselves.
     fn guest_can_be_fenced(&self, n: NodeIdx) -> bool {
-        let Some(container) = self.ws.guest_container(n) else { return false };
+        self.ws.guest_container(n).is_some() && self.guest_host_recoverable(n)
+    }
+
+    /// Whether every host of a guest's container is online or can be
+    /// fenced (Pacemaker's pe_can_fence for a guest node).
+    pub(super) fn guest_host_recoverable(&self, n: NodeIdx) -> bool {
+        let Some(container) = self.ws.guest_container(n) else { return true };
         self.ws.resources[container]
             .running_on
             .iter()
-            .all(|&host| self.ws.nodes[host].online || self.can_fence(host))
+            .all(|&host| self.ws.nodes[host].online || self.ws.can_fence(host))
     }
 
     /// Whether the container's host is fenced, and Pacemaker (which visits
