@@ -407,6 +407,10 @@ pub struct Builder<'a> {
     /// perform when the clone's actions were created, before any ordering
     /// changed a flag: what decides whether its notifications are required.
     pub(super) clone_changes_at_creation: std::collections::HashSet<(RscIdx, &'static str)>,
+    /// Running recurring operations of resources placed nowhere, unrunnable
+    /// until scheduled again (Pacemaker re-evaluates whether an action can
+    /// run each time it is asked for).
+    pub(super) unrunnable_until_rescheduled: std::collections::HashSet<usize>,
 }
 
 impl<'a> Builder<'a> {
@@ -430,6 +434,7 @@ impl<'a> Builder<'a> {
             interleaved_orderings: std::collections::HashSet::new(),
             interleaved_pairs: Vec::new(),
             clone_changes_at_creation: std::collections::HashSet::new(),
+            unrunnable_until_rescheduled: std::collections::HashSet::new(),
         }
     }
 
@@ -461,6 +466,11 @@ impl<'a> Builder<'a> {
         optional: bool,
     ) -> usize {
         if let Some(i) = self.plan.find_interval(Some(rsc), task, node, interval_ms) {
+            if self.unrunnable_until_rescheduled.remove(&i) {
+                let mut action = std::mem::take(&mut self.plan.actions[i]);
+                self.update_runnable(&mut action, rsc);
+                self.plan.actions[i] = action;
+            }
             if !optional {
                 self.require(i);
             }
@@ -522,7 +532,13 @@ impl<'a> Builder<'a> {
         // Only starts and promotions need quorum (or fencing).
         let needs_nothing = !matches!(action.task.as_str(), "start" | "promote")
             || super::fencing::requirement(self.ws, rsc) == super::fencing::Requirement::Nothing;
-        if needs_nothing || self.ws.have_quorum {
+        if needs_nothing {
+            // Except on a guest whose host is lost and can't be fenced:
+            // nothing there can complete.
+            action.runnable = !self.ws.is_guest(node) || self.guest_host_recoverable(node);
+            return;
+        }
+        if self.ws.have_quorum {
             action.runnable = true;
             return;
         }

@@ -381,7 +381,19 @@ pub fn compute_cached(
 /// Compares a recorded operation's digests with computed ones (Pacemaker's
 /// rsc_action_digest_cmp, then only_sanitized_changed for simulations).
 pub fn compare(op: &RecordedOp, computed: &OperationDigests) -> DefinitionCheck {
-    let check = match (&op.digest_restart, &computed.restart) {
+    if only_private_changed(op, computed) {
+        DefinitionCheck::Match
+    } else {
+        compare_digests(op, computed)
+    }
+}
+
+/// How an operation's recorded digests compare with today's, private
+/// parameters included (Pacemaker's rsc_action_digest_cmp): a failure
+/// recorded with other parameters is forgotten even if only private ones
+/// changed.
+pub fn compare_digests(op: &RecordedOp, computed: &OperationDigests) -> DefinitionCheck {
+    match (&op.digest_restart, &computed.restart) {
         (Some(recorded), Some(now)) if recorded != now => DefinitionCheck::Restart,
         _ => match &op.digest_all {
             None => DefinitionCheck::Unknown,
@@ -394,11 +406,6 @@ pub fn compare(op: &RecordedOp, computed: &OperationDigests) -> DefinitionCheck 
             }
             Some(_) => DefinitionCheck::Match,
         },
-    };
-    if only_private_changed(op, computed) {
-        DefinitionCheck::Match
-    } else {
-        check
     }
 }
 
@@ -609,7 +616,7 @@ pub fn check_definitions(ws: &WorkingSet, cib: &Element) -> DefinitionChanges {
         // A failure that ran with other parameters than today's no longer counts.
         for op in &res.failure_records {
             let computed = compute_cached(ws, &ids, &mut digests, r, op, ws.sanitized);
-            let changed = matches!(compare(op, &computed), DefinitionCheck::Restart | DefinitionCheck::Changed);
+            let changed = matches!(compare_digests(op, &computed), DefinitionCheck::Restart | DefinitionCheck::Changed);
             if changed && !changes.failures_with_old_parameters.contains(&(r, op.node)) {
                 changes.failures_with_old_parameters.push((r, op.node));
             }
@@ -727,6 +734,12 @@ impl super::actions::Builder<'_> {
         self.rescheduled = changes.reschedules.clone();
         for &(r, node, reason) in &changes.unfencing {
             self.trigger_unfencing(Some(r), Some(node), reason);
+        }
+        // The operation is scheduled again where it ran, optionally: it is
+        // the one the resource's recurring operations there then require,
+        // and exists even if the resource moves away.
+        for (r, node, task, interval_ms) in changes.reschedules.clone() {
+            self.resource_operation(r, &task, Some(node), interval_ms, true);
         }
         for &(r, node) in &changes.agent_changes {
             if self.ws.resources[r].running_on.contains(&node) {

@@ -169,11 +169,17 @@ impl Builder<'_> {
     /// A guest can be fenced when its container's hosts are online or can
     /// be fenced themselves.
     fn guest_can_be_fenced(&self, n: NodeIdx) -> bool {
-        let Some(container) = self.ws.guest_container(n) else { return false };
+        self.ws.guest_container(n).is_some() && self.guest_host_recoverable(n)
+    }
+
+    /// Whether every host of a guest's container is online or can be
+    /// fenced (Pacemaker's pe_can_fence for a guest node).
+    pub(super) fn guest_host_recoverable(&self, n: NodeIdx) -> bool {
+        let Some(container) = self.ws.guest_container(n) else { return true };
         self.ws.resources[container]
             .running_on
             .iter()
-            .all(|&host| self.ws.nodes[host].online || self.can_fence(host))
+            .all(|&host| self.ws.nodes[host].online || self.ws.can_fence(host))
     }
 
     /// Whether the container's host is fenced, and Pacemaker (which visits
@@ -220,5 +226,26 @@ impl Builder<'_> {
             _ if action.interval_ms > 0 => self.order_start_then_action(connection, a, of::IMPLIES_THEN),
             _ => self.order_start_then_action(connection, a, of::OPTIONAL),
         }
+    }
+}
+
+/// Drops the orderings that configuration made between a guest node's
+/// container and what runs on the guest: the container's lifetime already
+/// frames those actions, and such an ordering can only make a loop. The
+/// cluster's own orderings (which preserve order) stay. Like Pacemaker
+/// (ordering_is_invalid), this happens once flags are settled.
+pub fn disable_guest_container_orderings(ws: &WorkingSet, plan: &mut super::actions::Plan) {
+    let invalid: Vec<usize> = (0..plan.orderings.len())
+        .filter(|&o| {
+            let ordering = &plan.orderings[o];
+            let (first, then) = (&plan.actions[ordering.first], &plan.actions[ordering.then]);
+            ordering.flags & of::PRESERVE == 0
+                && first.rsc.is_some()
+                && then.rsc.is_some()
+                && first.node.and_then(|n| ws.guest_container(n)) == then.rsc
+        })
+        .collect();
+    for o in invalid {
+        plan.disable_ordering(o);
     }
 }

@@ -223,6 +223,7 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     let fence_device_digests = digests::fence_device_digests(ws, cib);
     let mut builder = Builder::new(ws);
     builder.fence_device_digests = fence_device_digests;
+    builder.create_running_recurring();
     builder.demote_after_failures();
     builder.schedule_fencing();
     builder.create_unfencing();
@@ -298,6 +299,7 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     builder.create_notifications();
     fencing::order_fencing(builder.ws, &mut builder.plan);
     shutdown::order_shutdowns(builder.ws, &mut builder.plan);
+    guest::disable_guest_container_orderings(builder.ws, &mut builder.plan);
     migration::break_load_loops(builder.ws, &mut builder.plan);
     Schedule {
         plan: builder.plan,

@@ -159,6 +159,30 @@ fn recurring_definitions(ops: &[OpDef]) -> Vec<Recurring> {
 }
 
 impl Builder<'_> {
+    /// The recurring operations the history shows running, as optional
+    /// actions where they run (Pacemaker creates them while unpacking the
+    /// history): scheduling them again where the resource stays is finding
+    /// them, and one on a node the resource leaves can still be required
+    /// by what it is ordered after.
+    pub fn create_running_recurring(&mut self) {
+        for r in 0..self.ws.resources.len() {
+            let running: Vec<(NodeIdx, String, u64)> = self.ws.resources[r]
+                .active_recurring
+                .iter()
+                .map(|a| (a.node, a.task.clone(), a.interval_ms))
+                .collect();
+            // Placed nowhere, it runs no recurring operation anywhere.
+            let placed = self.ws.resources[r].assigned_to.is_some();
+            for (node, task, interval_ms) in running {
+                let op = self.resource_operation(r, &task, Some(node), interval_ms, true);
+                if !placed {
+                    self.plan.actions[op].runnable = false;
+                    self.unrunnable_until_rescheduled.insert(op);
+                }
+            }
+        }
+    }
+
     /// Whether the history shows this recurring operation active on `node`.
     fn recurring_active_on(&self, r: RscIdx, node: NodeIdx, op: &Recurring) -> bool {
         self.ws.resources[r]

@@ -30,6 +30,13 @@ impl Builder<'_> {
         }
         for node in 0..self.ws.nodes.len() {
             let n = &self.ws.nodes[node];
+            // What may be active on an offline remote node whose connection
+            // can't be recovered can't be found out: it is fenced.
+            if !n.online && super::remote::is_failed_remote_node(self.ws, node) {
+                self.fence_during_planning(node, "the connection is unrecoverable");
+                continue;
+            }
+            let n = &self.ws.nodes[node];
             // Offline and unclean nodes are never probed, nor remote nodes
             // where discovery is off.
             if !n.online || n.unclean || !n.rsc_discovery_enabled {
