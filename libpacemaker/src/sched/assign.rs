@@ -774,15 +774,16 @@ impl<'a> Placement<'a> {
     /// Whether a colocation's dependent may pull its primary around: when
     /// its influence is on, or the primary is not active yet anyway.
     fn has_influence(&self, c: &Colocation) -> bool {
-        // A bundle's connection colocated with its active container (by a
-        // finite score, so the container may run on a remote node) doesn't
-        // pull the container around: moving a connection is cheap, moving
-        // what it hosts isn't, and stickiness keeps the container put.
+        // A bundle's connection colocated with its clean, active container
+        // (by a finite score, so the container may run on a remote node)
+        // doesn't pull the container around: moving a connection is cheap,
+        // moving what it hosts isn't, and stickiness keeps it put.
         let dependent = &self.ws.resources[c.dependent];
+        let primary = &self.ws.resources[c.primary];
         if dependent.is_remote_connection
             && super::bundle::is_bundle_member(self.ws, c.dependent)
-            && !dependent.failed
-            && self.ws.resources[c.primary].running_on.len() == 1
+            && !primary.failed
+            && primary.running_on.len() == 1
         {
             return false;
         }
