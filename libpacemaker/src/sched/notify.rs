@@ -240,7 +240,7 @@ impl Builder<'_> {
             for stop in self.plan.rsc_actions(p, "stop") {
                 let a = &self.plan.actions[stop];
                 let Some(node) = a.node else { continue };
-                if !a.pseudo || self.ws.is_guest(node) || !self.fenced_nodes().contains(&node) {
+                if !a.pseudo || !self.fenced_nodes().contains(&node) {
                     continue;
                 }
                 let Some(fencing) = (0..self.plan.actions.len()).find(|&f| {
@@ -494,7 +494,8 @@ impl Builder<'_> {
             let stop = self.plan.rsc_actions(p, "stop").first().copied();
             for node in res.running_on.clone() {
                 let stop_pseudo = stop.map(|s| self.plan.actions[s].pseudo).unwrap_or(false);
-                if stop_pseudo && self.ws.nodes[node].unclean {
+                // Not told on a node being fenced (a guest's too).
+                if stop_pseudo && (self.ws.nodes[node].unclean || self.ws.nodes[node].remote_requires_reset) {
                     continue;
                 }
                 self.notify_on(p, node, task, round.pre, round.pre_done, false, &round.lists);
