@@ -777,8 +777,8 @@ impl<'a> Placement<'a> {
     /// bundle's connection never moves its clean, active container (moving
     /// the connection is cheap, moving the container interrupts service).
     fn has_influence(&self, c: &Colocation) -> bool {
-        let primary = &self.ws.resources[c.primary];
         let dependent = &self.ws.resources[c.dependent];
+        let primary = &self.ws.resources[c.primary];
         if dependent.is_remote_connection
             && super::bundle::is_bundle_member(self.ws, c.dependent)
             && !primary.failed

@@ -546,7 +546,8 @@ impl Builder<'_> {
             let stop = self.plan.rsc_actions(p, "stop").first().copied();
             for node in res.running_on.clone() {
                 let stop_pseudo = stop.map(|s| self.plan.actions[s].pseudo).unwrap_or(false);
-                if stop_pseudo && self.ws.nodes[node].unclean {
+                // Not told on a node being fenced (a guest's too).
+                if stop_pseudo && (self.ws.nodes[node].unclean || self.ws.nodes[node].remote_requires_reset) {
                     continue;
                 }
                 self.notify_on(p, node, task, round.pre, round.pre_done, false, &round.lists);
