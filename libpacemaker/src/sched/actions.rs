@@ -90,6 +90,10 @@ pub struct Action {
     /// node): Pacemaker creates it after it has linked the resource's own
     /// stop and start, so no such link reaches it.
     pub made_for_internal_ordering: bool,
+    /// A recurring operation the history shows running: Pacemaker creates
+    /// it while unpacking the status, before any resource creates its
+    /// actions (which decides its number in the graph).
+    pub found_running: bool,
     /// Meta-attributes the scheduler itself adds (notification lists,
     /// migration source and target, ...). The first value given for a name
     /// stays, as with Pacemaker's add_hash_param. Graph: CRM_meta_<name>.
@@ -796,8 +800,9 @@ impl<'a> Builder<'a> {
             role = next;
         }
         // An optional start on the next node stands for "keeps running there"
-        // (Pacemaker creates it for the recurring monitors).
-        if let Some(a) = res.assigned_to {
+        // (Pacemaker creates it for the recurring monitors, which a blocked
+        // resource or one in maintenance doesn't get).
+        if let Some(a) = res.assigned_to.filter(|&a| !res.blocked && !res.maintenance && !self.ws.nodes[a].maintenance) {
             if next_role != Role::Stopped || !res.managed {
                 self.resource_action(r, "start", Some(a), true);
             }

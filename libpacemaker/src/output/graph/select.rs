@@ -25,6 +25,7 @@ pub(super) fn action_ids(ws: &WorkingSet, schedule: &Schedule) -> Vec<u64> {
             // Created while unpacking constraints and creating implicit ones.
             None if a.pseudo && a.task.contains("one-or-more:") => (0, 0, i),
             None if a.pseudo && a.task.starts_with("load_stopped_") => (0, 0, i),
+            Some(_) if a.found_running => (0, 0, i),
             Some(_) if a.is_probe => (1, on_node, i),
             // A primitive's action without a node was created on demand by
             // an ordering, after every resource had created its own.
