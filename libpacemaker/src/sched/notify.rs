@@ -200,12 +200,18 @@ impl Builder<'_> {
         // Required when an instance was to do the task when the clone's
         // actions were created, even if it since became unrunnable, or
         // really does it now (a stop on an unclean node counts, implied by
-        // fencing or not).
+        // fencing or not). Any required instance start counts, runnable or
+        // not: Pacemaker asks the clone for the flags of its notification
+        // pseudo-actions as it orders them, and a clone's action is required
+        // as soon as one of its instances' actions for the task is.
         let required = self.clone_changes_at_creation.contains(&(clone, task))
             || instance_actions.iter().any(|&i| {
                 let a = &self.plan.actions[i];
                 let on_unclean = a.node.is_some_and(|n| self.ws.nodes[n].unclean);
-                !a.optional && (a.runnable || (task == "stop" && (a.pseudo || on_unclean)))
+                !a.optional
+                    && (a.runnable
+                        || (task == "stop" && (a.pseudo || on_unclean))
+                        || task == "start")
             });
         // Like any of the clone's actions, they cannot run when no
         // instance's action for the task can (Pacemaker's clone action
