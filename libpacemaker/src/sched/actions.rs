@@ -1658,6 +1658,23 @@ impl<'a> Builder<'a> {
         self.plan.actions[target].reason = Some(text);
     }
 
+}
+
+/// The flags an ordering applies to one of its targets (see
+/// [`Builder::then_targets`]): the members and instances of a collective
+/// "then" are updated like their collective, except that only the ordered
+/// action itself is shown in the graph for the other side's sake (Pacemaker
+/// marks actions to be shown only where it weighs the ordering itself).
+fn flags_for_target(flags: u32, target_index: usize) -> u32 {
+    if target_index == 0 {
+        flags
+    } else {
+        flags & !(of::IMPLIES_THEN_PRINTED | of::IMPLIES_FIRST_PRINTED)
+    }
+}
+
+impl Builder<'_> {
+
     /// Targets an ordering's effect applies to: the action itself and, for a
     /// collective action, the same task of every primitive inside it.
     pub(super) fn then_targets(&self, then: usize) -> Vec<usize> {
@@ -1837,6 +1854,7 @@ impl<'a> Builder<'a> {
                         continue;
                     }
                     let (first_optional, first_runnable) = self.first_flags_for(first, self.ordering_node(t));
+                    let flags = flags_for_target(flags, k);
                     changed |= self.apply_ordering(first, t, flags, first_optional, first_runnable);
                 }
             }
@@ -1905,6 +1923,7 @@ impl<'a> Builder<'a> {
                     continue;
                 }
                 let (first_optional, first_runnable) = self.first_flags_for(first, first_flags_node);
+                let flags = flags_for_target(flags, k);
                 let has_parent = self.plan.actions[t].rsc.is_some_and(|r| self.ws.resources[r].parent.is_some());
                 for step in OrderingStep::ALL {
                     let target_before = flags_of(self, t);
