@@ -55,6 +55,10 @@ pub struct Action {
     /// ordered with is required (Pacemaker's pe_action_print_always): the
     /// transition contains runnable actions that are required or this.
     pub print_always: bool,
+    /// Required only after Pacemaker weighed what is ordered before it
+    /// (a clone's start whose instances' starts became required late), so
+    /// it shows no action before it in the transition.
+    pub required_too_late_to_show_first: bool,
     /// Resource actions: Pacemaker's operation key, `<rsc id>_<task>_<interval>`
     /// (for a "cancel", the key of the operation being cancelled, e.g.
     /// `rsc1_monitor_10000`). Empty for actions without a resource.
@@ -2043,7 +2047,11 @@ impl Builder<'_> {
         {
             self.plan.actions[then].print_always = true;
         }
-        if step == OrderingStep::Shown && flags & of::IMPLIES_FIRST_PRINTED != 0 && !self.plan.actions[then].optional {
+        if step == OrderingStep::Shown
+            && flags & of::IMPLIES_FIRST_PRINTED != 0
+            && !self.plan.actions[then].optional
+            && !self.plan.actions[then].required_too_late_to_show_first
+        {
             self.plan.actions[first].print_always = true;
         }
         // A blocked, unmanaged resource that can't stop holds up what depends on it.

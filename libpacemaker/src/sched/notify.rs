@@ -62,6 +62,21 @@ impl Builder<'_> {
             if self.ws.resources[clone].variant != Variant::Clone {
                 continue;
             }
+            // Pacemaker weighs the clone's start as its instances' starts
+            // are now (required or not, runnable or not) when deciding
+            // whether what is ordered before it is shown, and does not
+            // revisit that when an instance's start becomes required later.
+            let start_required = self
+                .ws
+                .primitives_of(clone)
+                .iter()
+                .flat_map(|&p| self.plan.rsc_actions(p, "start"))
+                .any(|i| !self.plan.actions[i].optional);
+            if !start_required {
+                if let Some(start) = self.plan.find(Some(clone), "start", None) {
+                    self.plan.actions[start].required_too_late_to_show_first = true;
+                }
+            }
             for (task, _) in NOTIFIED_TASKS {
                 let changing = self
                     .ws
