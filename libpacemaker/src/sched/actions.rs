@@ -57,7 +57,8 @@ pub struct Action {
     pub print_always: bool,
     /// Required only after Pacemaker weighed what is ordered before it
     /// (a clone's start whose instances' starts became required late), so
-    /// it shows no action before it in the transition.
+    /// it may show no action before it in the transition (judged when the
+    /// graph is written, on the final flags).
     pub required_too_late_to_show_first: bool,
     /// Resource actions: Pacemaker's operation key, `<rsc id>_<task>_<interval>`
     /// (for a "cancel", the key of the operation being cancelled, e.g.
@@ -2050,7 +2051,6 @@ impl Builder<'_> {
         if step == OrderingStep::Shown
             && flags & of::IMPLIES_FIRST_PRINTED != 0
             && !self.plan.actions[then].optional
-            && !self.plan.actions[then].required_too_late_to_show_first
         {
             self.plan.actions[first].print_always = true;
         }
