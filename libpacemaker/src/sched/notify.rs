@@ -580,14 +580,30 @@ impl Builder<'_> {
         }
         let res = &self.ws.resources[p];
         if res.next_role != Role::Stopped && (task == "start" || task == "promote") {
-            let Some(node) = res.assigned_to else { return };
             let start = self.plan.rsc_actions(p, "start").first().copied();
+            // Behind a remote connection that cannot start, the start or
+            // promotion will not happen: nobody is told of it.
+            if start.is_some_and(|s| self.connection_start_blocked(s)) {
+                return;
+            }
+            let Some(node) = res.assigned_to else { return };
             let start_optional = start.map(|s| self.plan.actions[s].optional).unwrap_or(true);
             if task != "start" || start_optional {
                 self.notify_on(p, node, task, round.pre, round.pre_done, false, &round.lists);
             }
             self.notify_on(p, node, task, round.post, round.post_done, true, &round.lists);
         }
+    }
+
+    /// Whether `action` is on a remote node whose connection's start
+    /// cannot run.
+    fn connection_start_blocked(&self, action: usize) -> bool {
+        let Some(node) = self.plan.actions[action].node else { return false };
+        let Some(connection) = self.ws.nodes[node].remote_rsc else { return false };
+        self.plan
+            .rsc_actions(connection, "start")
+            .first()
+            .is_some_and(|&start| !self.plan.actions[start].runnable)
     }
 
     /// Whether some instance of the round's clone really does the task.
