@@ -55,6 +55,11 @@ pub struct Action {
     /// ordered with is required (Pacemaker's pe_action_print_always): the
     /// transition contains runnable actions that are required or this.
     pub print_always: bool,
+    /// Required only after Pacemaker weighed what is ordered before it
+    /// (a clone's start whose instances' starts became required late), so
+    /// it may show no action before it in the transition (judged when the
+    /// graph is written, on the final flags).
+    pub required_too_late_to_show_first: bool,
     /// Resource actions: Pacemaker's operation key, `<rsc id>_<task>_<interval>`
     /// (for a "cancel", the key of the operation being cancelled, e.g.
     /// `rsc1_monitor_10000`). Empty for actions without a resource.
@@ -1663,6 +1668,23 @@ impl<'a> Builder<'a> {
         self.plan.actions[target].reason = Some(text);
     }
 
+}
+
+/// The flags an ordering applies to one of its targets (see
+/// [`Builder::then_targets`]): the members and instances of a collective
+/// "then" are updated like their collective, except that only the ordered
+/// action itself is shown in the graph for the other side's sake (Pacemaker
+/// marks actions to be shown only where it weighs the ordering itself).
+fn flags_for_target(flags: u32, target_index: usize) -> u32 {
+    if target_index == 0 {
+        flags
+    } else {
+        flags & !(of::IMPLIES_THEN_PRINTED | of::IMPLIES_FIRST_PRINTED)
+    }
+}
+
+impl Builder<'_> {
+
     /// Targets an ordering's effect applies to: the action itself and, for a
     /// collective action, the same task of every primitive inside it.
     pub(super) fn then_targets(&self, then: usize) -> Vec<usize> {
@@ -1842,6 +1864,7 @@ impl<'a> Builder<'a> {
                         continue;
                     }
                     let (first_optional, first_runnable) = self.first_flags_for(first, self.ordering_node(t));
+                    let flags = flags_for_target(flags, k);
                     changed |= self.apply_ordering(first, t, flags, first_optional, first_runnable);
                 }
             }
@@ -1910,6 +1933,7 @@ impl<'a> Builder<'a> {
                     continue;
                 }
                 let (first_optional, first_runnable) = self.first_flags_for(first, first_flags_node);
+                let flags = flags_for_target(flags, k);
                 let has_parent = self.plan.actions[t].rsc.is_some_and(|r| self.ws.resources[r].parent.is_some());
                 for step in OrderingStep::ALL {
                     let target_before = flags_of(self, t);
@@ -2029,7 +2053,10 @@ impl<'a> Builder<'a> {
         {
             self.plan.actions[then].print_always = true;
         }
-        if step == OrderingStep::Shown && flags & of::IMPLIES_FIRST_PRINTED != 0 && !self.plan.actions[then].optional {
+        if step == OrderingStep::Shown
+            && flags & of::IMPLIES_FIRST_PRINTED != 0
+            && !self.plan.actions[then].optional
+        {
             self.plan.actions[first].print_always = true;
         }
         // A blocked, unmanaged resource that can't stop holds up what depends on it.

@@ -62,6 +62,21 @@ impl Builder<'_> {
             if self.ws.resources[clone].variant != Variant::Clone {
                 continue;
             }
+            // Pacemaker weighs the clone's start as its instances' starts
+            // are now (required or not, runnable or not) when deciding
+            // whether what is ordered before it is shown, and does not
+            // revisit that when an instance's start becomes required later.
+            let start_required = self
+                .ws
+                .primitives_of(clone)
+                .iter()
+                .flat_map(|&p| self.plan.rsc_actions(p, "start"))
+                .any(|i| !self.plan.actions[i].optional);
+            if !start_required {
+                if let Some(start) = self.plan.find(Some(clone), "start", None) {
+                    self.plan.actions[start].required_too_late_to_show_first = true;
+                }
+            }
             for (task, _) in NOTIFIED_TASKS {
                 let changing = self
                     .ws
@@ -200,12 +215,18 @@ impl Builder<'_> {
         // Required when an instance was to do the task when the clone's
         // actions were created, even if it since became unrunnable, or
         // really does it now (a stop on an unclean node counts, implied by
-        // fencing or not).
+        // fencing or not). Any required instance start counts, runnable or
+        // not: Pacemaker asks the clone for the flags of its notification
+        // pseudo-actions as it orders them, and a clone's action is required
+        // as soon as one of its instances' actions for the task is.
         let required = self.clone_changes_at_creation.contains(&(clone, task))
             || instance_actions.iter().any(|&i| {
                 let a = &self.plan.actions[i];
                 let on_unclean = a.node.is_some_and(|n| self.ws.nodes[n].unclean);
-                !a.optional && (a.runnable || (task == "stop" && (a.pseudo || on_unclean)))
+                !a.optional
+                    && (a.runnable
+                        || (task == "stop" && (a.pseudo || on_unclean))
+                        || task == "start")
             });
         // Like any of the clone's actions, they cannot run when no
         // instance's action for the task can (Pacemaker's clone action
@@ -559,14 +580,30 @@ impl Builder<'_> {
         }
         let res = &self.ws.resources[p];
         if res.next_role != Role::Stopped && (task == "start" || task == "promote") {
-            let Some(node) = res.assigned_to else { return };
             let start = self.plan.rsc_actions(p, "start").first().copied();
+            // Behind a remote connection that cannot start, the start or
+            // promotion will not happen: nobody is told of it.
+            if start.is_some_and(|s| self.connection_start_blocked(s)) {
+                return;
+            }
+            let Some(node) = res.assigned_to else { return };
             let start_optional = start.map(|s| self.plan.actions[s].optional).unwrap_or(true);
             if task != "start" || start_optional {
                 self.notify_on(p, node, task, round.pre, round.pre_done, false, &round.lists);
             }
             self.notify_on(p, node, task, round.post, round.post_done, true, &round.lists);
         }
+    }
+
+    /// Whether `action` is on a remote node whose connection's start
+    /// cannot run.
+    fn connection_start_blocked(&self, action: usize) -> bool {
+        let Some(node) = self.plan.actions[action].node else { return false };
+        let Some(connection) = self.ws.nodes[node].remote_rsc else { return false };
+        self.plan
+            .rsc_actions(connection, "start")
+            .first()
+            .is_some_and(|&start| !self.plan.actions[start].runnable)
     }
 
     /// Whether some instance of the round's clone really does the task.
