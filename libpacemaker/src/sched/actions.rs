@@ -395,6 +395,12 @@ pub struct Builder<'a> {
     /// Interleaved clones (first, then) mandatorily ordered: an instance of
     /// `then` with no instance of `first` beside it is inhibited.
     pub(super) interleaved_pairs: Vec<(RscIdx, RscIdx)>,
+    /// Orderings after a group's or clone's action that start from the
+    /// action completing it instead ("start" ordered as "running"), by the
+    /// action they were asked for: Pacemaker remaps them as it applies them
+    /// and leaves the original in that action's followers, so a change of
+    /// it still goes over their "then" actions again.
+    remapped_from: HashMap<usize, Vec<usize>>,
 }
 
 impl<'a> Builder<'a> {
@@ -417,6 +423,7 @@ impl<'a> Builder<'a> {
             stop_unexpected: Vec::new(),
             interleaved_orderings: std::collections::HashSet::new(),
             interleaved_pairs: Vec::new(),
+            remapped_from: HashMap::new(),
         }
     }
 
@@ -1174,6 +1181,7 @@ impl<'a> Builder<'a> {
             then_task.to_string(),
             flags,
         ));
+        let first_task_asked = first_task;
         let mut first_task = first_task.to_string();
         let first_collective = self.ws.resources[first].variant != Variant::Primitive;
         if first_collective && first != then && !self.is_ancestor(first, then) {
@@ -1186,6 +1194,11 @@ impl<'a> Builder<'a> {
             }
             .to_string();
         }
+        let asked_for: Vec<usize> = if first_task == first_task_asked {
+            Vec::new()
+        } else {
+            self.plan.rsc_actions(first, first_task_asked)
+        };
         let firsts = self.first_actions_for(first, &first_task, Some(then));
         let thens = self.plan.rsc_actions(then, then_task);
         let interleaved = self.interleaves(first, then, then_task);
@@ -1202,6 +1215,9 @@ impl<'a> Builder<'a> {
                 }
                 if interleaved {
                     self.interleaved_orderings.insert(self.plan.orderings.len());
+                }
+                for &a in &asked_for {
+                    self.remapped_from.entry(a).or_default().push(self.plan.orderings.len());
                 }
                 self.plan.order(f, t, flags);
             }
@@ -1752,6 +1768,30 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// The node an action stands for in an ordering: its own, or for a
+    /// group's start (on no node itself) where the group is placed, as
+    /// Pacemaker looks it up.
+    fn ordering_node(&self, i: usize) -> Option<NodeIdx> {
+        let a = &self.plan.actions[i];
+        match a.rsc {
+            Some(r) if a.node.is_none() && a.task == "start" && self.ws.resources[r].variant == Variant::Group => self.ws.resources[r]
+                .assigned_to
+                .or_else(|| self.ws.resources[r].children.first().and_then(|&m| self.ws.resources[m].assigned_to)),
+            _ => a.node,
+        }
+    }
+
+    /// The actions ordered after `a`, newest ordering first, including
+    /// those of orderings remapped away from it (see `remapped_from`).
+    fn followers_newest_first(&self, a: usize) -> Vec<usize> {
+        let mut ids = self.plan.ordering_ids_from(a);
+        if let Some(remapped) = self.remapped_from.get(&a) {
+            ids.extend(remapped.iter().copied());
+        }
+        ids.sort_unstable_by(|x, y| y.cmp(x));
+        ids.into_iter().map(|o| self.plan.orderings[o].then).collect()
+    }
+
     fn update_for_orderings(&mut self, then: usize, targets_of: &mut HashMap<usize, Vec<usize>>, depth: usize) {
         // Deep chains are left to the fixed-point pass that follows.
         const MAX_DEPTH: usize = 256;
@@ -1781,24 +1821,39 @@ impl<'a> Builder<'a> {
             // Looking up a collective action's flags for an ordering updates
             // the action itself (without a reason, and not as a change that
             // is passed on), as Pacemaker's group and clone action flags do.
-            let then_node = self.plan.actions[then].node;
+            let then_node = self.ordering_node(then);
             let first_node = self.plan.actions[first].node;
             self.refresh_collective_flags(first, then_node);
-            self.refresh_collective_flags(then, first_node);
+            self.refresh_collective_flags(then, self.ordering_node(first));
             let first_before = flags_of(self, first);
             let targets = targets_of.entry(then).or_insert_with(|| self.then_targets(then)).clone();
-            for (k, &t) in targets.iter().enumerate() {
-                if k > 0 && first_node.is_some() && self.plan.actions[t].node != first_node {
-                    continue;
-                }
-                // A bundle's orderings are not yet made in Pacemaker's order:
-                // its containers are left to the fixed-point pass.
-                if k > 0 && self.plan.actions[t].rsc.is_some_and(|r| super::bundle::is_inside_bundle(self.ws, r)) {
-                    continue;
-                }
-                let (first_optional, first_runnable) = self.first_flags_for(first, self.plan.actions[t].node);
-                let has_parent = self.plan.actions[t].rsc.is_some_and(|r| self.ws.resources[r].parent.is_some());
-                for step in OrderingStep::ALL {
+            // "first"'s flags as the ordering's "then" sees them (on its node),
+            // taken once before any effect, as Pacemaker does.
+            let first_flags = self.first_flags_for(first, then_node);
+            // The targets this ordering applies to.
+            let applicable: Vec<(usize, bool, bool, bool)> = targets
+                .iter()
+                .enumerate()
+                .filter(|&(k, &t)| {
+                    // Members of a collective "then" are only affected on
+                    // the node of "first" (when it has one); a bundle's
+                    // orderings are not yet made in Pacemaker's order, so its
+                    // containers are left to the fixed-point pass.
+                    k == 0
+                        || (first_node.is_none_or(|n| self.plan.actions[t].node == Some(n))
+                            && !self.plan.actions[t].rsc.is_some_and(|r| super::bundle::is_inside_bundle(self.ws, r)))
+                })
+                .map(|(_, &t)| {
+                    let (first_optional, first_runnable) = first_flags;
+                    let has_parent = self.plan.actions[t].rsc.is_some_and(|r| self.ws.resources[r].parent.is_some());
+                    (t, first_optional, first_runnable, has_parent)
+                })
+                .collect();
+            // Each kind of effect on all targets (the collective's action,
+            // then its members) before the next kind, as Pacemaker applies
+            // an ordering's flags one at a time to a collective and its members.
+            for step in OrderingStep::ALL {
+                for &(t, first_optional, first_runnable, has_parent) in &applicable {
                     let target_before = flags_of(self, t);
                     self.apply_ordering_step(step, first, t, flags, first_optional, first_runnable);
                     if flags_of(self, t) != target_before {
@@ -1816,7 +1871,7 @@ impl<'a> Builder<'a> {
                 }
             }
             if flags_of(self, first) != first_before {
-                for after in self.plan.orderings_from(first).map(|o| o.then).collect::<Vec<_>>().into_iter().rev() {
+                for after in self.followers_newest_first(first) {
                     self.update_for_orderings(after, targets_of, depth + 1);
                 }
                 self.update_for_orderings(first, targets_of, depth + 1);
@@ -1824,7 +1879,7 @@ impl<'a> Builder<'a> {
         }
         if then_changed {
             self.update_for_orderings(then, targets_of, depth + 1);
-            for after in self.plan.orderings_from(then).map(|o| o.then).collect::<Vec<_>>().into_iter().rev() {
+            for after in self.followers_newest_first(then) {
                 self.update_for_orderings(after, targets_of, depth + 1);
             }
         }
