@@ -401,6 +401,12 @@ pub struct Builder<'a> {
     /// and leaves the original in that action's followers, so a change of
     /// it still goes over their "then" actions again.
     remapped_from: HashMap<usize, Vec<usize>>,
+    /// Remapped orderings not yet met while propagating: Pacemaker remaps
+    /// each the first time it meets it, which counts as a change of its
+    /// "then" (gone over again), the remapped ordering then being its newest.
+    remap_pending: std::collections::HashSet<usize>,
+    /// Remapped orderings already met, by when (newest last).
+    remapped_when: HashMap<usize, usize>,
 }
 
 impl<'a> Builder<'a> {
@@ -424,6 +430,8 @@ impl<'a> Builder<'a> {
             interleaved_orderings: std::collections::HashSet::new(),
             interleaved_pairs: Vec::new(),
             remapped_from: HashMap::new(),
+            remap_pending: std::collections::HashSet::new(),
+            remapped_when: HashMap::new(),
         }
     }
 
@@ -1219,6 +1227,9 @@ impl<'a> Builder<'a> {
                 for &a in &asked_for {
                     self.remapped_from.entry(a).or_default().push(self.plan.orderings.len());
                 }
+                if !asked_for.is_empty() {
+                    self.remap_pending.insert(self.plan.orderings.len());
+                }
                 self.plan.order(f, t, flags);
             }
         }
@@ -1353,6 +1364,61 @@ impl<'a> Builder<'a> {
             }
         }
         changed
+    }
+
+    /// When a start (or promotion) has just become unrunnable and no
+    /// instance of its resource's collective can do it any more, the
+    /// resources mandatorily colocated with it can't either: their actions
+    /// are blocked at once, each then gone over again (Pacemaker's
+    /// pcmk__block_colocation_dependents, at the moment it happens, which
+    /// decides the reason the dependents keep).
+    fn block_dependents_now(&mut self, action: usize, targets_of: &mut HashMap<usize, Vec<usize>>, depth: usize) {
+        let a = &self.plan.actions[action];
+        let Some(ar) = a.rsc else { return };
+        if a.runnable || !matches!(a.task.as_str(), "start" | "promote") {
+            return;
+        }
+        let is_start = a.task == "start";
+        let task = a.task.clone();
+        let top = self.ws.top_parent(ar);
+        if self.ws.resources[top].parent.is_some() {
+            return; // inside a bundle: left to the fixed-point pass
+        }
+        let some_instance_can = self.ws.resources[top].children.iter().any(|&child| {
+            self.plan.rsc_actions(child, &task).first().is_none_or(|&c| self.plan.actions[c].runnable)
+        });
+        if some_instance_can {
+            return;
+        }
+        let reason = format!("colocation with {}", self.ws.resources[ar].id);
+        let blocked: Vec<(RscIdx, &str)> = self
+            .ws
+            .colocations
+            .iter()
+            .filter(|c| c.primary == top && c.score >= crate::score::INFINITY)
+            .filter(|c| is_start || c.primary_role == Role::Promoted)
+            .map(|c| (c.dependent, if c.dependent_role == Role::Promoted { "promote" } else { "start" }))
+            .collect();
+        for (dependent, dependent_task) in blocked {
+            self.block_now(dependent, dependent_task, &reason, targets_of, depth);
+        }
+    }
+
+    fn block_now(&mut self, r: RscIdx, task: &str, reason: &str, targets_of: &mut HashMap<usize, Vec<usize>>, depth: usize) {
+        for i in self.plan.rsc_actions(r, task) {
+            if !self.plan.actions[i].runnable {
+                continue;
+            }
+            self.plan.actions[i].runnable = false;
+            if self.plan.actions[i].reason.is_none() {
+                self.plan.actions[i].reason = Some(reason.to_string());
+            }
+            self.block_dependents_now(i, targets_of, depth + 1);
+            self.update_for_orderings(i, targets_of, depth + 1);
+        }
+        for child in self.ws.resources[r].children.clone() {
+            self.block_now(child, task, reason, targets_of, depth);
+        }
     }
 
     /// A resource set with require-all=false: a "one-or-more" pseudo-action
@@ -1800,9 +1866,13 @@ impl<'a> Builder<'a> {
         }
         let flags_of = |b: &Self, a: usize| (b.plan.actions[a].optional, b.plan.actions[a].runnable);
         let mut then_changed = false;
+        let then_was_runnable = self.plan.actions[then].runnable;
         let mut befores = self.plan.ordering_ids_into(then);
         // Newest first, the configured orderings as older than the internal ones.
         let age = |oi: usize| {
+            if let Some(&when) = self.remapped_when.get(&oi) {
+                return (3, when);
+            }
             let class = if self.configured_orderings.contains(&oi) {
                 1
             } else if oi < self.internal_orderings_begin {
@@ -1815,6 +1885,11 @@ impl<'a> Builder<'a> {
         befores.sort_by_key(|&oi| std::cmp::Reverse(age(oi)));
         for oi in befores {
             if self.interleaved_orderings.contains(&oi) {
+                continue;
+            }
+            if self.remap_pending.remove(&oi) {
+                self.remapped_when.insert(oi, self.remapped_when.len());
+                then_changed = true;
                 continue;
             }
             let Ordering { first, flags, .. } = self.plan.orderings[oi];
@@ -1878,6 +1953,9 @@ impl<'a> Builder<'a> {
             }
         }
         if then_changed {
+            if then_was_runnable {
+                self.block_dependents_now(then, targets_of, depth);
+            }
             self.update_for_orderings(then, targets_of, depth + 1);
             for after in self.followers_newest_first(then) {
                 self.update_for_orderings(after, targets_of, depth + 1);
