@@ -1905,17 +1905,20 @@ impl<'a> Builder<'a> {
             // "first"'s flags as the ordering's "then" sees them (on its node),
             // taken once before any effect, as Pacemaker does.
             let first_flags = self.first_flags_for(first, then_node);
+            // Only (un)fencing limits an ordering to the members on its node
+            // (Pacemaker's pe_order_implies_then_on_node).
+            let first_is_fencing = self.plan.actions[first].rsc.is_none();
             // The targets this ordering applies to.
             let applicable: Vec<(usize, bool, bool, bool)> = targets
                 .iter()
                 .enumerate()
                 .filter(|&(k, &t)| {
-                    // Members of a collective "then" are only affected on
-                    // the node of "first" (when it has one); a bundle's
+                    // Members of a collective "then" are all affected, but
+                    // for (un)fencing only those on its node; a bundle's
                     // orderings are not yet made in Pacemaker's order, so its
                     // containers are left to the fixed-point pass.
                     k == 0
-                        || (first_node.is_none_or(|n| self.plan.actions[t].node == Some(n))
+                        || (first_node.filter(|_| first_is_fencing).is_none_or(|n| self.plan.actions[t].node == Some(n))
                             && !self.plan.actions[t].rsc.is_some_and(|r| super::bundle::is_inside_bundle(self.ws, r)))
                 })
                 .map(|(_, &t)| {
