@@ -420,6 +420,18 @@ pub struct Builder<'a> {
     /// until scheduled again (Pacemaker re-evaluates whether an action can
     /// run each time it is asked for).
     pub(super) unrunnable_until_rescheduled: std::collections::HashSet<usize>,
+    /// Orderings after a group's or clone's action that start from the
+    /// action completing it instead ("start" ordered as "running"), by the
+    /// action they were asked for: Pacemaker remaps them as it applies them
+    /// and leaves the original in that action's followers, so a change of
+    /// it still goes over their "then" actions again.
+    remapped_from: HashMap<usize, Vec<usize>>,
+    /// Remapped orderings not yet met while propagating: Pacemaker remaps
+    /// each the first time it meets it, which counts as a change of its
+    /// "then" (gone over again), the remapped ordering then being its newest.
+    remap_pending: std::collections::HashSet<usize>,
+    /// Remapped orderings already met, by when (newest last).
+    remapped_when: HashMap<usize, usize>,
 }
 
 impl<'a> Builder<'a> {
@@ -444,6 +456,9 @@ impl<'a> Builder<'a> {
             interleaved_pairs: Vec::new(),
             clone_changes_at_creation: std::collections::HashSet::new(),
             unrunnable_until_rescheduled: std::collections::HashSet::new(),
+            remapped_from: HashMap::new(),
+            remap_pending: std::collections::HashSet::new(),
+            remapped_when: HashMap::new(),
         }
     }
 
@@ -1216,6 +1231,7 @@ impl<'a> Builder<'a> {
             then_task.to_string(),
             flags,
         ));
+        let first_task_asked = first_task;
         let mut first_task = first_task.to_string();
         let first_collective = self.ws.resources[first].variant != Variant::Primitive;
         if first_collective && first != then && !self.is_ancestor(first, then) {
@@ -1228,6 +1244,11 @@ impl<'a> Builder<'a> {
             }
             .to_string();
         }
+        let asked_for: Vec<usize> = if first_task == first_task_asked {
+            Vec::new()
+        } else {
+            self.plan.rsc_actions(first, first_task_asked)
+        };
         let firsts = self.first_actions_for(first, &first_task, Some(then));
         let thens = self.plan.rsc_actions(then, then_task);
         let interleaved = self.interleaves(first, then, then_task);
@@ -1245,6 +1266,14 @@ impl<'a> Builder<'a> {
                 let ordering = self.plan.order(f, t, flags);
                 if let (true, Some(o)) = (interleaved, ordering) {
                     self.interleaved_orderings.insert(o);
+                }
+                if let Some(o) = ordering {
+                    for &a in &asked_for {
+                        self.remapped_from.entry(a).or_default().push(o);
+                    }
+                    if !asked_for.is_empty() {
+                        self.remap_pending.insert(o);
+                    }
                 }
             }
         }
@@ -1882,6 +1911,17 @@ impl Builder<'_> {
         }
     }
 
+    /// The actions ordered after `a`, newest ordering first, including
+    /// those of orderings remapped away from it (see `remapped_from`).
+    fn followers_newest_first(&self, a: usize) -> Vec<usize> {
+        let mut ids = self.plan.ordering_ids_from(a);
+        if let Some(remapped) = self.remapped_from.get(&a) {
+            ids.extend(remapped.iter().copied());
+        }
+        ids.sort_unstable_by(|x, y| y.cmp(x));
+        ids.into_iter().map(|o| self.plan.orderings[o].then).collect()
+    }
+
     fn update_for_orderings(&mut self, then: usize, targets_of: &mut HashMap<usize, Vec<usize>>, depth: usize) {
         // Deep chains are left to the fixed-point pass that follows.
         const MAX_DEPTH: usize = 256;
@@ -1895,6 +1935,9 @@ impl Builder<'_> {
         let mut befores = self.plan.ordering_ids_into(then);
         // Newest first, the configured orderings as older than the internal ones.
         let age = |oi: usize| {
+            if let Some(&when) = self.remapped_when.get(&oi) {
+                return (3, when);
+            }
             let class = if self.configured_orderings.contains(&oi) {
                 1
             } else if oi < self.internal_orderings_begin {
@@ -1909,33 +1952,51 @@ impl Builder<'_> {
             if self.interleaved_orderings.contains(&oi) {
                 continue;
             }
+            if self.remap_pending.remove(&oi) {
+                self.remapped_when.insert(oi, self.remapped_when.len());
+                then_changed = true;
+                continue;
+            }
             let Ordering { first, flags, .. } = self.plan.orderings[oi];
             // Looking up a collective action's flags for an ordering updates
             // the action itself (without a reason, and not as a change that
             // is passed on), as Pacemaker's group and clone action flags do.
-            let then_node = self.plan.actions[then].node;
+            let then_node = self.ordering_node(then);
             let first_node = self.plan.actions[first].node;
             self.refresh_collective_flags(first, then_node);
-            self.refresh_collective_flags(then, first_node);
+            self.refresh_collective_flags(then, self.ordering_node(first));
             let first_before = flags_of(self, first);
             let targets = targets_of.entry(then).or_insert_with(|| self.then_targets(then)).clone();
-            // Pacemaker works out "first"'s flags once, for the node of the
-            // ordered action itself (a group's start: where the group is
-            // placed), and hands them to the members and instances as well.
-            let first_flags_node = self.ordering_node(then);
-            for (k, &t) in targets.iter().enumerate() {
-                if k > 0 && first_node.is_some() && self.plan.actions[t].node != first_node {
-                    continue;
-                }
-                // A bundle's orderings are not yet made in Pacemaker's order:
-                // its containers are left to the fixed-point pass.
-                if k > 0 && self.plan.actions[t].rsc.is_some_and(|r| super::bundle::is_inside_bundle(self.ws, r)) {
-                    continue;
-                }
-                let (first_optional, first_runnable) = self.first_flags_for(first, first_flags_node);
-                let flags = flags_for_target(flags, k);
-                let has_parent = self.plan.actions[t].rsc.is_some_and(|r| self.ws.resources[r].parent.is_some());
-                for step in OrderingStep::ALL {
+            // "first"'s flags as the ordering's "then" sees them (on its node),
+            // taken once before any effect, as Pacemaker does.
+            let first_flags = self.first_flags_for(first, then_node);
+            // Only (un)fencing limits an ordering to the members on its node
+            // (Pacemaker's pe_order_implies_then_on_node).
+            let first_is_fencing = self.plan.actions[first].rsc.is_none();
+            // The targets this ordering applies to.
+            let applicable: Vec<(usize, u32, bool, bool, bool)> = targets
+                .iter()
+                .enumerate()
+                .filter(|&(k, &t)| {
+                    // Members of a collective "then" are all affected, but
+                    // for (un)fencing only those on its node; a bundle's
+                    // orderings are not yet made in Pacemaker's order, so its
+                    // containers are left to the fixed-point pass.
+                    k == 0
+                        || (first_node.filter(|_| first_is_fencing).is_none_or(|n| self.plan.actions[t].node == Some(n))
+                            && !self.plan.actions[t].rsc.is_some_and(|r| super::bundle::is_inside_bundle(self.ws, r)))
+                })
+                .map(|(k, &t)| {
+                    let (first_optional, first_runnable) = first_flags;
+                    let has_parent = self.plan.actions[t].rsc.is_some_and(|r| self.ws.resources[r].parent.is_some());
+                    (t, flags_for_target(flags, k), first_optional, first_runnable, has_parent)
+                })
+                .collect();
+            // Each kind of effect on all targets (the collective's action,
+            // then its members) before the next kind, as Pacemaker applies
+            // an ordering's flags one at a time to a collective and its members.
+            for step in OrderingStep::ALL {
+                for &(t, flags, first_optional, first_runnable, has_parent) in &applicable {
                     let target_before = flags_of(self, t);
                     self.apply_ordering_step(step, first, t, flags, first_optional, first_runnable);
                     if flags_of(self, t) != target_before {
@@ -1956,7 +2017,7 @@ impl Builder<'_> {
                 }
             }
             if flags_of(self, first) != first_before {
-                for after in self.plan.orderings_from(first).map(|o| o.then).collect::<Vec<_>>().into_iter().rev() {
+                for after in self.followers_newest_first(first) {
                     self.update_for_orderings(after, targets_of, depth + 1);
                 }
                 self.update_for_orderings(first, targets_of, depth + 1);
@@ -1967,7 +2028,7 @@ impl Builder<'_> {
                 self.block_dependents_of(t, targets_of, depth + 1);
             }
             self.update_for_orderings(then, targets_of, depth + 1);
-            for after in self.plan.orderings_from(then).map(|o| o.then).collect::<Vec<_>>().into_iter().rev() {
+            for after in self.followers_newest_first(then) {
                 self.update_for_orderings(after, targets_of, depth + 1);
             }
         }
