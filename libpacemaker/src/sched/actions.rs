@@ -258,7 +258,12 @@ impl Plan {
 
     /// All actions of a resource with the given task (any node).
     pub fn rsc_actions(&self, rsc: RscIdx, task: &str) -> Vec<usize> {
-        self.owned_by(Some(rsc)).get(task).to_vec()
+        self.rsc_actions_slice(rsc, task).to_vec()
+    }
+
+    /// As `rsc_actions`, borrowed (for the hot paths of flag propagation).
+    pub fn rsc_actions_slice(&self, rsc: RscIdx, task: &str) -> &[usize] {
+        self.owned_by(Some(rsc)).get(task)
     }
 
     /// The actions belonging to a resource (or to none), by task.
@@ -412,6 +417,10 @@ pub struct Builder<'a> {
     /// Interleaved clones (first, then) mandatorily ordered: an instance of
     /// `then` with no instance of `first` beside it is inhibited.
     pub(super) interleaved_pairs: Vec<(RscIdx, RscIdx)>,
+    /// Each resource's primitives (itself, or those inside it), looked up
+    /// for every ordering while flags propagate; resources don't change
+    /// shape once unpacked.
+    primitives_by_rsc: Vec<Vec<RscIdx>>,
     /// The clone tasks (start, stop, promote, demote) some instance had to
     /// perform when the clone's actions were created, before any ordering
     /// changed a flag: what decides whether its notifications are required.
@@ -436,7 +445,9 @@ pub struct Builder<'a> {
 
 impl<'a> Builder<'a> {
     pub fn new(ws: &'a mut WorkingSet) -> Self {
+        let primitives_by_rsc = (0..ws.resources.len()).map(|r| ws.primitives_of(r)).collect();
         Builder {
+            primitives_by_rsc,
             ws,
             plan: Plan::default(),
             fenced: Vec::new(),
@@ -1528,8 +1539,8 @@ impl<'a> Builder<'a> {
         let complex = super::member_task(&a.task);
         // On a node, only the instances there count (not the clone's own flag).
         let mut node_optional = true;
-        for p in self.ws.primitives_of(r) {
-            for m in self.plan.rsc_actions(p, complex) {
+        for &p in &self.primitives_by_rsc[r] {
+            for &m in self.plan.rsc_actions_slice(p, complex) {
                 if self.plan.actions[m].node == Some(node) && !self.plan.actions[m].optional {
                     node_optional = false;
                 }
@@ -1571,28 +1582,24 @@ impl<'a> Builder<'a> {
         }
         let complex = super::member_task(&a.task);
         let notification = complex != a.task;
-        let prims = self.ws.primitives_of(r);
+        let prims = &self.primitives_by_rsc[r];
         // Pacemaker looks at a member's newest action for the task only.
-        let member_actions: Vec<Vec<usize>> = prims
-            .iter()
-            .map(|&p| self.plan.rsc_actions(p, complex).last().copied().into_iter().collect())
-            .collect();
+        let member_actions: Vec<Option<usize>> =
+            prims.iter().map(|&p| self.plan.rsc_actions_slice(p, complex).last().copied()).collect();
         match variant {
             Variant::Group => {
-                for acts in &member_actions {
-                    if acts.is_empty() {
+                for &member_action in &member_actions {
+                    let Some(m) = member_action else {
                         if complex != "stop" && complex != "demote" {
                             runnable = false;
                         }
                         continue;
+                    };
+                    if !self.plan.actions[m].optional {
+                        optional = false;
                     }
-                    for &m in acts {
-                        if !self.plan.actions[m].optional {
-                            optional = false;
-                        }
-                        if notification && !self.plan.actions[m].runnable {
-                            runnable = false;
-                        }
+                    if notification && !self.plan.actions[m].runnable {
+                        runnable = false;
                     }
                 }
             }
@@ -1603,9 +1610,9 @@ impl<'a> Builder<'a> {
                 let mut any_runnable = false;
                 for &child in &self.ws.resources[r].children {
                     let child_actions = if self.ws.resources[child].variant == Variant::Group {
-                        self.plan.rsc_actions(child, &a.task)
+                        self.plan.rsc_actions_slice(child, &a.task)
                     } else {
-                        self.plan.rsc_actions(child, complex)
+                        self.plan.rsc_actions_slice(child, complex)
                     };
                     let Some(&c) = child_actions.first() else { continue };
                     let (child_optional, child_runnable) = self.first_flags(c);
@@ -1623,7 +1630,7 @@ impl<'a> Builder<'a> {
                 let mut any_runnable = false;
                 for m in super::bundle::summarized_members(self.ws, r, complex) {
                     let member_task = if self.ws.resources[m].variant == Variant::Primitive { complex } else { a.task.as_str() };
-                    let Some(&c) = self.plan.rsc_actions(m, member_task).last() else { continue };
+                    let Some(&c) = self.plan.rsc_actions_slice(m, member_task).last() else { continue };
                     let (member_optional, member_runnable) = self.first_flags(c);
                     optional &= member_optional;
                     any_runnable |= member_runnable;
@@ -1634,19 +1641,14 @@ impl<'a> Builder<'a> {
             }
             _ => {
                 let mut any_runnable = false;
-                let mut any = false;
-                for acts in &member_actions {
-                    for &m in acts {
-                        any = true;
-                        if !self.plan.actions[m].optional {
-                            optional = false;
-                        }
-                        if self.plan.actions[m].runnable {
-                            any_runnable = true;
-                        }
+                for &m in member_actions.iter().flatten() {
+                    if !self.plan.actions[m].optional {
+                        optional = false;
+                    }
+                    if self.plan.actions[m].runnable {
+                        any_runnable = true;
                     }
                 }
-                let _ = any;
                 if !any_runnable && complex != "stop" {
                     runnable = false;
                 }
