@@ -1556,18 +1556,10 @@ impl<'a> Builder<'a> {
         let a = &self.plan.actions[then];
         match a.rsc {
             Some(g) if a.node.is_none() && a.task == "start" && self.ws.resources[g].variant == Variant::Group => {
-                self.group_location(g)
+                super::promote::location_of(self.ws, g)
             }
             _ => a.node,
         }
-    }
-
-    /// The one node a group's members are placed on, if they are all on
-    /// the same one (unplaced members aside).
-    fn group_location(&self, g: RscIdx) -> Option<NodeIdx> {
-        let mut nodes = self.ws.primitives_of(g).into_iter().filter_map(|p| self.ws.resources[p].assigned_to);
-        let first = nodes.next()?;
-        nodes.all(|n| n == first).then_some(first)
     }
 
     fn first_flags(&self, i: usize) -> (bool, bool) {
