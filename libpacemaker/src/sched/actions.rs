@@ -1073,15 +1073,10 @@ impl<'a> Builder<'a> {
             return;
         }
         for (task, done) in [("promote", "promoted"), ("demote", "demoted")] {
-            let any = self
-                .ws
-                .primitives_of(r)
-                .iter()
-                .flat_map(|&p| self.plan.rsc_actions(p, task))
-                .any(|i| {
-                    let a = &self.plan.actions[i];
-                    !a.optional && a.runnable
-                });
+            let any = self.member_actions(r, task).into_iter().any(|i| {
+                let a = &self.plan.actions[i];
+                !a.optional && a.runnable
+            });
             if any {
                 for t in [task, done] {
                     // Shown in the transition; whether orderings after the
@@ -1472,12 +1467,7 @@ impl<'a> Builder<'a> {
             ..Default::default()
         });
         for &f in &gate.firsts {
-            let firsts: Vec<usize> = self
-                .ws
-                .primitives_of(f)
-                .iter()
-                .flat_map(|&p| self.plan.rsc_actions(p, &gate.first_task))
-                .collect();
+            let firsts = self.member_actions(f, &gate.first_task);
             for a in firsts {
                 self.plan
                     .order(a, g, of::ONE_OR_MORE | of::IMPLIES_THEN_PRINTED);
@@ -1510,6 +1500,11 @@ impl<'a> Builder<'a> {
             }
         }
         changed
+    }
+
+    /// The `task` actions of every primitive inside `r` (or of `r` itself).
+    pub(crate) fn member_actions(&self, r: RscIdx, task: &str) -> Vec<usize> {
+        self.primitives_by_rsc[r].iter().flat_map(|&p| self.plan.rsc_actions_slice(p, task)).copied().collect()
     }
 
     pub(crate) fn is_ancestor(&self, ancestor: RscIdx, mut r: RscIdx) -> bool {

@@ -66,32 +66,22 @@ impl Builder<'_> {
             // are now (required or not, runnable or not) when deciding
             // whether what is ordered before it is shown, and does not
             // revisit that when an instance's start becomes required later.
-            let start_required = self
-                .ws
-                .primitives_of(clone)
-                .iter()
-                .flat_map(|&p| self.plan.rsc_actions(p, "start"))
-                .any(|i| !self.plan.actions[i].optional);
+            let start_required = self.member_actions(clone, "start").into_iter().any(|i| !self.plan.actions[i].optional);
             if !start_required {
                 if let Some(start) = self.plan.find(Some(clone), "start", None) {
                     self.plan.actions[start].required_too_late_to_show_first = true;
                 }
             }
             for (task, _) in NOTIFIED_TASKS {
-                let changing = self
-                    .ws
-                    .primitives_of(clone)
-                    .iter()
-                    .flat_map(|&p| self.plan.rsc_actions(p, task))
-                    .any(|i| {
-                        let a = &self.plan.actions[i];
-                        !a.optional
-                            && match task {
-                                "start" => a.runnable,
-                                "stop" => a.runnable || a.pseudo,
-                                _ => true,
-                            }
-                    });
+                let changing = self.member_actions(clone, task).into_iter().any(|i| {
+                    let a = &self.plan.actions[i];
+                    !a.optional
+                        && match task {
+                            "start" => a.runnable,
+                            "stop" => a.runnable || a.pseudo,
+                            _ => true,
+                        }
+                });
                 if changing {
                     self.clone_changes_at_creation.insert((clone, task));
                 }
@@ -206,12 +196,7 @@ impl Builder<'_> {
         complete: usize,
     ) -> Round {
         let id = self.ws.resources[clone].id.clone();
-        let instance_actions: Vec<usize> = self
-            .ws
-            .primitives_of(clone)
-            .iter()
-            .flat_map(|&p| self.plan.rsc_actions(p, task))
-            .collect();
+        let instance_actions = self.member_actions(clone, task);
         // Required when an instance was to do the task when the clone's
         // actions were created, even if it since became unrunnable, or
         // really does it now (a stop on an unclean node counts, implied by
@@ -611,14 +596,10 @@ impl Builder<'_> {
         let Some(clone) = self.plan.actions[round.pre].rsc else {
             return false;
         };
-        self.ws
-            .primitives_of(clone)
-            .iter()
-            .flat_map(|&p| self.plan.rsc_actions(p, round.task))
-            .any(|i| {
-                let a = &self.plan.actions[i];
-                !a.optional && a.runnable && a.node.is_some()
-            })
+        self.member_actions(clone, round.task).into_iter().any(|i| {
+            let a = &self.plan.actions[i];
+            !a.optional && a.runnable && a.node.is_some()
+        })
     }
 }
 
