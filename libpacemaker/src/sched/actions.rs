@@ -505,6 +505,15 @@ impl<'a> Builder<'a> {
                 let mut action = std::mem::take(&mut self.plan.actions[i]);
                 self.update_runnable(&mut action, rsc);
                 self.plan.actions[i] = action;
+            } else if !self.plan.actions[i].pseudo {
+                // Pacemaker judges an action again each time it is asked for.
+                // Only the quorum verdict is taken over: its reason replaces
+                // one given since (a definition change's, say).
+                if let (false, Some(reason)) = self.runnable_verdict(&self.plan.actions[i], rsc) {
+                    let action = &mut self.plan.actions[i];
+                    action.runnable = false;
+                    action.reason = Some(reason.to_string());
+                }
             }
             if !optional {
                 self.require(i);
@@ -551,18 +560,23 @@ impl<'a> Builder<'a> {
     }
 
     fn update_runnable(&self, action: &mut Action, rsc: RscIdx) {
+        let (runnable, reason) = self.runnable_verdict(action, rsc);
+        action.runnable = runnable;
+        if let Some(reason) = reason {
+            action.reason = Some(reason.to_string());
+        }
+    }
+
+    /// Whether a resource action can run where it is, and the reason to
+    /// give when quorum is what stops it (Pacemaker's
+    /// update_resource_action_runnable).
+    fn runnable_verdict(&self, action: &Action, rsc: RscIdx) -> (bool, Option<&'static str>) {
         let Some(node) = action.node else {
-            action.runnable = false;
-            return;
+            return (false, None);
         };
         let n = &self.ws.nodes[node];
-        if !n.online {
-            action.runnable = false;
-            return;
-        }
-        if n.pending {
-            action.runnable = false;
-            return;
+        if !n.online || n.pending {
+            return (false, None);
         }
         // Only starts and promotions need quorum (or fencing).
         let needs_nothing = !matches!(action.task.as_str(), "start" | "promote")
@@ -570,33 +584,30 @@ impl<'a> Builder<'a> {
         if needs_nothing {
             // Except on a guest whose host is lost and can't be fenced:
             // nothing there can complete.
-            action.runnable = !self.ws.is_guest(node) || self.guest_host_recoverable(node);
-            return;
+            return (!self.ws.is_guest(node) || self.guest_host_recoverable(node), None);
         }
         if self.ws.have_quorum {
-            action.runnable = true;
-            return;
+            return (true, None);
         }
         match self.ws.options.no_quorum_policy {
-            NoQuorumPolicy::Stop | NoQuorumPolicy::Suicide => {
-                action.runnable = false;
-                action.reason = Some("no quorum".to_string());
-            }
+            NoQuorumPolicy::Stop | NoQuorumPolicy::Suicide => (false, Some("no quorum")),
             NoQuorumPolicy::Demote => {
                 let role = self.ws.resources[rsc].role;
-                if !(role == Role::Promoted || role == Role::Unpromoted) {
-                    action.runnable = false;
-                    action.reason = Some("no quorum".to_string());
+                if role == Role::Promoted || role == Role::Unpromoted {
+                    (true, None)
+                } else {
+                    (false, Some("no quorum"))
                 }
             }
             NoQuorumPolicy::Freeze => {
                 let r = &self.ws.resources[rsc];
                 if r.running_on.is_empty() || r.next_role > r.role {
-                    action.runnable = false;
-                    action.reason = Some("quorum freeze".to_string());
+                    (false, Some("quorum freeze"))
+                } else {
+                    (true, None)
                 }
             }
-            NoQuorumPolicy::Ignore => action.runnable = true,
+            NoQuorumPolicy::Ignore => (true, None),
         }
     }
 

@@ -411,13 +411,21 @@ impl Builder<'_> {
         available.sort_by(|&x, &y| natural_cmp(&ws.nodes[x].uname, &ws.nodes[y].uname));
         let available: Vec<&str> = available.iter().map(|&n| ws.nodes[n].uname.as_str()).collect();
         lists.push(("notify_available_uname".to_string(), word_list(&available)));
-        let mut all: Vec<&str> = ws.nodes.iter().map(|n| n.uname.as_str()).collect();
-        all.sort_by(|x, y| natural_cmp(x, y));
-        let all = word_list(&all);
+        let mut all: Vec<NodeIdx> = (0..ws.nodes.len()).collect();
+        all.sort_by(|&x, &y| natural_cmp(&ws.nodes[x].uname, &ws.nodes[y].uname));
         if ws.resources[clone].meta.get("container-attribute-target").map(String::as_str) == Some("host") {
-            lists.push(("notify_all_hosts".to_string(), all.clone()));
+            // Each guest node stands for the host its container is on.
+            let hosts: Vec<&str> = all
+                .iter()
+                .map(|&n| match ws.guest_container(n).and_then(|c| ws.resources[c].running_on.first()) {
+                    Some(&host) => ws.nodes[host].uname.as_str(),
+                    None => ws.nodes[n].uname.as_str(),
+                })
+                .collect();
+            lists.push(("notify_all_hosts".to_string(), word_list(&hosts)));
         }
-        lists.push(("notify_all_uname".to_string(), all));
+        let all: Vec<&str> = all.iter().map(|&n| ws.nodes[n].uname.as_str()).collect();
+        lists.push(("notify_all_uname".to_string(), word_list(&all)));
         lists
     }
 

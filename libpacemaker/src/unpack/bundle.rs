@@ -96,6 +96,9 @@ struct BundleConfig<'a> {
     primitive: Option<&'a Element>,
 }
 
+/// The meta attribute saying whose node attributes a containerized resource uses.
+const ATTRIBUTE_TARGET: &str = "container-attribute-target";
+
 /// A non-negative integer attribute, `default` when absent and 0 when invalid
 /// or negative (as Pacemaker scans these).
 fn count_attr(xml: &Element, name: &str) -> Option<usize> {
@@ -453,6 +456,13 @@ pub(super) fn unpack_bundle_members(ws: &mut WorkingSet, idx: RscIdx, xml: &Elem
         let notify = ws.resources[c].children.iter().any(|&i| ws.resources[i].meta.get("notify").is_some_and(|v| is_true(v)));
         if notify {
             ws.resources[c].clone.notify = true;
+        }
+        // Pacemaker takes the last replica's container-attribute-target as
+        // the bundle's and its clone's (their notifications then name hosts).
+        let target = ws.resources[c].children.last().and_then(|&i| ws.resources[i].meta.get(ATTRIBUTE_TARGET).cloned());
+        if let Some(target) = target {
+            ws.resources[idx].meta.insert(ATTRIBUTE_TARGET.to_string(), target.clone());
+            ws.resources[c].meta.insert(ATTRIBUTE_TARGET.to_string(), target);
         }
         ws.resources[idx].children.push(c);
     }
