@@ -570,7 +570,7 @@ impl<'a> Builder<'a> {
     /// Whether a resource action can run where it is, and the reason to
     /// give when quorum is what stops it (Pacemaker's
     /// update_resource_action_runnable).
-    fn runnable_verdict(&self, action: &Action, rsc: RscIdx) -> (bool, Option<&'static str>) {
+    pub(super) fn runnable_verdict(&self, action: &Action, rsc: RscIdx) -> (bool, Option<&'static str>) {
         let Some(node) = action.node else {
             return (false, None);
         };

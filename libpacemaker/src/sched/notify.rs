@@ -520,6 +520,8 @@ impl Builder<'_> {
             ..Default::default()
         };
         super::monitors::describe_operation(self.ws, &mut action, p);
+        // Nothing runs on a guest whose host is lost and can't be fenced.
+        action.runnable = self.runnable_verdict(&action, p).0;
         // An instance's key names the phase and the task itself, even where
         // the clone's post-notification is named after the completing
         // pseudo-action (rsc:0_post_notify_start_0 within
