@@ -407,6 +407,8 @@ pub struct Builder<'a> {
     /// Per node: the digests of the fence devices that unfence, which its
     /// fencing actions carry (empty unless unfencing is in use).
     pub(crate) fence_device_digests: Vec<super::digests::FenceDeviceDigests>,
+    /// Notices printed as fencing actions are made (crm_simulate -s shows them).
+    pub(crate) fencing_notices: Vec<String>,
     /// Multiply active resources with multiple-active=stop_unexpected: they
     /// stop only where they don't belong (Pacemaker's pe_rsc_stop_unexpected).
     stop_unexpected: Vec<RscIdx>,
@@ -462,6 +464,7 @@ impl<'a> Builder<'a> {
             deferred_container_probe_orders: Vec::new(),
             deferred_replica_probe_orders: Vec::new(),
             fence_device_digests: Vec::new(),
+            fencing_notices: Vec::new(),
             stop_unexpected: Vec::new(),
             interleaved_orderings: std::collections::HashSet::new(),
             interleaved_pairs: Vec::new(),

@@ -501,6 +501,9 @@ pub struct DefinitionChanges {
 /// node order, as Pacemaker (which checks node by node) prints them.
 struct PrivateChange {
     node: NodeIdx,
+    /// Where the resource's history is among the node's (Pacemaker goes
+    /// through a node's history in the order it is recorded).
+    history_position: usize,
     interval_ms: u64,
     /// The notice after "<interval>-interval ".
     rest: String,
@@ -522,6 +525,7 @@ pub fn check_definitions(ws: &WorkingSet, cib: &Element) -> DefinitionChanges {
     let mut digests = DigestCache::default();
     let mut changes = DefinitionChanges::default();
     let mut notices: Vec<PrivateChange> = Vec::new();
+    let history_order = history_positions(cib);
     for r in 0..ws.resources.len() {
         let res = &ws.resources[r];
         if res.variant != Variant::Primitive || res.orphan || res.config_xml.is_none() {
@@ -562,8 +566,13 @@ pub fn check_definitions(ws: &WorkingSet, cib: &Element) -> DefinitionChanges {
                 .or_insert_with(|| compute_cached(ws, &ids, &mut digests, r, op, ws.sanitized))
                 .clone();
             if only_private_changed(op, &computed) {
+                let history_name = res.clone_name.as_deref().unwrap_or(&res.id);
                 notices.push(PrivateChange {
                     node,
+                    history_position: history_order
+                        .get(&(ws.nodes[node].uname.as_str(), history_name))
+                        .copied()
+                        .unwrap_or(usize::MAX),
                     interval_ms: op.interval_ms,
                     rest: format!(
                         "{} for {} on {} changed: {}\n",
@@ -625,13 +634,30 @@ pub fn check_definitions(ws: &WorkingSet, cib: &Element) -> DefinitionChanges {
             }
         }
     }
-    notices.sort_by_key(|n| n.node);
+    notices.sort_by_key(|n| (n.node, n.history_position));
     let mut interval_text = ReadableInterval::default();
     changes.notices = notices
         .into_iter()
         .map(|n| format!("Only 'private' parameters to {}-interval {}", interval_text.text(n.interval_ms), n.rest))
         .collect();
     changes
+}
+
+/// The position of each resource history entry among its node's, by node
+/// name and entry id.
+fn history_positions(cib: &Element) -> HashMap<(&str, &str), usize> {
+    let mut positions = HashMap::new();
+    let Some(status) = cib.child("status") else { return positions };
+    for state in status.elements().filter(|e| e.name == "node_state") {
+        let Some(uname) = state.attr("uname") else { continue };
+        let Some(entries) = state.child("lrm").and_then(|l| l.child("lrm_resources")) else { continue };
+        for (position, entry) in entries.elements().filter(|e| e.name == "lrm_resource").enumerate() {
+            if let Some(id) = entry.attr("id") {
+                positions.entry((uname, id)).or_insert(position);
+            }
+        }
+    }
+    positions
 }
 
 /// The parameter digests of the fence devices that unfence, as a node's
@@ -642,6 +668,9 @@ pub struct FenceDeviceDigests {
     pub all: String,
     pub secure: String,
     pub changed: bool,
+    /// Devices of which only private parameters changed since the node was
+    /// unfenced (a notice is printed for each when a fencing action is made).
+    pub private_only: Vec<RscIdx>,
 }
 
 /// Node attributes the fencer records after unfencing a node: the device
@@ -708,9 +737,12 @@ pub fn fence_device_digests(ws: &WorkingSet, cib: &Element) -> Vec<FenceDeviceDi
                 let entry = |digest: &str| format!("{}:{}:{}", res.id, res.agent, digest);
                 // Unknown where the node has no record of its unfencing.
                 if let Some(all) = recorded_all {
-                    let matches = all.contains(&entry(&computed.all))
-                        || recorded_secure.is_some_and(|s| s.contains(&entry(&secure)));
-                    out.changed |= !matches;
+                    let all_match = all.contains(&entry(&computed.all));
+                    let secure_match = recorded_secure.is_some_and(|s| s.contains(&entry(&secure)));
+                    if !all_match && secure_match {
+                        out.private_only.push(r);
+                    }
+                    out.changed |= !(all_match || secure_match);
                 }
                 out.all.push_str(&entry(&computed.all));
                 out.all.push(',');

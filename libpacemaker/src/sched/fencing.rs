@@ -317,6 +317,12 @@ impl Builder<'_> {
             action.add_meta(DIGESTS_ALL_META, &digests.all);
             action.add_meta(DIGESTS_SECURE_META, &digests.secure);
             definition_changed = digests.changed;
+            for &device in &digests.private_only {
+                self.fencing_notices.push(format!(
+                    "Only 'private' parameters to {} for unfencing {} changed\n",
+                    self.ws.resources[device].id, self.ws.nodes[node].uname
+                ));
+            }
         }
         if self.ws.options.priority_fencing_delay_s > 0 && self.ws.nodes[node].fence_with_priority_delay {
             let delay = priority_fencing_delay(self.ws, node);

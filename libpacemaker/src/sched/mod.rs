@@ -198,6 +198,13 @@ fn all_resources_in_order(ws: &WorkingSet, top: &[RscIdx]) -> Vec<RscIdx> {
     out
 }
 
+/// The fencing notices made before the definition checks, those checks'
+/// notices, then the later fencing notices.
+fn notices_in_order(fencing: &[String], early: usize, definitions: &[String]) -> String {
+    let (before, after) = fencing.split_at(early);
+    before.iter().chain(definitions).chain(after).map(String::as_str).collect()
+}
+
 /// Places resources and plans the actions to get there.
 pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     crate::health::apply_node_health(ws);
@@ -229,6 +236,10 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     builder.create_unfencing();
     builder.clear_expired_fail_counts();
     let probe_orders = builder.schedule_probes();
+    // Pacemaker makes the fencing actions so far (while unpacking and with
+    // its internal constraints) before it checks definitions: their notices
+    // come first.
+    let early_fencing_notices = builder.fencing_notices.len();
     builder.apply_definition_changes(&definition_changes);
     for &r in &all {
         match builder.ws.resources[r].variant {
@@ -305,7 +316,7 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
         plan: builder.plan,
         order,
         scores,
-        notices: definition_changes.notices.concat(),
+        notices: notices_in_order(&builder.fencing_notices, early_fencing_notices, &definition_changes.notices),
         utilization,
         assignment_log,
     }

@@ -174,10 +174,6 @@ const INJECTION_KNOWN_DIFFERENCES: &[&str] = &[
     // anything there, merges the second entry's operations into the first;
     // we leave the entries as they are.
     "inc6",
-    // Pacemaker's notice that only private parameters of an unfencing device
-    // changed, printed when it creates a node's fencing action, is not
-    // printed by us yet (see show_scores_layout_matches_c).
-    "remote-connection-shutdown",
 ];
 
 /// Runs both with the injections (and -I); returns what differs: exit code, the
@@ -542,19 +538,9 @@ fn without_scores(text: &str) -> String {
 #[test]
 fn show_scores_layout_matches_c() {
     let Some((corpus, cases)) = setup() else { return };
-    // Pacemaker 2.1.5 reports the previous entry's interval in one notice
-    // here ("60s-interval start"); we report the entry's own.
-    let known = [
-        "on-fail-ignore",
-        // The same interval quirk, and Pacemaker's notices that only private
-        // parameters changed for unfencing (not printed by us yet).
-        "remote-connection-shutdown",
-        // The same interval quirk, and the notices come in another order.
-        "nested-remote-recovery",
-    ];
     let ours = env!("CARGO_BIN_EXE_crm_simulate");
     let mut differ = Vec::new();
-    for (i, case) in cases.iter().enumerate().filter(|(_, c)| !known.contains(&c.as_str())) {
+    for (i, case) in cases.iter().enumerate() {
         let xml = corpus.join("xml").join(format!("{case}.xml")).to_string_lossy().into_owned();
         // Half the cases with the simulated transition, to keep the run short.
         let args: Vec<&str> = if i % 2 == 0 { vec!["-x", &xml, "-s"] } else { vec!["-x", &xml, "-s", "-S"] };
@@ -592,10 +578,6 @@ fn show_utilization_matches_c() {
         "migration-ping-pong",
         // Node utilization with date rules is not evaluated yet.
         "nvpair-date-rules-1",
-        // Pacemaker's interval quirk in a notice (see show_scores_layout_matches_c).
-        "on-fail-ignore",
-        "remote-connection-shutdown",
-        "nested-remote-recovery",
         // Pacemaker lists a node's capacities in GLib hash-table order.
         "load-stopped-loop",
         "params-6",
