@@ -22,6 +22,8 @@ pub struct Status {
     pub failed: Vec<String>,
     /// (resource id, node) of every failed operation listed.
     pub failures: Vec<(String, String)>,
+    /// Resources with a fail count on some node.
+    pub fail_counts: Vec<String>,
     /// The whole XML, for messages.
     pub text: String,
 }
@@ -57,6 +59,10 @@ impl Status {
                     let on = element.elements().filter(|child| child.name == "node").filter_map(|node| node.attr("name"));
                     status.active.entry(id).or_default().extend(on.map(str::to_owned));
                 }
+                "resource_history" if element.attr("fail-count").is_some_and(|count| count != "0") => {
+                    let id = element.attr("id").unwrap_or_default();
+                    status.fail_counts.push(id.split(':').next().unwrap_or(id).to_owned());
+                }
                 "failure" => {
                     let key = element.attr("op_key").unwrap_or_default();
                     // op_key is <resource>_<action>_<interval>; resource ids may hold '_'.
@@ -88,6 +94,10 @@ impl Status {
 
     pub fn has_failure(&self, resource: &str) -> bool {
         self.failures.iter().any(|(failed, _)| failed == resource)
+    }
+
+    pub fn has_fail_count(&self, resource: &str) -> bool {
+        self.fail_counts.iter().any(|counted| counted == resource)
     }
 
     pub fn online_nodes(&self) -> Vec<&str> {
