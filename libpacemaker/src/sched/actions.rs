@@ -1865,6 +1865,10 @@ impl Builder<'_> {
         let mut targets_of: HashMap<usize, Vec<usize>> = HashMap::new();
         self.update_one_or_more();
         self.block_colocation_dependents(&mut targets_of);
+        // Pacemaker inhibits interleaved instances left without a partner
+        // while it updates actions for orderings, after blocking colocation
+        // dependents.
+        self.inhibit_unmatched_instances();
         self.summarize_interleaved_clones();
         self.summarize_groups();
         self.summarize_clones();
@@ -1875,7 +1879,6 @@ impl Builder<'_> {
         let mut rounds = 0;
         while changed && rounds < 1000 {
             changed = self.update_one_or_more();
-            changed |= self.block_colocation_dependents(&mut targets_of);
             changed |= self.summarize_interleaved_clones();
             changed |= self.summarize_groups();
             changed |= self.summarize_clones();
@@ -1931,10 +1934,15 @@ impl Builder<'_> {
         if depth > MAX_DEPTH {
             return;
         }
+        if let Some(r) = self.plan.actions[then].rsc.filter(|&r| self.ws.resources[r].variant == Variant::Clone) {
+            self.inhibit_unmatched_instances_of(r);
+        }
         let flags_of = |b: &Self, a: usize| (b.plan.actions[a].optional, b.plan.actions[a].runnable);
         let mut then_changed = false;
-        // Actions that become unrunnable here, whose dependents may be blocked.
-        let mut newly_unrunnable = Vec::new();
+        // Only "then" itself, if it becomes unrunnable during this update, can
+        // block its colocation dependents (as in Pacemaker, members of a
+        // collective "then" changed along with it don't).
+        let then_was_runnable = self.plan.actions[then].runnable;
         let mut befores = self.plan.ordering_ids_into(then);
         // Newest first, the configured orderings as older than the internal ones.
         let age = |oi: usize| {
@@ -2004,9 +2012,6 @@ impl Builder<'_> {
                     self.apply_ordering_step(step, first, t, flags, first_optional, first_runnable);
                     if flags_of(self, t) != target_before {
                         then_changed = true;
-                        if target_before.1 && !self.plan.actions[t].runnable {
-                            newly_unrunnable.push(t);
-                        }
                         // A changed action inside a group or clone is gone
                         // over again at once, before the ordering's other
                         // effects and the collective's other members (as
@@ -2027,8 +2032,8 @@ impl Builder<'_> {
             }
         }
         if then_changed {
-            for t in newly_unrunnable {
-                self.block_dependents_of(t, targets_of, depth + 1);
+            if then_was_runnable && !self.plan.actions[then].runnable {
+                self.block_dependents_of(then, targets_of, depth + 1);
             }
             self.update_for_orderings(then, targets_of, depth + 1);
             for after in self.followers_newest_first(then) {

@@ -71,10 +71,26 @@ impl Builder<'_> {
     /// them any more (an instance inhibited makes those ordered after it
     /// lose their match too).
     pub(super) fn inhibit_unmatched_instances(&mut self) {
+        self.inhibit_unmatched_instances_where(|_| true);
+    }
+
+    /// Inhibits the instances of `clone` left without a partner, as
+    /// Pacemaker does when it updates one of the clone's actions for an
+    /// interleaved ordering.
+    pub(super) fn inhibit_unmatched_instances_of(&mut self, clone: RscIdx) {
+        if self.interleaved_pairs.iter().any(|&(_, then)| then == clone) {
+            self.inhibit_unmatched_instances_where(|then| then == clone);
+        }
+    }
+
+    fn inhibit_unmatched_instances_where(&mut self, wanted: impl Fn(RscIdx) -> bool) {
         let mut changed = true;
         while changed {
             changed = false;
             for (first, then) in self.interleaved_pairs.clone() {
+                if !wanted(then) {
+                    continue;
+                }
                 for then_child in self.ws.resources[then].children.clone() {
                     let placed = self.ws.primitives_of(then_child).iter().any(|&p| self.ws.resources[p].assigned_to.is_some());
                     if placed && self.compatible_instance(then_child, first, false).is_none() {

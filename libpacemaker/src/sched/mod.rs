@@ -301,7 +301,6 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     // ordered against them like against any other ordering.
     anti_colocation::order_anti_colocations(&mut builder);
     builder.order_probes_before_restarts();
-    builder.inhibit_unmatched_instances();
     builder.order_connection_probes_of_stopped_containers();
     builder.propagate();
     builder.order_connection_probes_of_active_containers();
