@@ -571,20 +571,9 @@ fn show_scores_layout_matches_c() {
 fn show_utilization_matches_c() {
     let Some((corpus, cases)) = setup() else { return };
     let known = [
-        // Remaining capacity differs: Pacemaker neither goes below what a
-        // node without the attribute has, nor counts a migrating resource twice.
-        "bug-5186-partial-migrate",
-        "bug-lf-2574",
-        "migration-ping-pong",
-        // Node utilization with date rules is not evaluated yet.
-        "nvpair-date-rules-1",
         // Pacemaker lists a node's capacities in GLib hash-table order.
         "load-stopped-loop",
         "params-6",
-        // Bundle replicas' connections are traced as assigned to other nodes (the
-        // transition is the same).
-        "no-promote-on-unrunnable-guest",
-        "notify-behind-stopping-remote",
     ];
     let ours = env!("CARGO_BIN_EXE_crm_simulate");
     let normalized = |text: &str| -> String {
@@ -693,35 +682,15 @@ fn failcounts_match_c() {
     }
 }
 
-/// Cases whose fail counts or failed operations we show differently, and why.
-const FAILCOUNTS_KNOWN_DIFFERENCES: &[&str] = &[
-    // Bundles are not modelled: the history of their replicas' guest nodes is not read
-    // (and some of these also differ in how guest nodes are recovered).
-    "bug-cl-5247",
-    "bug-rh-1097457",
-    "bundle-connection-with-container",
-    "bundle-order-fencing",
-    "guest-host-not-fenceable",
-    "nested-remote-recovery",
-    "on_fail_demote1",
-    "on_fail_demote4",
-    "whitebox-orphan-ms",
-    "whitebox-start",
-];
-
 /// Cases whose revised status (-c -S) shows other fail counts, and why.
 const FAILCOUNTS_KNOWN_REVISED_DIFFERENCES: &[&str] = &[
     // Its status section gives several fail count attributes one id: Pacemaker's CIB,
     // recording the simulated results, writes the last of them over the first, so one
     // resource's fail count is gone from its revised status.
     "failcount-block",
-    // Newly scheduled like Pacemaker (summary level), but the revised status still
-    // differs: an anonymous instance's failed monitor is listed for another node
-    // (clone-anon-failcount); the revised status of a clone with clone-max 0 and of a
-    // clone whose interleaved instances restart (clone-interleave-3) and a bundle
-    // replica's fail count after recovery (year-2038).
-    "clone-anon-failcount",
-    "clone-interleave-3",
+    // Scheduled like Pacemaker (summary level), but the revised status still differs:
+    // that of a clone with clone-max 0, and a bundle replica's fail count after
+    // recovery (year-2038).
     "clone-max-zero",
     "year-2038",
 ];
@@ -734,15 +703,14 @@ fn failcounts_match_c_beyond_the_passing_cases() {
     let mut others: Vec<String> = std::fs::read_dir(corpus.join("xml"))
         .expect("corpus xml")
         .filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".xml").map(str::to_owned))
-        .filter(|case| !passing.contains(case) && !FAILCOUNTS_KNOWN_DIFFERENCES.contains(&case.as_str()))
+        .filter(|case| !passing.contains(case))
         .collect();
     others.sort();
     let (differ, with_failures) = compare_failure_sections(&others, &corpus, &[]);
     eprintln!(
-        "-c: {} of {} other cases match ({with_failures} with fail counts or failed operations); {} known to differ",
+        "-c: {} of {} other cases match ({with_failures} with fail counts or failed operations)",
         others.len() - differ.len(),
-        others.len(),
-        FAILCOUNTS_KNOWN_DIFFERENCES.len()
+        others.len()
     );
     assert_none(differ, "-c (cases not yet scheduled right)");
 }
