@@ -325,14 +325,34 @@ impl Builder<'_> {
 /// address of its own ("#uname"): the container's host, where it will be
 /// (or else where it is), so that bundles may run on remote nodes.
 pub fn connection_address(ws: &WorkingSet, r: RscIdx, addr: &str) -> Option<String> {
-    let res = &ws.resources[r];
-    let in_bundle = res.parent.is_some_and(|p| ws.resources[p].bundle.is_some());
-    if !res.is_remote_connection || !in_bundle || !addr.eq_ignore_ascii_case("#uname") {
+    if !addr_is_host_name(ws, r, addr) {
         return None;
     }
-    let container = &ws.resources[res.container?];
+    let container = &ws.resources[ws.resources[r].container?];
     let host = container.assigned_to.or_else(|| container.running_on.first().copied())?;
     Some(ws.nodes[host].uname.clone())
+}
+
+/// Whether `addr`, a parameter of resource `r`, stands for its container's
+/// host: `r` is a bundle's guest connection and `addr` is "#uname".
+fn addr_is_host_name(ws: &WorkingSet, r: RscIdx, addr: &str) -> bool {
+    let res = &ws.resources[r];
+    let in_bundle = res.parent.is_some_and(|p| ws.resources[p].bundle.is_some());
+    res.is_remote_connection && in_bundle && addr.eq_ignore_ascii_case("#uname")
+}
+
+/// Whether a resource's parameters are known only once it is placed: a
+/// bundle's guest connection whose address is its container's host
+/// (Pacemaker's pe__bundle_needs_remote_name).
+pub fn needs_remote_name(ws: &WorkingSet, r: RscIdx) -> bool {
+    let configured_addr = ws.resources[r].config_xml.as_ref().and_then(|xml| {
+        xml.elements()
+            .filter(|set| set.name == "instance_attributes")
+            .flat_map(|set| set.elements())
+            .find(|pair| pair.name == "nvpair" && pair.attr("name") == Some("addr"))
+            .and_then(|pair| pair.attr("value"))
+    });
+    configured_addr.is_some_and(|addr| addr_is_host_name(ws, r, addr))
 }
 
 impl Builder<'_> {

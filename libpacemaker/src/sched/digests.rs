@@ -490,6 +490,9 @@ pub struct DefinitionChanges {
     /// Resources whose history on a node names another agent: restarted
     /// there if active, and their history cleaned up.
     pub agent_changes: Vec<(RscIdx, NodeIdx)>,
+    /// Last failures whose parameters can be compared only once resources
+    /// are placed (see `bundle::needs_remote_name`).
+    pub deferred_failure_checks: Vec<(RscIdx, RecordedOp)>,
     /// Changes that make a fence device unfence the node again, and why.
     pub unfencing: Vec<(RscIdx, NodeIdx, &'static str)>,
     /// "Only 'private' parameters ... changed" lines (with their newline),
@@ -624,6 +627,10 @@ pub fn check_definitions(ws: &WorkingSet, cib: &Element) -> DefinitionChanges {
         }
         // A failure that ran with other parameters than today's no longer counts.
         for op in &res.failure_records {
+            if super::bundle::needs_remote_name(ws, r) {
+                changes.deferred_failure_checks.push((r, op.clone()));
+                continue;
+            }
             let computed = compute_cached(ws, &ids, &mut digests, r, op, ws.sanitized);
             let changed = matches!(compare_digests(op, &computed), DefinitionCheck::Restart | DefinitionCheck::Changed);
             if changed && !changes.failures_with_old_parameters.contains(&(r, op.node)) {
@@ -658,6 +665,22 @@ fn history_positions(cib: &Element) -> HashMap<(&str, &str), usize> {
         }
     }
     positions
+}
+
+/// The deferred last-failure checks, once resources are placed (Pacemaker's
+/// check_params for pe_check_last_failure): the fail counts of failures
+/// recorded with other parameters are cleared.
+pub fn failures_with_changed_parameters(ws: &WorkingSet, cib: &Element, changes: &DefinitionChanges) -> Vec<(RscIdx, NodeIdx)> {
+    let ids = IdIndex::new(cib);
+    let mut out = Vec::new();
+    for (r, op) in &changes.deferred_failure_checks {
+        let computed = compute(ws, &ids, *r, op, ws.sanitized);
+        let changed = matches!(compare_digests(op, &computed), DefinitionCheck::Restart | DefinitionCheck::Changed);
+        if changed && !out.contains(&(*r, op.node)) {
+            out.push((*r, op.node));
+        }
+    }
+    out
 }
 
 /// The parameter digests of the fence devices that unfence, as a node's

@@ -228,6 +228,7 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
 
     let all = all_resources_in_order(ws, &order);
     let fence_device_digests = digests::fence_device_digests(ws, cib);
+    let failures_with_changed_parameters = digests::failures_with_changed_parameters(ws, cib, &definition_changes);
     let mut builder = Builder::new(ws);
     builder.fence_device_digests = fence_device_digests;
     builder.create_running_recurring();
@@ -235,6 +236,9 @@ pub fn schedule(ws: &mut WorkingSet, cib: &Element) -> Schedule {
     builder.schedule_fencing();
     builder.create_unfencing();
     builder.clear_expired_fail_counts();
+    for (r, node) in failures_with_changed_parameters {
+        builder.clear_fail_count(r, node, Some("resource parameters have changed"));
+    }
     let probe_orders = builder.schedule_probes();
     // Pacemaker makes the fencing actions so far (while unpacking and with
     // its internal constraints) before it checks definitions: their notices
