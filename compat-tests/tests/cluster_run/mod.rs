@@ -191,10 +191,13 @@ impl ClusterRun {
             Mix::AllC => Daemon::ALL.to_vec(),
             _ => self.cluster.member(index).implementation().rust_daemons(),
         };
+        let c_pacemakerd = !self.cluster.member(index).implementation().rust_daemons().contains(&Daemon::Pacemakerd);
         for daemon in daemons {
             let name = daemon.process_name();
             let before = self.pids(index, name);
             assert!(!before.is_empty(), "[{}] no {name} on node{index}", self.label);
+            let log = self.cluster.member(index).pacemaker_log();
+            let logged_before = fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
             let killed = self.cluster.member(index).kill_processes(name);
             assert!(killed > 0, "[{}] {name} was gone before the kill", self.label);
             self.check_disk_cibs();
@@ -204,13 +207,34 @@ impl ClusterRun {
                 });
                 self.cluster.restart_launcher(index);
             } else {
-                self.wait_until(&format!("{name} on node{index} respawned or the node fenced"), REACT, |run| {
-                    if run.cluster.member(index).is_powered_off() {
-                        return Ok(());
-                    }
+                let respawned = |run: &ClusterRun| {
                     let now = run.pids(index, name);
-                    (!now.is_empty() && now.iter().all(|pid| !before.contains(pid))).then_some(()).ok_or("not yet")
+                    !now.is_empty() && now.iter().all(|pid| !before.contains(pid))
+                };
+                // Pacemaker 2.1.5's pacemakerd respawns a subdaemon that needs the cluster
+                // only if a test connection to corosync succeeds at that moment, and
+                // otherwise only once its own corosync connection is lost and back. That
+                // test connection can fail while the killed daemon's dependants exit.
+                let refused = format!("Not respawning {name} subdaemon until cluster returns");
+                let refused_respawn = |run: &ClusterRun| {
+                    c_pacemakerd && logged_since(&run.cluster.member(index).pacemaker_log(), logged_before).contains(&refused)
+                };
+                self.wait_until(&format!("{name} on node{index} respawned or the node fenced"), REACT, |run| {
+                    let done = run.cluster.member(index).is_powered_off() || respawned(run) || refused_respawn(run);
+                    done.then_some(()).ok_or("not yet")
                 });
+                if !respawned(self) && refused_respawn(self) && !self.cluster.member(index).is_powered_off() {
+                    // As an admin would: restart pacemakerd, which starts what is missing.
+                    self.say(&format!("C pacemakerd did not respawn {name} (\"{refused}\"); restarting pacemakerd"));
+                    self.cluster.member(index).kill_processes("pacemakerd");
+                    self.wait_until("pacemakerd to be gone", Duration::from_secs(10), |run| {
+                        run.pids(index, "pacemakerd").is_empty().then_some(()).ok_or("still there")
+                    });
+                    self.cluster.restart_launcher(index);
+                    self.wait_until(&format!("{name} on node{index} started by the new pacemakerd"), REACT, |run| {
+                        respawned(run).then_some(()).ok_or("not yet")
+                    });
+                }
             }
             let fenced = self.cluster.member(index).is_powered_off();
             self.settle();
@@ -603,6 +627,12 @@ impl ClusterRun {
     fn say(&self, what: &str) {
         eprintln!("[{} +{:.1}s] {what}", self.label, self.started.elapsed().as_secs_f64());
     }
+}
+
+/// What a log gained past its first `offset` bytes.
+fn logged_since(log: &Path, offset: u64) -> String {
+    let text = fs::read(log).unwrap_or_default();
+    String::from_utf8_lossy(text.get(offset as usize..).unwrap_or_default()).into_owned()
 }
 
 fn seed_cib(size: Size) -> String {
