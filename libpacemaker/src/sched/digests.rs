@@ -626,13 +626,14 @@ pub fn check_definitions(ws: &WorkingSet, cib: &Element) -> DefinitionChanges {
             }
         }
         // A failure that ran with other parameters than today's no longer counts.
+        let placement_decides_parameters = super::bundle::needs_remote_name(ws, r);
         for op in &res.failure_records {
-            if super::bundle::needs_remote_name(ws, r) {
+            if placement_decides_parameters {
                 changes.deferred_failure_checks.push((r, op.clone()));
                 continue;
             }
             let computed = compute_cached(ws, &ids, &mut digests, r, op, ws.sanitized);
-            let changed = matches!(compare_digests(op, &computed), DefinitionCheck::Restart | DefinitionCheck::Changed);
+            let changed = ran_with_other_parameters(op, &computed);
             if changed && !changes.failures_with_old_parameters.contains(&(r, op.node)) {
                 changes.failures_with_old_parameters.push((r, op.node));
             }
@@ -648,6 +649,11 @@ pub fn check_definitions(ws: &WorkingSet, cib: &Element) -> DefinitionChanges {
         .map(|n| format!("Only 'private' parameters to {}-interval {}", interval_text.text(n.interval_ms), n.rest))
         .collect();
     changes
+}
+
+/// Whether a recorded failure ran with other parameters than today's.
+fn ran_with_other_parameters(op: &RecordedOp, computed: &OperationDigests) -> bool {
+    matches!(compare_digests(op, computed), DefinitionCheck::Restart | DefinitionCheck::Changed)
 }
 
 /// The position of each resource history entry among its node's, by node
@@ -675,8 +681,7 @@ pub fn failures_with_changed_parameters(ws: &WorkingSet, cib: &Element, changes:
     let mut out = Vec::new();
     for (r, op) in &changes.deferred_failure_checks {
         let computed = compute(ws, &ids, *r, op, ws.sanitized);
-        let changed = matches!(compare_digests(op, &computed), DefinitionCheck::Restart | DefinitionCheck::Changed);
-        if changed && !out.contains(&(*r, op.node)) {
+        if ran_with_other_parameters(op, &computed) && !out.contains(&(*r, op.node)) {
             out.push((*r, op.node));
         }
     }
